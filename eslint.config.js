@@ -1,0 +1,68 @@
+// ESLint flat config: typed TypeScript rules everywhere, and a fence around workflows/
+// (deterministic code only: no Node built-ins, no side-effecting modules, activities by type only).
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import { builtinModules } from 'node:module';
+
+const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'dist/', 'data/', 'coverage/', '.test-results/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false, attributes: false } }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      'no-console': 'off',
+    },
+  },
+  {
+    files: ['eslint.config.js'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    files: ['workflows/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: nodeBuiltins.map((name) => ({
+            name,
+            message: 'Workflow code must be deterministic: no Node built-ins. Do side effects in an activity.',
+          })),
+          patterns: [
+            {
+              group: ['**/activities', '**/activities/*', '**/activities/**'],
+              allowTypeImports: true,
+              message: 'Workflows import activities by type only and call them through proxyActivities.',
+            },
+            {
+              group: [
+                '**/src/config*', '**/src/logger*', '**/src/organization*', '**/src/records/store*',
+                '**/src/records/export*', '**/src/mail/**', '**/src/links*', '**/src/api/**',
+                '**/src/temporal/client*', '**/workers/**',
+                '@temporalio/client', '@temporalio/worker', '@temporalio/activity', '@temporalio/testing',
+                'pg', '@electric-sql/pglite', 'nodemailer', 'pino', 'fastify', 'jose',
+              ],
+              allowTypeImports: true,
+              message: 'Not workflow-safe: workflows may import src/domain/**, src/temporal/shared.ts and @temporalio/workflow.',
+            },
+          ],
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
+        { name: 'setTimeout', message: 'Use sleep() or condition() from @temporalio/workflow.' },
+        { name: 'setInterval', message: 'Use a workflow timer loop.' },
+        { name: 'process', message: 'No process access in workflow code.' },
+        { name: 'fetch', message: 'Network calls belong in activities.' },
+      ],
+    },
+  },
+);

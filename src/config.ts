@@ -1,0 +1,102 @@
+/**
+ * Process configuration: one zod schema over the environment, parsed once and frozen.
+ *
+ * Secrets (LINK_SECRET, ADMIN_API_KEYS) have no defaults. `npm start` generates development
+ * secrets once and keeps them in the data directory (see scripts/dev-secrets.ts).
+ */
+import path from 'node:path';
+import { z } from 'zod';
+import { DEFAULT_TASK_QUEUE } from './temporal/shared.js';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const port = z.coerce.number().int().min(1).max(65535);
+
+const url = (protocols: string[]) =>
+  z.url({ protocol: new RegExp(`^(${protocols.join('|')})$`) });
+
+export const configSchema = z.object({
+  TEMPORAL_ADDRESS: z
+    .string()
+    .regex(/^[^\s:]+:\d+$/, 'must be host:port, e.g. localhost:7233')
+    .default('localhost:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default(DEFAULT_TASK_QUEUE),
+  SMTP_URL: url(['smtp', 'smtps']).default('smtp://localhost:1025'),
+  MAIL_FROM: z.string().min(3).default('aimsflow <aimsflow@localhost>'),
+  PUBLIC_BASE_URL: url(['http', 'https'])
+    .default('http://localhost:3000')
+    .transform((u) => u.replace(/\/+$/, '')),
+  LINK_SECRET: z
+    .string({ error: 'is required (at least 32 characters; npm start generates one)' })
+    .min(32, 'must be at least 32 characters'),
+  LINK_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 90).default(24 * 14),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  ADMIN_API_KEYS: z
+    .string({ error: 'is required: comma-separated keys of at least 24 characters each' })
+    .transform((s) => s.split(',').map((k) => k.trim()).filter(Boolean))
+    .pipe(
+      z
+        .array(z.string().min(24, 'each key must be at least 24 characters'))
+        .min(1, 'needs at least one key'),
+    ),
+  DATA_DIR: z.string().min(1).default('./data').transform((p) => path.resolve(p)),
+  ORG_FILE: z
+    .string()
+    .min(1)
+    .default('./config/organization.example.yaml')
+    .transform((p) => path.resolve(p)),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  API_HOST: z.string().min(1).default('127.0.0.1'),
+  API_PORT: port.default(3000),
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(10).max(100_000).default(500),
+});
+
+export type Config = Readonly<z.output<typeof configSchema>>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses an environment into a frozen Config, or throws ConfigError with one line per bad variable. */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const result = configSchema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const variable = String(issue.path[0] ?? '(environment)');
+      return `${variable}: ${issue.message}`;
+    });
+    throw new ConfigError(problems);
+  }
+  return Object.freeze({ ...result.data, ADMIN_API_KEYS: Object.freeze([...result.data.ADMIN_API_KEYS]) }) as Config;
+}
+
+let cached: Config | undefined;
+
+/** The process configuration, parsed from process.env on first use and then reused. */
+export function config(): Config {
+  cached ??= parseConfig(process.env);
+  return cached;
+}
+
+/**
+ * For entry points: parse the configuration or print one line per bad variable and exit 1.
+ */
+export function configOrExit(): Config {
+  try {
+    return config();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}

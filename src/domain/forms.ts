@@ -1,0 +1,73 @@
+/**
+ * The forms a human task can ask for. A task names its form by key; its completion must match
+ * that form's schema. Workflow-safe.
+ */
+import { z } from 'zod';
+
+export const formKeys = ['text', 'evidence', 'yes-no', 'date', 'choice'] as const;
+export type FormKey = (typeof formKeys)[number];
+export const formKeySchema = z.enum(formKeys);
+
+const note = z.string().trim().max(5000).optional();
+
+export const formSchemas = {
+  /** Free text. */
+  text: z.object({ text: z.string().trim().min(1, 'is required').max(20000) }).strict(),
+  /** A summary and one or more links to the evidence. */
+  evidence: z
+    .object({
+      summary: z.string().trim().min(1, 'is required').max(5000),
+      links: z
+        .array(z.url({ protocol: /^https?$/, message: 'must be an http(s) link' }))
+        .min(1, 'needs at least one evidence link')
+        .max(20),
+    })
+    .strict(),
+  /** Yes or no, with a justification either way. */
+  'yes-no': z
+    .object({
+      answer: z.enum(['yes', 'no'], { message: 'must be "yes" or "no"' }),
+      justification: z.string().trim().min(1, 'is required').max(5000),
+    })
+    .strict(),
+  /** A calendar date. */
+  date: z.object({ date: z.iso.date({ message: 'must be a date as YYYY-MM-DD' }), note }).strict(),
+  /** One of the task's choices. */
+  choice: z.object({ choice: z.string().min(1, 'is required'), note }).strict(),
+} as const satisfies Record<FormKey, z.ZodType>;
+
+export type FormData = { [K in FormKey]: z.output<(typeof formSchemas)[K]> }[FormKey];
+
+export interface FormProblem {
+  field: string;
+  message: string;
+}
+
+/** Validates a completion against a form; returns the cleaned data or the problems, field by field. */
+export function validateForm(
+  key: FormKey,
+  data: unknown,
+  choices: readonly string[] = [],
+): { ok: true; data: Record<string, unknown> } | { ok: false; problems: FormProblem[] } {
+  const result = formSchemas[key].safeParse(data);
+  if (!result.success) {
+    return {
+      ok: false,
+      problems: result.error.issues.map((issue) => ({
+        field: issue.path.map(String).join('.') || 'form',
+        message: issue.message,
+      })),
+    };
+  }
+  if (key === 'choice') {
+    const choice = (result.data as { choice: string }).choice;
+    if (!choices.includes(choice)) {
+      return { ok: false, problems: [{ field: 'choice', message: `must be one of: ${choices.join(', ')}` }] };
+    }
+  }
+  return { ok: true, data: result.data as Record<string, unknown> };
+}
+
+export function describeProblems(problems: FormProblem[]): string {
+  return problems.map((p) => `${p.field}: ${p.message}`).join('; ');
+}

@@ -1,0 +1,74 @@
+/**
+ * The evidence ledger (ISO/IEC 42001 7.5 documented information): append-only,
+ * hash-chained records, and the log of sent notifications that keeps retried
+ * activities from sending the same mail twice.
+ */
+
+/** What a caller supplies to append one record. */
+export interface NewRecord {
+  /** Caller-chosen id; appending the same id twice returns the first record (idempotent retries). */
+  id: string;
+  /** e.g. `task.completed`, `approval.decided`, `nonconformity.raised`. */
+  kind: string;
+  /** What the record is about, usually a workflow id, e.g. `corrective-action/NC-2027-004`. */
+  subject: string;
+  /** ISO/IEC 42001 clauses or Annex A controls, e.g. `['10.2', 'A.3.3']`. */
+  clauses: string[];
+  /** Person id or `system`. */
+  actor: string;
+  /** ISO-8601 instant the recorded event happened. */
+  occurredAt: string;
+  /** Any JSON value. */
+  content: unknown;
+}
+
+export interface EvidenceRecord extends NewRecord {
+  /** Position in the chain, from 1. */
+  seq: number;
+  /** sha256 (hex) of the canonical JSON of `content`. */
+  contentHash: string;
+  /** `hash` of the previous record, or 64 zeros for the first. */
+  prevHash: string;
+  /** sha256 (hex) over seq, id, kind, subject, clauses, actor, occurredAt, contentHash, prevHash. */
+  hash: string;
+  /** When the store accepted it. */
+  recordedAt: string;
+}
+
+export interface RecordFilter {
+  subject?: string;
+  /** Prefix match on subject, e.g. `corrective-action/`. */
+  subjectPrefix?: string;
+  kind?: string;
+  clause?: string;
+  from?: string;
+  to?: string;
+  afterSeq?: number;
+  limit?: number;
+}
+
+export type VerifyResult =
+  | { ok: true; records: number; head: string }
+  | { ok: false; records: number; brokenAt: number; reason: string };
+
+export interface SentNotification {
+  notificationId: string;
+  messageId: string;
+  recipients: string[];
+  sentAt: string;
+}
+
+export interface RecordsStore {
+  append(record: NewRecord): Promise<EvidenceRecord>;
+  get(id: string): Promise<EvidenceRecord | undefined>;
+  list(filter?: RecordFilter): Promise<EvidenceRecord[]>;
+  verify(): Promise<VerifyResult>;
+  /** The send-once log used by the mail activity. */
+  notifications: {
+    find(notificationId: string): Promise<SentNotification | undefined>;
+    remember(sent: SentNotification): Promise<void>;
+  };
+  /** A cheap round trip, for readiness checks. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
