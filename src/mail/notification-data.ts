@@ -1,0 +1,152 @@
+/**
+ * Notification kinds and the data each one needs, as zod schemas.
+ *
+ * Workflow-safe: imports only zod, so workflows can type (and pre-check) what they pass to
+ * the `sendNotification` activity. The templates that turn this data into e-mails live in
+ * `templates.ts`; adding a kind means adding a schema here and a template there.
+ */
+import { z } from 'zod';
+
+const singleLine = (max: number) =>
+  z
+    .string({ error: 'must be text' })
+    .trim()
+    .min(1, 'is required')
+    .max(max, `must be at most ${max} characters`)
+    .regex(/^[^\p{Cc}]*$/u, 'must be a single line without control characters');
+
+/** Optional free text; an empty string counts as absent. */
+const optionalText = (max: number) =>
+  z
+    .string({ error: 'must be text' })
+    .trim()
+    .max(max, `must be at most ${max} characters`)
+    .optional()
+    .transform((value) => (value ? value : undefined));
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+
+/** An ISO-8601 date (`2026-12-15`) or date-time with offset (`2026-12-15T17:00:00Z`). */
+const isoInstant = z
+  .string({ error: 'must be an ISO-8601 date or date-time' })
+  .refine(
+    (value) => z.iso.datetime({ offset: true }).safeParse(value).success || z.iso.date().safeParse(value).success,
+    'must be an ISO-8601 date or date-time, e.g. 2026-12-15 or 2026-12-15T17:00:00Z',
+  );
+
+const escalationLevel = z
+  .number({ error: 'must be a number' })
+  .int('must be a whole number')
+  .min(1, 'must be at least 1')
+  .max(10, 'must be at most 10');
+
+/** Fields every notification carries. */
+const baseFields = {
+  /** How to greet the recipient. */
+  recipientName: singleLine(200),
+  /** The organization running the management system, shown in the footer. */
+  organizationName: singleLine(200),
+  /** Who the mail is from, e.g. `Dana Novak, AIMS manager`; defaults to the AIMS team. */
+  senderName: singleLine(200).optional(),
+  /** What the task, approval or review is about. */
+  title: singleLine(300),
+  /** Instructions or a summary, plain text; blank lines separate paragraphs. */
+  instructions: optionalText(10_000),
+  /** ISO/IEC 42001 clauses and Annex A controls, e.g. `['10.2', 'A.3.3']`. */
+  clauses: z.array(singleLine(40)).max(50).default([]),
+  /** When it is due. */
+  dueDate: isoInstant.optional(),
+  /** The signed link the button opens. */
+  actionUrl: httpUrl,
+  /** The signed link to the personal "my open tasks" page. */
+  myTasksUrl: httpUrl,
+  /** Why something happened (escalation, cancellation, reassignment). */
+  reason: optionalText(2000),
+  /** A comment someone made (a decision, a completion). */
+  comment: optionalText(5000),
+};
+
+const base = z.object(baseFields);
+const withDue = base.extend({ dueDate: isoInstant });
+/** For mails that report something: the link is optional. */
+const report = base.extend({ actionUrl: httpUrl.optional() });
+
+export const notificationDataSchemas = {
+  /** A new task for the recipient. */
+  'task.assigned': base,
+  /** The task is still open and the due date is near. */
+  'task.reminder': withDue,
+  /** Someone else's task is overdue and now also the recipient's concern. */
+  'task.escalated': withDue.extend({
+    escalationLevel,
+    /** Who the task is assigned to. */
+    assigneeName: singleLine(200),
+  }),
+  /** Receipt: the task was completed. */
+  'task.completed': report.extend({
+    completedAt: isoInstant,
+    /** Who completed it, when not the recipient. */
+    completedByName: singleLine(200).optional(),
+  }),
+  /** The task was withdrawn; nothing more to do. */
+  'task.cancelled': report,
+  /** The recipient's task was handed to someone else. */
+  'task.reassigned': report.extend({
+    newAssigneeName: singleLine(200),
+  }),
+  /** The due date of the recipient's task moved. */
+  'task.due-changed': withDue.extend({
+    /** The due date before the change. */
+    previousDueDate: isoInstant,
+  }),
+  /** The recipient is asked to approve or reject. */
+  'approval.requested': base.extend({
+    /** Who prepared what is to be approved. */
+    preparerName: singleLine(200),
+    /** The approval rule in words, e.g. `2 of 3 approvers`. */
+    rule: singleLine(200).optional(),
+  }),
+  /** The approval is still awaited and the due date is near. */
+  'approval.reminder': withDue.extend({
+    preparerName: singleLine(200),
+  }),
+  /** An approval is overdue and now also the recipient's concern. */
+  'approval.escalated': withDue.extend({
+    escalationLevel,
+    /** Who has not decided yet. */
+    approverName: singleLine(200),
+  }),
+  /** The result, sent to the preparer. */
+  'approval.decided': report.extend({
+    decision: z.enum(['approved', 'rejected', 'expired', 'cancelled'], {
+      error: 'must be approved, rejected, expired or cancelled',
+    }),
+    /** Who decided (names, comma-separated), or `nobody`. */
+    deciderName: singleLine(200),
+    decidedAt: isoInstant,
+  }),
+  /** A fresh link after an expired one. */
+  'link.renewed': base.extend({
+    /** When the new link stops working. */
+    expiresAt: isoInstant.optional(),
+  }),
+} as const;
+
+export type NotificationKind = keyof typeof notificationDataSchemas;
+
+export const notificationKinds = Object.keys(notificationDataSchemas) as [NotificationKind, ...NotificationKind[]];
+
+export const NotificationKind = z.enum(notificationKinds, {
+  error: `must be one of ${notificationKinds.join(', ')}`,
+});
+
+/** What a caller passes for a kind (optional fields may be left out). */
+export type NotificationData<K extends NotificationKind> = z.input<(typeof notificationDataSchemas)[K]>;
+
+/** The data after validation and defaults. */
+export type ParsedNotificationData<K extends NotificationKind> = z.output<(typeof notificationDataSchemas)[K]>;
+
+/** A kind together with its data, checked by the compiler for each kind. */
+export type NotificationContent = {
+  [K in NotificationKind]: { kind: K; data: NotificationData<K> };
+}[NotificationKind];

@@ -1,0 +1,358 @@
+/**
+ * Notification e-mails: one registry entry per kind (subject, heading, body, button label),
+ * rendered through a shared layout into both a plain-text and an HTML part with handlebars.
+ *
+ * Each body is written once as plain text (blank lines separate paragraphs). The text part
+ * renders it unescaped; the HTML part renders the same template with HTML escaping, so every
+ * value that came from data is escaped, and wraps each paragraph in `<p>`.
+ */
+import Handlebars from 'handlebars';
+import type { z } from 'zod';
+import {
+  NotificationKind,
+  notificationDataSchemas,
+  type NotificationData,
+} from './notification-data.js';
+
+export { NotificationKind, notificationDataSchemas };
+export type { NotificationData };
+
+export interface RenderedNotification {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+export interface NotificationDataIssue {
+  /** Dotted path of the field inside the data, e.g. `dueDate` or `clauses.2`. */
+  path: string;
+  message: string;
+}
+
+/** Unknown kind or bad data for a kind; the message names each bad field. */
+export class NotificationDataError extends Error {
+  readonly kind: string;
+  readonly issues: NotificationDataIssue[];
+
+  constructor(kind: string, issues: NotificationDataIssue[]) {
+    super(`Invalid ${kind} notification data: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+    this.name = 'NotificationDataError';
+    this.kind = kind;
+    this.issues = issues;
+  }
+}
+
+/** How one kind reads. All four are handlebars templates over the validated data. */
+interface TemplateSpec {
+  subject: string;
+  heading: string;
+  /** Plain text; blank lines separate paragraphs. */
+  body: string;
+  /** The label of the button; the button opens `actionUrl` and is left out without one. */
+  button: string;
+}
+
+/**
+ * Besides the data fields, templates can use `dueDateText` and `<field>Text` for every
+ * date field (e.g. `completedAtText`), formatted in UTC.
+ */
+const templates = {
+  'task.assigned': {
+    subject: 'New task: {{title}}{{#if dueDateText}} (due {{dueDateText}}){{/if}}',
+    heading: 'A task for you',
+    body: 'You have been asked to take care of "{{title}}".{{#if dueDateText}} It is due on {{dueDateText}}.{{/if}}\n\nOpen the task to see what is needed and to complete it.',
+    button: 'Open the task',
+  },
+  'task.reminder': {
+    subject: 'Reminder: {{title}} is due {{dueDateText}}',
+    heading: 'A friendly reminder',
+    body: 'Your task "{{title}}" is still open and is due on {{dueDateText}}.\n\nPlease complete it before then, or reply to whoever assigned it if something is in the way.',
+    button: 'Complete the task',
+  },
+  'task.escalated': {
+    subject: 'Overdue task escalated to you: {{title}}',
+    heading: 'An overdue task needs your attention',
+    body: 'The task "{{title}}", assigned to {{assigneeName}}, was due on {{dueDateText}} and is still open. It has been escalated to you (escalation level {{escalationLevel}}).\n\nPlease make sure it gets done: follow up with {{assigneeName}}, or reassign it.',
+    button: 'See the task',
+  },
+  'task.completed': {
+    subject: 'Completed: {{title}}',
+    heading: 'Task completed',
+    body: 'The task "{{title}}" was completed{{#if completedByName}} by {{completedByName}}{{/if}} on {{completedAtText}}.\n\nThis e-mail is your receipt; the submission is kept as evidence in the management system records.',
+    button: 'View the task',
+  },
+  'task.cancelled': {
+    subject: 'Cancelled: {{title}}',
+    heading: 'Task cancelled',
+    body: 'The task "{{title}}" has been cancelled. There is nothing more for you to do.',
+    button: 'View the task',
+  },
+  'task.reassigned': {
+    subject: 'Reassigned: {{title}}',
+    heading: 'Task handed over',
+    body: 'The task "{{title}}" has been reassigned to {{newAssigneeName}}. There is nothing more for you to do.',
+    button: 'View the task',
+  },
+  'task.due-changed': {
+    subject: 'New due date: {{title}} is now due {{dueDateText}}',
+    heading: 'The due date has changed',
+    body: 'The due date of "{{title}}" moved from {{previousDueDateText}} to {{dueDateText}}. Reminders and escalations follow the new date.',
+    button: 'Open the task',
+  },
+  'approval.requested': {
+    subject: 'Approval needed: {{title}}{{#if dueDateText}} (by {{dueDateText}}){{/if}}',
+    heading: 'Your approval is needed',
+    body: '{{preparerName}} asks you to approve "{{title}}".{{#if rule}} Approval rule: {{rule}}.{{/if}}\n\nOpen the approval to read exactly what you are approving, then approve or reject it with a comment.',
+    button: 'Review and decide',
+  },
+  'approval.reminder': {
+    subject: 'Reminder: approval of {{title}} is due {{dueDateText}}',
+    heading: 'Your decision is still awaited',
+    body: '{{preparerName}} is waiting for your decision on "{{title}}", due on {{dueDateText}}.',
+    button: 'Review and decide',
+  },
+  'approval.escalated': {
+    subject: 'Overdue approval escalated to you: {{title}}',
+    heading: 'An overdue approval needs your attention',
+    body: 'The approval of "{{title}}" by {{approverName}} was due on {{dueDateText}} and no decision has been made. It has been escalated to you (escalation level {{escalationLevel}}).',
+    button: 'See the approval',
+  },
+  'approval.decided': {
+    subject: '{{#if (eq decision "approved")}}Approved{{else if (eq decision "rejected")}}Rejected{{else if (eq decision "expired")}}Expired without a decision{{else}}Cancelled{{/if}}: {{title}}',
+    heading: '{{#if (eq decision "approved")}}Approved{{else if (eq decision "rejected")}}Rejected{{else if (eq decision "expired")}}Expired{{else}}Cancelled{{/if}}',
+    body: '{{#if (eq decision "expired")}}Nobody decided on "{{title}}" before it expired on {{decidedAtText}}.{{else if (eq decision "cancelled")}}The approval of "{{title}}" was cancelled on {{decidedAtText}}.{{else}}{{deciderName}} {{decision}} "{{title}}" on {{decidedAtText}}.{{/if}}{{#if (eq decision "rejected")}}\n\nPlease look at the comment, revise and submit it again.{{/if}}',
+    button: 'View the approval',
+  },
+  'link.renewed': {
+    subject: 'Your new link: {{title}}',
+    heading: 'Here is a fresh link',
+    body: 'You asked for a new link to "{{title}}" because the previous one had expired.{{#if expiresAtText}} This link works until {{expiresAtText}}.{{/if}}',
+    button: 'Open',
+  },
+} satisfies Record<NotificationKind, TemplateSpec>;
+
+const TEXT_LAYOUT = `{{heading}}
+
+Hello {{recipientName}},
+
+{{{body}}}
+{{#if facts.length}}
+
+{{#each facts}}
+{{this}}
+{{/each}}
+{{/if}}
+{{#if instructions}}
+
+Instructions:
+{{instructions}}
+{{/if}}
+{{#if reason}}
+
+Reason: {{reason}}
+{{/if}}
+{{#if comment}}
+
+Comment: {{comment}}
+{{/if}}
+{{#if actionUrl}}
+
+{{button}}:
+{{actionUrl}}
+{{/if}}
+
+--
+Open your tasks: {{myTasksUrl}}
+From {{senderName}}, {{organizationName}}
+`;
+
+const HTML_LAYOUT = `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light">
+<title>{{subject}}</title>
+</head>
+<body style="margin:0;padding:0;background:#f4f5f7;">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="background:#f4f5f7;">
+<tr><td align="center" style="padding:24px 12px;">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="max-width:600px;background:#ffffff;border-radius:6px;font-family:Arial,Helvetica,sans-serif;font-size:16px;line-height:1.5;color:#1f2328;">
+<tr><td style="padding:24px 32px 0 32px;font-size:13px;color:#57606a;">{{organizationName}}</td></tr>
+<tr><td style="padding:8px 32px 0 32px;">
+<h1 style="margin:0 0 16px 0;font-size:22px;line-height:1.3;color:#1f2328;">{{heading}}</h1>
+<p style="margin:0 0 16px 0;">Hello {{recipientName}},</p>
+{{#each paragraphs}}<p style="margin:0 0 16px 0;">{{{this}}}</p>
+{{/each}}
+{{#if dueDateText}}<p style="margin:0 0 16px 0;"><strong>Due: {{dueDateText}}</strong></p>
+{{/if}}
+{{#if clausesText}}<p style="margin:0 0 16px 0;font-size:14px;color:#57606a;">ISO/IEC 42001: {{clausesText}}</p>
+{{/if}}
+{{#if instructions}}<h2 style="margin:0 0 8px 0;font-size:16px;">Instructions</h2>
+{{#each instructionParagraphs}}<p style="margin:0 0 16px 0;white-space:pre-line;">{{this}}</p>
+{{/each}}
+{{/if}}
+{{#if reason}}<p style="margin:0 0 16px 0;"><strong>Reason:</strong> <span style="white-space:pre-line;">{{reason}}</span></p>
+{{/if}}
+{{#if comment}}<p style="margin:0 0 16px 0;"><strong>Comment:</strong> <span style="white-space:pre-line;">{{comment}}</span></p>
+{{/if}}
+{{#if actionUrl}}<table role="presentation" cellpadding="0" cellspacing="0" border="0" style="margin:8px 0 24px 0;"><tr>
+<td style="border-radius:6px;background:#0b5cad;"><a href="{{actionUrl}}" style="display:inline-block;padding:12px 24px;font-size:16px;font-weight:bold;color:#ffffff;text-decoration:none;border-radius:6px;">{{button}}</a></td>
+</tr></table>
+<p style="margin:0 0 16px 0;font-size:13px;color:#57606a;">If the button does not work, copy this link into your browser:<br><a href="{{actionUrl}}" style="color:#0b5cad;word-break:break-all;">{{actionUrl}}</a></p>
+{{/if}}
+</td></tr>
+<tr><td style="padding:16px 32px 24px 32px;border-top:1px solid #d0d7de;font-size:13px;color:#57606a;">
+<p style="margin:0 0 8px 0;">Open your tasks: <a href="{{myTasksUrl}}" style="color:#0b5cad;">{{myTasksUrl}}</a></p>
+<p style="margin:0;">From {{senderName}}, {{organizationName}}</p>
+</td></tr>
+</table>
+</td></tr>
+</table>
+</body>
+</html>
+`;
+
+const hbs = Handlebars.create();
+hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+
+type Render = (view: Record<string, unknown>) => string;
+
+const compileText = (source: string): Render => hbs.compile(source, { noEscape: true, strict: true });
+const compileHtml = (source: string): Render => hbs.compile(source, { strict: true });
+
+interface CompiledTemplate {
+  schema: z.ZodObject;
+  subject: Render;
+  heading: Render;
+  bodyText: Render;
+  bodyHtml: Render;
+  button: Render;
+}
+
+const compiled = new Map<NotificationKind, CompiledTemplate>(
+  (Object.keys(templates) as NotificationKind[]).map((kind) => {
+    const spec: TemplateSpec = templates[kind];
+    return [
+      kind,
+      {
+        schema: notificationDataSchemas[kind],
+        subject: compileText(spec.subject),
+        heading: compileText(spec.heading),
+        bodyText: compileText(spec.body),
+        bodyHtml: compileHtml(spec.body),
+        button: compileText(spec.button),
+      },
+    ];
+  }),
+);
+
+const renderTextLayout = compileText(TEXT_LAYOUT);
+const renderHtmlLayout = compileHtml(HTML_LAYOUT);
+
+const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** `2026-12-15T17:00:00Z` → `Tue 15 Dec 2026` (UTC). */
+export function formatDate(iso: string): string {
+  const d = new Date(iso);
+  return `${WEEKDAYS[d.getUTCDay()]} ${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()}`;
+}
+
+/** `2026-12-15T17:05:00Z` → `Tue 15 Dec 2026, 17:05 UTC`; a date without a time → `Tue 15 Dec 2026`. */
+export function formatDateTime(iso: string): string {
+  if (/^\d{4}-\d{2}-\d{2}$/.test(iso)) return formatDate(iso);
+  const d = new Date(iso);
+  const hh = String(d.getUTCHours()).padStart(2, '0');
+  const mm = String(d.getUTCMinutes()).padStart(2, '0');
+  return `${formatDate(iso)}, ${hh}:${mm} UTC`;
+}
+
+const DATE_TIME_FIELDS = ['completedAt', 'decidedAt', 'expiresAt', 'previousDueDate'] as const;
+
+const HTML_ATTRIBUTE_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/**
+ * A URL for an HTML attribute and text. Handlebars' default escaping also encodes `=`, which
+ * is harmless in quoted attributes but hides the link from anyone searching the HTML for it.
+ */
+function htmlUrl(url: string): Handlebars.SafeString {
+  return new hbs.SafeString(url.replace(/[&<>"']/g, (c) => HTML_ATTRIBUTE_ESCAPES[c] ?? c));
+}
+
+function paragraphs(text: string): string[] {
+  return text
+    .split(/\n\s*\n/)
+    .map((p) => p.trim())
+    .filter((p) => p.length > 0);
+}
+
+/** One line, for the subject header. */
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * Validates `data` for `kind` (see NotificationData<kind> for its shape) and renders the e-mail.
+ * Throws NotificationDataError naming the field for an unknown kind or bad data.
+ */
+export function renderNotification(kind: NotificationKind | (string & {}), data: unknown): RenderedNotification {
+  const kindCheck = NotificationKind.safeParse(kind);
+  if (!kindCheck.success) {
+    throw new NotificationDataError(String(kind), [{ path: 'kind', message: kindCheck.error.issues[0]?.message ?? 'unknown kind' }]);
+  }
+  const template = compiled.get(kindCheck.data);
+  if (!template) throw new NotificationDataError(kind, [{ path: 'kind', message: 'has no template' }]);
+
+  const parsed = template.schema.safeParse(data);
+  if (!parsed.success) {
+    throw new NotificationDataError(
+      kind,
+      parsed.error.issues.map((issue) => ({
+        path: issue.path.map(String).join('.') || '(data)',
+        message: issue.message,
+      })),
+    );
+  }
+
+  // Strict templates refuse unknown names, so every field of the schema is present (null when absent).
+  const view: Record<string, unknown> = {};
+  for (const field of Object.keys(template.schema.shape)) view[field] = null;
+  Object.assign(view, parsed.data);
+  view.senderName ??= 'the AIMS team';
+  view.actionUrl ??= null;
+  const dueDateText = typeof view.dueDate === 'string' ? formatDate(view.dueDate) : null;
+  view.dueDateText = dueDateText;
+  for (const field of DATE_TIME_FIELDS) {
+    const value = view[field];
+    view[`${field}Text`] = typeof value === 'string' ? formatDateTime(value) : null;
+  }
+
+  const subject = oneLine(template.subject(view));
+  const heading = oneLine(template.heading(view));
+  const button = oneLine(template.button(view));
+  const clauses = view.clauses as string[];
+  const clausesText = clauses.length > 0 ? clauses.join(', ') : null;
+  const facts = [
+    ...(dueDateText ? [`Due: ${dueDateText}`] : []),
+    ...(clausesText ? [`ISO/IEC 42001: ${clausesText}`] : []),
+  ];
+  const layoutView = {
+    ...view,
+    subject,
+    heading,
+    button,
+    clausesText,
+    facts,
+    instructionParagraphs: typeof view.instructions === 'string' ? paragraphs(view.instructions) : [],
+  };
+
+  const text = renderTextLayout({ ...layoutView, body: paragraphs(template.bodyText(view)).join('\n\n') });
+  const html = renderHtmlLayout({
+    ...layoutView,
+    actionUrl: typeof view.actionUrl === 'string' ? htmlUrl(view.actionUrl) : null,
+    myTasksUrl: htmlUrl(String(view.myTasksUrl)),
+    paragraphs: paragraphs(template.bodyHtml(view)),
+  });
+  return { subject, text, html };
+}
