@@ -1,0 +1,79 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from '../src/config.js';
+
+const secrets = {
+  LINK_SECRET: 'a'.repeat(32),
+  ADMIN_API_KEYS: 'k'.repeat(24),
+};
+
+describe('config', () => {
+  it('applies defaults, resolves paths and freezes the result', () => {
+    const config = parseConfig(secrets);
+    expect(config).toMatchObject({
+      TEMPORAL_ADDRESS: 'localhost:7233',
+      TEMPORAL_NAMESPACE: 'default',
+      TEMPORAL_TASK_QUEUE: 'aimsflow',
+      SMTP_URL: 'smtp://localhost:1025',
+      PUBLIC_BASE_URL: 'http://localhost:3000',
+      API_PORT: 3000,
+      LOG_LEVEL: 'info',
+      ADMIN_API_KEYS: ['k'.repeat(24)],
+    });
+    expect(config.DATABASE_URL).toBeUndefined();
+    expect(path.isAbsolute(config.DATA_DIR)).toBe(true);
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(() => {
+      (config as { API_PORT: number }).API_PORT = 1;
+    }).toThrow(TypeError);
+  });
+
+  it('has no default for secrets', () => {
+    try {
+      parseConfig({});
+      expect.unreachable('missing secrets must be refused');
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      const problems = (err as ConfigError).problems;
+      expect(problems.some((p) => p.startsWith('LINK_SECRET:'))).toBe(true);
+      expect(problems.some((p) => p.startsWith('ADMIN_API_KEYS:'))).toBe(true);
+    }
+  });
+
+  it('names every bad variable on its own line', () => {
+    try {
+      parseConfig({
+        LINK_SECRET: 'short',
+        ADMIN_API_KEYS: 'tooshort, also-short',
+        TEMPORAL_ADDRESS: 'no-port',
+        SMTP_URL: 'http://mail',
+        API_PORT: '70000',
+        LOG_LEVEL: 'loud',
+        DATABASE_URL: 'mysql://x',
+      });
+      expect.unreachable('bad config must be refused');
+    } catch (err) {
+      const problems = (err as ConfigError).problems;
+      const variables = problems.map((p) => p.split(':')[0]);
+      expect(new Set(variables)).toEqual(
+        new Set(['LINK_SECRET', 'ADMIN_API_KEYS', 'TEMPORAL_ADDRESS', 'SMTP_URL', 'API_PORT', 'LOG_LEVEL', 'DATABASE_URL']),
+      );
+      expect(problems.find((p) => p.startsWith('LINK_SECRET'))).toContain('at least 32 characters');
+    }
+  });
+
+  it('stops a process with one line per bad variable and exit code 1', () => {
+    const entry = path.resolve(import.meta.dirname, '../workers/main.ts');
+    const tsx = path.resolve(import.meta.dirname, '../node_modules/.bin/tsx');
+    const run = spawnSync(tsx, [entry], {
+      env: { PATH: process.env.PATH, LINK_SECRET: 'short', API_PORT: 'abc' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(run.status).toBe(1);
+    const lines = run.stderr.trim().split('\n');
+    expect(lines[0]).toBe('Invalid configuration:');
+    expect(lines.slice(1).map((l) => l.trim().split(':')[0]).sort()).toEqual(['ADMIN_API_KEYS', 'API_PORT', 'LINK_SECRET']);
+  });
+});
