@@ -1,0 +1,88 @@
+/**
+ * The API as a Fastify instance, without listening (server.ts listens; tests inject).
+ *
+ * Order matters: logging, request ids and the error handler first; then security headers,
+ * rate limits, form bodies and the OpenAPI collector; then routes. New route plugins live in
+ * src/api/routes/ and are registered below: public ones directly, admin ones in the admin
+ * scope (which requires an API key for every route inside it).
+ */
+import formbody from '@fastify/formbody';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from 'fastify';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { AppDeps } from './deps.js';
+import { errorHandler, frameworkErrorHandler, notFoundHandler } from './errors.js';
+import { apiLogger } from './logging.js';
+import { adminScope } from './plugins/admin-auth.js';
+import { registerDocsRoutes, registerOpenApi } from './plugins/docs.js';
+import { NOT_FOUND_RATE_LIMIT, registerRateLimit } from './plugins/rate-limit.js';
+import { registerSecurityHeaders } from './plugins/security.js';
+import { genReqId, REQUEST_ID_HEADER } from './request-id.js';
+import { healthRoutes } from './routes/health.js';
+import { recordsRoutes } from './routes/records.js';
+
+export type { AppDeps, ReadinessChecks } from './deps.js';
+
+/** Largest request body accepted (forms and admin JSON are small). */
+export const BODY_LIMIT_BYTES = 256 * 1024;
+
+/** Longest path parameter: signed link tokens (JWTs) are far longer than Fastify's default 100. */
+export const MAX_PARAM_LENGTH = 4096;
+
+/** The API instance, typed for zod route schemas. */
+export type ApiInstance = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  ZodTypeProvider
+>;
+
+/**
+ * Builds the API (not yet listening, not yet ready: callers may still register plugins;
+ * `listen`, `ready` or `inject` finish loading it).
+ */
+export async function buildApp(deps: AppDeps): Promise<ApiInstance> {
+  const { config } = deps;
+  const logging =
+    deps.logger === false
+      ? { logger: false as const }
+      : { loggerInstance: apiLogger(deps.logger, config.LOG_LEVEL) as FastifyBaseLogger };
+  const app = Fastify({
+    ...logging,
+    genReqId,
+    requestIdHeader: false,
+    bodyLimit: BODY_LIMIT_BYTES,
+    requestTimeout: 30_000,
+    trustProxy: false,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors: frameworkErrorHandler,
+  });
+
+  app.decorate('deps', deps);
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(errorHandler);
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header(REQUEST_ID_HEADER, request.id);
+  });
+
+  await registerSecurityHeaders(app, config);
+  await registerRateLimit(app);
+  await app.register(formbody);
+  await registerOpenApi(app, config);
+
+  app.setNotFoundHandler({ preHandler: app.rateLimit({ ...NOT_FOUND_RATE_LIMIT }) }, notFoundHandler);
+
+  await app.register(healthRoutes);
+  await app.register(adminScope([recordsRoutes]), { prefix: '/admin' });
+  await registerDocsRoutes(app);
+
+  return app.withTypeProvider<ZodTypeProvider>();
+}

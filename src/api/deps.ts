@@ -1,0 +1,32 @@
+/**
+ * What the API needs from the rest of the process. Route plugins reach it as `app.deps`.
+ * Extend `AppDeps` here when a route needs a new collaborator.
+ */
+import type { Client } from '@temporalio/client';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import type { RecordsStore } from '../records/types.js';
+
+/** Readiness probes: each resolves when its dependency answers, or rejects saying why. */
+export interface ReadinessChecks {
+  temporal: () => Promise<void>;
+  [name: string]: () => Promise<void>;
+}
+
+export interface AppDeps {
+  config: Config;
+  /** The process logger; `false` silences the API (tests); omitted: a logger at `config.LOG_LEVEL`. */
+  logger?: Logger | false;
+  records: RecordsStore;
+  readiness: ReadinessChecks;
+  /** The Temporal client, for routes that start, signal or query workflows. */
+  temporal?: Client;
+  /** Per-check deadline for `/readyz`, in milliseconds (default 2000). */
+  readinessTimeoutMs?: number;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    deps: AppDeps;
+  }
+}
