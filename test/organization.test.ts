@@ -3,12 +3,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { resolveAssignees, resolveEscalationTarget } from '../src/domain/organization.js';
+import { resolveAssignees, resolveEscalationTarget, type Organization } from '../src/domain/organization.js';
 import { loadOrganization, OrganizationFileError, parseOrganization, parseOrganizationYaml } from '../src/organization.js';
 import { exampleOrgFile, exampleOrganization } from './helpers/temporal.js';
 
-async function problemsOf(mutate: (doc: Record<string, any>) => void): Promise<string[]> {
-  const doc = structuredClone(await exampleOrganization()) as Record<string, any>;
+type Doc = ReturnType<typeof structuredClone<Organization>>;
+
+async function problemsOf(mutate: (doc: Doc) => void): Promise<string[]> {
+  const doc = structuredClone(await exampleOrganization());
   mutate(doc);
   try {
     parseOrganization(doc, 'org.yaml');
@@ -43,25 +45,25 @@ describe('organization file', () => {
     expect(await problemsOf((d) => (d.roles.aimsManager = 'zoe'))).toEqual([
       'roles.aimsManager: unknown person "zoe" (not in people)',
     ]);
-    expect(await problemsOf((d) => (d.people[3].manager = 'ghost'))).toEqual([
+    expect(await problemsOf((d) => (d.people[3]!.manager = 'ghost'))).toEqual([
       'people[3].manager: unknown person "ghost" (not in people)',
     ]);
-    expect(await problemsOf((d) => (d.aiSystems[1].owner = 'nobody'))).toEqual([
+    expect(await problemsOf((d) => (d.aiSystems[1]!.owner = 'nobody'))).toEqual([
       'aiSystems[1].owner: unknown person "nobody" (not in people)',
     ]);
   });
 
   it('names the field path and problem of invalid values', async () => {
     const problems = await problemsOf((d) => {
-      d.people[0].email = 'not-an-email';
-      d.aiSystems[0].impactTier = 'extreme';
+      d.people[0]!.email = 'not-an-email';
+      (d.aiSystems[0] as { impactTier: string }).impactTier = 'extreme';
       d.defaults.reminderOffsets = ['soon'];
     });
     expect(problems).toContain('people[0].email: Invalid email address');
     expect(problems.some((p) => p.startsWith('aiSystems[0].impactTier:'))).toBe(true);
     expect(problems).toContain('defaults.reminderOffsets[0]: must be a duration such as "7d", "12h", "30m" or "10s"');
     // Cross-reference checks run once every field is well-formed.
-    expect(await problemsOf((d) => d.people.push({ ...d.people[1] }))).toEqual(['people[9].id: duplicate person id "david.chen"']);
+    expect(await problemsOf((d) => d.people.push({ ...d.people[1]! }))).toEqual(['people[9].id: duplicate person id "david.chen"']);
   });
 
   it('reports YAML syntax errors and missing files clearly', async () => {

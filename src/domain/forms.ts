@@ -65,7 +65,7 @@ export function validateForm(
       return { ok: false, problems: [{ field: 'choice', message: `must be one of: ${choices.join(', ')}` }] };
     }
   }
-  return { ok: true, data: result.data as Record<string, unknown> };
+  return { ok: true, data: result.data };
 }
 
 export function describeProblems(problems: FormProblem[]): string {

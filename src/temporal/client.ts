@@ -9,15 +9,19 @@ export interface TemporalHandle {
   connection: Connection;
 }
 
+/**
+ * A client whose connection is made on first use, so the API starts (and reports not-ready on
+ * /readyz) while Temporal is still coming up, instead of exiting.
+ */
 export async function createTemporalClient(
   config: Pick<Config, 'TEMPORAL_ADDRESS' | 'TEMPORAL_NAMESPACE'>,
 ): Promise<TemporalHandle> {
-  const connection = await Connection.connect({
+  const connection = Connection.lazy({
     address: config.TEMPORAL_ADDRESS,
     connectTimeout: '10s',
   });
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
-  return { client, connection };
+  return Promise.resolve({ client, connection });
 }
 
 /** Resolves when the Temporal frontend answers within the deadline; rejects otherwise. */

@@ -108,3 +108,31 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
     },
   };
 }
+
+/** The aimsflow notification id a received message carries (empty when none). */
+export function notificationId(message: ParsedMail): string {
+  const value = message.headers.get('x-aimsflow-notification-id');
+  return typeof value === 'string' ? value : '';
+}
+
+/** The notification kind a received message carries (empty when none). */
+export function notificationKind(message: ParsedMail): string {
+  const value = message.headers.get('x-aimsflow-kind');
+  return typeof value === 'string' ? value : '';
+}
+
+/** The addresses a received message was sent to. */
+export function recipients(message: ParsedMail): string[] {
+  const to = message.to;
+  const lists = to === undefined ? [] : Array.isArray(to) ? to : [to];
+  return lists.flatMap((list) => list.value.map((a) => a.address ?? ''));
+}
+
+/** A received aimsflow notification of `kind`, for `workflowId`, addressed to `email`. */
+export function isNotification(message: ParsedMail, workflowId: string, kind: string, email?: string): boolean {
+  return (
+    notificationKind(message) === kind &&
+    notificationId(message).startsWith(`${workflowId}/`) &&
+    (email === undefined || recipients(message).includes(email))
+  );
+}

@@ -1,0 +1,42 @@
+/**
+ * All activities the worker registers, built from their dependencies.
+ */
+import type { Logger } from '../src/logger.js';
+import type { Organization } from '../src/domain/organization.js';
+import type { LinkSigner } from '../src/links.js';
+import type { MailTransport } from '../src/mail/transport.js';
+import type { RecordsStore } from '../src/records/types.js';
+import { createDirectoryActivities } from './directory.js';
+import { createNotificationActivities } from './notifications.js';
+import { createNotifyActivities } from './notify.js';
+import { createRecordActivities } from './records.js';
+
+export interface ActivityDeps {
+  organization: () => Organization;
+  records: RecordsStore;
+  transport: Pick<MailTransport, 'send'>;
+  links: LinkSigner;
+  mailFrom: string;
+  logger: Logger;
+}
+
+export function createActivities(deps: ActivityDeps) {
+  const notifications = createNotificationActivities({
+    transport: deps.transport,
+    notifications: deps.records.notifications,
+    from: deps.mailFrom,
+    logger: deps.logger,
+  });
+  return {
+    ...createDirectoryActivities({ organization: deps.organization }),
+    ...createRecordActivities({ store: deps.records }),
+    ...notifications,
+    ...createNotifyActivities({
+      sendNotification: (input) => notifications.sendNotification(input),
+      links: deps.links,
+      organizationName: () => deps.organization().organization.name,
+    }),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,65 @@
+/**
+ * Person-addressed notifications for workflows: each recipient gets their own mail with a
+ * link signed for them (and a link to their "my open tasks" page), under a notification id
+ * derived from the workflow's id so retries never send twice.
+ */
+import type { LinkAction } from '../src/links-types.js';
+import type { LinkSigner } from '../src/links.js';
+import type { NotificationKind } from '../src/mail/notification-data.js';
+import { linkPaths } from '../src/domain/link-paths.js';
+import type { PersonRef } from '../src/domain/task.js';
+import type { NotificationActivities, SendNotificationInput } from './notifications.js';
+
+export type { NotificationKind };
+
+export interface NotifyInput {
+  /** Stable id from the workflow; each recipient's mail gets `${notificationId}/${personId}`. */
+  notificationId: string;
+  kind: NotificationKind;
+  to: PersonRef[];
+  /** The page the button opens, signed for each recipient. */
+  link?: { wf: string; task: string; action: Exclude<LinkAction, 'tasks.mine' | 'link.renew'> };
+  /** Template data other than the recipient, organization and link fields. */
+  data: Record<string, unknown>;
+}
+
+export interface NotifyDeps {
+  sendNotification: NotificationActivities['sendNotification'];
+  links: LinkSigner;
+  organizationName: () => string;
+}
+
+export function createNotifyActivities({ sendNotification, links, organizationName }: NotifyDeps) {
+  return {
+    async notify(input: NotifyInput): Promise<{ sent: number; alreadySent: number }> {
+      let sent = 0;
+      let alreadySent = 0;
+      const seen = new Set<string>();
+      for (const person of input.to) {
+        if (seen.has(person.id)) continue;
+        seen.add(person.id);
+        const myTasksToken = await links.sign({ wf: input.link?.wf ?? input.notificationId, action: 'tasks.mine', person: person.id });
+        const actionUrl = input.link
+          ? links.url(linkPaths[input.link.action], await links.sign({ ...input.link, person: person.id }))
+          : undefined;
+        const result = await sendNotification({
+          notificationId: `${input.notificationId}/${person.id}`,
+          kind: input.kind,
+          to: [{ name: person.name, email: person.email }],
+          data: {
+            ...input.data,
+            recipientName: person.name,
+            organizationName: organizationName(),
+            myTasksUrl: links.url(linkPaths['tasks.mine'], myTasksToken),
+            ...(actionUrl ? { actionUrl } : {}),
+          },
+        } as unknown as SendNotificationInput);
+        if (result.status === 'sent') sent += 1;
+        else alreadySent += 1;
+      }
+      return { sent, alreadySent };
+    },
+  };
+}
+
+export type NotifyActivities = ReturnType<typeof createNotifyActivities>;

@@ -1,0 +1,159 @@
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import type { ApprovalInput, ApprovalResult } from '../src/domain/approval.js';
+import { approvalStatusQuery, decideUpdate, reviseUpdate } from '../src/temporal/messages.js';
+import { isNotification } from './helpers/smtp.js';
+import { eventually, inMs, startTestStack, type TestStack } from './helpers/temporal.js';
+
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await startTestStack();
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+const v1 = sha('management review minutes v1');
+const v2 = sha('management review minutes v2');
+
+function startApproval(overrides: Partial<ApprovalInput> = {}) {
+  const input: ApprovalInput = {
+    kind: 'management-review',
+    title: 'Management review 2027 results',
+    summary: 'Decisions: extend monitoring to fraud model; new AI objective for support assistant.',
+    contentUrl: 'https://aims.northwind.example/reviews/2027',
+    contentHash: v1,
+    approvers: [{ role: 'top-management' }],
+    rule: { type: 'all' },
+    preparer: 'priya.raman',
+    process: 'management-review',
+    clauses: ['9.3.3'],
+    dueAt: inMs(60 * 60_000),
+    policy: { reminderOffsets: [], escalation: [] },
+    ...overrides,
+  };
+  return stack.start<[ApprovalInput], ApprovalResult>('approval', [input]);
+}
+type Handle = Awaited<ReturnType<typeof startApproval>>;
+
+async function rejection(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (err) {
+    expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
+    return (err as WorkflowUpdateFailedError).cause?.message ?? '';
+  }
+  throw new Error('expected the update to be rejected');
+}
+
+const decide = (handle: Handle, by: string, decision: 'approve' | 'reject', contentHash = v1, comment?: string) =>
+  handle.executeUpdate(decideUpdate, { args: [{ by, decision, contentHash, ...(comment ? { comment } : {}) }] });
+
+function approvalMail(handle: Handle, email: string) {
+  return stack.smtp.waitFor((m) => isNotification(m, handle.workflowId, 'approval.requested', email), 20_000);
+}
+
+describe('approval', () => {
+  it('rule all: approved once every approver approves; the link in the mail names the approver', async () => {
+    const handle = await startApproval();
+    const mail = await approvalMail(handle, 'hannah.okafor@northwind.example');
+    const link = /http:\/\/127\.0\.0\.1:3999\/a\?token=[\w.-]+/.exec(mail.text ?? '')?.[0];
+    const claims = await stack.links.verify(new URL(link!).searchParams.get('token'), { action: 'approval.decide' });
+    expect(claims.person).toBe('hannah.okafor');
+
+    await decide(handle, 'hannah.okafor', 'approve');
+    expect((await handle.query(approvalStatusQuery)).state).toBe('pending');
+    await decide(handle, 'david.chen', 'approve', v1, 'Agreed');
+    const result = await handle.result();
+    expect(result.status).toBe('approved');
+    expect(result.decisions.map((d) => [d.by, d.decision, d.contentHash])).toEqual([
+      ['hannah.okafor', 'approve', v1],
+      ['david.chen', 'approve', v1],
+    ]);
+    const [record] = await stack.records.list({ subject: handle.workflowId, kind: 'approval.approved' });
+    expect((record?.content as { contentHash: string }).contentHash).toBe(v1);
+  });
+
+  it('rule all: one rejection (with its required comment) rejects', async () => {
+    const handle = await startApproval();
+    expect(await rejection(decide(handle, 'hannah.okafor', 'reject'))).toMatch(/comment: a comment is required to reject/);
+    await decide(handle, 'hannah.okafor', 'reject', v1, 'Objectives lack owners');
+    const result = await handle.result();
+    expect(result.status).toBe('rejected');
+    expect(result.decisions[0]?.comment).toBe('Objectives lack owners');
+  });
+
+  it('rule any: the first approval decides', async () => {
+    const handle = await startApproval({ rule: { type: 'any' } });
+    await decide(handle, 'david.chen', 'approve');
+    expect((await handle.result()).status).toBe('approved');
+  });
+
+  it('rule n of m: 2 of 3 approve despite one rejection; two rejections reject', async () => {
+    const approvers = [{ person: 'hannah.okafor' }, { person: 'david.chen' }, { person: 'elena.petrova' }];
+    const a = await startApproval({ approvers, rule: { type: 'n-of-m', n: 2 } });
+    await decide(a, 'elena.petrova', 'reject', v1, 'DPIA missing');
+    expect((await a.query(approvalStatusQuery)).state).toBe('pending');
+    await decide(a, 'hannah.okafor', 'approve');
+    await decide(a, 'david.chen', 'approve');
+    expect((await a.result()).status).toBe('approved');
+
+    const b = await startApproval({ approvers, rule: { type: 'n-of-m', n: 2 } });
+    await decide(b, 'elena.petrova', 'reject', v1, 'no');
+    await decide(b, 'david.chen', 'reject', v1, 'no');
+    expect((await b.result()).status).toBe('rejected');
+  });
+
+  it('separation of duties: the preparer is not an approver and cannot decide', async () => {
+    const handle = await startApproval({ preparer: 'david.chen', rule: { type: 'all' } });
+    const s = await eventually(() => handle.query(approvalStatusQuery), (st) => st.approvers.length > 0);
+    expect(s.approvers.map((a) => a.id)).toEqual(['hannah.okafor']);
+    expect(await rejection(decide(handle, 'david.chen', 'approve'))).toMatch(/separation of duties/);
+    expect(await rejection(decide(handle, 'tom.baker', 'approve'))).toMatch(/not one of the approvers/);
+    await decide(handle, 'hannah.okafor', 'approve');
+    expect((await handle.result()).status).toBe('approved');
+  });
+
+  it('fails clearly when only the preparer could approve', async () => {
+    const handle = await startApproval({ preparer: 'hannah.okafor', approvers: [{ person: 'hannah.okafor' }] });
+    const err = await handle.result().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    expect((err as WorkflowFailedError).cause?.message).toMatch(/approvers: needs at least 1 approver\(s\) other than the preparer/);
+  });
+
+  it('a double decision is refused; a content change voids earlier decisions and asks again', async () => {
+    const handle = await startApproval();
+    await decide(handle, 'hannah.okafor', 'approve');
+    expect(await rejection(decide(handle, 'hannah.okafor', 'approve'))).toMatch(/already decided/);
+
+    await handle.executeUpdate(reviseUpdate, { args: [{ by: 'priya.raman', contentHash: v2, note: 'Minutes corrected' }] });
+    const s = await handle.query(approvalStatusQuery);
+    expect(s.version).toBe(2);
+    expect(s.pending.sort()).toEqual(['david.chen', 'hannah.okafor']);
+    expect(s.decisions[0]?.voided).toBe(true);
+    // Asked again: a second request mail to each approver.
+    await eventually(
+      async () =>
+        stack.smtp.messages.filter((m) => isNotification(m, handle.workflowId, 'approval.requested')).length,
+      (n) => n === 4,
+    );
+    // A decision on what was shown before the change is refused.
+    expect(await rejection(decide(handle, 'david.chen', 'approve', v1))).toMatch(/content changed since you opened it/);
+    await decide(handle, 'hannah.okafor', 'approve', v2);
+    await decide(handle, 'david.chen', 'approve', v2);
+    const result = await handle.result();
+    expect(result).toMatchObject({ status: 'approved', contentHash: v2, version: 2 });
+    expect(result.decisions.filter((d) => !d.voided).every((d) => d.contentHash === v2)).toBe(true);
+    expect(result.decisions.filter((d) => d.voided)).toHaveLength(1);
+  });
+
+  it('expires when nobody decides', async () => {
+    const handle = await startApproval({ dueAt: inMs(1000), expireAfter: '1s' });
+    const result = await handle.result();
+    expect(result.status).toBe('expired');
+    const [record] = await stack.records.list({ subject: handle.workflowId, kind: 'approval.expired' });
+    expect(record).toBeDefined();
+  });
+});

@@ -1,0 +1,140 @@
+/**
+ * A real aimsflow worker for tests: the shared Temporal dev server (started once by the global
+ * setup), a unique task queue, real activities over an in-memory PGlite records store, a real
+ * in-process SMTP server and a real link signer.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { inject } from 'vitest';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { NativeConnection, type Worker, type WorkflowBundle } from '@temporalio/worker';
+import { pino } from 'pino';
+import { createActivities } from '../../activities/index.js';
+import { parseConfig, type Config } from '../../src/config.js';
+import type { Organization } from '../../src/domain/organization.js';
+import { createLinkSigner, type LinkSigner } from '../../src/links.js';
+import { createMailTransport } from '../../src/mail/transport.js';
+import { parseOrganizationYaml } from '../../src/organization.js';
+import { openRecordsStore } from '../../src/records/store.js';
+import type { RecordsStore } from '../../src/records/types.js';
+import { bundleWorkflows, createAimsWorker } from '../../workers/worker.js';
+import { startSmtpServer } from './smtp.js';
+
+export const exampleOrgFile = path.resolve(import.meta.dirname, '../../config/organization.example.yaml');
+
+export async function exampleOrganization(): Promise<Organization> {
+  return parseOrganizationYaml(await readFile(exampleOrgFile, 'utf8'), exampleOrgFile);
+}
+
+let bundle: Promise<WorkflowBundle> | undefined;
+/** The workflow bundle built once per run by the global setup, or here when run without it. */
+async function workflowBundle(): Promise<WorkflowBundle> {
+  const bundlePath = inject('workflowBundlePath');
+  bundle ??= bundlePath ? readFile(bundlePath, 'utf8').then((code) => ({ code })) : bundleWorkflows();
+  return bundle;
+}
+
+export interface TestStack {
+  config: Config;
+  client: Client;
+  connection: Connection;
+  worker: Worker;
+  taskQueue: string;
+  records: RecordsStore;
+  smtp: Awaited<ReturnType<typeof startSmtpServer>>;
+  links: LinkSigner;
+  organization: Organization;
+  /** Starts a workflow on this stack's task queue with a unique id under `prefix`. */
+  start<A extends unknown[], R>(
+    workflow: string,
+    args: A,
+    opts?: { workflowId?: string },
+  ): Promise<WorkflowHandle<(...a: A) => Promise<R>>>;
+  stop(): Promise<void>;
+}
+
+export async function startTestStack(opts: { organization?: Organization } = {}): Promise<TestStack> {
+  const address = inject('temporalAddress');
+  const namespace = inject('temporalNamespace');
+  const taskQueue = `test-${randomUUID()}`;
+  const smtp = await startSmtpServer();
+  const config = parseConfig({
+    TEMPORAL_ADDRESS: address,
+    TEMPORAL_NAMESPACE: namespace,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    SMTP_URL: smtp.url,
+    MAIL_FROM: 'aimsflow <aimsflow@northwind.example>',
+    PUBLIC_BASE_URL: 'http://127.0.0.1:3999',
+    LINK_SECRET: 'test-link-secret-0123456789abcdef0123456789',
+    ADMIN_API_KEYS: 'test-admin-key-0123456789abcdef',
+    DATA_DIR: 'memory://',
+    LOG_LEVEL: 'warn',
+  });
+  const organization = opts.organization ?? (await exampleOrganization());
+  const logger = pino({ level: 'warn' });
+  const records = await openRecordsStore({ dataDir: 'memory://', logger });
+  const transport = createMailTransport({ smtpUrl: smtp.url, from: config.MAIL_FROM, logger });
+  const links = createLinkSigner({ secret: config.LINK_SECRET, ttlHours: 24, baseUrl: config.PUBLIC_BASE_URL });
+  const nativeConnection = await NativeConnection.connect({ address });
+  const worker = await createAimsWorker({
+    connection: nativeConnection,
+    namespace,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: createActivities({ organization: () => organization, records, transport, links, mailFrom: config.MAIL_FROM, logger }),
+    shutdownGraceTime: '1s',
+  });
+  const running = worker.run();
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection, namespace });
+
+  return {
+    config,
+    client,
+    connection,
+    worker,
+    taskQueue,
+    records,
+    smtp,
+    links,
+    organization,
+    async start(workflow, args, startOpts) {
+      return client.workflow.start(workflow, {
+        taskQueue,
+        workflowId: startOpts?.workflowId ?? `test/${workflow}/${randomUUID()}`,
+        args,
+      }) as never;
+    },
+    async stop() {
+      worker.shutdown();
+      await running.catch(() => undefined);
+      await nativeConnection.close();
+      await connection.close();
+      transport.close();
+      await records.close();
+      await smtp.stop();
+    },
+  };
+}
+
+/** An ISO instant `ms` milliseconds from now. */
+export function inMs(ms: number): string {
+  return new Date(Date.now() + ms).toISOString();
+}
+
+/** Polls a query until the predicate holds (workflows react asynchronously). */
+export async function eventually<T>(
+  read: () => Promise<T>,
+  predicate: (value: T) => boolean,
+  { timeoutMs = 20_000, intervalMs = 100 } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  while (Date.now() < deadline) {
+    last = await read();
+    if (predicate(last)) return last;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(last)?.slice(0, 2000)}`);
+}

@@ -1,0 +1,91 @@
+/**
+ * Builds the aimsflow worker: workflows bundled from workflows/, activities from their factory.
+ * Used by the worker entry point and by tests (with their own connection and task queue).
+ */
+import { fileURLToPath } from 'node:url';
+import { bundleWorkflowCode, Runtime, Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
+import type { Duration, LogLevel, LogMetadata, Logger as TemporalLogger } from '@temporalio/common';
+import type { Logger } from '../src/logger.js';
+import type { Activities } from '../activities/index.js';
+
+const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+/** Path of the workflow entry module (TypeScript in development, compiled JavaScript in dist/). */
+export const workflowsPath = fileURLToPath(new URL(`../workflows/index${ext}`, import.meta.url));
+
+/** The project's ESM sources import `./x.js`; let the bundler find `./x.ts`. */
+export const bundlerOptions = {
+  webpackConfigHook: (config: Parameters<NonNullable<NonNullable<Parameters<typeof bundleWorkflowCode>[0]['webpackConfigHook']>>>[0]) => {
+    config.resolve = {
+      ...config.resolve,
+      extensionAlias: { '.js': ['.ts', '.js'] },
+    };
+    return config;
+  },
+};
+
+/** Bundles the workflow code once (e.g. for tests that start several workers). */
+export function bundleWorkflows(): Promise<WorkflowBundle> {
+  return bundleWorkflowCode({ workflowsPath, ...bundlerOptions, logger: quietBundlerLogger });
+}
+
+const quietBundlerLogger: TemporalLogger = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (message, meta) => console.warn(message, meta ?? ''),
+  error: (message, meta) => console.error(message, meta ?? ''),
+};
+
+/** Adapts pino to the Temporal SDK logger interface. */
+export function temporalLogger(logger: Logger): TemporalLogger {
+  const levels: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
+    TRACE: 'trace',
+    DEBUG: 'debug',
+    INFO: 'info',
+    WARN: 'warn',
+    ERROR: 'error',
+  };
+  const write = (level: LogLevel, message: string, meta?: LogMetadata) => logger[levels[level]]({ ...(meta ?? {}) }, message);
+  return {
+    log: write,
+    trace: (m, meta) => write('TRACE', m, meta),
+    debug: (m, meta) => write('DEBUG', m, meta),
+    info: (m, meta) => write('INFO', m, meta),
+    warn: (m, meta) => write('WARN', m, meta),
+    error: (m, meta) => write('ERROR', m, meta),
+  };
+}
+
+let runtimeInstalled = false;
+/** Routes SDK and workflow logs through pino; once per process. */
+export function installRuntimeLogger(logger: Logger): void {
+  if (runtimeInstalled) return;
+  Runtime.install({ logger: temporalLogger(logger) });
+  runtimeInstalled = true;
+}
+
+export interface AimsWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  activities: Activities;
+  maxCachedWorkflows?: number;
+  /** A prebuilt bundle; bundled from workflows/ when absent. */
+  workflowBundle?: WorkflowBundle;
+  shutdownGraceTime?: Duration;
+}
+
+export async function createAimsWorker(options: AimsWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    activities: options.activities,
+    ...(options.workflowBundle
+      ? { workflowBundle: options.workflowBundle }
+      : { workflowsPath, bundlerOptions }),
+    maxCachedWorkflows: options.maxCachedWorkflows ?? 500,
+    shutdownGraceTime: options.shutdownGraceTime ?? '20s',
+  });
+}

@@ -1,0 +1,3 @@
+// Workflow entry points registered with the worker. Deterministic code only.
+export { humanTask } from './human-task.js';
+export { approval } from './approval.js';
