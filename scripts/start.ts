@@ -1,0 +1,314 @@
+/**
+ * `npm start`: the whole local stack in one command.
+ *
+ * Starts, in order, the Temporal dev server (state in <data>/temporal.db, custom search
+ * attributes registered, Web UI), a mail inbox (maildev), the worker and the API; waits for
+ * each to answer; prints the URLs. Ctrl-C (SIGINT) or SIGTERM stops everything in reverse
+ * order and exits 0. If any part dies on its own, the rest is stopped and the exit is non-zero.
+ *
+ * Ports and paths come from the environment (see `settingsSchema`); the worker and the API get
+ * the project configuration (src/config.ts) in theirs. Development secrets are generated once
+ * into <data>/dev-secrets.json; LINK_SECRET / ADMIN_API_KEYS set by the user win.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Connection } from '@temporalio/client';
+import { z } from 'zod';
+import { DEFAULT_TASK_QUEUE, searchAttributeRegistrations } from '../src/temporal/shared.js';
+import { loadOrCreateDevSecrets, secretEnv } from './dev-secrets.js';
+import { describeExit, Supervisor, type SupervisedChild } from './lib/supervisor.js';
+import { connectWhenReady, ensureSearchAttributes } from './lib/temporal-admin.js';
+import { isPortFree, waitFor, waitForHttp } from './lib/wait.js';
+import { ensureTemporalCli } from './temporal-cli.js';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+
+const port = z.coerce.number().int().min(1).max(65535);
+
+export const settingsSchema = z.object({
+  DATA_DIR: z.string().min(1).default('./data'),
+  TEMPORAL_PORT: port.default(7233),
+  TEMPORAL_UI_PORT: port.default(8233),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default(DEFAULT_TASK_QUEUE),
+  MAIL_SMTP_PORT: port.default(1025),
+  MAIL_WEB_PORT: port.default(1080),
+  API_HOST: z.string().min(1).default('127.0.0.1'),
+  API_PORT: port.default(3000),
+  /** Deadline for each part to come up. */
+  START_TIMEOUT_SECONDS: z.coerce.number().int().min(5).max(3600).default(180),
+  /** How long each part may take to stop before it is killed. */
+  STOP_GRACE_SECONDS: z.coerce.number().int().min(1).max(600).default(10),
+});
+
+type Settings = z.output<typeof settingsSchema>;
+
+const PORT_VARIABLES = [
+  ['TEMPORAL_PORT', 'Temporal gRPC'],
+  ['TEMPORAL_UI_PORT', 'Temporal Web UI'],
+  ['MAIL_SMTP_PORT', 'mail SMTP'],
+  ['MAIL_WEB_PORT', 'mail inbox'],
+  ['API_PORT', 'API'],
+] as const;
+
+/** All local services listen on the loopback interface only. */
+const BIND = '127.0.0.1';
+
+const useColor = process.stdout.isTTY === true && !process.env.NO_COLOR;
+
+function say(message: string): void {
+  const label = 'start'.padEnd(8);
+  const prefix = useColor ? `\u001b[1m${label}|\u001b[0m ` : `${label}| `;
+  process.stdout.write(
+    message
+      .split('\n')
+      .map((line) => `${prefix}${line}\n`)
+      .join(''),
+  );
+}
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+}
+
+function parseSettings(env: NodeJS.ProcessEnv): Settings {
+  const result = settingsSchema.safeParse(env);
+  if (!result.success) {
+    fail(
+      'Invalid settings:\n' +
+        result.error.issues.map((i) => `  ${String(i.path[0])}: ${i.message}`).join('\n'),
+    );
+  }
+  return result.data;
+}
+
+async function checkPortsFree(settings: Settings): Promise<void> {
+  const ports = new Map<number, string>();
+  for (const [variable, label] of PORT_VARIABLES) {
+    const value = settings[variable];
+    const clash = ports.get(value);
+    if (clash) fail(`${variable}=${value} (${label}) is also used for ${clash}; choose distinct ports.`);
+    ports.set(value, `${variable} (${label})`);
+  }
+  const busy: string[] = [];
+  for (const [variable, label] of PORT_VARIABLES) {
+    const value = settings[variable];
+    const host = variable === 'API_PORT' ? settings.API_HOST : BIND;
+    if (!(await isPortFree(value, host))) busy.push(`  ${label}: port ${value} is in use (set ${variable} to another port)`);
+  }
+  if (busy.length > 0) {
+    fail(`Cannot start: ports already taken (is another \`npm start\` running?)\n${busy.join('\n')}`);
+  }
+}
+
+function requireEntryPoint(relative: string, owner: string): string {
+  const file = path.join(repoRoot, relative);
+  if (!existsSync(file)) fail(`${relative} is missing; it is the ${owner} entry point.`);
+  return file;
+}
+
+async function main(): Promise<void> {
+  const settings = parseSettings(process.env);
+  const dataDir = path.resolve(settings.DATA_DIR);
+  const workerEntry = requireEntryPoint('workers/main.ts', 'worker');
+  const apiEntry = requireEntryPoint('src/api/server.ts', 'API');
+  await checkPortsFree(settings);
+
+  const temporalCli = await ensureTemporalCli(say);
+  await mkdir(dataDir, { recursive: true });
+  const { secrets, file: secretsFile, created } = await loadOrCreateDevSecrets(dataDir);
+  if (created) say(`generated development secrets in ${secretsFile}`);
+  const secretVars = secretEnv(secrets, process.env);
+
+  const startTimeoutMs = settings.START_TIMEOUT_SECONDS * 1000;
+  const temporalAddress = `${BIND}:${settings.TEMPORAL_PORT}`;
+  const apiCheckHost = settings.API_HOST === '0.0.0.0' || settings.API_HOST === '::' ? BIND : settings.API_HOST;
+  const apiLocalUrl = `http://${apiCheckHost.includes(':') ? `[${apiCheckHost}]` : apiCheckHost}:${settings.API_PORT}`;
+  const apiPublicUrl = `http://localhost:${settings.API_PORT}`;
+
+  let stopping: Promise<void> | undefined;
+  const supervisor = new Supervisor({
+    write: (text) => process.stdout.write(text),
+    graceMs: settings.STOP_GRACE_SECONDS * 1000,
+    color: useColor,
+    prettyJson: process.stdout.isTTY === true,
+    onUnexpectedExit: (child, info) => {
+      void shutdown(1, `${child.name} exited unexpectedly (${describeExit(info)}); stopping the rest.`);
+    },
+  });
+
+  const shutdown = (code: number, reason: string): Promise<void> => {
+    if (stopping) return stopping;
+    (code === 0 ? say : (m: string) => process.stderr.write(`${m}\n`))(reason);
+    stopping = supervisor.stopAll().then(() => {
+      say(code === 0 ? 'all stopped.' : 'all stopped after a failure.');
+      process.exit(code);
+    });
+    return stopping;
+  };
+
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      say(`${signal} again: killing everything now.`);
+      supervisor.killAll();
+      process.exit(1);
+    }
+    void shutdown(0, `${signal} received: stopping (again to force).`);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const started = (child: SupervisedChild) => say(`started ${child.name} (pid ${child.pid})`);
+
+  let connection: Connection | undefined;
+  try {
+    // 1. Temporal dev server with persistent state and the project's search attributes.
+    const temporal = supervisor.start({
+      name: 'temporal',
+      command: temporalCli,
+      args: [
+        'server',
+        'start-dev',
+        '--db-filename',
+        path.join(dataDir, 'temporal.db'),
+        '--ip',
+        BIND,
+        '--port',
+        String(settings.TEMPORAL_PORT),
+        '--ui-port',
+        String(settings.TEMPORAL_UI_PORT),
+        '--log-level',
+        'warn',
+        ...(settings.TEMPORAL_NAMESPACE === 'default' ? [] : ['--namespace', settings.TEMPORAL_NAMESPACE]),
+        ...searchAttributeRegistrations().flatMap(({ name, type }) => ['--search-attribute', `${name}=${type}`]),
+      ],
+      env: process.env,
+      cwd: repoRoot,
+      quietWhileStopping: true,
+    });
+    started(temporal);
+    connection = await connectWhenReady(temporalAddress, settings.TEMPORAL_NAMESPACE, {
+      timeoutMs: startTimeoutMs,
+      signal: temporal.exitSignal,
+    });
+    const added = await ensureSearchAttributes(connection, settings.TEMPORAL_NAMESPACE);
+    if (added.length > 0) say(`registered search attributes: ${added.join(', ')}`);
+    await waitForHttp(`http://${BIND}:${settings.TEMPORAL_UI_PORT}/`, {
+      timeoutMs: startTimeoutMs,
+      signal: temporal.exitSignal,
+    });
+
+    // 2. Mail capture with a web inbox; mails persist in the data directory.
+    const maildev = supervisor.start({
+      name: 'mail',
+      command: process.execPath,
+      args: [
+        path.join(path.dirname(require.resolve('maildev/package.json')), 'bin', 'maildev'),
+        '--smtp',
+        String(settings.MAIL_SMTP_PORT),
+        '--web',
+        String(settings.MAIL_WEB_PORT),
+        '--ip',
+        BIND,
+        '--web-ip',
+        BIND,
+        '--mail-directory',
+        path.join(dataDir, 'mail'),
+      ],
+      env: process.env,
+      cwd: repoRoot,
+    });
+    started(maildev);
+    await waitForHttp(`http://${BIND}:${settings.MAIL_WEB_PORT}/email`, {
+      timeoutMs: startTimeoutMs,
+      signal: maildev.exitSignal,
+    });
+
+    // 3. Worker and API with the project configuration.
+    const appEnv: NodeJS.ProcessEnv = {
+      ...process.env,
+      TEMPORAL_ADDRESS: temporalAddress,
+      TEMPORAL_NAMESPACE: settings.TEMPORAL_NAMESPACE,
+      TEMPORAL_TASK_QUEUE: settings.TEMPORAL_TASK_QUEUE,
+      SMTP_URL: `smtp://${BIND}:${settings.MAIL_SMTP_PORT}`,
+      PUBLIC_BASE_URL: process.env.PUBLIC_BASE_URL || apiPublicUrl,
+      LINK_SECRET: secretVars.LINK_SECRET,
+      ADMIN_API_KEYS: secretVars.ADMIN_API_KEYS,
+      DATA_DIR: dataDir,
+      API_HOST: settings.API_HOST,
+      API_PORT: String(settings.API_PORT),
+    };
+    const tsxLoader = pathToFileURL(require.resolve('tsx')).href;
+
+    const worker = supervisor.start({
+      name: 'worker',
+      command: process.execPath,
+      args: ['--import', tsxLoader, workerEntry],
+      env: appEnv,
+      cwd: repoRoot,
+    });
+    started(worker);
+
+    const api = supervisor.start({
+      name: 'api',
+      command: process.execPath,
+      args: ['--import', tsxLoader, apiEntry],
+      env: appEnv,
+      cwd: repoRoot,
+    });
+    started(api);
+
+    const tq = connection;
+    await Promise.all([
+      waitForHttp(`${apiLocalUrl}/healthz`, { timeoutMs: startTimeoutMs, signal: api.exitSignal }),
+      waitFor(
+        `the worker to poll task queue ${settings.TEMPORAL_TASK_QUEUE}`,
+        async () => {
+          const res = await tq.withDeadline(Date.now() + 5_000, () =>
+            tq.workflowService.describeTaskQueue({
+              namespace: settings.TEMPORAL_NAMESPACE,
+              taskQueue: { name: settings.TEMPORAL_TASK_QUEUE },
+              // TASK_QUEUE_TYPE_WORKFLOW
+              taskQueueType: 1,
+            }),
+          );
+          return (res.pollers?.length ?? 0) > 0 ? true : undefined;
+        },
+        { timeoutMs: startTimeoutMs, intervalMs: 500, signal: worker.exitSignal },
+      ),
+    ]);
+  } catch (err) {
+    await connection?.close().catch(() => undefined);
+    if (stopping) return;
+    const message = err instanceof Error ? err.message : String(err);
+    await shutdown(1, `start-up failed: ${message}`);
+    return;
+  }
+  await connection.close().catch(() => undefined);
+  if (stopping) return;
+
+  const adminKeyNote = secretVars.fromFile.includes('ADMIN_API_KEYS')
+    ? `ADMIN_API_KEY in ${secretsFile}`
+    : 'from ADMIN_API_KEYS in your environment';
+  say(
+    [
+      '',
+      'aimsflow is running. Press Ctrl-C to stop.',
+      `  Temporal gRPC     ${temporalAddress}  (namespace ${settings.TEMPORAL_NAMESPACE})`,
+      `  Temporal Web UI   http://localhost:${settings.TEMPORAL_UI_PORT}`,
+      `  API               ${apiPublicUrl}`,
+      `  API docs          ${apiPublicUrl}/docs`,
+      `  Mail inbox        http://localhost:${settings.MAIL_WEB_PORT}  (SMTP ${BIND}:${settings.MAIL_SMTP_PORT})`,
+      `  Data directory    ${dataDir}`,
+      `  Admin API key     ${adminKeyNote}`,
+      '',
+    ].join('\n'),
+  );
+}
+
+main().catch((err: unknown) => fail(`npm start failed: ${err instanceof Error ? err.message : String(err)}`));

@@ -1,0 +1,198 @@
+/**
+ * docker-compose.yml, validated with the docker client (`docker compose config`; no engine
+ * needed): it is valid when the secret variables are supplied, refuses to render without each of
+ * them, registers exactly the search attributes of src/temporal/shared.ts, and wires the api and
+ * worker to real entry points with healthchecks and start-up conditions.
+ * Skipped only when there is no `docker` client on this machine.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findOnPath } from '../scripts/temporal-cli.js';
+import { searchAttributeRegistrations } from '../src/temporal/shared.js';
+
+const repoRoot = path.resolve(import.meta.dirname, '..');
+const composeFile = path.join(repoRoot, 'docker-compose.yml');
+const docker = findOnPath('docker');
+
+const REQUIRED_SECRETS = ['POSTGRES_PASSWORD', 'LINK_SECRET', 'ADMIN_API_KEYS'] as const;
+const SECRETS: Record<(typeof REQUIRED_SECRETS)[number], string> = {
+  POSTGRES_PASSWORD: 'compose-test-db-password-0123456789',
+  LINK_SECRET: 'compose-test-link-secret-0123456789abcdef',
+  ADMIN_API_KEYS: 'compose-test-admin-key-0123456789',
+};
+
+/** Custom search attribute columns per type in Temporal's SQL (PostgreSQL) visibility schema. */
+const SQL_VISIBILITY_LIMITS: Record<string, number> = {
+  Bool: 3,
+  Datetime: 3,
+  Double: 3,
+  Int: 3,
+  Keyword: 10,
+  KeywordList: 3,
+  Text: 3,
+};
+
+interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+interface ComposeService {
+  image?: string;
+  build?: { context: string; dockerfile: string };
+  command?: string[] | null;
+  environment?: Record<string, string | null>;
+  depends_on?: Record<string, { condition: string }>;
+  healthcheck?: { test: string[] };
+  ports?: { target: number; published: string }[];
+  volumes?: { type: string; source?: string; target: string }[];
+}
+
+if (!docker) {
+  console.warn('compose.test.ts: skipped, no `docker` client on PATH (install docker-ce-cli or docker.io to run it)');
+}
+
+describe.skipIf(!docker)('docker-compose.yml', () => {
+  let emptyEnvDir: string;
+  let emptyEnvFile: string;
+
+  /** Runs `docker compose` on the project's file with only the given secrets in the environment. */
+  function compose(args: string[], secrets: Partial<typeof SECRETS>): Promise<RunResult> {
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    for (const name of REQUIRED_SECRETS) delete env[name];
+    Object.assign(env, secrets);
+    return new Promise((resolve) => {
+      execFile(
+        docker!,
+        // An empty --env-file keeps a developer's own .env out of the test.
+        ['compose', '--project-directory', repoRoot, '-f', composeFile, '--env-file', emptyEnvFile, ...args],
+        { env, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 },
+        (err, stdout, stderr) => {
+          const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+          resolve({ code, stdout, stderr: stderr || (err && !stdout ? err.message : '') });
+        },
+      );
+    });
+  }
+
+  async function renderedServices(): Promise<Record<string, ComposeService>> {
+    const result = await compose(['config', '--format', 'json'], SECRETS);
+    expect(result.code, result.stderr).toBe(0);
+    return (JSON.parse(result.stdout) as { services: Record<string, ComposeService> }).services;
+  }
+
+  beforeAll(async () => {
+    emptyEnvDir = await mkdtemp(path.join(os.tmpdir(), 'aimsflow-compose-'));
+    emptyEnvFile = path.join(emptyEnvDir, 'empty.env');
+    await writeFile(emptyEnvFile, '');
+    const version = await compose(['version'], {});
+    if (version.code !== 0) {
+      throw new Error(
+        `the docker client has no compose plugin (docker compose version: ${version.stderr.trim()}); ` +
+          'install docker-compose-plugin, or build it (see .ci/run)',
+      );
+    }
+  });
+
+  afterAll(async () => {
+    if (emptyEnvDir) await rm(emptyEnvDir, { recursive: true, force: true });
+  });
+
+  it('is valid when the secret variables are supplied', async () => {
+    const result = await compose(['config', '-q'], SECRETS);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+  });
+
+  it.each(REQUIRED_SECRETS)('refuses to render without %s and names it', async (missing) => {
+    const secrets: Partial<typeof SECRETS> = { ...SECRETS };
+    delete secrets[missing];
+    const result = await compose(['config', '-q'], secrets);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain(`required variable ${missing} is missing a value`);
+  });
+
+  it('passes the supplied secrets through unchanged (no defaults)', async () => {
+    const services = await renderedServices();
+    for (const name of ['api', 'worker']) {
+      const env = services[name]?.environment ?? {};
+      expect(env.LINK_SECRET).toBe(SECRETS.LINK_SECRET);
+      expect(env.ADMIN_API_KEYS).toBe(SECRETS.ADMIN_API_KEYS);
+      expect(env.DATABASE_URL).toBe(`postgres://aimsflow:${SECRETS.POSTGRES_PASSWORD}@postgresql:5432/aimsflow`);
+      expect(env.TEMPORAL_ADDRESS).toBe('temporal:7233');
+      expect(env.SMTP_URL).toBe('smtp://mailpit:1025');
+    }
+    expect(services.postgresql?.environment?.POSTGRES_PASSWORD).toBe(SECRETS.POSTGRES_PASSWORD);
+    expect(services.temporal?.environment?.POSTGRES_PWD).toBe(SECRETS.POSTGRES_PASSWORD);
+  });
+
+  it('registers exactly the search attributes defined in src/temporal/shared.ts', async () => {
+    const services = await renderedServices();
+    const setup = services['temporal-setup'];
+    expect(setup?.image).toMatch(/^temporalio\/admin-tools:/);
+    const declared = (setup?.environment?.AIMS_SEARCH_ATTRIBUTES ?? '').trim().split(/\s+/).filter(Boolean);
+    const pairs = declared.map((pair) => {
+      const [name, type, ...rest] = pair.split('=');
+      expect(rest, `malformed entry ${pair}`).toEqual([]);
+      return { name: name!, type: type! };
+    });
+    const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
+    expect(pairs.sort(byName)).toEqual(searchAttributeRegistrations().sort(byName));
+    // The registration loop reads that variable.
+    expect(setup?.command?.join('\n')).toContain('search-attribute create');
+  });
+
+  it('stays within the custom search attribute slots of SQL visibility', () => {
+    const perType = new Map<string, number>();
+    for (const { type } of searchAttributeRegistrations()) perType.set(type, (perType.get(type) ?? 0) + 1);
+    for (const [type, count] of perType) {
+      expect(SQL_VISIBILITY_LIMITS[type], `unknown type ${type}`).toBeDefined();
+      expect(count, `${type} attributes`).toBeLessThanOrEqual(SQL_VISIBILITY_LIMITS[type]!);
+    }
+  });
+
+  it('runs the api and worker from the Dockerfile build of real entry points', async () => {
+    const services = await renderedServices();
+    const expectations = { worker: 'dist/workers/main.js', api: 'dist/src/api/server.js' } as const;
+    for (const [name, entry] of Object.entries(expectations)) {
+      const service = services[name];
+      expect(service?.build?.dockerfile).toBe('Dockerfile');
+      expect(service?.command).toEqual(['node', entry]);
+      // dist/ mirrors the sources (tsconfig.build.json has rootDir ".").
+      const source = entry.replace(/^dist\//, '').replace(/\.js$/, '.ts');
+      expect(existsSync(path.join(repoRoot, source)), `${source} exists`).toBe(true);
+      expect(service?.depends_on).toMatchObject({
+        postgresql: { condition: 'service_healthy' },
+        'temporal-setup': { condition: 'service_completed_successfully' },
+        mailpit: { condition: 'service_healthy' },
+      });
+    }
+    expect(existsSync(path.join(repoRoot, 'Dockerfile'))).toBe(true);
+  });
+
+  it('has healthchecks, start-up ordering and the documented ports', async () => {
+    const services = await renderedServices();
+    for (const name of ['postgresql', 'temporal', 'mailpit', 'api']) {
+      expect(services[name]?.healthcheck?.test?.length, `${name} healthcheck`).toBeGreaterThan(0);
+    }
+    expect(services.temporal?.depends_on).toMatchObject({
+      'temporal-schema': { condition: 'service_completed_successfully' },
+    });
+    expect(services['temporal-setup']?.depends_on).toMatchObject({ temporal: { condition: 'service_healthy' } });
+    const published = (name: string) =>
+      (services[name]?.ports ?? []).map((p) => `${p.published}->${p.target}`).sort();
+    expect(published('temporal-ui')).toEqual(['8233->8080']);
+    expect(published('mailpit')).toEqual(['1025->1025', '8025->8025']);
+    expect(published('api')).toEqual(['3000->3000']);
+    expect(published('temporal')).toEqual(['7233->7233']);
+    expect(services.postgresql?.image).toMatch(/^postgres:16/);
+    expect(services.postgresql?.volumes?.some((v) => v.type === 'volume' && v.target === '/var/lib/postgresql/data')).toBe(
+      true,
+    );
+  });
+});
