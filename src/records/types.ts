@@ -40,10 +40,15 @@ export interface RecordFilter {
   /** Prefix match on subject, e.g. `corrective-action/`. */
   subjectPrefix?: string;
   kind?: string;
+  /** Records that list this clause or control among their `clauses`. */
   clause?: string;
+  /** ISO-8601 instant: `occurredAt` at or after it. */
   from?: string;
+  /** ISO-8601 instant: `occurredAt` before it (exclusive). */
   to?: string;
+  /** Records after this seq: page through with the last seq of the previous page. */
   afterSeq?: number;
+  /** Page size for `list`: default 100, at most 1000. */
   limit?: number;
 }
 

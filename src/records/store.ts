@@ -1,0 +1,290 @@
+/**
+ * The evidence ledger on PostgreSQL (when a database URL is configured) or on embedded
+ * PGlite (persisted under `${dataDir}/records`, or in memory for `dataDir: 'memory://'`).
+ * Same SQL and migrations on both; see migrations.ts for the tables and the triggers that
+ * keep them append-only.
+ */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import type { Logger } from '../logger.js';
+import { pgliteDriver, postgresDriver, type Driver, type PostgresOptions, type Row } from './driver.js';
+import { RecordConflictError, RecordsStoreClosedError } from './errors.js';
+import { ChainVerifier, contentHashOf, recordHashOf } from './hash.js';
+import { acquireLock } from './lockfile.js';
+import { migrate } from './migrations.js';
+import type {
+  EvidenceRecord,
+  NewRecord,
+  RecordFilter,
+  RecordsStore,
+  SentNotification,
+  VerifyResult,
+} from './types.js';
+import { parseNewRecord, parseRecordFilter, parseSentNotification } from './validation.js';
+
+/** `dataDir` value that keeps an embedded store in memory only (tests, benchmarks). */
+export const IN_MEMORY = 'memory://';
+
+/** Records read per query while verifying. */
+export const VERIFY_PAGE_SIZE = 500;
+
+export interface OpenRecordsStoreOptions {
+  /** postgres:// URL; when set the store uses PostgreSQL, otherwise embedded PGlite. */
+  databaseUrl?: string | undefined;
+  /** The PGlite database lives in `${dataDir}/records`; `memory://` keeps it in memory. */
+  dataDir: string;
+  logger?: Logger | undefined;
+  /** Use this PGlite instance instead of opening one; the store leaves it open on close(). */
+  pglite?: PGlite | undefined;
+  /** Pool size and timeouts for PostgreSQL. */
+  postgres?: Omit<PostgresOptions, 'logger'> | undefined;
+}
+
+export async function openRecordsStore(opts: OpenRecordsStoreOptions): Promise<RecordsStore> {
+  const logger = opts.logger;
+  let release: (() => Promise<void>) | undefined;
+  let driver: Driver;
+  if (opts.pglite) {
+    driver = pgliteDriver(opts.pglite, { owned: false });
+  } else if (opts.databaseUrl) {
+    driver = postgresDriver(opts.databaseUrl, { ...opts.postgres, logger });
+  } else if (opts.dataDir === IN_MEMORY) {
+    driver = pgliteDriver(await PGlite.create(IN_MEMORY), { owned: true });
+  } else {
+    const dir = path.resolve(opts.dataDir, 'records');
+    await mkdir(opts.dataDir, { recursive: true });
+    release = await acquireLock(`${dir}.lock`);
+    try {
+      driver = pgliteDriver(await PGlite.create(dir), { owned: true });
+    } catch (err) {
+      await release();
+      throw err;
+    }
+  }
+  try {
+    const [encoding] = await driver.query<{ server_encoding: string }>('SHOW server_encoding');
+    if (encoding?.server_encoding !== 'UTF8') {
+      throw new Error(
+        `records database must use UTF8 encoding, found ${encoding?.server_encoding ?? 'none'} (create it with ENCODING 'UTF8')`,
+      );
+    }
+    await migrate(driver, logger);
+  } catch (err) {
+    await driver.close().catch(() => undefined);
+    await release?.();
+    throw err;
+  }
+  logger?.debug({ backend: driver.kind }, 'records store open');
+  return new SqlRecordsStore(driver, logger, release);
+}
+
+const COLUMNS =
+  'seq, id, kind, subject, clauses, actor, occurred_at, content, content_hash, prev_hash, hash, recorded_at';
+
+function isoOf(value: unknown): string {
+  const date = value instanceof Date ? value : new Date(String(value));
+  return date.toISOString();
+}
+
+function toRecord(row: Row): EvidenceRecord {
+  return {
+    seq: Number(row.seq),
+    id: String(row.id),
+    kind: String(row.kind),
+    subject: String(row.subject),
+    clauses: (row.clauses as string[] | null) ?? [],
+    actor: String(row.actor),
+    occurredAt: isoOf(row.occurred_at),
+    content: row.content,
+    contentHash: String(row.content_hash),
+    prevHash: String(row.prev_hash),
+    hash: String(row.hash),
+    recordedAt: isoOf(row.recorded_at),
+  };
+}
+
+/** The existing record when it is the same one again, otherwise a conflict. */
+function sameOrConflict(existing: EvidenceRecord, rec: NewRecord, contentHash: string): EvidenceRecord {
+  const differs: string[] = [];
+  if (existing.kind !== rec.kind) differs.push('kind');
+  if (existing.subject !== rec.subject) differs.push('subject');
+  if (existing.clauses.length !== rec.clauses.length || existing.clauses.some((c, i) => c !== rec.clauses[i])) {
+    differs.push('clauses');
+  }
+  if (existing.actor !== rec.actor) differs.push('actor');
+  if (existing.occurredAt !== rec.occurredAt) differs.push('occurredAt');
+  if (existing.contentHash !== contentHash) differs.push('content');
+  if (differs.length > 0) throw new RecordConflictError(rec.id, differs);
+  return existing;
+}
+
+function likePrefix(prefix: string): string {
+  return `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+class SqlRecordsStore implements RecordsStore {
+  private closed = false;
+
+  constructor(
+    private readonly driver: Driver,
+    private readonly logger: Logger | undefined,
+    private readonly release: (() => Promise<void>) | undefined,
+  ) {}
+
+  private db(): Driver {
+    if (this.closed) throw new RecordsStoreClosedError();
+    return this.driver;
+  }
+
+  async append(input: NewRecord): Promise<EvidenceRecord> {
+    const rec = parseNewRecord(input);
+    const contentHash = contentHashOf(rec.content);
+    const db = this.db();
+    const appended = await db.transaction(async (tx) => {
+      // Locking the head row serializes appends, so the chain cannot fork.
+      const [head] = await tx.query<{ seq: number | string; hash: string }>(
+        'SELECT seq, hash FROM ledger_head FOR UPDATE',
+      );
+      if (!head) throw new Error('records store: the ledger head row is missing (the ledger was tampered with)');
+      const seq = Number(head.seq) + 1;
+      const prevHash = head.hash;
+      const hash = recordHashOf({ ...rec, seq, contentHash, prevHash });
+      // An id already stored (a retried activity) makes the insert a no-op; the index sees
+      // committed rows whatever this statement's snapshot.
+      const [row] = await tx.query<{ recorded_at: unknown }>(
+        `INSERT INTO evidence_records
+           (seq, id, kind, subject, clauses, actor, occurred_at, content, content_hash, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::jsonb, $9, $10, $11)
+         ON CONFLICT (id) DO NOTHING
+         RETURNING recorded_at`,
+        [seq, rec.id, rec.kind, rec.subject, rec.clauses, rec.actor, rec.occurredAt, JSON.stringify(rec.content), contentHash, prevHash, hash],
+      );
+      if (!row) {
+        const [existing] = await tx.query(`SELECT ${COLUMNS} FROM evidence_records WHERE id = $1`, [rec.id]);
+        if (!existing) throw new Error(`records store: record ${rec.id} conflicted but cannot be read`);
+        return { record: sameOrConflict(toRecord(existing), rec, contentHash), fresh: false };
+      }
+      await tx.query('UPDATE ledger_head SET seq = $1, hash = $2', [seq, hash]);
+      const record: EvidenceRecord = { ...rec, seq, contentHash, prevHash, hash, recordedAt: isoOf(row.recorded_at) };
+      return { record, fresh: true };
+    });
+    if (appended.fresh) {
+      this.logger?.debug({ id: rec.id, seq: appended.record.seq, kind: rec.kind }, 'evidence record appended');
+    }
+    return appended.record;
+  }
+
+  async get(id: string): Promise<EvidenceRecord | undefined> {
+    if (typeof id !== 'string' || id === '') return undefined;
+    const [row] = await this.db().query(`SELECT ${COLUMNS} FROM evidence_records WHERE id = $1`, [id]);
+    return row ? toRecord(row) : undefined;
+  }
+
+  async list(input: RecordFilter = {}): Promise<EvidenceRecord[]> {
+    const filter = parseRecordFilter(input);
+    const params: unknown[] = [];
+    const where: string[] = [];
+    const param = (value: unknown) => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    if (filter.subject !== undefined) where.push(`subject = ${param(filter.subject)}`);
+    if (filter.subjectPrefix !== undefined) where.push(`subject LIKE ${param(likePrefix(filter.subjectPrefix))} ESCAPE '\\'`);
+    if (filter.kind !== undefined) where.push(`kind = ${param(filter.kind)}`);
+    if (filter.clause !== undefined) where.push(`clauses @> ARRAY[${param(filter.clause)}]::text[]`);
+    if (filter.from !== undefined) where.push(`occurred_at >= ${param(filter.from)}::timestamptz`);
+    if (filter.to !== undefined) where.push(`occurred_at < ${param(filter.to)}::timestamptz`);
+    if (filter.afterSeq !== undefined) where.push(`seq > ${param(filter.afterSeq)}`);
+    const sql =
+      `SELECT ${COLUMNS} FROM evidence_records` +
+      (where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '') +
+      ` ORDER BY seq LIMIT ${param(filter.limit)}`;
+    return (await this.db().query(sql, params)).map(toRecord);
+  }
+
+  async verify(): Promise<VerifyResult> {
+    const db = this.db();
+    const [head] = await db.query<{ seq: number | string; hash: string }>('SELECT seq, hash FROM ledger_head');
+    const headSeq = head ? Number(head.seq) : Number.MAX_SAFE_INTEGER;
+    const chain = new ChainVerifier();
+    const broken = (brokenAt: number, reason: string): VerifyResult => ({
+      ok: false,
+      records: chain.checked,
+      brokenAt,
+      reason,
+    });
+    for (let last = 0; ; ) {
+      const rows = await db.query(
+        `SELECT ${COLUMNS} FROM evidence_records WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT ${VERIFY_PAGE_SIZE}`,
+        [last, headSeq],
+      );
+      for (const row of rows) {
+        const record = toRecord(row);
+        const reason = chain.check(record);
+        if (reason !== undefined) return broken(Math.min(record.seq, chain.nextSeq), reason);
+      }
+      const lastRow = rows.at(-1);
+      if (!lastRow || rows.length < VERIFY_PAGE_SIZE) break;
+      last = Number(lastRow.seq);
+    }
+    if (!head) {
+      return broken(chain.nextSeq, `ledger head missing (deleted outside the store); ${chain.checked} records are intact`);
+    }
+    if (chain.nextSeq <= headSeq) {
+      return broken(chain.nextSeq, `record ${chain.nextSeq} missing (the ledger head is at record ${headSeq})`);
+    }
+    if (chain.head !== head.hash) {
+      return broken(headSeq, `record ${headSeq}: hash does not match the ledger head`);
+    }
+    // Appends move the head in the same transaction as the insert, so one statement sees both.
+    const [tail] = await db.query<{ max_seq: number | string | null; head_seq: number | string | null }>(
+      'SELECT (SELECT max(seq) FROM evidence_records) AS max_seq, (SELECT seq FROM ledger_head) AS head_seq',
+    );
+    if (tail && tail.max_seq !== null && tail.head_seq !== null && Number(tail.max_seq) > Number(tail.head_seq)) {
+      const orphan = Number(tail.head_seq) + 1;
+      return broken(orphan, `record ${orphan} is beyond the ledger head (inserted outside the store)`);
+    }
+    return { ok: true, records: chain.checked, head: chain.head };
+  }
+
+  readonly notifications = {
+    find: async (notificationId: string): Promise<SentNotification | undefined> => {
+      if (typeof notificationId !== 'string' || notificationId === '') return undefined;
+      const [row] = await this.db().query(
+        'SELECT notification_id, message_id, recipients, sent_at FROM sent_notifications WHERE notification_id = $1',
+        [notificationId],
+      );
+      if (!row) return undefined;
+      return {
+        notificationId: String(row.notification_id),
+        messageId: String(row.message_id),
+        recipients: (row.recipients as string[] | null) ?? [],
+        sentAt: isoOf(row.sent_at),
+      };
+    },
+    remember: async (input: SentNotification): Promise<void> => {
+      const sent = parseSentNotification(input);
+      await this.db().query(
+        `INSERT INTO sent_notifications (notification_id, message_id, recipients, sent_at)
+         VALUES ($1, $2, $3, $4) ON CONFLICT (notification_id) DO NOTHING`,
+        [sent.notificationId, sent.messageId, sent.recipients, sent.sentAt],
+      );
+    },
+  };
+
+  async ping(): Promise<void> {
+    await this.db().query('SELECT 1 AS ok');
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      await this.driver.close();
+    } finally {
+      await this.release?.();
+    }
+  }
+}
+
