@@ -1,54 +1,28 @@
 /**
  * Worker entry point: runs aimsflow's workflows and activities on the configured task queue.
- * Stateless; run as many as needed. SIGINT/SIGTERM drain in-flight work, then exit.
+ * Stateless; run as many as needed. SIGINT/SIGTERM drain in-flight work, then exit; a second
+ * signal exits at once.
  */
-import { NativeConnection } from '@temporalio/worker';
 import { configOrExit } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
-import { loadOrganization, OrganizationFileError } from '../src/organization.js';
+import { loadOrganizationOrExit } from '../src/organization.js';
 import { openRecordsStore } from '../src/records/store.js';
-import { createMailTransport } from '../src/mail/transport.js';
-import { createLinkSigner } from '../src/links.js';
-import { createActivities } from '../activities/index.js';
-import { createAimsWorker, installRuntimeLogger } from './worker.js';
+import { startWorker } from './run.js';
 
 const config = configOrExit();
 const logger = createLogger(config.LOG_LEVEL, 'worker');
 
 async function main(): Promise<void> {
-  let organization;
+  const organization = await loadOrganizationOrExit(config.ORG_FILE);
+  const records = await openRecordsStore({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, logger });
+  let running;
   try {
-    organization = await loadOrganization(config.ORG_FILE);
+    running = await startWorker({ config, logger, organization: () => organization, records });
   } catch (err) {
-    if (err instanceof OrganizationFileError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(1);
-    }
+    await records.close();
     throw err;
   }
-  installRuntimeLogger(logger);
-
-  const records = await openRecordsStore({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, logger });
-  const transport = createMailTransport({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, logger });
-  const links = createLinkSigner({ secret: config.LINK_SECRET, ttlHours: config.LINK_TTL_HOURS, baseUrl: config.PUBLIC_BASE_URL });
-  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-
-  const org = organization;
-  const worker = await createAimsWorker({
-    connection,
-    namespace: config.TEMPORAL_NAMESPACE,
-    taskQueue: config.TEMPORAL_TASK_QUEUE,
-    maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
-    activities: createActivities({
-      organization: () => org,
-      records,
-      transport,
-      links,
-      mailFrom: config.MAIL_FROM,
-      logger,
-    }),
-  });
-
+  const worker = running;
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) {
@@ -61,18 +35,10 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
-
-  logger.info(
-    { taskQueue: config.TEMPORAL_TASK_QUEUE, namespace: config.TEMPORAL_NAMESPACE, address: config.TEMPORAL_ADDRESS },
-    'worker started',
-  );
   try {
-    await worker.run();
+    await worker.done;
   } finally {
-    transport.close();
     await records.close();
-    await connection.close();
-    logger.info('worker stopped');
   }
 }
 

@@ -1,0 +1,66 @@
+/**
+ * Starts the aimsflow worker inside a process that already has its configuration, logger,
+ * organization and records store (the worker entry point, or the single local process that
+ * also serves the API when the records store is the embedded one).
+ */
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { createActivities } from '../activities/index.js';
+import type { Config } from '../src/config.js';
+import type { Organization } from '../src/domain/organization.js';
+import { createLinkSigner } from '../src/links.js';
+import type { Logger } from '../src/logger.js';
+import { createMailTransport } from '../src/mail/transport.js';
+import type { RecordsStore } from '../src/records/types.js';
+import { createAimsWorker, installRuntimeLogger } from './worker.js';
+
+export interface RunningWorker {
+  worker: Worker;
+  /** Resolves once the worker has stopped and its connections are closed. */
+  done: Promise<void>;
+  /** Stops polling, lets in-flight tasks finish, then resolves `done`. */
+  shutdown(): void;
+}
+
+export async function startWorker(deps: {
+  config: Config;
+  logger: Logger;
+  organization: () => Organization;
+  records: RecordsStore;
+}): Promise<RunningWorker> {
+  const { config, logger } = deps;
+  installRuntimeLogger(logger);
+  const transport = createMailTransport({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, logger });
+  const links = createLinkSigner({ secret: config.LINK_SECRET, ttlHours: config.LINK_TTL_HOURS, baseUrl: config.PUBLIC_BASE_URL });
+  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  let worker: Worker;
+  try {
+    worker = await createAimsWorker({
+      connection,
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
+      activities: createActivities({
+        organization: deps.organization,
+        records: deps.records,
+        transport,
+        links,
+        mailFrom: config.MAIL_FROM,
+        logger,
+      }),
+    });
+  } catch (err) {
+    transport.close();
+    await connection.close();
+    throw err;
+  }
+  logger.info(
+    { taskQueue: config.TEMPORAL_TASK_QUEUE, namespace: config.TEMPORAL_NAMESPACE, address: config.TEMPORAL_ADDRESS },
+    'worker started',
+  );
+  const done = worker.run().finally(async () => {
+    transport.close();
+    await connection.close();
+    logger.info('worker stopped');
+  });
+  return { worker, done, shutdown: () => worker.shutdown() };
+}
