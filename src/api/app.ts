@@ -22,9 +22,11 @@ import { adminScope } from './plugins/admin-auth.js';
 import { registerDocsRoutes, registerOpenApi } from './plugins/docs.js';
 import { NOT_FOUND_RATE_LIMIT, registerRateLimit } from './plugins/rate-limit.js';
 import { registerSecurityHeaders } from './plugins/security.js';
+import { pageRoutes } from './pages/index.js';
 import { genReqId, REQUEST_ID_HEADER } from './request-id.js';
 import { healthRoutes } from './routes/health.js';
 import { recordsRoutes } from './routes/records.js';
+import { workRoutes } from './routes/work.js';
 
 export type { AppDeps, ReadinessChecks } from './deps.js';
 
@@ -81,7 +83,8 @@ export async function buildApp(deps: AppDeps): Promise<ApiInstance> {
   app.setNotFoundHandler({ preHandler: app.rateLimit({ ...NOT_FOUND_RATE_LIMIT }) }, notFoundHandler);
 
   await app.register(healthRoutes);
-  await app.register(adminScope([recordsRoutes]), { prefix: '/admin' });
+  await app.register(pageRoutes);
+  await app.register(adminScope([recordsRoutes, workRoutes]), { prefix: '/admin' });
   await registerDocsRoutes(app);
 
   return app.withTypeProvider<ZodTypeProvider>();

@@ -3,7 +3,10 @@
  * Extend `AppDeps` here when a route needs a new collaborator.
  */
 import type { Client } from '@temporalio/client';
+import type { NotificationActivities } from '../../activities/notifications.js';
 import type { Config } from '../config.js';
+import type { Organization } from '../domain/organization.js';
+import type { LinkSigner } from '../links.js';
 import type { Logger } from '../logger.js';
 import type { RecordsStore } from '../records/types.js';
 
@@ -21,6 +24,12 @@ export interface AppDeps {
   readiness: ReadinessChecks;
   /** The Temporal client, for routes that start, signal or query workflows. */
   temporal?: Client;
+  /** The organization file (people and roles), for names and e-mail addresses on pages. */
+  organization?: () => Organization;
+  /** Sends one notification e-mail at most once per notification id (e.g. a renewed link). */
+  sendNotification?: NotificationActivities['sendNotification'];
+  /** The link signer; built from the configuration when absent. */
+  links?: LinkSigner;
   /** Per-check deadline for `/readyz`, in milliseconds (default 2000). */
   readinessTimeoutMs?: number;
 }

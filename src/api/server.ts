@@ -3,8 +3,12 @@
  * SIGINT/SIGTERM close the API (in-flight requests finish), then the store, then the
  * Temporal connection; a second signal, or a shutdown that takes too long, exits at once.
  */
+import { createNotificationActivities } from '../../activities/notifications.js';
 import { configOrExit } from '../config.js';
+import { createLinkSigner } from '../links.js';
 import { createLogger, type Logger } from '../logger.js';
+import { createMailTransport, type MailTransport } from '../mail/transport.js';
+import { loadOrganizationOrExit } from '../organization.js';
 import { openRecordsStore } from '../records/store.js';
 import type { RecordsStore } from '../records/types.js';
 import { checkTemporal, createTemporalClient, type TemporalHandle } from '../temporal/client.js';
@@ -19,6 +23,7 @@ const logger: Logger = createLogger(config.LOG_LEVEL, 'api');
 let app: ApiInstance | undefined;
 let records: RecordsStore | undefined;
 let temporal: TemporalHandle | undefined;
+let transport: MailTransport | undefined;
 let shuttingDown = false;
 
 /** Closes whatever is open, in order; safe to call again (closed parts are forgotten). */
@@ -33,6 +38,11 @@ async function closeAll(): Promise<void> {
     const closing = records;
     steps.push(['records store', () => closing.close()]);
     records = undefined;
+  }
+  if (transport) {
+    const closing = transport;
+    steps.push(['mail transport', () => Promise.resolve(closing.close())]);
+    transport = undefined;
   }
   if (temporal) {
     const closing = temporal.connection;
@@ -74,17 +84,29 @@ process.on('unhandledRejection', (err) => {
 });
 
 async function main(): Promise<void> {
+  const org = await loadOrganizationOrExit(config.ORG_FILE);
   const store = await openRecordsStore({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, logger });
   records = store;
   if (shuttingDown) return closeAll();
   const handle = await createTemporalClient(config);
   temporal = handle;
   if (shuttingDown) return closeAll();
+  const mail = createMailTransport({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, logger });
+  transport = mail;
+  const notifications = createNotificationActivities({
+    transport: mail,
+    notifications: store.notifications,
+    from: config.MAIL_FROM,
+    logger,
+  });
   app = await buildApp({
     config,
     logger,
     records: store,
     temporal: handle.client,
+    organization: () => org,
+    links: createLinkSigner({ secret: config.LINK_SECRET, ttlHours: config.LINK_TTL_HOURS, baseUrl: config.PUBLIC_BASE_URL }),
+    sendNotification: (input) => notifications.sendNotification(input),
     readiness: { temporal: () => checkTemporal(handle.connection) },
   });
   if (shuttingDown) return closeAll();

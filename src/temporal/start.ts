@@ -7,7 +7,7 @@
  * ids from their business keys instead.
  */
 import { randomBytes } from 'node:crypto';
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
 import type { z } from 'zod';
 import { approvalInputSchema, requiredApprovals, type ApprovalInput, type ApprovalSpec } from '../domain/approval.js';
@@ -144,9 +144,9 @@ function initialAttributes(
 export async function startHumanTask(
   client: Client,
   taskQueue: string,
-  input: HumanTaskInput | unknown,
+  input: HumanTaskInput,
   opts: StartOptions = {},
-): Promise<WorkflowHandle<typeof humanTask>> {
+): Promise<WorkflowHandleWithFirstExecutionRunId<typeof humanTask>> {
   const spec = parseInput(humanTaskInputSchema, input, 'task input');
   if (opts.organization) checkTaskPeople(opts.organization, spec);
   const person = 'person' in spec.assignee ? spec.assignee.person : undefined;
@@ -170,9 +170,9 @@ export async function startHumanTask(
 export async function startApproval(
   client: Client,
   taskQueue: string,
-  input: ApprovalInput | unknown,
+  input: ApprovalInput,
   opts: StartOptions = {},
-): Promise<WorkflowHandle<typeof approval>> {
+): Promise<WorkflowHandleWithFirstExecutionRunId<typeof approval>> {
   const spec = parseInput(approvalInputSchema, input, 'approval input');
   if (opts.organization) checkApprovalPeople(opts.organization, spec);
   return client.workflow.start<typeof approval>(workflowTypes.approval, {

@@ -14,7 +14,7 @@ import { createActivities } from '../../activities/index.js';
 import { parseConfig, type Config } from '../../src/config.js';
 import type { Organization } from '../../src/domain/organization.js';
 import { createLinkSigner, type LinkSigner } from '../../src/links.js';
-import { createMailTransport } from '../../src/mail/transport.js';
+import { createMailTransport, type MailTransport } from '../../src/mail/transport.js';
 import { parseOrganizationYaml } from '../../src/organization.js';
 import { openRecordsStore } from '../../src/records/store.js';
 import type { RecordsStore } from '../../src/records/types.js';
@@ -45,6 +45,8 @@ export interface TestStack {
   smtp: Awaited<ReturnType<typeof startSmtpServer>>;
   links: LinkSigner;
   organization: Organization;
+  /** The worker's SMTP transport (to the test SMTP server), e.g. for an API that sends mail too. */
+  transport: MailTransport;
   /** Starts a workflow on this stack's task queue with a unique id under `prefix`. */
   start<A extends unknown[], R>(
     workflow: string,
@@ -54,7 +56,13 @@ export interface TestStack {
   stop(): Promise<void>;
 }
 
-export async function startTestStack(opts: { organization?: Organization } = {}): Promise<TestStack> {
+export async function startTestStack(
+  opts: {
+    organization?: Organization;
+    /** PUBLIC_BASE_URL for links in mails (default `http://127.0.0.1:3999`), e.g. where a test API listens. */
+    publicBaseUrl?: string;
+  } = {},
+): Promise<TestStack> {
   const address = inject('temporalAddress');
   const namespace = inject('temporalNamespace');
   const taskQueue = `test-${randomUUID()}`;
@@ -65,7 +73,7 @@ export async function startTestStack(opts: { organization?: Organization } = {})
     TEMPORAL_TASK_QUEUE: taskQueue,
     SMTP_URL: smtp.url,
     MAIL_FROM: 'aimsflow <aimsflow@northwind.example>',
-    PUBLIC_BASE_URL: 'http://127.0.0.1:3999',
+    PUBLIC_BASE_URL: opts.publicBaseUrl ?? 'http://127.0.0.1:3999',
     LINK_SECRET: 'test-link-secret-0123456789abcdef0123456789',
     ADMIN_API_KEYS: 'test-admin-key-0123456789abcdef',
     DATA_DIR: 'memory://',
@@ -99,6 +107,7 @@ export async function startTestStack(opts: { organization?: Organization } = {})
     smtp,
     links,
     organization,
+    transport,
     async start(workflow, args, startOpts) {
       return client.workflow.start(workflow, {
         taskQueue,

@@ -1,0 +1,343 @@
+/**
+ * What every page reached from an e-mailed link shares: the link check, the person-readable
+ * error pages, rendering with the layout, and access to Temporal.
+ *
+ * Pages always answer HTML (whatever the Accept header says), never cache, and never change
+ * anything on GET.
+ */
+import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
+import {
+  QueryNotRegisteredError,
+  ServiceError,
+  WorkflowNotFoundError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+} from '@temporalio/client';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Config } from '../../config.js';
+import { linkPaths } from '../../domain/link-paths.js';
+import type { Organization } from '../../domain/organization.js';
+import { createLinkSigner, LinkError, type LinkAction, type LinkClaims, type LinkSigner } from '../../links.js';
+import { formatDate, formatDateTime } from '../../mail/templates.js';
+import { checkFormPost, csrfToken } from '../csrf.js';
+import type { AppDeps } from '../deps.js';
+import { renderPage, type LayoutModel, type PageName } from '../views/render.js';
+
+export interface PageContext {
+  config: Config;
+  links: LinkSigner;
+  temporal: Client | undefined;
+  organization: (() => Organization) | undefined;
+  sendNotification: AppDeps['sendNotification'];
+}
+
+export function pageContext(app: FastifyInstance): PageContext {
+  const { deps } = app;
+  const { config } = deps;
+  return {
+    config,
+    links:
+      deps.links ??
+      createLinkSigner({ secret: config.LINK_SECRET, ttlHours: config.LINK_TTL_HOURS, baseUrl: config.PUBLIC_BASE_URL }),
+    temporal: deps.temporal,
+    organization: deps.organization,
+    sendNotification: deps.sendNotification,
+  };
+}
+
+/** The model of the message page: a heading, paragraphs and an optional form or link. */
+export interface MessageModel {
+  heading: string;
+  paragraphs: string[];
+  /** What the person typed, shown back when it could not be saved. */
+  entered?: Array<{ label: string; value: string }>;
+  /** A one-button form (e.g. "E-mail me a fresh link"). */
+  form?: { action: string; csrf: string; hidden: Array<{ name: string; value: string }>; button: string };
+  link?: { url: string; label: string; secondary?: boolean };
+}
+
+/** A page-level refusal or problem, rendered as the message page with its status. */
+export class PageError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly model: MessageModel,
+    readonly frame: { pageTitle?: string; myTasksUrl?: string } = {},
+  ) {
+    super(model.paragraphs[0] ?? model.heading);
+    this.name = 'PageError';
+  }
+}
+
+/** The organization's name for the page header, when the organization is known. */
+function siteName(ctx: PageContext): string | undefined {
+  try {
+    return ctx.organization?.().organization.name;
+  } catch {
+    return undefined;
+  }
+}
+
+export function sendPage(
+  ctx: PageContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  statusCode: number,
+  page: PageName,
+  model: object,
+  frame: Omit<LayoutModel, 'requestId'>,
+): FastifyReply {
+  const html = renderPage(page, model, { ...frame, requestId: request.id, siteName: frame.siteName ?? siteName(ctx) });
+  return reply
+    .code(statusCode)
+    .header('cache-control', 'no-store')
+    .header('x-robots-tag', 'noindex, nofollow')
+    .type('text/html; charset=utf-8')
+    .send(html);
+}
+
+export function sendMessage(
+  ctx: PageContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  statusCode: number,
+  model: MessageModel,
+  frame: { pageTitle?: string | undefined; myTasksUrl?: string | undefined } = {},
+): FastifyReply {
+  return sendPage(ctx, request, reply, statusCode, 'message', model, {
+    pageTitle: frame.pageTitle ?? model.heading,
+    myTasksUrl: frame.myTasksUrl,
+  });
+}
+
+/**
+ * Wraps a page handler: PageErrors become their message page; Temporal being unreachable
+ * becomes a 503 page; anything else is logged and becomes a 500 page quoting the request id.
+ */
+export function pageHandler(
+  ctx: PageContext,
+  handler: (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>,
+): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply> {
+  return async (request, reply) => {
+    try {
+      return await handler(request, reply);
+    } catch (err) {
+      if (err instanceof PageError) {
+        request.log.info({ statusCode: err.statusCode, reason: err.message }, 'page refused');
+        return sendMessage(ctx, request, reply, err.statusCode, err.model, err.frame);
+      }
+      if (err instanceof WorkflowNotFoundError || err instanceof QueryNotRegisteredError) {
+        request.log.info({ reason: err.message }, 'page for unknown work');
+        const page = notFoundPage('work item');
+        return sendMessage(ctx, request, reply, page.statusCode, page.model);
+      }
+      if (err instanceof ServiceError || err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
+        request.log.warn({ err }, 'Temporal did not answer a page request');
+        return sendMessage(ctx, request, reply, 503, {
+          heading: 'Please try again in a minute',
+          paragraphs: [
+            'The workflow service did not answer in time.',
+            'If you submitted something, open your link again in a minute to see whether it was saved.',
+          ],
+        });
+      }
+      request.log.error({ err }, 'page failed');
+      return sendMessage(ctx, request, reply, 500, {
+        heading: 'Something went wrong',
+        paragraphs: ['The page could not be shown. Please try again later, and quote the reference below if you report it.'],
+      });
+    }
+  };
+}
+
+/** The `token` query parameter (or form field), when given exactly once as text. */
+export function tokenFrom(request: FastifyRequest): string | undefined {
+  const query = request.query as Record<string, unknown> | undefined;
+  const fromQuery = query?.token;
+  if (typeof fromQuery === 'string') return fromQuery;
+  const fromBody = formBody(request).token;
+  return typeof fromBody === 'string' ? fromBody : undefined;
+}
+
+/** The parsed form body as strings and string lists; anything else is dropped. */
+export function formBody(request: FastifyRequest): Record<string, string | string[]> {
+  const body = request.body;
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return {};
+  const out: Record<string, string | string[]> = {};
+  for (const [key, value] of Object.entries(body as Record<string, unknown>)) {
+    if (typeof value === 'string') out[key] = value;
+    else if (Array.isArray(value) && value.every((v) => typeof v === 'string')) out[key] = value;
+  }
+  return out;
+}
+
+/** The first value of a form field, or '' when absent. */
+export function field(body: Record<string, string | string[]>, name: string): string {
+  const value = body[name];
+  return typeof value === 'string' ? value : (value?.[0] ?? '');
+}
+
+/** Every value of a repeated form field. */
+export function fieldList(body: Record<string, string | string[]>, name: string): string[] {
+  const value = body[name];
+  return value === undefined ? [] : typeof value === 'string' ? [value] : value;
+}
+
+/**
+ * Runs a link check for a form POST; when the link has expired, the expired page also shows
+ * what the person typed (`entered`), so nothing is lost.
+ */
+export async function verifyPostedLink(
+  verify: () => Promise<LinkClaims>,
+  entered: Array<{ label: string; value: string }>,
+): Promise<LinkClaims> {
+  try {
+    return await verify();
+  } catch (err) {
+    if (err instanceof PageError && err.statusCode === 410 && err.model.form) {
+      throw new PageError(410, { ...err.model, entered: entered.filter((e) => e.value.trim() !== '') }, err.frame);
+    }
+    throw err;
+  }
+}
+
+export function renewFormFor(ctx: PageContext, token: string): NonNullable<MessageModel['form']> {
+  return {
+    action: `${ctx.config.PUBLIC_BASE_URL}${linkPaths['link.renew']}`,
+    csrf: csrfToken(ctx.config.LINK_SECRET, token),
+    hidden: [{ name: 'token', value: token }],
+    button: 'E-mail me a fresh link',
+  };
+}
+
+export const invalidLink = () =>
+  new PageError(400, {
+    heading: 'This link does not work',
+    paragraphs: [
+      'The link is not valid. It may have been cut off or changed on its way.',
+      'Please open the link exactly as it appears in your e-mail, or copy the whole address into your browser.',
+    ],
+  });
+
+export const notFoundPage = (what: string) =>
+  new PageError(404, {
+    heading: `This ${what} no longer exists`,
+    paragraphs: [
+      `We could not find the ${what} this link points to. It may have been closed a long time ago and archived.`,
+      'If you still need it, ask your AIMS manager.',
+    ],
+  });
+
+export const temporalMissing = () =>
+  new PageError(503, {
+    heading: 'Please try again later',
+    paragraphs: ['The workflow service is not available right now.'],
+  });
+
+/**
+ * Verifies a page link for `action`. Refusals become person-readable pages: an expired link
+ * offers a fresh one by e-mail (`onExpired` may replace that page, e.g. when the work is
+ * already closed), a link for another page points there.
+ */
+export async function verifyPageLink(
+  ctx: PageContext,
+  token: string | undefined,
+  action: LinkAction,
+  onExpired?: (claims: LinkClaims) => Promise<void>,
+): Promise<LinkClaims> {
+  try {
+    return await ctx.links.verify(token, { action });
+  } catch (err) {
+    if (!(err instanceof LinkError)) throw err;
+    if (err.code === 'expired' && err.claims && token) {
+      await onExpired?.(err.claims);
+      throw new PageError(410, {
+        heading: 'This link has expired',
+        paragraphs: [
+          'Links in our e-mails work for a limited time, so that an old e-mail cannot be used by someone else.',
+          'We can e-mail a fresh link to you, at the address we have on file for the person this link was sent to.',
+        ],
+        form: renewFormFor(ctx, token),
+      });
+    }
+    if (err.code === 'wrong-action' && err.claims && token) {
+      const path = linkPaths[err.claims.action];
+      throw new PageError(400, {
+        heading: 'This link belongs to another page',
+        paragraphs: ['The link you opened is meant for a different page.'],
+        ...(err.claims.action !== 'link.renew' ? { link: { url: ctx.links.url(path, token), label: 'Open the right page' } } : {}),
+      });
+    }
+    throw invalidLink();
+  }
+}
+
+/** Refuses a form POST that fails the cross-site checks, with a 403 page. */
+export function requireSameSiteForm(ctx: PageContext, request: FastifyRequest, token: string): void {
+  const verdict = checkFormPost(request, {
+    secret: ctx.config.LINK_SECRET,
+    publicBaseUrl: ctx.config.PUBLIC_BASE_URL,
+    linkToken: token,
+    presented: formBody(request).csrf,
+  });
+  if (!verdict.ok) {
+    throw new PageError(403, {
+      heading: 'This form cannot be accepted',
+      paragraphs: [
+        verdict.reason,
+        'Nothing was saved. Please open the link from your e-mail again and submit the form from that page.',
+      ],
+    });
+  }
+}
+
+export function requireTemporal(ctx: PageContext): Client {
+  if (!ctx.temporal) throw temporalMissing();
+  return ctx.temporal;
+}
+
+/** Describes a workflow; an unknown id (or one of another type) becomes a 404 page. */
+export async function describeWork(
+  client: Client,
+  workflowId: string,
+  type: string,
+  what: string,
+): Promise<WorkflowExecutionDescription> {
+  try {
+    const description = await client.workflow.getHandle(workflowId).describe();
+    if (description.type !== type) throw notFoundPage(what);
+    return description;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw notFoundPage(what);
+    throw err;
+  }
+}
+
+/** A person's name from the organization file; the id itself when unknown; `the AIMS team` for `system`. */
+export function personName(ctx: PageContext, id: string): string {
+  if (id === 'system') return 'the AIMS team';
+  try {
+    return ctx.organization?.().people.find((p) => p.id === id)?.name ?? id;
+  } catch {
+    return id;
+  }
+}
+
+/** A freshly signed link to the person's open tasks. */
+export async function myTasksUrl(ctx: PageContext, claims: Pick<LinkClaims, 'wf' | 'person'>): Promise<string> {
+  return ctx.links.url(linkPaths['tasks.mine'], await ctx.links.sign({ wf: claims.wf, action: 'tasks.mine', person: claims.person }));
+}
+
+export const dayText = (iso: string) => formatDate(iso);
+export const timeText = (iso: string) => formatDateTime(iso);
+
+/** Text split into paragraphs at blank lines. */
+export function paragraphs(text: string): string[] {
+  return text
+    .split(/\n\s*\n/)
+    .map((p) => p.trim())
+    .filter(Boolean);
+}
+
+/** True when the workflow execution is still running. */
+export function isRunning(description: WorkflowExecutionDescription): boolean {
+  return description.status.name === 'RUNNING';
+}

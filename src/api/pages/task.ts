@@ -1,0 +1,478 @@
+/**
+ * The task page (`/t?token=`): what, why, the clauses, the due date, who holds the task, the
+ * form for its form key and the recent history. GET reads the live status through the
+ * workflow's status query; POST validates the form (re-rendering it with the errors beside
+ * the fields and every value kept) and completes the task through the workflow's update.
+ */
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { validateForm, type FormKey, type FormProblem } from '../../domain/forms.js';
+import { linkPaths } from '../../domain/link-paths.js';
+import type { TaskStatus } from '../../domain/task.js';
+import type { LinkClaims } from '../../links.js';
+import { completeTaskUpdate, taskStatusQuery } from '../../temporal/messages.js';
+import { workflowTypes } from '../../temporal/start.js';
+import { csrfToken } from '../csrf.js';
+import { describeClause } from '../views/clauses.js';
+import {
+  dayText,
+  describeWork,
+  field,
+  fieldList,
+  formBody,
+  isRunning,
+  myTasksUrl,
+  PageError,
+  paragraphs,
+  personName,
+  requireSameSiteForm,
+  requireTemporal,
+  sendMessage,
+  sendPage,
+  timeText,
+  tokenFrom,
+  verifyPageLink,
+  verifyPostedLink,
+  type MessageModel,
+  type PageContext,
+} from './common.js';
+
+const HISTORY_SHOWN = 10;
+
+const sentenceCase = (text: string) => `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
+/** Empty link boxes offered on an evidence form, beyond those already filled (up to the form's 20 links). */
+const SPARE_LINK_BOXES = 2;
+const MAX_LINK_BOXES = 20;
+
+type Values = Record<string, string | string[]>;
+
+interface FieldModel {
+  kind: 'textarea' | 'input' | 'radios' | 'links';
+  id: string;
+  name: string;
+  label: string;
+  hint?: string;
+  type?: string;
+  value?: string;
+  required?: boolean;
+  error?: string;
+  describedBy?: string;
+  options?: Array<{ id: string; value: string; label: string; checked: boolean }>;
+  inputs?: Array<{ id: string; value: string; label: string; required: boolean; error?: string }>;
+}
+
+/** How a form field is named in a sentence ("The summary is required"). */
+const subjects: Record<string, string> = {
+  text: 'Your answer',
+  summary: 'The summary',
+  links: 'The evidence',
+  answer: 'Yes or no',
+  justification: 'The justification',
+  date: 'The date',
+  note: 'The note',
+  choice: 'The choice',
+};
+
+function sentence(fieldName: string, message: string): string {
+  if (fieldName === 'answer') return 'Choose yes or no';
+  if (fieldName === 'choice') return `Choose one of the options${/^must be one of/.test(message) ? '' : ` (${message})`}`;
+  const link = /^links\.(\d+)$/.exec(fieldName);
+  if (link) return `Link ${Number(link[1]) + 1} ${message}`;
+  return `${subjects[fieldName] ?? fieldName} ${message}`;
+}
+
+/** The completion data a form key expects, taken from the posted fields; plus the values to show back. */
+export function taskFormInput(form: FormKey, body: Values): { data: Record<string, unknown>; values: Values } {
+  const note = field(body, 'note');
+  const withNote = note.trim() ? { note } : {};
+  switch (form) {
+    case 'text':
+      return { data: { text: field(body, 'text') }, values: { text: field(body, 'text') } };
+    case 'evidence': {
+      const links = fieldList(body, 'links')
+        .map((l) => l.trim())
+        .filter(Boolean);
+      return {
+        data: { summary: field(body, 'summary'), links },
+        values: { summary: field(body, 'summary'), links },
+      };
+    }
+    case 'yes-no': {
+      const answer = field(body, 'answer');
+      return {
+        data: { ...(answer ? { answer } : {}), justification: field(body, 'justification') },
+        values: { answer, justification: field(body, 'justification') },
+      };
+    }
+    case 'date':
+      return { data: { date: field(body, 'date').trim(), ...withNote }, values: { date: field(body, 'date'), note } };
+    case 'choice':
+      return { data: { choice: field(body, 'choice'), ...withNote }, values: { choice: field(body, 'choice'), note } };
+  }
+}
+
+function errorFor(problems: FormProblem[], name: string): string | undefined {
+  const found = problems.filter((p) => p.field === name);
+  return found.length ? found.map((p) => sentence(name, p.message)).join('; ') : undefined;
+}
+
+const describedBy = (id: string, hint: boolean, error: string | undefined) =>
+  [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ') || undefined;
+
+function textarea(name: string, label: string, hint: string | undefined, values: Values, problems: FormProblem[], required: boolean): FieldModel {
+  const id = `f-${name}`;
+  const error = errorFor(problems, name);
+  return {
+    kind: 'textarea',
+    id,
+    name,
+    label,
+    ...(hint ? { hint } : {}),
+    value: typeof values[name] === 'string' ? values[name] : '',
+    required,
+    ...(error ? { error } : {}),
+    ...(describedBy(id, !!hint, error) ? { describedBy: describedBy(id, !!hint, error) } : {}),
+  };
+}
+
+function radios(
+  name: string,
+  label: string,
+  options: Array<{ value: string; label: string }>,
+  values: Values,
+  problems: FormProblem[],
+): FieldModel {
+  const id = `f-${name}`;
+  const error = errorFor(problems, name);
+  const current = typeof values[name] === 'string' ? values[name] : '';
+  return {
+    kind: 'radios',
+    id,
+    name,
+    label,
+    required: true,
+    ...(error ? { error, describedBy: `${id}-error` } : {}),
+    options: options.map((o, i) => ({ id: `${id}-${i}`, value: o.value, label: o.label, checked: o.value === current })),
+  };
+}
+
+/** The fields of a form key, with the values to show and an error beside each failing field. */
+export function taskFormFields(form: FormKey, choices: readonly string[], values: Values, problems: FormProblem[]): FieldModel[] {
+  switch (form) {
+    case 'text':
+      return [textarea('text', 'Your answer', undefined, values, problems, true)];
+    case 'evidence': {
+      const filled = Array.isArray(values.links) ? values.links : [];
+      // Every filled link is shown back; spare boxes up to the form's limit.
+      const boxes = Math.max(3, filled.length, Math.min(MAX_LINK_BOXES, filled.length + SPARE_LINK_BOXES));
+      const error = errorFor(problems, 'links');
+      const id = 'f-links';
+      const hint = 'One link per box, each starting with https:// (a document, a ticket, a dashboard). Leave spare boxes empty.';
+      return [
+        textarea('summary', 'Summary', 'What was done, in a few sentences.', values, problems, true),
+        {
+          kind: 'links',
+          id,
+          name: 'links',
+          label: 'Evidence links',
+          hint,
+          ...(error ? { error } : {}),
+          describedBy: describedBy(id, true, error) ?? `${id}-hint`,
+          inputs: Array.from({ length: boxes }, (_, i) => {
+            const linkError = errorFor(problems, `links.${i}`);
+            return {
+              id: `f-links-${i}`,
+              value: filled[i] ?? '',
+              label: `Evidence link ${i + 1}`,
+              required: i === 0,
+              ...(linkError ? { error: linkError } : {}),
+            };
+          }),
+        },
+      ];
+    }
+    case 'yes-no':
+      return [
+        radios('answer', 'Your answer', [
+          { value: 'yes', label: 'Yes' },
+          { value: 'no', label: 'No' },
+        ], values, problems),
+        textarea('justification', 'Justification', 'Why: needed whichever way you answer.', values, problems, true),
+      ];
+    case 'date': {
+      const id = 'f-date';
+      const error = errorFor(problems, 'date');
+      return [
+        {
+          kind: 'input',
+          id,
+          name: 'date',
+          type: 'date',
+          label: 'Date',
+          hint: 'As YYYY-MM-DD, e.g. 2027-03-01.',
+          value: typeof values.date === 'string' ? values.date : '',
+          required: true,
+          ...(error ? { error } : {}),
+          describedBy: describedBy(id, true, error) ?? `${id}-hint`,
+        },
+        textarea('note', 'Note (optional)', undefined, values, problems, false),
+      ];
+    }
+    case 'choice':
+      return [
+        radios('choice', 'Your choice', choices.map((c) => ({ value: c, label: c })), values, problems),
+        textarea('note', 'Note (optional)', undefined, values, problems, false),
+      ];
+  }
+}
+
+/** The error summary: one entry per failing field, linking to it. */
+function errorSummary(problems: FormProblem[]): Array<{ id: string; text: string }> {
+  return problems.map((p) => {
+    const link = /^links\.(\d+)$/.exec(p.field);
+    const id = link ? `f-links-${link[1]}` : p.field === 'answer' || p.field === 'choice' ? `f-${p.field}-0` : `f-${p.field}`;
+    return { id, text: sentence(p.field, p.message) };
+  });
+}
+
+const completionLabels: Record<string, string> = {
+  text: 'Answer',
+  summary: 'Summary',
+  links: 'Evidence links',
+  answer: 'Yes or no',
+  justification: 'Justification',
+  date: 'Date',
+  note: 'Note',
+  choice: 'Choice',
+};
+
+const isHttpUrl = (value: unknown): value is string => typeof value === 'string' && /^https?:\/\//i.test(value);
+
+function completionEntries(data: Record<string, unknown>): Array<{ label: string; value?: string; links?: string[] }> {
+  return Object.entries(data).map(([key, value]) => {
+    const label = completionLabels[key] ?? key;
+    if (Array.isArray(value) && value.every(isHttpUrl)) return { label, links: value };
+    return { label, value: typeof value === 'string' ? value : JSON.stringify(value) };
+  });
+}
+
+interface TaskView {
+  status: TaskStatus;
+  running: boolean;
+  claims: LinkClaims;
+  token: string;
+  values?: Values;
+  problems?: FormProblem[];
+  notice?: { kind: 'info' | 'warn' | 'error' | 'done'; title?: string; paragraphs: string[] };
+}
+
+const actorsOf = (status: TaskStatus) => [status.assignee.id, ...(status.delegate ? [status.delegate.id] : [])].filter(Boolean);
+const isOpen = (status: TaskStatus) => status.state === 'open' || status.state === 'overdue';
+
+/** Why the person sees the task read-only, or undefined when they may complete it. */
+function readOnlyReasons(ctx: PageContext, view: TaskView): string[] | undefined {
+  const { status, claims, running } = view;
+  if (!isOpen(status)) return undefined;
+  if (!running) return ['This task was stopped by an operator and can no longer be completed here.'];
+  if (!status.assignee.id) return ['This task is still being set up. Reload this page in a moment.'];
+  if (actorsOf(status).includes(claims.person)) return undefined;
+  const holders = `${status.assignee.name}${status.delegate ? ` or ${status.delegate.name}` : ''}`;
+  const escalated = status.history.some(
+    (e) => e.type === 'escalated' && Array.isArray(e.data?.to) && (e.data.to as unknown[]).includes(claims.person),
+  );
+  return [
+    escalated
+      ? `This task was escalated to you because it is overdue. Only ${holders} can complete it; please follow up with them.`
+      : `Only ${holders} can complete this task. This link was sent to ${personName(ctx, claims.person)} for information.`,
+  ];
+}
+
+export function taskPageModel(ctx: PageContext, view: TaskView, now = new Date()): Record<string, unknown> {
+  const { status, token } = view;
+  const open = isOpen(status);
+  const overdue = open && (status.state === 'overdue' || Date.parse(status.dueAt) < now.getTime());
+  const readOnly = readOnlyReasons(ctx, view);
+  const canAct = open && view.running && readOnly === undefined;
+  const problems = view.problems ?? [];
+  const notice =
+    view.notice ??
+    (status.state === 'completed' && status.completion
+      ? { kind: 'done', paragraphs: [`This task was completed by ${personName(ctx, status.completion.by)} on ${timeText(status.completion.at)}.`] }
+      : undefined);
+  return {
+    title: status.title,
+    state: status.state,
+    stateLabel: open ? 'Open' : status.state === 'completed' ? 'Completed' : 'Cancelled',
+    stateClass: open ? 'open' : status.state === 'completed' ? 'done' : 'closed',
+    dueAt: status.dueAt,
+    dueText: dayText(status.dueAt),
+    overdue,
+    notice,
+    assigneeName: status.assignee.name || 'not yet known',
+    delegateName: status.delegate?.name,
+    clauses: status.clauses.map(describeClause),
+    process: status.process,
+    aiSystem: status.aiSystem,
+    requestedByName: personName(ctx, status.requestedBy),
+    instructions: paragraphs(status.instructions),
+    completion: status.completion
+      ? {
+          byName: personName(ctx, status.completion.by),
+          at: status.completion.at,
+          atText: timeText(status.completion.at),
+          entries: completionEntries(status.completion.data),
+        }
+      : undefined,
+    form: canAct
+      ? {
+          action: ctx.links.url(linkPaths['task.view'], token),
+          csrf: csrfToken(ctx.config.LINK_SECRET, token),
+          fields: taskFormFields(status.form, status.choices, view.values ?? {}, problems),
+          errorSummary: errorSummary(problems),
+        }
+      : undefined,
+    readOnly,
+    history: status.history
+      .slice(-HISTORY_SHOWN)
+      .reverse()
+      .map((e) => ({
+        at: e.at,
+        atText: timeText(e.at),
+        detail: e.detail,
+        byName: e.by === 'system' ? undefined : personName(ctx, e.by),
+      })),
+  };
+}
+
+async function loadTask(client: Client, workflowId: string): Promise<{ status: TaskStatus; running: boolean }> {
+  const description = await describeWork(client, workflowId, workflowTypes.task, 'task');
+  const status = await client.workflow.getHandle(workflowId).query(taskStatusQuery);
+  return { status, running: isRunning(description) };
+}
+
+/** The page for a task that was cancelled. */
+function cancelledPage(ctx: PageContext, status: TaskStatus): PageError {
+  const c = status.cancellation;
+  return new PageError(410, {
+    heading: 'This task was cancelled',
+    paragraphs: [
+      `“${status.title}” was cancelled${c ? ` on ${timeText(c.at)} by ${personName(ctx, c.by)}` : ''}. There is nothing more to do.`,
+      ...(c ? [`Reason: ${c.reason}`] : []),
+    ],
+  });
+}
+
+function alreadyDonePage(ctx: PageContext, status: TaskStatus): PageError {
+  const c = status.completion;
+  return new PageError(409, {
+    heading: 'This task is already done',
+    paragraphs: [
+      `“${status.title}” was completed${c ? ` by ${personName(ctx, c.by)} on ${timeText(c.at)}` : ''}. Your answer was not needed again, and nothing was changed.`,
+    ],
+  });
+}
+
+/** What the person typed, for pages that cannot keep it in the form. */
+function enteredValues(values: Values): NonNullable<MessageModel['entered']> {
+  return Object.entries(values)
+    .map(([key, value]) => ({ label: completionLabels[key] ?? key, value: Array.isArray(value) ? value.join('\n') : value }))
+    .filter((e) => e.value.trim() !== '');
+}
+
+async function renderTask(
+  ctx: PageContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  statusCode: number,
+  view: TaskView,
+): Promise<FastifyReply> {
+  return sendPage(ctx, request, reply, statusCode, 'task', taskPageModel(ctx, view), {
+    pageTitle: view.status.title,
+    myTasksUrl: await myTasksUrl(ctx, view.claims),
+  });
+}
+
+/** For an expired link to a task that is already closed: say so instead of offering a fresh link. */
+function closedWorkInsteadOfExpired(ctx: PageContext) {
+  return async (claims: LinkClaims) => {
+    if (!ctx.temporal) return;
+    const { status } = await loadTask(ctx.temporal, claims.task);
+    if (status.state === 'completed') throw alreadyDonePage(ctx, status);
+    if (status.state === 'cancelled') throw cancelledPage(ctx, status);
+  };
+}
+
+export function showTask(ctx: PageContext) {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    const token = tokenFrom(request);
+    const claims = await verifyPageLink(ctx, token, 'task.view', closedWorkInsteadOfExpired(ctx));
+    const client = requireTemporal(ctx);
+    const { status, running } = await loadTask(client, claims.task);
+    if (status.state === 'cancelled') throw cancelledPage(ctx, status);
+    return renderTask(ctx, request, reply, 200, { status, running, claims, token: token ?? '' });
+  };
+}
+
+export function submitTask(ctx: PageContext) {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    const token = tokenFrom(request);
+    const body = formBody(request);
+    const claims = await verifyPostedLink(
+      () => verifyPageLink(ctx, token, 'task.view', closedWorkInsteadOfExpired(ctx)),
+      enteredValues(Object.fromEntries(Object.entries(body).filter(([k]) => k !== 'csrf' && k !== 'token'))),
+    );
+    requireSameSiteForm(ctx, request, token ?? '');
+    const client = requireTemporal(ctx);
+    const { status, running } = await loadTask(client, claims.task);
+    if (status.state === 'completed') throw alreadyDonePage(ctx, status);
+    if (status.state === 'cancelled') throw cancelledPage(ctx, status);
+
+    const { data, values } = taskFormInput(status.form, body);
+    const view: TaskView = { status, running, claims, token: token ?? '', values };
+    const readOnly = readOnlyReasons(ctx, view);
+    if (readOnly || !running) {
+      return renderTask(ctx, request, reply, 403, {
+        ...view,
+        notice: { kind: 'error', title: 'Your answer was not saved', paragraphs: readOnly ?? ['This task can no longer be completed.'] },
+      });
+    }
+    const form = validateForm(status.form, data, status.choices);
+    if (!form.ok) {
+      return renderTask(ctx, request, reply, 400, { ...view, problems: form.problems });
+    }
+
+    const handle = client.workflow.getHandle(claims.task);
+    try {
+      const ack = await handle.executeUpdate(completeTaskUpdate, { args: [{ by: claims.person, data: form.data }] });
+      request.log.info({ workflowId: claims.task, person: claims.person }, 'task completed from its page');
+      return sendMessage(
+        ctx,
+        request,
+        reply,
+        200,
+        {
+          heading: 'Thank you',
+          paragraphs: [
+            sentenceCase(ack.message.replace(/^thank you[:,.!]?\s*/i, '')),
+            `Your answer to “${status.title}” is recorded as evidence. A receipt is on its way by e-mail.`,
+          ],
+          link: { url: await myTasksUrl(ctx, claims), label: 'See your other open tasks', secondary: true },
+        },
+        { pageTitle: 'Thank you' },
+      );
+    } catch (err) {
+      if (!(err instanceof WorkflowUpdateFailedError) && !(err instanceof WorkflowNotFoundError)) throw err;
+      const reason = err instanceof WorkflowUpdateFailedError ? (err.cause?.message ?? err.message) : 'the task is closed';
+      request.log.info({ workflowId: claims.task, reason }, 'task completion refused by the workflow');
+      const now = await loadTask(client, claims.task);
+      if (now.status.state === 'completed') throw alreadyDonePage(ctx, now.status);
+      if (now.status.state === 'cancelled') throw cancelledPage(ctx, now.status);
+      return renderTask(ctx, request, reply, 409, {
+        ...view,
+        status: now.status,
+        running: now.running,
+        notice: { kind: 'error', title: 'Your answer was not saved', paragraphs: [`${sentenceCase(reason)}.`] },
+      });
+    }
+  };
+}
