@@ -115,8 +115,12 @@ function requireEntryPoint(relative: string, owner: string): string {
 async function main(): Promise<void> {
   const settings = parseSettings(process.env);
   const dataDir = path.resolve(settings.DATA_DIR);
+  // The embedded records database (PGlite) serves one process: without DATABASE_URL the worker
+  // and the API share one process; with PostgreSQL they run apart, as in production.
+  const separate = Boolean(process.env.DATABASE_URL);
   const workerEntry = requireEntryPoint('workers/main.ts', 'worker');
   const apiEntry = requireEntryPoint('src/api/server.ts', 'API');
+  const localEntry = requireEntryPoint('workers/local.ts', 'combined worker and API');
   await checkPortsFree(settings);
 
   const temporalCli = await ensureTemporalCli(say);
@@ -245,23 +249,19 @@ async function main(): Promise<void> {
     };
     const tsxLoader = pathToFileURL(require.resolve('tsx')).href;
 
-    const worker = supervisor.start({
-      name: 'worker',
-      command: process.execPath,
-      args: ['--import', tsxLoader, workerEntry],
-      env: appEnv,
-      cwd: repoRoot,
-    });
-    started(worker);
-
-    const api = supervisor.start({
-      name: 'api',
-      command: process.execPath,
-      args: ['--import', tsxLoader, apiEntry],
-      env: appEnv,
-      cwd: repoRoot,
-    });
-    started(api);
+    const launch = (name: string, entry: string) => {
+      const child = supervisor.start({
+        name,
+        command: process.execPath,
+        args: ['--import', tsxLoader, entry],
+        env: appEnv,
+        cwd: repoRoot,
+      });
+      started(child);
+      return child;
+    };
+    const worker = separate ? launch('worker', workerEntry) : launch('aimsflow', localEntry);
+    const api = separate ? launch('api', apiEntry) : worker;
 
     const tq = connection;
     await Promise.all([

@@ -144,7 +144,6 @@ describe('npm start', () => {
   it(
     'starts the whole stack, stops it on SIGINT, and keeps its state across a restart',
     async () => {
-      const workflowId = `start-test/probe-${Date.now()}`;
       const subject = `start test ${Date.now()}`;
       const apiUrl = `http://127.0.0.1:${ports.api}`;
       const mailUrl = `http://127.0.0.1:${ports.mailWeb}`;
@@ -161,7 +160,8 @@ describe('npm start', () => {
       expect(banner).toContain(`http://localhost:${ports.mailWeb}`);
       expect(banner).toContain(path.join(dataDir, DEV_SECRETS_FILE));
       expect(banner).toMatch(/generated development secrets/);
-      expect(first.childPids()).toHaveLength(4);
+      // Temporal, maildev, and the worker and API in one process (embedded records store).
+      expect(first.childPids()).toHaveLength(3);
 
       expect((await get(`${apiUrl}/healthz`)).status).toBe(200);
       expect((await get(`${apiUrl}/readyz`)).status).toBe(200);
@@ -195,17 +195,33 @@ describe('npm start', () => {
         { timeoutMs: 10_000 },
       );
 
-      // Durable Temporal state: a workflow nobody works on stays Running.
-      let connection = await Connection.connect({ address: `127.0.0.1:${ports.temporal}`, connectTimeout: 10_000 });
-      let client = new Client({ connection, namespace: 'default' });
-      await client.workflow.start('StartTestProbe', {
-        workflowId,
-        taskQueue: 'start-test-no-worker',
-        workflowRunTimeout: '1 day',
-        typedSearchAttributes: [{ key: searchAttributes.process, value: 'start-test' }],
+      // A real task through the admin API: the worker resolves the role and mails the assignee.
+      const admin = { authorization: `Bearer ${secrets.ADMIN_API_KEY}`, 'content-type': 'application/json' };
+      const startedTask = await fetch(`${apiUrl}/admin/tasks`, {
+        method: 'POST',
+        headers: admin,
+        body: JSON.stringify({
+          title: `Review the AI policy (${subject})`,
+          instructions: 'Read the AI policy and confirm it is still adequate.',
+          clauses: ['5.2', 'A.2.4'],
+          process: 'ai-policy',
+          assignee: { role: 'process-owner', of: 'ai-policy' },
+          dueAt: new Date(Date.now() + 7 * 86_400_000).toISOString(),
+          form: 'yes-no',
+        }),
       });
-      expect((await client.workflow.getHandle(workflowId).describe()).status.name).toBe('RUNNING');
-      await connection.close();
+      expect(startedTask.status).toBe(201);
+      const { workflowId } = (await startedTask.json()) as { workflowId: string };
+      await waitFor(
+        'the assignment mail to reach the inbox',
+        async () => {
+          const mails = JSON.parse((await get(`${mailUrl}/email`)).body) as { subject: string; to: { address: string }[] }[];
+          return mails.some((m) => m.subject.includes('Review the AI policy') && m.to.some((t) => t.address === 'priya.raman@northwind.example'))
+            ? true
+            : undefined;
+        },
+        { timeoutMs: 30_000 },
+      );
 
       // --- Ctrl-C ---
       const pids = first.childPids();
@@ -226,14 +242,36 @@ describe('npm start', () => {
       expect((await get(`${apiUrl}/healthz`)).status).toBe(200);
       expect((await get(`${mailUrl}/email`)).body).toContain(subject);
 
-      connection = await Connection.connect({ address: `127.0.0.1:${ports.temporal}`, connectTimeout: 10_000 });
-      client = new Client({ connection, namespace: 'default' });
-      const handle = client.workflow.getHandle(workflowId);
-      const description = await handle.describe();
-      expect(description.status.name).toBe('RUNNING');
-      expect(description.typedSearchAttributes.get(searchAttributes.process)).toBe('start-test');
-      await handle.terminate('start test finished');
+      // The task survived the restart, and the restarted worker serves it.
+      const work = await fetch(`${apiUrl}/admin/work/${encodeURIComponent(workflowId)}`, { headers: admin });
+      expect(work.status).toBe(200);
+      const detail = (await work.json()) as { executionStatus: string; status: { state: string; assignee: { id: string } } };
+      expect(detail.executionStatus).toBe('RUNNING');
+      expect(detail.status).toMatchObject({ state: 'open', assignee: { id: 'priya.raman' } });
+      const connection = await Connection.connect({ address: `127.0.0.1:${ports.temporal}`, connectTimeout: 10_000 });
+      const client = new Client({ connection, namespace: 'default' });
+      const description = await client.workflow.getHandle(workflowId).describe();
+      expect(description.typedSearchAttributes.get(searchAttributes.process)).toBe('ai-policy');
       await connection.close();
+
+      // Closing it writes evidence to the embedded ledger, which verifies.
+      const cancelled = await fetch(`${apiUrl}/admin/work/${encodeURIComponent(workflowId)}/cancel`, {
+        method: 'POST',
+        headers: admin,
+        body: JSON.stringify({ reason: 'start test finished' }),
+      });
+      expect(cancelled.status).toBe(200);
+      await waitFor(
+        'the cancellation record in the ledger',
+        async () => {
+          const res = await fetch(`${apiUrl}/admin/records?subject=${encodeURIComponent(workflowId)}`, { headers: admin });
+          const body = (await res.json()) as { records: { kind: string }[] };
+          return body.records.some((r) => r.kind === 'task.cancelled') ? true : undefined;
+        },
+        { timeoutMs: 30_000 },
+      );
+      const verify = (await (await fetch(`${apiUrl}/admin/records/verify`, { headers: admin })).json()) as { ok: boolean };
+      expect(verify.ok).toBe(true);
 
       const secondExit = await stopWithSigint(second);
       expect(secondExit).toEqual({ code: 0, signal: null });

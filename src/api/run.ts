@@ -1,0 +1,68 @@
+/**
+ * Starts the API inside a process that already has its configuration, logger, organization
+ * and records store (the API entry point, or the single local process that also runs the
+ * worker when the records store is the embedded one).
+ */
+import { createNotificationActivities } from '../../activities/notifications.js';
+import type { Config } from '../config.js';
+import type { Organization } from '../domain/organization.js';
+import { createLinkSigner } from '../links.js';
+import type { Logger } from '../logger.js';
+import { createMailTransport } from '../mail/transport.js';
+import type { RecordsStore } from '../records/types.js';
+import { checkTemporal, createTemporalClient } from '../temporal/client.js';
+import { buildApp } from './app.js';
+
+export interface RunningApi {
+  address: string;
+  /** Stops accepting requests, lets in-flight ones finish, closes mail and Temporal connections. */
+  close(): Promise<void>;
+}
+
+export async function startApi(deps: {
+  config: Config;
+  logger: Logger;
+  organization: () => Organization;
+  records: RecordsStore;
+}): Promise<RunningApi> {
+  const { config, logger, records } = deps;
+  const temporal = await createTemporalClient(config);
+  const transport = createMailTransport({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, logger });
+  const notifications = createNotificationActivities({
+    transport,
+    notifications: records.notifications,
+    from: config.MAIL_FROM,
+    logger,
+  });
+  const closeConnections = async () => {
+    transport.close();
+    await temporal.connection.close();
+  };
+  try {
+    const app = await buildApp({
+      config,
+      logger,
+      records,
+      temporal: temporal.client,
+      organization: deps.organization,
+      links: createLinkSigner({ secret: config.LINK_SECRET, ttlHours: config.LINK_TTL_HOURS, baseUrl: config.PUBLIC_BASE_URL }),
+      sendNotification: (input) => notifications.sendNotification(input),
+      readiness: { temporal: () => checkTemporal(temporal.connection) },
+    });
+    const address = await app.listen({ host: config.API_HOST, port: config.API_PORT });
+    logger.info({ address, docs: `${address}/docs` }, 'API listening');
+    return {
+      address,
+      async close() {
+        try {
+          await app.close();
+        } finally {
+          await closeConnections();
+        }
+      },
+    };
+  } catch (err) {
+    await closeConnections();
+    throw err;
+  }
+}
