@@ -149,6 +149,26 @@ describe('approval', () => {
     expect(result.decisions.filter((d) => d.voided)).toHaveLength(1);
   });
 
+  it('escalates an overdue decision to the undecided approver’s manager and reminds the approver', async () => {
+    const handle = await startApproval({
+      approvers: [{ person: 'sofia.lind' }],
+      dueAt: inMs(1000),
+      expireAfter: '1m',
+      policy: { reminderOffsets: [], escalation: [{ after: '1s', to: 'manager' }] },
+    });
+    const escalated = await stack.smtp.waitFor(
+      (m) => isNotification(m, handle.workflowId, 'approval.escalated', 'marco.rossi@northwind.example'),
+      20_000,
+    );
+    expect(escalated.text).toContain('Sofia Lind');
+    await stack.smtp.waitFor((m) => isNotification(m, handle.workflowId, 'approval.reminder', 'sofia.lind@northwind.example'), 20_000);
+    const s = await handle.query(approvalStatusQuery);
+    expect(s.state).toBe('overdue');
+    expect(s.history.find((e) => e.type === 'escalated')?.detail).toContain('Marco Rossi');
+    await decide(handle, 'sofia.lind', 'approve');
+    expect((await handle.result()).status).toBe('approved');
+  });
+
   it('expires when nobody decides', async () => {
     const handle = await startApproval({ dueAt: inMs(1000), expireAfter: '1s' });
     const result = await handle.result();

@@ -289,13 +289,22 @@ export async function approval(rawInput: ApprovalInput): Promise<ApprovalResult>
           const step = escalationSteps[next.index];
           if (!step) break;
           const escalationLevel = next.index + 1;
-          const targets = await acts.resolveEscalation({ assigneeId: preparer.id, to: step.to });
-          event('escalated', 'system', `escalated to ${targets.map((t) => t.name).join(', ')} (level ${escalationLevel})`);
-          await send('approval.escalated', targets, {
-            escalationLevel,
-            approverName: pending().map((p) => p.name).join(', '),
-          });
-          await send('approval.reminder', pending(), { escalationLevel });
+          // The ladder climbs from the approvers who have not decided: their managers, then top
+          // management; an approver is never escalated to about their own pending decision.
+          const waiting = pending();
+          const reached = await Promise.all(waiting.map((a) => acts.resolveEscalation({ assigneeId: a.id, to: step.to })));
+          const targets = reached
+            .flat()
+            .filter((t, i, all) => all.findIndex((o) => o.id === t.id) === i && !waiting.some((w) => w.id === t.id));
+          const names = targets.length ? targets.map((t) => t.name).join(', ') : 'nobody beyond the approvers';
+          event('escalated', 'system', `escalated to ${names} (level ${escalationLevel})`);
+          if (targets.length) {
+            await send('approval.escalated', targets, {
+              escalationLevel,
+              approverName: waiting.map((p) => p.name).join(', '),
+            });
+          }
+          await send('approval.reminder', waiting, { reason: `Overdue: escalated to ${names}.` });
           break;
         }
         case 'expire':
