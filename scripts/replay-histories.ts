@@ -1,0 +1,61 @@
+/**
+ * Replays recorded workflow histories (JSON as written by `temporal workflow show --output json`)
+ * against the current workflow code, to catch non-deterministic changes before they reach
+ * running workflows. Usage: `npx tsx scripts/replay-histories.ts [dir-or-files...]`
+ * (default test/histories). Prints one line per history and exits 1 if any fails.
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { bundlerOptions, workflowsPath } from '../workers/worker.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+async function historyFiles(args: string[]): Promise<string[]> {
+  const targets = args.length > 0 ? args : [path.join(root, 'test/histories')];
+  const files: string[] = [];
+  for (const target of targets) {
+    if ((await stat(target)).isDirectory()) {
+      files.push(...(await readdir(target)).filter((f) => f.endsWith('.json')).sort().map((f) => path.join(target, f)));
+    } else {
+      files.push(target);
+    }
+  }
+  return files;
+}
+
+async function main(): Promise<number> {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const files = await historyFiles(process.argv.slice(2));
+  if (files.length === 0) {
+    console.error('no histories to replay');
+    return 1;
+  }
+  const histories = await Promise.all(
+    files.map(async (file) => ({
+      workflowId: path.relative(root, file),
+      history: JSON.parse(await readFile(file, 'utf8')) as unknown,
+    })),
+  );
+  let failed = 0;
+  const quiet = { ...bundlerOptions, logger: new DefaultLogger('WARN') };
+  for await (const result of Worker.runReplayHistories({ workflowsPath, bundlerOptions: quiet }, histories)) {
+    if (result.error) {
+      failed += 1;
+      console.log(`FAIL ${result.workflowId}: ${result.error.message}`);
+    } else {
+      console.log(`ok   ${result.workflowId}`);
+    }
+  }
+  console.log(`${histories.length - failed} replayed, ${failed} failed`);
+  return failed === 0 ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,100 @@
+/**
+ * Determinism guard: histories recorded from earlier versions of the workflows (test/histories)
+ * must replay against the current workflow code. A change that breaks replay for running
+ * workflows needs `patched()`; record new histories with `RECORD_HISTORIES=1 npx vitest run
+ * test/replay.test.ts` once a release is out, and keep the old ones.
+ */
+import { readdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { describe, expect, inject, it } from 'vitest';
+import { findTemporalCli } from '../scripts/temporal-cli.js';
+import type { ApprovalInput, ApprovalResult } from '../src/domain/approval.js';
+import type { HumanTaskInput, HumanTaskResult } from '../src/domain/task.js';
+import {
+  completeTaskUpdate,
+  decideUpdate,
+  delegateTaskUpdate,
+  extendDueUpdate,
+  reviseUpdate,
+} from '../src/temporal/messages.js';
+import { eventually, inMs, startTestStack } from './helpers/temporal.js';
+
+const dir = path.resolve(import.meta.dirname, 'histories');
+const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+
+describe('replay of recorded histories', () => {
+  it('replays every recorded history against the current workflow code', async () => {
+    const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
+    expect(files.length).toBeGreaterThanOrEqual(2);
+    // In its own process: the replayer's protobuf types must not be loaded twice.
+    const run = spawnSync(process.execPath, ['--import', 'tsx', path.resolve(import.meta.dirname, '../scripts/replay-histories.ts'), dir], {
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(run.stdout.trim().split('\n').slice(0, -1)).toEqual(files.map((f) => `ok   test/histories/${f}`));
+    expect(run.stdout).toContain(`${files.length} replayed, 0 failed`);
+    expect(run.status).toBe(0);
+  });
+
+  it.runIf(process.env.RECORD_HISTORIES)('records fresh histories of a full task and approval', async () => {
+    const stack = await startTestStack();
+    try {
+      const task = await stack.start<[HumanTaskInput], HumanTaskResult>('humanTask', [
+        {
+          title: 'Record the quarterly drift review',
+          instructions: 'Attach the review minutes.',
+          clauses: ['9.1', 'A.6.2.6'],
+          process: 'ai-system-lifecycle',
+          assignee: { role: 'system-owner', of: 'credit-scoring' },
+          dueAt: inMs(3000),
+          form: 'evidence',
+          policy: { reminderOffsets: ['2s'], escalation: [{ after: '500ms', to: 'manager' }] },
+        },
+      ]);
+      await eventually(() => task.describe(), (d) => d.searchAttributes.AimsState?.[0] === 'overdue');
+      await task.executeUpdate(extendDueUpdate, { args: [{ by: 'priya.raman', dueAt: inMs(60_000), reason: 'late data' }] });
+      await task.executeUpdate(delegateTaskUpdate, { args: [{ by: 'marco.rossi', to: 'sofia.lind' }] });
+      await task.executeUpdate(completeTaskUpdate, {
+        args: [{ by: 'sofia.lind', data: { summary: 'Reviewed', links: ['https://wiki.northwind.example/drift'] } }],
+      });
+      await task.result();
+
+      const approval = await stack.start<[ApprovalInput], ApprovalResult>('approval', [
+        {
+          kind: 'impact-assessment',
+          title: 'Credit scoring impact assessment 2027',
+          summary: 'High impact on applicants; mitigations in place.',
+          contentHash: sha('v1'),
+          approvers: [{ role: 'top-management' }],
+          rule: { type: 'all' },
+          preparer: 'priya.raman',
+          dueAt: inMs(60_000),
+        },
+      ]);
+      await approval.executeUpdate(decideUpdate, { args: [{ by: 'hannah.okafor', decision: 'approve', contentHash: sha('v1') }] });
+      await approval.executeUpdate(reviseUpdate, { args: [{ by: 'priya.raman', contentHash: sha('v2') }] });
+      for (const by of ['hannah.okafor', 'david.chen']) {
+        await approval.executeUpdate(decideUpdate, { args: [{ by, decision: 'approve', contentHash: sha('v2') }] });
+      }
+      await approval.result();
+
+      // The Temporal CLI writes histories in the JSON form the replayer reads.
+      const cli = findTemporalCli();
+      if (!cli) throw new Error('no Temporal CLI to export histories with');
+      const stamp = new Date().toISOString().slice(0, 10);
+      for (const [name, handle] of [['human-task', task], ['approval', approval]] as const) {
+        const shown = spawnSync(
+          cli,
+          ['workflow', 'show', '--workflow-id', handle.workflowId, '--address', inject('temporalAddress'), '--output', 'json'],
+          { encoding: 'utf8', timeout: 30_000 },
+        );
+        if (shown.status !== 0) throw new Error(`temporal workflow show failed: ${shown.stderr}`);
+        await writeFile(path.join(dir, `${name}-${stamp}.json`), shown.stdout);
+      }
+    } finally {
+      await stack.stop();
+    }
+  });
+});
