@@ -228,6 +228,9 @@ describe('npm start', () => {
       const firstExit = await stopWithSigint(first);
       expect(firstExit).toEqual({ code: 0, signal: null });
       expect(first.output()).toContain('all stopped.');
+      // Nothing logged an error or a fatal on the way up or down (pino levels 50 and 60).
+      expect(first.output()).not.toMatch(/"level":(50|60)/);
+      expect(first.output()).toMatch(/worker stopped[\s\S]*records store stopped/);
       for (const pid of pids) expect(isAlive(pid), `pid ${pid} still running`).toBe(false);
       for (const [name, port] of Object.entries(ports)) {
         expect(await isPortFree(port), `${name} port ${port} still taken`).toBe(true);

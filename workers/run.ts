@@ -39,6 +39,7 @@ export async function startWorker(deps: {
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
+      logger,
       activities: createActivities({
         organization: deps.organization,
         records: deps.records,
@@ -62,5 +63,11 @@ export async function startWorker(deps: {
     await connection.close();
     logger.info('worker stopped');
   });
-  return { worker, done, shutdown: () => worker.shutdown() };
+  return {
+    worker,
+    done,
+    shutdown: () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+    },
+  };
 }

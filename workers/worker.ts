@@ -23,19 +23,27 @@ export const bundlerOptions = {
   },
 };
 
-/** Bundles the workflow code once (e.g. for tests that start several workers). */
-export function bundleWorkflows(): Promise<WorkflowBundle> {
-  return bundleWorkflowCode({ workflowsPath, ...bundlerOptions, logger: quietBundlerLogger });
+/**
+ * Bundles the workflow code (once per worker process, or once per test run). The bundler's
+ * progress report goes to debug; its warnings and errors stay visible.
+ */
+export function bundleWorkflows(logger?: Logger): Promise<WorkflowBundle> {
+  return bundleWorkflowCode({ workflowsPath, ...bundlerOptions, logger: bundlerLogger(logger) });
 }
 
-const quietBundlerLogger: TemporalLogger = {
-  log: () => undefined,
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: (message, meta) => console.warn(message, meta ?? ''),
-  error: (message, meta) => console.error(message, meta ?? ''),
-};
+function bundlerLogger(logger?: Logger): TemporalLogger {
+  const warn = (message: string, meta?: LogMetadata) => (logger ? logger.warn({ ...meta }, message) : console.warn(message, meta ?? ''));
+  const error = (message: string, meta?: LogMetadata) => (logger ? logger.error({ ...meta }, message) : console.error(message, meta ?? ''));
+  const debug = (message: string, meta?: LogMetadata) => logger?.debug({ ...meta }, message);
+  return {
+    log: (level, message, meta) => (level === 'ERROR' ? error : level === 'WARN' ? warn : debug)(message, meta),
+    trace: debug,
+    debug,
+    info: debug,
+    warn,
+    error,
+  };
+}
 
 /** Adapts pino to the Temporal SDK logger interface. */
 export function temporalLogger(logger: Logger): TemporalLogger {
@@ -58,10 +66,13 @@ export function temporalLogger(logger: Logger): TemporalLogger {
 }
 
 let runtimeInstalled = false;
-/** Routes SDK and workflow logs through pino; once per process. */
+/**
+ * Routes SDK and workflow logs through pino; once per process. The process's own shutdown
+ * (src/process.ts) stops the worker in order, so the SDK does not react to signals itself.
+ */
 export function installRuntimeLogger(logger: Logger): void {
   if (runtimeInstalled) return;
-  Runtime.install({ logger: temporalLogger(logger) });
+  Runtime.install({ logger: temporalLogger(logger), shutdownSignals: [] });
   runtimeInstalled = true;
 }
 
@@ -73,6 +84,8 @@ export interface AimsWorkerOptions {
   maxCachedWorkflows?: number;
   /** A prebuilt bundle; bundled from workflows/ when absent. */
   workflowBundle?: WorkflowBundle;
+  /** Receives the bundler's warnings and errors. */
+  logger?: Logger;
   shutdownGraceTime?: Duration;
 }
 
@@ -82,9 +95,7 @@ export async function createAimsWorker(options: AimsWorkerOptions): Promise<Work
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities: options.activities,
-    ...(options.workflowBundle
-      ? { workflowBundle: options.workflowBundle }
-      : { workflowsPath, bundlerOptions }),
+    workflowBundle: options.workflowBundle ?? (await bundleWorkflows(options.logger)),
     maxCachedWorkflows: options.maxCachedWorkflows ?? 500,
     shutdownGraceTime: options.shutdownGraceTime ?? '20s',
   });
