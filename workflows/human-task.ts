@@ -328,8 +328,9 @@ export async function humanTask(rawInput: HumanTaskInput): Promise<HumanTaskResu
         case 'escalation': {
           const step = people.escalation[event.index];
           if (!step) break;
-          escalationLevel = event.index + 1;
           const targets = await acts.resolveEscalation({ assigneeId: assignee.id, to: step.to });
+          // The level and its history entry change together, so a status read never sees one without the other.
+          escalationLevel = event.index + 1;
           record('escalated', 'system', `escalated to ${targets.map((t) => t.name).join(', ')} (level ${escalationLevel})`, {
             level: escalationLevel,
             to: targets.map((t) => t.id),
