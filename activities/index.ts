@@ -6,6 +6,7 @@ import type { Organization } from '../src/domain/organization.js';
 import type { LinkSigner } from '../src/links.js';
 import type { MailTransport } from '../src/mail/transport.js';
 import type { RecordsStore } from '../src/records/types.js';
+import { createCorrectiveActionActivities } from './corrective-action.js';
 import { createDirectoryActivities } from './directory.js';
 import { createNotificationActivities } from './notifications.js';
 import { createNotifyActivities } from './notify.js';
@@ -30,6 +31,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createDirectoryActivities({ organization: deps.organization }),
     ...createRecordActivities({ store: deps.records }),
+    ...createCorrectiveActionActivities({ organization: deps.organization, records: deps.records }),
     ...notifications,
     ...createNotifyActivities({
       sendNotification: (input) => notifications.sendNotification(input),

@@ -115,6 +115,15 @@ describe('human task', () => {
     expect(final.history.filter((e) => e.type === 'completed')).toHaveLength(1);
   });
 
+  it('accepts a date form inside the workflow and refuses an impossible date', async () => {
+    const handle = await startTask({ form: 'date', title: 'Set the next review date' });
+    expect(
+      await rejection(handle.executeUpdate(completeTaskUpdate, { args: [{ by: 'priya.raman', data: { date: '2030-02-30' } }] })),
+    ).toMatch(/date: must be a date as YYYY-MM-DD/);
+    await handle.executeUpdate(completeTaskUpdate, { args: [{ by: 'priya.raman', data: { date: '2030-01-31', note: 'after Q4' } }] });
+    expect((await handle.result()).data).toEqual({ date: '2030-01-31', note: 'after Q4' });
+  });
+
   it('sends each reminder before the due date, then marks the task overdue', async () => {
     const handle = await startTask({ dueAt: inMs(5000), policy: { reminderOffsets: ['3500ms', '1500ms'], escalation: [] } });
     await eventually(() => status(handle), (s) => s.state === 'overdue', { timeoutMs: 20_000 });

@@ -280,6 +280,8 @@ describe('notification templates', () => {
     'approval.reminder': { ...common, preparerName: 'Dana Novak', dueDate: '2027-01-10' },
     'approval.escalated': { ...common, dueDate: '2027-01-10', escalationLevel: 2, approverName: 'Eve Ross' },
     'approval.decided': { ...common, decision: 'rejected', deciderName: 'Frank Hill', decidedAt: '2027-01-09T16:45:00+01:00', comment: 'Add the risk section' },
+    'nc.escalated': { ...common, ownerName: 'Bob Stone', severity: 'major', targetDate: '2027-03-01T09:00:00Z', stateText: 'root cause analysis' },
+    'nc.closed': { ...common, closedAt: '2027-05-02T10:00:00Z', notEffectiveCount: 1 },
     'link.renewed': { ...common, expiresAt: '2027-01-24T09:00:00Z' },
   };
 

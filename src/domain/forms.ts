@@ -3,12 +3,30 @@
  * that form's schema. Workflow-safe.
  */
 import { z } from 'zod';
+import { calendarDate } from './dates.js';
 
-export const formKeys = ['text', 'evidence', 'yes-no', 'date', 'choice'] as const;
+export const formKeys = ['text', 'evidence', 'yes-no', 'date', 'choice', 'root-cause', 'action-plan'] as const;
 export type FormKey = (typeof formKeys)[number];
 export const formKeySchema = z.enum(formKeys);
 
 const note = z.string().trim().max(5000).optional();
+const required = (max: number) => z.string().trim().min(1, 'is required').max(max);
+
+/** Root-cause analysis methods offered by the `root-cause` form. */
+export const rootCauseMethods = ['5-whys', 'cause-categories'] as const;
+
+/** Most actions one action plan may hold. */
+export const MAX_PLAN_ACTIONS = 10;
+
+
+export const planActionSchema = z
+  .object({
+    owner: z.string().trim().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be a person id such as sofia.lind'),
+    dueDate: calendarDate,
+    description: required(5000),
+  })
+  .strict();
+export type PlanAction = z.output<typeof planActionSchema>;
 
 export const formSchemas = {
   /** Free text. */
@@ -31,9 +49,26 @@ export const formSchemas = {
     })
     .strict(),
   /** A calendar date. */
-  date: z.object({ date: z.iso.date({ message: 'must be a date as YYYY-MM-DD' }), note }).strict(),
+  date: z.object({ date: calendarDate, note }).strict(),
   /** One of the task's choices. */
   choice: z.object({ choice: z.string().min(1, 'is required'), note }).strict(),
+  /** Root-cause analysis (ISO/IEC 42001 10.2 b): the method, the analysis, the cause and whether it can recur elsewhere. */
+  'root-cause': z
+    .object({
+      method: z.enum(rootCauseMethods, { message: 'must be "5-whys" or "cause-categories"' }),
+      analysis: required(10000),
+      rootCause: required(5000),
+      similarElsewhere: z.enum(['yes', 'no'], { message: 'must be "yes" or "no"' }),
+      similarDetail: required(5000),
+    })
+    .strict(),
+  /** An action plan: one or more actions, each with an owner, a due date and a description. */
+  'action-plan': z
+    .object({
+      actions: z.array(planActionSchema).min(1, 'needs at least one action').max(MAX_PLAN_ACTIONS),
+      note,
+    })
+    .strict(),
 } as const satisfies Record<FormKey, z.ZodType>;
 
 export type FormData = { [K in FormKey]: z.output<(typeof formSchemas)[K]> }[FormKey];

@@ -5,13 +5,14 @@
  * Workflow-safe (zod only); src/organization.ts loads the YAML from disk.
  */
 import { z } from 'zod';
+import { calendarDate } from './dates.js';
 import { durationString } from './duration.js';
 
 const id = z
   .string()
   .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be lowercase letters, digits, ".", "_" or "-" (max 64)');
 
-const isoDate = z.iso.date({ message: 'must be a date as YYYY-MM-DD' });
+const isoDate = calendarDate;
 
 export const personSchema = z.object({
   id,
@@ -94,6 +95,21 @@ export const organizationSchema = z
           { after: '7d', to: 'top-management' },
         ]),
         linkValidity: durationString.default('14d'),
+        /** Corrective action (10.2): step due dates and targets by severity, and the effectiveness waiting period. */
+        correctiveAction: z
+          .object({
+            /** Due date of the containment and of each analysis step, after it starts. */
+            stepDue: z
+              .object({ major: durationString.default('7d'), minor: durationString.default('30d') })
+              .prefault({}),
+            /** Time after the actions are done before their effectiveness is reviewed. */
+            effectivenessWait: durationString.default('60d'),
+            /** Overall target from raising to closure; an NC still open after it goes to top management. */
+            overallTarget: z
+              .object({ major: durationString.default('90d'), minor: durationString.default('180d') })
+              .prefault({}),
+          })
+          .prefault({}),
       })
       .prefault({}),
   })

@@ -125,6 +125,22 @@ export const notificationDataSchemas = {
     deciderName: singleLine(200),
     decidedAt: isoInstant,
   }),
+  /** A nonconformity is still open past its overall target date; sent to top management. */
+  'nc.escalated': report.extend({
+    /** Who is accountable for the corrective action. */
+    ownerName: singleLine(200),
+    severity: z.enum(['major', 'minor'], { error: 'must be major or minor' }),
+    /** The overall target date that passed. */
+    targetDate: isoInstant,
+    /** The step the NC is in, in words. */
+    stateText: singleLine(200),
+  }),
+  /** The corrective action was verified effective and the NC is closed; sent to its owner. */
+  'nc.closed': report.extend({
+    closedAt: isoInstant,
+    /** How many effectiveness reviews found the action not effective before it was. */
+    notEffectiveCount: z.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must be at least 0'),
+  }),
   /** A fresh link after an expired one. */
   'link.renewed': base.extend({
     /** When the new link stops working. */

@@ -123,6 +123,18 @@ const templates = {
     body: '{{#if (eq decision "expired")}}Nobody decided on "{{title}}" before it expired on {{decidedAtText}}.{{else if (eq decision "cancelled")}}The approval of "{{title}}" was cancelled on {{decidedAtText}}.{{else}}{{deciderName}} {{decision}} "{{title}}" on {{decidedAtText}}.{{/if}}{{#if (eq decision "rejected")}}\n\nPlease look at the comment, revise and submit it again.{{/if}}',
     button: 'View the approval',
   },
+  'nc.escalated': {
+    subject: 'Nonconformity past its target date: {{title}}',
+    heading: 'A nonconformity is still open past its target date',
+    body: 'The {{severity}} nonconformity "{{title}}", owned by {{ownerName}}, was to be closed by {{targetDateText}} and is still open: {{stateText}}.\n\nAs top management, please make sure the corrective action gets the attention and resources it needs.',
+    button: 'See the nonconformity',
+  },
+  'nc.closed': {
+    subject: 'Closed: {{title}}',
+    heading: 'Nonconformity closed',
+    body: 'The corrective action for "{{title}}" was reviewed as effective and the nonconformity was closed on {{closedAtText}}.{{#if notEffectiveCount}} Earlier reviews found it not effective {{notEffectiveCount}} time(s).{{/if}}\n\nThe nonconformity, the actions and their results are kept as evidence in the management system records.',
+    button: 'See the nonconformity',
+  },
   'link.renewed': {
     subject: 'Your new link: {{title}}',
     heading: 'Here is a fresh link',
@@ -268,7 +280,7 @@ export function formatDateTime(iso: string): string {
   return `${formatDate(iso)}, ${hh}:${mm} UTC`;
 }
 
-const DATE_TIME_FIELDS = ['completedAt', 'decidedAt', 'expiresAt', 'previousDueDate'] as const;
+const DATE_TIME_FIELDS = ['completedAt', 'decidedAt', 'expiresAt', 'previousDueDate', 'targetDate', 'closedAt'] as const;
 
 const HTML_ATTRIBUTE_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 

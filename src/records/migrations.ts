@@ -99,6 +99,22 @@ CREATE TABLE sent_notifications (
 );
 `,
   },
+  {
+    version: 3,
+    name: 'sequence allocations',
+    sql: `
+-- Readable numbers such as NC-2027-004: one row per allocation. The same (scope, key) always
+-- returns the number it got first, so a retried activity or a double submit gets one number.
+CREATE TABLE sequence_allocations (
+  scope        text        NOT NULL CHECK (scope <> ''),
+  key          text        NOT NULL CHECK (key <> ''),
+  value        integer     NOT NULL CHECK (value > 0),
+  allocated_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (scope, key),
+  UNIQUE (scope, value)
+);
+`,
+  },
 ];
 
 export class MigrationError extends Error {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import type { Logger } from '../logger.js';
 import { pgliteDriver, postgresDriver, type Driver, type PostgresOptions, type Row } from './driver.js';
-import { RecordConflictError, RecordsStoreClosedError } from './errors.js';
+import { RecordConflictError, RecordsStoreClosedError, RecordValidationError } from './errors.js';
 import { ChainVerifier, contentHashOf, recordHashOf } from './hash.js';
 import { acquireLock } from './lockfile.js';
 import { migrate } from './migrations.js';
@@ -272,6 +272,27 @@ class SqlRecordsStore implements RecordsStore {
       );
     },
   };
+
+  async allocateSequence(scope: string, key: string): Promise<number> {
+    for (const [name, value] of [['scope', scope], ['key', key]] as const) {
+      if (typeof value !== 'string' || value.trim() === '' || value.length > 500) {
+        throw new RecordValidationError('sequence allocation', [{ field: name, message: 'must be a non-empty string of at most 500 characters' }]);
+      }
+    }
+    return this.db().transaction(async (tx) => {
+      // Serializes allocations within a scope so numbers stay gapless under concurrency.
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`sequence:${scope}`]);
+      const [existing] = await tx.query('SELECT value FROM sequence_allocations WHERE scope = $1 AND key = $2', [scope, key]);
+      if (existing) return Number(existing.value);
+      const [next] = await tx.query(
+        `INSERT INTO sequence_allocations (scope, key, value)
+         SELECT $1, $2, COALESCE(MAX(value), 0) + 1 FROM sequence_allocations WHERE scope = $1
+         RETURNING value`,
+        [scope, key],
+      );
+      return Number(next?.value);
+    });
+  }
 
   async ping(): Promise<void> {
     await this.db().query('SELECT 1 AS ok');

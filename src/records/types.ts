@@ -73,6 +73,11 @@ export interface RecordsStore {
     find(notificationId: string): Promise<SentNotification | undefined>;
     remember(sent: SentNotification): Promise<void>;
   };
+  /**
+   * The next number in `scope` (1, 2, 3, ...) for `key`; the same key in the same scope always
+   * gets the number it got first (retries, double submits).
+   */
+  allocateSequence(scope: string, key: string): Promise<number>;
   /** A cheap round trip, for readiness checks. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -13,6 +13,7 @@ import type {
   TaskStatus,
 } from '../domain/task.js';
 import type { ApprovalStatus, Decide, Revise } from '../domain/approval.js';
+import type { MergeConcern, NcStatus } from '../domain/corrective-action.js';
 
 export interface UpdateAck {
   ok: true;
@@ -33,3 +34,7 @@ export const cancelUpdate = defineUpdate<UpdateAck, [Cancel]>('cancel');
 export const approvalStatusQuery = defineQuery<ApprovalStatus>('approvalStatus');
 export const decideUpdate = defineUpdate<UpdateAck, [Decide]>('decide');
 export const reviseUpdate = defineUpdate<UpdateAck, [Revise]>('revise');
+
+// Corrective action (also answers commentUpdate and cancelUpdate)
+export const ncStatusQuery = defineQuery<NcStatus>('ncStatus');
+export const mergeConcernUpdate = defineUpdate<UpdateAck, [MergeConcern]>('mergeConcern');

@@ -4,7 +4,7 @@
  *
  * Workflow-safe: imports nothing from Node.
  */
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
 
 export const DEFAULT_TASK_QUEUE = 'aimsflow';
 
@@ -24,6 +24,12 @@ export const searchAttributes = {
   aiSystem: defineSearchAttributeKey('AimsAiSystem', SearchAttributeType.KEYWORD),
   /** ISO/IEC 42001 clauses and Annex A controls, e.g. `10.2`, `A.5.4`. */
   clauses: defineSearchAttributeKey('AimsClauses', SearchAttributeType.KEYWORD_LIST),
+  /** The business id of the work, e.g. `NC-2027-004` for a nonconformity. */
+  ref: defineSearchAttributeKey('AimsRef', SearchAttributeType.KEYWORD),
+  /** Severity of a nonconformity: `major` or `minor`. */
+  severity: defineSearchAttributeKey('AimsSeverity', SearchAttributeType.KEYWORD),
+  /** Where the work came from, e.g. `internal-audit`, `incident`, `concern`. */
+  source: defineSearchAttributeKey('AimsSource', SearchAttributeType.KEYWORD),
 } as const;
 
 /** Temporal CLI / operator spelling of each attribute type, for registration. */
@@ -44,4 +50,27 @@ export function searchAttributeRegistrations(): { name: string; type: string }[]
     if (!type) throw new Error(`no CLI name for search attribute type ${key.type}`);
     return { name: key.name, type };
   });
+}
+
+/** The search attributes a nonconformity starts with, so it is findable before its first step. */
+export function nonconformityAttributes(nc: {
+  ncId: string;
+  severity: string;
+  source: string;
+  owner: string;
+  clauses: string[];
+  aiSystem?: string | undefined;
+  targetAt?: Date;
+}): SearchAttributePair[] {
+  return [
+    { key: searchAttributes.process, value: 'corrective-action' },
+    { key: searchAttributes.ref, value: nc.ncId },
+    { key: searchAttributes.severity, value: nc.severity },
+    { key: searchAttributes.source, value: nc.source },
+    { key: searchAttributes.owner, value: nc.owner },
+    { key: searchAttributes.state, value: 'containment' },
+    { key: searchAttributes.clauses, value: [...new Set(['10.2', ...nc.clauses])] },
+    ...(nc.aiSystem ? [{ key: searchAttributes.aiSystem, value: nc.aiSystem }] : []),
+    ...(nc.targetAt ? [{ key: searchAttributes.dueDate, value: nc.targetAt }] : []),
+  ];
 }

@@ -13,12 +13,19 @@ import type { z } from 'zod';
 import { approvalInputSchema, requiredApprovals, type ApprovalInput, type ApprovalSpec } from '../domain/approval.js';
 import { OrganizationLookupError, resolveAssignees, type AssigneeRef, type Organization } from '../domain/organization.js';
 import { humanTaskInputSchema, type HumanTaskInput, type HumanTaskSpec } from '../domain/task.js';
+import {
+  correctiveActionInputSchema,
+  correctiveActionWorkflowId,
+  type CorrectiveActionInput,
+  type CorrectiveActionSpec,
+} from '../domain/corrective-action.js';
 import type { approval } from '../../workflows/approval.js';
+import type { correctiveAction } from '../../workflows/corrective-action.js';
 import type { humanTask } from '../../workflows/human-task.js';
-import { searchAttributes } from './shared.js';
+import { nonconformityAttributes, searchAttributes } from './shared.js';
 
 /** Workflow type names, as registered by the worker. */
-export const workflowTypes = { task: 'humanTask', approval: 'approval' } as const;
+export const workflowTypes = { task: 'humanTask', approval: 'approval', correctiveAction: 'correctiveAction' } as const;
 
 export interface StartIssue {
   /** Dotted path of the failing field, e.g. `assignee.person` or `approvers.1`. */
@@ -182,5 +189,41 @@ export async function startApproval(
     staticSummary: spec.title,
     memo: { kind: 'approval', title: spec.title, dueAt: spec.dueAt },
     typedSearchAttributes: initialAttributes(spec, 'pending', { owner: spec.preparer }),
+  });
+}
+
+function checkNonconformityPeople(org: Organization, spec: CorrectiveActionSpec): void {
+  const issues: StartIssue[] = [];
+  if (!org.people.some((p) => p.id === spec.owner)) issues.push({ path: 'owner', message: `unknown person "${spec.owner}"` });
+  if (spec.raisedBy !== 'system' && !org.people.some((p) => p.id === spec.raisedBy)) {
+    issues.push({ path: 'raisedBy', message: `unknown person "${spec.raisedBy}"` });
+  }
+  if (spec.aiSystem !== undefined && !org.aiSystems.some((s) => s.id === spec.aiSystem)) {
+    issues.push({ path: 'aiSystem', message: `unknown AI system "${spec.aiSystem}" (not in the inventory)` });
+  }
+  if (issues.length) throw new StartInputError('nonconformity', issues);
+}
+
+/**
+ * Validates `input` (throws StartInputError naming each bad field) and starts the corrective
+ * action of one nonconformity as `corrective-action/<ncId>`. The NC id comes from the records
+ * store's sequence (see `allocateNcId` in activities/corrective-action.ts). Throws
+ * WorkflowExecutionAlreadyStartedError when that NC already runs.
+ */
+export async function startCorrectiveAction(
+  client: Client,
+  taskQueue: string,
+  input: CorrectiveActionInput,
+  opts: Pick<StartOptions, 'organization'> = {},
+): Promise<WorkflowHandleWithFirstExecutionRunId<typeof correctiveAction>> {
+  const spec = parseInput(correctiveActionInputSchema, input, 'nonconformity');
+  if (opts.organization) checkNonconformityPeople(opts.organization, spec);
+  return client.workflow.start<typeof correctiveAction>(workflowTypes.correctiveAction, {
+    taskQueue,
+    workflowId: correctiveActionWorkflowId(spec.ncId),
+    args: [spec],
+    staticSummary: `${spec.ncId}: ${spec.title}`,
+    memo: { kind: 'nonconformity', ncId: spec.ncId, title: spec.title, severity: spec.severity, source: spec.source },
+    typedSearchAttributes: nonconformityAttributes(spec),
   });
 }

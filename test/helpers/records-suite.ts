@@ -370,7 +370,7 @@ export function recordsStoreSuite(backend: Backend): void {
         extra.push(again);
         expect(await again.get(first.id)).toEqual(first);
         const versions = await t.sql('SELECT version FROM schema_migrations ORDER BY version');
-        expect(versions.map((r) => Number(r.version))).toEqual([1, 2]);
+        expect(versions.map((r) => Number(r.version))).toEqual([1, 2, 3]);
         expect((await again.append(sample())).seq).toBe(2);
       });
     });
@@ -393,6 +393,29 @@ export function recordsStoreSuite(backend: Backend): void {
         await expect(
           store.notifications.remember({ notificationId: '', messageId: 'm', recipients: [], sentAt: '2027-03-01T09:00:00Z' }),
         ).rejects.toThrow(/notificationId: must not be empty/);
+      });
+    });
+
+    describe('sequence allocation', () => {
+      it('numbers keys 1, 2, 3 per scope and gives a key the same number again', async () => {
+        expect(await store.allocateSequence('nc/2027', 'audit-1/finding-1')).toBe(1);
+        expect(await store.allocateSequence('nc/2027', 'audit-1/finding-2')).toBe(2);
+        expect(await store.allocateSequence('nc/2027', 'audit-1/finding-1')).toBe(1);
+        expect(await store.allocateSequence('nc/2028', 'audit-1/finding-1')).toBe(1);
+        expect(await store.allocateSequence('nc/2027', 'incident-7')).toBe(3);
+      });
+
+      it('hands out gapless, distinct numbers under concurrency, one per key', async () => {
+        const keys = Array.from({ length: 20 }, (_, i) => `k-${i % 10}`);
+        const numbers = await Promise.all(keys.map((k) => store.allocateSequence('concurrent', k)));
+        expect(new Set(numbers).size).toBe(10);
+        expect([...new Set(numbers)].sort((a, b) => a - b)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
+        keys.forEach((k, i) => expect(numbers[i]).toBe(numbers[keys.indexOf(k)]));
+      });
+
+      it('rejects an empty scope or key naming the field', async () => {
+        await expect(store.allocateSequence('', 'k')).rejects.toThrow(/scope: must be a non-empty string/);
+        await expect(store.allocateSequence('s', ' ')).rejects.toThrow(/key: must be a non-empty string/);
       });
     });
 

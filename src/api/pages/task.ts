@@ -6,7 +6,7 @@
  */
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { validateForm, type FormKey, type FormProblem } from '../../domain/forms.js';
+import { MAX_PLAN_ACTIONS, validateForm, type FormKey, type FormProblem } from '../../domain/forms.js';
 import { linkPaths } from '../../domain/link-paths.js';
 import type { TaskStatus } from '../../domain/task.js';
 import type { LinkClaims } from '../../links.js';
@@ -71,13 +71,30 @@ const subjects: Record<string, string> = {
   date: 'The date',
   note: 'The note',
   choice: 'The choice',
+  method: 'The method',
+  analysis: 'The analysis',
+  rootCause: 'The root cause',
+  similarElsewhere: 'The answer on similar nonconformities',
+  similarDetail: 'The explanation',
+  actions: 'The action plan',
+  owner: 'The owner',
+  dueDate: 'The due date',
+  description: 'The description',
 };
+
+/** Action rows offered on an action-plan form, beyond those already filled. */
+const SPARE_ACTION_ROWS = 1;
+const MIN_ACTION_ROWS = 3;
 
 function sentence(fieldName: string, message: string): string {
   if (fieldName === 'answer') return 'Choose yes or no';
   if (fieldName === 'choice') return `Choose one of the options${/^must be one of/.test(message) ? '' : ` (${message})`}`;
+  if (fieldName === 'similarElsewhere') return 'Answer whether similar nonconformities could exist or occur elsewhere';
+  if (fieldName === 'method') return 'Choose the analysis method';
   const link = /^links\.(\d+)$/.exec(fieldName);
   if (link) return `Link ${Number(link[1]) + 1} ${message}`;
+  const action = /^actions\.(\d+)\.(\w+)$/.exec(fieldName);
+  if (action) return `Action ${Number(action[1]) + 1}: ${(subjects[action[2] ?? ''] ?? action[2] ?? '').toLowerCase()} ${message}`;
   return `${subjects[fieldName] ?? fieldName} ${message}`;
 }
 
@@ -108,6 +125,23 @@ export function taskFormInput(form: FormKey, body: Values): { data: Record<strin
       return { data: { date: field(body, 'date').trim(), ...withNote }, values: { date: field(body, 'date'), note } };
     case 'choice':
       return { data: { choice: field(body, 'choice'), ...withNote }, values: { choice: field(body, 'choice'), note } };
+    case 'root-cause': {
+      const names = ['method', 'analysis', 'rootCause', 'similarElsewhere', 'similarDetail'] as const;
+      const values: Values = Object.fromEntries(names.map((n) => [n, field(body, n)]));
+      const data = Object.fromEntries(Object.entries(values).filter(([k, v]) => v !== '' || !['method', 'similarElsewhere'].includes(k)));
+      return { data, values };
+    }
+    case 'action-plan': {
+      // Rows are posted as actions.<i>.owner / dueDate / description; a row left wholly empty is ignored.
+      const values: Values = { note };
+      const actions: Array<Record<string, string>> = [];
+      for (let i = 0; i < MAX_PLAN_ACTIONS; i += 1) {
+        const row = { owner: field(body, `actions.${i}.owner`).trim(), dueDate: field(body, `actions.${i}.dueDate`).trim(), description: field(body, `actions.${i}.description`) };
+        for (const [k, v] of Object.entries(row)) values[`actions.${i}.${k}`] = v;
+        if (row.owner || row.dueDate || row.description.trim()) actions.push(row);
+      }
+      return { data: { actions, ...withNote }, values };
+    }
   }
 }
 
@@ -223,6 +257,55 @@ export function taskFormFields(form: FormKey, choices: readonly string[], values
         radios('choice', 'Your choice', choices.map((c) => ({ value: c, label: c })), values, problems),
         textarea('note', 'Note (optional)', undefined, values, problems, false),
       ];
+    case 'root-cause':
+      return [
+        radios('method', 'Analysis method', [
+          { value: '5-whys', label: '5 whys' },
+          { value: 'cause-categories', label: 'Cause categories (people, process, data, model, tooling, supplier)' },
+        ], values, problems),
+        textarea('analysis', 'Analysis', 'The whys in order, or the categories considered and what each showed.', values, problems, true),
+        textarea('rootCause', 'Root cause', 'The cause that, once removed, stops this from happening again.', values, problems, true),
+        radios('similarElsewhere', 'Could similar nonconformities exist or occur elsewhere?', [
+          { value: 'yes', label: 'Yes' },
+          { value: 'no', label: 'No' },
+        ], values, problems),
+        textarea('similarDetail', 'Where, or why not', 'Which other processes, AI systems or sites you checked, and what you found.', values, problems, true),
+      ];
+    case 'action-plan': {
+      const filled = Object.keys(values).filter((k) => /^actions\.\d+\.\w+$/.test(k) && values[k]).map((k) => Number(k.split('.')[1]));
+      const rows = Math.min(MAX_PLAN_ACTIONS, Math.max(MIN_ACTION_ROWS, (filled.length ? Math.max(...filled) + 1 : 0) + SPARE_ACTION_ROWS));
+      const fields: FieldModel[] = [];
+      const planError = errorFor(problems, 'actions');
+      for (let i = 0; i < rows; i += 1) {
+        const n = i + 1;
+        const input = (name: string, label: string, type: string, hint: string): FieldModel => {
+          const id = `f-actions.${i}.${name}`;
+          const error = errorFor(problems, `actions.${i}.${name}`);
+          const value = values[`actions.${i}.${name}`];
+          return {
+            kind: 'input',
+            id,
+            name: `actions.${i}.${name}`,
+            type,
+            label,
+            hint,
+            value: typeof value === 'string' ? value : '',
+            required: i === 0,
+            ...(error ? { error } : {}),
+            describedBy: describedBy(id, true, error) ?? `${id}-hint`,
+          };
+        };
+        fields.push(
+          input('owner', `Action ${n}: owner`, 'text', 'Person id, e.g. sofia.lind.'),
+          input('dueDate', `Action ${n}: due date`, 'date', 'As YYYY-MM-DD.'),
+          {
+            ...textarea(`actions.${i}.description`, `Action ${n}: what will be done`, undefined, values, problems, i === 0),
+            ...(i === 0 && planError ? { error: planError } : {}),
+          },
+        );
+      }
+      return [...fields, textarea('note', 'Note (optional)', undefined, values, problems, false)];
+    }
   }
 }
 
@@ -230,7 +313,8 @@ export function taskFormFields(form: FormKey, choices: readonly string[], values
 function errorSummary(problems: FormProblem[]): Array<{ id: string; text: string }> {
   return problems.map((p) => {
     const link = /^links\.(\d+)$/.exec(p.field);
-    const id = link ? `f-links-${link[1]}` : p.field === 'answer' || p.field === 'choice' ? `f-${p.field}-0` : `f-${p.field}`;
+    const radio = ['answer', 'choice', 'method', 'similarElsewhere'].includes(p.field);
+    const id = link ? `f-links-${link[1]}` : p.field === 'actions' ? 'f-actions.0.description' : radio ? `f-${p.field}-0` : `f-${p.field}`;
     return { id, text: sentence(p.field, p.message) };
   });
 }
@@ -244,6 +328,12 @@ const completionLabels: Record<string, string> = {
   date: 'Date',
   note: 'Note',
   choice: 'Choice',
+  method: 'Method',
+  analysis: 'Analysis',
+  rootCause: 'Root cause',
+  similarElsewhere: 'Similar nonconformities elsewhere',
+  similarDetail: 'Where, or why not',
+  actions: 'Actions',
 };
 
 const isHttpUrl = (value: unknown): value is string => typeof value === 'string' && /^https?:\/\//i.test(value);

@@ -1,0 +1,267 @@
+import { randomInt, randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { bundleWorkflowCode, NativeConnection } from '@temporalio/worker';
+import { pino } from 'pino';
+import { inject } from 'vitest';
+import { createActivities } from '../activities/index.js';
+import { bundlerOptions, createAimsWorker } from '../workers/worker.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import type { CorrectiveActionInput, CorrectiveActionResult } from '../src/domain/corrective-action.js';
+import {
+  approvalStatusQuery,
+  cancelUpdate,
+  commentUpdate,
+  completeTaskUpdate,
+  decideUpdate,
+  mergeConcernUpdate,
+  ncStatusQuery,
+  taskStatusQuery,
+} from '../src/temporal/messages.js';
+import { isNotification } from './helpers/smtp.js';
+import { eventually, startTestStack, updateRejection, type TestStack } from './helpers/temporal.js';
+
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await startTestStack();
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+type NcHandle = WorkflowHandle<(input: CorrectiveActionInput) => Promise<CorrectiveActionResult>>;
+
+const quiet = { reminderOffsets: [], escalation: [] };
+
+function raise(overrides: Partial<CorrectiveActionInput> = {}): Promise<NcHandle> {
+  const ncId = `NC-2027-${randomInt(100_000, 999_999)}`;
+  const input: CorrectiveActionInput = {
+    ncId,
+    title: 'Credit-scoring drift alert ignored for 3 days',
+    description: 'The drift monitor fired on 2 March; nobody acted until 5 March.',
+    severity: 'major',
+    source: 'internal-audit',
+    sourceRef: 'IA-2027-01/F-3',
+    clauses: ['A.6.2.6'],
+    aiSystem: 'credit-scoring',
+    owner: 'sofia.lind',
+    raisedBy: 'aisha.khan',
+    policy: { stepDue: '1h', effectivenessWait: '1s', overallTarget: '1h', tasks: quiet },
+    ...overrides,
+  };
+  return stack.start<[CorrectiveActionInput], CorrectiveActionResult>('correctiveAction', [input], {
+    workflowId: `corrective-action/${input.ncId}`,
+  });
+}
+
+/** Waits for the step's child task to be set up, then completes it as `by`. */
+async function complete(nc: NcHandle, key: string, by: string, data: Record<string, unknown>) {
+  const task = stack.client.workflow.getHandle(`${nc.workflowId}/${key}`);
+  await eventually(
+    () => task.query(taskStatusQuery).catch(() => undefined),
+    (s) => s?.state === 'open' && s.assignee.id !== '',
+  );
+  return task.executeUpdate(completeTaskUpdate, { args: [{ by, data }] });
+}
+
+async function decide(nc: NcHandle, key: string, by: string, decision: 'approve' | 'reject', comment?: string) {
+  const approval = stack.client.workflow.getHandle(`${nc.workflowId}/${key}`);
+  const s = await eventually(
+    () => approval.query(approvalStatusQuery).catch(() => undefined),
+    (st) => st?.state === 'pending' && st.approvers.length > 0,
+  );
+  return approval.executeUpdate(decideUpdate, { args: [{ by, decision, contentHash: s!.contentHash, ...(comment ? { comment } : {}) }] });
+}
+
+const evidence = (summary: string) => ({ summary, links: ['https://wiki.northwind.example/nc/evidence'] });
+const rootCause = (cause: string) => ({
+  method: '5-whys',
+  analysis: 'Why 1: alert went to a shared inbox. Why 2: no on-call rota for model alerts.',
+  rootCause: cause,
+  similarElsewhere: 'yes',
+  similarDetail: 'fraud-detection uses the same alert routing; checked, same gap.',
+});
+const plan = (description: string) => ({ actions: [{ owner: 'tom.baker', dueDate: '2030-01-31', description }] });
+
+describe('corrective action', () => {
+  it('runs containment, root cause, an approved plan (after one rejection), the actions and the effectiveness review to closure', async () => {
+    const nc = await raise();
+    const described = await eventually(() => nc.describe(), (d) => d.searchAttributes.AimsRef !== undefined);
+    expect(described.searchAttributes).toMatchObject({ AimsRef: [nc.workflowId.split('/')[1]], AimsSeverity: ['major'], AimsSource: ['internal-audit'], AimsOwner: ['sofia.lind'] });
+
+    await complete(nc, 'containment', 'sofia.lind', evidence('Alerts rerouted to the on-call channel.'));
+    await complete(nc, 'root-cause-1', 'sofia.lind', rootCause('No owner for model alerts'));
+    await complete(nc, 'action-plan-1-1', 'sofia.lind', plan('Write a runbook'));
+    // The owner cannot approve their own plan; the AIMS manager sends it back.
+    await decide(nc, 'plan-approval-1-1', 'priya.raman', 'reject', 'Add an on-call rota, a runbook alone is not enough');
+    const sentBack = await eventually(() => nc.query(ncStatusQuery), (s) => s.currentStep?.key === 'action-plan-1-2');
+    expect(sentBack.timeline.some((e) => e.type === 'plan-rejected' && e.detail.includes('on-call rota'))).toBe(true);
+    const secondTask = stack.client.workflow.getHandle(`${nc.workflowId}/action-plan-1-2`);
+    const second = await eventually(() => secondTask.query(taskStatusQuery).catch(() => undefined), (t) => t !== undefined);
+    expect(second!.instructions).toContain('Add an on-call rota');
+
+    await complete(nc, 'action-plan-1-2', 'sofia.lind', plan('Set up an on-call rota for model alerts with a runbook'));
+    await decide(nc, 'plan-approval-1-2', 'priya.raman', 'approve');
+    await complete(nc, 'action-1-1', 'tom.baker', evidence('Rota live in PagerDuty; runbook published.'));
+    await complete(nc, 'effectiveness-1', 'sofia.lind', { answer: 'yes', justification: 'Two alerts since, both handled within 1 hour.' });
+    await complete(nc, 'system-change-1', 'sofia.lind', { answer: 'no', justification: 'The monitoring procedure already requires an owner.' });
+
+    const result = await nc.result();
+    expect(result).toMatchObject({ status: 'closed', notEffectiveCount: 0 });
+    const s = await nc.query(ncStatusQuery);
+    expect(s.state).toBe('closed');
+    expect(s.rootCauses).toMatchObject([{ cycle: 1, rootCause: 'No owner for model alerts', similarElsewhere: 'yes' }]);
+    expect(s.actions).toMatchObject([{ owner: 'tom.baker', done: true, cycle: 1 }]);
+    expect(s.effectiveness).toMatchObject([{ cycle: 1, effective: true }]);
+    expect(s.clauses).toEqual(['10.2', 'A.6.2.6']);
+
+    const kinds = (await stack.records.list({ subject: nc.workflowId })).map((r) => r.kind);
+    expect(kinds).toEqual([
+      'nonconformity.raised',
+      'nonconformity.containment',
+      'nonconformity.root-cause',
+      'nonconformity.action-plan',
+      'nonconformity.action-plan',
+      'nonconformity.action',
+      'nonconformity.effectiveness',
+      'nonconformity.system-change-decision',
+      'nonconformity.closed',
+    ]);
+    const [closed] = await stack.records.list({ subject: nc.workflowId, kind: 'nonconformity.closed' });
+    expect(closed?.clauses).toEqual(['10.2', 'A.6.2.6']);
+    await stack.smtp.waitFor((m) => isNotification(m, nc.workflowId, 'nc.closed', 'sofia.lind@northwind.example'), 20_000);
+    const final = await nc.describe();
+    expect(final.searchAttributes.AimsState).toEqual(['closed']);
+  });
+
+  it('sends a not-effective action back to root cause analysis, counts it, and asks for a system change task', async () => {
+    const nc = await raise({ severity: 'minor', source: 'incident' });
+    await complete(nc, 'containment', 'sofia.lind', evidence('Contained.'));
+    await complete(nc, 'root-cause-1', 'sofia.lind', rootCause('Alert threshold too loose'));
+    await complete(nc, 'action-plan-1-1', 'sofia.lind', plan('Tighten the threshold'));
+    await decide(nc, 'plan-approval-1-1', 'priya.raman', 'approve');
+    await complete(nc, 'action-1-1', 'tom.baker', evidence('Threshold tightened.'));
+    await complete(nc, 'effectiveness-1', 'sofia.lind', { answer: 'no', justification: 'Drift recurred on 1 April.' });
+
+    const loop = await eventually(() => nc.query(ncStatusQuery), (s) => s.currentStep?.key === 'root-cause-2');
+    expect(loop).toMatchObject({ state: 'root-cause', cycle: 2, notEffectiveCount: 1 });
+    expect(loop.timeline.filter((e) => e.type === 'not-effective')).toHaveLength(1);
+    const metadata = await nc.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+    expect(metadata.currentDetails).toContain('not effective 1×');
+
+    await complete(nc, 'root-cause-2', 'sofia.lind', rootCause('Training data pipeline skips the monthly refresh'));
+    await complete(nc, 'action-plan-2-1', 'sofia.lind', plan('Schedule the refresh and alert on a missed one'));
+    await decide(nc, 'plan-approval-2-1', 'priya.raman', 'approve');
+    await complete(nc, 'action-2-1', 'tom.baker', evidence('Refresh scheduled.'));
+    await complete(nc, 'effectiveness-2', 'sofia.lind', { answer: 'yes', justification: 'No drift for 60 days.' });
+    await complete(nc, 'system-change-2', 'sofia.lind', { answer: 'yes', justification: 'Data refresh must be a documented control.' });
+    await complete(nc, 'system-change', 'sofia.lind', evidence('Procedure DM-04 updated.'));
+
+    const result = await nc.result();
+    expect(result).toMatchObject({ status: 'closed', notEffectiveCount: 1 });
+    const s = await nc.query(ncStatusQuery);
+    expect(s.rootCauses.map((r) => r.cycle)).toEqual([1, 2]);
+    expect(s.effectiveness.map((e) => e.effective)).toEqual([false, true]);
+    expect(s.systemChange).toMatchObject({ required: true });
+    const kinds = (await stack.records.list({ subject: nc.workflowId })).map((r) => r.kind);
+    expect(kinds.filter((k) => k === 'nonconformity.effectiveness')).toHaveLength(2);
+    expect(kinds).toContain('nonconformity.system-change');
+  });
+
+  it('escalates an NC open past its overall target to top management, and is cancelled with a reason on record', async () => {
+    const nc = await raise({ policy: { stepDue: '1h', effectivenessWait: '1s', overallTarget: '2s', tasks: quiet } });
+    const s = await eventually(() => nc.query(ncStatusQuery), (st) => st.overdue, { timeoutMs: 20_000 });
+    expect(s.timeline.some((e) => e.type === 'escalated')).toBe(true);
+    for (const to of ['hannah.okafor@northwind.example', 'david.chen@northwind.example']) {
+      const mail = await stack.smtp.waitFor((m) => isNotification(m, nc.workflowId, 'nc.escalated', to), 20_000);
+      expect(mail.text).toContain('containment and correction');
+    }
+    await eventually(() => nc.describe(), (d) => d.searchAttributes.AimsState?.[0] === 'overdue');
+
+    expect(await updateRejection(nc.executeUpdate(cancelUpdate, { args: [{ by: 'tom.baker', reason: 'no' }] }))).toMatch(/only the AIMS manager/);
+    expect(await updateRejection(nc.executeUpdate(commentUpdate, { args: [{ by: 'tom.baker', text: 'hi' }] }))).toMatch(/only the owner or the AIMS manager/);
+    await nc.executeUpdate(commentUpdate, { args: [{ by: 'sofia.lind', text: 'Waiting for the vendor.' }] });
+    await nc.executeUpdate(mergeConcernUpdate, { args: [{ by: 'system', concernId: 'concern/2027/abcd2345', summary: 'Same drift seen by support' }] });
+    await nc.executeUpdate(cancelUpdate, { args: [{ by: 'priya.raman', reason: 'Duplicate of an older NC' }] });
+    const result = await nc.result();
+    expect(result).toMatchObject({ status: 'cancelled', cancellation: { by: 'priya.raman', reason: 'Duplicate of an older NC' } });
+    const containment = await stack.client.workflow.getHandle(`${nc.workflowId}/containment`).query(taskStatusQuery);
+    expect(containment.state).toBe('cancelled');
+    const kinds = (await stack.records.list({ subject: nc.workflowId })).map((r) => r.kind);
+    expect(kinds).toEqual([
+      'nonconformity.raised',
+      'nonconformity.escalated',
+      'nonconformity.comment',
+      'nonconformity.concern-merged',
+      'nonconformity.cancelled',
+    ]);
+    const [cancelled] = await stack.records.list({ subject: nc.workflowId, kind: 'nonconformity.cancelled' });
+    expect(cancelled?.actor).toBe('priya.raman');
+    expect((cancelled?.content as { reason: string }).reason).toBe('Duplicate of an older NC');
+  });
+
+  it('fails on bad input naming every bad field', async () => {
+    const nc = await raise({ ncId: 'NC-27-1', severity: 'huge' as never, owner: 'Not A Person', policy: { stepDue: 'soon' } });
+    const err = await nc.result().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    const message = (err as WorkflowFailedError).cause?.message ?? '';
+    expect(message).toMatch(/^Invalid corrective action input: /);
+    for (const field of ['ncId: must be an NC id', 'severity: must be "major" or "minor"', 'owner: must be a person id', 'policy.stepDue: must be a duration']) {
+      expect(message).toContain(field);
+    }
+  });
+
+  it('an NC raised by a parent workflow (parent close policy abandon) survives the parent’s completion', { timeout: 120_000 }, async () => {
+    const { code } = await bundleWorkflowCode({ workflowsPath: path.resolve(import.meta.dirname, 'workflows/index.ts'), ...bundlerOptions });
+    const taskQueue = `test-parent-${randomUUID()}`;
+    const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
+    const logger = pino({ level: 'warn' });
+    const worker = await createAimsWorker({
+      connection,
+      namespace: inject('temporalNamespace'),
+      taskQueue,
+      workflowBundle: { code },
+      activities: createActivities({
+        organization: () => stack.organization,
+        records: stack.records,
+        transport: stack.transport,
+        links: stack.links,
+        mailFrom: stack.config.MAIL_FROM,
+        logger,
+      }),
+      shutdownGraceTime: '1s',
+    });
+    const running = worker.run();
+    try {
+      const parent = await stack.client.workflow.start('raisingParent', {
+        taskQueue,
+        workflowId: `test/raising-parent/${randomUUID()}`,
+        args: [
+          {
+            title: 'Audit finding: no competence records for model reviewers',
+            description: 'Clause 7.2 evidence missing for 2 of 5 reviewers.',
+            severity: 'minor',
+            source: 'internal-audit',
+            clauses: ['7.2'],
+            owner: 'sofia.lind',
+            policy: { stepDue: '1h', overallTarget: '1h', tasks: quiet },
+          },
+        ],
+      });
+      const raised = (await parent.result()) as { ncId: string; workflowId: string };
+      expect(raised.ncId).toMatch(/^NC-\d{4}-001$/);
+      expect(raised.workflowId).toBe(`corrective-action/${raised.ncId}`);
+      const nc = stack.client.workflow.getHandle<(input: CorrectiveActionInput) => Promise<CorrectiveActionResult>>(raised.workflowId);
+      const s = await eventually(() => nc.query(ncStatusQuery), (st) => st.currentStep?.key === 'containment');
+      expect(s).toMatchObject({ state: 'containment', source: 'internal-audit', clauses: ['10.2', '7.2'] });
+      expect((await parent.describe()).status.name).toBe('COMPLETED');
+      expect((await nc.describe()).status.name).toBe('RUNNING');
+      await nc.executeUpdate(cancelUpdate, { args: [{ by: 'system', reason: 'test done' }] });
+      expect((await nc.result()).status).toBe('cancelled');
+    } finally {
+      worker.shutdown();
+      await running;
+      await connection.close();
+    }
+  });
+});
