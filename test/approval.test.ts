@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowFailedError } from '@temporalio/client';
 import type { ApprovalInput, ApprovalResult } from '../src/domain/approval.js';
 import { approvalStatusQuery, decideUpdate, reviseUpdate } from '../src/temporal/messages.js';
 import { isNotification } from './helpers/smtp.js';
-import { eventually, inMs, startTestStack, type TestStack } from './helpers/temporal.js';
+import { eventually, inMs, startTestStack, updateRejection, type TestStack } from './helpers/temporal.js';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -38,15 +38,6 @@ function startApproval(overrides: Partial<ApprovalInput> = {}) {
 }
 type Handle = Awaited<ReturnType<typeof startApproval>>;
 
-async function rejection(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
-    return (err as WorkflowUpdateFailedError).cause?.message ?? '';
-  }
-  throw new Error('expected the update to be rejected');
-}
 
 const decide = (handle: Handle, by: string, decision: 'approve' | 'reject', contentHash = v1, comment?: string) =>
   handle.executeUpdate(decideUpdate, { args: [{ by, decision, contentHash, ...(comment ? { comment } : {}) }] });
@@ -78,7 +69,7 @@ describe('approval', () => {
 
   it('rule all: one rejection (with its required comment) rejects', async () => {
     const handle = await startApproval();
-    expect(await rejection(decide(handle, 'hannah.okafor', 'reject'))).toMatch(/comment: a comment is required to reject/);
+    expect(await updateRejection(decide(handle, 'hannah.okafor', 'reject'))).toMatch(/comment: a comment is required to reject/);
     await decide(handle, 'hannah.okafor', 'reject', v1, 'Objectives lack owners');
     const result = await handle.result();
     expect(result.status).toBe('rejected');
@@ -110,8 +101,8 @@ describe('approval', () => {
     const handle = await startApproval({ preparer: 'david.chen', rule: { type: 'all' } });
     const s = await eventually(() => handle.query(approvalStatusQuery), (st) => st.approvers.length > 0);
     expect(s.approvers.map((a) => a.id)).toEqual(['hannah.okafor']);
-    expect(await rejection(decide(handle, 'david.chen', 'approve'))).toMatch(/separation of duties/);
-    expect(await rejection(decide(handle, 'tom.baker', 'approve'))).toMatch(/not one of the approvers/);
+    expect(await updateRejection(decide(handle, 'david.chen', 'approve'))).toMatch(/separation of duties/);
+    expect(await updateRejection(decide(handle, 'tom.baker', 'approve'))).toMatch(/not one of the approvers/);
     await decide(handle, 'hannah.okafor', 'approve');
     expect((await handle.result()).status).toBe('approved');
   });
@@ -126,7 +117,7 @@ describe('approval', () => {
   it('a double decision is refused; a content change voids earlier decisions and asks again', async () => {
     const handle = await startApproval();
     await decide(handle, 'hannah.okafor', 'approve');
-    expect(await rejection(decide(handle, 'hannah.okafor', 'approve'))).toMatch(/already decided/);
+    expect(await updateRejection(decide(handle, 'hannah.okafor', 'approve'))).toMatch(/already decided/);
 
     await handle.executeUpdate(reviseUpdate, { args: [{ by: 'priya.raman', contentHash: v2, note: 'Minutes corrected' }] });
     const s = await handle.query(approvalStatusQuery);
@@ -140,7 +131,7 @@ describe('approval', () => {
       (n) => n === 4,
     );
     // A decision on what was shown before the change is refused.
-    expect(await rejection(decide(handle, 'david.chen', 'approve', v1))).toMatch(/content changed since you opened it/);
+    expect(await updateRejection(decide(handle, 'david.chen', 'approve', v1))).toMatch(/content changed since you opened it/);
     await decide(handle, 'hannah.okafor', 'approve', v2);
     await decide(handle, 'david.chen', 'approve', v2);
     const result = await handle.result();

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowFailedError } from '@temporalio/client';
 import type { HumanTaskInput, HumanTaskResult } from '../src/domain/task.js';
 import {
   cancelUpdate,
@@ -11,7 +11,7 @@ import {
   taskStatusQuery,
 } from '../src/temporal/messages.js';
 import { isNotification } from './helpers/smtp.js';
-import { eventually, inMs, startTestStack, type TestStack } from './helpers/temporal.js';
+import { eventually, inMs, startTestStack, updateRejection, type TestStack } from './helpers/temporal.js';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -52,15 +52,6 @@ function mailTo(handle: TaskHandle, to: string, kind: string) {
 const priya = 'priya.raman@northwind.example';
 const evidence = { summary: 'Model rolled back to v41; monitoring alert tuned.', links: ['https://wiki.northwind.example/inc/42'] };
 
-async function rejection(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
-    return (err as WorkflowUpdateFailedError).cause?.message ?? '';
-  }
-  throw new Error('expected the update to be rejected');
-}
 
 describe('human task', () => {
   it('assigns by role, mails a signed link, completes through the validated update and records evidence', async () => {
@@ -97,18 +88,18 @@ describe('human task', () => {
     const handle = await startTask();
     await mailTo(handle, priya, 'task.assigned');
 
-    expect(await rejection(handle.executeUpdate(completeTaskUpdate, { args: [{ by: 'tom.baker', data: evidence }] }))).toMatch(
+    expect(await updateRejection(handle.executeUpdate(completeTaskUpdate, { args: [{ by: 'tom.baker', data: evidence }] }))).toMatch(
       /only Priya Raman can complete/,
     );
     expect(
-      await rejection(handle.executeUpdate(completeTaskUpdate, { args: [{ by: 'priya.raman', data: { summary: 'x', links: [] } }] })),
+      await updateRejection(handle.executeUpdate(completeTaskUpdate, { args: [{ by: 'priya.raman', data: { summary: 'x', links: [] } }] })),
     ).toMatch(/links: needs at least one evidence link/);
     expect(
-      await rejection(handle.executeUpdate(completeTaskUpdate, { args: [{ by: 'priya.raman', data: { summary: 'x', links: ['ftp://x'] } }] })),
+      await updateRejection(handle.executeUpdate(completeTaskUpdate, { args: [{ by: 'priya.raman', data: { summary: 'x', links: ['ftp://x'] } }] })),
     ).toMatch(/links\.0: must be an http\(s\) link/);
 
     await handle.executeUpdate(completeTaskUpdate, { args: [{ by: 'priya.raman', data: evidence }] });
-    expect(await rejection(handle.executeUpdate(completeTaskUpdate, { args: [{ by: 'priya.raman', data: evidence }] }))).toMatch(
+    expect(await updateRejection(handle.executeUpdate(completeTaskUpdate, { args: [{ by: 'priya.raman', data: evidence }] }))).toMatch(
       /already completed/,
     );
     const final = await handle.result();
@@ -118,7 +109,7 @@ describe('human task', () => {
   it('accepts a date form inside the workflow and refuses an impossible date', async () => {
     const handle = await startTask({ form: 'date', title: 'Set the next review date' });
     expect(
-      await rejection(handle.executeUpdate(completeTaskUpdate, { args: [{ by: 'priya.raman', data: { date: '2030-02-30' } }] })),
+      await updateRejection(handle.executeUpdate(completeTaskUpdate, { args: [{ by: 'priya.raman', data: { date: '2030-02-30' } }] })),
     ).toMatch(/date: must be a date as YYYY-MM-DD/);
     await handle.executeUpdate(completeTaskUpdate, { args: [{ by: 'priya.raman', data: { date: '2030-01-31', note: 'after Q4' } }] });
     expect((await handle.result()).data).toEqual({ date: '2030-01-31', note: 'after Q4' });
@@ -160,7 +151,7 @@ describe('human task', () => {
     await eventually(() => status(handle), (s) => s.history.some((e) => e.type === 'reminded'));
     // Not allowed for a bystander.
     expect(
-      await rejection(handle.executeUpdate(extendDueUpdate, { args: [{ by: 'tom.baker', dueAt: inMs(60_000), reason: 'x' }] })),
+      await updateRejection(handle.executeUpdate(extendDueUpdate, { args: [{ by: 'tom.baker', dueAt: inMs(60_000), reason: 'x' }] })),
     ).toMatch(/only the AIMS manager or the assignee's manager/);
     // The manager of priya.raman is david.chen.
     const newDue = inMs(4000);
@@ -179,7 +170,7 @@ describe('human task', () => {
   it('delegation hands the work over while the assignee stays accountable', async () => {
     const handle = await startTask();
     await mailTo(handle, priya, 'task.assigned');
-    expect(await rejection(handle.executeUpdate(delegateTaskUpdate, { args: [{ by: 'liam.walsh', to: 'liam.walsh' }] }))).toMatch(
+    expect(await updateRejection(handle.executeUpdate(delegateTaskUpdate, { args: [{ by: 'liam.walsh', to: 'liam.walsh' }] }))).toMatch(
       /only the assignee/,
     );
     await handle.executeUpdate(delegateTaskUpdate, { args: [{ by: 'priya.raman', to: 'liam.walsh', note: 'Liam has the logs' }] });
@@ -202,10 +193,10 @@ describe('human task', () => {
     const handle = await startTask({ assignee: { person: 'sofia.lind' } });
     await mailTo(handle, 'sofia.lind@northwind.example', 'task.assigned');
     expect(
-      await rejection(handle.executeUpdate(reassignTaskUpdate, { args: [{ by: 'tom.baker', to: 'liam.walsh', reason: 'x' }] })),
+      await updateRejection(handle.executeUpdate(reassignTaskUpdate, { args: [{ by: 'tom.baker', to: 'liam.walsh', reason: 'x' }] })),
     ).toMatch(/only the AIMS manager or the assignee's manager/);
     expect(
-      await rejection(handle.executeUpdate(reassignTaskUpdate, { args: [{ by: 'priya.raman', to: 'nobody.here', reason: 'x' }] })),
+      await updateRejection(handle.executeUpdate(reassignTaskUpdate, { args: [{ by: 'priya.raman', to: 'nobody.here', reason: 'x' }] })),
     ).toMatch(/unknown person "nobody.here"/);
     await handle.executeUpdate(reassignTaskUpdate, { args: [{ by: 'priya.raman', to: 'tom.baker', reason: 'Tom owns the process now' }] });
     await mailTo(handle, 'tom.baker@northwind.example', 'task.assigned');
@@ -213,7 +204,7 @@ describe('human task', () => {
     const s = await status(handle);
     expect(s.assignee.id).toBe('tom.baker');
     expect(
-      await rejection(handle.executeUpdate(completeTaskUpdate, { args: [{ by: 'sofia.lind', data: evidence }] })),
+      await updateRejection(handle.executeUpdate(completeTaskUpdate, { args: [{ by: 'sofia.lind', data: evidence }] })),
     ).toMatch(/only Tom Baker can complete/);
     await handle.executeUpdate(completeTaskUpdate, { args: [{ by: 'tom.baker', data: evidence }] });
     expect((await handle.result()).completedBy).toBe('tom.baker');
