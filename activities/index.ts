@@ -6,6 +6,7 @@ import type { Organization } from '../src/domain/organization.js';
 import type { LinkSigner } from '../src/links.js';
 import type { MailTransport } from '../src/mail/transport.js';
 import type { RecordsStore } from '../src/records/types.js';
+import { createConcernActivities } from './concern.js';
 import { createCorrectiveActionActivities } from './corrective-action.js';
 import { createDirectoryActivities } from './directory.js';
 import { createNotificationActivities } from './notifications.js';
@@ -33,6 +34,10 @@ export function createActivities(deps: ActivityDeps) {
     ...createRecordActivities({ store: deps.records }),
     ...createCorrectiveActionActivities({ organization: deps.organization, records: deps.records }),
     ...notifications,
+    ...createConcernActivities({
+      sendNotification: (input) => notifications.sendNotification(input),
+      organizationName: () => deps.organization().organization.name,
+    }),
     ...createNotifyActivities({
       sendNotification: (input) => notifications.sendNotification(input),
       links: deps.links,

@@ -282,6 +282,7 @@ describe('notification templates', () => {
     'approval.decided': { ...common, decision: 'rejected', deciderName: 'Frank Hill', decidedAt: '2027-01-09T16:45:00+01:00', comment: 'Add the risk section' },
     'nc.escalated': { ...common, ownerName: 'Bob Stone', severity: 'major', targetDate: '2027-03-01T09:00:00Z', stateText: 'root cause analysis' },
     'nc.closed': { ...common, closedAt: '2027-05-02T10:00:00Z', notEffectiveCount: 1 },
+    'concern.rejected': { ...common, reference: 'concern/2027/k3m9x2qa', reportedAt: '2027-01-10T08:30:00Z', reason: 'Already covered by NC-2027-004.' },
     'link.renewed': { ...common, expiresAt: '2027-01-24T09:00:00Z' },
   };
 

@@ -132,7 +132,7 @@ export async function correctiveAction(rawInput: CorrectiveActionInput): Promise
       { key: searchAttributes.clauses, value: clauses },
       ...(spec.aiSystem ? [{ key: searchAttributes.aiSystem, value: spec.aiSystem }] : []),
     ]);
-    upsertMemo({ kind: 'nonconformity', ncId: spec.ncId, title: spec.title, severity: spec.severity, source: spec.source });
+    upsertMemo({ kind: 'nonconformity', ncId: spec.ncId, title: spec.title, severity: spec.severity, source: spec.source, state });
     const loops = notEffectiveCount ? ` · not effective ${notEffectiveCount}×` : '';
     const late = overdue && !isClosed() ? ' · past target, escalated' : '';
     setCurrentDetails(

@@ -2,3 +2,4 @@
 export { humanTask } from './human-task.js';
 export { approval } from './approval.js';
 export { correctiveAction } from './corrective-action.js';
+export { concern } from './concern.js';

@@ -25,6 +25,7 @@ import { registerSecurityHeaders } from './plugins/security.js';
 import { pageRoutes } from './pages/index.js';
 import { genReqId, REQUEST_ID_HEADER } from './request-id.js';
 import { healthRoutes } from './routes/health.js';
+import { nonconformityRoutes } from './routes/nonconformities.js';
 import { recordsRoutes } from './routes/records.js';
 import { workRoutes } from './routes/work.js';
 
@@ -84,7 +85,7 @@ export async function buildApp(deps: AppDeps): Promise<ApiInstance> {
 
   await app.register(healthRoutes);
   await app.register(pageRoutes);
-  await app.register(adminScope([recordsRoutes, workRoutes]), { prefix: '/admin' });
+  await app.register(adminScope([recordsRoutes, workRoutes, nonconformityRoutes]), { prefix: '/admin' });
   await registerDocsRoutes(app);
 
   return app.withTypeProvider<ZodTypeProvider>();

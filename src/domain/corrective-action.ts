@@ -5,13 +5,10 @@
 import { z } from 'zod';
 import { durationString } from './duration.js';
 import type { PlanAction } from './forms.js';
+import { ncIdSchema, severities, type Severity } from './nonconformity-id.js';
 import { actorSchema, personIdSchema, timingPolicySchema } from './task.js';
 
-/** `NC-2027-004`: the year it was raised and a number within that year. */
-export const ncIdSchema = z.string().regex(/^NC-\d{4}-\d{3,}$/, 'must be an NC id such as NC-2027-004');
-
-export const severities = ['major', 'minor'] as const;
-export type Severity = (typeof severities)[number];
+export { ncIdSchema, severities, type Severity } from './nonconformity-id.js';
 
 export const ncSources = ['admin', 'internal-audit', 'certification-audit', 'incident', 'concern'] as const;
 export type NcSource = (typeof ncSources)[number];

@@ -3,9 +3,10 @@
  * that form's schema. Workflow-safe.
  */
 import { z } from 'zod';
+import { ncIdSchema, severities } from './nonconformity-id.js';
 import { calendarDate } from './dates.js';
 
-export const formKeys = ['text', 'evidence', 'yes-no', 'date', 'choice', 'root-cause', 'action-plan'] as const;
+export const formKeys = ['text', 'evidence', 'yes-no', 'date', 'choice', 'root-cause', 'action-plan', 'triage'] as const;
 export type FormKey = (typeof formKeys)[number];
 export const formKeySchema = z.enum(formKeys);
 
@@ -18,6 +19,11 @@ export const rootCauseMethods = ['5-whys', 'cause-categories'] as const;
 /** Most actions one action plan may hold. */
 export const MAX_PLAN_ACTIONS = 10;
 
+/** What the triage of a reported concern (Annex A.3.3) can decide. */
+export const triageDecisions = ['accept', 'reject', 'merge'] as const;
+export type TriageDecision = (typeof triageDecisions)[number];
+
+const personId = z.string().trim().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be a person id such as sofia.lind');
 
 export const planActionSchema = z
   .object({
@@ -69,6 +75,27 @@ export const formSchemas = {
       note,
     })
     .strict(),
+  /**
+   * Triage of a reported concern: accept it as a nonconformity (with its severity and, optionally,
+   * an owner other than the triager), reject it (the note is the reason the reporter is told), or
+   * merge it into an open nonconformity.
+   */
+  triage: z
+    .object({
+      decision: z.enum(triageDecisions, { message: 'must be "accept", "reject" or "merge"' }),
+      severity: z.enum(severities, { message: 'must be "major" or "minor"' }).optional(),
+      owner: personId.optional(),
+      ncId: z.string().trim().pipe(ncIdSchema).optional(),
+      note,
+    })
+    .strict()
+    .superRefine((v, ctx) => {
+      if (v.decision === 'accept' && !v.severity) ctx.addIssue({ code: 'custom', path: ['severity'], message: 'is required to accept' });
+      if (v.decision === 'merge' && !v.ncId) ctx.addIssue({ code: 'custom', path: ['ncId'], message: 'is required to merge' });
+      if (v.decision === 'reject' && !v.note) {
+        ctx.addIssue({ code: 'custom', path: ['note'], message: 'is required to reject: it is the reason the reporter is told' });
+      }
+    }),
 } as const satisfies Record<FormKey, z.ZodType>;
 
 export type FormData = { [K in FormKey]: z.output<(typeof formSchemas)[K]> }[FormKey];

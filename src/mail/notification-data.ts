@@ -141,6 +141,18 @@ export const notificationDataSchemas = {
     /** How many effectiveness reviews found the action not effective before it was. */
     notEffectiveCount: z.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must be at least 0'),
   }),
+  /**
+   * A reported concern (Annex A.3.3) was not taken up; sent to the reporter when they gave an
+   * e-mail address. The reporter is not a user, so there is no "my tasks" link.
+   */
+  'concern.rejected': report.extend({
+    myTasksUrl: httpUrl.optional(),
+    /** The reference the reporter was shown. */
+    reference: singleLine(200),
+    reportedAt: isoInstant,
+    /** Why it was not taken up. */
+    reason: z.string({ error: 'must be text' }).trim().min(1, 'is required').max(2000, 'must be at most 2000 characters'),
+  }),
   /** A fresh link after an expired one. */
   'link.renewed': base.extend({
     /** When the new link stops working. */

@@ -135,6 +135,12 @@ const templates = {
     body: 'The corrective action for "{{title}}" was reviewed as effective and the nonconformity was closed on {{closedAtText}}.{{#if notEffectiveCount}} Earlier reviews found it not effective {{notEffectiveCount}} time(s).{{/if}}\n\nThe nonconformity, the actions and their results are kept as evidence in the management system records.',
     button: 'See the nonconformity',
   },
+  'concern.rejected': {
+    subject: 'Your reported concern {{reference}}: {{title}}',
+    heading: 'About the concern you reported',
+    body: 'Thank you for reporting your concern "{{title}}" on {{reportedAtText}} (reference {{reference}}). The AIMS manager looked at it carefully and decided not to open a nonconformity for it; the reason is below.\n\nIf you have more information, or something similar happens again, please report it again.',
+    button: 'Open',
+  },
   'link.renewed': {
     subject: 'Your new link: {{title}}',
     heading: 'Here is a fresh link',
@@ -174,8 +180,8 @@ Comment: {{comment}}
 {{/if}}
 
 --
-Open your tasks: {{myTasksUrl}}
-From {{senderName}}, {{organizationName}}
+{{#if myTasksUrl}}Open your tasks: {{myTasksUrl}}
+{{/if}}From {{senderName}}, {{organizationName}}
 `;
 
 const HTML_LAYOUT = `<!DOCTYPE html>
@@ -215,7 +221,8 @@ const HTML_LAYOUT = `<!DOCTYPE html>
 {{/if}}
 </td></tr>
 <tr><td style="padding:16px 32px 24px 32px;border-top:1px solid #d0d7de;font-size:13px;color:#57606a;">
-<p style="margin:0 0 8px 0;">Open your tasks: <a href="{{myTasksUrl}}" style="color:#0b5cad;">{{myTasksUrl}}</a></p>
+{{#if myTasksUrl}}<p style="margin:0 0 8px 0;">Open your tasks: <a href="{{myTasksUrl}}" style="color:#0b5cad;">{{myTasksUrl}}</a></p>
+{{/if}}
 <p style="margin:0;">From {{senderName}}, {{organizationName}}</p>
 </td></tr>
 </table>
@@ -280,7 +287,7 @@ export function formatDateTime(iso: string): string {
   return `${formatDate(iso)}, ${hh}:${mm} UTC`;
 }
 
-const DATE_TIME_FIELDS = ['completedAt', 'decidedAt', 'expiresAt', 'previousDueDate', 'targetDate', 'closedAt'] as const;
+const DATE_TIME_FIELDS = ['completedAt', 'decidedAt', 'expiresAt', 'previousDueDate', 'targetDate', 'closedAt', 'reportedAt'] as const;
 
 const HTML_ATTRIBUTE_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -363,7 +370,7 @@ export function renderNotification(kind: NotificationKind | (string & {}), data:
   const html = renderHtmlLayout({
     ...layoutView,
     actionUrl: typeof view.actionUrl === 'string' ? htmlUrl(view.actionUrl) : null,
-    myTasksUrl: htmlUrl(String(view.myTasksUrl)),
+    myTasksUrl: typeof view.myTasksUrl === 'string' ? htmlUrl(view.myTasksUrl) : null,
     paragraphs: paragraphs(template.bodyHtml(view)),
   });
   return { subject, text, html };

@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
-import type { SearchAttributePair } from '@temporalio/common';
+import { WorkflowIdReusePolicy, type SearchAttributePair } from '@temporalio/common';
 import type { z } from 'zod';
 import { approvalInputSchema, requiredApprovals, type ApprovalInput, type ApprovalSpec } from '../domain/approval.js';
 import { OrganizationLookupError, resolveAssignees, type AssigneeRef, type Organization } from '../domain/organization.js';
@@ -19,13 +19,15 @@ import {
   type CorrectiveActionInput,
   type CorrectiveActionSpec,
 } from '../domain/corrective-action.js';
+import { CONCERN_WORKFLOW_PREFIX, concernInputSchema, type ConcernInput } from '../domain/concern.js';
 import type { approval } from '../../workflows/approval.js';
+import type { concern } from '../../workflows/concern.js';
 import type { correctiveAction } from '../../workflows/corrective-action.js';
 import type { humanTask } from '../../workflows/human-task.js';
 import { nonconformityAttributes, searchAttributes } from './shared.js';
 
 /** Workflow type names, as registered by the worker. */
-export const workflowTypes = { task: 'humanTask', approval: 'approval', correctiveAction: 'correctiveAction' } as const;
+export const workflowTypes = { task: 'humanTask', approval: 'approval', correctiveAction: 'correctiveAction', concern: 'concern' } as const;
 
 export interface StartIssue {
   /** Dotted path of the failing field, e.g. `assignee.person` or `approvers.1`. */
@@ -192,7 +194,14 @@ export async function startApproval(
   });
 }
 
-function checkNonconformityPeople(org: Organization, spec: CorrectiveActionSpec): void {
+/**
+ * Checks a nonconformity's people and AI system against the organization (throws
+ * StartInputError naming each bad field), so a caller can refuse it before allocating its id.
+ */
+export function checkNonconformityPeople(
+  org: Organization,
+  spec: Pick<CorrectiveActionSpec, 'owner' | 'raisedBy' | 'aiSystem'>,
+): void {
   const issues: StartIssue[] = [];
   if (!org.people.some((p) => p.id === spec.owner)) issues.push({ path: 'owner', message: `unknown person "${spec.owner}"` });
   if (spec.raisedBy !== 'system' && !org.people.some((p) => p.id === spec.raisedBy)) {
@@ -207,8 +216,8 @@ function checkNonconformityPeople(org: Organization, spec: CorrectiveActionSpec)
 /**
  * Validates `input` (throws StartInputError naming each bad field) and starts the corrective
  * action of one nonconformity as `corrective-action/<ncId>`. The NC id comes from the records
- * store's sequence (see `allocateNcId` in activities/corrective-action.ts). Throws
- * WorkflowExecutionAlreadyStartedError when that NC already runs.
+ * store's sequence (see `allocateNcId` in activities/corrective-action.ts). An NC id is never
+ * reused: throws WorkflowExecutionAlreadyStartedError when that NC runs or ever ran.
  */
 export async function startCorrectiveAction(
   client: Client,
@@ -221,9 +230,40 @@ export async function startCorrectiveAction(
   return client.workflow.start<typeof correctiveAction>(workflowTypes.correctiveAction, {
     taskQueue,
     workflowId: correctiveActionWorkflowId(spec.ncId),
+    workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
     args: [spec],
     staticSummary: `${spec.ncId}: ${spec.title}`,
     memo: { kind: 'nonconformity', ncId: spec.ncId, title: spec.title, severity: spec.severity, source: spec.source },
     typedSearchAttributes: nonconformityAttributes(spec),
+  });
+}
+
+/**
+ * Validates a reported concern (throws StartInputError naming each bad field; an AI system not
+ * in the inventory is one) and starts its triage as `concern/<yyyy>/<short-random>`.
+ */
+export async function startConcern(
+  client: Client,
+  taskQueue: string,
+  input: ConcernInput,
+  opts: Pick<StartOptions, 'organization'> = {},
+): Promise<WorkflowHandleWithFirstExecutionRunId<typeof concern>> {
+  const spec = parseInput(concernInputSchema, input, 'concern');
+  if (opts.organization && spec.aiSystem !== undefined && !opts.organization.aiSystems.some((s) => s.id === spec.aiSystem)) {
+    throw new StartInputError('concern', [{ path: 'aiSystem', message: `unknown AI system "${spec.aiSystem}" (not in the inventory)` }]);
+  }
+  const reportedAt = new Date(spec.reportedAt);
+  return client.workflow.start<typeof concern>(workflowTypes.concern, {
+    taskQueue,
+    workflowId: `${CONCERN_WORKFLOW_PREFIX}${reportedAt.getUTCFullYear()}/${shortRandomId()}`,
+    args: [spec],
+    staticSummary: 'Reported concern (A.3.3)',
+    memo: { kind: 'concern' },
+    typedSearchAttributes: [
+      { key: searchAttributes.process, value: 'concern' },
+      { key: searchAttributes.state, value: 'triage' },
+      { key: searchAttributes.clauses, value: ['A.3.3'] },
+      ...(spec.aiSystem ? [{ key: searchAttributes.aiSystem, value: spec.aiSystem }] : []),
+    ],
   });
 }

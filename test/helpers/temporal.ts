@@ -3,15 +3,17 @@
  * setup), a unique task queue, real activities over an in-memory PGlite records store, a real
  * in-process SMTP server and a real link signer.
  */
-import { randomUUID } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
+import { PGlite } from '@electric-sql/pglite';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { inject } from 'vitest';
 import { Client, Connection, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { NativeConnection, type Worker, type WorkflowBundle } from '@temporalio/worker';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { createActivities } from '../../activities/index.js';
 import { parseConfig, type Config } from '../../src/config.js';
+import { ncSequenceScope } from '../../src/domain/corrective-action.js';
 import type { Organization } from '../../src/domain/organization.js';
 import { createLinkSigner, type LinkSigner } from '../../src/links.js';
 import { createMailTransport, type MailTransport } from '../../src/mail/transport.js';
@@ -61,6 +63,12 @@ export async function startTestStack(
     organization?: Organization;
     /** PUBLIC_BASE_URL for links in mails (default `http://127.0.0.1:3999`), e.g. where a test API listens. */
     publicBaseUrl?: string;
+    /**
+     * Allocate NC numbers above a random six-digit offset (last, this and next year), so NC
+     * ids, and with them corrective-action workflow ids, do not collide with those of other
+     * test files on the shared dev server.
+     */
+    randomNcNumbers?: boolean;
   } = {},
 ): Promise<TestStack> {
   const address = inject('temporalAddress');
@@ -81,7 +89,7 @@ export async function startTestStack(
   });
   const organization = opts.organization ?? (await exampleOrganization());
   const logger = pino({ level: 'warn' });
-  const records = await openRecordsStore({ dataDir: 'memory://', logger });
+  const records = opts.randomNcNumbers ? await recordsWithRandomNcNumbers(logger) : await openRecordsStore({ dataDir: 'memory://', logger });
   const transport = createMailTransport({ smtpUrl: smtp.url, from: config.MAIL_FROM, logger });
   const links = createLinkSigner({ secret: config.LINK_SECRET, ttlHours: 24, baseUrl: config.PUBLIC_BASE_URL });
   const nativeConnection = await NativeConnection.connect({ address });
@@ -125,6 +133,24 @@ export async function startTestStack(
       await smtp.stop();
     },
   };
+}
+
+/** An in-memory records store whose NC numbers start above a random six-digit offset. */
+async function recordsWithRandomNcNumbers(logger: Logger): Promise<RecordsStore> {
+  const pglite = await PGlite.create('memory://');
+  const store = await openRecordsStore({ dataDir: 'memory://', pglite, logger });
+  const offset = randomInt(100_000, 900_000);
+  const year = new Date().getUTCFullYear();
+  for (const y of [year - 1, year, year + 1]) {
+    await pglite.query('INSERT INTO sequence_allocations (scope, key, value) VALUES ($1, $2, $3)', [ncSequenceScope(y), 'test-offset', offset]);
+  }
+  const closeStore = store.close.bind(store);
+  return Object.assign(store, {
+    async close() {
+      await closeStore();
+      await pglite.close();
+    },
+  });
 }
 
 /** An ISO instant `ms` milliseconds from now. */

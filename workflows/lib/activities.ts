@@ -20,7 +20,7 @@ export const acts = proxyActivities<Activities>({
 });
 
 /** Mail: retried for up to a day (an SMTP outage must not lose a notification). */
-const mail = proxyActivities<Activities>({
+export const mail = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
   scheduleToCloseTimeout: '1 day',
   retry: {

@@ -2,7 +2,7 @@
  * Child workflows of the PDCA processes, with ids derived from the parent's id so each step is
  * findable (e.g. `corrective-action/NC-2027-004/root-cause-1`) and shows in the Temporal UI.
  */
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
 import { executeChild, ParentClosePolicy, startChild, workflowInfo } from '@temporalio/workflow';
 import type { ApprovalInput, ApprovalResult } from '../../src/domain/approval.js';
 import {
@@ -56,6 +56,8 @@ export async function raiseNonconformity(
       workflowId,
       args: [{ ...input, ncId }],
       parentClosePolicy: ParentClosePolicy.ABANDON,
+      // An NC id names one nonconformity for good: a closed NC is never started again.
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       staticSummary: `${ncId}: ${input.title}`,
       typedSearchAttributes: nonconformityAttributes({ ...input, ncId, clauses: input.clauses ?? [] }),
     });

@@ -80,6 +80,9 @@ const subjects: Record<string, string> = {
   owner: 'The owner',
   dueDate: 'The due date',
   description: 'The description',
+  decision: 'The decision',
+  severity: 'The severity',
+  ncId: 'The nonconformity id',
 };
 
 /** Action rows offered on an action-plan form, beyond those already filled. */
@@ -91,6 +94,8 @@ function sentence(fieldName: string, message: string): string {
   if (fieldName === 'choice') return `Choose one of the options${/^must be one of/.test(message) ? '' : ` (${message})`}`;
   if (fieldName === 'similarElsewhere') return 'Answer whether similar nonconformities could exist or occur elsewhere';
   if (fieldName === 'method') return 'Choose the analysis method';
+  if (fieldName === 'decision') return 'Choose accept, reject or merge';
+  if (fieldName === 'severity') return `Choose the severity${/^must be/.test(message) ? '' : ` (${message})`}`;
   const link = /^links\.(\d+)$/.exec(fieldName);
   if (link) return `Link ${Number(link[1]) + 1} ${message}`;
   const action = /^actions\.(\d+)\.(\w+)$/.exec(fieldName);
@@ -142,6 +147,12 @@ export function taskFormInput(form: FormKey, body: Values): { data: Record<strin
       }
       return { data: { actions, ...withNote }, values };
     }
+    case 'triage': {
+      const names = ['decision', 'severity', 'owner', 'ncId'] as const;
+      const values: Values = { ...Object.fromEntries(names.map((n) => [n, field(body, n).trim()])), note };
+      const data = Object.fromEntries(Object.entries(values).filter(([, v]) => typeof v === 'string' && v.trim() !== ''));
+      return { data, values };
+    }
   }
 }
 
@@ -187,6 +198,23 @@ function radios(
     required: true,
     ...(error ? { error, describedBy: `${id}-error` } : {}),
     options: options.map((o, i) => ({ id: `${id}-${i}`, value: o.value, label: o.label, checked: o.value === current })),
+  };
+}
+
+function textInput(name: string, label: string, hint: string, values: Values, problems: FormProblem[]): FieldModel {
+  const id = `f-${name}`;
+  const error = errorFor(problems, name);
+  return {
+    kind: 'input',
+    id,
+    name,
+    type: 'text',
+    label,
+    hint,
+    value: typeof values[name] === 'string' ? values[name] : '',
+    required: false,
+    ...(error ? { error } : {}),
+    describedBy: describedBy(id, true, error) ?? `${id}-hint`,
   };
 }
 
@@ -306,6 +334,24 @@ export function taskFormFields(form: FormKey, choices: readonly string[], values
       }
       return [...fields, textarea('note', 'Note (optional)', undefined, values, problems, false)];
     }
+    case 'triage':
+      return [
+        radios('decision', 'Your decision', [
+          { value: 'accept', label: 'Accept: raise a nonconformity for it' },
+          { value: 'reject', label: 'Reject: the reporter, if they gave an e-mail address, is told the reason' },
+          { value: 'merge', label: 'Merge: attach it to an open nonconformity' },
+        ], values, problems),
+        {
+          ...radios('severity', 'Severity (to accept)', [
+            { value: 'major', label: 'Major' },
+            { value: 'minor', label: 'Minor' },
+          ], values, problems),
+          required: false,
+        },
+        textInput('owner', 'Owner of the corrective action (to accept, optional)', 'Person id, e.g. sofia.lind. Leave empty to own it yourself.', values, problems),
+        textInput('ncId', 'Nonconformity to merge into (to merge)', 'Its id, e.g. NC-2027-004.', values, problems),
+        textarea('note', 'Note', 'Required to reject: the reason the reporter is told. Optional otherwise.', values, problems, false),
+      ];
   }
 }
 
@@ -313,7 +359,7 @@ export function taskFormFields(form: FormKey, choices: readonly string[], values
 function errorSummary(problems: FormProblem[]): Array<{ id: string; text: string }> {
   return problems.map((p) => {
     const link = /^links\.(\d+)$/.exec(p.field);
-    const radio = ['answer', 'choice', 'method', 'similarElsewhere'].includes(p.field);
+    const radio = ['answer', 'choice', 'method', 'similarElsewhere', 'decision', 'severity'].includes(p.field);
     const id = link ? `f-links-${link[1]}` : p.field === 'actions' ? 'f-actions.0.description' : radio ? `f-${p.field}-0` : `f-${p.field}`;
     return { id, text: sentence(p.field, p.message) };
   });
@@ -334,6 +380,10 @@ const completionLabels: Record<string, string> = {
   similarElsewhere: 'Similar nonconformities elsewhere',
   similarDetail: 'Where, or why not',
   actions: 'Actions',
+  decision: 'Decision',
+  severity: 'Severity',
+  owner: 'Owner',
+  ncId: 'Nonconformity',
 };
 
 const isHttpUrl = (value: unknown): value is string => typeof value === 'string' && /^https?:\/\//i.test(value);

@@ -7,23 +7,24 @@
  * client; without one they answer 503.
  */
 import {
-  ServiceError,
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   type Client,
   type WorkflowExecutionInfo,
 } from '@temporalio/client';
-import type { FastifyError } from 'fastify';
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { approvalInputSchema } from '../../domain/approval.js';
 import { actorSchema, humanTaskInputSchema, personIdSchema, processSchema } from '../../domain/task.js';
 import { approvalStatusQuery, cancelUpdate, taskStatusQuery } from '../../temporal/messages.js';
 import { searchAttributes } from '../../temporal/shared.js';
+import { visibilityLiteral as literal } from '../../temporal/visibility.js';
 import { StartInputError, startApproval, startHumanTask, workflowTypes } from '../../temporal/start.js';
-import { errorHandler, errorResponses, errorResponseSchema, HttpError, sendError } from '../errors.js';
+import { errorResponses, errorResponseSchema, HttpError } from '../errors.js';
 import { adminSecurity } from '../plugins/admin-auth.js';
+import { booleanParam, limitParam } from '../query-params.js';
+import { requireTemporal } from '../plugins/temporal-routes.js';
 import '../deps.js';
 
 export type WorkKind = 'task' | 'approval';
@@ -57,10 +58,6 @@ export interface WorkFilter {
 export const DEFAULT_WORK_LIMIT = 100;
 export const MAX_WORK_LIMIT = 500;
 
-/** A visibility-query string literal. Values are validated before; quotes are escaped anyway. */
-function literal(value: string): string {
-  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-}
 
 /** The visibility query for open tasks and approvals on `taskQueue` matching `filter`. */
 export function workQuery(taskQueue: string, filter: WorkFilter, now = new Date()): string {
@@ -138,18 +135,8 @@ const listQuerySchema = z.strictObject({
   process: processSchema.optional().describe('Process key, e.g. `corrective-action`'),
   kind: z.enum(['task', 'approval'], { message: 'must be task or approval' }).optional(),
   state: stateSchema.optional().describe('`open`, `overdue` (tasks) or `pending`, `overdue` (approvals)'),
-  overdue: z
-    .enum(['true', 'false'], { message: 'must be true or false' })
-    .optional()
-    .transform((v) => (v === undefined ? undefined : v === 'true'))
-    .describe('`true`: the due date has passed'),
-  limit: z
-    .string()
-    .regex(/^\d{1,4}$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(1, 'must be at least 1').max(MAX_WORK_LIMIT, `must be at most ${MAX_WORK_LIMIT}`))
-    .optional()
-    .describe(`At most this many (default ${DEFAULT_WORK_LIMIT})`),
+  overdue: booleanParam('`true`: the due date has passed'),
+  limit: limitParam(MAX_WORK_LIMIT, DEFAULT_WORK_LIMIT),
 });
 
 const workItemSchema = z
@@ -238,23 +225,7 @@ export const workRoutes: FastifyPluginCallbackZod = (app, _options, done) => {
     return { status: self, cancel: `${self}/cancel` };
   };
 
-  // Temporal unreachable is a temporary condition the caller should hear about, not a bug.
-  app.setErrorHandler((error, request, reply) => {
-    if (error instanceof ServiceError) {
-      request.log.warn({ err: error }, 'Temporal did not answer');
-      return sendError(request, reply, 503, 'Temporal is not reachable right now; try again shortly.');
-    }
-    return errorHandler(error as FastifyError, request, reply);
-  });
-
-  // Without Temporal these routes cannot work; say so before looking at the request.
-  app.addHook('onRequest', (request, reply, hookDone) => {
-    if (!app.deps.temporal) {
-      sendError(request, reply, 503, 'Temporal is not configured for this API: task and approval routes are unavailable.');
-      return;
-    }
-    hookDone();
-  });
+  requireTemporal(app, 'task and approval');
 
   app.post(
     '/tasks',

@@ -3,7 +3,7 @@
  * escaping for every value.
  */
 import Handlebars from 'handlebars';
-import { APPROVAL_PAGE, FIELD, LAYOUT, MESSAGE_PAGE, MY_TASKS_PAGE, STYLES, TASK_PAGE } from './templates.js';
+import { APPROVAL_PAGE, CONCERN_PAGE, FIELD, LAYOUT, MESSAGE_PAGE, MY_TASKS_PAGE, STYLES, TASK_PAGE } from './templates.js';
 
 const hbs = Handlebars.create();
 hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b);
@@ -16,6 +16,7 @@ const pages = {
   approval: compile(APPROVAL_PAGE),
   myTasks: compile(MY_TASKS_PAGE),
   message: compile(MESSAGE_PAGE),
+  concern: compile(CONCERN_PAGE),
 } as const;
 
 export type PageName = keyof typeof pages;

@@ -43,7 +43,7 @@ label,legend{display:block;font-weight:600;margin:1.25rem 0 .25rem;padding:0}
 fieldset{border:0;margin:0;padding:0;min-width:0}
 .hint{color:#57606a;font-size:.925rem;margin:0 0 .4rem}
 .field-error{color:#b3261e;font-weight:600;margin:.25rem 0}
-input[type=text],input[type=url],input[type=date],textarea{display:block;width:100%;font:inherit;color:inherit;background:#fff;padding:.65rem .75rem;border:2px solid #6e7781;border-radius:6px}
+input[type=text],input[type=url],input[type=date],input[type=email],select,textarea{display:block;width:100%;font:inherit;color:inherit;background:#fff;padding:.65rem .75rem;border:2px solid #6e7781;border-radius:6px}
 input[type=url]+input[type=url]{margin-top:.5rem}
 textarea{min-height:8rem;resize:vertical}
 [aria-invalid=true]{border-color:#b3261e !important}
@@ -116,7 +116,7 @@ const NOTICE = `{{#if notice}}<div class="notice notice-{{notice.kind}}" role="{
 {{#each notice.paragraphs}}<p>{{this}}</p>{{/each}}
 </div>{{/if}}`;
 
-/** One form field: a textarea, a single-line input, a radio group or a list of links. */
+/** One form field: a textarea, a single-line input, a select, a radio group or a list of links. */
 export const FIELD = `{{#if (eq kind "textarea")}}
 <label for="{{id}}">{{label}}</label>
 {{#if hint}}<p class="hint" id="{{id}}-hint">{{hint}}</p>{{/if}}
@@ -127,6 +127,14 @@ export const FIELD = `{{#if (eq kind "textarea")}}
 {{#if hint}}<p class="hint" id="{{id}}-hint">{{hint}}</p>{{/if}}
 {{#if error}}<p class="field-error" id="{{id}}-error">{{error}}</p>{{/if}}
 <input type="{{type}}" id="{{id}}" name="{{name}}" value="{{value}}"{{#if required}} required{{/if}}{{#if error}} aria-invalid="true"{{/if}}{{#if describedBy}} aria-describedby="{{describedBy}}"{{/if}}>
+{{else if (eq kind "select")}}
+<label for="{{id}}">{{label}}</label>
+{{#if hint}}<p class="hint" id="{{id}}-hint">{{hint}}</p>{{/if}}
+{{#if error}}<p class="field-error" id="{{id}}-error">{{error}}</p>{{/if}}
+<select id="{{id}}" name="{{name}}"{{#if error}} aria-invalid="true"{{/if}}{{#if describedBy}} aria-describedby="{{describedBy}}"{{/if}}>
+{{#each options}}<option value="{{value}}"{{#if checked}} selected{{/if}}>{{label}}</option>
+{{/each}}
+</select>
 {{else if (eq kind "radios")}}
 <fieldset id="{{id}}"{{#if describedBy}} aria-describedby="{{describedBy}}"{{/if}}>
 <legend>{{label}}</legend>
@@ -272,3 +280,15 @@ export const MESSAGE_PAGE = `<h1>{{heading}}</h1>
 </form>
 {{/if}}
 {{#if link}}<p class="actions"><a class="button{{#if link.secondary}} button-secondary{{/if}}" href="{{link.url}}">{{link.label}}</a></p>{{/if}}`;
+
+/** The public "report a concern" form (Annex A.3.3); no link token, so it carries a form token. */
+export const CONCERN_PAGE = `<h1>Report a concern</h1>
+<p>Tell us about anything in how {{organizationName}} develops, provides or uses AI systems that worries you: a harmful or unfair result, a misuse, a missing safeguard, a broken promise. The AIMS manager reviews every report.</p>
+<div class="notice" role="note"><p><strong>Your name and e-mail address are optional.</strong> Leave them empty to stay anonymous. With an e-mail address we can tell you if we do not take your report further, and why.</p></div>
+${ERROR_SUMMARY}
+<form method="post" action="{{action}}" aria-labelledby="concern-form-title">
+<h2 id="concern-form-title" class="visually-hidden">Your report</h2>
+<input type="hidden" name="csrf" value="{{csrf}}">
+{{#each fields}}{{> field}}{{/each}}
+<div class="actions"><button type="submit">Send the report</button></div>
+</form>`;
