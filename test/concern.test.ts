@@ -170,8 +170,27 @@ describe('report a concern', () => {
     const task = await eventually(() => second.query(taskStatusQuery).catch(() => undefined), (s) => s !== undefined);
     expect(task!.instructions).toContain('could not be merged into NC-1999-999: there is no nonconformity NC-1999-999');
 
-    await triage(handle.workflowId, 'triage-2', { decision: 'merge', ncId, note: 'Same pattern as the audit finding' });
+    // The second round goes through the admin API, which finds the open triage task.
+    const url = `/admin/concerns/${handle.workflowId.slice('concern/'.length)}/triage`;
+    const admin = { authorization: `Bearer ${stack.config.ADMIN_API_KEYS[0]}` };
+    const incomplete = await app.inject({ method: 'POST', url, headers: admin, payload: { triage: { decision: 'merge' } } });
+    expect(incomplete.statusCode).toBe(400);
+    expect(incomplete.json<{ issues: { path: string; message: string }[] }>().issues).toContainEqual({
+      path: 'triage.ncId',
+      message: 'is required to merge',
+    });
+    const merge = await app.inject({
+      method: 'POST',
+      url,
+      headers: admin,
+      payload: { triage: { decision: 'merge', ncId, note: 'Same pattern as the audit finding' } },
+    });
+    expect(merge.statusCode, merge.body).toBe(200);
+    expect(merge.json()).toMatchObject({ concernId: handle.workflowId, taskId: `${handle.workflowId}/triage-2`, state: 'completed' });
     expect(await handle.result()).toMatchObject({ outcome: 'merge', ncId });
+    const again = await app.inject({ method: 'POST', url, headers: admin, payload: { triage: { decision: 'reject', note: 'x' } } });
+    expect(again.statusCode).toBe(409);
+    expect(again.json<{ message: string }>().message).toMatch(/has no open triage/);
     const status = await nc.query(ncStatusQuery);
     expect(status.mergedConcerns).toEqual([handle.workflowId]);
     const merged = status.timeline.find((e) => e.type === 'concern-merged');
