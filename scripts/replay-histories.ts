@@ -1,5 +1,6 @@
 /**
- * Replays recorded workflow histories (JSON as written by `temporal workflow show --output json`)
+ * Replays recorded workflow histories (`{ workflowId, history }`, the history as written by
+ * `temporal workflow show --output json`; a bare history is replayed under its file name)
  * against the current workflow code, to catch non-deterministic changes before they reach
  * running workflows. Usage: `npx tsx scripts/replay-histories.ts [dir-or-files...]`
  * (default test/histories). Prints one line per history and exits 1 if any fails.
@@ -33,19 +34,22 @@ async function main(): Promise<number> {
     return 1;
   }
   const histories = await Promise.all(
-    files.map(async (file) => ({
-      workflowId: path.relative(root, file),
-      history: JSON.parse(await readFile(file, 'utf8')) as unknown,
-    })),
+    files.map(async (file) => {
+      const recorded = JSON.parse(await readFile(file, 'utf8')) as { workflowId?: unknown; history?: unknown; events?: unknown };
+      const workflowId = typeof recorded.workflowId === 'string' ? recorded.workflowId : path.relative(root, file);
+      return { file: path.relative(root, file), workflowId, history: recorded.history ?? recorded };
+    }),
   );
+  const fileOf = new Map(histories.map((h) => [h.workflowId, h.file]));
   let failed = 0;
   const quiet = { ...bundlerOptions, logger: new DefaultLogger('WARN') };
-  for await (const result of Worker.runReplayHistories({ workflowsPath, bundlerOptions: quiet }, histories)) {
+  const inputs = histories.map(({ workflowId, history }) => ({ workflowId, history }));
+  for await (const result of Worker.runReplayHistories({ workflowsPath, bundlerOptions: quiet }, inputs)) {
     if (result.error) {
       failed += 1;
-      console.log(`FAIL ${result.workflowId}: ${result.error.message}`);
+      console.log(`FAIL ${fileOf.get(result.workflowId) ?? result.workflowId}: ${result.error.message}`);
     } else {
-      console.log(`ok   ${result.workflowId}`);
+      console.log(`ok   ${fileOf.get(result.workflowId) ?? result.workflowId}`);
     }
   }
   console.log(`${histories.length - failed} replayed, ${failed} failed`);

@@ -19,6 +19,7 @@ import {
   taskStatusQuery,
 } from '../src/temporal/messages.js';
 import { isNotification } from './helpers/smtp.js';
+import { recordHistory } from './helpers/histories.js';
 import { eventually, startTestStack, updateRejection, type TestStack } from './helpers/temporal.js';
 
 let stack: TestStack;
@@ -108,6 +109,7 @@ describe('corrective action', () => {
 
     const result = await nc.result();
     expect(result).toMatchObject({ status: 'closed', notEffectiveCount: 0 });
+    await recordHistory('corrective-action', nc.workflowId);
     const s = await nc.query(ncStatusQuery);
     expect(s.state).toBe('closed');
     expect(s.rootCauses).toMatchObject([{ cycle: 1, rootCause: 'No owner for model alerts', similarElsewhere: 'yes' }]);

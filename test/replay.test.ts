@@ -2,14 +2,14 @@
  * Determinism guard: histories recorded from earlier versions of the workflows (test/histories)
  * must replay against the current workflow code. A change that breaks replay for running
  * workflows needs `patched()`; record new histories with `RECORD_HISTORIES=1 npx vitest run
- * test/replay.test.ts` once a release is out, and keep the old ones.
+ * test/replay.test.ts test/corrective-action.test.ts` once a release is out, and keep the old
+ * ones.
  */
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { describe, expect, inject, it } from 'vitest';
-import { findTemporalCli } from '../scripts/temporal-cli.js';
+import { describe, expect, it } from 'vitest';
 import type { ApprovalInput, ApprovalResult } from '../src/domain/approval.js';
 import type { HumanTaskInput, HumanTaskResult } from '../src/domain/task.js';
 import {
@@ -19,9 +19,9 @@ import {
   extendDueUpdate,
   reviseUpdate,
 } from '../src/temporal/messages.js';
+import { historiesDir as dir, recordHistory, recordingHistories } from './helpers/histories.js';
 import { eventually, inMs, startTestStack } from './helpers/temporal.js';
 
-const dir = path.resolve(import.meta.dirname, 'histories');
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
 describe('replay of recorded histories', () => {
@@ -38,7 +38,7 @@ describe('replay of recorded histories', () => {
     expect(run.status).toBe(0);
   });
 
-  it.runIf(process.env.RECORD_HISTORIES)('records fresh histories of a full task and approval', async () => {
+  it.runIf(recordingHistories)('records fresh histories of a full task and approval', async () => {
     const stack = await startTestStack();
     try {
       const task = await stack.start<[HumanTaskInput], HumanTaskResult>('humanTask', [
@@ -80,19 +80,8 @@ describe('replay of recorded histories', () => {
       }
       await approval.result();
 
-      // The Temporal CLI writes histories in the JSON form the replayer reads.
-      const cli = findTemporalCli();
-      if (!cli) throw new Error('no Temporal CLI to export histories with');
-      const stamp = new Date().toISOString().slice(0, 10);
-      for (const [name, handle] of [['human-task', task], ['approval', approval]] as const) {
-        const shown = spawnSync(
-          cli,
-          ['workflow', 'show', '--workflow-id', handle.workflowId, '--address', inject('temporalAddress'), '--output', 'json'],
-          { encoding: 'utf8', timeout: 30_000 },
-        );
-        if (shown.status !== 0) throw new Error(`temporal workflow show failed: ${shown.stderr}`);
-        await writeFile(path.join(dir, `${name}-${stamp}.json`), shown.stdout);
-      }
+      await recordHistory('human-task', task.workflowId);
+      await recordHistory('approval', approval.workflowId);
     } finally {
       await stack.stop();
     }
