@@ -36,6 +36,7 @@ import { checkNonconformityPeople, StartInputError, startCorrectiveAction, workf
 import { errorResponses, errorResponseSchema, HttpError } from '../errors.js';
 import { adminSecurity } from '../plugins/admin-auth.js';
 import { booleanParam, limitParam } from '../query-params.js';
+import { executionFacts } from '../../temporal/visibility.js';
 import { requireTemporal } from '../plugins/temporal-routes.js';
 import '../deps.js';
 
@@ -351,10 +352,7 @@ export const nonconformityRoutes: FastifyPluginCallbackZod = (app, _options, don
       return {
         ncId,
         workflowId: handle.workflowId,
-        runId: description.runId,
-        executionStatus: description.status.name,
-        startedAt: description.startTime.toISOString(),
-        ...(description.closeTime ? { closedAt: description.closeTime.toISOString() } : {}),
+        ...executionFacts(description),
         status: status as unknown as z.input<typeof detailSchema>['status'],
       };
     },

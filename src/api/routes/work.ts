@@ -19,7 +19,7 @@ import { approvalInputSchema } from '../../domain/approval.js';
 import { actorSchema, humanTaskInputSchema, personIdSchema, processSchema } from '../../domain/task.js';
 import { approvalStatusQuery, cancelUpdate, taskStatusQuery } from '../../temporal/messages.js';
 import { searchAttributes } from '../../temporal/shared.js';
-import { visibilityLiteral as literal } from '../../temporal/visibility.js';
+import { executionFacts, visibilityLiteral as literal } from '../../temporal/visibility.js';
 import { StartInputError, startApproval, startHumanTask, workflowTypes } from '../../temporal/start.js';
 import { errorResponses, errorResponseSchema, HttpError } from '../errors.js';
 import { adminSecurity } from '../plugins/admin-auth.js';
@@ -320,10 +320,7 @@ export const workRoutes: FastifyPluginCallbackZod = (app, _options, done) => {
       return {
         id,
         kind,
-        runId: description.runId,
-        executionStatus: description.status.name,
-        startedAt: description.startTime.toISOString(),
-        ...(description.closeTime ? { closedAt: description.closeTime.toISOString() } : {}),
+        ...executionFacts(description),
         status: status as unknown as z.input<typeof detailSchema>['status'],
       };
     },
