@@ -1,6 +1,7 @@
 /**
  * All activities the worker registers, built from their dependencies.
  */
+import type { Client } from '@temporalio/client';
 import type { Logger } from '../src/logger.js';
 import type { Organization } from '../src/domain/organization.js';
 import type { LinkSigner } from '../src/links.js';
@@ -20,6 +21,8 @@ export interface ActivityDeps {
   links: LinkSigner;
   mailFrom: string;
   logger: Logger;
+  /** For activities that read Temporal visibility or start work (aggregates, schedules). */
+  temporal: { client: Client; taskQueue: string };
 }
 
 export function createActivities(deps: ActivityDeps) {

@@ -3,7 +3,10 @@
  * link signed for them (and a link to their "my open tasks" page), under a notification id
  * derived from the workflow's id so retries never send twice.
  */
+import { ApplicationFailure } from '@temporalio/common';
+import { z } from 'zod';
 import type { LinkAction } from '../src/links-types.js';
+import { calendarAttachment, type CalendarInvite } from '../src/mail/calendar.js';
 import type { LinkSigner } from '../src/links.js';
 import type { NotificationKind } from '../src/mail/notification-data.js';
 import { linkPaths } from '../src/domain/link-paths.js';
@@ -21,6 +24,11 @@ export interface NotifyInput {
   link?: { wf: string; task: string; action: Exclude<LinkAction, 'tasks.mine' | 'link.renew'> };
   /** Template data other than the recipient, organization and link fields. */
   data: Record<string, unknown>;
+  /**
+   * A calendar invitation attached to every recipient's mail (`invite.ics`); every recipient is
+   * an attendee. Keep `uid` stable and raise `sequence` when the event moves.
+   */
+  invite?: CalendarInvite & { organizer: PersonRef };
 }
 
 export interface NotifyDeps {
@@ -32,6 +40,22 @@ export interface NotifyDeps {
 export function createNotifyActivities({ sendNotification, links, organizationName }: NotifyDeps) {
   return {
     async notify(input: NotifyInput): Promise<{ sent: number; alreadySent: number }> {
+      let attachments;
+      if (input.invite) {
+        const { organizer, ...invite } = input.invite;
+        try {
+          attachments = [
+            calendarAttachment(invite, {
+              organizer: { name: organizer.name, email: organizer.email },
+              attendees: input.to.map((p) => ({ name: p.name, email: p.email })),
+            }),
+          ];
+        } catch (err) {
+          if (!(err instanceof z.ZodError)) throw err;
+          const problems = err.issues.map((i) => `invite.${i.path.map(String).join('.')}: ${i.message}`).join('; ');
+          throw ApplicationFailure.nonRetryable(`Invalid calendar invitation: ${problems}`, 'InvalidInput');
+        }
+      }
       let sent = 0;
       let alreadySent = 0;
       const seen = new Set<string>();
@@ -46,6 +70,7 @@ export function createNotifyActivities({ sendNotification, links, organizationNa
           notificationId: `${input.notificationId}/${person.id}`,
           kind: input.kind,
           to: [{ name: person.name, email: person.email }],
+          ...(attachments ? { attachments } : {}),
           data: {
             ...input.data,
             recipientName: person.name,

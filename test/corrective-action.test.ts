@@ -230,6 +230,7 @@ describe('corrective action', () => {
         links: stack.links,
         mailFrom: stack.config.MAIL_FROM,
         logger,
+        temporal: { client: stack.client, taskQueue },
       }),
       shutdownGraceTime: '1s',
     });

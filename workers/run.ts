@@ -10,6 +10,7 @@ import type { Organization } from '../src/domain/organization.js';
 import { createLinkSigner } from '../src/links.js';
 import type { Logger } from '../src/logger.js';
 import { createMailTransport } from '../src/mail/transport.js';
+import { createTemporalClient } from '../src/temporal/client.js';
 import type { RecordsStore } from '../src/records/types.js';
 import { createAimsWorker, installRuntimeLogger } from './worker.js';
 
@@ -32,6 +33,7 @@ export async function startWorker(deps: {
   const transport = createMailTransport({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, logger });
   const links = createLinkSigner({ secret: config.LINK_SECRET, ttlHours: config.LINK_TTL_HOURS, baseUrl: config.PUBLIC_BASE_URL });
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const temporal = await createTemporalClient(config);
   let worker: Worker;
   try {
     worker = await createAimsWorker({
@@ -47,10 +49,12 @@ export async function startWorker(deps: {
         links,
         mailFrom: config.MAIL_FROM,
         logger,
+        temporal: { client: temporal.client, taskQueue: config.TEMPORAL_TASK_QUEUE },
       }),
     });
   } catch (err) {
     transport.close();
+    await temporal.connection.close();
     await connection.close();
     throw err;
   }
@@ -60,6 +64,7 @@ export async function startWorker(deps: {
   );
   const done = worker.run().finally(async () => {
     transport.close();
+    await temporal.connection.close();
     await connection.close();
     logger.info('worker stopped');
   });

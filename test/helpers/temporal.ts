@@ -93,17 +93,25 @@ export async function startTestStack(
   const transport = createMailTransport({ smtpUrl: smtp.url, from: config.MAIL_FROM, logger });
   const links = createLinkSigner({ secret: config.LINK_SECRET, ttlHours: 24, baseUrl: config.PUBLIC_BASE_URL });
   const nativeConnection = await NativeConnection.connect({ address });
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection, namespace });
   const worker = await createAimsWorker({
     connection: nativeConnection,
     namespace,
     taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: createActivities({ organization: () => organization, records, transport, links, mailFrom: config.MAIL_FROM, logger }),
+    activities: createActivities({
+      organization: () => organization,
+      records,
+      transport,
+      links,
+      mailFrom: config.MAIL_FROM,
+      logger,
+      temporal: { client, taskQueue },
+    }),
     shutdownGraceTime: '1s',
   });
   const running = worker.run();
-  const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace });
 
   return {
     config,
