@@ -36,7 +36,8 @@ import { cancelUpdate, commentUpdate, mergeConcernUpdate, ncStatusQuery, type Up
 import { searchAttributes } from '../src/temporal/shared.js';
 import { acts, notify } from './lib/activities.js';
 import { childWorkflowId, runApproval, runTask } from './lib/children.js';
-import { formatDay, guardedUpdate, parseOrThrow, reject } from './lib/util.js';
+import { formatDay, guardedUpdate, parseOrThrow, reject, StepCancelled } from './lib/util.js';
+import { ledgerWriter } from './lib/ledger.js';
 
 const stateText: Record<NcState, string> = {
   containment: 'containment and correction',
@@ -50,15 +51,6 @@ const stateText: Record<NcState, string> = {
   cancelled: 'cancelled',
 };
 
-/** A step's task was cancelled on its own (not through this NC). */
-class StepCancelled extends Error {
-  constructor(
-    readonly by: string,
-    readonly reason: string,
-  ) {
-    super(reason);
-  }
-}
 
 export async function correctiveAction(rawInput: CorrectiveActionInput): Promise<CorrectiveActionResult> {
   const spec = parseOrThrow(correctiveActionInputSchema, rawInput, 'corrective action input');
@@ -79,7 +71,6 @@ export async function correctiveAction(rawInput: CorrectiveActionInput): Promise
   let closedAt: string | undefined;
   let cancellation: NcStatus['cancellation'];
   let notificationSeq = 0;
-  let recordSeq = 0;
   const rootCauses: NcStatus['rootCauses'] = [];
   const actions: NcStatus['actions'] = [];
   const effectiveness: NcStatus['effectiveness'] = [];
@@ -140,16 +131,8 @@ export async function correctiveAction(rawInput: CorrectiveActionInput): Promise
     );
   };
 
-  const ledger = (kind: string, actor: string, content: Record<string, unknown>, key = `${++recordSeq}-${kind}`) =>
-    acts.appendRecord({
-      id: `${workflowId}/${info.firstExecutionRunId}/${key}`,
-      kind,
-      subject: workflowId,
-      clauses,
-      actor,
-      occurredAt: new Date().toISOString(),
-      content: { ncId: spec.ncId, ...content },
-    });
+  const records = ledgerWriter({ clauses: clauses, identity: () => ({ ncId: spec.ncId }) });
+  const ledger = records.append;
 
   const send = (kind: 'nc.escalated' | 'nc.closed', to: PersonRef[], data: Record<string, unknown>) =>
     notify({

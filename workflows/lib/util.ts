@@ -64,3 +64,14 @@ export function guardedUpdate<S extends z.ZodType, R>(options: {
     },
   ];
 }
+
+/** A step's task or approval was cancelled on its own (not through the workflow that runs it). */
+export class StepCancelled extends Error {
+  constructor(
+    readonly by: string,
+    readonly reason: string,
+  ) {
+    super(reason);
+    this.name = 'StepCancelled';
+  }
+}

@@ -3,9 +3,16 @@
  * before looking at the request, and a Temporal server that does not answer is a 503 the
  * caller should hear about (a temporary condition), not a 500.
  */
-import { ServiceError } from '@temporalio/client';
+import {
+  ServiceError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+  type WorkflowExecutionDescription,
+  type WorkflowHandle,
+} from '@temporalio/client';
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { errorHandler, sendError } from '../errors.js';
+import { errorHandler, errorResponses, errorResponseSchema, HttpError, sendError } from '../errors.js';
 import '../deps.js';
 
 export function requireTemporal(app: FastifyInstance, what: string): void {
@@ -23,4 +30,58 @@ export function requireTemporal(app: FastifyInstance, what: string): void {
     }
     hookDone();
   });
+}
+
+/** Responses every admin route working through Temporal can give besides its own. */
+export const temporalRouteResponses = {
+  ...errorResponses,
+  401: errorResponseSchema.describe('Missing or wrong API key'),
+  503: errorResponseSchema.describe('Temporal is not configured or not reachable'),
+} as const;
+
+/** The Temporal client of the API; a 503 when none is configured. */
+export function temporalClient(app: FastifyInstance): Client {
+  const client = app.deps.temporal;
+  if (!client) throw new HttpError(503, 'Temporal is not configured for this API.');
+  return client;
+}
+
+export interface FoundWorkflow {
+  handle: WorkflowHandle;
+  description: WorkflowExecutionDescription;
+}
+
+/** The workflow `workflowId` of type `type`; a 404 saying `notFound` when there is none (or it is another type). */
+export async function findWorkflow(client: Client, workflowId: string, type: string, notFound: string): Promise<FoundWorkflow> {
+  const handle = client.workflow.getHandle(workflowId);
+  const description = await handle.describe().catch((err: unknown) => {
+    throw err instanceof WorkflowNotFoundError ? new HttpError(404, notFound) : err;
+  });
+  if (description.type !== type) throw new HttpError(404, notFound);
+  return { handle, description };
+}
+
+/**
+ * Sends an update to a running workflow. A closed workflow is a 409 (`closed` says so, given
+ * its status in lower case), a refusal by the workflow a 409 with its reason, and a workflow
+ * that closed in the meantime a 409 saying `gone`.
+ */
+export async function updateRunning<T>(
+  found: FoundWorkflow,
+  what: string,
+  messages: { closed: (status: string) => string; gone: string },
+  send: (handle: WorkflowHandle) => Promise<T>,
+): Promise<T> {
+  if (found.description.status.name !== 'RUNNING') {
+    throw new HttpError(409, `Not ${what}: ${messages.closed(found.description.status.name.toLowerCase())}.`);
+  }
+  try {
+    return await send(found.handle);
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) {
+      throw new HttpError(409, `Not ${what}: ${(err.cause?.message ?? err.message).replace(/\.$/, '')}.`, { cause: err });
+    }
+    if (err instanceof WorkflowNotFoundError) throw new HttpError(409, `Not ${what}: ${messages.gone}.`, { cause: err });
+    throw err;
+  }
 }

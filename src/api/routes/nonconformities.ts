@@ -33,11 +33,11 @@ import { DEFAULT_NC_LIMIT, listNonconformities, MAX_NC_LIMIT } from '../../corre
 import { cancelUpdate, commentUpdate, completeTaskUpdate, ncStatusQuery, type UpdateAck } from '../../temporal/messages.js';
 import { formSchemas } from '../../domain/forms.js';
 import { checkNonconformityPeople, StartInputError, startCorrectiveAction, workflowTypes } from '../../temporal/start.js';
-import { errorResponses, errorResponseSchema, HttpError } from '../errors.js';
+import { errorResponseSchema, HttpError } from '../errors.js';
 import { adminSecurity } from '../plugins/admin-auth.js';
 import { booleanParam, limitParam } from '../query-params.js';
 import { executionFacts } from '../../temporal/visibility.js';
-import { requireTemporal } from '../plugins/temporal-routes.js';
+import { findWorkflow, requireTemporal, temporalClient, temporalRouteResponses, updateRunning } from '../plugins/temporal-routes.js';
 import '../deps.js';
 
 const ncStates = [...openNcStates, 'closed', 'cancelled'] as const;
@@ -205,18 +205,10 @@ const summarySchema = z
   })
   .describe('NonconformitySummary');
 
-const authResponses = {
-  ...errorResponses,
-  401: errorResponseSchema.describe('Missing or wrong API key'),
-  503: errorResponseSchema.describe('Temporal is not configured or not reachable'),
-} as const;
+const authResponses = temporalRouteResponses;
 
 export const nonconformityRoutes: FastifyPluginCallbackZod = (app, _options, done) => {
-  const temporal = (): Client => {
-    const client = app.deps.temporal;
-    if (!client) throw new HttpError(503, 'Temporal is not configured for this API.');
-    return client;
-  };
+  const temporal = (): Client => temporalClient(app);
   const taskQueue = app.deps.config.TEMPORAL_TASK_QUEUE;
   const base = app.deps.config.PUBLIC_BASE_URL;
   const linksFor = (ncId: string) => {
@@ -227,32 +219,14 @@ export const nonconformityRoutes: FastifyPluginCallbackZod = (app, _options, don
   requireTemporal(app, 'nonconformity');
 
   /** The NC's workflow handle and description; 404 for an unknown NC. */
-  const findNc = async (ncId: string) => {
-    const handle = temporal().workflow.getHandle(correctiveActionWorkflowId(ncId));
-    const notFound = () => new HttpError(404, `No nonconformity ${ncId}.`);
-    const description = await handle.describe().catch((err: unknown) => {
-      throw err instanceof WorkflowNotFoundError ? notFound() : err;
-    });
-    if (description.type !== workflowTypes.correctiveAction) throw notFound();
-    return { handle, description };
-  };
+  const findNc = (ncId: string) =>
+    findWorkflow(temporal(), correctiveActionWorkflowId(ncId), workflowTypes.correctiveAction, `No nonconformity ${ncId}.`);
 
   /** Sends an update to a running NC; a refusal by the workflow is a 409 with its reason. */
-  const updateNc = async (ncId: string, what: string, send: (handle: WorkflowHandle) => Promise<UpdateAck>) => {
-    const { handle, description } = await findNc(ncId);
-    if (description.status.name !== 'RUNNING') {
-      throw new HttpError(409, `Not ${what}: ${ncId} is already closed (${description.status.name.toLowerCase()}).`);
-    }
-    try {
-      return { ncId, ...(await send(handle)) };
-    } catch (err) {
-      if (err instanceof WorkflowUpdateFailedError) {
-        throw new HttpError(409, `Not ${what}: ${err.cause?.message ?? err.message}.`, { cause: err });
-      }
-      if (err instanceof WorkflowNotFoundError) throw new HttpError(409, `Not ${what}: ${ncId} closed in the meantime.`, { cause: err });
-      throw err;
-    }
-  };
+  const updateNc = async (ncId: string, what: string, send: (handle: WorkflowHandle) => Promise<UpdateAck>) => ({
+    ncId,
+    ...(await updateRunning(await findNc(ncId), what, { closed: (s) => `${ncId} is already closed (${s})`, gone: `${ncId} closed in the meantime` }, send)),
+  });
 
   app.post(
     '/nonconformities',
