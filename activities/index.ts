@@ -7,9 +7,13 @@ import type { Organization } from '../src/domain/organization.js';
 import type { LinkSigner } from '../src/links.js';
 import type { MailTransport } from '../src/mail/transport.js';
 import type { RecordsStore } from '../src/records/types.js';
+import { createCertificationActivities } from './certification.js';
+import { createAiSystemActivities } from './ai-systems.js';
 import { createConcernActivities } from './concern.js';
 import { createCorrectiveActionActivities } from './corrective-action.js';
 import { createDirectoryActivities } from './directory.js';
+import { createInternalAuditActivities } from './internal-audit.js';
+import { createManagementReviewActivities } from './management-review.js';
 import { createNotificationActivities } from './notifications.js';
 import { createNotifyActivities } from './notify.js';
 import { createRecordActivities } from './records.js';
@@ -36,10 +40,20 @@ export function createActivities(deps: ActivityDeps) {
     ...createDirectoryActivities({ organization: deps.organization }),
     ...createRecordActivities({ store: deps.records }),
     ...createCorrectiveActionActivities({ organization: deps.organization, records: deps.records }),
+    ...createInternalAuditActivities({ organization: deps.organization, records: deps.records, temporal: deps.temporal }),
+    ...createAiSystemActivities({ organization: deps.organization, records: deps.records }),
+    ...createCertificationActivities({ organization: deps.organization, records: deps.records, temporal: deps.temporal }),
     ...notifications,
     ...createConcernActivities({
       sendNotification: (input) => notifications.sendNotification(input),
       organizationName: () => deps.organization().organization.name,
+    }),
+    ...createManagementReviewActivities({
+      organization: deps.organization,
+      records: deps.records,
+      temporal: deps.temporal,
+      sendNotification: (input) => notifications.sendNotification(input),
+      links: deps.links,
     }),
     ...createNotifyActivities({
       sendNotification: (input) => notifications.sendNotification(input),

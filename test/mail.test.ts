@@ -283,16 +283,28 @@ describe('notification templates', () => {
     'nc.escalated': { ...common, ownerName: 'Bob Stone', severity: 'major', targetDate: '2027-03-01T09:00:00Z', stateText: 'root cause analysis' },
     'nc.closed': { ...common, closedAt: '2027-05-02T10:00:00Z', notEffectiveCount: 1 },
     'concern.rejected': { ...common, reference: 'concern/2027/k3m9x2qa', reportedAt: '2027-01-10T08:30:00Z', reason: 'Already covered by NC-2027-004.' },
+    'internal-audit.invitation': { ...common, windowText: '2027-03-01 to 2027-03-05', change: 'rescheduled', auditorName: 'Aisha Khan', auditeeName: 'Sofia Lind' },
+    'internal-audit.reminder': { ...common, windowText: '2027-03-01 to 2027-03-05', auditeeName: 'Sofia Lind' },
+    'internal-audit.escalated': { ...common, windowText: '2027-03-01 to 2027-03-05', auditorName: 'Aisha Khan', stateText: 'not started' },
+    'internal-audit.report': { ...common, windowText: '2027-03-01 to 2027-03-05', auditorName: 'Aisha Khan', findingsText: '1 major NC, 0 minor NCs, 2 observations, 0 opportunities for improvement' },
+    'certification.reminder': { ...common, dueDate: '2027-02-22', auditName: 'Stage 2 audit', bodyName: 'Meridian Certification', certificateId: 'CERT-2027-01' },
+    'certification.readiness': { ...common, dueDate: '2027-02-22', auditName: 'Stage 2 audit', certificateId: 'CERT-2027-01', ready: false, checks: ['Open major nonconformities: none'] },
+    'certification.escalated': { ...common, dueDate: '2027-02-22', auditName: 'Stage 2 audit', certificateId: 'CERT-2027-01', problem: 'window missed' },
+    'management-review.invitation': { ...common, meetingText: 'Mon 15 Mar 2027, 10:00 to 12:00 UTC', inputsDueDate: '2027-03-01T10:00:00Z' },
+    'management-review.cancelled': { ...common, meetingText: 'Mon 15 Mar 2027, 10:00 to 12:00 UTC', reason: 'Merged into the H2 review' },
+    'management-review.pack': { ...common, meetingText: 'Mon 15 Mar 2027, 10:00 to 12:00 UTC', suppliedInputs: 4, missingInputs: 1, packHash: 'a'.repeat(64) },
     'link.renewed': { ...common, expiresAt: '2027-01-24T09:00:00Z' },
   };
 
   it.each(notificationKinds)('renders %s as text and HTML with the shared layout', (kind) => {
     const rendered = renderNotification(kind, samples[kind]);
-    expect(rendered.subject).toContain('Management review 2027');
+    // External-audit mails name the audit and the certificate instead of the title.
+    const identity = kind.startsWith('certification.') ? 'CERT-2027-01' : 'Management review 2027';
+    expect(rendered.subject).toContain(identity);
     expect(rendered.subject).not.toMatch(/\n/);
     for (const part of [rendered.text, rendered.html]) {
       expect(part).toContain('Hello Petra,');
-      expect(part).toContain('Management review 2027');
+      expect(part).toContain(identity);
       expect(part).toContain(`Open your tasks: ${part === rendered.html ? `<a href="${urls.myTasksUrl}"` : urls.myTasksUrl}`);
       expect(part).toContain('From the AIMS team, Acme AI GmbH');
       expect(part).toContain(urls.actionUrl);

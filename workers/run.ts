@@ -13,6 +13,7 @@ import { createMailTransport } from '../src/mail/transport.js';
 import { createTemporalClient } from '../src/temporal/client.js';
 import type { RecordsStore } from '../src/records/types.js';
 import { createAimsWorker, installRuntimeLogger } from './worker.js';
+import { syncAiSystems } from '../src/temporal/start-ai-system.js';
 
 export interface RunningWorker {
   worker: Worker;
@@ -61,6 +62,11 @@ export async function startWorker(deps: {
   logger.info(
     { taskQueue: config.TEMPORAL_TASK_QUEUE, namespace: config.TEMPORAL_NAMESPACE, address: config.TEMPORAL_ADDRESS },
     'worker started',
+  );
+  // Every AI system of the inventory has its long-lived workflow; ensuring one that runs changes nothing.
+  void syncAiSystems(temporal.client, config.TEMPORAL_TASK_QUEUE, deps.organization()).then(
+    (r) => (r.failed.length ? logger.warn(r, 'some AI systems could not be ensured; retry with POST /admin/ai-systems/sync') : logger.info(r, 'AI systems ensured')),
+    (err: unknown) => logger.warn({ err }, 'AI systems not ensured; retry with POST /admin/ai-systems/sync'),
   );
   const done = worker.run().finally(async () => {
     transport.close();

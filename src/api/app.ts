@@ -24,9 +24,14 @@ import { NOT_FOUND_RATE_LIMIT, registerRateLimit } from './plugins/rate-limit.js
 import { registerSecurityHeaders } from './plugins/security.js';
 import { pageRoutes } from './pages/index.js';
 import { genReqId, REQUEST_ID_HEADER } from './request-id.js';
+import { aiSystemRoutes } from './routes/ai-systems.js';
 import { healthRoutes } from './routes/health.js';
+import { internalAuditRoutes } from './routes/internal-audits.js';
+import { managementReviewRoutes } from './routes/management-reviews.js';
+import { certificationRoutes } from './routes/certifications.js';
 import { nonconformityRoutes } from './routes/nonconformities.js';
 import { recordsRoutes } from './routes/records.js';
+import { scheduleRoutes } from './routes/schedules.js';
 import { workRoutes } from './routes/work.js';
 
 export type { AppDeps, ReadinessChecks } from './deps.js';
@@ -85,7 +90,7 @@ export async function buildApp(deps: AppDeps): Promise<ApiInstance> {
 
   await app.register(healthRoutes);
   await app.register(pageRoutes);
-  await app.register(adminScope([recordsRoutes, workRoutes, nonconformityRoutes]), { prefix: '/admin' });
+  await app.register(adminScope([recordsRoutes, workRoutes, nonconformityRoutes, scheduleRoutes, aiSystemRoutes, certificationRoutes, managementReviewRoutes, internalAuditRoutes]), { prefix: '/admin' });
   await registerDocsRoutes(app);
 
   return app.withTypeProvider<ZodTypeProvider>();

@@ -8,20 +8,40 @@
 import { Command, CommanderError } from 'commander';
 import { CliError } from './client.js';
 import { createCliContext, type CliContext } from './context.js';
+import { registerAiSystemCommands } from './ai-system.js';
+import { registerCertificationCommands } from './certification.js';
+import { registerInternalAuditCommands } from './internal-audit.js';
+import { registerManagementReviewCommands } from './management-review.js';
+import { registerNonconformityCommands } from './nonconformities.js';
+import { registerScheduleCommands } from './schedules.js';
 
 /** An area's commands, added to the program. */
 export type RegisterCommands = (program: Command, ctx: CliContext) => void;
 
 /** One entry per area; each lives in its own module beside this one. */
 const areas: RegisterCommands[] = [
+  registerScheduleCommands,
+  registerNonconformityCommands,
+  registerManagementReviewCommands,
+  registerAiSystemCommands,
+  registerCertificationCommands,
+  registerInternalAuditCommands,
 ];
 
-export function buildProgram(ctx: CliContext, options: { exitOverride?: boolean } = {}): Command {
+export function buildProgram(
+  ctx: CliContext,
+  options: { exitOverride?: boolean; out?: (line: string) => void; err?: (line: string) => void } = {},
+): Command {
   const program = new Command('aimsflow')
     .description('aimsflow admin CLI: talks to the admin API at AIMSFLOW_API_URL with AIMSFLOW_ADMIN_KEY')
     .option('--json', 'print results as JSON')
     .showHelpAfterError();
+  // Set before the commands are added: subcommands inherit both.
   if (options.exitOverride) program.exitOverride();
+  const { out, err } = options;
+  if (out && err) {
+    program.configureOutput({ writeOut: (s) => out(s.replace(/\n$/, '')), writeErr: (s) => err(s.replace(/\n$/, '')) });
+  }
   for (const register of areas) register(program, ctx);
   return program;
 }
@@ -37,8 +57,7 @@ export async function runCli(
     out: io.out,
     ...(io.stdin ? { stdin: io.stdin } : {}),
   });
-  const program = buildProgram(ctx, { exitOverride: true });
-  program.configureOutput({ writeOut: (s) => io.out(s.replace(/\n$/, '')), writeErr: (s) => io.err(s.replace(/\n$/, '')) });
+  const program = buildProgram(ctx, { exitOverride: true, out: io.out, err: io.err });
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { ncIdSchema, severities } from './nonconformity-id.js';
 import { calendarDate } from './dates.js';
 
-export const formKeys = ['text', 'evidence', 'yes-no', 'date', 'choice', 'root-cause', 'action-plan', 'triage'] as const;
+export const formKeys = ['text', 'evidence', 'yes-no', 'date', 'choice', 'root-cause', 'action-plan', 'triage', 'impact-scoping', 'impact-assessment', 'audit-findings'] as const;
 export type FormKey = (typeof formKeys)[number];
 export const formKeySchema = z.enum(formKeys);
 
@@ -33,6 +33,65 @@ export const planActionSchema = z
   })
   .strict();
 export type PlanAction = z.output<typeof planActionSchema>;
+
+/** Who or what an impact falls on: individuals or groups (A.5.4) or society (A.5.5). */
+export const impactAreas = ['individuals', 'groups', 'society'] as const;
+export type ImpactArea = (typeof impactAreas)[number];
+
+/** Most impacts one impact assessment may hold. */
+export const MAX_IMPACTS = 20;
+
+const level = z.string().trim().min(1, 'is required').max(32);
+
+/** One impact of an AI system: where it falls, how severe and likely, the mitigation and what remains after it. */
+export const impactRowSchema = z
+  .object({
+    area: z.enum(impactAreas, { message: 'must be "individuals", "groups" or "society"' }),
+    description: required(5000),
+    severity: level,
+    likelihood: level,
+    mitigation: required(5000),
+    residualSeverity: level,
+    residualLikelihood: level,
+  })
+  .strict();
+export type ImpactRow = z.output<typeof impactRowSchema>;
+
+/**
+ * The scales of an `impact-assessment` task travel as its choices (`severity:<level>`,
+ * `likelihood:<level>`), so the form is checked against the organization's scales.
+ */
+export function impactScaleChoices(severityScale: readonly string[], likelihoodScale: readonly string[]): string[] {
+  return [...severityScale.map((l) => `severity:${l}`), ...likelihoodScale.map((l) => `likelihood:${l}`)];
+}
+
+/** The scales carried by an `impact-assessment` task's choices. */
+export function impactScalesOf(choices: readonly string[]): { severity: string[]; likelihood: string[] } {
+  const of = (prefix: string) => choices.filter((c) => c.startsWith(prefix)).map((c) => c.slice(prefix.length));
+  return { severity: of('severity:'), likelihood: of('likelihood:') };
+}
+
+/** How an internal audit finding is graded (ISO/IEC 42001 9.2). */
+export const auditFindingTypes = ['major-nc', 'minor-nc', 'observation', 'opportunity'] as const;
+
+/** Most findings one audit report may hold. */
+export const MAX_AUDIT_FINDINGS = 30;
+
+/** One internal audit finding: its grade, the clauses or controls concerned, the statement and the evidence. */
+export const auditFindingRowSchema = z
+  .object({
+    type: z.enum(auditFindingTypes, { message: 'must be "major-nc", "minor-nc", "observation" or "opportunity"' }),
+    refs: z
+      .array(z.string().trim().regex(/^((4|5|6|7|8|9|10)(\.\d+)*|A\.\d+(\.\d+)+)$/, 'must be a clause (e.g. 9.2) or an Annex A control (e.g. A.5.4)'))
+      .min(1, 'needs at least one clause or control')
+      .max(20),
+    statement: required(5000),
+    evidence: required(5000),
+    /** For a nonconformity: who owns the corrective action (default: the auditee). */
+    owner: personId.optional(),
+  })
+  .strict();
+export type AuditFindingRow = z.output<typeof auditFindingRowSchema>;
 
 export const formSchemas = {
   /** Free text. */
@@ -96,6 +155,36 @@ export const formSchemas = {
         ctx.addIssue({ code: 'custom', path: ['note'], message: 'is required to reject: it is the reason the reporter is told' });
       }
     }),
+  /** Scope of an AI system impact assessment (6.1.4): use, misuse, context, jurisdictions and who is affected. */
+  'impact-scoping': z
+    .object({
+      intendedUse: required(5000),
+      foreseeableMisuse: required(5000),
+      deploymentContext: required(5000),
+      jurisdictions: z.array(z.string().trim().min(1).max(100)).min(1, 'needs at least one jurisdiction').max(50),
+      affectedIndividuals: required(5000),
+      affectedGroups: required(5000),
+      society: required(5000),
+      note,
+    })
+    .strict(),
+  /** Impacts on individuals or groups (A.5.4) and on society (A.5.5), each rated and mitigated. */
+  'impact-assessment': z
+    .object({
+      impacts: z.array(impactRowSchema).min(1, 'needs at least one impact').max(MAX_IMPACTS),
+      note,
+    })
+    .strict(),
+  /** Internal audit findings; an audit without findings says in the note what was checked. */
+  'audit-findings': z
+    .object({
+      findings: z.array(auditFindingRowSchema).max(MAX_AUDIT_FINDINGS),
+      note,
+    })
+    .strict()
+    .superRefine((v, ctx) => {
+      if (!v.findings.length && !v.note) ctx.addIssue({ code: 'custom', path: ['note'], message: 'is required when there are no findings: say what was checked' });
+    }),
 } as const satisfies Record<FormKey, z.ZodType>;
 
 export type FormData = { [K in FormKey]: z.output<(typeof formSchemas)[K]> }[FormKey];
@@ -126,6 +215,21 @@ export function validateForm(
     if (!choices.includes(choice)) {
       return { ok: false, problems: [{ field: 'choice', message: `must be one of: ${choices.join(', ')}` }] };
     }
+  }
+  if (key === 'impact-assessment') {
+    const scales = impactScalesOf(choices);
+    const problems: FormProblem[] = [];
+    (result.data as { impacts: ImpactRow[] }).impacts.forEach((row, i) => {
+      for (const [name, scale] of [
+        ['severity', scales.severity],
+        ['likelihood', scales.likelihood],
+        ['residualSeverity', scales.severity],
+        ['residualLikelihood', scales.likelihood],
+      ] as const) {
+        if (scale.length && !scale.includes(row[name])) problems.push({ field: `impacts.${i}.${name}`, message: `must be one of: ${scale.join(', ')}` });
+      }
+    });
+    if (problems.length) return { ok: false, problems };
   }
   return { ok: true, data: result.data };
 }

@@ -41,6 +41,9 @@ export const escalationStepSchema = z.object({
   to: z.enum(escalationTargets),
 });
 
+/** A role or a person, for settings parsed before `assigneeRefSchema` below is defined. */
+const assigneeRefLazy = z.lazy(() => assigneeRefSchema);
+
 export const organizationSchema = z
   .object({
     organization: z.object({
@@ -87,6 +90,29 @@ export const organizationSchema = z
           .optional(),
       })
       .optional(),
+    /** Certification cycle: reminders and readiness checks before each external audit, risky-date thresholds, the body's NC deadlines. */
+    certificationCycle: z
+      .object({
+        /** Reminders to the AIMS manager before each external audit. */
+        reminderOffsets: z.array(durationString).default(['120d', '90d', '60d', '30d', '7d']),
+        /** Readiness checks (internal audit, management review, open majors) before each external audit. */
+        readinessChecks: z.array(durationString).default(['60d', '30d']),
+        /** How long after its planned date an audit's outcome may be recorded before the window counts as missed. */
+        auditWindow: durationString.default('30d'),
+        /** Dates that keep the rules but leave little room are accepted with a warning. */
+        riskyWarnings: z
+          .object({
+            stage2MaxAfterStage1: durationString.default('90d'),
+            recertificationMinBeforeExpiry: durationString.default('60d'),
+            surveillanceMinMargin: durationString.default('30d'),
+          })
+          .prefault({}),
+        /** The certification body's usual deadlines for its nonconformities (a finding may give its own). */
+        ncDeadlines: z
+          .object({ major: durationString.default('90d'), minor: durationString.default('180d') })
+          .prefault({}),
+      })
+      .prefault({}),
     defaults: z
       .object({
         reminderOffsets: z.array(durationString).default(['7d', '1d']),
@@ -110,6 +136,108 @@ export const organizationSchema = z
               .prefault({}),
           })
           .prefault({}),
+      })
+      .prefault({}),
+    /** Internal audit (9.2): the audit cycle that must cover the AIMS scope, the reminder before each window and step due dates. */
+    internalAudit: z
+      .object({
+        /** Years within which clauses 4-10 and the applicable Annex A controls must all be audited. */
+        coverageCycleYears: z.number().int().min(1).max(5).default(3),
+        /** How long before an audit window the lead auditor is reminded. */
+        auditorReminderBefore: durationString.default('30d'),
+        /** How long the AIMS manager has to plan a programme started without a plan. */
+        planDue: durationString.default('30d'),
+        /** Due date of each audit step task (plan, acknowledgement, findings) after it starts. */
+        stepDue: durationString.default('14d'),
+        /** How long the approver has for a programme or an audit report. */
+        approvalDue: durationString.default('14d'),
+      })
+      .prefault({}),
+    /** Management review (9.3): who supplies each input, when inputs are due, the meeting and the approval of the results. */
+    managementReview: z
+      .object({
+        /** Owner of each input (9.3.2 a-e): a role or a person. */
+        inputOwners: z
+          .object({
+            a: assigneeRefLazy.default({ role: 'aims-manager' }),
+            b: assigneeRefLazy.default({ role: 'aims-manager' }),
+            c: assigneeRefLazy.default({ role: 'aims-manager' }),
+            d: assigneeRefLazy.default({ role: 'aims-manager' }),
+            e: assigneeRefLazy.default({ role: 'aims-manager' }),
+          })
+          .prefault({}),
+        /** Inputs are due this long before the meeting. */
+        inputsDueBefore: durationString.default('14d'),
+        /** Meeting start (HH:MM in the organization's timezone) and length. */
+        meetingTime: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time as HH:MM').default('10:00'),
+        meetingLength: durationString.default('2h'),
+        /** People invited besides top management, the AIMS manager and the input owners. */
+        attendees: z.array(id).default([]),
+        /** Top management approves the results under this rule. */
+        approvalRule: z
+          .discriminatedUnion('type', [
+            z.object({ type: z.literal('all') }),
+            z.object({ type: z.literal('any') }),
+            z.object({ type: z.literal('n-of-m'), n: z.number().int().min(1).max(50) }),
+          ])
+          .default({ type: 'all' }),
+        /** How long top management has to approve the results after the minutes are recorded. */
+        approvalDue: durationString.default('14d'),
+        /** Reminders and escalation of the input tasks; the organization defaults when left out. */
+        reminderOffsets: z.array(durationString).optional(),
+        escalation: z.array(escalationStepSchema).optional(),
+      })
+      .prefault({}),
+    /** AI system impact assessment (6.1.4, 8.4, Annex A.5): intervals, scales, thresholds and step due dates. */
+    impactAssessment: z
+      .object({
+        /** A system is reassessed this long after its last signed-off assessment. */
+        reassessEvery: durationString.default('365d'),
+        /** The periodic reassessment starts this long before it is due. */
+        startBefore: durationString.default('30d'),
+        /** Significant changes announced within this window of the first one start one reassessment. */
+        changeDebounce: durationString.default('24h'),
+        /** A system with no assessment in the ledger starts its first one this long after its workflow starts. */
+        firstAssessmentIn: durationString.default('0s'),
+        /** Severity levels, lowest first; a level's rank is its position from 1. */
+        severityScale: z
+          .array(z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be a lowercase level name such as moderate'))
+          .min(2)
+          .max(10)
+          .default(['negligible', 'minor', 'moderate', 'major', 'severe']),
+        /** Likelihood levels, lowest first. */
+        likelihoodScale: z
+          .array(z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be a lowercase level name such as possible'))
+          .min(2)
+          .max(10)
+          .default(['rare', 'unlikely', 'possible', 'likely', 'almost-certain']),
+        /** Impact level = severity rank × likelihood rank; at or above this, top management signs off (else the AIMS manager). */
+        signOffThreshold: z.number().int().min(1).default(12),
+        /** A residual impact level at or above this opens a risk-treatment task for the system owner. */
+        riskTreatmentThreshold: z.number().int().min(1).default(10),
+        /** How long each step has after it starts. */
+        stepDue: z
+          .object({
+            scoping: durationString.default('14d'),
+            assessment: durationString.default('21d'),
+            review: durationString.default('7d'),
+            signOff: durationString.default('7d'),
+            riskTreatment: durationString.default('30d'),
+          })
+          .prefault({}),
+      })
+      .superRefine((ia, ctx) => {
+        const max = ia.severityScale.length * ia.likelihoodScale.length;
+        for (const key of ['severityScale', 'likelihoodScale'] as const) {
+          const seen = new Set<string>();
+          ia[key].forEach((level, i) => {
+            if (seen.has(level)) ctx.addIssue({ code: 'custom', path: [key, i], message: `duplicate level "${level}"` });
+            seen.add(level);
+          });
+        }
+        for (const key of ['signOffThreshold', 'riskTreatmentThreshold'] as const) {
+          if (ia[key] > max) ctx.addIssue({ code: 'custom', path: [key], message: `must be at most ${max} (the highest severity rank × likelihood rank)` });
+        }
       })
       .prefault({}),
   })
@@ -147,6 +275,19 @@ export const organizationSchema = z
       systems.add(system.id);
       known(['aiSystems', i, 'owner'], system.owner);
     });
+    for (const [key, ref] of Object.entries(org.managementReview.inputOwners)) {
+      if ('person' in ref) {
+        known(['managementReview', 'inputOwners', key, 'person'], ref.person);
+        continue;
+      }
+      try {
+        if (resolveAssignees(org, ref).length === 0) throw new OrganizationLookupError(`nobody holds the role ${ref.role}`);
+      } catch (err) {
+        if (!(err instanceof OrganizationLookupError)) throw err;
+        ctx.addIssue({ code: 'custom', path: ['managementReview', 'inputOwners', key], message: err.message });
+      }
+    }
+    org.managementReview.attendees.forEach((p, i) => known(['managementReview', 'attendees', i], p));
     const cert = org.certification?.certificate;
     if (cert && cert.expiresOn <= cert.decisionDate) {
       ctx.addIssue({

@@ -153,6 +153,83 @@ export const notificationDataSchemas = {
     /** Why it was not taken up. */
     reason: z.string({ error: 'must be text' }).trim().min(1, 'is required').max(2000, 'must be at most 2000 characters'),
   }),
+  /** An external (certification-body) audit is coming; sent to the AIMS manager. `dueDate` is the audit date. */
+  'certification.reminder': report.extend({
+    dueDate: isoInstant,
+    /** e.g. `Stage 2 audit`, `first surveillance audit`. */
+    auditName: singleLine(200),
+    bodyName: singleLine(200),
+    certificateId: singleLine(100),
+  }),
+  /** The readiness report before an external audit; sent to the AIMS manager and top management. */
+  'certification.readiness': report.extend({
+    dueDate: isoInstant,
+    auditName: singleLine(200),
+    certificateId: singleLine(100),
+    ready: z.boolean({ error: 'must be true or false' }),
+    /** One line per check, e.g. `Internal audit covering the period: complete (IA-2027)`. */
+    checks: z.array(singleLine(500)).max(50),
+  }),
+  /** An external audit's window was missed, or the certificate expired; sent to the AIMS manager and top management. */
+  'certification.escalated': report.extend({
+    dueDate: isoInstant,
+    auditName: singleLine(200),
+    certificateId: singleLine(100),
+    /** What happened, in words. */
+    problem: singleLine(500),
+  }),
+  /** A management review (9.3) was planned: the meeting invitation (.ics), sent to the attendees. */
+  'management-review.invitation': report.extend({
+    /** The meeting's start and end, in words. */
+    meetingText: singleLine(200),
+    /** When the inputs are due. */
+    inputsDueDate: isoInstant,
+  }),
+  /** A management review was cancelled: the meeting is withdrawn from the attendees' calendars. */
+  'management-review.cancelled': report.extend({
+    meetingText: singleLine(200),
+  }),
+  /** The review pack (attached as printable HTML) with the updated invitation, sent to the attendees. */
+  'management-review.pack': report.extend({
+    meetingText: singleLine(200),
+    /** Inputs supplied and missing. */
+    suppliedInputs: z.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must be at least 0'),
+    missingInputs: z.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must be at least 0'),
+    /** sha256 of the pack's content. */
+    packHash: singleLine(100),
+  }),
+  /**
+   * An internal audit (9.2) was scheduled, moved, given another auditor or cancelled: the
+   * invitation (.ics) for its window, sent to the lead auditor and the auditee.
+   */
+  'internal-audit.invitation': report.extend({
+    /** The audit window in words, e.g. `2027-03-01 to 2027-03-05`. */
+    windowText: singleLine(200),
+    change: z.enum(['scheduled', 'rescheduled', 'auditor-changed', 'cancelled'], {
+      error: 'must be scheduled, rescheduled, auditor-changed or cancelled',
+    }),
+    auditorName: singleLine(200),
+    auditeeName: singleLine(200),
+  }),
+  /** An internal audit's window is coming; sent to the lead auditor. */
+  'internal-audit.reminder': report.extend({
+    windowText: singleLine(200),
+    auditeeName: singleLine(200),
+  }),
+  /** An internal audit was not started by the end of its window; sent to the AIMS manager and top management. */
+  'internal-audit.escalated': report.extend({
+    windowText: singleLine(200),
+    auditorName: singleLine(200),
+    /** The step the audit is in, in words. */
+    stateText: singleLine(200),
+  }),
+  /** The approved internal audit report (findings in `instructions`), sent to the relevant managers. */
+  'internal-audit.report': report.extend({
+    windowText: singleLine(200),
+    auditorName: singleLine(200),
+    /** e.g. `1 major NC, 2 minor NCs, 1 observation, 0 opportunities for improvement`. */
+    findingsText: singleLine(500),
+  }),
   /** A fresh link after an expired one. */
   'link.renewed': base.extend({
     /** When the new link stops working. */

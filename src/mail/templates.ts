@@ -141,6 +141,66 @@ const templates = {
     body: 'Thank you for reporting your concern "{{title}}" on {{reportedAtText}} (reference {{reference}}). The AIMS manager looked at it carefully and decided not to open a nonconformity for it; the reason is below.\n\nIf you have more information, or something similar happens again, please report it again.',
     button: 'Open',
   },
+  'certification.reminder': {
+    subject: 'Coming up: {{auditName}} by {{bodyName}} on {{dueDateText}} ({{certificateId}})',
+    heading: 'An external audit is coming',
+    body: 'The {{auditName}} of certificate {{certificateId}} by {{bodyName}} is planned for {{dueDateText}}.\n\nMake sure the internal audit and the management review covering the period are complete and the open corrective actions are closed or planned. The invitation is attached.',
+    button: 'Open',
+  },
+  'certification.readiness': {
+    subject: '{{#if ready}}Ready{{else}}Not ready yet{{/if}}: {{auditName}} on {{dueDateText}} ({{certificateId}})',
+    heading: 'Readiness for the {{auditName}}',
+    body: 'Readiness of certificate {{certificateId}} for the {{auditName}} on {{dueDateText}}: {{#if ready}}everything the body will ask for is in place.{{else}}some things still need attention.{{/if}}{{#each checks}}\n\n{{this}}{{/each}}',
+    button: 'Open',
+  },
+  'certification.escalated': {
+    subject: 'Certification at risk: {{auditName}} of {{certificateId}}',
+    heading: 'The certificate needs your attention',
+    body: 'Certificate {{certificateId}}: {{problem}}\n\nThe {{auditName}} was due on {{dueDateText}}. Please agree a date with the certification body and record the outcome, or record its decision.',
+    button: 'Open',
+  },
+  'management-review.invitation': {
+    subject: 'Invitation: {{title}}',
+    heading: 'Management review meeting',
+    body: 'You are invited to the meeting of {{title}} (ISO/IEC 42001 9.3) on {{meetingText}}; the invitation is attached for your calendar.\n\nThe inputs to the review are requested from their owners and due on {{inputsDueDateText}}. The review pack follows once they are in, or at the meeting at the latest.',
+    button: 'Open',
+  },
+  'management-review.cancelled': {
+    subject: 'Cancelled: {{title}}',
+    heading: 'Management review cancelled',
+    body: 'The meeting of {{title}} planned for {{meetingText}} is cancelled; the attached cancellation removes the meeting from your calendar. Open input tasks are withdrawn.',
+    button: 'Open',
+  },
+  'management-review.pack': {
+    subject: 'Review pack: {{title}}',
+    heading: 'Management review pack',
+    body: 'The review pack for {{title}} is attached as a printable document: {{suppliedInputs}} input(s) supplied{{#if missingInputs}}, {{missingInputs}} missing{{/if}}. The meeting is on {{meetingText}}; the updated invitation is attached.\n\nContent hash of the pack: {{packHash}}',
+    button: 'Open',
+  },
+  'internal-audit.invitation': {
+    subject: '{{#if (eq change "cancelled")}}Cancelled: {{else if (eq change "scheduled")}}Internal audit: {{else}}Internal audit updated: {{/if}}{{title}} ({{windowText}})',
+    heading: '{{#if (eq change "cancelled")}}An internal audit was cancelled{{else if (eq change "rescheduled")}}An internal audit was moved{{else if (eq change "auditor-changed")}}An internal audit has a new lead auditor{{else}}An internal audit is planned{{/if}}',
+    body: '{{#if (eq change "cancelled")}}The internal audit "{{title}}" planned for {{windowText}} will not take place. The calendar invitation attached removes it from your calendar.{{else}}The internal audit "{{title}}" takes place {{windowText}}. {{auditorName}} leads it and {{auditeeName}} is the auditee.{{#if (eq change "rescheduled")}} The window has changed; the attached invitation replaces the earlier one.{{/if}}{{#if (eq change "auditor-changed")}} The lead auditor has changed; the attached invitation replaces the earlier one.{{/if}}\n\nThe lead auditor will send the audit plan; the auditee is asked to acknowledge it.{{/if}}',
+    button: 'Open',
+  },
+  'internal-audit.reminder': {
+    subject: 'Coming up: internal audit {{title}} ({{windowText}})',
+    heading: 'Your internal audit is coming up',
+    body: 'You lead the internal audit "{{title}}" of {{auditeeName}}, planned for {{windowText}}.\n\nPlease prepare the audit plan (objectives, criteria, scope, schedule) so it can be sent to the auditee in time.',
+    button: 'Open',
+  },
+  'internal-audit.escalated': {
+    subject: 'Internal audit not started: {{title}} ({{windowText}})',
+    heading: 'An internal audit was not started in its window',
+    body: 'The internal audit "{{title}}", led by {{auditorName}}, was to take place {{windowText}} and its fieldwork has not started: {{stateText}}.\n\nPlease follow up with the auditor, reschedule the audit or give it to another auditor.',
+    button: 'Open',
+  },
+  'internal-audit.report': {
+    subject: 'Internal audit report: {{title}}',
+    heading: 'Internal audit report',
+    body: 'The report of the internal audit "{{title}}" ({{windowText}}), led by {{auditorName}}, was approved. Findings: {{findingsText}}.\n\nEach nonconformity has been raised as a corrective action with its owner. The findings are listed below.',
+    button: 'Open',
+  },
   'link.renewed': {
     subject: 'Your new link: {{title}}',
     heading: 'Here is a fresh link',
@@ -287,7 +347,7 @@ export function formatDateTime(iso: string): string {
   return `${formatDate(iso)}, ${hh}:${mm} UTC`;
 }
 
-const DATE_TIME_FIELDS = ['completedAt', 'decidedAt', 'expiresAt', 'previousDueDate', 'targetDate', 'closedAt', 'reportedAt'] as const;
+const DATE_TIME_FIELDS = ['completedAt', 'decidedAt', 'expiresAt', 'previousDueDate', 'targetDate', 'closedAt', 'reportedAt', 'inputsDueDate'] as const;
 
 const HTML_ATTRIBUTE_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 

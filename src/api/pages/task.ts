@@ -7,6 +7,8 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { MAX_PLAN_ACTIONS, validateForm, type FormKey, type FormProblem } from '../../domain/forms.js';
+import { impactAreas, impactScalesOf, MAX_IMPACTS } from '../../domain/forms.js';
+import { auditFindingTypes, MAX_AUDIT_FINDINGS } from '../../domain/forms.js';
 import { linkPaths } from '../../domain/link-paths.js';
 import type { TaskStatus } from '../../domain/task.js';
 import type { LinkClaims } from '../../links.js';
@@ -83,6 +85,41 @@ const subjects: Record<string, string> = {
   decision: 'The decision',
   severity: 'The severity',
   ncId: 'The nonconformity id',
+  intendedUse: 'The intended use',
+  foreseeableMisuse: 'The foreseeable misuse',
+  deploymentContext: 'The deployment context',
+  jurisdictions: 'The jurisdictions',
+  affectedIndividuals: 'The affected individuals',
+  affectedGroups: 'The affected groups',
+  society: 'The effect on society',
+  impacts: 'The impacts',
+  area: 'The area',
+  likelihood: 'The likelihood',
+  mitigation: 'The mitigation',
+  residualSeverity: 'The residual severity',
+  residualLikelihood: 'The residual likelihood',
+  findings: 'The findings',
+  type: 'The grade',
+  refs: 'The clauses or controls',
+  statement: 'The statement',
+  evidence: 'The evidence',
+};
+
+/** Impact rows offered on an impact-assessment form, beyond those already filled. */
+const SPARE_IMPACT_ROWS = 1;
+const MIN_IMPACT_ROWS = 2;
+const impactFields = ['area', 'description', 'severity', 'likelihood', 'mitigation', 'residualSeverity', 'residualLikelihood'] as const;
+const impactRadioFields: readonly string[] = ['area', 'severity', 'likelihood', 'residualSeverity', 'residualLikelihood'];
+
+/** Finding rows offered on an audit-findings form, beyond those already filled. */
+const SPARE_FINDING_ROWS = 1;
+const MIN_FINDING_ROWS = 2;
+const findingFields = ['type', 'refs', 'statement', 'evidence', 'owner'] as const;
+const findingTypeLabels: Record<(typeof auditFindingTypes)[number], string> = {
+  'major-nc': 'Major nonconformity',
+  'minor-nc': 'Minor nonconformity',
+  observation: 'Observation',
+  opportunity: 'Opportunity for improvement',
 };
 
 /** Action rows offered on an action-plan form, beyond those already filled. */
@@ -96,6 +133,10 @@ function sentence(fieldName: string, message: string): string {
   if (fieldName === 'method') return 'Choose the analysis method';
   if (fieldName === 'decision') return 'Choose accept, reject or merge';
   if (fieldName === 'severity') return `Choose the severity${/^must be/.test(message) ? '' : ` (${message})`}`;
+  const finding = /^findings\.(\d+)\.(\w+)(\.\d+)?$/.exec(fieldName);
+  if (finding) return `Finding ${Number(finding[1]) + 1}: ${(subjects[finding[2] ?? ''] ?? finding[2] ?? '').toLowerCase()} ${message}`;
+  const impact = /^impacts\.(\d+)\.(\w+)$/.exec(fieldName);
+  if (impact) return `Impact ${Number(impact[1]) + 1}: ${(subjects[impact[2] ?? ''] ?? impact[2] ?? '').toLowerCase()} ${message}`;
   const link = /^links\.(\d+)$/.exec(fieldName);
   if (link) return `Link ${Number(link[1]) + 1} ${message}`;
   const action = /^actions\.(\d+)\.(\w+)$/.exec(fieldName);
@@ -146,6 +187,45 @@ export function taskFormInput(form: FormKey, body: Values): { data: Record<strin
         if (row.owner || row.dueDate || row.description.trim()) actions.push(row);
       }
       return { data: { actions, ...withNote }, values };
+    }
+    case 'impact-scoping': {
+      const names = ['intendedUse', 'foreseeableMisuse', 'deploymentContext', 'affectedIndividuals', 'affectedGroups', 'society'] as const;
+      const values: Values = { ...Object.fromEntries(names.map((n) => [n, field(body, n)])), jurisdictions: field(body, 'jurisdictions'), note };
+      // Jurisdictions are typed as one list separated by commas or new lines.
+      const jurisdictions = field(body, 'jurisdictions')
+        .split(/[,\n]/)
+        .map((j) => j.trim())
+        .filter(Boolean);
+      return { data: { ...Object.fromEntries(names.map((n) => [n, field(body, n)])), jurisdictions, ...withNote }, values };
+    }
+    case 'impact-assessment': {
+      // Rows are posted as impacts.<i>.<field>; a row left wholly empty is ignored.
+      const values: Values = { note };
+      const impacts: Array<Record<string, string>> = [];
+      for (let i = 0; i < MAX_IMPACTS; i += 1) {
+        const row: Record<string, string> = Object.fromEntries(impactFields.map((f) => [f, field(body, `impacts.${i}.${f}`).trim()]));
+        for (const [k, v] of Object.entries(row)) values[`impacts.${i}.${k}`] = v;
+        if (Object.values(row).some(Boolean)) impacts.push(row);
+      }
+      return { data: { impacts, ...withNote }, values };
+    }
+    case 'audit-findings': {
+      // Rows are posted as findings.<i>.<field>; a row left wholly empty is ignored. Clauses and controls are one list.
+      const values: Values = { note };
+      const findings: Array<Record<string, unknown>> = [];
+      for (let i = 0; i < MAX_AUDIT_FINDINGS; i += 1) {
+        const row: Record<string, string> = Object.fromEntries(findingFields.map((f) => [f, field(body, `findings.${i}.${f}`).trim()]));
+        for (const [k, v] of Object.entries(row)) values[`findings.${i}.${k}`] = v;
+        if (!Object.values(row).some(Boolean)) continue;
+        findings.push({
+          type: row.type,
+          refs: (row.refs ?? '').split(/[,\s]+/).filter(Boolean),
+          statement: row.statement,
+          evidence: row.evidence,
+          ...(row.owner ? { owner: row.owner } : {}),
+        });
+      }
+      return { data: { findings, ...withNote }, values };
     }
     case 'triage': {
       const names = ['decision', 'severity', 'owner', 'ncId'] as const;
@@ -334,6 +414,68 @@ export function taskFormFields(form: FormKey, choices: readonly string[], values
       }
       return [...fields, textarea('note', 'Note (optional)', undefined, values, problems, false)];
     }
+    case 'impact-scoping':
+      return [
+        textarea('intendedUse', 'Intended use', 'What the AI system is for, who uses it and how its outputs are used.', values, problems, true),
+        textarea('foreseeableMisuse', 'Reasonably foreseeable misuse', 'How it could be used other than intended, by users or others.', values, problems, true),
+        textarea('deploymentContext', 'Deployment context', 'Where and how it runs: channels, human oversight, volumes, other systems involved.', values, problems, true),
+        { ...textInput('jurisdictions', 'Jurisdictions', 'Where it is used or has effects, separated by commas, e.g. UK, Ireland, EU.', values, problems), required: true },
+        textarea('affectedIndividuals', 'Affected individuals', 'Who is affected directly: users, customers, employees, others.', values, problems, true),
+        textarea('affectedGroups', 'Affected groups', 'Groups that could be affected differently, e.g. by age, disability or income.', values, problems, true),
+        textarea('society', 'Society', 'Wider effects: on markets, public services, the environment, trust.', values, problems, true),
+        textarea('note', 'Note (optional)', undefined, values, problems, false),
+      ];
+    case 'impact-assessment': {
+      const scales = impactScalesOf(choices);
+      const filled = Object.keys(values).filter((k) => /^impacts\.\d+\.\w+$/.test(k) && values[k]).map((k) => Number(k.split('.')[1]));
+      const rows = Math.min(MAX_IMPACTS, Math.max(MIN_IMPACT_ROWS, (filled.length ? Math.max(...filled) + 1 : 0) + SPARE_IMPACT_ROWS));
+      const scale = (levels: string[]) => levels.map((l) => ({ value: l, label: sentenceCase(l.replace(/-/g, ' ')) }));
+      const fields: FieldModel[] = [];
+      const listError = errorFor(problems, 'impacts');
+      for (let i = 0; i < rows; i += 1) {
+        const n = i + 1;
+        const name = (f: string) => `impacts.${i}.${f}`;
+        const optionalRadios = (f: string, label: string, options: Array<{ value: string; label: string }>): FieldModel => ({
+          ...radios(name(f), label, options, values, problems),
+          required: i === 0,
+        });
+        fields.push(
+          {
+            ...optionalRadios('area', `Impact ${n}: on whom`, impactAreas.map((a) => ({ value: a, label: a === 'society' ? 'Society (A.5.5)' : `${sentenceCase(a)} (A.5.4)` }))),
+            ...(i === 0 && listError ? { error: listError } : {}),
+          },
+          textarea(name('description'), `Impact ${n}: what could happen`, undefined, values, problems, i === 0),
+          optionalRadios('severity', `Impact ${n}: severity`, scale(scales.severity)),
+          optionalRadios('likelihood', `Impact ${n}: likelihood`, scale(scales.likelihood)),
+          textarea(name('mitigation'), `Impact ${n}: mitigation`, 'What is done, or will be done, to reduce it.', values, problems, i === 0),
+          optionalRadios('residualSeverity', `Impact ${n}: severity after mitigation`, scale(scales.severity)),
+          optionalRadios('residualLikelihood', `Impact ${n}: likelihood after mitigation`, scale(scales.likelihood)),
+        );
+      }
+      return [...fields, textarea('note', 'Note (optional)', 'Leave rows you do not need empty.', values, problems, false)];
+    }
+    case 'audit-findings': {
+      const filled = Object.keys(values).filter((k) => /^findings\.\d+\.\w+$/.test(k) && values[k]).map((k) => Number(k.split('.')[1]));
+      const rows = Math.min(MAX_AUDIT_FINDINGS, Math.max(MIN_FINDING_ROWS, (filled.length ? Math.max(...filled) + 1 : 0) + SPARE_FINDING_ROWS));
+      const fields: FieldModel[] = [];
+      for (let i = 0; i < rows; i += 1) {
+        const n = i + 1;
+        const name = (f: string) => `findings.${i}.${f}`;
+        // A bad clause in the list is reported against the list's box.
+        const refProblems = problems.map((p) => (p.field.startsWith(`${name('refs')}.`) ? { ...p, field: name('refs') } : p));
+        fields.push(
+          {
+            ...radios(name('type'), `Finding ${n}: grade`, auditFindingTypes.map((t) => ({ value: t, label: findingTypeLabels[t] })), values, problems),
+            required: false,
+          },
+          textInput(name('refs'), `Finding ${n}: clauses or controls`, 'Separated by commas, e.g. 9.2, A.6.2.6.', values, refProblems),
+          textarea(name('statement'), `Finding ${n}: statement`, 'What was found, against which requirement.', values, problems, false),
+          textarea(name('evidence'), `Finding ${n}: evidence`, 'What was seen: records sampled, interviews, observations.', values, problems, false),
+          textInput(name('owner'), `Finding ${n}: owner of the corrective action (nonconformities)`, 'Person id, e.g. sofia.lind. Leave empty for the auditee.', values, problems),
+        );
+      }
+      return [...fields, textarea('note', 'Note', 'Required when there are no findings: say what was checked. Leave rows you do not need empty.', values, problems, false)];
+    }
     case 'triage':
       return [
         radios('decision', 'Your decision', [
@@ -358,6 +500,9 @@ export function taskFormFields(form: FormKey, choices: readonly string[], values
 /** The error summary: one entry per failing field, linking to it. */
 function errorSummary(problems: FormProblem[]): Array<{ id: string; text: string }> {
   return problems.map((p) => {
+    const impact = /^impacts\.(\d+)\.(\w+)$/.exec(p.field);
+    if (impact && impactRadioFields.includes(impact[2] ?? '')) return { id: `f-${p.field}-0`, text: sentence(p.field, p.message) };
+    if (p.field === 'impacts') return { id: 'f-impacts.0.area-0', text: sentence(p.field, p.message) };
     const link = /^links\.(\d+)$/.exec(p.field);
     const radio = ['answer', 'choice', 'method', 'similarElsewhere', 'decision', 'severity'].includes(p.field);
     const id = link ? `f-links-${link[1]}` : p.field === 'actions' ? 'f-actions.0.description' : radio ? `f-${p.field}-0` : `f-${p.field}`;
@@ -384,6 +529,14 @@ const completionLabels: Record<string, string> = {
   severity: 'Severity',
   owner: 'Owner',
   ncId: 'Nonconformity',
+  intendedUse: 'Intended use',
+  foreseeableMisuse: 'Reasonably foreseeable misuse',
+  deploymentContext: 'Deployment context',
+  jurisdictions: 'Jurisdictions',
+  affectedIndividuals: 'Affected individuals',
+  affectedGroups: 'Affected groups',
+  society: 'Society',
+  impacts: 'Impacts',
 };
 
 const isHttpUrl = (value: unknown): value is string => typeof value === 'string' && /^https?:\/\//i.test(value);

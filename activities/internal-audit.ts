@@ -1,0 +1,134 @@
+/**
+ * Activities of the internal audit programme (ISO/IEC 42001 9.2): the organization's settings,
+ * plan validation (impartiality, windows, coverage over the cycle from the ledger), the people
+ * an audit report goes to, and the state of the nonconformities raised by audits. Read-only, so
+ * safe to retry.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import type { Client } from '@temporalio/client';
+import { durationMs } from '../src/domain/duration.js';
+import {
+  auditProblems,
+  coverageWarnings,
+  type AuditScope,
+  type CoverageResult,
+  type PlanIssue,
+  type PlannedAudit,
+} from '../src/domain/internal-audit.js';
+import { findPerson, type Organization } from '../src/domain/organization.js';
+import type { PersonRef } from '../src/domain/task.js';
+import { correctiveActionWorkflowId } from '../src/domain/corrective-action.js';
+import { cycleCoverage } from '../src/internal-audit/coverage.js';
+import type { RecordsStore } from '../src/records/types.js';
+import { searchAttributes } from '../src/temporal/shared.js';
+
+export interface InternalAuditDeps {
+  organization: () => Organization;
+  records: Pick<RecordsStore, 'list'>;
+  temporal: { client: Client; taskQueue: string };
+}
+
+export interface InternalAuditSettings {
+  aimsManagerId: string;
+  topManagementIds: string[];
+  internalAuditorIds: string[];
+  coverageCycleYears: number;
+  reminderBeforeMs: number;
+  planDueMs: number;
+  stepDueMs: number;
+  approvalDueMs: number;
+}
+
+export interface PlanValidation {
+  errors: PlanIssue[];
+  warnings: PlanIssue[];
+  coverage: CoverageResult;
+}
+
+/** Validates audits against the organization: errors (impartiality, windows, unknown names) and coverage warnings. */
+export async function validatePlan(
+  org: Organization,
+  records: Pick<RecordsStore, 'list'>,
+  input: { year: number; audits: PlannedAudit[]; checkIds?: string[]; pathOf?: Record<string, string> },
+): Promise<PlanValidation> {
+  const errors: PlanIssue[] = [];
+  input.audits.forEach((audit, i) => {
+    if (input.checkIds && !input.checkIds.includes(audit.auditId)) return;
+    errors.push(...auditProblems(org, input.year, audit, input.pathOf?.[audit.auditId] ?? `audits.${i}`));
+  });
+  const coverage = await cycleCoverage(org, records, input.year, input.audits.map((a) => a.scope));
+  return { errors, warnings: coverageWarnings(coverage), coverage };
+}
+
+export function createInternalAuditActivities({ organization, records, temporal }: InternalAuditDeps) {
+  const personRef = (org: Organization, id: string): PersonRef => {
+    const p = findPerson(org, id);
+    return { id: p.id, name: p.name, email: p.email };
+  };
+  return {
+    /** The internal audit settings of the organization file. */
+    async internalAuditSettings(): Promise<InternalAuditSettings> {
+      const org = organization();
+      const s = org.internalAudit;
+      return {
+        aimsManagerId: org.roles.aimsManager,
+        topManagementIds: [...org.roles.topManagement],
+        internalAuditorIds: [...org.roles.internalAuditors],
+        coverageCycleYears: s.coverageCycleYears,
+        reminderBeforeMs: durationMs(s.auditorReminderBefore),
+        planDueMs: durationMs(s.planDue),
+        stepDueMs: durationMs(s.stepDue),
+        approvalDueMs: durationMs(s.approvalDue),
+      };
+    },
+
+    /**
+     * Validates a programme's audits (or only `checkIds` among them, e.g. an added audit or a new
+     * auditor) and computes the coverage over the audit cycle.
+     */
+    async validateInternalAuditPlan(input: { year: number; audits: PlannedAudit[]; checkIds?: string[] }): Promise<PlanValidation> {
+      return validatePlan(organization(), records, input);
+    },
+
+    /** Coverage achieved by the scopes audited in `year` together with the earlier years of the cycle. */
+    async internalAuditCoverage(input: { year: number; scopes: AuditScope[] }): Promise<CoverageResult> {
+      return cycleCoverage(organization(), records, input.year, input.scopes);
+    },
+
+    /**
+     * Who receives an audit report: the auditee and their manager, the owners of the processes
+     * and AI systems in scope, and the AIMS manager.
+     */
+    async internalAuditReportRecipients(input: { auditee: string; scope: AuditScope }): Promise<PersonRef[]> {
+      const org = organization();
+      try {
+        const auditee = findPerson(org, input.auditee);
+        const ids = [
+          auditee.id,
+          ...(auditee.manager ? [auditee.manager] : []),
+          ...input.scope.processes.map((p) => org.roles.processOwners[p]).filter((x): x is string => !!x),
+          ...input.scope.aiSystems.map((s) => org.aiSystems.find((a) => a.id === s)?.owner).filter((x): x is string => !!x),
+          org.roles.aimsManager,
+        ];
+        return [...new Set(ids)].map((id) => personRef(org, id));
+      } catch (err) {
+        throw ApplicationFailure.nonRetryable(err instanceof Error ? err.message : String(err), 'OrganizationLookupError');
+      }
+    },
+
+    /** The current state of each nonconformity (the corrective action's AimsState), or `unknown`. */
+    async nonconformityStates(ncIds: string[]): Promise<Array<{ ncId: string; state: string }>> {
+      const out: Array<{ ncId: string; state: string }> = [];
+      for (const ncId of ncIds) {
+        try {
+          const d = await temporal.client.workflow.getHandle(correctiveActionWorkflowId(ncId)).describe();
+          const state = d.typedSearchAttributes.get(searchAttributes.state);
+          out.push({ ncId, state: state ?? (d.status.name === 'RUNNING' ? 'open' : d.status.name.toLowerCase()) });
+        } catch {
+          out.push({ ncId, state: 'unknown' });
+        }
+      }
+      return out;
+    },
+  };
+}

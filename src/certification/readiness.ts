@@ -1,0 +1,66 @@
+/**
+ * Readiness before an external audit: an internal audit reported within the period, a
+ * management review completed within it, and the open major nonconformities. Each source
+ * that cannot be read is reported as unavailable with the reason, never as "nothing found".
+ */
+import type { Client } from '@temporalio/client';
+import { listNonconformities } from '../corrective-action/visibility.js';
+import type { AuditKey, ReadinessReport } from '../domain/certification.js';
+import { summarizeInternalAudits } from '../internal-audit/summary.js';
+import { completedReviews } from '../management-review/summary.js';
+import type { RecordsStore } from '../records/types.js';
+
+export interface ReadinessInput {
+  audit: AuditKey;
+  /** Which check this is, e.g. `60d`. */
+  check: string;
+  period: { from: string; to: string };
+}
+
+export type ReadinessFindings = Omit<ReadinessReport, 'reviewStarted' | 'ready' | 'at'>;
+
+export async function assessReadiness(
+  deps: { records: Pick<RecordsStore, 'list'>; temporal?: { client: Client; taskQueue: string } | undefined },
+  input: ReadinessInput,
+): Promise<ReadinessFindings> {
+  const [audits, reviews, majors] = await Promise.all([
+    summarizeInternalAudits(deps.records, input.period),
+    completedReviews(deps.records, input.period),
+    openMajors(deps.temporal),
+  ]);
+  return {
+    audit: input.audit,
+    check: input.check,
+    period: input.period,
+    internalAudit: audits.available
+      ? {
+          available: true,
+          complete: audits.audits.length > 0,
+          audits: audits.audits.map((a) => ({ auditId: a.auditId, workflowId: a.workflowId, reportedAt: a.reportedAt })),
+        }
+      : { available: false, reason: audits.reason },
+    managementReview: Array.isArray(reviews)
+      ? {
+          available: true,
+          complete: reviews.length > 0,
+          reviews: reviews.map((r) => ({ reviewId: r.reviewId, workflowId: r.workflowId, approvedAt: r.approvedAt })),
+        }
+      : { available: false, reason: reviews.reason },
+    openMajors: majors,
+  };
+}
+
+async function openMajors(temporal: { client: Client; taskQueue: string } | undefined): Promise<ReadinessReport['openMajors']> {
+  if (!temporal) return { available: false, reason: 'Temporal visibility is not configured' };
+  try {
+    const items = await listNonconformities(temporal.client, temporal.taskQueue, { severity: 'major' }, 1000);
+    return {
+      available: true,
+      items: items
+        .filter((nc) => nc.executionStatus === 'RUNNING' && nc.state !== 'closed' && nc.state !== 'cancelled')
+        .map((nc) => ({ ncId: nc.ncId, workflowId: nc.workflowId, title: nc.title, state: nc.state, targetAt: nc.targetAt })),
+    };
+  } catch (err) {
+    return { available: false, reason: `Temporal visibility: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}

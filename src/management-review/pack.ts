@@ -1,0 +1,187 @@
+/**
+ * The management review pack (ISO/IEC 42001 9.3.2) as a printable HTML document: every input
+ * with who supplied it and when (or that it is missing), the automatically collected parts
+ * with their source (or why the source was not available), the pack's content hash and, once
+ * recorded, the minutes. Rendered with handlebars, so every value is escaped.
+ */
+import Handlebars from 'handlebars';
+import type {
+  AutomaticInputs,
+  ManagementReviewStatus,
+  ReviewPack,
+} from '../domain/management-review.js';
+
+const hbs = Handlebars.create();
+
+const TEMPLATE = `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Management review {{pack.reviewId}}: review pack</title>
+<style>
+  body { font-family: Arial, Helvetica, sans-serif; font-size: 11pt; line-height: 1.45; color: #1f2328; max-width: 50rem; margin: 2rem auto; padding: 0 1rem; }
+  h1 { font-size: 18pt; margin-bottom: 0.2rem; }
+  h2 { font-size: 13pt; border-bottom: 1px solid #d0d7de; padding-bottom: 0.2rem; margin-top: 1.6rem; }
+  h3 { font-size: 11pt; margin-bottom: 0.3rem; }
+  .meta, .source { color: #57606a; font-size: 9.5pt; }
+  .missing { color: #a40e26; font-weight: bold; }
+  .unavailable { color: #9a6700; font-weight: bold; }
+  .text { white-space: pre-wrap; }
+  table { border-collapse: collapse; width: 100%; margin: 0.4rem 0; font-size: 10pt; }
+  th, td { border: 1px solid #d0d7de; padding: 0.25rem 0.4rem; text-align: left; vertical-align: top; }
+  code { font-size: 9pt; word-break: break-all; }
+  section { page-break-inside: avoid; }
+  @media print { body { margin: 0; max-width: none; } a { color: inherit; text-decoration: none; } }
+</style>
+</head>
+<body>
+<header>
+<p class="meta">{{pack.organizationName}} · ISO/IEC 42001 9.3 Management review</p>
+<h1>Management review {{pack.reviewId}}: review pack</h1>
+<p>Meeting: {{meetingText}}<br>
+Workflow: <code>{{pack.workflowId}}</code><br>
+Pack built: {{builtText}}<br>
+Content hash (sha256): <code>{{pack.contentHash}}</code></p>
+<p class="meta">Performance figures cover {{periodText}}. Inputs: {{supplied}} supplied, {{missing}} missing.</p>
+</header>
+
+<h2>Inputs (9.3.2)</h2>
+{{#each inputs}}
+<section id="input-{{key}}">
+<h3>({{key}}) {{title}}</h3>
+{{#if supplied}}
+<p class="source">Supplied by {{suppliedByName}} on {{suppliedText}} · requested from {{ownerName}}, due {{dueText}} · task <code>{{taskWorkflowId}}</code></p>
+<div class="text">{{text}}</div>
+{{else}}
+<p class="missing">Missing: not supplied by the meeting.</p>
+<p class="source">Requested from {{ownerName}}, due {{dueText}} · task <code>{{taskWorkflowId}}</code></p>
+{{/if}}
+{{#if (eq key "a")}}
+<h3>Actions from the previous review</h3>
+{{#if ../previousActions.available}}
+<p class="source">Source: the ledger record of review {{#if ../previousActions.reviewId}}{{../previousActions.reviewId}}{{else}}(none){{/if}} and the live state of each action's workflow, collected {{../collectedText}}.</p>
+{{#if ../previousActions.actions.length}}
+<table><thead><tr><th>#</th><th>Action</th><th>Owner</th><th>Due</th><th>Input</th><th>State</th></tr></thead><tbody>
+{{#each ../previousActions.actions}}<tr><td>{{n}}</td><td>{{title}}{{#if ncId}} ({{ncId}}){{/if}}<br><code>{{workflowId}}</code></td><td>{{owner}}</td><td>{{dueDate}}</td><td>({{input}})</td><td>{{state}}{{#if (eq stateSource "ledger")}} (last known, from the ledger){{/if}}</td></tr>
+{{/each}}</tbody></table>
+{{else}}<p>No previous review with actions was found.</p>{{/if}}
+{{else}}<p class="unavailable">Not available: {{../previousActions.reason}}</p>{{/if}}
+{{/if}}
+{{#if (eq key "d")}}
+<h3>Nonconformities and corrective actions</h3>
+{{#if ../nonconformities.available}}
+<p class="source">Source: the corrective-action workflows (Temporal visibility) and the evidence ledger, collected {{../collectedText}}.</p>
+<table><tbody>{{#each ../nonconformities.rows}}<tr><th>{{label}}</th><td>{{value}}</td></tr>{{/each}}</tbody></table>
+{{else}}<p class="unavailable">Not available: {{../nonconformities.reason}}</p>{{/if}}
+<h3>Audit results</h3>
+{{#if ../audits.available}}
+<p class="source">Source: the internal audit programme (evidence ledger), collected {{../collectedText}}.</p>
+<table><tbody>{{#each ../audits.rows}}<tr><th>{{label}}</th><td>{{value}}</td></tr>{{/each}}</tbody></table>
+{{else}}<p class="unavailable">Not available: {{../audits.reason}}</p>{{/if}}
+{{/if}}
+</section>
+{{/each}}
+
+{{#if minutes}}
+<h2>Results (9.3.3): minutes, version {{minutes.version}}</h2>
+<p class="source">Recorded by {{minutes.by}} on {{minutesText}}{{#if approvalHash}} · approval bound to <code>{{approvalHash}}</code>{{/if}}{{#if approvedText}} · approved {{approvedText}}{{/if}}</p>
+<p>Attendees: {{join minutes.attendees}}</p>
+<h3>Decisions on opportunities for continual improvement</h3>
+{{#if minutes.improvementDecisions.length}}<ul>{{#each minutes.improvementDecisions}}<li class="text">{{this}}</li>{{/each}}</ul>{{else}}<p>None.</p>{{/if}}
+<h3>Decisions on changes to the AI management system</h3>
+{{#if minutes.changeDecisions.length}}<ul>{{#each minutes.changeDecisions}}<li class="text">{{this}}</li>{{/each}}</ul>{{else}}<p>None.</p>{{/if}}
+<h3>Actions</h3>
+{{#if minutes.actions.length}}
+<table><thead><tr><th>#</th><th>Action</th><th>Owner</th><th>Due</th><th>Input</th><th>Nonconformity</th></tr></thead><tbody>
+{{#each minutes.actions}}<tr><td>{{inc @index}}</td><td>{{title}}{{#if description}}<br><span class="text">{{description}}</span>{{/if}}</td><td>{{owner}}</td><td>{{dueDate}}</td><td>({{input}})</td><td>{{#if ncRef}}{{ncRef}}{{else}}{{#if nonconformity}}yes{{else}}no{{/if}}{{/if}}</td></tr>
+{{/each}}</tbody></table>
+{{else}}<p>None.</p>{{/if}}
+{{#if minutes.notes}}<h3>Notes</h3><div class="text">{{minutes.notes}}</div>{{/if}}
+{{/if}}
+</body>
+</html>
+`;
+
+hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+hbs.registerHelper('inc', (n: number) => n + 1);
+hbs.registerHelper('join', (list: unknown) => (Array.isArray(list) ? list.join(', ') : ''));
+const render = hbs.compile(TEMPLATE, { strict: false });
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** `15 Dec 2026, 10:00 UTC`. */
+export function formatInstant(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const hh = String(d.getUTCHours()).padStart(2, '0');
+  const mm = String(d.getUTCMinutes()).padStart(2, '0');
+  return `${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()}, ${hh}:${mm} UTC`;
+}
+
+/** The meeting in words: `15 Dec 2026, 10:00 UTC to 12:00 UTC`. */
+export function meetingText(start: string, end: string): string {
+  const e = new Date(end);
+  return `${formatInstant(start)} to ${String(e.getUTCHours()).padStart(2, '0')}:${String(e.getUTCMinutes()).padStart(2, '0')} UTC`;
+}
+
+type Row = { label: string; value: string };
+
+/** Flattens a summary object into label/value rows (nested objects as `a.b`). */
+export function summaryRows(value: unknown, prefix = ''): Row[] {
+  if (value === null || value === undefined) return [{ label: prefix || 'value', value: 'none' }];
+  if (Array.isArray(value)) {
+    if (value.every((v) => typeof v !== 'object' || v === null)) return [{ label: prefix, value: value.length ? value.join(', ') : 'none' }];
+    return value.flatMap((v, i) => summaryRows(v, `${prefix}[${i + 1}]`));
+  }
+  if (typeof value === 'object') {
+    const obj = value as Record<string, unknown>;
+    if (obj.available === false) return [{ label: prefix, value: `not available: ${String(obj.reason)}` }];
+    return Object.entries(obj)
+      .filter(([k]) => k !== 'available')
+      .flatMap(([k, v]) => summaryRows(v, prefix ? `${prefix}.${k}` : k));
+  }
+  return [{ label: prefix, value: typeof value === 'string' ? value : JSON.stringify(value) }];
+}
+
+function automaticView(automatic: AutomaticInputs) {
+  const src = <T extends { available: boolean }>(s: T) => s;
+  const nc = src(automatic.nonconformities);
+  const audits = src(automatic.audits);
+  return {
+    collectedText: formatInstant(automatic.collectedAt),
+    previousActions: automatic.previousActions,
+    nonconformities: nc.available ? { available: true, rows: summaryRows(nc.summary) } : nc,
+    audits: audits.available ? { available: true, rows: summaryRows(audits.summary) } : audits,
+  };
+}
+
+/** The printable HTML of a pack, with the minutes when the status carries them. */
+export function renderPackHtml(
+  pack: ReviewPack,
+  review?: Pick<ManagementReviewStatus, 'minutes' | 'approvalHash' | 'approvedAt'> & { people?: Record<string, string> },
+): string {
+  const name = (id: string | undefined) => (id ? (review?.people?.[id] ?? id) : '');
+  const inputs = pack.inputs.map((input) => ({
+    ...input,
+    supplied: input.state === 'supplied',
+    ownerName: name(input.owner),
+    suppliedByName: name(input.suppliedBy),
+    suppliedText: input.suppliedAt ? formatInstant(input.suppliedAt) : '',
+    dueText: formatInstant(input.dueAt),
+  }));
+  return render({
+    pack,
+    meetingText: meetingText(pack.meetingStart, pack.meetingEnd),
+    builtText: formatInstant(pack.builtAt),
+    periodText: `${pack.automatic.period.from.slice(0, 10)} to ${pack.automatic.period.to.slice(0, 10)}`,
+    supplied: inputs.filter((i) => i.supplied).length,
+    missing: inputs.filter((i) => !i.supplied).length,
+    inputs,
+    ...automaticView(pack.automatic),
+    minutes: review?.minutes,
+    minutesText: review?.minutes ? formatInstant(review.minutes.recordedAt) : '',
+    approvalHash: review?.approvalHash,
+    approvedText: review?.approvedAt ? formatInstant(review.approvedAt) : '',
+  });
+}

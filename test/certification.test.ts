@@ -1,0 +1,379 @@
+/**
+ * The certification cycle against the real stack (Temporal dev server, worker, ledger, SMTP):
+ * a whole three-year cycle through continue-as-new with audits seconds apart, the body's
+ * findings starting corrective actions, date validation at start and on moves, readiness with
+ * and without an internal audit and a management review, and a missed surveillance window.
+ */
+import { randomBytes } from 'node:crypto';
+import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { certificationWorkflowId, type CertificationInput, type CertificationResult, type CertificationStatus } from '../src/domain/certification.js';
+import {
+  certificationStatusQuery,
+  endCycleUpdate,
+  moveAuditDatesUpdate,
+  recordAuditOutcomeUpdate,
+  recordDecisionUpdate,
+} from '../src/certification/messages.js';
+import { cancelUpdate, ncStatusQuery } from '../src/temporal/messages.js';
+import { listNonconformities } from '../src/corrective-action/visibility.js';
+import { StartInputError, startCorrectiveAction } from '../src/temporal/start.js';
+import { startCertificationCycle } from '../src/temporal/start-certification.js';
+import { recordHistory } from './helpers/histories.js';
+import { isNotification, recipients } from './helpers/smtp.js';
+import { eventually, startTestStack, updateRejection, type TestStack } from './helpers/temporal.js';
+
+let stack: TestStack;
+const openNcs: string[] = [];
+const reviews: string[] = [];
+
+beforeAll(async () => {
+  stack = await startTestStack({ randomNcNumbers: true });
+});
+afterAll(async () => {
+  for (const id of openNcs) {
+    await stack.client.workflow
+      .getHandle(id)
+      .executeUpdate(cancelUpdate, { args: [{ by: 'system', reason: 'test finished' }] })
+      .catch(() => undefined);
+  }
+  for (const id of reviews) await stack.client.workflow.getHandle(id).terminate('test finished').catch(() => undefined);
+  await stack?.stop();
+});
+
+type CycleHandle = WorkflowHandle<(input: CertificationInput) => Promise<CertificationResult>>;
+
+const at = (seconds: number) => new Date(Date.now() + seconds * 1000).toISOString();
+const certId = () => `CERT-T${randomBytes(4).toString('hex').toUpperCase()}`;
+const quietNc = { stepDue: '1h', tasks: { reminderOffsets: [], escalation: [] } };
+const top = ['hannah.okafor@northwind.example', 'david.chen@northwind.example'];
+const manager = 'priya.raman@northwind.example';
+
+async function start(input: CertificationInput): Promise<CycleHandle> {
+  const { handle } = await startCertificationCycle(stack.client, stack.taskQueue, input, { organization: stack.organization });
+  return handle;
+}
+
+const status = (cycle: CycleHandle) => cycle.query(certificationStatusQuery);
+const waitFor = (cycle: CycleHandle, predicate: (s: CertificationStatus) => boolean, timeoutMs = 30_000) =>
+  eventually(() => status(cycle).catch(() => undefined), (s) => s !== undefined && predicate(s), { timeoutMs }) as Promise<CertificationStatus>;
+
+/** An existing certificate decided yesterday (the cycle starts at its first surveillance). */
+function certified(overrides: Partial<CertificationInput> = {}): CertificationInput {
+  const day = 86_400;
+  return {
+    certificateId: certId(),
+    certificate: { decisionDate: at(-day), expiresOn: at(500 * day) },
+    plan: { surveillance1: at(8), surveillance2: at(200 * day), recertification: at(400 * day) },
+    policy: { reminderOffsets: [], readinessChecks: [], auditWindow: '1h', correctiveAction: quietNc },
+    ...overrides,
+  };
+}
+
+describe('certification cycle', () => {
+  it('runs a whole three-year cycle, recertifies and continues as new carrying the history', async () => {
+    const certificateId = certId();
+    const cycle = await start({
+      certificateId,
+      plan: { stage1: at(12), stage2: at(30), decision: at(60), surveillance1: at(90), surveillance2: at(120), recertification: at(150) },
+      policy: { reminderOffsets: ['8s'], readinessChecks: [], auditWindow: '1h', correctiveAction: quietNc },
+    });
+    expect(cycle.workflowId).toBe(certificationWorkflowId(certificateId));
+
+    // A reminder with a calendar invitation reaches the AIMS manager before Stage 1.
+    const reminder = await stack.smtp.waitFor((m) => isNotification(m, cycle.workflowId, 'certification.reminder', manager), 20_000);
+    expect(reminder.subject).toContain('Stage 1 audit');
+    expect(reminder.attachments.some((a) => a.filename === 'invite.ics')).toBe(true);
+    const s0 = await waitFor(cycle, (s) => s.state === 'stage-1' && s.audits[0]!.remindersSent.length === 1);
+    expect(s0.body.name).toBe('Meridian Certification Services');
+
+    const record = async (audit: 'stage1' | 'stage2' | 'surveillance1' | 'surveillance2' | 'recertification', findings: unknown[] = []) => {
+      await waitFor(cycle, (s) => s.current === audit);
+      return cycle.executeUpdate(recordAuditOutcomeUpdate, {
+        args: [{ by: 'priya.raman', audit, completedOn: at(-1), result: 'recommended', findings: findings as never }],
+      });
+    };
+
+    await record('stage1');
+    await waitFor(cycle, (s) => s.state === 'stage-2');
+
+    // A major Stage 2 finding with a deadline after the planned decision is refused.
+    const planned = (await status(cycle)).plan.decision!;
+    const late = { ref: 'F-1', severity: 'major', title: 'No impact assessment for the chatbot', description: 'A.5.2 not applied to support-assistant.', deadline: at(3600) };
+    await waitFor(cycle, (s) => s.current === 'stage2');
+    const refusal = await updateRejection(
+      cycle.executeUpdate(recordAuditOutcomeUpdate, { args: [{ by: 'priya.raman', audit: 'stage2', completedOn: at(-1), result: 'recommended', findings: [late as never] }] }),
+    );
+    expect(refusal).toContain('findings.0.deadline');
+    expect(refusal).toContain('before the certification decision');
+
+    // Without a deadline the major is due by the decision; the minor gets the body's default.
+    const ack = await record('stage2', [
+      { ...late, deadline: undefined, clauses: ['A.5.2'], owner: 'tom.baker' },
+      { ref: 'F-2', severity: 'minor', title: 'Training records incomplete', description: '7.2 evidence missing for two engineers.' },
+      { ref: 'O-1', severity: 'observation', title: 'Dashboards could show trends', description: 'An observation.' },
+    ]);
+    expect(ack.nonconformities).toHaveLength(2);
+    for (const nc of ack.nonconformities!) openNcs.push(nc.workflowId);
+    const major = ack.nonconformities!.find((n) => n.severity === 'major')!;
+    expect(Date.parse(major.deadlineAt)).toBeLessThanOrEqual(Date.parse(planned));
+    const ncStatus = await eventually(
+      () => stack.client.workflow.getHandle(major.workflowId).query(ncStatusQuery).catch(() => undefined),
+      (s) => s?.targetAt !== undefined && s.state === 'containment',
+    );
+    expect(ncStatus).toMatchObject({ source: 'certification-audit', severity: 'major', owner: 'tom.baker', sourceRef: `${certificateId}/stage2/F-1` });
+    expect(Date.parse(ncStatus!.targetAt)).toBeLessThanOrEqual(Date.parse(planned));
+    await waitFor(cycle, (s) => s.state === 'decision');
+
+    const granted = await cycle.executeUpdate(recordDecisionUpdate, {
+      args: [{ by: 'priya.raman', decision: 'granted', decidedOn: at(0), expiresOn: at(200), reason: 'Stage 2 recommended' }],
+    });
+    // The recertification is less than 60 days before this short expiry: accepted with a warning.
+    expect(granted.warnings.map((w) => w.rule)).toContain('recertification-lead-time');
+    const valid = await waitFor(cycle, (s) => s.current === 'surveillance1');
+    expect(valid).toMatchObject({ standing: 'valid', state: 'valid' });
+    expect(valid.certificate?.expiresOn).toBeDefined();
+
+    await record('surveillance1');
+    await record('surveillance2');
+    await record('recertification');
+    await waitFor(cycle, (s) => s.state === 'decision');
+    const firstRun = (await cycle.describe()).runId;
+    const nextPlan = { surveillance1: at(300), surveillance2: at(400), recertification: at(500) };
+    await cycle.executeUpdate(recordDecisionUpdate, {
+      args: [{ by: 'system', decision: 'granted', decidedOn: at(0), expiresOn: at(600), nextPlan }],
+    });
+
+    // Cycle 2 runs in a new run of the same workflow, with cycle 1 in its history.
+    const second = await waitFor(cycle, (s) => s.cycle === 2);
+    expect((await cycle.describe()).runId).not.toBe(firstRun);
+    expect(second).toMatchObject({ state: 'valid', standing: 'valid', current: 'surveillance1', plan: nextPlan });
+    expect(second.history).toHaveLength(1);
+    expect(second.history[0]!.audits.map((a) => a.audit)).toEqual(['stage1', 'stage2', 'surveillance1', 'surveillance2', 'recertification']);
+    expect(second.history[0]!.audits[1]!.ncIds).toEqual(ack.nonconformities!.map((n) => n.ncId));
+    expect(second.history[0]!.decisions.map((d) => d.decision)).toEqual(['granted', 'granted']);
+    const described = await cycle.describe();
+    expect(described.searchAttributes).toMatchObject({ AimsProcess: ['certification'], AimsRef: [certificateId], AimsState: ['valid'] });
+
+    await cycle.executeUpdate(endCycleUpdate, { args: [{ by: 'priya.raman', reason: 'moving to another body' }] });
+    const result = await cycle.result();
+    expect(result).toMatchObject({ certificateId, cycle: 2, state: 'ended' });
+    expect(result.history).toHaveLength(2);
+
+    const kinds = (await stack.records.list({ subject: cycle.workflowId, limit: 1000 })).map((r) => r.kind);
+    expect(kinds.filter((k) => k === 'certification.audit-recorded')).toHaveLength(5);
+    expect(kinds).toEqual(expect.arrayContaining(['certification.cycle-started', 'certification.decision', 'certification.recertified', 'certification.cycle-ended']));
+  });
+
+  it('refuses impossible dates at start with the rule they break, and on a move; risky moves warn', async () => {
+    const now = Date.now();
+    const day = 86_400_000;
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const bad = startCertificationCycle(
+      stack.client,
+      stack.taskQueue,
+      {
+        certificateId: certId(),
+        plan: { stage1: iso(now + 10 * day), stage2: iso(now + 5 * day), surveillance1: iso(now + 500 * day), surveillance2: iso(now + 600 * day), recertification: iso(now + 1200 * day) },
+      },
+      { organization: stack.organization },
+    );
+    const err = await bad.catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StartInputError);
+    const issues = (err as StartInputError).issues;
+    const byField: Record<string, string> = {};
+    for (const i of issues) byField[i.path] = `${byField[i.path] ?? ''} ${i.message}`;
+    expect(byField['plan.stage2']).toContain('(rule stage2-after-stage1)');
+    expect(byField['plan.surveillance1']).toContain('(rule first-surveillance-within-12-months)');
+    expect(byField['plan.recertification']).toContain('(rule recertification-before-expiry)');
+
+    const input = certified({
+      certificate: { decisionDate: iso(now - day), expiresOn: iso(now + 1000 * day) },
+      plan: { surveillance1: iso(now + 100 * day), surveillance2: iso(now + 500 * day), recertification: iso(now + 900 * day) },
+    });
+    const cycle = await start(input);
+    await waitFor(cycle, (s) => s.current === 'surveillance1');
+    const decision = Date.parse(input.certificate!.decisionDate);
+    const tooLate = await updateRejection(
+      cycle.executeUpdate(moveAuditDatesUpdate, { args: [{ by: 'priya.raman', dates: { surveillance1: iso(decision + 400 * day) }, reason: 'auditor unavailable' }] }),
+    );
+    expect(tooLate).toContain('dates.surveillance1');
+    expect(tooLate).toContain('first-surveillance-within-12-months');
+    const notManager = await updateRejection(
+      cycle.executeUpdate(moveAuditDatesUpdate, { args: [{ by: 'sofia.lind', dates: { surveillance1: iso(now + day) }, reason: 'x' }] }),
+    );
+    expect(notManager).toContain('only the AIMS manager');
+    const risky = await cycle.executeUpdate(moveAuditDatesUpdate, {
+      args: [{ by: 'priya.raman', dates: { surveillance1: iso(decision + 350 * day) }, reason: 'auditor unavailable in spring' }],
+    });
+    expect(risky.warnings.map((w) => w.rule)).toEqual(['surveillance-margin']);
+    const moved = await status(cycle);
+    expect(moved.plan.surveillance1).toBe(iso(decision + 350 * day));
+    expect(moved.timeline.some((e) => e.type === 'dates-moved' && e.detail.includes('auditor unavailable in spring'))).toBe(true);
+    await cycle.executeUpdate(endCycleUpdate, { args: [{ by: 'system', reason: 'test done' }] });
+    expect((await cycle.result()).state).toBe('ended');
+  });
+
+  it('escalates a missed surveillance window; the admin suspends, moves the audit and reinstates', async () => {
+    const cycle = await start(certified({ plan: { surveillance1: at(3), surveillance2: at(200 * 86_400), recertification: at(400 * 86_400) }, policy: { reminderOffsets: [], readinessChecks: [], auditWindow: '2s' } }));
+    const overdue = await waitFor(cycle, (s) => s.state === 'overdue');
+    expect(overdue.audits[0]).toMatchObject({ audit: 'surveillance1', missed: true });
+    for (const to of [manager, ...top]) {
+      const mail = await stack.smtp.waitFor((m) => isNotification(m, cycle.workflowId, 'certification.escalated', to), 20_000);
+      expect(mail.text).toContain('window closed');
+    }
+    await eventually(() => cycle.describe(), (d) => d.searchAttributes.AimsState?.[0] === 'overdue');
+    const missed = await stack.records.list({ subject: cycle.workflowId, kind: 'certification.window-missed' });
+    expect(missed).toHaveLength(1);
+
+    await cycle.executeUpdate(recordDecisionUpdate, { args: [{ by: 'priya.raman', decision: 'suspended', decidedOn: at(0), reason: 'surveillance not held' }] });
+    expect((await status(cycle)).state).toBe('suspended');
+    await cycle.executeUpdate(moveAuditDatesUpdate, { args: [{ by: 'priya.raman', dates: { surveillance1: at(3600) }, reason: 'new date agreed with the body' }] });
+    await cycle.executeUpdate(recordDecisionUpdate, { args: [{ by: 'priya.raman', decision: 'reinstated', decidedOn: at(0) }] });
+    const back = await waitFor(cycle, (s) => s.state === 'valid');
+    expect(back.audits[0]!.missed).toBe(false);
+    await cycle.executeUpdate(recordDecisionUpdate, { args: [{ by: 'priya.raman', decision: 'withdrawn', decidedOn: at(0), reason: 'body withdrew' }] });
+    expect(await cycle.result()).toMatchObject({ state: 'withdrawn' });
+    await recordHistory('certification', cycle.workflowId);
+  });
+
+  it('escalates a certification decision not recorded by its planned date plus the window', async () => {
+    const cycle = await start({
+      certificateId: certId(),
+      plan: { stage1: at(3), stage2: at(5), decision: at(7), surveillance1: at(300), surveillance2: at(400), recertification: at(500) },
+      policy: { reminderOffsets: [], readinessChecks: [], auditWindow: '2s' },
+    });
+    for (const audit of ['stage1', 'stage2'] as const) {
+      await waitFor(cycle, (s) => s.current === audit);
+      await cycle.executeUpdate(recordAuditOutcomeUpdate, { args: [{ by: 'system', audit, completedOn: at(0), result: 'recommended', findings: [] }] });
+    }
+    const mail = await stack.smtp.waitFor((m) => isNotification(m, cycle.workflowId, 'certification.escalated', top[1]), 20_000);
+    expect(mail.subject).toContain('certification decision');
+    expect(mail.text).toContain('no certification decision is recorded');
+    expect(await stack.records.list({ subject: cycle.workflowId, kind: 'certification.decision-late' })).toHaveLength(1);
+    expect((await status(cycle)).state).toBe('decision');
+    await cycle.executeUpdate(recordDecisionUpdate, { args: [{ by: 'system', decision: 'refused', decidedOn: at(0), reason: 'majors not closed' }] });
+    expect(await cycle.result()).toMatchObject({ state: 'refused' });
+  });
+
+  it('expires a certificate without a recertification decision by its expiry, and escalates', async () => {
+    const cycle = await start(
+      certified({
+        certificate: { decisionDate: at(-60), expiresOn: at(10) },
+        plan: { surveillance1: at(2), surveillance2: at(4), recertification: at(6) },
+        policy: { reminderOffsets: [], readinessChecks: [], auditWindow: '1h' },
+      }),
+    );
+    for (const audit of ['surveillance1', 'surveillance2', 'recertification'] as const) {
+      await waitFor(cycle, (s) => s.current === audit);
+      await cycle.executeUpdate(recordAuditOutcomeUpdate, { args: [{ by: 'system', audit, completedOn: at(0), result: 'recommended', findings: [] }] });
+    }
+    await waitFor(cycle, (s) => s.state === 'decision');
+    const result = await cycle.result();
+    expect(result.state).toBe('expired');
+    const mail = await stack.smtp.waitFor((m) => isNotification(m, cycle.workflowId, 'certification.escalated', top[0]), 20_000);
+    expect(mail.text).toContain('expired');
+    expect(await stack.records.list({ subject: cycle.workflowId, kind: 'certification.expired' })).toHaveLength(1);
+    const described = await cycle.describe();
+    expect(described.searchAttributes.AimsState).toEqual(['expired']);
+    // A decision after the end is refused by the closed workflow.
+    await expect(
+      cycle.executeUpdate(recordDecisionUpdate, { args: [{ by: 'system', decision: 'granted', decidedOn: at(0) }] }),
+    ).rejects.toThrow();
+  });
+
+  describe('readiness before an external audit', () => {
+    it('without an internal audit or management review: starts a review, lists open majors, tells the AIMS manager and top management', async () => {
+      // An open major nonconformity on this task queue.
+      const { ncId } = { ncId: `NC-2099-${String(Math.floor(Math.random() * 900_000) + 100_000)}` };
+      const nc = await startCorrectiveAction(stack.client, stack.taskQueue, {
+        ncId,
+        title: 'Model cards missing for two systems',
+        description: 'A.6.2.7 documentation incomplete.',
+        severity: 'major',
+        source: 'admin',
+        owner: 'marco.rossi',
+        policy: quietNc,
+      });
+      openNcs.push(nc.workflowId);
+      await eventually(() => listNonconformities(stack.client, stack.taskQueue, { severity: 'major' }), (items) => items.some((i) => i.ncId === ncId));
+
+      const input = certified({
+        certificate: { decisionDate: at(-60), expiresOn: at(500 * 86_400) },
+        plan: { surveillance1: at(10), surveillance2: at(200 * 86_400), recertification: at(400 * 86_400) },
+        policy: { reminderOffsets: [], readinessChecks: ['6s'], auditWindow: '1h' },
+      });
+      const cycle = await start(input);
+      const s = await waitFor(cycle, (st) => (st.audits[0]?.readiness.length ?? 0) > 0);
+      const report = s.audits[0]!.readiness[0]!;
+      expect(report).toMatchObject({ audit: 'surveillance1', ready: false, internalAudit: { available: true, complete: false }, managementReview: { available: true, complete: false } });
+      expect(report.openMajors.available && report.openMajors.items.map((i) => i.ncId)).toContain(ncId);
+      expect(report.reviewStarted?.workflowId).toMatch(/^management-review\/\d{4}-cert-t[0-9a-f]{8}-c1-sv1$/);
+      reviews.push(report.reviewStarted!.workflowId);
+
+      // The review was started as a child with the management-review input.
+      const review = stack.client.workflow.getHandle(report.reviewStarted!.workflowId);
+      const described = await review.describe();
+      expect(described.type).toBe('managementReview');
+      const history = await review.fetchHistory();
+      const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]?.data;
+      const reviewInput = JSON.parse(Buffer.from(payload!).toString('utf8')) as Record<string, unknown>;
+      expect(reviewInput).toMatchObject({ reviewId: report.reviewStarted!.reviewId, requestedBy: 'system', trigger: 'certification', triggerRef: cycle.workflowId });
+      expect(reviewInput.meetingDate).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+      await review.terminate('test finished').catch((e: unknown) => {
+        if (!(e instanceof WorkflowNotFoundError)) throw e;
+      });
+
+      for (const to of [manager, ...top]) {
+        const mail = await stack.smtp.waitFor((m) => isNotification(m, cycle.workflowId, 'certification.readiness', to), 20_000);
+        expect(mail.subject).toContain('Not ready yet');
+        expect(mail.text).toContain('Internal audit covering the period: none reported yet');
+        expect(mail.text).toContain(ncId);
+      }
+      const ledger = await stack.records.list({ subject: cycle.workflowId, kind: 'certification.readiness' });
+      expect(ledger).toHaveLength(1);
+      await cycle.executeUpdate(endCycleUpdate, { args: [{ by: 'system', reason: 'test done' }] });
+    });
+
+    it('with an internal audit and a management review in the period: both complete, no review started', async () => {
+      const year = new Date().getUTCFullYear();
+      const auditWorkflowId = `internal-audit/${year}/t-${randomBytes(3).toString('hex')}`;
+      const reviewWorkflowId = `management-review/${year}-t${randomBytes(3).toString('hex')}`;
+      const now = new Date().toISOString();
+      await stack.records.append({
+        id: `${auditWorkflowId}/reported`,
+        kind: 'internal-audit.reported',
+        subject: auditWorkflowId,
+        clauses: ['9.2'],
+        actor: 'aisha.khan',
+        occurredAt: now,
+        content: { auditId: auditWorkflowId.split('/').at(-1), workflowId: auditWorkflowId, reportedAt: now, title: 'AI lifecycle audit', findingCounts: {}, ncIds: [] },
+      });
+      await stack.records.append({
+        id: `${reviewWorkflowId}/completed`,
+        kind: 'management-review.completed',
+        subject: reviewWorkflowId,
+        clauses: ['9.3'],
+        actor: 'hannah.okafor',
+        occurredAt: now,
+        content: { reviewId: reviewWorkflowId.split('/')[1], workflowId: reviewWorkflowId, meetingDate: now.slice(0, 10), approvedAt: now, actions: [] },
+      });
+      const cycle = await start(
+        certified({
+          certificate: { decisionDate: at(-30), expiresOn: at(500 * 86_400) },
+          plan: { surveillance1: at(8), surveillance2: at(200 * 86_400), recertification: at(400 * 86_400) },
+          policy: { reminderOffsets: [], readinessChecks: ['4s'], auditWindow: '1h' },
+        }),
+      );
+      const s = await waitFor(cycle, (st) => (st.audits[0]?.readiness.length ?? 0) > 0);
+      const report = s.audits[0]!.readiness[0]!;
+      expect(report.internalAudit).toMatchObject({ available: true, complete: true, audits: [{ workflowId: auditWorkflowId }] });
+      expect(report.managementReview).toMatchObject({ available: true, complete: true, reviews: [{ workflowId: reviewWorkflowId }] });
+      expect(report.reviewStarted).toBeUndefined();
+      const mail = await stack.smtp.waitFor((m) => isNotification(m, cycle.workflowId, 'certification.readiness', manager), 20_000);
+      expect(recipients(mail)).toEqual([manager]);
+      expect(mail.text).toContain('Management review covering the period: complete');
+      await cycle.executeUpdate(endCycleUpdate, { args: [{ by: 'system', reason: 'test done' }] });
+    });
+  });
+});

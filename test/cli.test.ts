@@ -1,0 +1,123 @@
+/**
+ * The admin CLI against the real API (listening on a port), the real worker and the Temporal
+ * dev server: raising a nonconformity from a YAML file, idempotently; following it; checking
+ * the ledger; and the errors a person sees for a bad file or a bad field.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ApiInstance } from '../src/api/app.js';
+import { runCli } from '../src/cli/index.js';
+import { buildStackApp } from './helpers/browser.js';
+import { eventually, startTestStack, type TestStack } from './helpers/temporal.js';
+
+let stack: TestStack;
+let app: ApiInstance;
+let env: Record<string, string>;
+let dir: string;
+const raised: string[] = [];
+
+beforeAll(async () => {
+  stack = await startTestStack({ randomNcNumbers: true });
+  app = await buildStackApp(stack);
+  env = { AIMSFLOW_API_URL: await app.listen({ host: '127.0.0.1', port: 0 }), AIMSFLOW_ADMIN_KEY: 'test-admin-key-0123456789abcdef' };
+  dir = await mkdtemp(path.join(tmpdir(), 'aimsflow-cli-'));
+});
+afterAll(async () => {
+  for (const id of raised) await stack?.client.workflow.getHandle(`corrective-action/${id}`).terminate('test finished').catch(() => undefined);
+  await app?.close();
+  await stack?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+async function cli(...argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli(argv, { env, out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+const ncYaml = `
+title: Credit scoring model deployed without its validation report
+description: Release 4.2 went live before the validation report (A.6.2.4) was approved.
+severity: major
+source: admin
+clauses: [A.6.2.4]
+aiSystem: credit-scoring
+owner: sofia.lind
+raisedBy: priya.raman
+policy:
+  stepDue: 1h
+  tasks: { reminderOffsets: [], escalation: [] }
+`;
+
+describe('aimsflow nc', () => {
+  it('raises an NC from a YAML file once per key, then shows and lists it', { timeout: 60_000 }, async () => {
+    const file = path.join(dir, 'nc.yaml');
+    await writeFile(file, ncYaml);
+    const first = await cli('nc', 'raise', '--file', file, '--key', 'cli-test-1');
+    expect(first.err).toBe('');
+    expect(first.code).toBe(0);
+    const ncId = /^(NC-\d{4}-\d{3,})/.exec(first.out)?.[1];
+    expect(ncId, first.out).toBeDefined();
+    raised.push(ncId!);
+    expect(first.out).toContain(`raised (corrective-action/${ncId})`);
+
+    const again = await cli('nc', 'raise', '--file', file, '--key', 'cli-test-1');
+    expect(again.out).toBe(`${ncId} was already raised with this key (corrective-action/${ncId})`);
+
+    const shown = await cli('nc', 'show', ncId!);
+    expect(shown.code).toBe(0);
+    expect(shown.out).toContain(`${ncId}: Credit scoring model deployed without its validation report (containment)`);
+    expect(shown.out).toMatch(/raised\s+priya\.raman/);
+
+    // Visibility is eventually consistent: the new NC shows within seconds.
+    const listed = await eventually(
+      () => cli('--json', 'nc', 'list', '--severity', 'major', '--owner', 'sofia.lind'),
+      (r) => r.code === 0 && (JSON.parse(r.out) as { ncId: string }[]).some((i) => i.ncId === ncId),
+    );
+    expect((JSON.parse(listed.out) as { ncId: string; state: string }[]).find((i) => i.ncId === ncId)?.state).toBe('containment');
+    const text = await cli('nc', 'list', '--state', 'containment', '--owner', 'sofia.lind');
+    expect(text.out).toMatch(new RegExp(`^${ncId}\\s+major\\s+containment\\s+sofia\\.lind\\s+Credit scoring`, 'm'));
+  });
+
+  it('names the bad field and the bad file', async () => {
+    const bad = path.join(dir, 'bad.yaml');
+    await writeFile(bad, ncYaml.replace('severity: major', 'severity: critical').replace('owner: sofia.lind', 'owner: nobody.here'));
+    const refused = await cli('nc', 'raise', '--file', bad);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toContain('POST /admin/nonconformities: 400');
+    expect(refused.err).toMatch(/^ {2}severity: /m);
+
+    const broken = path.join(dir, 'broken.yaml');
+    await writeFile(broken, 'title: [unclosed');
+    const unreadable = await cli('nc', 'raise', '--file', broken);
+    expect(unreadable.code).toBe(1);
+    expect(unreadable.err).toContain(`${broken}: not valid YAML or JSON`);
+
+    const missing = await cli('nc', 'raise', '--file', path.join(dir, 'missing.yaml'));
+    expect(missing.err).toContain('cannot read');
+    expect((await cli('nc', 'show', 'NC-1999-999')).err).toContain('404');
+  });
+});
+
+describe('aimsflow records', () => {
+  it('verifies the ledger', async () => {
+    const verified = await cli('records', 'verify');
+    expect(verified.code).toBe(0);
+    expect(verified.out).toMatch(/^ledger intact: \d+ records$/);
+  });
+});
+
+it('an unreachable API is a clear error, not a stack trace', async () => {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli(['records', 'verify'], {
+    env: { AIMSFLOW_API_URL: 'http://127.0.0.1:9', AIMSFLOW_ADMIN_KEY: 'test-admin-key-0123456789abcdef' },
+    out: (l) => out.push(l),
+    err: (l) => err.push(l),
+  });
+  expect(code).toBe(1);
+  expect(err.join('\n')).toContain('GET /admin/records/verify: cannot reach the API at http://127.0.0.1:9');
+}, 30_000);

@@ -1,0 +1,394 @@
+/**
+ * The internal audit programme and its audits on the real dev server, with a real SMTP server
+ * and an in-memory ledger: validation (impartiality, windows, coverage over the cycle), planning
+ * through an update, approval, reminders and escalation, mid-year changes, findings raising
+ * corrective actions that outlive the audit, the year-end report, and a schedule starting a
+ * programme from the minimal input.
+ */
+import { randomUUID } from 'node:crypto';
+import { ScheduleOverlapPolicy, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  INTERNAL_AUDIT_PROGRAMME_REPORT,
+  INTERNAL_AUDIT_REPORTED,
+  type InternalAuditInput,
+  type InternalAuditResult,
+  type InternalAuditProgrammeInput,
+  type PlannedAudit,
+  type PlannedAuditInput,
+  type ProgrammeReportContent,
+  type ProgrammeResult,
+} from '../src/domain/internal-audit.js';
+import { summarizeInternalAudits } from '../src/internal-audit/summary.js';
+import {
+  addAuditUpdate,
+  auditStatusQuery,
+  cancelAuditUpdate,
+  changeAuditorUpdate,
+  closeYearUpdate,
+  programmeStatusQuery,
+  rescheduleAuditUpdate,
+  submitPlanUpdate,
+} from '../src/internal-audit/messages.js';
+import { approvalStatusQuery, completeTaskUpdate, decideUpdate, ncStatusQuery, taskStatusQuery } from '../src/temporal/messages.js';
+import { recordHistory } from './helpers/histories.js';
+import { isNotification, type ParsedMail } from './helpers/smtp.js';
+import { eventually, startTestStack, updateRejection, type TestStack } from './helpers/temporal.js';
+
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await startTestStack({ randomNcNumbers: true });
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+type ProgrammeHandle = WorkflowHandle<(input: InternalAuditProgrammeInput) => Promise<ProgrammeResult>>;
+
+const year = new Date().getUTCFullYear();
+const quiet = { reminderOffsets: [], escalation: [] };
+/** A window of instants within this year (tests run before 31 December 23:00 UTC). */
+const windowIn = (startMin: number, endMin: number) => {
+  const cap = Date.UTC(year + 1, 0, 1) - 60_000;
+  return { start: new Date(Math.min(Date.now() + startMin * 60_000, cap - 120_000)).toISOString(), end: new Date(Math.min(Date.now() + endMin * 60_000, cap)).toISOString() };
+};
+
+const terminateLater: string[] = [];
+afterAll(async () => {
+  for (const id of terminateLater) await stack.client.workflow.getHandle(id).terminate('test finished').catch(() => undefined);
+});
+
+function startProgramme(input: Partial<InternalAuditProgrammeInput> = {}): Promise<ProgrammeHandle> {
+  const workflowId = `internal-audit-programme/${year}-t${randomUUID().slice(0, 8)}`;
+  terminateLater.push(workflowId);
+  return stack.start<[InternalAuditProgrammeInput], ProgrammeResult>('internalAuditProgramme', [{ year, requestedBy: 'system', trigger: 'admin', ...input }], {
+    workflowId,
+  });
+}
+
+/** Waits for the child task `<parent>/<key>` to be open, then completes it as `by`. */
+async function complete(parentId: string, key: string, by: string, data: Record<string, unknown>) {
+  const task = stack.client.workflow.getHandle(`${parentId}/${key}`);
+  await eventually(
+    () => task.query(taskStatusQuery).catch(() => undefined),
+    (s) => s?.state === 'open' && s.assignee.id === by,
+  );
+  return task.executeUpdate(completeTaskUpdate, { args: [{ by, data }] });
+}
+
+async function decide(parentId: string, key: string, by: string, decision: 'approve' | 'reject', comment?: string) {
+  const approval = stack.client.workflow.getHandle(`${parentId}/${key}`);
+  const s = await eventually(
+    () => approval.query(approvalStatusQuery).catch(() => undefined),
+    (st) => st?.state === 'pending' && st.approvers.length > 0,
+  );
+  return approval.executeUpdate(decideUpdate, { args: [{ by, decision, contentHash: s!.contentHash, ...(comment ? { comment } : {}) }] });
+}
+
+const status = (p: ProgrammeHandle) => p.query(programmeStatusQuery);
+
+function ics(mail: ParsedMail): string {
+  const attachment = mail.attachments.find((a) => a.filename === 'invite.ics');
+  if (!attachment) throw new Error('no invite.ics attached');
+  return attachment.content.toString('utf8');
+}
+
+/** An audit of data management led by an internal auditor, with `overrides`. */
+const audit = (overrides: Partial<PlannedAuditInput> = {}): PlannedAudit => ({
+  auditId: 'A-01',
+  title: 'Data management for AI systems',
+  window: windowIn(120, 180),
+  leadAuditor: 'aisha.khan',
+  auditee: 'sofia.lind',
+  ...overrides,
+  scope: {
+    clauses: [],
+    controls: [],
+    processes: [],
+    aiSystems: [],
+    ...(overrides.scope ?? { clauses: ['8.2', '8.4'], controls: ['A.7.2', 'A.7.4'], processes: ['data-management'] }),
+  },
+});
+
+describe('internal audit programme: validation', () => {
+  it('refuses a plan whose auditors are not impartial or whose windows leave the year, naming each rule', async () => {
+    const programme = await startProgramme({
+      audits: [
+        // marco.rossi owns the ai-system-lifecycle process and the credit-scoring system.
+        audit({ auditId: 'A-01', leadAuditor: 'marco.rossi', auditee: 'marco.rossi', scope: { processes: ['ai-system-lifecycle'], aiSystems: ['credit-scoring'] } }),
+        // The AIMS manager runs the internal audit and corrective action processes herself.
+        audit({ auditId: 'A-02', leadAuditor: 'priya.raman', scope: { clauses: ['9.2', '10.2'] } }),
+        audit({ auditId: 'A-03', window: { start: `${year + 1}-02-01`, end: `${year + 1}-02-03` } }),
+      ],
+    });
+    const failure = await programme.result().then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(failure).toBeInstanceOf(WorkflowFailedError);
+    const message = (failure as WorkflowFailedError).cause?.message ?? '';
+    expect(message).toContain('audits.0.leadAuditor: marco.rossi cannot audit themselves (they are the auditee) [impartiality: auditor is the auditee]');
+    expect(message).toContain('owns the process "ai-system-lifecycle" in the audit scope [impartiality: auditor owns a process in scope]');
+    expect(message).toContain('owns the AI system "credit-scoring" in the audit scope [impartiality: auditor owns an AI system in scope]');
+    expect(message).toContain('audits.1.leadAuditor: priya.raman is the AIMS manager and runs the work of clause(s) 9.2, 10.2 in the audit scope [impartiality: auditor performs the audited AIMS process]');
+    expect(message).toContain(`audits.2.window.start: must be within ${year} [window inside the year]`);
+    expect(message).not.toContain('audits.2.leadAuditor');
+  });
+
+  it('starts from the minimal input in planning, takes the plan through an update with coverage warnings, and goes back to planning when the plan is rejected', async () => {
+    // The previous programme covered clause 4.1 and control A.2.2: they count within the cycle.
+    await stack.records.append({
+      id: `test-earlier-${randomUUID()}`,
+      kind: INTERNAL_AUDIT_REPORTED,
+      subject: `internal-audit/${year - 1}/A-07`,
+      clauses: ['9.2'],
+      actor: 'aisha.khan',
+      occurredAt: new Date(Date.UTC(year - 1, 5, 1)).toISOString(),
+      content: { year: year - 1, auditId: 'A-07', scope: { clauses: ['4.1'], controls: ['A.2.2'], processes: [], aiSystems: [] } },
+    });
+    const programme = await startProgramme({ trigger: 'schedule' });
+    const planning = await eventually(() => status(programme), (s) => s.state === 'planning' && s.planTask !== undefined);
+    const planTask = stack.client.workflow.getHandle(planning.planTask!.workflowId);
+    const task = await eventually(() => planTask.query(taskStatusQuery).catch(() => undefined), (t) => t?.state === 'open' && t.assignee.id !== '');
+    expect(task!.assignee.id).toBe('priya.raman');
+    expect(task!.title).toBe(`Plan the ${year} internal audit programme`);
+
+    const refused = await updateRejection(
+      programme.executeUpdate(submitPlanUpdate, { args: [{ by: 'system', audits: [audit({ leadAuditor: 'sofia.lind' })] }] }),
+    );
+    expect(refused).toContain('audits.0.leadAuditor: sofia.lind cannot audit themselves (they are the auditee) [impartiality: auditor is the auditee]');
+    expect(refused).toContain('owns the process "data-management"');
+    expect(await updateRejection(programme.executeUpdate(submitPlanUpdate, { args: [{ by: 'marco.rossi', audits: [audit()] }] }))).toBe(
+      'only the AIMS manager or an internal auditor can submit the audit plan',
+    );
+
+    // An internal auditor drafts the plan; the AIMS manager approves it.
+    const accepted = await programme.executeUpdate(submitPlanUpdate, { args: [{ by: 'liam.walsh', audits: [audit()] }] });
+    expect(accepted.warnings).toHaveLength(1);
+    const warning = accepted.warnings[0]!;
+    expect(warning).toContain(`not covered within the 3-year audit cycle (${year - 2}-${year})`);
+    for (const uncovered of ['4.2', '5.1', '9.2', '10.2', 'A.5.4', 'A.10.3']) expect(warning).toContain(uncovered);
+    // In the plan (8.2, 8.4, A.7.2, A.7.4) or covered by the previous programme (4.1, A.2.2).
+    const listed = warning.slice(warning.indexOf(':', warning.indexOf(')')) + 1).split(',').map((s) => s.trim());
+    for (const covered of ['4.1', '8.2', '8.4', 'A.2.2', 'A.7.2', 'A.7.4']) expect(listed).not.toContain(covered);
+    await eventually(() => planTask.query(taskStatusQuery), (t) => t.state === 'cancelled');
+
+    const inApproval = await eventually(() => status(programme), (s) => s.state === 'approval' && s.approval !== undefined);
+    expect(inApproval.coverage?.uncovered).toEqual(expect.arrayContaining(['4.2', 'A.5.4']));
+    expect(inApproval.coverage?.covered).toEqual(expect.arrayContaining(['4.1', '8.4', 'A.2.2', 'A.7.4']));
+    await decide(programme.workflowId, 'plan-approval-1', 'priya.raman', 'reject', 'Add an audit of clause 9.3 this year.');
+    const again = await eventually(() => status(programme), (s) => s.state === 'planning' && s.planTask?.workflowId.endsWith('/plan-2') === true);
+    expect(again.lastRejection).toBe('Add an audit of clause 9.3 this year.');
+
+    // Submitted by the AIMS manager herself: top management approves.
+    await programme.executeUpdate(submitPlanUpdate, {
+      args: [{ by: 'priya.raman', audits: [audit(), audit({ auditId: 'A-02', title: 'Management review', scope: { clauses: ['9.3'] }, auditee: 'priya.raman' })] }],
+    });
+    await decide(programme.workflowId, 'plan-approval-2', 'hannah.okafor', 'approve');
+    const runningStatus = await eventually(() => status(programme), (s) => s.state === 'running' && s.audits.length === 2);
+    expect(runningStatus.audits.map((a) => [a.auditId, a.state])).toEqual([
+      ['A-01', 'planned'],
+      ['A-02', 'planned'],
+    ]);
+    const approved = await stack.records.list({ kind: 'internal-audit-programme.approved', subject: programme.workflowId });
+    expect(approved).toHaveLength(1);
+    expect(approved[0]!.actor).toBe('hannah.okafor');
+  });
+});
+
+describe('internal audit programme: the year', () => {
+  it('reminds, escalates, reschedules, changes auditors, adds and cancels audits, raises NCs that outlive the audit, and reports figures that match', async () => {
+    const programme = await startProgramme({
+      audits: [
+        audit({
+          auditId: 'A-01',
+          title: 'Customer operations and the support assistant',
+          scope: { clauses: ['8.1'], controls: ['A.9.2', 'A.9.4'], processes: ['customer-operations'], aiSystems: ['support-assistant'] },
+          window: windowIn(2, 60),
+          leadAuditor: 'aisha.khan',
+          auditee: 'tom.baker',
+        }),
+        audit({ auditId: 'A-02', window: windowIn(300, 360) }),
+      ],
+      // The reminder is due about a minute before A-01's window: it goes out right after approval.
+      policy: { reminderBefore: '119s', stepDue: '1h', approvalDue: '1h', tasks: quiet },
+    });
+    const pid = programme.workflowId;
+    const a01 = pid.replace('internal-audit-programme/', 'internal-audit/') + '/A-01';
+    const a02 = pid.replace('internal-audit-programme/', 'internal-audit/') + '/A-02';
+    // Started through the admin API: prepared by the AIMS manager, approved by top management.
+    expect(await updateRejection(decide(pid, 'plan-approval-1', 'priya.raman', 'approve'))).toContain('separation of duties');
+    await decide(pid, 'plan-approval-1', 'david.chen', 'approve');
+    await eventually(() => status(programme), (s) => s.state === 'running');
+
+    // Invitations with the window, and the reminder to the lead auditor.
+    const invitation = await stack.smtp.waitFor((m) => isNotification(m, a01, 'internal-audit.invitation', 'tom.baker@northwind.example'));
+    expect(ics(invitation)).toContain(`UID:${a01}@aimsflow`);
+    expect(ics(invitation)).toContain('SEQUENCE:0');
+    const reminder = await stack.smtp.waitFor((m) => isNotification(m, pid, 'internal-audit.reminder', 'aisha.khan@northwind.example'), 20_000);
+    expect(reminder.subject).toContain('A-01');
+
+    // Impartiality is checked again when the auditor changes.
+    const refused = await updateRejection(
+      programme.executeUpdate(changeAuditorUpdate, { args: [{ by: 'system', auditId: 'A-01', leadAuditor: 'tom.baker', reason: 'Aisha is away' }] }),
+    );
+    expect(refused).toContain('[impartiality: auditor is the auditee]');
+    expect(refused).toContain('[impartiality: auditor owns a process in scope]');
+    expect(refused).toContain('[impartiality: auditor owns an AI system in scope]');
+    await eventually(
+      () => stack.client.workflow.getHandle(`${a01}/audit-plan`).query(taskStatusQuery).catch(() => undefined),
+      (t) => t?.state === 'open',
+    );
+    await programme.executeUpdate(changeAuditorUpdate, { args: [{ by: 'priya.raman', auditId: 'A-01', leadAuditor: 'liam.walsh', reason: 'Aisha is away' }] });
+    // The old auditor's entry is withdrawn, the new one invited, and the plan task moves to him.
+    const withdrawn = await stack.smtp.waitFor((m) => isNotification(m, a01, 'internal-audit.invitation', 'aisha.khan@northwind.example') && ics(m).includes('METHOD:CANCEL'));
+    expect(ics(withdrawn)).toContain('SEQUENCE:1');
+    const reinvited = await stack.smtp.waitFor((m) => isNotification(m, a01, 'internal-audit.invitation', 'liam.walsh@northwind.example'));
+    expect(ics(reinvited)).toContain('SEQUENCE:2');
+    expect(ics(reinvited)).toContain(`UID:${a01}@aimsflow`);
+    await eventually(() => stack.client.workflow.getHandle(`${a01}/audit-plan`).query(taskStatusQuery), (t) => t.state === 'cancelled');
+
+    // Reschedule A-02: the same UID with a higher sequence; then cancel it.
+    const moved = windowIn(400, 460);
+    await programme.executeUpdate(rescheduleAuditUpdate, { args: [{ by: 'system', auditId: 'A-02', window: moved, reason: 'Auditee on leave' }] });
+    const rescheduled = await stack.smtp.waitFor((m) => isNotification(m, a02, 'internal-audit.invitation', 'sofia.lind@northwind.example') && ics(m).includes('SEQUENCE:1'));
+    expect(ics(rescheduled)).toContain(`UID:${a02}@aimsflow`);
+    expect(rescheduled.subject).toContain('Internal audit updated');
+    expect((await stack.client.workflow.getHandle(a02).query(auditStatusQuery)).window).toEqual(moved);
+    expect(await updateRejection(programme.executeUpdate(rescheduleAuditUpdate, { args: [{ by: 'system', auditId: 'A-02', window: { start: `${year + 1}-01-05`, end: `${year + 1}-01-06` }, reason: 'Later' }] }))).toBe(
+      `window: must be within ${year}`,
+    );
+    await programme.executeUpdate(cancelAuditUpdate, { args: [{ by: 'system', auditId: 'A-02', reason: 'Covered by the external audit this year' }] });
+    const cancelled = await stack.smtp.waitFor((m) => isNotification(m, a02, 'internal-audit.invitation', 'sofia.lind@northwind.example') && ics(m).includes('METHOD:CANCEL'));
+    expect(ics(cancelled)).toContain('SEQUENCE:2');
+    expect(ics(cancelled)).toContain('STATUS:CANCELLED');
+
+    // An unplanned audit whose window passes without fieldwork is escalated.
+    expect(
+      await updateRejection(programme.executeUpdate(addAuditUpdate, { args: [{ by: 'system', audit: audit({ auditId: 'A-03', leadAuditor: 'sofia.lind' }) }] })),
+    ).toContain('audit.leadAuditor: sofia.lind cannot audit themselves');
+    const added = await programme.executeUpdate(addAuditUpdate, {
+      args: [{ by: 'system', audit: audit({ auditId: 'A-03', title: 'AI risk management', scope: { clauses: ['6.1'], processes: ['ai-risk-management'] }, auditee: 'david.chen', window: windowIn(0.05, 0.15) }), reason: 'Incident follow-up' }],
+    });
+    expect(added.warnings[0]).toContain('not covered within the 3-year audit cycle');
+    const escalation = await stack.smtp.waitFor((m) => isNotification(m, pid, 'internal-audit.escalated', 'priya.raman@northwind.example'), 30_000);
+    expect(escalation.subject).toContain('A-03');
+    await stack.smtp.waitFor((m) => isNotification(m, pid, 'internal-audit.escalated', 'hannah.okafor@northwind.example'));
+    await eventually(() => status(programme), (s) => s.audits.find((a) => a.auditId === 'A-03')?.state === 'overdue');
+    // Operations find it in the Temporal UI by its search attributes.
+    const attributes = (await programme.describe()).searchAttributes;
+    expect(attributes.AimsState).toEqual(['overdue']);
+    expect(attributes.AimsRef).toEqual([`IAP-${year}`]);
+    expect(attributes.AimsProcess).toEqual(['internal-audit-programme']);
+    const a01Attributes = (await stack.client.workflow.getHandle(a01).describe()).searchAttributes;
+    expect(a01Attributes.AimsRef).toEqual([`IA-${year}-A-01`]);
+    expect(a01Attributes.AimsOwner).toEqual(['liam.walsh']);
+
+    // A-01 by the new auditor: plan, acknowledgement, fieldwork, findings, report approval.
+    await complete(a01, 'audit-plan-2', 'liam.walsh', { text: 'Interviews with the support team on day 1; sample of 20 drafted replies.' });
+    await complete(a01, 'acknowledge', 'tom.baker', { choice: 'Acknowledged' });
+    await eventually(() => status(programme), (s) => s.audits.find((a) => a.auditId === 'A-01')?.state === 'in-progress');
+    await complete(a01, 'fieldwork', 'liam.walsh', { summary: 'Interviewed 3 agents; sampled 20 replies.', links: ['https://wiki.northwind.example/audit/A-01'] });
+    await complete(a01, 'findings-1', 'liam.walsh', {
+      findings: [
+        { type: 'major-nc', refs: ['A.9.2'], statement: 'Drafted replies are sent without agent review.', evidence: '4 of 20 sampled replies had no reviewer.' },
+        { type: 'minor-nc', refs: ['A.9.4'], statement: 'Intended use not documented for the Dublin team.', evidence: 'No intended-use page for Dublin.', owner: 'marco.rossi' },
+        { type: 'observation', refs: ['8.1'], statement: 'Operating instructions are spread over two wikis.', evidence: 'Two wiki spaces.' },
+        { type: 'opportunity', refs: ['A.9.2'], statement: 'A checklist could speed up reviews.', evidence: 'Agent interviews.' },
+      ],
+    });
+    await decide(a01, 'report-approval-1', 'priya.raman', 'approve');
+    const a01Result: InternalAuditResult = await stack.client.workflow.getHandle<(input: InternalAuditInput) => Promise<InternalAuditResult>>(a01).result();
+    expect(a01Result.status).toBe('reported');
+    expect(a01Result.ncIds).toHaveLength(2);
+
+    // The NCs run on as corrective actions after the audit closed.
+    for (const [i, ncId] of a01Result.ncIds.entries()) {
+      const nc = stack.client.workflow.getHandle(`corrective-action/${ncId}`);
+      terminateLater.push(nc.workflowId);
+      expect((await nc.describe()).status.name).toBe('RUNNING');
+      const ncStatus = await nc.query(ncStatusQuery);
+      expect(ncStatus.source).toBe('internal-audit');
+      expect(ncStatus.sourceRef).toBe(`A-01-F${i + 1}`);
+      expect(ncStatus.severity).toBe(i === 0 ? 'major' : 'minor');
+      expect(ncStatus.owner).toBe(i === 0 ? 'tom.baker' : 'marco.rossi');
+    }
+    const report = await stack.smtp.waitFor((m) => isNotification(m, a01, 'internal-audit.report', 'hannah.okafor@northwind.example'));
+    expect(report.text).toContain('1 major NC, 1 minor NC, 1 observation, 1 opportunity for improvement');
+    expect(report.text).toContain(a01Result.ncIds[0]);
+    await eventually(() => status(programme), (s) => s.audits.find((a) => a.auditId === 'A-01')?.state === 'reported');
+
+    // Year end: the report's figures are those of the year.
+    await programme.executeUpdate(closeYearUpdate, { args: [{ by: 'priya.raman', reason: 'Report before the surveillance audit' }] });
+    const result = await programme.result();
+    expect(result.status).toBe('closed');
+    await recordHistory('internal-audit-programme', pid);
+    await recordHistory('internal-audit', a01);
+    const [record] = await stack.records.list({ kind: INTERNAL_AUDIT_PROGRAMME_REPORT, subject: pid });
+    const content = record!.content as ProgrammeReportContent;
+    expect(content.counts).toEqual({ planned: 2, reported: 1, cancelled: 1, notReported: 1, unplanned: 1 });
+    expect(content.audits.map((a) => [a.auditId, a.state, a.leadAuditor])).toEqual([
+      ['A-01', 'reported', 'liam.walsh'],
+      ['A-02', 'cancelled', 'aisha.khan'],
+      ['A-03', 'overdue', 'aisha.khan'],
+    ]);
+    expect(content.findingsByType).toEqual({ majorNc: 1, minorNc: 1, observation: 1, opportunity: 1 });
+    expect(content.ncs.map((n) => n.ncId)).toEqual(a01Result.ncIds);
+    expect(content.ncs.every((n) => n.state === 'containment' && n.auditId === 'A-01')).toBe(true);
+    expect(content.coverage.covered).toEqual(expect.arrayContaining(['8.1', 'A.9.2', 'A.9.4']));
+    expect(content.coverage.covered).not.toContain('6.1');
+    // A-03 was not carried out within the year: cancelled at the year end.
+    expect(result.audits).toEqual([
+      { auditId: 'A-01', state: 'reported' },
+      { auditId: 'A-02', state: 'cancelled' },
+      { auditId: 'A-03', state: 'cancelled' },
+    ]);
+
+    // The summary management review and certification read gives the same figures.
+    const summary = await summarizeInternalAudits(stack.records, { from: new Date(Date.now() - 3_600_000).toISOString(), to: new Date(Date.now() + 60_000).toISOString() });
+    if (!summary.available) throw new Error(summary.reason);
+    const mine = summary.audits.filter((a) => a.workflowId === a01);
+    expect(mine).toHaveLength(1);
+    expect(mine[0]!.findings).toEqual(content.findingsByType);
+    expect(mine[0]!.ncIds).toEqual(a01Result.ncIds);
+    expect(summary.programmes.find((p) => p.workflowId === pid)?.coverage.uncovered).toEqual(content.coverage.uncovered);
+  });
+});
+
+describe('internal audit programme: schedule', () => {
+  it('is started by a Temporal Schedule with the minimal input and waits in planning for the AIMS manager', async () => {
+    const scheduleId = `test-internal-audit-${randomUUID()}`;
+    const workflowId = `internal-audit-programme/${year}-s${randomUUID().slice(0, 8)}`;
+    const schedule = await stack.client.schedule.create({
+      scheduleId,
+      spec: { calendars: [{ month: 'JANUARY', dayOfMonth: 5, hour: 8 }] },
+      action: {
+        type: 'startWorkflow',
+        workflowType: 'internalAuditProgramme',
+        workflowId,
+        taskQueue: stack.taskQueue,
+        args: [{ year, requestedBy: 'system', trigger: 'schedule' }],
+      },
+      policies: { overlap: ScheduleOverlapPolicy.SKIP },
+    });
+    try {
+      await schedule.trigger();
+      const described = await eventually(() => schedule.describe(), (d) => d.info.recentActions.length > 0);
+      const startedId = described.info.recentActions[0]!.action.workflow.workflowId;
+      expect(startedId.startsWith(workflowId)).toBe(true);
+      terminateLater.push(startedId);
+      const programme = stack.client.workflow.getHandle(startedId);
+      const s = await eventually(() => programme.query(programmeStatusQuery).catch(() => undefined), (st) => st?.state === 'planning' && st.planTask !== undefined);
+      expect(s!.trigger).toBe('schedule');
+      expect(s!.year).toBe(year);
+      const task = await eventually(
+        () => stack.client.workflow.getHandle(s!.planTask!.workflowId).query(taskStatusQuery).catch(() => undefined),
+        (t) => t?.state === 'open' && t.assignee.id !== '',
+      );
+      expect(task!.assignee.id).toBe('priya.raman');
+      await stack.smtp.waitFor((m) => isNotification(m, s!.planTask!.workflowId, 'task.assigned', 'priya.raman@northwind.example'));
+    } finally {
+      await schedule.delete();
+    }
+  });
+});
