@@ -320,6 +320,10 @@ describe('certification cycle', () => {
       const reviewInput = JSON.parse(Buffer.from(payload!).toString('utf8')) as Record<string, unknown>;
       expect(reviewInput).toMatchObject({ reviewId: report.reviewStarted!.reviewId, requestedBy: 'system', trigger: 'certification', triggerRef: cycle.workflowId });
       expect(reviewInput.meetingDate).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+      // The audit is moments away: the meeting is two days ahead, so its inputs can still be asked for.
+      const daysAhead = (Date.parse(`${String(reviewInput.meetingDate)}T00:00:00Z`) - Date.now()) / 86_400_000;
+      expect(daysAhead).toBeGreaterThan(1);
+      expect(daysAhead).toBeLessThanOrEqual(2);
       await review.terminate('test finished').catch((e: unknown) => {
         if (!(e instanceof WorkflowNotFoundError)) throw e;
       });

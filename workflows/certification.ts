@@ -562,7 +562,8 @@ export async function certificationCycle(rawInput: CertificationInput): Promise<
     const reviewWorkflowId = managementReviewWorkflowId(reviewId);
     const input: ManagementReviewInput = {
       reviewId,
-      meetingDate: dayOf(Math.max(Date.now(), due - 14 * DAY_MS)),
+      // Two weeks before the audit; at least two days ahead, so the inputs can still be asked for.
+      meetingDate: dayOf(Math.max(Date.now() + 2 * DAY_MS, due - 14 * DAY_MS)),
       requestedBy: 'system',
       trigger: 'certification',
       triggerRef: workflowId,
