@@ -6,9 +6,9 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
 import { assessReadiness, type ReadinessFindings, type ReadinessInput } from '../src/certification/readiness.js';
-import type { CertificationSettings } from '../src/domain/certification.js';
-import { durationMs } from '../src/domain/duration.js';
-import { findPerson, OrganizationLookupError, type Organization } from '../src/domain/organization.js';
+import type { CertificationSettings } from '../src/certification/schema.js';
+import { durationMs } from '../src/common/duration.js';
+import { findPerson, OrganizationLookupError, type Organization } from '../src/organization/schema.js';
 import type { RecordsStore } from '../src/records/types.js';
 
 export interface CertificationActivityDeps {

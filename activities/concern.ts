@@ -5,9 +5,10 @@
  */
 import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { correctiveActionWorkflowId, type MergeConcern } from '../src/domain/corrective-action.js';
-import { mergeConcernUpdate } from '../src/temporal/messages.js';
-import { workflowTypes } from '../src/temporal/start.js';
+import { type MergeConcern } from '../src/corrective-action/schema.js';
+import { correctiveActionWorkflowId } from '../src/corrective-action/contract.js';
+import { mergeConcernUpdate } from '../src/corrective-action/contract.js';
+import { CORRECTIVE_ACTION_WORKFLOW } from '../src/corrective-action/contract.js';
 import type { NotificationActivities } from './notifications.js';
 
 export interface ConcernDeps {
@@ -53,7 +54,7 @@ export function createConcernActivities({ sendNotification, organizationName }: 
       const handle = Context.current().client.workflow.getHandle(correctiveActionWorkflowId(ncId));
       try {
         const description = await handle.describe();
-        if (description.type !== workflowTypes.correctiveAction) return { ok: false, reason: `there is no nonconformity ${ncId}` };
+        if (description.type !== CORRECTIVE_ACTION_WORKFLOW) return { ok: false, reason: `there is no nonconformity ${ncId}` };
         if (description.status.name !== 'RUNNING') return { ok: false, reason: `nonconformity ${ncId} is already closed` };
         await handle.executeUpdate(mergeConcernUpdate, { args: [merge] });
         return { ok: true };

@@ -3,9 +3,9 @@
  * content hash an approval is bound to, and readable NC ids allocated once per key.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { formatNcId, ncSequenceScope, type CorrectiveActionTiming, type Severity } from '../src/domain/corrective-action.js';
-import { durationMs } from '../src/domain/duration.js';
-import type { Organization } from '../src/domain/organization.js';
+import { formatNcId, ncSequenceScope, type CorrectiveActionTiming, type Severity } from '../src/corrective-action/schema.js';
+import { durationMs } from '../src/common/duration.js';
+import type { Organization } from '../src/organization/schema.js';
 import { RecordValidationError } from '../src/records/errors.js';
 import { contentHashOf } from '../src/records/hash.js';
 import type { RecordsStore } from '../src/records/types.js';

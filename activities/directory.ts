@@ -11,9 +11,9 @@ import {
   type AssigneeRef,
   type EscalationStep,
   type Organization,
-} from '../src/domain/organization.js';
-import type { PersonRef } from '../src/domain/task.js';
-import { durationMs } from '../src/domain/duration.js';
+} from '../src/organization/schema.js';
+import type { PersonRef } from '../src/common/schemas.js';
+import { durationMs } from '../src/common/duration.js';
 
 export interface DirectoryDeps {
   /** The current organization (loaded and validated at worker start). */

@@ -3,12 +3,12 @@
  */
 import type { Client } from '@temporalio/client';
 import type { Logger } from '../src/logger.js';
-import type { Organization } from '../src/domain/organization.js';
-import type { LinkSigner } from '../src/links.js';
+import type { Organization } from '../src/organization/schema.js';
+import type { LinkSigner } from '../src/links/signer.js';
 import type { MailTransport } from '../src/mail/transport.js';
 import type { RecordsStore } from '../src/records/types.js';
 import { createCertificationActivities } from './certification.js';
-import { createAiSystemActivities } from './ai-systems.js';
+import { createAiSystemActivities } from './ai-system.js';
 import { createConcernActivities } from './concern.js';
 import { createCorrectiveActionActivities } from './corrective-action.js';
 import { createDirectoryActivities } from './directory.js';

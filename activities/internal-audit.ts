@@ -6,7 +6,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
-import { durationMs } from '../src/domain/duration.js';
+import { durationMs } from '../src/common/duration.js';
 import {
   auditProblems,
   coverageWarnings,
@@ -14,13 +14,13 @@ import {
   type CoverageResult,
   type PlanIssue,
   type PlannedAudit,
-} from '../src/domain/internal-audit.js';
-import { findPerson, type Organization } from '../src/domain/organization.js';
-import type { PersonRef } from '../src/domain/task.js';
-import { correctiveActionWorkflowId } from '../src/domain/corrective-action.js';
+} from '../src/internal-audit/schema.js';
+import { findPerson, type Organization } from '../src/organization/schema.js';
+import type { PersonRef } from '../src/common/schemas.js';
+import { correctiveActionWorkflowId } from '../src/corrective-action/contract.js';
 import { cycleCoverage } from '../src/internal-audit/coverage.js';
 import type { RecordsStore } from '../src/records/types.js';
-import { searchAttributes } from '../src/temporal/shared.js';
+import { searchAttributes } from '../src/temporal/search-attributes.js';
 
 export interface InternalAuditDeps {
   organization: () => Organization;

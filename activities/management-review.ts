@@ -8,7 +8,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { summarizeNonconformities } from '../src/corrective-action/summary.js';
-import { durationMs } from '../src/domain/duration.js';
+import { durationMs } from '../src/common/duration.js';
 import {
   managementReviewWorkflowId,
   reviewInputKeys,
@@ -17,18 +17,18 @@ import {
   type ReviewActionOutcome,
   type ReviewInputKey,
   type ReviewPack,
-} from '../src/domain/management-review.js';
-import { findPerson, resolveAssignees, OrganizationLookupError, type Organization } from '../src/domain/organization.js';
-import type { PersonRef } from '../src/domain/task.js';
+} from '../src/management-review/schema.js';
+import { findPerson, resolveAssignees, OrganizationLookupError, type Organization } from '../src/organization/schema.js';
+import type { PersonRef } from '../src/common/schemas.js';
 import { summarizeInternalAudits } from '../src/internal-audit/summary.js';
-import { linkPaths } from '../src/domain/link-paths.js';
-import type { LinkSigner } from '../src/links.js';
+import { linkPaths } from '../src/links/paths.js';
+import type { LinkSigner } from '../src/links/signer.js';
 import { calendarAttachment } from '../src/mail/calendar.js';
 import { meetingText, renderPackHtml } from '../src/management-review/pack.js';
 import { actionStates } from '../src/management-review/actions.js';
 import { completedReviewRecords } from '../src/management-review/summary.js';
 import type { RecordsStore } from '../src/records/types.js';
-import { reviseUpdate } from '../src/temporal/messages.js';
+import { reviseUpdate } from '../src/approval/contract.js';
 import type { NotificationActivities } from './notifications.js';
 
 export interface ManagementReviewActivityDeps {

@@ -5,12 +5,12 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
-import type { LinkAction } from '../src/links-types.js';
+import type { LinkAction } from '../src/links/claims.js';
 import { calendarAttachment, type CalendarInvite } from '../src/mail/calendar.js';
-import type { LinkSigner } from '../src/links.js';
+import type { LinkSigner } from '../src/links/signer.js';
 import type { NotificationKind } from '../src/mail/notification-data.js';
-import { linkPaths } from '../src/domain/link-paths.js';
-import type { PersonRef } from '../src/domain/task.js';
+import { linkPaths } from '../src/links/paths.js';
+import type { PersonRef } from '../src/common/schemas.js';
 import type { NotificationActivities, SendNotificationInput } from './notifications.js';
 
 export type { NotificationKind };

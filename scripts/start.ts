@@ -17,7 +17,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Connection } from '@temporalio/client';
 import { z } from 'zod';
-import { DEFAULT_TASK_QUEUE, searchAttributeRegistrations } from '../src/temporal/shared.js';
+import { DEFAULT_TASK_QUEUE, searchAttributeRegistrations } from '../src/temporal/search-attributes.js';
 import { loadOrCreateDevSecrets, secretEnv } from './dev-secrets.js';
 import { describeExit, Supervisor, type SupervisedChild } from './lib/supervisor.js';
 import { connectWhenReady, ensureSearchAttributes } from './lib/temporal-admin.js';

@@ -9,8 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiInstance } from '../src/api/app.js';
 import { runCli } from '../src/cli/index.js';
-import type { Organization } from '../src/domain/organization.js';
-import type { impactAssessment } from '../workflows/impact-assessment.js';
+import type { Organization } from '../src/organization/schema.js';
+import type { impactAssessment } from '../workflows/ai-system/impact-assessment.js';
 import { buildStackApp, TEST_ADMIN_HEADERS } from './helpers/browser.js';
 import { eventually, exampleOrganization, startTestStack, type TestStack } from './helpers/temporal.js';
 

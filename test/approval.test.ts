@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowFailedError } from '@temporalio/client';
-import type { ApprovalInput, ApprovalResult } from '../src/domain/approval.js';
-import { approvalStatusQuery, decideUpdate, reviseUpdate } from '../src/temporal/messages.js';
+import type { ApprovalInput, ApprovalResult } from '../src/approval/schema.js';
+import { approvalStatusQuery, decideUpdate, reviseUpdate } from '../src/approval/contract.js';
 import { isNotification } from './helpers/smtp.js';
 import { eventually, inMs, startTestStack, updateRejection, type TestStack } from './helpers/temporal.js';
 

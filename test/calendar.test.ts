@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNotificationActivities } from '../activities/notifications.js';
 import { createNotifyActivities } from '../activities/notify.js';
-import { createLinkSigner } from '../src/links.js';
+import { createLinkSigner } from '../src/links/signer.js';
 import { calendarAttachment, calendarText } from '../src/mail/calendar.js';
 import { createMailTransport, type MailTransport } from '../src/mail/transport.js';
 import { IN_MEMORY, openRecordsStore, type RecordsStore } from '../src/records/index.js';

@@ -6,7 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiInstance } from '../src/api/app.js';
 import { runCli } from '../src/cli/index.js';
-import { cancelUpdate, ncStatusQuery } from '../src/temporal/messages.js';
+import { cancelUpdate } from '../src/common/messages.js';
+import { ncStatusQuery } from '../src/corrective-action/contract.js';
 import { buildStackApp, TEST_ADMIN_HEADERS } from './helpers/browser.js';
 import { eventually, startTestStack, type TestStack } from './helpers/temporal.js';
 

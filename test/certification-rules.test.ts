@@ -15,9 +15,9 @@ import {
   readinessLines,
   type CycleDates,
   type ReadinessReport,
-} from '../src/domain/certification.js';
+} from '../src/certification/schema.js';
 import { certificationSettingsOf } from '../activities/certification.js';
-import { organizationSchema } from '../src/domain/organization.js';
+import { organizationSchema } from '../src/organization/schema.js';
 import { renderNotification } from '../src/mail/templates.js';
 import { exampleOrganization } from './helpers/temporal.js';
 

@@ -7,18 +7,20 @@
 import { randomBytes } from 'node:crypto';
 import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { certificationWorkflowId, type CertificationInput, type CertificationResult, type CertificationStatus } from '../src/domain/certification.js';
+import { certificationWorkflowId, type CertificationInput, type CertificationResult, type CertificationStatus } from '../src/certification/schema.js';
 import {
   certificationStatusQuery,
   endCycleUpdate,
   moveAuditDatesUpdate,
   recordAuditOutcomeUpdate,
   recordDecisionUpdate,
-} from '../src/certification/messages.js';
-import { cancelUpdate, ncStatusQuery } from '../src/temporal/messages.js';
+} from '../src/certification/contract.js';
+import { cancelUpdate } from '../src/common/messages.js';
+import { ncStatusQuery } from '../src/corrective-action/contract.js';
 import { listNonconformities } from '../src/corrective-action/visibility.js';
-import { StartInputError, startCorrectiveAction } from '../src/temporal/start.js';
-import { startCertificationCycle } from '../src/temporal/start-certification.js';
+import { StartInputError } from '../src/temporal/start.js';
+import { startCorrectiveAction } from '../src/corrective-action/start.js';
+import { startCertificationCycle } from '../src/certification/start.js';
 import { recordHistory } from './helpers/histories.js';
 import { isNotification, recipients } from './helpers/smtp.js';
 import { eventually, startTestStack, updateRejection, type TestStack } from './helpers/temporal.js';

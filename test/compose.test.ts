@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findOnPath } from '../scripts/temporal-cli.js';
-import { searchAttributeRegistrations } from '../src/temporal/shared.js';
+import { searchAttributeRegistrations } from '../src/temporal/search-attributes.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '..');
 const composeFile = path.join(repoRoot, 'docker-compose.yml');

@@ -7,17 +7,11 @@ import { createActivities } from '../activities/index.js';
 import { bundlerOptions, createAimsWorker } from '../workers/worker.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
-import type { CorrectiveActionInput, CorrectiveActionResult } from '../src/domain/corrective-action.js';
-import {
-  approvalStatusQuery,
-  cancelUpdate,
-  commentUpdate,
-  completeTaskUpdate,
-  decideUpdate,
-  mergeConcernUpdate,
-  ncStatusQuery,
-  taskStatusQuery,
-} from '../src/temporal/messages.js';
+import type { CorrectiveActionInput, CorrectiveActionResult } from '../src/corrective-action/schema.js';
+import { cancelUpdate, commentUpdate } from '../src/common/messages.js';
+import { mergeConcernUpdate, ncStatusQuery } from '../src/corrective-action/contract.js';
+import { approvalStatusQuery, decideUpdate } from '../src/approval/contract.js';
+import { completeTaskUpdate, taskStatusQuery } from '../src/task/contract.js';
 import { isNotification } from './helpers/smtp.js';
 import { recordHistory } from './helpers/histories.js';
 import { eventually, startTestStack, updateRejection, type TestStack } from './helpers/temporal.js';

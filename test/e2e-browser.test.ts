@@ -12,7 +12,7 @@ import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiInstance } from '../src/api/app.js';
-import type { HumanTaskInput, HumanTaskResult } from '../src/domain/task.js';
+import type { HumanTaskInput, HumanTaskResult } from '../src/task/schema.js';
 import { freePort } from '../scripts/lib/wait.js';
 import { buildStackApp, chromiumAvailable, CHROMIUM_PATH, launchChromium, linkIn, TEST_ADMIN_HEADERS } from './helpers/browser.js';
 import { isNotification } from './helpers/smtp.js';

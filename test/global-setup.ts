@@ -12,7 +12,7 @@ import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { TestProject } from 'vitest/node';
 import { ensureTemporalCli } from '../scripts/temporal-cli.js';
-import { searchAttributes } from '../src/temporal/shared.js';
+import { searchAttributes } from '../src/temporal/search-attributes.js';
 
 export const TEST_NAMESPACE = 'default';
 

@@ -1,15 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowFailedError } from '@temporalio/client';
-import type { HumanTaskInput, HumanTaskResult } from '../src/domain/task.js';
-import {
-  cancelUpdate,
-  commentUpdate,
-  completeTaskUpdate,
-  delegateTaskUpdate,
-  extendDueUpdate,
-  reassignTaskUpdate,
-  taskStatusQuery,
-} from '../src/temporal/messages.js';
+import type { HumanTaskInput, HumanTaskResult } from '../src/task/schema.js';
+import { cancelUpdate, commentUpdate } from '../src/common/messages.js';
+import { completeTaskUpdate, delegateTaskUpdate, extendDueUpdate, reassignTaskUpdate, taskStatusQuery } from '../src/task/contract.js';
 import { isNotification } from './helpers/smtp.js';
 import { eventually, inMs, startTestStack, updateRejection, type TestStack } from './helpers/temporal.js';
 

@@ -7,11 +7,11 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiInstance } from '../src/api/app.js';
-import { impactScaleChoices, validateForm } from '../src/domain/forms.js';
-import { impactLevel, resultingLevel, scoreImpacts, signOffRole } from '../src/domain/impact-assessment.js';
-import { parseOrganizationYaml } from '../src/organization.js';
-import { taskStatusQuery } from '../src/temporal/messages.js';
-import { startHumanTask } from '../src/temporal/start.js';
+import { impactScaleChoices, validateForm } from '../src/forms/index.js';
+import { impactLevel, resultingLevel, scoreImpacts, signOffRole } from '../src/ai-system/impact-assessment.js';
+import { parseOrganizationYaml } from '../src/organization/load.js';
+import { taskStatusQuery } from '../src/task/contract.js';
+import { startHumanTask } from '../src/task/start.js';
 import { buildStackApp } from './helpers/browser.js';
 import { exampleOrgFile, inMs, startTestStack, type TestStack } from './helpers/temporal.js';
 

@@ -11,11 +11,11 @@ import { randomInt } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiInstance } from '../src/api/app.js';
 import { runCli } from '../src/cli/index.js';
-import { INTERNAL_AUDIT_PROGRAMME_REPORT, type ProgrammeReportContent } from '../src/domain/internal-audit.js';
-import { approvalStatusQuery, decideUpdate } from '../src/temporal/messages.js';
+import { INTERNAL_AUDIT_PROGRAMME_REPORT, type ProgrammeReportContent } from '../src/internal-audit/schema.js';
+import { approvalStatusQuery, decideUpdate } from '../src/approval/contract.js';
 import { buildStackApp, linkIn, TEST_ADMIN_HEADERS } from './helpers/browser.js';
 import { isNotification } from './helpers/smtp.js';
-import { startHumanTask } from '../src/temporal/start.js';
+import { startHumanTask } from '../src/task/start.js';
 import { eventually, startTestStack, type TestStack } from './helpers/temporal.js';
 
 // Years far from now, so the programme ids (`internal-audit-programme/<year>`) are this file's own.

@@ -9,8 +9,8 @@ import {
   windowStartMs,
   type PlannedAudit,
   type PlannedAuditInput,
-} from '../src/domain/internal-audit.js';
-import type { Organization } from '../src/domain/organization.js';
+} from '../src/internal-audit/schema.js';
+import type { Organization } from '../src/organization/schema.js';
 import { exampleOrganization } from './helpers/temporal.js';
 
 let org: Organization;

@@ -1,6 +1,6 @@
 /** The internal audit summary read from a real in-memory evidence ledger. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { INTERNAL_AUDIT_PROGRAMME_REPORT, INTERNAL_AUDIT_REPORTED } from '../src/domain/internal-audit.js';
+import { INTERNAL_AUDIT_PROGRAMME_REPORT, INTERNAL_AUDIT_REPORTED } from '../src/internal-audit/schema.js';
 import { summarizeInternalAudits } from '../src/internal-audit/summary.js';
 import { IN_MEMORY, openRecordsStore, type RecordsStore } from '../src/records/index.js';
 

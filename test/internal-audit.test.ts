@@ -18,7 +18,7 @@ import {
   type PlannedAuditInput,
   type ProgrammeReportContent,
   type ProgrammeResult,
-} from '../src/domain/internal-audit.js';
+} from '../src/internal-audit/schema.js';
 import { summarizeInternalAudits } from '../src/internal-audit/summary.js';
 import {
   addAuditUpdate,
@@ -29,8 +29,10 @@ import {
   programmeStatusQuery,
   rescheduleAuditUpdate,
   submitPlanUpdate,
-} from '../src/internal-audit/messages.js';
-import { approvalStatusQuery, completeTaskUpdate, decideUpdate, ncStatusQuery, taskStatusQuery } from '../src/temporal/messages.js';
+} from '../src/internal-audit/contract.js';
+import { ncStatusQuery } from '../src/corrective-action/contract.js';
+import { approvalStatusQuery, decideUpdate } from '../src/approval/contract.js';
+import { completeTaskUpdate, taskStatusQuery } from '../src/task/contract.js';
 import { recordHistory } from './helpers/histories.js';
 import { isNotification, type ParsedMail } from './helpers/smtp.js';
 import { eventually, startTestStack, updateRejection, type TestStack } from './helpers/temporal.js';

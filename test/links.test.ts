@@ -1,6 +1,6 @@
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { createLinkSigner, LinkError, type LinkErrorCode } from '../src/links.js';
+import { createLinkSigner, LinkError, type LinkErrorCode } from '../src/links/signer.js';
 
 const secret = 'test-secret-0123456789-abcdefghijklmnop';
 const signer = createLinkSigner({ secret, ttlHours: 24, baseUrl: 'https://aims.example.com/app/' });

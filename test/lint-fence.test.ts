@@ -36,8 +36,8 @@ describe('workflow fence (lint)', () => {
     const ok = [
       "import type { Activities } from '../activities/index.js';",
       "import { proxyActivities } from '@temporalio/workflow';",
-      "import { humanTaskInputSchema } from '../src/domain/task.js';",
-      "import { searchAttributes } from '../src/temporal/shared.js';",
+      "import { humanTaskInputSchema } from '../src/task/schema.js';",
+      "import { searchAttributes } from '../src/temporal/search-attributes.js';",
       "export const acts = proxyActivities<Activities>({ startToCloseTimeout: '1 minute' });",
       'export const y = [humanTaskInputSchema, searchAttributes];',
     ].join('\n');

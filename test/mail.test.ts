@@ -4,7 +4,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createNotificationActivities, type SendNotificationInput } from '../activities/notifications.js';
-import { createLinkSigner } from '../src/links.js';
+import { createLinkSigner } from '../src/links/signer.js';
 import { notificationMessageId, senderDomain } from '../src/mail/message-id.js';
 import { notificationKinds, type NotificationKind } from '../src/mail/notification-data.js';
 import { formatDate, formatDateTime, NotificationDataError, renderNotification } from '../src/mail/templates.js';

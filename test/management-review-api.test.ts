@@ -9,8 +9,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiInstance } from '../src/api/app.js';
 import { runCli } from '../src/cli/index.js';
-import type { ManagementReviewStatus } from '../src/domain/management-review.js';
-import { approvalStatusQuery, decideUpdate } from '../src/temporal/messages.js';
+import type { ManagementReviewStatus } from '../src/management-review/schema.js';
+import { approvalStatusQuery, decideUpdate } from '../src/approval/contract.js';
 import { buildStackApp, TEST_ADMIN_HEADERS } from './helpers/browser.js';
 import { eventually, startTestStack, type TestStack } from './helpers/temporal.js';
 

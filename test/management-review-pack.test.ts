@@ -6,12 +6,12 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createManagementReviewActivities, zonedInstant } from '../activities/management-review.js';
-import type { ReviewPack } from '../src/domain/management-review.js';
+import type { ReviewPack } from '../src/management-review/schema.js';
 import { renderPackHtml } from '../src/management-review/pack.js';
 import { completedReviews } from '../src/management-review/summary.js';
 import { openRecordsStore } from '../src/records/store.js';
 import { contentHashOf } from '../src/records/hash.js';
-import { parseOrganizationYaml } from '../src/organization.js';
+import { parseOrganizationYaml } from '../src/organization/load.js';
 import { exampleOrgFile, startTestStack, type TestStack } from './helpers/temporal.js';
 import { readFile } from 'node:fs/promises';
 

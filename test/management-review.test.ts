@@ -8,11 +8,13 @@ import {
   type ManagementReviewResult,
   type ManagementReviewStatus,
   type ReviewMinutesInput,
-} from '../src/domain/management-review.js';
-import { INTERNAL_AUDIT_REPORTED } from '../src/domain/internal-audit.js';
-import { cancelReviewUpdate, managementReviewStatusQuery, recordMinutesUpdate } from '../src/management-review/messages.js';
+} from '../src/management-review/schema.js';
+import { INTERNAL_AUDIT_REPORTED } from '../src/internal-audit/schema.js';
+import { cancelReviewUpdate, managementReviewStatusQuery, recordMinutesUpdate } from '../src/management-review/contract.js';
 import { completedReviews } from '../src/management-review/summary.js';
-import { approvalStatusQuery, completeTaskUpdate, decideUpdate, ncStatusQuery, taskStatusQuery } from '../src/temporal/messages.js';
+import { ncStatusQuery } from '../src/corrective-action/contract.js';
+import { approvalStatusQuery, decideUpdate } from '../src/approval/contract.js';
+import { completeTaskUpdate, taskStatusQuery } from '../src/task/contract.js';
 import { recordHistory } from './helpers/histories.js';
 import { isNotification } from './helpers/smtp.js';
 import { eventually, startTestStack, updateRejection, type TestStack } from './helpers/temporal.js';

@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { resolveAssignees, resolveEscalationTarget, type Organization } from '../src/domain/organization.js';
-import { loadOrganization, OrganizationFileError, parseOrganization, parseOrganizationYaml } from '../src/organization.js';
+import { resolveAssignees, resolveEscalationTarget, type Organization } from '../src/organization/schema.js';
+import { loadOrganization, OrganizationFileError, parseOrganization, parseOrganizationYaml } from '../src/organization/load.js';
 import { exampleOrgFile, exampleOrganization } from './helpers/temporal.js';
 
 type Doc = ReturnType<typeof structuredClone<Organization>>;

@@ -6,13 +6,15 @@
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApprovalInput, ApprovalResult, ApprovalStatus } from '../src/domain/approval.js';
-import type { HumanTaskInput, HumanTaskResult, TaskStatus } from '../src/domain/task.js';
+import type { ApprovalInput, ApprovalResult, ApprovalStatus } from '../src/approval/schema.js';
+import type { HumanTaskInput, HumanTaskResult, TaskStatus } from '../src/task/schema.js';
 import type { ApiInstance } from '../src/api/app.js';
 import { csrfToken } from '../src/api/csrf.js';
 import { formatDate } from '../src/mail/templates.js';
-import { approvalStatusQuery, reviseUpdate, taskStatusQuery } from '../src/temporal/messages.js';
-import { startApproval, startHumanTask } from '../src/temporal/start.js';
+import { approvalStatusQuery, reviseUpdate } from '../src/approval/contract.js';
+import { taskStatusQuery } from '../src/task/contract.js';
+import { startApproval } from '../src/approval/start.js';
+import { startHumanTask } from '../src/task/start.js';
 import { buildTestApp } from './helpers/api.js';
 import { buildStackApp, linkIn, TEST_ADMIN_HEADERS } from './helpers/browser.js';
 import { isNotification, notificationId, recipients } from './helpers/smtp.js';

@@ -10,15 +10,10 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import type { ApprovalInput, ApprovalResult } from '../src/domain/approval.js';
-import type { HumanTaskInput, HumanTaskResult } from '../src/domain/task.js';
-import {
-  completeTaskUpdate,
-  decideUpdate,
-  delegateTaskUpdate,
-  extendDueUpdate,
-  reviseUpdate,
-} from '../src/temporal/messages.js';
+import type { ApprovalInput, ApprovalResult } from '../src/approval/schema.js';
+import type { HumanTaskInput, HumanTaskResult } from '../src/task/schema.js';
+import { decideUpdate, reviseUpdate } from '../src/approval/contract.js';
+import { completeTaskUpdate, delegateTaskUpdate, extendDueUpdate } from '../src/task/contract.js';
 import { historiesDir as dir, recordHistory, recordingHistories } from './helpers/histories.js';
 import { eventually, inMs, startTestStack } from './helpers/temporal.js';
 

@@ -8,8 +8,8 @@ import { ScheduleNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiInstance } from '../src/api/app.js';
 import { runCli } from '../src/cli/index.js';
-import type { ScheduledCycleResult } from '../src/domain/schedules.js';
-import { cycleScheduleId, type CycleScheduleView } from '../src/temporal/schedules.js';
+import type { ScheduledCycleResult } from '../src/schedules/schema.js';
+import { cycleScheduleId, type CycleScheduleView } from '../src/schedules/manage.js';
 import { buildStackApp, TEST_ADMIN_HEADERS } from './helpers/browser.js';
 import { eventually, startTestStack, type TestStack } from './helpers/temporal.js';
 

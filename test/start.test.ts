@@ -15,7 +15,7 @@ import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePorts, isPortFree, waitFor } from '../scripts/lib/wait.js';
 import { DEV_SECRETS_FILE } from '../scripts/dev-secrets.js';
-import { searchAttributes } from '../src/temporal/shared.js';
+import { searchAttributes } from '../src/temporal/search-attributes.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '..');
 const require = createRequire(import.meta.url);

@@ -7,7 +7,7 @@ import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { listCustomSearchAttributes } from '../scripts/lib/temporal-admin.js';
 import { waitFor } from '../scripts/lib/wait.js';
-import { searchAttributeRegistrations, searchAttributes } from '../src/temporal/shared.js';
+import { searchAttributeRegistrations, searchAttributes } from '../src/temporal/search-attributes.js';
 
 describe('Temporal dev server for tests', () => {
   const address = inject('temporalAddress');

@@ -7,8 +7,8 @@
 import { startApi } from '../src/api/run.js';
 import { configOrExit } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
-import { loadOrganizationOrExit } from '../src/organization.js';
-import { runUntilSignal } from '../src/process.js';
+import { loadOrganizationOrExit } from '../src/organization/load.js';
+import { runUntilSignal } from '../src/shutdown.js';
 import { openRecordsStore } from '../src/records/store.js';
 import { startWorker } from './run.js';
 

@@ -5,8 +5,8 @@
  */
 import { configOrExit } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
-import { loadOrganizationOrExit } from '../src/organization.js';
-import { runUntilSignal } from '../src/process.js';
+import { loadOrganizationOrExit } from '../src/organization/load.js';
+import { runUntilSignal } from '../src/shutdown.js';
 import { openRecordsStore } from '../src/records/store.js';
 import { startWorker } from './run.js';
 

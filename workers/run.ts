@@ -6,14 +6,14 @@
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import type { Config } from '../src/config.js';
-import type { Organization } from '../src/domain/organization.js';
-import { createLinkSigner } from '../src/links.js';
+import type { Organization } from '../src/organization/schema.js';
+import { createLinkSigner } from '../src/links/signer.js';
 import type { Logger } from '../src/logger.js';
 import { createMailTransport } from '../src/mail/transport.js';
 import { createTemporalClient } from '../src/temporal/client.js';
 import type { RecordsStore } from '../src/records/types.js';
 import { createAimsWorker, installRuntimeLogger } from './worker.js';
-import { syncAiSystems } from '../src/temporal/start-ai-system.js';
+import { syncAiSystems } from '../src/ai-system/start.js';
 
 export interface RunningWorker {
   worker: Worker;

@@ -4,7 +4,7 @@
  * attributes are registered.
  */
 import { Connection } from '@temporalio/client';
-import { searchAttributeRegistrations } from '../../src/temporal/shared.js';
+import { searchAttributeRegistrations } from '../../src/temporal/search-attributes.js';
 import { waitFor, type WaitOptions } from './wait.js';
 
 /**

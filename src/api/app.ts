@@ -24,15 +24,15 @@ import { NOT_FOUND_RATE_LIMIT, registerRateLimit } from './plugins/rate-limit.js
 import { registerSecurityHeaders } from './plugins/security.js';
 import { pageRoutes } from './pages/index.js';
 import { genReqId, REQUEST_ID_HEADER } from './request-id.js';
-import { aiSystemRoutes } from './routes/ai-systems.js';
+import { aiSystemRoutes } from '../ai-system/routes.js';
 import { healthRoutes } from './routes/health.js';
-import { internalAuditRoutes } from './routes/internal-audits.js';
-import { managementReviewRoutes } from './routes/management-reviews.js';
-import { certificationRoutes } from './routes/certifications.js';
-import { nonconformityRoutes } from './routes/nonconformities.js';
+import { internalAuditRoutes } from '../internal-audit/routes.js';
+import { managementReviewRoutes } from '../management-review/routes.js';
+import { certificationRoutes } from '../certification/routes.js';
+import { nonconformityRoutes } from '../corrective-action/routes.js';
 import { recordsRoutes } from './routes/records.js';
-import { scheduleRoutes } from './routes/schedules.js';
-import { workRoutes } from './routes/work.js';
+import { scheduleRoutes } from '../schedules/routes.js';
+import { workRoutes } from '../task/routes.js';
 
 export type { AppDeps, ReadinessChecks } from './deps.js';
 

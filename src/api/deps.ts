@@ -5,8 +5,8 @@
 import type { Client } from '@temporalio/client';
 import type { NotificationActivities } from '../../activities/notifications.js';
 import type { Config } from '../config.js';
-import type { Organization } from '../domain/organization.js';
-import type { LinkSigner } from '../links.js';
+import type { Organization } from '../organization/schema.js';
+import type { LinkSigner } from '../links/signer.js';
 import type { Logger } from '../logger.js';
 import type { RecordsStore } from '../records/types.js';
 

@@ -5,8 +5,8 @@
  */
 import { createNotificationActivities } from '../../activities/notifications.js';
 import type { Config } from '../config.js';
-import type { Organization } from '../domain/organization.js';
-import { createLinkSigner } from '../links.js';
+import type { Organization } from '../organization/schema.js';
+import { createLinkSigner } from '../links/signer.js';
 import type { Logger } from '../logger.js';
 import { createMailTransport } from '../mail/transport.js';
 import type { RecordsStore } from '../records/types.js';

@@ -5,9 +5,9 @@
  */
 import { configOrExit } from '../config.js';
 import { createLogger } from '../logger.js';
-import { loadOrganizationOrExit } from '../organization.js';
+import { loadOrganizationOrExit } from '../organization/load.js';
 import { openRecordsStore } from '../records/store.js';
-import { runUntilSignal } from '../process.js';
+import { runUntilSignal } from '../shutdown.js';
 import { startApi } from './run.js';
 
 const config = configOrExit();

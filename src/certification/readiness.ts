@@ -5,7 +5,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { listNonconformities } from '../corrective-action/visibility.js';
-import type { AuditKey, ReadinessReport } from '../domain/certification.js';
+import type { AuditKey, ReadinessReport } from './schema.js';
 import { summarizeInternalAudits } from '../internal-audit/summary.js';
 import { completedReviews } from '../management-review/summary.js';
 import type { RecordsStore } from '../records/types.js';

@@ -3,11 +3,11 @@
  * on a task queue (the latest run of each), with its state, cycle and next due date.
  */
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
-import { CERTIFICATION_WORKFLOW_PREFIX, type CertificationState } from '../domain/certification.js';
-import { searchAttributes } from '../temporal/shared.js';
+import { CERTIFICATION_WORKFLOW_PREFIX, type CertificationState } from './schema.js';
+import { searchAttributes } from '../temporal/search-attributes.js';
 import { visibilityLiteral as literal } from '../temporal/visibility.js';
+import { CERTIFICATION_WORKFLOW } from './contract.js';
 
-export const CERTIFICATION_WORKFLOW_TYPE = 'certificationCycle';
 
 export interface CertificationListItem {
   certificateId: string;
@@ -22,7 +22,7 @@ export interface CertificationListItem {
 }
 
 export function certificationQuery(taskQueue: string, filter: { state?: CertificationState | undefined } = {}): string {
-  const parts = [`TaskQueue = ${literal(taskQueue)}`, `WorkflowType = ${literal(CERTIFICATION_WORKFLOW_TYPE)}`];
+  const parts = [`TaskQueue = ${literal(taskQueue)}`, `WorkflowType = ${literal(CERTIFICATION_WORKFLOW)}`];
   if (filter.state) parts.push(`${searchAttributes.state.name} = ${literal(filter.state)}`);
   return parts.join(' AND ');
 }

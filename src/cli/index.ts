@@ -8,12 +8,12 @@
 import { Command, CommanderError } from 'commander';
 import { CliError } from './client.js';
 import { createCliContext, type CliContext } from './context.js';
-import { registerAiSystemCommands } from './ai-system.js';
-import { registerCertificationCommands } from './certification.js';
-import { registerInternalAuditCommands } from './internal-audit.js';
-import { registerManagementReviewCommands } from './management-review.js';
-import { registerNonconformityCommands } from './nonconformities.js';
-import { registerScheduleCommands } from './schedules.js';
+import { registerAiSystemCommands } from '../ai-system/cli.js';
+import { registerCertificationCommands } from '../certification/cli.js';
+import { registerInternalAuditCommands } from '../internal-audit/cli.js';
+import { registerManagementReviewCommands } from '../management-review/cli.js';
+import { registerNonconformityCommands } from '../corrective-action/cli.js';
+import { registerScheduleCommands } from '../schedules/cli.js';
 
 /** An area's commands, added to the program. */
 export type RegisterCommands = (program: Command, ctx: CliContext) => void;

@@ -6,10 +6,10 @@
  * while its memo keeps the step it is in.
  */
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
-import type { NcSource, NcState, Severity } from '../domain/corrective-action.js';
-import { searchAttributes } from '../temporal/shared.js';
+import type { NcSource, NcState, Severity } from './schema.js';
+import { searchAttributes } from '../temporal/search-attributes.js';
 import { visibilityLiteral as literal } from '../temporal/visibility.js';
-import { workflowTypes } from '../temporal/start.js';
+import { CORRECTIVE_ACTION_WORKFLOW } from './contract.js';
 
 const closedStates: readonly string[] = ['closed', 'cancelled'];
 
@@ -55,7 +55,7 @@ export const MAX_NC_LIMIT = 1000;
 /** The visibility query for the corrective actions on `taskQueue` matching `filter`. */
 export function ncQuery(taskQueue: string, filter: NcFilter, now = new Date()): string {
   const sa = searchAttributes;
-  const parts = [`TaskQueue = ${literal(taskQueue)}`, `WorkflowType = ${literal(workflowTypes.correctiveAction)}`];
+  const parts = [`TaskQueue = ${literal(taskQueue)}`, `WorkflowType = ${literal(CORRECTIVE_ACTION_WORKFLOW)}`];
   if (filter.severity) parts.push(`${sa.severity.name} = ${literal(filter.severity)}`);
   if (filter.source) parts.push(`${sa.source.name} = ${literal(filter.source)}`);
   if (filter.owner) parts.push(`${sa.owner.name} = ${literal(filter.owner)}`);

@@ -3,8 +3,8 @@
  * reported in the earlier years of the cycle are read from the evidence ledger, so a programme
  * planned this year knows what the previous programmes already covered.
  */
-import { coverage, INTERNAL_AUDIT_REPORTED, type AuditScope, type CoverageResult } from '../domain/internal-audit.js';
-import type { Organization } from '../domain/organization.js';
+import { coverage, INTERNAL_AUDIT_REPORTED, type AuditScope, type CoverageResult } from './schema.js';
+import type { Organization } from '../organization/schema.js';
 import type { RecordsStore } from '../records/types.js';
 
 const PAGE = 1000;

@@ -12,7 +12,7 @@ import {
   type AuditReportedContent,
   type FindingCounts,
   type ProgrammeReportContent,
-} from '../domain/internal-audit.js';
+} from './schema.js';
 import type { EvidenceRecord, RecordsStore } from '../records/types.js';
 
 export interface Unavailable {

@@ -4,7 +4,7 @@
  * `WorkflowType = 'internalAudit' AND AimsState = 'fieldwork'`).
  */
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
-import { searchAttributes } from '../temporal/shared.js';
+import { searchAttributes } from '../temporal/search-attributes.js';
 import { visibilityLiteral } from '../temporal/visibility.js';
 
 export interface ProgrammeListItem {

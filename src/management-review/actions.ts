@@ -5,9 +5,10 @@
  * list of past reviews.
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import type { PreviousActionStatus, ReviewActionOutcome } from '../domain/management-review.js';
+import type { PreviousActionStatus, ReviewActionOutcome } from './schema.js';
 import type { RecordsStore } from '../records/types.js';
-import { ncStatusQuery, taskStatusQuery } from '../temporal/messages.js';
+import { ncStatusQuery } from '../corrective-action/contract.js';
+import { taskStatusQuery } from '../task/contract.js';
 
 const reasonOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
 

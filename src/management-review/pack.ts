@@ -9,7 +9,7 @@ import type {
   AutomaticInputs,
   ManagementReviewStatus,
   ReviewPack,
-} from '../domain/management-review.js';
+} from './schema.js';
 
 const hbs = Handlebars.create();
 

@@ -13,11 +13,11 @@ import { NativeConnection, type Worker, type WorkflowBundle } from '@temporalio/
 import { pino, type Logger } from 'pino';
 import { createActivities } from '../../activities/index.js';
 import { parseConfig, type Config } from '../../src/config.js';
-import { ncSequenceScope } from '../../src/domain/corrective-action.js';
-import type { Organization } from '../../src/domain/organization.js';
-import { createLinkSigner, type LinkSigner } from '../../src/links.js';
+import { ncSequenceScope } from '../../src/corrective-action/schema.js';
+import type { Organization } from '../../src/organization/schema.js';
+import { createLinkSigner, type LinkSigner } from '../../src/links/signer.js';
 import { createMailTransport, type MailTransport } from '../../src/mail/transport.js';
-import { parseOrganizationYaml } from '../../src/organization.js';
+import { parseOrganizationYaml } from '../../src/organization/load.js';
 import { openRecordsStore } from '../../src/records/store.js';
 import type { RecordsStore } from '../../src/records/types.js';
 import { bundleWorkflows, createAimsWorker } from '../../workers/worker.js';

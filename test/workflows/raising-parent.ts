@@ -2,7 +2,7 @@
  * A stand-in for an audit: raises one nonconformity through the shared start helper and
  * completes at once, so a test can check that the NC outlives it.
  */
-import type { CorrectiveActionInput } from '../../src/domain/corrective-action.js';
+import type { CorrectiveActionInput } from '../../src/corrective-action/schema.js';
 import { raiseNonconformity } from '../../workflows/lib/children.js';
 
 export async function raisingParent(input: Omit<CorrectiveActionInput, 'ncId'>): Promise<{ ncId: string; workflowId: string }> {

@@ -4,14 +4,12 @@
  */
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
 import { executeChild, ParentClosePolicy, startChild, workflowInfo } from '@temporalio/workflow';
-import type { ApprovalInput, ApprovalResult } from '../../src/domain/approval.js';
-import {
-  correctiveActionWorkflowId,
-  type CorrectiveActionInput,
-  type CorrectiveActionResult,
-} from '../../src/domain/corrective-action.js';
-import type { HumanTaskInput, HumanTaskResult } from '../../src/domain/task.js';
-import { nonconformityAttributes, searchAttributes } from '../../src/temporal/shared.js';
+import type { ApprovalInput, ApprovalResult } from '../../src/approval/schema.js';
+import { type CorrectiveActionInput, type CorrectiveActionResult } from '../../src/corrective-action/schema.js';
+import { correctiveActionWorkflowId } from '../../src/corrective-action/contract.js';
+import type { HumanTaskInput, HumanTaskResult } from '../../src/task/schema.js';
+import { searchAttributes } from '../../src/temporal/search-attributes.js';
+import { nonconformityAttributes } from '../../src/corrective-action/contract.js';
 import { acts } from './activities.js';
 
 /** The id of this workflow's child for `key`. */

@@ -3,7 +3,7 @@
  */
 import { ApplicationFailure, condition } from '@temporalio/workflow';
 import type { z } from 'zod';
-import { zodProblems } from '../../src/domain/task.js';
+import { zodProblems } from '../../src/common/schemas.js';
 
 /** Parses workflow input; a bad input fails the workflow with one line naming every bad field. */
 export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {

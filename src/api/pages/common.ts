@@ -14,9 +14,9 @@ import {
 } from '@temporalio/client';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config.js';
-import { linkPaths } from '../../domain/link-paths.js';
-import type { Organization } from '../../domain/organization.js';
-import { createLinkSigner, LinkError, type LinkAction, type LinkClaims, type LinkSigner } from '../../links.js';
+import { linkPaths } from '../../links/paths.js';
+import type { Organization } from '../../organization/schema.js';
+import { createLinkSigner, LinkError, type LinkAction, type LinkClaims, type LinkSigner } from '../../links/signer.js';
 import { formatDate, formatDateTime } from '../../mail/templates.js';
 import { checkFormPost, csrfToken } from '../csrf.js';
 import type { AppDeps } from '../deps.js';

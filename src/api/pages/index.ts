@@ -8,14 +8,14 @@
  *   GET  /concern     report a concern        POST /concern    send the report (Annex A.3.3)
  */
 import type { FastifyPluginCallback } from 'fastify';
-import { linkPaths } from '../../domain/link-paths.js';
+import { linkPaths } from '../../links/paths.js';
 import { publicRateLimit } from '../plugins/rate-limit.js';
-import { showApproval, submitApproval } from './approval.js';
+import { showApproval, submitApproval } from '../../approval/page.js';
 import { pageContext, pageHandler } from './common.js';
-import { CONCERN_PATH, showConcernForm, submitConcern } from './concern.js';
+import { CONCERN_PATH, showConcernForm, submitConcern } from '../../concern/page.js';
 import { showMyTasks } from './my-tasks.js';
 import { renewLink } from './renew.js';
-import { showTask, submitTask } from './task.js';
+import { showTask, submitTask } from '../../task/page.js';
 import '../deps.js';
 
 export const pageRoutes: FastifyPluginCallback = (app, _options, done) => {

@@ -3,9 +3,9 @@
  * visibility, overdue first, then by due date, each with a freshly signed link for them.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { linkPaths } from '../../domain/link-paths.js';
-import { personIdSchema } from '../../domain/task.js';
-import { listWork } from '../routes/work.js';
+import { linkPaths } from '../../links/paths.js';
+import { personIdSchema } from '../../common/schemas.js';
+import { listWork } from '../../task/routes.js';
 import {
   dayText,
   invalidLink,

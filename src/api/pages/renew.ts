@@ -8,10 +8,11 @@
  * process wait for the first one's result.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { linkPaths } from '../../domain/link-paths.js';
-import { LinkError, type LinkClaims } from '../../links.js';
+import { linkPaths } from '../../links/paths.js';
+import { LinkError, type LinkClaims } from '../../links/signer.js';
 import type { SendNotificationResult } from '../../../activities/notifications.js';
-import { workflowTypes } from '../../temporal/start.js';
+import { APPROVAL_WORKFLOW } from '../../approval/contract.js';
+import { TASK_WORKFLOW } from '../../task/contract.js';
 import {
   describeWork,
   invalidLink,
@@ -36,7 +37,7 @@ const mailUnavailable = () =>
 async function subjectOf(ctx: PageContext, claims: LinkClaims): Promise<string> {
   if (claims.action === 'tasks.mine') return 'Your open tasks';
   const client = requireTemporal(ctx);
-  const [type, what] = claims.action === 'approval.decide' ? [workflowTypes.approval, 'approval'] : [workflowTypes.task, 'task'];
+  const [type, what] = claims.action === 'approval.decide' ? [APPROVAL_WORKFLOW, 'approval'] : [TASK_WORKFLOW, 'task'];
   const description = await describeWork(client, claims.task, type, what);
   const title = typeof description.memo?.title === 'string' ? description.memo.title : what;
   if (!isRunning(description)) {

@@ -1,0 +1,455 @@
+/**
+ * Admin routes for the AI systems inventory and their impact assessments (ISO/IEC 42001 6.1.4,
+ * 8.4, Annex A.5): register a system (validated like the organization file's inventory, its
+ * registration recorded in the ledger by its workflow), update its registration, announce a
+ * significant change, retire it, list systems with their assessment status, get one system,
+ * get one assessment's full content and history, and ensure the workflows of the organization
+ * file's inventory.
+ *
+ * Registered inside the admin scope (API key required); every route needs the Temporal client.
+ */
+import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { aiSystemStatusQuery, announceChangeUpdate, impactAssessmentStatusQuery, retireUpdate, updateRegistrationUpdate } from './contract.js';
+import { DEFAULT_AI_SYSTEM_LIMIT, listAiSystems, MAX_AI_SYSTEM_LIMIT } from './visibility.js';
+import { aiSystemPolicySchema, aiSystemStates, aiSystemWorkflowId, registrationChangesSchema } from './schema.js';
+import {
+  aiSystemIdSchema,
+  aiSystemRegistrationSchema,
+  assessmentRefSchema,
+  changeTypes,
+  impactAssessmentWorkflowId,
+} from './impact-assessment.js';
+import type { Organization } from '../organization/schema.js';
+import { actorSchema, personIdSchema } from '../common/schemas.js';
+import { checkRegistration, ensureAiSystem, syncAiSystems } from './start.js';
+import { StartInputError } from '../temporal/start.js';
+import { executionFacts } from '../temporal/visibility.js';
+import { errorResponseSchema, HttpError } from '../api/errors.js';
+import { adminSecurity } from '../api/plugins/admin-auth.js';
+import { findWorkflow, requireTemporal, temporalClient, temporalRouteResponses, updateRunning } from '../api/plugins/temporal-routes.js';
+import { limitParam } from '../api/query-params.js';
+import '../api/deps.js';
+import { AI_SYSTEM_WORKFLOW } from './contract.js';
+
+// Schemas
+
+const registerBodySchema = z
+  .strictObject({
+    ...aiSystemRegistrationSchema.shape,
+    by: actorSchema.optional().describe('Who registers it (a person id); default `system`'),
+    policy: aiSystemPolicySchema.optional().describe("Overrides of the organization's impact-assessment settings for this system"),
+  })
+  .describe('RegisterAiSystem');
+
+const systemParamsSchema = z.strictObject({ systemId: aiSystemIdSchema });
+const assessmentParamsSchema = z.strictObject({ systemId: aiSystemIdSchema, assessmentRef: assessmentRefSchema });
+
+const linksSchema = z.object({
+  status: z.string().describe('GET: status, last result and history'),
+  changes: z.string().describe('POST: announce a significant change'),
+  retire: z.string().describe('POST: retire the system'),
+});
+
+const registeredSchema = z
+  .object({ systemId: z.string(), workflowId: z.string(), created: z.boolean(), links: linksSchema })
+  .describe('AiSystemRegistered');
+
+const updateBodySchema = z
+  .strictObject({
+    changes: registrationChangesSchema,
+    by: actorSchema.optional().describe('Who changes it; default `system`'),
+    reason: z.string().trim().max(2000).optional(),
+  })
+  .describe('UpdateAiSystem');
+
+const changeBodySchema = z
+  .strictObject({
+    type: z.enum(changeTypes, { message: `must be one of ${changeTypes.join(', ')}` }),
+    why: z.string().trim().min(3, 'must say what changed (at least 3 characters)').max(5000),
+    by: actorSchema.optional().describe('Who announces it (a person id); default `system`'),
+  })
+  .describe('SignificantChange');
+
+const retireBodySchema = z.strictObject({
+  reason: z.string().trim().min(1, 'a reason is required').max(2000, 'must be at most 2000 characters'),
+  by: actorSchema.optional(),
+});
+
+const ackSchema = z.object({
+  systemId: z.string(),
+  ok: z.literal(true),
+  state: z.string(),
+  message: z.string(),
+  disposition: z.enum(['pending', 'attached']).optional(),
+  assessmentId: z.string().optional(),
+  startsAt: z.string().optional(),
+});
+
+const listQuerySchema = z.strictObject({
+  state: z.enum(aiSystemStates, { message: `must be one of ${aiSystemStates.join(', ')}` }).optional(),
+  owner: personIdSchema.optional(),
+  limit: limitParam(MAX_AI_SYSTEM_LIMIT, DEFAULT_AI_SYSTEM_LIMIT),
+});
+
+const listItemSchema = z
+  .object({
+    systemId: z.string(),
+    workflowId: z.string(),
+    name: z.string(),
+    owner: z.string().optional(),
+    impactTier: z.string().optional(),
+    lifecycle: z.string().optional(),
+    source: z.string().optional(),
+    state: z.string().describe('current, due, in-progress, overdue or retired'),
+    nextDueAt: z.string().optional().describe('When the next reassessment is due'),
+    lastAssessment: z.object({ assessmentRef: z.string(), level: z.number(), signedOffAt: z.string() }).optional(),
+    currentAssessment: z.string().optional(),
+    executionStatus: z.string(),
+    startedAt: z.string(),
+  })
+  .describe('AiSystemListItem');
+
+const detailSchema = z
+  .object({
+    systemId: z.string(),
+    workflowId: z.string(),
+    runId: z.string(),
+    executionStatus: z.string(),
+    startedAt: z.string(),
+    closedAt: z.string().optional(),
+    status: z.looseObject({ state: z.string(), history: z.array(z.unknown()) }).describe('The aiSystemStatus query result'),
+  })
+  .describe('AiSystemDetail');
+
+const recordSchema = z.looseObject({ id: z.string(), kind: z.string(), subject: z.string(), actor: z.string(), occurredAt: z.string(), content: z.unknown() });
+
+const assessmentSchema = z
+  .object({
+    assessmentId: z.string(),
+    workflowId: z.string(),
+    execution: z
+      .object({ runId: z.string(), executionStatus: z.string(), startedAt: z.string(), closedAt: z.string().optional() })
+      .optional()
+      .describe('Absent once Temporal no longer holds the workflow (past the retention period)'),
+    status: z.looseObject({ state: z.string(), timeline: z.array(z.unknown()) }).optional().describe('The live status and timeline'),
+    recorded: z.unknown().optional().describe('The content of the impact-assessment.recorded record, once signed off'),
+    records: z.array(recordSchema).describe("Every ledger record of the assessment and of its steps, oldest first"),
+  })
+  .describe('ImpactAssessmentDetail');
+
+const assessmentListSchema = z
+  .object({
+    items: z.array(
+      z.object({
+        assessmentRef: z.string(),
+        workflowId: z.string(),
+        trigger: z.string(),
+        startedAt: z.string(),
+        changes: z.number().describe('Significant changes that led to it'),
+        outcome: z.enum(['recorded', 'cancelled', 'open']).describe('open: still running, or ended without a record'),
+        level: z.number().optional(),
+        signedOffBy: z.string().optional(),
+        recordedAt: z.string().optional(),
+      }),
+    ),
+  })
+  .describe('ImpactAssessmentList');
+
+const syncResultSchema = z.object({
+  started: z.array(z.string()),
+  running: z.array(z.string()),
+  updated: z.array(z.string()).describe('Running systems whose registration followed a change in the file'),
+  retired: z.array(z.string()),
+  failed: z.array(z.object({ systemId: z.string(), reason: z.string() })),
+});
+
+const authResponses = temporalRouteResponses;
+
+export const aiSystemRoutes: FastifyPluginCallbackZod = (app, _options, done) => {
+  const temporal = (): Client => temporalClient(app);
+  const taskQueue = app.deps.config.TEMPORAL_TASK_QUEUE;
+  const base = app.deps.config.PUBLIC_BASE_URL;
+  const org = (): Organization | undefined => app.deps.organization?.();
+  const linksFor = (systemId: string) => {
+    const self = `${base}/admin/ai-systems/${systemId}`;
+    return { status: self, changes: `${self}/changes`, retire: `${self}/retire` };
+  };
+  const badInput = (err: StartInputError) => new HttpError(400, err.message, { issues: err.issues, cause: err });
+  /** A person id must be in the organization file (when the API has one). */
+  const checkActor = (by: string | undefined, path = 'by') => {
+    const o = org();
+    if (by && by !== 'system' && o && !o.people.some((p) => p.id === by)) {
+      throw new HttpError(400, `Invalid input: ${path}: unknown person "${by}"`, { issues: [{ path, message: `unknown person "${by}"` }] });
+    }
+  };
+
+  requireTemporal(app, 'AI system');
+
+  const findSystem = (systemId: string) =>
+    findWorkflow(temporal(), aiSystemWorkflowId(systemId), AI_SYSTEM_WORKFLOW, `No AI system ${systemId}.`);
+
+  const updateSystem = async <T extends object>(systemId: string, what: string, send: (handle: WorkflowHandle) => Promise<T>) => ({
+    systemId,
+    ...(await updateRunning(await findSystem(systemId), what, { closed: () => `${systemId} is retired`, gone: `${systemId} was retired in the meantime` }, send)),
+  });
+
+  app.get(
+    '/ai-systems',
+    {
+      schema: {
+        tags: ['ai-systems'],
+        summary: 'List AI systems with their assessment status',
+        description: 'From Temporal visibility: current, due (a change is pending or never assessed), in-progress, overdue or retired.',
+        security: adminSecurity,
+        querystring: listQuerySchema,
+        response: { 200: z.object({ items: z.array(listItemSchema) }), ...authResponses },
+      },
+    },
+    async (request) => {
+      const { limit, ...filter } = request.query;
+      return { items: await listAiSystems(temporal(), taskQueue, filter, limit ?? DEFAULT_AI_SYSTEM_LIMIT) };
+    },
+  );
+
+  app.post(
+    '/ai-systems',
+    {
+      schema: {
+        tags: ['ai-systems'],
+        summary: 'Register an AI system',
+        description:
+          'Validated like an entry of the inventory in the organization file (id pattern, a known owner, an impact tier); starts its ' +
+          'workflow `ai-system/<id>`, which records the registration in the ledger and starts the first impact assessment. ' +
+          'A system of the organization file is registered by `POST /admin/ai-systems/sync`.',
+        security: adminSecurity,
+        body: registerBodySchema,
+        response: { 201: registeredSchema, 409: errorResponseSchema, ...authResponses },
+      },
+    },
+    async (request, reply) => {
+      const { by, policy, ...fields } = request.body;
+      const o = org();
+      checkActor(by);
+      let system;
+      try {
+        system = checkRegistration(o, fields);
+      } catch (err) {
+        if (err instanceof StartInputError) throw badInput(err);
+        throw err;
+      }
+      if (o?.aiSystems.some((s) => s.id === system.id)) {
+        throw new HttpError(409, `Not registered: ${system.id} is in the organization file's inventory; run POST /admin/ai-systems/sync to ensure it.`);
+      }
+      let ensured;
+      try {
+        ensured = await ensureAiSystem(
+          temporal(),
+          taskQueue,
+          { systemId: system.id, system, source: 'api', registeredBy: by ?? 'system', ...(policy ? { policy } : {}) },
+          o ? { organization: o } : {},
+        );
+      } catch (err) {
+        if (err instanceof StartInputError) throw badInput(err);
+        throw err;
+      }
+      if (!ensured.created) throw new HttpError(409, `Not registered: ${system.id} is already registered (${ensured.workflowId}); change it with PATCH.`);
+      request.log.info({ systemId: system.id, workflowId: ensured.workflowId }, 'AI system registered');
+      return reply.code(201).send({ systemId: system.id, workflowId: ensured.workflowId, created: true, links: linksFor(system.id) });
+    },
+  );
+
+  app.post(
+    '/ai-systems/sync',
+    {
+      schema: {
+        tags: ['ai-systems'],
+        summary: "Ensure the workflows of the organization file's inventory",
+        description: 'Starts the workflow of every system in the file that does not run yet; a system marked `retired` in the file is retired.',
+        security: adminSecurity,
+        response: { 200: syncResultSchema, ...authResponses },
+      },
+    },
+    async (request) => {
+      const o = org();
+      if (!o) throw new HttpError(503, 'The organization file is not loaded in this API.');
+      const result = await syncAiSystems(temporal(), taskQueue, o);
+      request.log.info(result, 'AI systems synced');
+      return result;
+    },
+  );
+
+  app.get(
+    '/ai-systems/:systemId',
+    {
+      schema: {
+        tags: ['ai-systems'],
+        summary: 'One AI system: registration, assessment status, last result, next due date and history',
+        security: adminSecurity,
+        params: systemParamsSchema,
+        response: { 200: detailSchema, 404: errorResponseSchema, ...authResponses },
+      },
+    },
+    async (request) => {
+      const { systemId } = request.params;
+      const { handle, description } = await findSystem(systemId);
+      const status = await handle.query(aiSystemStatusQuery);
+      return { systemId, workflowId: handle.workflowId, ...executionFacts(description), status: status as unknown as z.input<typeof detailSchema>['status'] };
+    },
+  );
+
+  app.patch(
+    '/ai-systems/:systemId',
+    {
+      schema: {
+        tags: ['ai-systems'],
+        summary: "Update an AI system's registration",
+        description: 'Applies to the next steps and assessments; recorded in the ledger. Setting `lifecycle: retired` retires the system.',
+        security: adminSecurity,
+        params: systemParamsSchema,
+        body: updateBodySchema,
+        response: { 200: ackSchema, 404: errorResponseSchema, 409: errorResponseSchema, ...authResponses },
+      },
+    },
+    async (request) => {
+      const { changes, by, reason } = request.body;
+      checkActor(by);
+      if (changes.owner) checkActor(changes.owner, 'changes.owner');
+      return updateSystem(request.params.systemId, 'updated', (handle) =>
+        handle.executeUpdate(updateRegistrationUpdate, { args: [{ by: by ?? 'system', changes, ...(reason ? { reason } : {}) }] }),
+      );
+    },
+  );
+
+  app.post(
+    '/ai-systems/:systemId/changes',
+    {
+      schema: {
+        tags: ['ai-systems'],
+        summary: 'Announce a significant change',
+        description:
+          'Model, data source, intended use, deployment context or jurisdiction, with who and why. Changes within the debounce window of ' +
+          'the first start one reassessment; a change during a running assessment is attached to it.',
+        security: adminSecurity,
+        params: systemParamsSchema,
+        body: changeBodySchema,
+        response: { 200: ackSchema, 404: errorResponseSchema, 409: errorResponseSchema, ...authResponses },
+      },
+    },
+    async (request) => {
+      const { type, why, by } = request.body;
+      checkActor(by);
+      const ack = await updateSystem(request.params.systemId, 'announced', (handle) =>
+        handle.executeUpdate(announceChangeUpdate, { args: [{ type, why, by: by ?? 'system' }] }),
+      );
+      request.log.info({ systemId: request.params.systemId, type, disposition: ack.disposition }, 'significant change announced');
+      return ack;
+    },
+  );
+
+  app.post(
+    '/ai-systems/:systemId/retire',
+    {
+      schema: {
+        tags: ['ai-systems'],
+        summary: 'Retire an AI system',
+        description: 'Cancels a running assessment, writes the final record and ends the workflow.',
+        security: adminSecurity,
+        params: systemParamsSchema,
+        body: retireBodySchema,
+        response: { 200: ackSchema, 404: errorResponseSchema, 409: errorResponseSchema, ...authResponses },
+      },
+    },
+    async (request) => {
+      const { reason, by } = request.body;
+      checkActor(by);
+      return updateSystem(request.params.systemId, 'retired', (handle) => handle.executeUpdate(retireUpdate, { args: [{ by: by ?? 'system', reason }] }));
+    },
+  );
+
+  app.get(
+    '/ai-systems/:systemId/assessments',
+    {
+      schema: {
+        tags: ['ai-systems'],
+        summary: 'Every impact assessment of an AI system, from the ledger',
+        description: 'Oldest first, with its trigger and outcome; also for systems retired long ago.',
+        security: adminSecurity,
+        params: systemParamsSchema,
+        response: { 200: assessmentListSchema, 404: errorResponseSchema, ...authResponses },
+      },
+    },
+    async (request) => {
+      const { systemId } = request.params;
+      const records = app.deps.records;
+      const started = await records.list({ subject: aiSystemWorkflowId(systemId), kind: 'ai-system.assessment-started', limit: 1000 });
+      if (started.length === 0) {
+        const registered = await records.list({ subject: aiSystemWorkflowId(systemId), kind: 'ai-system.registered', limit: 1 });
+        if (registered.length === 0) throw new HttpError(404, `No AI system ${systemId}.`);
+      }
+      const prefix = `impact-assessment/${systemId}/`;
+      const ends = [
+        ...(await records.list({ subjectPrefix: prefix, kind: 'impact-assessment.recorded', limit: 1000 })),
+        ...(await records.list({ subjectPrefix: prefix, kind: 'impact-assessment.cancelled', limit: 1000 })),
+      ];
+      const items = started.map((r) => {
+        const c = r.content as { assessmentRef: string; workflowId: string; trigger: string; changes?: unknown[] };
+        const end = ends.find((e) => e.subject === c.workflowId);
+        const recorded = end?.kind === 'impact-assessment.recorded' ? (end.content as { level?: number; signOff?: { by?: string }; recordedAt?: string }) : undefined;
+        return {
+          assessmentRef: c.assessmentRef,
+          workflowId: c.workflowId,
+          trigger: c.trigger,
+          startedAt: r.occurredAt,
+          changes: c.changes?.length ?? 0,
+          outcome: recorded ? ('recorded' as const) : end ? ('cancelled' as const) : ('open' as const),
+          ...(recorded?.level !== undefined ? { level: recorded.level } : {}),
+          ...(recorded?.signOff?.by ? { signedOffBy: recorded.signOff.by } : {}),
+          ...(recorded?.recordedAt ? { recordedAt: recorded.recordedAt } : {}),
+        };
+      });
+      return { items };
+    },
+  );
+
+  app.get(
+    '/ai-systems/:systemId/assessments/:assessmentRef',
+    {
+      schema: {
+        tags: ['ai-systems'],
+        summary: "One impact assessment's full content and history",
+        description: 'The live status and timeline while Temporal holds the workflow, and every ledger record of the assessment and its steps.',
+        security: adminSecurity,
+        params: assessmentParamsSchema,
+        response: { 200: assessmentSchema, 404: errorResponseSchema, ...authResponses },
+      },
+    },
+    async (request) => {
+      const { systemId, assessmentRef } = request.params;
+      const workflowId = impactAssessmentWorkflowId(systemId, assessmentRef);
+      const handle = temporal().workflow.getHandle(workflowId);
+      const description = await handle.describe().catch((err: unknown) => {
+        if (err instanceof WorkflowNotFoundError) return undefined;
+        throw err;
+      });
+      const records = [
+        ...(await app.deps.records.list({ subject: workflowId, limit: 1000 })),
+        ...(await app.deps.records.list({ subjectPrefix: `${workflowId}/`, limit: 1000 })),
+      ].sort((a, b) => a.seq - b.seq);
+      if (!description && records.length === 0) throw new HttpError(404, `No impact assessment ${systemId}/${assessmentRef}.`);
+      const status = description ? await handle.query(impactAssessmentStatusQuery).catch(() => undefined) : undefined;
+      const recorded = records.find((r) => r.kind === 'impact-assessment.recorded' && r.subject === workflowId);
+      return {
+        assessmentId: `${systemId}/${assessmentRef}`,
+        workflowId,
+        ...(description ? { execution: executionFacts(description) } : {}),
+        ...(status ? { status: status as unknown as z.input<typeof assessmentSchema>['status'] } : {}),
+        ...(recorded ? { recorded: recorded.content } : {}),
+        records: records.map((r) => ({ ...r, clauses: r.clauses })),
+      };
+    },
+  );
+
+  done();
+};

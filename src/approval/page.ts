@@ -1,0 +1,320 @@
+/**
+ * The approval page (`/a?token=`): the summary, the content fingerprint and a link to the
+ * full content, the rule and the progress, who decided what, and Approve / Reject with a
+ * comment. The form carries the hash of the content it showed, so a decision on content that
+ * changed in the meantime is refused and the page shows the new version.
+ */
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { contentHashSchema, type ApprovalStatus } from './schema.js';
+import { linkPaths } from '../links/paths.js';
+import type { LinkClaims } from '../links/signer.js';
+import { APPROVAL_WORKFLOW, approvalStatusQuery, decideUpdate } from './contract.js';
+
+import { searchAttributes } from '../temporal/search-attributes.js';
+import { csrfToken } from '../api/csrf.js';
+import { describeClause } from '../api/views/clauses.js';
+import {
+  dayText,
+  describeWork,
+  field,
+  formBody,
+  isRunning,
+  myTasksUrl,
+  PageError,
+  paragraphs,
+  personName,
+  requireSameSiteForm,
+  requireTemporal,
+  sendMessage,
+  sendPage,
+  timeText,
+  tokenFrom,
+  verifyPageLink,
+  verifyPostedLink,
+  type PageContext,
+} from '../api/pages/common.js';
+
+const HISTORY_SHOWN = 10;
+const MAX_COMMENT = 5000;
+
+const isOpen = (status: ApprovalStatus) => status.state === 'pending' || status.state === 'overdue';
+
+const stateLabels: Record<ApprovalStatus['state'], [string, string]> = {
+  pending: ['Waiting for decisions', 'open'],
+  overdue: ['Waiting for decisions', 'open'],
+  approved: ['Approved', 'done'],
+  rejected: ['Rejected', 'closed'],
+  expired: ['Expired', 'closed'],
+  cancelled: ['Cancelled', 'closed'],
+};
+
+function ruleText(status: ApprovalStatus): string {
+  const m = status.approvers.length;
+  switch (status.rule.type) {
+    case 'all':
+      return `All ${m} approver${m === 1 ? '' : 's'} must approve`;
+    case 'any':
+      return `Any one of ${m} approver${m === 1 ? '' : 's'} can approve`;
+    case 'n-of-m':
+      return `${status.required} of ${m} approvers must approve`;
+  }
+}
+
+function kindLabel(kind: string): string {
+  const words = kind.replace(/-/g, ' ');
+  return words === 'adhoc' ? 'Ad-hoc approval' : `${words.charAt(0).toUpperCase()}${words.slice(1)}`;
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return 'another site';
+  }
+}
+
+interface ApprovalView {
+  status: ApprovalStatus;
+  running: boolean;
+  /** Clauses and controls the approval is filed under (from its search attributes). */
+  clauses: string[];
+  claims: LinkClaims;
+  token: string;
+  comment?: string;
+  commentError?: string;
+  notice?: { kind: 'info' | 'warn' | 'error' | 'done'; title?: string; paragraphs: string[] };
+}
+
+/** Why the person cannot decide now, or undefined when they can. */
+function readOnlyReasons(ctx: PageContext, view: ApprovalView): string[] | undefined {
+  const { status, claims, running } = view;
+  if (!isOpen(status)) return undefined;
+  if (!running) return ['This approval was stopped by an operator and can no longer be decided here.'];
+  if (status.approvers.length === 0) return ['This approval is still being set up. Reload this page in a moment.'];
+  if (claims.person === status.preparer.id) {
+    return ['You prepared this content, so you cannot approve it yourself (separation of duties).'];
+  }
+  if (!status.approvers.some((a) => a.id === claims.person)) {
+    return [`You are not one of the approvers. This link was sent to ${personName(ctx, claims.person)} for information.`];
+  }
+  const mine = status.decisions.find((d) => d.by === claims.person && !d.voided);
+  if (mine) {
+    return [`You ${mine.decision === 'approve' ? 'approved' : 'rejected'} this version on ${timeText(mine.at)}. Each approver decides once per version.`];
+  }
+  return undefined;
+}
+
+export function approvalPageModel(ctx: PageContext, view: ApprovalView, now = new Date()): Record<string, unknown> {
+  const { status, token } = view;
+  const open = isOpen(status);
+  const readOnly = readOnlyReasons(ctx, view);
+  const canAct = open && view.running && readOnly === undefined;
+  const [stateLabel, stateClass] = stateLabels[status.state];
+  const current = status.decisions.filter((d) => !d.voided);
+  const approvals = current.filter((d) => d.decision === 'approve').length;
+  const rejections = current.length - approvals;
+  const nameOf = (id: string) => status.approvers.find((a) => a.id === id)?.name ?? personName(ctx, id);
+  const closedNotice = !open
+    ? { kind: status.state === 'approved' ? 'done' : 'warn', paragraphs: [`This approval is closed: ${stateLabel.toLowerCase()}.`] }
+    : undefined;
+  return {
+    title: status.title,
+    stateLabel,
+    stateClass,
+    dueAt: status.dueAt,
+    dueText: dayText(status.dueAt),
+    overdue: open && (status.state === 'overdue' || Date.parse(status.dueAt) < now.getTime()),
+    notice: view.notice ?? closedNotice,
+    kindLabel: kindLabel(status.kind),
+    preparerName: status.preparer.name,
+    version: status.version,
+    ruleText: ruleText(status),
+    progressText: `${approvals} of ${status.required} approval${status.required === 1 ? '' : 's'} so far${rejections ? `, ${rejections} rejection${rejections === 1 ? '' : 's'}` : ''}`,
+    pendingNames: open ? status.pending.map(nameOf).join(', ') : '',
+    clauses: view.clauses.map(describeClause),
+    summary: paragraphs(status.summary),
+    contentUrl: status.contentUrl,
+    contentHost: status.contentUrl ? hostOf(status.contentUrl) : undefined,
+    contentHash: status.contentHash,
+    decisions: status.decisions.map((d) => ({
+      byName: nameOf(d.by),
+      verb: d.decision === 'approve' ? 'approved' : 'rejected',
+      voided: d.voided,
+      at: d.at,
+      atText: timeText(d.at),
+      comment: d.comment,
+    })),
+    form: canAct
+      ? {
+          action: ctx.links.url(linkPaths['approval.decide'], token),
+          csrf: csrfToken(ctx.config.LINK_SECRET, token),
+          comment: view.comment ?? '',
+          commentError: view.commentError,
+          errorSummary: view.commentError ? [{ id: 'comment', text: view.commentError }] : [],
+        }
+      : undefined,
+    readOnly,
+    history: status.history
+      .slice(-HISTORY_SHOWN)
+      .reverse()
+      .map((e) => ({ at: e.at, atText: timeText(e.at), detail: e.detail, byName: e.by === 'system' ? undefined : nameOf(e.by) })),
+  };
+}
+
+async function loadApproval(
+  client: Client,
+  workflowId: string,
+): Promise<{ status: ApprovalStatus; running: boolean; clauses: string[] }> {
+  const description = await describeWork(client, workflowId, APPROVAL_WORKFLOW, 'approval');
+  const status = await client.workflow.getHandle(workflowId).query(approvalStatusQuery);
+  return {
+    status,
+    running: isRunning(description),
+    clauses: description.typedSearchAttributes.get(searchAttributes.clauses) ?? [],
+  };
+}
+
+function closedPage(status: ApprovalStatus): PageError {
+  const [label] = stateLabels[status.state];
+  return new PageError(409, {
+    heading: 'This approval is already closed',
+    paragraphs: [`“${status.title}” is ${label.toLowerCase()}. Nothing more is needed from you, and nothing was changed.`],
+  });
+}
+
+async function renderApproval(
+  ctx: PageContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  statusCode: number,
+  view: ApprovalView,
+): Promise<FastifyReply> {
+  return sendPage(ctx, request, reply, statusCode, 'approval', approvalPageModel(ctx, view), {
+    pageTitle: view.status.title,
+    myTasksUrl: await myTasksUrl(ctx, view.claims),
+  });
+}
+
+/** For an expired link to an approval that is already closed: say so instead of offering a fresh link. */
+function closedInsteadOfExpired(ctx: PageContext) {
+  return async (claims: LinkClaims) => {
+    if (!ctx.temporal) return;
+    const { status } = await loadApproval(ctx.temporal, claims.task);
+    if (!isOpen(status)) throw closedPage(status);
+  };
+}
+
+const contentChangedNotice = (status: ApprovalStatus) => ({
+  kind: 'warn' as const,
+  title: 'The content changed since you opened this page',
+  paragraphs: [
+    `This is version ${status.version}. Your decision was not recorded: please review the current version below, then decide again.`,
+  ],
+});
+
+export function showApproval(ctx: PageContext) {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    const token = tokenFrom(request);
+    const claims = await verifyPageLink(ctx, token, 'approval.decide', closedInsteadOfExpired(ctx));
+    const client = requireTemporal(ctx);
+    const { status, running, clauses } = await loadApproval(client, claims.task);
+    return renderApproval(ctx, request, reply, 200, { status, running, clauses, claims, token: token ?? '' });
+  };
+}
+
+export function submitApproval(ctx: PageContext) {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    const token = tokenFrom(request);
+    const body = formBody(request);
+    const comment = field(body, 'comment');
+    const claims = await verifyPostedLink(
+      () => verifyPageLink(ctx, token, 'approval.decide', closedInsteadOfExpired(ctx)),
+      [{ label: 'Comment', value: comment }],
+    );
+    requireSameSiteForm(ctx, request, token ?? '');
+    const client = requireTemporal(ctx);
+    const { status, running, clauses } = await loadApproval(client, claims.task);
+    if (!isOpen(status)) throw closedPage(status);
+    const mine = status.decisions.find((d) => d.by === claims.person && !d.voided);
+    if (mine) {
+      throw new PageError(409, {
+        heading: 'You have already decided',
+        paragraphs: [
+          `You ${mine.decision === 'approve' ? 'approved' : 'rejected'} “${status.title}” (version ${status.version}) on ${timeText(mine.at)}. Each approver decides once per version; nothing was changed.`,
+        ],
+      });
+    }
+
+    const decision = field(body, 'decision');
+    const shownHash = field(body, 'contentHash');
+    const view: ApprovalView = { status, running, clauses, claims, token: token ?? '', comment };
+
+    const readOnly = readOnlyReasons(ctx, view);
+    if (readOnly) {
+      return renderApproval(ctx, request, reply, 403, {
+        ...view,
+        notice: { kind: 'error', title: 'Your decision was not recorded', paragraphs: readOnly },
+      });
+    }
+    if (!contentHashSchema.safeParse(shownHash).success) {
+      return renderApproval(ctx, request, reply, 400, {
+        ...view,
+        notice: { kind: 'error', title: 'Your decision was not recorded', paragraphs: ['The form was incomplete. Please review the content and decide again.'] },
+      });
+    }
+    if (shownHash !== status.contentHash) {
+      return renderApproval(ctx, request, reply, 409, { ...view, notice: contentChangedNotice(status) });
+    }
+    if (decision !== 'approve' && decision !== 'reject') {
+      return renderApproval(ctx, request, reply, 400, {
+        ...view,
+        notice: { kind: 'error', title: 'Your decision was not recorded', paragraphs: ['Choose Approve or Reject.'] },
+      });
+    }
+    if (comment.trim().length > MAX_COMMENT) {
+      return renderApproval(ctx, request, reply, 400, { ...view, commentError: `The comment must be at most ${MAX_COMMENT} characters.` });
+    }
+    if (decision === 'reject' && !comment.trim()) {
+      return renderApproval(ctx, request, reply, 400, {
+        ...view,
+        commentError: 'A comment is required to reject: say what needs to change.',
+      });
+    }
+
+    const handle = client.workflow.getHandle(claims.task);
+    try {
+      const ack = await handle.executeUpdate(decideUpdate, {
+        args: [{ by: claims.person, decision, contentHash: shownHash, ...(comment.trim() ? { comment: comment.trim() } : {}) }],
+      });
+      request.log.info({ workflowId: claims.task, person: claims.person, decision }, 'approval decided from its page');
+      const outcome =
+        ack.state === 'approved' || ack.state === 'rejected'
+          ? `With your decision, “${status.title}” is now ${ack.state}.`
+          : `“${status.title}” is still waiting for other approvers.`;
+      return sendMessage(
+        ctx,
+        request,
+        reply,
+        200,
+        {
+          heading: 'Thank you',
+          paragraphs: [ack.message, outcome],
+          link: { url: await myTasksUrl(ctx, claims), label: 'See your other open tasks', secondary: true },
+        },
+        { pageTitle: 'Thank you' },
+      );
+    } catch (err) {
+      if (!(err instanceof WorkflowUpdateFailedError) && !(err instanceof WorkflowNotFoundError)) throw err;
+      const reason = err instanceof WorkflowUpdateFailedError ? (err.cause?.message ?? err.message) : 'the approval is closed';
+      request.log.info({ workflowId: claims.task, reason }, 'decision refused by the workflow');
+      const now = await loadApproval(client, claims.task);
+      if (!isOpen(now.status)) throw closedPage(now.status);
+      const notice =
+        now.status.contentHash !== shownHash
+          ? contentChangedNotice(now.status)
+          : { kind: 'error' as const, title: 'Your decision was not recorded', paragraphs: [`${reason.charAt(0).toUpperCase()}${reason.slice(1)}.`] };
+      return renderApproval(ctx, request, reply, 409, { ...view, status: now.status, running: now.running, notice });
+    }
+  };
+}

@@ -1,0 +1,245 @@
+/**
+ * Admin routes for the certification cycle: start a certificate's cycle (its dates checked
+ * against the certification rules), get its status and history, move audit dates (checked
+ * again), record an audit's outcome and the body's findings (each nonconformity starts a
+ * corrective action), record the body's decision, and end the cycle.
+ *
+ * Registered inside the admin scope (API key required). Every route needs the Temporal client
+ * (503 without one); starting also needs the organization file.
+ */
+import {
+  WorkflowExecutionAlreadyStartedError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import {
+  certificateIdSchema,
+  certificationInputSchema,
+  certificationStates,
+  certificationWorkflowId,
+  endCycleSchema,
+  moveDatesSchema,
+  recordDecisionSchema,
+  recordOutcomeSchema,
+  type CertificationStatus,
+} from './schema.js';
+import {
+  certificationStatusQuery,
+  endCycleUpdate,
+  moveAuditDatesUpdate,
+  recordAuditOutcomeUpdate,
+  recordDecisionUpdate,
+  type CertificationAck,
+} from './contract.js';
+import { listCertifications } from './visibility.js';
+import { startCertificationCycle } from './start.js';
+import { CERTIFICATION_WORKFLOW } from './contract.js';
+import { StartInputError } from '../temporal/start.js';
+import { executionFacts } from '../temporal/visibility.js';
+import { errorResponseSchema, HttpError } from '../api/errors.js';
+import { adminSecurity } from '../api/plugins/admin-auth.js';
+import { findWorkflow, requireTemporal, temporalClient, temporalRouteResponses, updateRunning } from '../api/plugins/temporal-routes.js';
+import '../api/deps.js';
+
+// Schemas
+
+// The cycle number and history are carried by the workflow itself; the start function checks the rest again.
+const { cycle: _cycle, history: _history, ...startFields } = certificationInputSchema.shape;
+const startBodySchema = z.strictObject(startFields).describe('StartCertificationCycle');
+
+const issueSchema = z.object({ path: z.string(), rule: z.string(), message: z.string() });
+
+const linksSchema = z.object({
+  status: z.string().describe('GET: status and history'),
+  dates: z.string().describe('POST: move audit dates'),
+  outcomes: z.string().describe("POST: record an audit's outcome and findings"),
+  decisions: z.string().describe("POST: record the body's decision"),
+  end: z.string().describe('POST: end the cycle'),
+});
+
+const startedSchema = z
+  .object({ certificateId: z.string(), workflowId: z.string(), warnings: z.array(issueSchema).describe('Risky dates, accepted'), links: linksSchema })
+  .describe('CertificationCycleStarted');
+
+const paramsSchema = z.object({ certificateId: certificateIdSchema });
+
+const listQuerySchema = z.strictObject({
+  state: z.enum(certificationStates, { message: `must be one of ${certificationStates.join(', ')}` }).optional(),
+  limit: z.coerce.number({ message: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(1000, 'must be at most 1000').optional(),
+});
+
+const listItemSchema = z
+  .object({
+    certificateId: z.string(),
+    workflowId: z.string(),
+    state: z.string(),
+    cycle: z.number().optional(),
+    expiresOn: z.string().optional(),
+    dueAt: z.string().optional().describe("The next audit's planned time"),
+    executionStatus: z.string(),
+    startedAt: z.string(),
+  })
+  .describe('CertificationListItem');
+
+const detailSchema = z
+  .object({
+    certificateId: z.string(),
+    workflowId: z.string(),
+    runId: z.string(),
+    executionStatus: z.string(),
+    startedAt: z.string(),
+    closedAt: z.string().optional(),
+    status: z
+      .looseObject({ state: z.string(), cycle: z.number(), audits: z.array(z.unknown()), history: z.array(z.unknown()), timeline: z.array(z.unknown()) })
+      .describe('The certificationStatus query: plan, audits, findings, decisions, readiness reports and the history of earlier cycles'),
+  })
+  .describe('CertificationCycleDetail');
+
+const ackSchema = z.object({
+  certificateId: z.string(),
+  ok: z.literal(true),
+  state: z.string(),
+  message: z.string(),
+  warnings: z.array(issueSchema),
+  nonconformities: z
+    .array(z.object({ ref: z.string(), ncId: z.string(), workflowId: z.string(), severity: z.string(), deadlineAt: z.string() }))
+    .optional()
+    .describe('Corrective actions started from the findings'),
+});
+
+const byField = { by: z.string().regex(/^([a-z0-9][a-z0-9._-]{0,63}|system)$/, 'must be a person id or "system"').optional().describe("The AIMS manager's person id; default `system`") };
+const moveBodySchema = z.strictObject({ ...moveDatesSchema.shape, ...byField }).describe('MoveAuditDates');
+const outcomeBodySchema = z.strictObject({ ...recordOutcomeSchema.shape, ...byField }).describe('RecordAuditOutcome');
+const decisionBodySchema = z.strictObject({ ...recordDecisionSchema.shape, ...byField }).describe('RecordCertificationDecision');
+const endBodySchema = z.strictObject({ ...endCycleSchema.shape, ...byField }).describe('EndCertificationCycle');
+
+const authResponses = temporalRouteResponses;
+
+export const certificationRoutes: FastifyPluginCallbackZod = (app, _options, done) => {
+  const temporal = (): Client => temporalClient(app);
+  const taskQueue = app.deps.config.TEMPORAL_TASK_QUEUE;
+  const base = app.deps.config.PUBLIC_BASE_URL;
+  const linksFor = (certificateId: string) => {
+    const self = `${base}/admin/certifications/${certificateId}`;
+    return { status: self, dates: `${self}/dates`, outcomes: `${self}/outcomes`, decisions: `${self}/decisions`, end: `${self}/end` };
+  };
+
+  requireTemporal(app, 'certification');
+
+  const find = (certificateId: string) =>
+    findWorkflow(temporal(), certificationWorkflowId(certificateId), CERTIFICATION_WORKFLOW, `No certification cycle for ${certificateId}.`);
+
+  /** Sends an update to the running cycle; a refusal by the workflow is a 409 with its reason. */
+  const update = async (certificateId: string, what: string, send: (handle: WorkflowHandle) => Promise<CertificationAck>) => ({
+    certificateId,
+    ...(await updateRunning(
+      await find(certificateId),
+      what,
+      { closed: (s) => `the cycle of ${certificateId} has ended (${s})`, gone: `the cycle of ${certificateId} ended in the meantime` },
+      send,
+    )),
+  });
+
+  app.post(
+    '/certifications',
+    {
+      schema: {
+        tags: ['certification'],
+        summary: "Start a certificate's cycle",
+        description:
+          'Starts `certification/iso42001/<certificateId>`: Stage 1, Stage 2, the decision, two surveillance audits and the recertification ' +
+          '(or, with `certificate`, from the first surveillance of an existing certificate). Dates that break the certification rules are ' +
+          'refused naming the field and the rule; risky dates are accepted and returned as `warnings`.',
+        security: adminSecurity,
+        body: startBodySchema,
+        response: { 201: startedSchema, 409: errorResponseSchema, ...authResponses },
+      },
+    },
+    async (request, reply) => {
+      const organization = app.deps.organization?.();
+      if (!organization) throw new HttpError(503, 'The organization file is not loaded: certification cycles cannot be started.');
+      try {
+        const { handle, warnings } = await startCertificationCycle(temporal(), taskQueue, request.body, { organization });
+        request.log.info({ workflowId: handle.workflowId }, 'certification cycle started');
+        return reply.code(201).send({ certificateId: request.body.certificateId, workflowId: handle.workflowId, warnings, links: linksFor(request.body.certificateId) });
+      } catch (err) {
+        if (err instanceof StartInputError) throw new HttpError(400, err.message, { issues: err.issues, cause: err });
+        if (err instanceof WorkflowExecutionAlreadyStartedError) {
+          throw new HttpError(409, `A certification cycle for ${request.body.certificateId} is already running.`, { cause: err });
+        }
+        throw err;
+      }
+    },
+  );
+
+  app.get(
+    '/certifications',
+    {
+      schema: {
+        tags: ['certification'],
+        summary: 'List certificates and their cycles',
+        description: 'From Temporal visibility (eventually consistent: a new cycle shows within seconds), running and ended.',
+        security: adminSecurity,
+        querystring: listQuerySchema,
+        response: { 200: z.object({ items: z.array(listItemSchema) }), ...authResponses },
+      },
+    },
+    async (request) => ({ items: await listCertifications(temporal(), taskQueue, { state: request.query.state }, request.query.limit ?? 100) }),
+  );
+
+  app.get(
+    '/certifications/:certificateId',
+    {
+      schema: {
+        tags: ['certification'],
+        summary: 'A certificate: its state, plan, audits, findings, decisions and history',
+        security: adminSecurity,
+        params: paramsSchema,
+        response: { 200: detailSchema, 404: errorResponseSchema, ...authResponses },
+      },
+    },
+    async (request) => {
+      const { certificateId } = request.params;
+      const { handle, description } = await find(certificateId);
+      const status: CertificationStatus = await handle.query(certificationStatusQuery);
+      return { certificateId, workflowId: handle.workflowId, ...executionFacts(description), status: status as unknown as z.input<typeof detailSchema>['status'] };
+    },
+  );
+
+  const routes = [
+    { path: 'dates', summary: 'Move audit dates (checked against the certification rules again)', what: 'moved', body: moveBodySchema, def: moveAuditDatesUpdate },
+    { path: 'outcomes', summary: "Record an audit's outcome and the body's findings", what: 'recorded', body: outcomeBodySchema, def: recordAuditOutcomeUpdate },
+    { path: 'decisions', summary: "Record the certification body's decision", what: 'recorded', body: decisionBodySchema, def: recordDecisionUpdate },
+    { path: 'end', summary: 'End the certification cycle', what: 'ended', body: endBodySchema, def: endCycleUpdate },
+  ] as const;
+
+  for (const route of routes) {
+    app.post(
+      `/certifications/:certificateId/${route.path}`,
+      {
+        schema: {
+          tags: ['certification'],
+          summary: route.summary,
+          description: 'A refusal by the cycle (a broken rule, the wrong audit, not the AIMS manager) is a 409 with the reason.',
+          security: adminSecurity,
+          params: paramsSchema,
+          body: route.body,
+          response: { 200: ackSchema, 404: errorResponseSchema, 409: errorResponseSchema, ...authResponses },
+        },
+      },
+      async (request) => {
+        const body = request.body as Record<string, unknown>;
+        const input = { ...body, by: typeof body.by === 'string' ? body.by : 'system' };
+        const ack = await update(request.params.certificateId, route.what, (handle) =>
+          handle.executeUpdate(route.def as typeof endCycleUpdate, { args: [input as never] }),
+        );
+        request.log.info({ certificateId: request.params.certificateId, action: route.path }, 'certification cycle updated');
+        return ack;
+      },
+    );
+  }
+
+  done();
+};

@@ -1,0 +1,82 @@
+/**
+ * Starting a certificate's cycle: the input is validated with the domain schema (every bad
+ * field named), the dates against the certification rules (an impossible date is refused with
+ * the rule it breaks; risky ones are returned as warnings), and the workflow is started as
+ * `certification/iso42001/<certificateId>` with its search attributes, memo and summary.
+ */
+import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import { certificationSettingsOf } from '../../activities/certification.js';
+import {
+  certificationInputSchema,
+  certificationWorkflowId,
+  checkCycleDates,
+  cycleDatesOf,
+  dateMs,
+  type CertificationInput,
+  type CycleDates,
+  type DateIssue,
+} from './schema.js';
+import type { Organization } from '../organization/schema.js';
+import type { certificationCycle } from '../../workflows/certification/certification.js';
+import { searchAttributes } from '../temporal/search-attributes.js';
+import { StartInputError, type StartIssue } from '../temporal/start.js';
+import { CERTIFICATION_WORKFLOW } from './contract.js';
+
+
+export interface CertificationStarted {
+  handle: WorkflowHandleWithFirstExecutionRunId<typeof certificationCycle>;
+  warnings: DateIssue[];
+}
+
+/**
+ * Validates `input` (throws StartInputError naming each bad field, date rules included) and
+ * starts the cycle. Throws WorkflowExecutionAlreadyStartedError while a cycle of that
+ * certificate runs.
+ */
+export async function startCertificationCycle(
+  client: Client,
+  taskQueue: string,
+  input: CertificationInput,
+  opts: { organization: Organization; now?: Date },
+): Promise<CertificationStarted> {
+  const parsed = certificationInputSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new StartInputError(
+      'certification cycle',
+      parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.') || '(input)', message: issue.message })),
+    );
+  }
+  const spec = parsed.data;
+  const settings = certificationSettingsOf(opts.organization);
+  const issues: StartIssue[] = [];
+  if (spec.startedBy !== 'system' && !opts.organization.people.some((p) => p.id === spec.startedBy)) {
+    issues.push({ path: 'startedBy', message: `unknown person "${spec.startedBy}"` });
+  }
+  if (!spec.body && !settings.body) issues.push({ path: 'body', message: 'is required: the organization file has no certification.body' });
+  const future = (['stage1', 'stage2', 'surveillance1', 'surveillance2', 'recertification'] as const).filter((k) => spec.plan[k] !== undefined);
+  const dates: CycleDates = cycleDatesOf(spec);
+  const checked = checkCycleDates(dates, { risky: settings.risky, nowMs: (opts.now ?? new Date()).getTime(), future: [...future] });
+  for (const e of checked.errors) issues.push({ path: e.path, message: `${e.message} (rule ${e.rule})` });
+  if (issues.length) throw new StartInputError('certification cycle', issues);
+
+  const next = spec.certificate ? spec.plan.surveillance1 : (spec.plan.stage1 ?? spec.plan.surveillance1);
+  const handle = await client.workflow.start<typeof certificationCycle>(CERTIFICATION_WORKFLOW, {
+    taskQueue,
+    workflowId: certificationWorkflowId(spec.certificateId),
+    workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+    args: [spec],
+    staticSummary: `Certification cycle of ${spec.certificateId} (ISO/IEC 42001)`,
+    memo: { kind: 'certification', certificateId: spec.certificateId, cycle: spec.cycle },
+    typedSearchAttributes: [
+      { key: searchAttributes.process, value: 'certification' },
+      { key: searchAttributes.ref, value: spec.certificateId },
+      { key: searchAttributes.state, value: spec.certificate ? 'valid' : 'stage-1' },
+      { key: searchAttributes.owner, value: settings.aimsManager.id },
+      { key: searchAttributes.clauses, value: ['9.2', '9.3', '10.2'] },
+      { key: searchAttributes.dueDate, value: new Date(dateMs(next)) },
+    ],
+  });
+  return { handle, warnings: checked.warnings };
+}

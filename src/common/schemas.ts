@@ -1,0 +1,44 @@
+/**
+ * Schemas and shapes every process shares: person ids and actors, clause references, process
+ * keys, task timing policies, comment and cancel messages, and how zod problems are worded.
+ * Workflow-safe.
+ */
+import { z } from 'zod';
+import { durationString } from './duration.js';
+import { escalationStepSchema } from '../organization/schema.js';
+
+export const personIdSchema = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be a person id');
+
+/** An actor: a person id, or `system` for a parent workflow or the admin API acting as the system. */
+export const actorSchema = z.union([personIdSchema, z.literal('system')]);
+
+export const clauseRef = z
+  .string()
+  .regex(/^((4|5|6|7|8|9|10)(\.\d+)*|A\.\d+(\.\d+)+)$/, 'must be a clause (e.g. 9.2) or an Annex A control (e.g. A.5.4)');
+
+export const processSchema = z.string().regex(/^[a-z][a-z0-9-]{1,48}$/, 'must be a process key such as corrective-action');
+
+/** Timing policy: when to remind before the due date and whom to escalate to after it. */
+export const timingPolicySchema = z.object({
+  /** Durations before the due date, e.g. `['7d', '1d']`. Defaults from the organization file. */
+  reminderOffsets: z.array(durationString).max(10).optional(),
+  /** Steps after the due date. Defaults from the organization file. */
+  escalation: z.array(escalationStepSchema).max(5).optional(),
+});
+
+export interface PersonRef {
+  id: string;
+  name: string;
+  email: string;
+}
+
+export const commentSchema = z.object({ by: actorSchema, text: z.string().trim().min(1, 'is required').max(5000) });
+export type Comment = z.infer<typeof commentSchema>;
+
+export const cancelSchema = z.object({ by: actorSchema, reason: z.string().trim().min(1, 'a reason is required').max(2000) });
+export type Cancel = z.infer<typeof cancelSchema>;
+
+/** Formats zod issues as `field: problem; field: problem`. */
+export function zodProblems(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.map(String).join('.') || 'input'}: ${i.message}`).join('; ');
+}

@@ -1,0 +1,39 @@
+/**
+ * Starting the triage of a reported concern (the public concern form), as
+ * `concern/<yyyy>/<short-random>`.
+ */
+import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import { searchAttributes } from '../temporal/search-attributes.js';
+import { parseStartInput, shortRandomId, StartInputError, type StartOptions } from '../temporal/start.js';
+import { CONCERN_WORKFLOW, CONCERN_WORKFLOW_PREFIX, type ConcernWorkflow } from './contract.js';
+import { concernInputSchema, type ConcernInput } from './schema.js';
+
+/**
+ * Validates a reported concern (throws StartInputError naming each bad field; an AI system not
+ * in the inventory is one) and starts its triage as `concern/<yyyy>/<short-random>`.
+ */
+export async function startConcern(
+  client: Client,
+  taskQueue: string,
+  input: ConcernInput,
+  opts: Pick<StartOptions, 'organization'> = {},
+): Promise<WorkflowHandleWithFirstExecutionRunId<ConcernWorkflow>> {
+  const spec = parseStartInput(concernInputSchema, input, 'concern');
+  if (opts.organization && spec.aiSystem !== undefined && !opts.organization.aiSystems.some((s) => s.id === spec.aiSystem)) {
+    throw new StartInputError('concern', [{ path: 'aiSystem', message: `unknown AI system "${spec.aiSystem}" (not in the inventory)` }]);
+  }
+  const reportedAt = new Date(spec.reportedAt);
+  return client.workflow.start<ConcernWorkflow>(CONCERN_WORKFLOW, {
+    taskQueue,
+    workflowId: `${CONCERN_WORKFLOW_PREFIX}${reportedAt.getUTCFullYear()}/${shortRandomId()}`,
+    args: [spec],
+    staticSummary: 'Reported concern (A.3.3)',
+    memo: { kind: 'concern' },
+    typedSearchAttributes: [
+      { key: searchAttributes.process, value: 'concern' },
+      { key: searchAttributes.state, value: 'triage' },
+      { key: searchAttributes.clauses, value: ['A.3.3'] },
+      ...(spec.aiSystem ? [{ key: searchAttributes.aiSystem, value: spec.aiSystem }] : []),
+    ],
+  });
+}

@@ -1,0 +1,435 @@
+/**
+ * Admin routes for nonconformities (ISO/IEC 42001 10.2): raise one (its NC id allocated from
+ * the records store, once per `Idempotency-Key`), list and filter them from Temporal
+ * visibility, get one with its whole timeline, post an update and cancel one with a reason,
+ * and the aggregate for management review.
+ *
+ * Registered inside the admin scope (API key required). Every route needs the Temporal
+ * client; without one they answer 503.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { allocateNcId } from '../../activities/corrective-action.js';
+import { correctiveActionInputSchema, ncIdSchema, ncSources, openNcStates, severities, type NcStatus } from './schema.js';
+import { CORRECTIVE_ACTION_WORKFLOW, correctiveActionWorkflowId } from './contract.js';
+import { actorSchema, personIdSchema } from '../common/schemas.js';
+import { summarizeNonconformities, summaryPeriod } from './summary.js';
+import { DEFAULT_NC_LIMIT, listNonconformities, MAX_NC_LIMIT } from './visibility.js';
+import { cancelUpdate, commentUpdate, type UpdateAck } from '../common/messages.js';
+import { ncStatusQuery } from './contract.js';
+import { completeTaskUpdate } from '../task/contract.js';
+import { formSchemas } from '../forms/index.js';
+import { StartInputError } from '../temporal/start.js';
+import { checkNonconformityPeople, startCorrectiveAction } from './start.js';
+import { errorResponseSchema, HttpError } from '../api/errors.js';
+import { adminSecurity } from '../api/plugins/admin-auth.js';
+import { booleanParam, limitParam } from '../api/query-params.js';
+import { executionFacts } from '../temporal/visibility.js';
+import { findWorkflow, requireTemporal, temporalClient, temporalRouteResponses, updateRunning } from '../api/plugins/temporal-routes.js';
+import '../api/deps.js';
+
+const ncStates = [...openNcStates, 'closed', 'cancelled'] as const;
+
+// Schemas
+
+const raiseBodySchema = z.strictObject(correctiveActionInputSchema.omit({ ncId: true }).shape).describe('RaiseNonconformity');
+
+const raiseHeadersSchema = z.looseObject({
+  'idempotency-key': z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(200, 'must be at most 200 characters')
+    .optional()
+    .describe('The same key always raises (or finds again) the same NC'),
+});
+
+const raisedSchema = z
+  .object({
+    ncId: z.string(),
+    workflowId: z.string(),
+    created: z.boolean().describe('false: this Idempotency-Key raised the NC before'),
+    links: z.object({
+      status: z.string().describe('GET: status and timeline'),
+      comments: z.string().describe('POST: post an update'),
+      cancel: z.string().describe('POST: cancel with a reason'),
+    }),
+  })
+  .describe('NonconformityRaised');
+
+const listQuerySchema = z.strictObject({
+  state: z.enum(ncStates, { message: `must be one of ${ncStates.join(', ')}` }).optional(),
+  severity: z.enum(severities, { message: 'must be "major" or "minor"' }).optional(),
+  source: z.enum(ncSources, { message: `must be one of ${ncSources.join(', ')}` }).optional(),
+  owner: personIdSchema.optional().describe("Person id of the NC's owner"),
+  overdue: booleanParam('`true`: open past its overall target'),
+  limit: limitParam(MAX_NC_LIMIT, DEFAULT_NC_LIMIT),
+});
+
+const listItemSchema = z
+  .object({
+    ncId: z.string(),
+    workflowId: z.string(),
+    title: z.string(),
+    severity: z.string().optional(),
+    source: z.string().optional(),
+    state: z.string().describe('The step the NC is in, or closed / cancelled'),
+    owner: z.string().optional(),
+    aiSystem: z.string().optional(),
+    clauses: z.array(z.string()),
+    targetAt: z.string().optional().describe('The overall target date'),
+    overdue: z.boolean(),
+    executionStatus: z.string(),
+    startedAt: z.string(),
+    closedAt: z.string().optional(),
+  })
+  .describe('NonconformityListItem');
+
+const ncParamsSchema = z.object({ ncId: ncIdSchema });
+
+const detailSchema = z
+  .object({
+    ncId: z.string(),
+    workflowId: z.string(),
+    runId: z.string(),
+    executionStatus: z.string().describe('Temporal execution status, e.g. RUNNING, COMPLETED'),
+    startedAt: z.string(),
+    closedAt: z.string().optional(),
+    status: z
+      .looseObject({
+        state: z.string(),
+        notEffectiveCount: z.number().describe('How often an effectiveness review found the actions not effective'),
+        timeline: z.array(z.unknown()),
+      })
+      .describe('The ncStatus query result: every step, result and the whole timeline'),
+  })
+  .describe('NonconformityDetail');
+
+const commentBodySchema = z.strictObject({
+  text: z.string().trim().min(1, 'is required').max(5000, 'must be at most 5000 characters'),
+  by: actorSchema.optional().describe("The owner's or the AIMS manager's person id; default `system`"),
+});
+
+const cancelBodySchema = z.strictObject({
+  reason: z.string().trim().min(1, 'a reason is required').max(2000, 'must be at most 2000 characters'),
+  by: actorSchema.optional().describe("The AIMS manager's person id; default `system`"),
+});
+
+const ackSchema = z.object({ ncId: z.string(), ok: z.literal(true), state: z.string(), message: z.string() });
+
+/** Triage rounds looked at for the open one (a merge into an unknown NC asks again). */
+const MAX_TRIAGE_ROUNDS = 50;
+
+const concernParamsSchema = z.strictObject({
+  year: z.string().regex(/^\d{4}$/, 'must be a year'),
+  ref: z.string().regex(/^[a-z0-9]{8}$/, 'must be the 8-character reference after concern/<year>/'),
+});
+
+const triageBodySchema = z
+  .strictObject({
+    by: personIdSchema.optional().describe("Who triages: the triage task's assignee or delegate; defaults to the AIMS manager"),
+    triage: formSchemas.triage,
+  })
+  .describe('ConcernTriage');
+
+const triageAckSchema = z.object({
+  concernId: z.string(),
+  taskId: z.string(),
+  ok: z.literal(true),
+  state: z.string(),
+  message: z.string(),
+});
+
+const periodDate = z
+  .string()
+  .refine(
+    (v) => z.iso.date().safeParse(v).success || z.iso.datetime({ offset: true }).safeParse(v).success,
+    'must be a date (2027-01-31) or an ISO-8601 date-time',
+  );
+
+const summaryQuerySchema = z
+  .strictObject({
+    from: periodDate.optional().describe('Start of the period (inclusive); default one year before `to`'),
+    to: periodDate.optional().describe('End of the period (a date counts as its whole day); default now'),
+  })
+  .refine((q) => !q.from || !q.to || periodOrNull(q) !== null, { path: ['from'], message: 'must be before to' });
+
+/** The period, or null when `from` is not before `to`. */
+function periodOrNull(query: { from?: string | undefined; to?: string | undefined }) {
+  try {
+    return summaryPeriod(query);
+  } catch (err) {
+    if (err instanceof RangeError) return null;
+    throw err;
+  }
+}
+
+const unavailableSchema = z.object({ available: z.literal(false), reason: z.string() });
+
+const summarySchema = z
+  .object({
+    period: z.object({ from: z.string(), to: z.string() }),
+    visibility: z.union([
+      z.object({
+        available: z.literal(true),
+        total: z.number(),
+        open: z.number(),
+        byState: z.record(z.string(), z.number()),
+        bySeverity: z.record(z.string(), z.number()),
+        overdue: z.number(),
+        raisedInPeriod: z.number(),
+      }),
+      unavailableSchema,
+    ]),
+    ledger: z.union([
+      z.object({
+        available: z.literal(true),
+        closedInPeriod: z.number(),
+        averageDaysToClose: z.number().nullable().describe('null when nothing closed in the period'),
+        effectiveness: z.object({ effective: z.number(), notEffective: z.number() }),
+      }),
+      unavailableSchema,
+    ]),
+  })
+  .describe('NonconformitySummary');
+
+const authResponses = temporalRouteResponses;
+
+export const nonconformityRoutes: FastifyPluginCallbackZod = (app, _options, done) => {
+  const temporal = (): Client => temporalClient(app);
+  const taskQueue = app.deps.config.TEMPORAL_TASK_QUEUE;
+  const base = app.deps.config.PUBLIC_BASE_URL;
+  const linksFor = (ncId: string) => {
+    const self = `${base}/admin/nonconformities/${ncId}`;
+    return { status: self, comments: `${self}/comments`, cancel: `${self}/cancel` };
+  };
+
+  requireTemporal(app, 'nonconformity');
+
+  /** The NC's workflow handle and description; 404 for an unknown NC. */
+  const findNc = (ncId: string) =>
+    findWorkflow(temporal(), correctiveActionWorkflowId(ncId), CORRECTIVE_ACTION_WORKFLOW, `No nonconformity ${ncId}.`);
+
+  /** Sends an update to a running NC; a refusal by the workflow is a 409 with its reason. */
+  const updateNc = async (ncId: string, what: string, send: (handle: WorkflowHandle) => Promise<UpdateAck>) => ({
+    ncId,
+    ...(await updateRunning(await findNc(ncId), what, { closed: (s) => `${ncId} is already closed (${s})`, gone: `${ncId} closed in the meantime` }, send)),
+  });
+
+  app.post(
+    '/nonconformities',
+    {
+      schema: {
+        tags: ['nonconformities'],
+        summary: 'Raise a nonconformity',
+        description:
+          'Starts its corrective action (`corrective-action/NC-<year>-<nnn>`): the owner gets the containment task by e-mail. ' +
+          'Send an `Idempotency-Key` header to make retries safe: the same key always gets the same NC.',
+        security: adminSecurity,
+        headers: raiseHeadersSchema,
+        body: raiseBodySchema,
+        response: { 200: raisedSchema, 201: raisedSchema, 409: errorResponseSchema, ...authResponses },
+      },
+    },
+    async (request, reply) => {
+      const client = temporal();
+      const input = request.body;
+      const org = app.deps.organization?.();
+      try {
+        if (org) checkNonconformityPeople(org, input);
+      } catch (err) {
+        if (err instanceof StartInputError) throw new HttpError(400, err.message, { issues: err.issues, cause: err });
+        throw err;
+      }
+      const year = new Date(input.raisedAt ?? Date.now()).getUTCFullYear();
+      const key = `api:${request.headers['idempotency-key'] ?? randomUUID()}`;
+      const ncId = await allocateNcId(app.deps.records, year, key);
+      const workflowId = correctiveActionWorkflowId(ncId);
+      try {
+        await startCorrectiveAction(client, taskQueue, { ...input, ncId }, org ? { organization: org } : {});
+      } catch (err) {
+        if (err instanceof StartInputError) throw new HttpError(400, err.message, { issues: err.issues, cause: err });
+        if (err instanceof WorkflowExecutionAlreadyStartedError) {
+          // This key raised the NC before (a retried request): answer with it again.
+          return reply.code(200).send({ ncId, workflowId, created: false, links: linksFor(ncId) });
+        }
+        throw err;
+      }
+      request.log.info({ workflowId, ncId }, 'nonconformity raised');
+      return reply.code(201).send({ ncId, workflowId, created: true, links: linksFor(ncId) });
+    },
+  );
+
+  app.get(
+    '/nonconformities',
+    {
+      schema: {
+        tags: ['nonconformities'],
+        summary: 'List nonconformities',
+        description: 'From Temporal visibility (eventually consistent: a new NC shows within seconds), open and closed.',
+        security: adminSecurity,
+        querystring: listQuerySchema,
+        response: { 200: z.object({ items: z.array(listItemSchema) }), ...authResponses },
+      },
+    },
+    async (request) => {
+      const { limit, ...filter } = request.query;
+      return { items: await listNonconformities(temporal(), taskQueue, filter, limit ?? DEFAULT_NC_LIMIT) };
+    },
+  );
+
+  app.get(
+    '/nonconformities/summary',
+    {
+      schema: {
+        tags: ['nonconformities'],
+        summary: 'Nonconformities and corrective actions for management review (9.3.2 d)',
+        description:
+          'Counts by state and severity and the overdue count (Temporal visibility); closures, average days to close and ' +
+          'effectiveness results in the period (the evidence ledger). A source that cannot be read is reported as ' +
+          '`{ available: false, reason }`, never as zero.',
+        security: adminSecurity,
+        querystring: summaryQuerySchema,
+        response: { 200: summarySchema, ...authResponses },
+      },
+    },
+    async (request) => summarizeNonconformities({ client: temporal(), taskQueue, records: app.deps.records }, summaryPeriod(request.query)),
+  );
+
+  app.get(
+    '/nonconformities/:ncId',
+    {
+      schema: {
+        tags: ['nonconformities'],
+        summary: 'One nonconformity with its whole timeline',
+        security: adminSecurity,
+        params: ncParamsSchema,
+        response: { 200: detailSchema, 404: errorResponseSchema, ...authResponses },
+      },
+    },
+    async (request) => {
+      const { ncId } = request.params;
+      const { handle, description } = await findNc(ncId);
+      const status: NcStatus = await handle.query(ncStatusQuery);
+      return {
+        ncId,
+        workflowId: handle.workflowId,
+        ...executionFacts(description),
+        status: status as unknown as z.input<typeof detailSchema>['status'],
+      };
+    },
+  );
+
+  app.post(
+    '/nonconformities/:ncId/comments',
+    {
+      schema: {
+        tags: ['nonconformities'],
+        summary: 'Post an update on a nonconformity',
+        description: 'Goes to its timeline and the ledger. `by` must be the owner or the AIMS manager (or `system`).',
+        security: adminSecurity,
+        params: ncParamsSchema,
+        body: commentBodySchema,
+        response: { 200: ackSchema, 404: errorResponseSchema, 409: errorResponseSchema, ...authResponses },
+      },
+    },
+    async (request) => {
+      const by = request.body.by ?? 'system';
+      const ack = await updateNc(request.params.ncId, 'posted', (handle) =>
+        handle.executeUpdate(commentUpdate, { args: [{ by, text: request.body.text }] }),
+      );
+      request.log.info({ ncId: request.params.ncId, by }, 'nonconformity update posted');
+      return ack;
+    },
+  );
+
+  app.post(
+    '/nonconformities/:ncId/cancel',
+    {
+      schema: {
+        tags: ['nonconformities'],
+        summary: 'Cancel a nonconformity with a reason',
+        description: 'Cancels the running step; the workflow records the cancellation and its reason in the ledger. `by` is the AIMS manager (or `system`).',
+        security: adminSecurity,
+        params: ncParamsSchema,
+        body: cancelBodySchema,
+        response: { 200: ackSchema, 404: errorResponseSchema, 409: errorResponseSchema, ...authResponses },
+      },
+    },
+    async (request) => {
+      const by = request.body.by ?? 'system';
+      const ack = await updateNc(request.params.ncId, 'cancelled', (handle) =>
+        handle.executeUpdate(cancelUpdate, { args: [{ by, reason: request.body.reason }] }),
+      );
+      request.log.info({ ncId: request.params.ncId, by }, 'nonconformity cancelled');
+      return ack;
+    },
+  );
+
+  app.post(
+    '/concerns/:year/:ref/triage',
+    {
+      schema: {
+        tags: ['nonconformities'],
+        summary: 'Triage a reported concern',
+        description:
+          'Completes the open triage task of `concern/<year>/<ref>` as the AIMS manager (or `by`, the task\'s assignee or delegate): ' +
+          'accept raises a nonconformity, reject tells the reporter the note, merge attaches the concern to an open NC.',
+        security: adminSecurity,
+        params: concernParamsSchema,
+        body: triageBodySchema,
+        response: { 200: triageAckSchema, 404: errorResponseSchema, 409: errorResponseSchema, ...authResponses },
+      },
+    },
+    async (request) => {
+      const concernId = `concern/${request.params.year}/${request.params.ref}`;
+      const client = temporal();
+      const data = request.body.triage;
+      const by = request.body.by ?? app.deps.organization?.().roles.aimsManager;
+      if (!by) throw new HttpError(400, 'by: is required when the API has no organization file', { issues: [{ path: 'by', message: 'is required' }] });
+      // Triage rounds are `<concern>/triage-1`, `-2`, ...; the open one is the last that runs.
+      let open: string | undefined;
+      for (let round = 1; round <= MAX_TRIAGE_ROUNDS; round += 1) {
+        const id = `${concernId}/triage-${round}`;
+        const description = await client.workflow
+          .getHandle(id)
+          .describe()
+          .catch((err: unknown) => {
+            if (err instanceof WorkflowNotFoundError) return undefined;
+            throw err;
+          });
+        if (!description) break;
+        if (description.status.name === 'RUNNING') open = id;
+      }
+      if (!open) {
+        const concern = await client.workflow
+          .getHandle(concernId)
+          .describe()
+          .catch((err: unknown) => {
+            throw err instanceof WorkflowNotFoundError ? new HttpError(404, `No concern ${concernId}.`) : err;
+          });
+        throw new HttpError(409, `Not triaged: ${concernId} has no open triage (${concern.status.name.toLowerCase()}).`);
+      }
+      try {
+        const ack = await client.workflow.getHandle(open).executeUpdate(completeTaskUpdate, { args: [{ by, data }] });
+        request.log.info({ concernId, by, decision: data.decision }, 'concern triaged');
+        return { concernId, taskId: open, ...ack };
+      } catch (err) {
+        if (err instanceof WorkflowUpdateFailedError) {
+          throw new HttpError(409, `Not triaged: ${err.cause?.message ?? err.message}.`, { cause: err });
+        }
+        throw err;
+      }
+    },
+  );
+
+  done();
+};

@@ -1,0 +1,181 @@
+/**
+ * Nonconformity and corrective action (ISO/IEC 42001 10.2): the input that raises an NC, its
+ * states, its timeline and the messages sent to it. Workflow-safe.
+ */
+import { z } from 'zod';
+import { durationString } from '../common/duration.js';
+import type { PlanAction } from '../forms/index.js';
+import { ncIdSchema, severities, type Severity } from './nc-id.js';
+import { actorSchema, personIdSchema, timingPolicySchema } from '../common/schemas.js';
+
+export { ncIdSchema, severities, type Severity } from './nc-id.js';
+
+export const ncSources = ['admin', 'internal-audit', 'certification-audit', 'incident', 'concern'] as const;
+export type NcSource = (typeof ncSources)[number];
+
+/** `NC-2027-004` from a year and a number in that year. */
+export function formatNcId(year: number, n: number): string {
+  return `NC-${year}-${String(n).padStart(3, '0')}`;
+}
+
+/** The sequence scope NC numbers of a year are allocated from. */
+export function ncSequenceScope(year: number): string {
+  return `nonconformity/${year}`;
+}
+
+const clauseRef = z
+  .string()
+  .regex(/^((4|5|6|7|8|9|10)(\.\d+)*|A\.\d+(\.\d+)+)$/, 'must be a clause (e.g. 9.2) or an Annex A control (e.g. A.5.4)');
+
+/** What raising an NC needs, apart from its id (the API, audits and triage share it). */
+export const nonconformityFieldsSchema = z.object({
+  title: z.string().trim().min(3, 'must be at least 3 characters').max(200),
+  description: z.string().trim().min(1, 'is required').max(10000),
+  severity: z.enum(severities, { message: 'must be "major" or "minor"' }),
+  source: z.enum(ncSources, { message: `must be one of ${ncSources.join(', ')}` }),
+  /** Where it came from in the source, e.g. an audit finding id or an incident ticket. */
+  sourceRef: z.string().trim().min(1).max(200).optional(),
+  /** Clauses and Annex A controls concerned; 10.2 is always added. */
+  clauses: z.array(clauseRef).max(20).default([]),
+  aiSystem: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be an AI system id').optional(),
+  /** Who is accountable for the corrective action. */
+  owner: personIdSchema,
+  raisedBy: actorSchema.default('system'),
+});
+export type NonconformityFields = z.input<typeof nonconformityFieldsSchema>;
+
+/** Per-NC overrides of the organization defaults (tests use seconds). */
+export const correctiveActionPolicySchema = z.object({
+  /** How long each step (containment, root cause, plan, effectiveness review) has. */
+  stepDue: durationString.optional(),
+  /** Wait after the actions are done before the effectiveness review. */
+  effectivenessWait: durationString.optional(),
+  /** From raising to closure; past it the NC is escalated to top management. */
+  overallTarget: durationString.optional(),
+  /** How long the AIMS manager has to approve an action plan. */
+  approvalDue: durationString.optional(),
+  /** Reminders and escalations of the step tasks and approvals. */
+  tasks: timingPolicySchema.prefault({}),
+});
+
+export const correctiveActionInputSchema = nonconformityFieldsSchema.extend({
+  ncId: ncIdSchema,
+  /** When it was raised (a parent passes its finding's time); defaults to the workflow start. */
+  raisedAt: z.iso.datetime({ offset: true, message: 'must be an ISO-8601 date-time' }).optional(),
+  policy: correctiveActionPolicySchema.prefault({}),
+});
+export type CorrectiveActionInput = z.input<typeof correctiveActionInputSchema>;
+export type CorrectiveActionSpec = z.output<typeof correctiveActionInputSchema>;
+
+/** The organization's defaults for one severity, resolved by an activity. */
+export interface CorrectiveActionTiming {
+  stepDueMs: number;
+  effectivenessWaitMs: number;
+  overallTargetMs: number;
+  aimsManagerId: string;
+}
+
+export type NcState =
+  | 'containment'
+  | 'root-cause'
+  | 'action-plan'
+  | 'implementation'
+  | 'waiting-effectiveness'
+  | 'effectiveness-review'
+  | 'system-change'
+  | 'closed'
+  | 'cancelled';
+
+export const openNcStates: readonly NcState[] = [
+  'containment',
+  'root-cause',
+  'action-plan',
+  'implementation',
+  'waiting-effectiveness',
+  'effectiveness-review',
+  'system-change',
+];
+
+export type NcEventType =
+  | 'raised'
+  | 'step-started'
+  | 'step-completed'
+  | 'plan-approved'
+  | 'plan-rejected'
+  | 'not-effective'
+  | 'effective'
+  | 'escalated'
+  | 'commented'
+  | 'concern-merged'
+  | 'closed'
+  | 'cancelled';
+
+export interface NcEvent {
+  at: string;
+  type: NcEventType;
+  by: string;
+  detail: string;
+  /** The child workflow of a step, when the event is about one. */
+  workflowId?: string;
+  data?: Record<string, unknown>;
+}
+
+export interface RootCause {
+  cycle: number;
+  method: string;
+  analysis: string;
+  rootCause: string;
+  similarElsewhere: 'yes' | 'no';
+  similarDetail: string;
+  by: string;
+}
+
+export interface NcStatus {
+  ncId: string;
+  workflowId: string;
+  title: string;
+  description: string;
+  severity: Severity;
+  source: NcSource;
+  sourceRef?: string;
+  clauses: string[];
+  aiSystem?: string;
+  owner: string;
+  raisedBy: string;
+  raisedAt: string;
+  targetAt: string;
+  state: NcState;
+  /** True once the overall target passed with the NC still open (escalated to top management). */
+  overdue: boolean;
+  /** Analysis cycle, from 1; each not-effective review starts the next one. */
+  cycle: number;
+  notEffectiveCount: number;
+  /** The step running now: its key and child workflow id. */
+  currentStep?: { key: string; workflowId: string };
+  containment?: Record<string, unknown>;
+  rootCauses: RootCause[];
+  actions: Array<PlanAction & { cycle: number; workflowId: string; done: boolean }>;
+  effectiveness: Array<{ cycle: number; effective: boolean; justification: string; by: string; at: string }>;
+  systemChange?: { required: boolean; justification: string };
+  mergedConcerns: string[];
+  closedAt?: string;
+  cancellation?: { by: string; at: string; reason: string };
+  timeline: NcEvent[];
+}
+
+export interface CorrectiveActionResult {
+  ncId: string;
+  status: 'closed' | 'cancelled';
+  notEffectiveCount: number;
+  closedAt?: string;
+  cancellation?: { by: string; at: string; reason: string };
+}
+
+/** A concern merged into an existing NC (its timeline gets the concern). */
+export const mergeConcernSchema = z.object({
+  by: actorSchema,
+  concernId: z.string().trim().min(1, 'is required').max(200),
+  summary: z.string().trim().min(1, 'is required').max(10000),
+  note: z.string().trim().max(5000).optional(),
+});
+export type MergeConcern = z.infer<typeof mergeConcernSchema>;

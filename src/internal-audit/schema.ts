@@ -1,0 +1,546 @@
+/**
+ * Internal audit (ISO/IEC 42001 9.2): the yearly audit programme, each audit's scope, window,
+ * auditor and auditee, the validation rules (impartiality, windows inside the year, coverage of
+ * the AIMS scope over the audit cycle), findings, and the content of the ledger records the
+ * workflows write. Workflow-safe (zod only).
+ */
+import { z } from 'zod';
+import { isCalendarDate } from '../common/dates.js';
+import { durationString } from '../common/duration.js';
+import type { Organization } from '../organization/schema.js';
+import { actorSchema, personIdSchema, timingPolicySchema } from '../common/schemas.js';
+
+// ---------------------------------------------------------------------------------------------
+// Ids
+
+export const auditYearSchema = z
+  .number({ error: 'must be a year such as 2027' })
+  .int('must be a whole year such as 2027')
+  .min(2000, 'must be 2000 or later')
+  .max(2100, 'must be 2100 or earlier');
+
+export const auditIdSchema = z
+  .string()
+  .trim()
+  .regex(/^[A-Z][A-Z0-9]{0,7}-\d{1,4}$/, 'must be an audit id such as A-03');
+
+/** `internal-audit-programme/2027` */
+export function internalAuditProgrammeWorkflowId(year: number): string {
+  return `internal-audit-programme/${year}`;
+}
+
+/** `internal-audit/2027/A-03` */
+export function internalAuditWorkflowId(year: number | string, auditId: string): string {
+  return `internal-audit/${year}/${auditId}`;
+}
+
+/**
+ * The key the programme's audits are filed under: the part of the programme's workflow id after
+ * `internal-audit-programme/` (the year in production), or the year itself.
+ */
+export function programmeKey(programmeWorkflowId: string, year: number): string {
+  const prefix = 'internal-audit-programme/';
+  return programmeWorkflowId.startsWith(prefix) && programmeWorkflowId.length > prefix.length
+    ? programmeWorkflowId.slice(prefix.length)
+    : String(year);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scope, window, planned audit
+
+const clauseSchema = z.string().trim().regex(/^(4|5|6|7|8|9|10)(\.\d+)*$/, 'must be a clause number 4-10 such as 9.2');
+const controlSchema = z.string().trim().regex(/^A\.\d+(\.\d+)+$/, 'must be an Annex A control id such as A.5.4');
+const processKeySchema = z.string().trim().regex(/^[a-z][a-z0-9-]{1,48}$/, 'must be a process key such as data-management');
+const aiSystemIdSchema = z.string().trim().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be an AI system id');
+
+export const auditScopeSchema = z
+  .object({
+    clauses: z.array(clauseSchema).max(50).default([]),
+    controls: z.array(controlSchema).max(50).default([]),
+    processes: z.array(processKeySchema).max(20).default([]),
+    aiSystems: z.array(aiSystemIdSchema).max(20).default([]),
+  })
+  .strict()
+  .refine((s) => s.clauses.length + s.controls.length + s.processes.length + s.aiSystems.length > 0, {
+    message: 'needs at least one clause, control, process or AI system',
+  });
+export type AuditScope = z.output<typeof auditScopeSchema>;
+
+const isoInstantPattern = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** A window bound: a date (`2027-03-01`, whole days) or an ISO instant. */
+export const windowBoundSchema = z
+  .string()
+  .trim()
+  .refine((v) => isCalendarDate(v) || (isoInstantPattern.test(v) && !Number.isNaN(Date.parse(v))), 'must be a date (YYYY-MM-DD) or an ISO-8601 date-time');
+
+export const auditWindowSchema = z
+  .object({ start: windowBoundSchema, end: windowBoundSchema })
+  .strict()
+  .superRefine((w, ctx) => {
+    if (isCalendarDate(w.start) !== isCalendarDate(w.end)) {
+      ctx.addIssue({ code: 'custom', path: ['end'], message: 'must be a date when start is a date, a date-time when start is one' });
+    } else if (windowEndMs(w) <= windowStartMs(w)) {
+      ctx.addIssue({ code: 'custom', path: ['end'], message: 'must not be before start' });
+    }
+  });
+export type AuditWindow = z.output<typeof auditWindowSchema>;
+
+const DAY_MS = 86_400_000;
+
+/** The first instant of the window (a date starts at 00:00 UTC). */
+export function windowStartMs(w: { start: string }): number {
+  return Date.parse(w.start);
+}
+
+/** The end of the window (a date's whole day counts: 00:00 UTC of the next day). */
+export function windowEndMs(w: { end: string }): number {
+  return Date.parse(w.end) + (isCalendarDate(w.end) ? DAY_MS : 0);
+}
+
+export const plannedAuditSchema = z
+  .object({
+    auditId: auditIdSchema,
+    title: z.string().trim().min(3, 'must be at least 3 characters').max(200),
+    /** What the audit is for and what it is checked against (defaults are filled in). */
+    objectives: z.string().trim().max(5000).optional(),
+    criteria: z.string().trim().max(5000).optional(),
+    scope: auditScopeSchema,
+    window: auditWindowSchema,
+    leadAuditor: personIdSchema,
+    /** The process owner being audited. */
+    auditee: personIdSchema,
+  })
+  .strict();
+export type PlannedAuditInput = z.input<typeof plannedAuditSchema>;
+export type PlannedAudit = z.output<typeof plannedAuditSchema>;
+
+export const auditListSchema = z
+  .array(plannedAuditSchema)
+  .min(1, 'needs at least one audit')
+  .max(100)
+  .superRefine((audits, ctx) => {
+    const seen = new Set<string>();
+    audits.forEach((a, i) => {
+      if (seen.has(a.auditId)) ctx.addIssue({ code: 'custom', path: [i, 'auditId'], message: `duplicate audit id "${a.auditId}"` });
+      seen.add(a.auditId);
+    });
+  });
+
+// ---------------------------------------------------------------------------------------------
+// Policy (organization defaults overridden per programme; tests use seconds)
+
+export const auditStepPolicySchema = z.object({
+  /** Due duration of the audit plan, acknowledgement, fieldwork and findings tasks. */
+  stepDue: durationString.optional(),
+  /** How long the report approver has. */
+  approvalDue: durationString.optional(),
+  /** Reminders and escalations of the tasks and approvals. */
+  tasks: timingPolicySchema.prefault({}),
+});
+
+export const internalAuditPolicySchema = auditStepPolicySchema.extend({
+  /** How long before a window the lead auditor is reminded (default from the organization file). */
+  reminderBefore: durationString.optional(),
+  /** How long the AIMS manager has to submit the plan when the programme starts without one. */
+  planDue: durationString.optional(),
+  /** The moment the year-end report is written (default: 1 January of the next year, UTC). */
+  yearEndAt: z.iso.datetime({ offset: true, message: 'must be an ISO-8601 date-time' }).optional(),
+});
+export type InternalAuditPolicy = z.output<typeof internalAuditPolicySchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Programme input
+
+/** What a schedule or launcher passes: no audits, the programme starts in `planning`. */
+export const internalAuditProgrammeMinimalInputSchema = z.object({
+  year: auditYearSchema,
+  requestedBy: actorSchema.default('system'),
+  trigger: z.enum(['admin', 'schedule'], { message: 'must be "admin" or "schedule"' }).default('admin'),
+});
+export type InternalAuditProgrammeMinimalInput = z.input<typeof internalAuditProgrammeMinimalInputSchema>;
+
+export const internalAuditProgrammeInputSchema = internalAuditProgrammeMinimalInputSchema.extend({
+  /** The planned audits; without them the AIMS manager is asked to plan the programme. */
+  audits: auditListSchema.optional(),
+  policy: internalAuditPolicySchema.prefault({}),
+});
+export type InternalAuditProgrammeInput = z.input<typeof internalAuditProgrammeInputSchema>;
+export type InternalAuditProgrammeSpec = z.output<typeof internalAuditProgrammeInputSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Programme updates
+
+export const submitPlanSchema = z.object({ by: actorSchema, audits: auditListSchema, note: z.string().trim().max(5000).optional() }).strict();
+export type SubmitPlan = z.output<typeof submitPlanSchema>;
+
+export const rescheduleAuditSchema = z
+  .object({ by: actorSchema, auditId: auditIdSchema, window: auditWindowSchema, reason: z.string().trim().min(1, 'a reason is required').max(2000) })
+  .strict();
+export type RescheduleAudit = z.input<typeof rescheduleAuditSchema>;
+
+export const changeAuditorSchema = z
+  .object({ by: actorSchema, auditId: auditIdSchema, leadAuditor: personIdSchema, reason: z.string().trim().min(1, 'a reason is required').max(2000) })
+  .strict();
+export type ChangeAuditor = z.input<typeof changeAuditorSchema>;
+
+export const addAuditSchema = z.object({ by: actorSchema, audit: plannedAuditSchema, reason: z.string().trim().max(2000).optional() }).strict();
+export type AddAudit = z.output<typeof addAuditSchema>;
+
+export const cancelAuditSchema = z
+  .object({ by: actorSchema, auditId: auditIdSchema, reason: z.string().trim().min(1, 'a reason is required').max(2000) })
+  .strict();
+export type CancelAudit = z.input<typeof cancelAuditSchema>;
+
+/** Writes the year-end report now instead of at the end of the year (e.g. before an external audit). */
+export const closeYearSchema = z.object({ by: actorSchema, reason: z.string().trim().min(1, 'a reason is required').max(2000) }).strict();
+export type CloseYear = z.output<typeof closeYearSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Audit (child) input and messages
+
+export const internalAuditInputSchema = z.object({
+  year: auditYearSchema,
+  audit: plannedAuditSchema,
+  /** The programme's workflow id (for the record and the progress signals). */
+  programmeWorkflowId: z.string().min(1).max(300),
+  policy: auditStepPolicySchema.prefault({}),
+});
+export type InternalAuditInput = z.input<typeof internalAuditInputSchema>;
+
+/** A change the programme passes to a running audit. */
+export type AuditChange =
+  | { type: 'reschedule'; window: AuditWindow; reason: string; by: string }
+  | { type: 'auditor'; leadAuditor: string; reason: string; by: string };
+
+export const findingTypes = ['major-nc', 'minor-nc', 'observation', 'opportunity'] as const;
+export type FindingType = (typeof findingTypes)[number];
+
+export interface AuditFinding {
+  /** `<auditId>-F<n>`, e.g. `A-03-F2`. */
+  findingId: string;
+  type: FindingType;
+  refs: string[];
+  statement: string;
+  evidence: string;
+  /** For nonconformities: who owns the corrective action (default: the auditee). */
+  owner?: string;
+  /** For nonconformities: the NC raised. */
+  ncId?: string;
+}
+
+export type AuditState =
+  | 'invited'
+  | 'planning'
+  | 'acknowledgement'
+  | 'fieldwork'
+  | 'findings'
+  | 'report-approval'
+  | 'reported'
+  | 'cancelled';
+
+export interface AuditStatus {
+  year: number;
+  auditId: string;
+  workflowId: string;
+  programmeWorkflowId: string;
+  title: string;
+  scope: AuditScope;
+  window: AuditWindow;
+  leadAuditor: string;
+  auditee: string;
+  state: AuditState;
+  inviteSequence: number;
+  currentStep?: { key: string; workflowId: string };
+  plan?: Record<string, unknown>;
+  fieldwork?: Record<string, unknown>;
+  findings: AuditFinding[];
+  ncIds: string[];
+  reportedAt?: string;
+  cancellation?: { by: string; at: string; reason: string };
+  timeline: Array<{ at: string; type: string; by: string; detail: string }>;
+}
+
+export interface InternalAuditResult {
+  auditId: string;
+  status: 'reported' | 'cancelled';
+  findings: AuditFinding[];
+  ncIds: string[];
+  reportedAt?: string;
+  cancellation?: { by: string; at: string; reason: string };
+}
+
+/** Progress an audit reports to its programme (signal). */
+export interface AuditProgress {
+  auditId: string;
+  state: AuditState;
+  at: string;
+  findings?: FindingCounts;
+  ncIds?: string[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Programme status
+
+export type ProgrammeState = 'planning' | 'validating' | 'approval' | 'running' | 'reporting' | 'closed' | 'cancelled';
+
+/** How the programme tracks an audit. */
+export type TrackedAuditState = 'planned' | 'in-progress' | 'reported' | 'overdue' | 'cancelled';
+
+export interface TrackedAudit extends PlannedAudit {
+  workflowId: string;
+  state: TrackedAuditState;
+  /** The audit's own step. */
+  step: AuditState | 'not-started';
+  unplanned: boolean;
+  reminded: boolean;
+  escalated: boolean;
+  findings?: FindingCounts;
+  ncIds: string[];
+  reportedAt?: string;
+  cancellation?: { by: string; at: string; reason: string };
+}
+
+export interface PlanIssue {
+  field: string;
+  rule: string;
+  message: string;
+}
+
+export interface CoverageResult {
+  cycleYears: number;
+  /** Years whose reported audits count (this one included). */
+  years: number[];
+  required: string[];
+  covered: string[];
+  uncovered: string[];
+}
+
+export interface ProgrammeStatus {
+  year: number;
+  workflowId: string;
+  state: ProgrammeState;
+  trigger: 'admin' | 'schedule';
+  requestedBy: string;
+  aimsManager?: string;
+  planTask?: { workflowId: string };
+  approval?: { workflowId: string; round: number };
+  approvedAt?: string;
+  audits: TrackedAudit[];
+  warnings: PlanIssue[];
+  lastRejection?: string;
+  coverage?: CoverageResult;
+  yearEndAt: string;
+  reportedAt?: string;
+  timeline: Array<{ at: string; type: string; by: string; detail: string }>;
+}
+
+export interface ProgrammeResult {
+  year: number;
+  status: 'closed' | 'cancelled';
+  reportedAt?: string;
+  audits: Array<{ auditId: string; state: TrackedAuditState }>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Findings
+
+export interface FindingCounts {
+  majorNc: number;
+  minorNc: number;
+  observation: number;
+  opportunity: number;
+}
+
+export function countFindings(findings: Array<{ type: FindingType }>): FindingCounts {
+  return {
+    majorNc: findings.filter((f) => f.type === 'major-nc').length,
+    minorNc: findings.filter((f) => f.type === 'minor-nc').length,
+    observation: findings.filter((f) => f.type === 'observation').length,
+    opportunity: findings.filter((f) => f.type === 'opportunity').length,
+  };
+}
+
+export function addCounts(a: FindingCounts, b: FindingCounts): FindingCounts {
+  return {
+    majorNc: a.majorNc + b.majorNc,
+    minorNc: a.minorNc + b.minorNc,
+    observation: a.observation + b.observation,
+    opportunity: a.opportunity + b.opportunity,
+  };
+}
+
+export const zeroCounts = (): FindingCounts => ({ majorNc: 0, minorNc: 0, observation: 0, opportunity: 0 });
+
+// ---------------------------------------------------------------------------------------------
+// Ledger record content
+
+export const INTERNAL_AUDIT_REPORTED = 'internal-audit.reported';
+export const INTERNAL_AUDIT_PROGRAMME_REPORT = 'internal-audit-programme.report';
+
+/** Content of `internal-audit.reported` (subject `internal-audit/<year>/<auditId>`). */
+export interface AuditReportedContent {
+  year: number;
+  auditId: string;
+  workflowId: string;
+  programmeWorkflowId: string;
+  title: string;
+  objectives: string;
+  criteria: string;
+  scope: AuditScope;
+  window: AuditWindow;
+  leadAuditor: string;
+  auditee: string;
+  reportedAt: string;
+  approvedBy: string[];
+  findings: AuditFinding[];
+  findingCounts: FindingCounts;
+  ncIds: string[];
+  distributedTo: string[];
+}
+
+/** Content of `internal-audit-programme.report` (subject `internal-audit-programme/<year>`). */
+export interface ProgrammeReportContent {
+  year: number;
+  workflowId: string;
+  reportedAt: string;
+  coverage: CoverageResult;
+  audits: Array<{
+    auditId: string;
+    title: string;
+    state: TrackedAuditState;
+    unplanned: boolean;
+    window: AuditWindow;
+    leadAuditor: string;
+    findings: FindingCounts | null;
+    ncIds: string[];
+    cancellation: { by: string; at: string; reason: string } | null;
+  }>;
+  counts: { planned: number; reported: number; cancelled: number; notReported: number; unplanned: number };
+  findingsByType: FindingCounts;
+  ncs: Array<{ ncId: string; auditId: string; state: string }>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation rules
+
+/** Clauses 9.2, 9.3 and 10.2 are AIMS processes run by the AIMS manager. */
+export const aimsManagerOwnClauses = ['9.2', '9.3', '10.2'] as const;
+
+const coversClause = (scopeClause: string, item: string) => item === scopeClause || item.startsWith(`${scopeClause}.`) || scopeClause.startsWith(`${item}.`);
+
+/**
+ * Impartiality of one audit's lead auditor; each problem names its rule. An auditor must not be
+ * the auditee, own a process or an AI system in scope, or audit AIMS work they run themselves.
+ */
+export function impartialityProblems(org: Organization, audit: PlannedAudit, path: string): PlanIssue[] {
+  const out: PlanIssue[] = [];
+  const auditor = audit.leadAuditor;
+  const field = `${path}.leadAuditor`;
+  if (auditor === audit.auditee) {
+    out.push({ field, rule: 'impartiality: auditor is the auditee', message: `${auditor} cannot audit themselves (they are the auditee)` });
+  }
+  for (const process of audit.scope.processes) {
+    if (org.roles.processOwners[process] === auditor) {
+      out.push({
+        field,
+        rule: 'impartiality: auditor owns a process in scope',
+        message: `${auditor} owns the process "${process}" in the audit scope`,
+      });
+    }
+  }
+  for (const systemId of audit.scope.aiSystems) {
+    if (org.aiSystems.find((s) => s.id === systemId)?.owner === auditor) {
+      out.push({
+        field,
+        rule: 'impartiality: auditor owns an AI system in scope',
+        message: `${auditor} owns the AI system "${systemId}" in the audit scope`,
+      });
+    }
+  }
+  if (auditor === org.roles.aimsManager) {
+    const own = audit.scope.clauses.filter((c) => aimsManagerOwnClauses.some((o) => coversClause(o, c)));
+    if (own.length) {
+      out.push({
+        field,
+        rule: 'impartiality: auditor performs the audited AIMS process',
+        message: `${auditor} is the AIMS manager and runs the work of clause(s) ${own.join(', ')} in the audit scope`,
+      });
+    }
+  }
+  return out;
+}
+
+/** Problems of one audit against the organization and the year; errors only. */
+export function auditProblems(org: Organization, year: number, audit: PlannedAudit, path: string): PlanIssue[] {
+  const out: PlanIssue[] = [];
+  const people = new Set(org.people.map((p) => p.id));
+  if (!people.has(audit.leadAuditor)) out.push({ field: `${path}.leadAuditor`, rule: 'known person', message: `unknown person "${audit.leadAuditor}"` });
+  if (!people.has(audit.auditee)) out.push({ field: `${path}.auditee`, rule: 'known person', message: `unknown person "${audit.auditee}"` });
+  audit.scope.processes.forEach((p, i) => {
+    if (!(p in org.roles.processOwners)) {
+      out.push({ field: `${path}.scope.processes.${i}`, rule: 'known process', message: `unknown process "${p}" (not in roles.processOwners)` });
+    }
+  });
+  audit.scope.aiSystems.forEach((s, i) => {
+    if (!org.aiSystems.some((a) => a.id === s)) out.push({ field: `${path}.scope.aiSystems.${i}`, rule: 'known AI system', message: `unknown AI system "${s}"` });
+  });
+  const yearStart = Date.UTC(year, 0, 1);
+  const yearEnd = Date.UTC(year + 1, 0, 1);
+  if (windowStartMs(audit.window) < yearStart || windowStartMs(audit.window) >= yearEnd) {
+    out.push({ field: `${path}.window.start`, rule: 'window inside the year', message: `must be within ${year}` });
+  }
+  if (windowEndMs(audit.window) > yearEnd || windowEndMs(audit.window) <= yearStart) {
+    out.push({ field: `${path}.window.end`, rule: 'window inside the year', message: `must be within ${year}` });
+  }
+  out.push(...impartialityProblems(org, audit, path));
+  return out;
+}
+
+/** The AIMS scope an audit cycle must cover: clauses 4-10 and the applicable Annex A controls. */
+export function requiredCoverage(org: Organization): string[] {
+  return [...org.aims.clauses, ...org.aims.annexA.applicable];
+}
+
+/** The required items a set of scopes covers (a scope clause `9` covers `9.2`, `9.2` covers `9.2.1`). */
+export function coveredBy(required: string[], scopes: Array<Pick<AuditScope, 'clauses' | 'controls'>>): string[] {
+  const items = scopes.flatMap((s) => [...s.clauses, ...s.controls]);
+  return required.filter((r) => items.some((i) => i === r || r.startsWith(`${i}.`) || i.startsWith(`${r}.`)));
+}
+
+/** Coverage over the cycle: this year's scopes plus those reported in earlier years of the cycle. */
+export function coverage(
+  org: Organization,
+  year: number,
+  cycleYears: number,
+  scopes: Array<Pick<AuditScope, 'clauses' | 'controls'>>,
+  earlier: Array<{ year: number; scope: Pick<AuditScope, 'clauses' | 'controls'> }>,
+): CoverageResult {
+  const years = Array.from({ length: cycleYears }, (_, i) => year - cycleYears + 1 + i);
+  const required = requiredCoverage(org);
+  const counted = [...scopes, ...earlier.filter((e) => e.year >= years[0]! && e.year < year).map((e) => e.scope)];
+  const covered = coveredBy(required, counted);
+  return { cycleYears, years, required, covered, uncovered: required.filter((r) => !covered.includes(r)) };
+}
+
+/** Coverage gaps as warnings (one per programme, listing the uncovered items). */
+export function coverageWarnings(result: CoverageResult): PlanIssue[] {
+  if (!result.uncovered.length) return [];
+  return [
+    {
+      field: 'audits',
+      rule: 'coverage',
+      message: `not covered within the ${result.cycleYears}-year audit cycle (${result.years[0]}-${result.years.at(-1)}): ${result.uncovered.join(', ')}`,
+    },
+  ];
+}
+
+export function describeIssues(issues: PlanIssue[]): string {
+  return issues.map((i) => `${i.field}: ${i.message} [${i.rule}]`).join('; ');
+}
+
+/** `YYYY-MM-DD` of a window bound (for texts). */
+export function windowText(w: AuditWindow): string {
+  return w.start === w.end ? w.start : `${w.start} to ${w.end}`;
+}
+

@@ -1,0 +1,15 @@
+/**
+ * Messages of the management review workflow (updates and query), shared by the workflow, the
+ * API, the CLI and tests. Workflow-safe.
+ */
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { ManagementReviewStatus, ReviewMinutes } from './schema.js';
+import type { Cancel } from '../common/schemas.js';
+import type { UpdateAck } from '../common/messages.js';
+
+export const MANAGEMENT_REVIEW_WORKFLOW = 'managementReview';
+
+export const managementReviewStatusQuery = defineQuery<ManagementReviewStatus>('managementReviewStatus');
+/** Records the minutes (the outcome of the meeting); sent again, it edits them and asks for approval again. */
+export const recordMinutesUpdate = defineUpdate<UpdateAck, [ReviewMinutes]>('recordMinutes');
+export const cancelReviewUpdate = defineUpdate<UpdateAck, [Cancel]>('cancelReview');

@@ -1,0 +1,323 @@
+/**
+ * Admin routes for management reviews (ISO/IEC 42001 9.3): start a review, see its state and
+ * its printable pack, record the minutes (again, to edit them: the approval is asked again),
+ * cancel one, and list past reviews with their decisions and the state of their actions.
+ * The yearly schedule that starts reviews is managed under `/admin/schedules`.
+ *
+ * Registered inside the admin scope (API key required). Every route needs the Temporal
+ * client; without one they answer 503.
+ */
+import {
+  WorkflowExecutionAlreadyStartedError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { calendarDate } from '../common/dates.js';
+import { managementReviewPolicySchema, managementReviewWorkflowId, reviewIdSchema, reviewMinutesSchema, type ManagementReviewStatus, type ReviewActionOutcome } from './schema.js';
+import { MANAGEMENT_REVIEW_WORKFLOW } from './contract.js';
+import { actorSchema } from '../common/schemas.js';
+import { actionStates } from './actions.js';
+import { cancelReviewUpdate, managementReviewStatusQuery, recordMinutesUpdate } from './contract.js';
+import { renderPackHtml } from './pack.js';
+import { completedReviewOf, completedReviewRecords } from './summary.js';
+import type { UpdateAck } from '../common/messages.js';
+import { startManagementReview } from './start.js';
+import { StartInputError } from '../temporal/start.js';
+import { executionFacts, visibilityLiteral } from '../temporal/visibility.js';
+import { errorResponseSchema, HttpError } from '../api/errors.js';
+import { adminSecurity } from '../api/plugins/admin-auth.js';
+import { limitParam } from '../api/query-params.js';
+import { findWorkflow, requireTemporal, temporalClient, temporalRouteResponses, updateRunning } from '../api/plugins/temporal-routes.js';
+import '../api/deps.js';
+
+const DEFAULT_LIMIT = 50;
+const MAX_LIMIT = 500;
+
+const startBodySchema = z
+  .strictObject({
+    reviewId: reviewIdSchema.describe('e.g. `2027` or `2027-H1`; the workflow id is `management-review/<reviewId>`'),
+    meetingDate: calendarDate.describe('The day of the review meeting (YYYY-MM-DD)'),
+    requestedBy: actorSchema.default('system').describe('Person id of whoever starts it; default `system`'),
+    trigger: z.enum(['admin', 'schedule', 'certification'], { message: 'must be "admin", "schedule" or "certification"' }).default('admin'),
+    triggerRef: z.string().trim().min(1).max(300).optional(),
+    periodFrom: calendarDate.optional().describe('Start of the period the performance figures cover; default the previous review, or one year'),
+    policy: managementReviewPolicySchema.optional().describe('Overrides of the organization defaults (short durations for tests)'),
+  })
+  .describe('StartManagementReview');
+
+const linksSchema = z.object({ status: z.string(), pack: z.string(), minutes: z.string(), cancel: z.string() });
+
+const startedSchema = z.object({ reviewId: z.string(), workflowId: z.string(), links: linksSchema }).describe('ManagementReviewStarted');
+
+const paramsSchema = z.object({ reviewId: reviewIdSchema });
+
+const detailSchema = z
+  .object({
+    reviewId: z.string(),
+    workflowId: z.string(),
+    runId: z.string(),
+    executionStatus: z.string(),
+    startedAt: z.string(),
+    closedAt: z.string().optional(),
+    status: z.looseObject({ state: z.string(), inputs: z.array(z.unknown()), timeline: z.array(z.unknown()) }).describe('The managementReviewStatus query result'),
+    links: linksSchema,
+  })
+  .describe('ManagementReviewDetail');
+
+const minutesBodySchema = reviewMinutesSchema
+  .extend({ by: actorSchema.optional().describe("The AIMS manager's person id; default the organization's AIMS manager") })
+  .describe('ManagementReviewMinutes');
+
+const cancelBodySchema = z.strictObject({
+  reason: z.string().trim().min(1, 'a reason is required').max(2000, 'must be at most 2000 characters'),
+  by: actorSchema.optional().describe("The AIMS manager's person id; default `system`"),
+});
+
+const ackSchema = z.object({ reviewId: z.string(), ok: z.literal(true), state: z.string(), message: z.string() });
+
+const listQuerySchema = z.strictObject({ limit: limitParam(MAX_LIMIT, DEFAULT_LIMIT) });
+
+const actionSchema = z.object({
+  n: z.number(),
+  title: z.string(),
+  owner: z.string(),
+  dueDate: z.string(),
+  input: z.string(),
+  kind: z.string(),
+  workflowId: z.string(),
+  ncId: z.string().optional(),
+  state: z.string().describe('Live state of the task or corrective action, or the last one the ledger knows'),
+  stateSource: z.enum(['live', 'ledger']),
+});
+
+const listItemSchema = z
+  .object({
+    reviewId: z.string(),
+    workflowId: z.string(),
+    state: z.string(),
+    executionStatus: z.string().optional().describe('Absent when only the ledger still knows the review'),
+    meetingDate: z.string().optional(),
+    approvedAt: z.string().optional(),
+    improvementDecisions: z.array(z.string()).optional(),
+    changeDecisions: z.array(z.string()).optional(),
+    actions: z.array(actionSchema),
+  })
+  .describe('ManagementReviewListItem');
+
+const authResponses = temporalRouteResponses;
+
+const obj = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+
+export const managementReviewRoutes: FastifyPluginCallbackZod = (app, _options, done) => {
+  const temporal = (): Client => temporalClient(app);
+  const taskQueue = app.deps.config.TEMPORAL_TASK_QUEUE;
+  const base = app.deps.config.PUBLIC_BASE_URL;
+  const linksFor = (reviewId: string) => {
+    const self = `${base}/admin/management-reviews/${reviewId}`;
+    return { status: self, pack: `${self}/pack`, minutes: `${self}/minutes`, cancel: `${self}/cancel` };
+  };
+
+  requireTemporal(app, 'management review');
+
+  const findReview = (reviewId: string) =>
+    findWorkflow(temporal(), managementReviewWorkflowId(reviewId), MANAGEMENT_REVIEW_WORKFLOW, `No management review ${reviewId}.`);
+
+  const updateReview = async (reviewId: string, what: string, send: (handle: WorkflowHandle) => Promise<UpdateAck>) => ({
+    reviewId,
+    ...(await updateRunning(
+      await findReview(reviewId),
+      what,
+      { closed: (s) => `management review ${reviewId} is already closed (${s})`, gone: 'the review closed in the meantime' },
+      send,
+    )),
+  });
+
+  app.post(
+    '/management-reviews',
+    {
+      schema: {
+        tags: ['management-reviews'],
+        summary: 'Start a management review',
+        description:
+          'Starts `management-review/<reviewId>`: the input owners get their tasks, the attendees the meeting invitation. ' +
+          'A review id is used once: 409 when that review runs or completed.',
+        security: adminSecurity,
+        body: startBodySchema,
+        response: { 201: startedSchema, 409: errorResponseSchema, ...authResponses },
+      },
+    },
+    async (request, reply) => {
+      const org = app.deps.organization?.();
+      const { policy, ...rest } = request.body;
+      try {
+        await startManagementReview(temporal(), taskQueue, { ...rest, ...(policy ? { policy } : {}) }, org ? { organization: org } : {});
+      } catch (err) {
+        if (err instanceof StartInputError) throw new HttpError(400, err.message, { issues: err.issues, cause: err });
+        if (err instanceof WorkflowExecutionAlreadyStartedError) {
+          throw new HttpError(409, `Management review ${rest.reviewId} already exists; choose another review id (e.g. ${rest.reviewId.slice(0, 4)}-H2).`, { cause: err });
+        }
+        throw err;
+      }
+      const workflowId = managementReviewWorkflowId(rest.reviewId);
+      request.log.info({ workflowId }, 'management review started');
+      return reply.code(201).send({ reviewId: rest.reviewId, workflowId, links: linksFor(rest.reviewId) });
+    },
+  );
+
+  app.get(
+    '/management-reviews',
+    {
+      schema: {
+        tags: ['management-reviews'],
+        summary: 'List management reviews with their decisions and action status',
+        description:
+          'Running and closed reviews from Temporal visibility, and every review whose results were approved from the ledger ' +
+          '(also after Temporal forgot it), newest meeting first. Actions show the live state of their task or corrective action.',
+        security: adminSecurity,
+        querystring: listQuerySchema,
+        response: { 200: z.object({ items: z.array(listItemSchema) }), ...authResponses },
+      },
+    },
+    async (request) => {
+      const client = temporal();
+      const limit = request.query.limit ?? DEFAULT_LIMIT;
+      const items = new Map<string, z.input<typeof listItemSchema>>();
+      const query = `TaskQueue = ${visibilityLiteral(taskQueue)} AND WorkflowType = ${visibilityLiteral(MANAGEMENT_REVIEW_WORKFLOW)}`;
+      for await (const info of client.workflow.list({ query })) {
+        const memo = info.memo ?? {};
+        const reviewId = info.workflowId.replace(/^management-review\//, '');
+        items.set(info.workflowId, {
+          reviewId,
+          workflowId: info.workflowId,
+          state: typeof memo.state === 'string' ? memo.state : info.status.name.toLowerCase(),
+          executionStatus: info.status.name,
+          ...(typeof memo.meetingDate === 'string' ? { meetingDate: memo.meetingDate } : {}),
+          actions: [],
+        });
+        if (items.size >= limit) break;
+      }
+      const completed = await completedReviewRecords(app.deps.records);
+      for (const record of completed) {
+        const review = completedReviewOf(record);
+        const c = obj(record.content);
+        const actions = (Array.isArray(c.actions) ? c.actions : []) as ReviewActionOutcome[];
+        const known = items.get(review.workflowId);
+        items.set(review.workflowId, {
+          ...(known ?? {}),
+          reviewId: review.reviewId,
+          workflowId: review.workflowId,
+          state: 'completed',
+          meetingDate: review.meetingDate,
+          approvedAt: review.approvedAt,
+          improvementDecisions: strings(c.improvementDecisions),
+          changeDecisions: strings(c.changeDecisions),
+          actions: await actionStates(client, app.deps.records, actions),
+        });
+      }
+      const sorted = [...items.values()].sort((a, b) => (b.meetingDate ?? '').localeCompare(a.meetingDate ?? '') || b.reviewId.localeCompare(a.reviewId));
+      return { items: sorted.slice(0, limit) };
+    },
+  );
+
+  app.get(
+    '/management-reviews/:reviewId',
+    {
+      schema: {
+        tags: ['management-reviews'],
+        summary: 'One management review: inputs, pack, minutes, approval, actions and timeline',
+        security: adminSecurity,
+        params: paramsSchema,
+        response: { 200: detailSchema, 404: errorResponseSchema, ...authResponses },
+      },
+    },
+    async (request) => {
+      const { reviewId } = request.params;
+      const { handle, description } = await findReview(reviewId);
+      const status: ManagementReviewStatus = await handle.query(managementReviewStatusQuery);
+      return {
+        reviewId,
+        workflowId: handle.workflowId,
+        ...executionFacts(description),
+        status: status as unknown as z.input<typeof detailSchema>['status'],
+        links: linksFor(reviewId),
+      };
+    },
+  );
+
+  app.get(
+    '/management-reviews/:reviewId/pack',
+    {
+      schema: {
+        tags: ['management-reviews'],
+        summary: 'The review pack as a printable HTML document (with the minutes once recorded)',
+        security: adminSecurity,
+        params: paramsSchema,
+        produces: ['text/html'],
+        response: { 200: z.string().describe('HTML'), 404: errorResponseSchema, 409: errorResponseSchema, ...authResponses },
+      },
+    },
+    async (request, reply) => {
+      const { reviewId } = request.params;
+      const { handle } = await findReview(reviewId);
+      const status: ManagementReviewStatus = await handle.query(managementReviewStatusQuery);
+      if (!status.pack) throw new HttpError(409, `The pack of management review ${reviewId} is not built yet: the inputs are still being collected.`);
+      const org = app.deps.organization?.();
+      const people = Object.fromEntries((org?.people ?? []).map((p) => [p.id, p.name]));
+      return reply.type('text/html; charset=utf-8').send(renderPackHtml(status.pack, { ...status, people }));
+    },
+  );
+
+  app.post(
+    '/management-reviews/:reviewId/minutes',
+    {
+      schema: {
+        tags: ['management-reviews'],
+        summary: 'Record (or edit) the minutes of the review meeting',
+        description:
+          'Attendees, decisions on improvement opportunities and on changes to the management system, and actions (owner, due ' +
+          'date, the input it answers; `nonconformity: true` or `ncRef` raises a corrective action). Sent to top management for ' +
+          'approval, bound to the hash of pack + minutes; sent again while the approval runs, earlier decisions are void and ' +
+          'top management is asked again.',
+        security: adminSecurity,
+        params: paramsSchema,
+        body: minutesBodySchema,
+        response: { 200: ackSchema, 404: errorResponseSchema, 409: errorResponseSchema, ...authResponses },
+      },
+    },
+    async (request) => {
+      const by = request.body.by ?? app.deps.organization?.().roles.aimsManager ?? 'system';
+      const minutes = { ...request.body, by };
+      const ack = await updateReview(request.params.reviewId, 'recorded', (handle) => handle.executeUpdate(recordMinutesUpdate, { args: [minutes] }));
+      request.log.info({ reviewId: request.params.reviewId, by }, 'management review minutes recorded');
+      return ack;
+    },
+  );
+
+  app.post(
+    '/management-reviews/:reviewId/cancel',
+    {
+      schema: {
+        tags: ['management-reviews'],
+        summary: 'Cancel a management review with a reason',
+        description: 'Cancels open input tasks and a running approval; the reason goes to the ledger. Not possible once the results are approved.',
+        security: adminSecurity,
+        params: paramsSchema,
+        body: cancelBodySchema,
+        response: { 200: ackSchema, 404: errorResponseSchema, 409: errorResponseSchema, ...authResponses },
+      },
+    },
+    async (request) => {
+      const by = request.body.by ?? 'system';
+      const ack = await updateReview(request.params.reviewId, 'cancelled', (handle) =>
+        handle.executeUpdate(cancelReviewUpdate, { args: [{ by, reason: request.body.reason }] }),
+      );
+      request.log.info({ reviewId: request.params.reviewId, by }, 'management review cancelled');
+      return ack;
+    },
+  );
+
+  done();
+};

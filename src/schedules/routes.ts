@@ -1,0 +1,182 @@
+/**
+ * Admin routes for the yearly schedules of the recurring cycles: put (create or update, the
+ * same request twice changes nothing), read, pause, resume, run now and delete. Each schedule
+ * starts the year's cycle through the `scheduledCycle` launcher, which never starts a year's
+ * cycle twice.
+ */
+import type { Client } from '@temporalio/client';
+import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { scheduledCycleKindSchema, scheduledCycleKinds, scheduleSettingsSchema } from './schema.js';
+import {
+  deleteCycleSchedule,
+  getCycleSchedule,
+  putCycleSchedule,
+  setCycleSchedulePaused,
+  triggerCycleSchedule,
+  type ScheduleDeps,
+} from './manage.js';
+import { StartInputError } from '../temporal/start.js';
+import { errorResponses, errorResponseSchema, HttpError } from '../api/errors.js';
+import { adminSecurity } from '../api/plugins/admin-auth.js';
+import { requireTemporal } from '../api/plugins/temporal-routes.js';
+import '../api/deps.js';
+
+const authResponses = {
+  ...errorResponses,
+  401: errorResponseSchema.describe('Missing or wrong API key'),
+  503: errorResponseSchema.describe('Temporal is not configured or not reachable'),
+} as const;
+
+const paramsSchema = z.strictObject({ kind: scheduledCycleKindSchema });
+
+const scheduleSchema = z
+  .object({
+    kind: z.enum(scheduledCycleKinds),
+    scheduleId: z.string().describe('The Temporal schedule id, e.g. yearly/internal-audit-programme'),
+    settings: z.looseObject({ month: z.number(), day: z.number(), hour: z.number(), minute: z.number() }),
+    paused: z.boolean(),
+    note: z.string().optional(),
+    nextRuns: z.array(z.string()).describe('The next times it fires'),
+    recentRuns: z.array(z.object({ scheduledAt: z.string(), takenAt: z.string(), launcherWorkflowId: z.string() })),
+    createdAt: z.string(),
+    updatedAt: z.string().optional(),
+  })
+  .describe('CycleSchedule');
+
+const noteBodySchema = z
+  .strictObject({ note: z.string().trim().min(1).max(500).optional().describe('Why; shown in the Temporal UI') })
+  .optional();
+
+export const scheduleRoutes: FastifyPluginCallbackZod = (app, _options, done) => {
+  requireTemporal(app, 'schedule');
+  const deps = (): ScheduleDeps => ({
+    client: app.deps.temporal as Client,
+    taskQueue: app.deps.config.TEMPORAL_TASK_QUEUE,
+    defaultTimezone: app.deps.organization?.().organization.timezone ?? 'UTC',
+  });
+  const notFound = (kind: string) => new HttpError(404, `No yearly ${kind} schedule; create it with PUT /admin/schedules/${kind}.`);
+
+  app.get(
+    '/schedules',
+    {
+      schema: {
+        tags: ['schedules'],
+        summary: 'The yearly schedules of the recurring cycles',
+        security: adminSecurity,
+        response: { 200: z.object({ items: z.array(scheduleSchema) }), ...authResponses },
+      },
+    },
+    async () => {
+      const items = await Promise.all(scheduledCycleKinds.map((kind) => getCycleSchedule(deps(), kind)));
+      return { items: items.filter((s) => s !== undefined) };
+    },
+  );
+
+  app.get(
+    '/schedules/:kind',
+    {
+      schema: {
+        tags: ['schedules'],
+        summary: 'One yearly schedule: its settings, next runs and what it started recently',
+        security: adminSecurity,
+        params: paramsSchema,
+        response: { 200: scheduleSchema, ...authResponses },
+      },
+    },
+    async (request) => {
+      const schedule = await getCycleSchedule(deps(), request.params.kind);
+      if (!schedule) throw notFound(request.params.kind);
+      return schedule;
+    },
+  );
+
+  app.put(
+    '/schedules/:kind',
+    {
+      schema: {
+        tags: ['schedules'],
+        summary: 'Create or update the yearly schedule of a cycle',
+        description:
+          'Fires every year on `month`/`day` at `hour`:`minute` in `timezone` (default: the organization\'s) and starts that ' +
+          "year's cycle (`internal-audit-programme/<year>` or `management-review/<year>`) unless it was already started. " +
+          'Idempotent: the same settings again change nothing. `paused: true` keeps it without firing.',
+        security: adminSecurity,
+        params: paramsSchema,
+        body: scheduleSettingsSchema,
+        response: { 200: scheduleSchema, 201: scheduleSchema, ...authResponses },
+      },
+    },
+    async (request, reply) => {
+      try {
+        const { created, schedule } = await putCycleSchedule(deps(), request.params.kind, request.body);
+        request.log.info({ scheduleId: schedule.scheduleId, created }, 'yearly schedule written');
+        return reply.code(created ? 201 : 200).send(schedule);
+      } catch (err) {
+        if (err instanceof StartInputError) throw new HttpError(400, err.message, { issues: err.issues, cause: err });
+        throw err;
+      }
+    },
+  );
+
+  for (const [action, paused] of [
+    ['pause', true],
+    ['resume', false],
+  ] as const) {
+    app.post(
+      `/schedules/:kind/${action}`,
+      {
+        schema: {
+          tags: ['schedules'],
+          summary: paused ? 'Pause a yearly schedule (it keeps its settings)' : 'Resume a paused yearly schedule',
+          security: adminSecurity,
+          params: paramsSchema,
+          body: noteBodySchema,
+          response: { 200: scheduleSchema, ...authResponses },
+        },
+      },
+      async (request) => {
+        const schedule = await setCycleSchedulePaused(deps(), request.params.kind, paused, request.body?.note);
+        if (!schedule) throw notFound(request.params.kind);
+        return schedule;
+      },
+    );
+  }
+
+  app.post(
+    '/schedules/:kind/run',
+    {
+      schema: {
+        tags: ['schedules'],
+        summary: 'Run a yearly schedule now',
+        description: "As if it fired now: this year's cycle is started unless it already was.",
+        security: adminSecurity,
+        params: paramsSchema,
+        response: { 202: z.object({ kind: z.enum(scheduledCycleKinds), triggered: z.literal(true) }), ...authResponses },
+      },
+    },
+    async (request, reply) => {
+      if (!(await triggerCycleSchedule(deps(), request.params.kind))) throw notFound(request.params.kind);
+      return reply.code(202).send({ kind: request.params.kind, triggered: true as const });
+    },
+  );
+
+  app.delete(
+    '/schedules/:kind',
+    {
+      schema: {
+        tags: ['schedules'],
+        summary: 'Delete a yearly schedule (cycles it started keep running)',
+        security: adminSecurity,
+        params: paramsSchema,
+        response: { 204: z.null().describe('Deleted'), ...authResponses },
+      },
+    },
+    async (request, reply) => {
+      if (!(await deleteCycleSchedule(deps(), request.params.kind))) throw notFound(request.params.kind);
+      return reply.code(204).send(null);
+    },
+  );
+
+  done();
+};

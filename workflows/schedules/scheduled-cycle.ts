@@ -1,0 +1,85 @@
+/**
+ * The launcher a yearly Temporal Schedule starts: it works out which year the run is for (from
+ * the time the schedule fired, also for backfilled runs) and starts that year's cycle as a
+ * child with its business id (`internal-audit-programme/2027`, `management-review/2027`). The
+ * cycle outlives the launcher; a cycle an admin already started, or that ran before, is left
+ * alone (its id is never reused), so a re-run or a manual trigger cannot start a year twice.
+ */
+import {
+  defineSearchAttributeKey,
+  SearchAttributeType,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowIdReusePolicy,
+} from '@temporalio/common';
+import {
+  ParentClosePolicy,
+  setCurrentDetails,
+  startChild,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { internalAuditProgrammeWorkflowId } from '../../src/internal-audit/schema.js';
+import { managementReviewWorkflowId } from '../../src/management-review/schema.js';
+import { MANAGEMENT_REVIEW_WORKFLOW } from '../../src/management-review/contract.js';
+import { durationMs } from '../../src/common/duration.js';
+import { scheduledCycleInputSchema, type ScheduledCycleInput, type ScheduledCycleResult } from '../../src/schedules/schema.js';
+import { searchAttributes } from '../../src/temporal/search-attributes.js';
+import { parseOrThrow } from '../lib/util.js';
+
+/** Set by the Temporal scheduler on every workflow a schedule starts. */
+const scheduledStartTime = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
+
+/** The time the schedule fired: its search attribute, else the suffix it adds to the id, else the start. */
+function firedAt(): Date {
+  const info = workflowInfo();
+  const attribute = info.typedSearchAttributes.get(scheduledStartTime);
+  if (attribute instanceof Date && !Number.isNaN(attribute.getTime())) return attribute;
+  const suffix = /-(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z)$/.exec(info.workflowId)?.[1];
+  if (suffix && !Number.isNaN(Date.parse(suffix))) return new Date(suffix);
+  return info.startTime;
+}
+
+export async function scheduledCycle(rawInput: ScheduledCycleInput): Promise<ScheduledCycleResult> {
+  const spec = parseOrThrow(scheduledCycleInputSchema, rawInput, 'scheduled cycle input');
+  const at = firedAt();
+  let workflowId: string;
+  let workflowType: string;
+  let args: unknown[];
+  let summary: string;
+  if (spec.kind === 'internal-audit-programme') {
+    const year = at.getUTCFullYear() + spec.yearOffset;
+    workflowId = internalAuditProgrammeWorkflowId(year);
+    workflowType = 'internalAuditProgramme';
+    args = [{ year, requestedBy: 'system', trigger: 'schedule' }];
+    summary = `Internal audit programme ${year}`;
+  } else {
+    const reviewId = String(at.getUTCFullYear());
+    const meetingDate = new Date(at.getTime() + durationMs(spec.meetingAfter)).toISOString().slice(0, 10);
+    workflowId = managementReviewWorkflowId(reviewId);
+    workflowType = MANAGEMENT_REVIEW_WORKFLOW;
+    args = [{ reviewId, meetingDate, requestedBy: 'system', trigger: 'schedule' }];
+    summary = `Management review ${reviewId} (meeting ${meetingDate})`;
+  }
+  upsertSearchAttributes([
+    { key: searchAttributes.process, value: 'schedule' },
+    { key: searchAttributes.ref, value: workflowId },
+  ]);
+
+  let started = true;
+  try {
+    await startChild(workflowType, {
+      workflowId,
+      args,
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      staticSummary: summary,
+      typedSearchAttributes: [{ key: searchAttributes.process, value: spec.kind }],
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    started = false;
+  }
+  setCurrentDetails(`${summary}: ${started ? 'started' : 'already started earlier, left alone'} · ${workflowId}`);
+  upsertSearchAttributes([{ key: searchAttributes.state, value: started ? 'started' : 'already-started' }]);
+  return { kind: spec.kind, scheduledAt: at.toISOString(), workflowId, started };
+}
