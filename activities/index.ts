@@ -14,8 +14,7 @@ import { createCorrectiveActionActivities } from './corrective-action.js';
 import { createDirectoryActivities } from './directory.js';
 import { createInternalAuditActivities } from './internal-audit.js';
 import { createManagementReviewActivities } from './management-review.js';
-import { createNotificationActivities } from './notifications.js';
-import { createNotifyActivities } from './notify.js';
+import { createNotificationActivities, createNotifyActivities } from './notifications.js';
 import { createRecordActivities } from './records.js';
 
 export interface ActivityDeps {

@@ -14,6 +14,11 @@ import { notificationMessageId } from '../src/mail/message-id.js';
 import { NotificationKind, type NotificationContent } from '../src/mail/notification-data.js';
 import { NotificationDataError, renderNotification } from '../src/mail/templates.js';
 import type { MailAddress, MailAttachment, MailTransport } from '../src/mail/transport.js';
+import type { LinkAction } from '../src/links/claims.js';
+import { calendarAttachment, type CalendarInvite } from '../src/mail/calendar.js';
+import type { LinkSigner } from '../src/links/signer.js';
+import { linkPaths } from '../src/links/paths.js';
+import type { PersonRef } from '../src/common/schemas.js';
 
 export const NOTIFICATION_ID_HEADER = 'X-Aimsflow-Notification-Id';
 export const NOTIFICATION_KIND_HEADER = 'X-Aimsflow-Kind';
@@ -185,3 +190,83 @@ export function createNotificationActivities({ transport, notifications, from, l
 }
 
 export type NotificationActivities = ReturnType<typeof createNotificationActivities>;
+
+// Person-addressed notifications: each recipient gets their own mail with a link signed for them
+// (and a link to their "my open tasks" page), under a notification id derived from the
+// workflow's id so retries never send twice.
+
+export { NotificationKind };
+
+export interface NotifyInput {
+  /** Stable id from the workflow; each recipient's mail gets `${notificationId}/${personId}`. */
+  notificationId: string;
+  kind: NotificationKind;
+  to: PersonRef[];
+  /** The page the button opens, signed for each recipient. */
+  link?: { wf: string; task: string; action: Exclude<LinkAction, 'tasks.mine' | 'link.renew'> };
+  /** Template data other than the recipient, organization and link fields. */
+  data: Record<string, unknown>;
+  /**
+   * A calendar invitation attached to every recipient's mail (`invite.ics`); every recipient is
+   * an attendee. Keep `uid` stable and raise `sequence` when the event moves.
+   */
+  invite?: CalendarInvite & { organizer: PersonRef };
+}
+
+export interface NotifyDeps {
+  sendNotification: NotificationActivities['sendNotification'];
+  links: LinkSigner;
+  organizationName: () => string;
+}
+
+export function createNotifyActivities({ sendNotification, links, organizationName }: NotifyDeps) {
+  return {
+    async notify(input: NotifyInput): Promise<{ sent: number; alreadySent: number }> {
+      let attachments;
+      if (input.invite) {
+        const { organizer, ...invite } = input.invite;
+        try {
+          attachments = [
+            calendarAttachment(invite, {
+              organizer: { name: organizer.name, email: organizer.email },
+              attendees: input.to.map((p) => ({ name: p.name, email: p.email })),
+            }),
+          ];
+        } catch (err) {
+          if (!(err instanceof z.ZodError)) throw err;
+          const problems = err.issues.map((i) => `invite.${i.path.map(String).join('.')}: ${i.message}`).join('; ');
+          throw ApplicationFailure.nonRetryable(`Invalid calendar invitation: ${problems}`, 'InvalidInput');
+        }
+      }
+      let sent = 0;
+      let alreadySent = 0;
+      const seen = new Set<string>();
+      for (const person of input.to) {
+        if (seen.has(person.id)) continue;
+        seen.add(person.id);
+        const myTasksToken = await links.sign({ wf: input.link?.wf ?? input.notificationId, action: 'tasks.mine', person: person.id });
+        const actionUrl = input.link
+          ? links.url(linkPaths[input.link.action], await links.sign({ ...input.link, person: person.id }))
+          : undefined;
+        const result = await sendNotification({
+          notificationId: `${input.notificationId}/${person.id}`,
+          kind: input.kind,
+          to: [{ name: person.name, email: person.email }],
+          ...(attachments ? { attachments } : {}),
+          data: {
+            ...input.data,
+            recipientName: person.name,
+            organizationName: organizationName(),
+            myTasksUrl: links.url(linkPaths['tasks.mine'], myTasksToken),
+            ...(actionUrl ? { actionUrl } : {}),
+          },
+        } as unknown as SendNotificationInput);
+        if (result.status === 'sent') sent += 1;
+        else alreadySent += 1;
+      }
+      return { sent, alreadySent };
+    },
+  };
+}
+
+export type NotifyActivities = ReturnType<typeof createNotifyActivities>;

@@ -6,7 +6,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNotificationActivities } from '../activities/notifications.js';
-import { createNotifyActivities } from '../activities/notify.js';
+import { createNotifyActivities } from '../activities/notifications.js';
 import { createLinkSigner } from '../src/links/signer.js';
 import { calendarAttachment, calendarText } from '../src/mail/calendar.js';
 import { createMailTransport, type MailTransport } from '../src/mail/transport.js';

@@ -148,3 +148,29 @@ export function tally(
   if (eligible - rejections < required) return 'rejected';
   return 'pending';
 }
+
+/** What a closed approval means for the process that asked for it. */
+export interface ApprovalOutcome {
+  approved: boolean;
+  /** Who approved the current version. */
+  approvedBy: string[];
+  /** Who rejected first, when someone did. */
+  rejectedBy?: string;
+  /** Why it was not approved (empty when approved): the rejection comments, or what happened. */
+  reason: string;
+}
+
+/** Reads an approval's result: who approved, who rejected and why it was not approved. */
+export function approvalOutcome(result: Pick<ApprovalResult, 'status' | 'decisions'>): ApprovalOutcome {
+  const current = result.decisions.filter((d) => !d.voided);
+  const approvedBy = current.filter((d) => d.decision === 'approve').map((d) => d.by);
+  const rejections = current.filter((d) => d.decision === 'reject');
+  const rejectedBy = rejections[0]?.by;
+  const reasons: Record<ApprovalResult['status'], string> = {
+    approved: '',
+    expired: 'nobody decided before the approval expired',
+    cancelled: 'the approval was cancelled',
+    rejected: rejections.flatMap((d) => (d.comment ? [d.comment] : [])).join('; ') || 'rejected without a comment',
+  };
+  return { approved: result.status === 'approved', approvedBy, ...(rejectedBy ? { rejectedBy } : {}), reason: reasons[result.status] };
+}

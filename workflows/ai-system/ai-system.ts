@@ -64,7 +64,8 @@ import type { UpdateAck } from '../../src/common/messages.js';
 import { searchAttributes } from '../../src/temporal/search-attributes.js';
 import type { impactAssessment } from './impact-assessment.js';
 import { acts } from '../lib/activities.js';
-import { formatDay, guardedUpdate, parseOrThrow, reject } from '../lib/util.js';
+import { formatDay, parseOrThrow, reject } from '../lib/util.js';
+import { guardedUpdate } from '../lib/handlers.js';
 import { ledgerWriter } from '../lib/ledger.js';
 
 const HISTORY_KEPT = 50;

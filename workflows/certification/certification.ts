@@ -72,7 +72,8 @@ import {
 import { searchAttributes } from '../../src/temporal/search-attributes.js';
 import { acts, notify } from '../lib/activities.js';
 import { raiseNonconformity } from '../lib/children.js';
-import { formatDay, guardedUpdate, parseOrThrow, reject } from '../lib/util.js';
+import { formatDay, parseOrThrow, reject } from '../lib/util.js';
+import { guardedUpdate } from '../lib/handlers.js';
 import { ledgerWriter } from '../lib/ledger.js';
 
 const DAY_MS = 86_400_000;

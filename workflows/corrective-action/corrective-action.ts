@@ -37,7 +37,8 @@ import { mergeConcernUpdate, ncStatusQuery } from '../../src/corrective-action/c
 import { searchAttributes } from '../../src/temporal/search-attributes.js';
 import { acts, notify } from '../lib/activities.js';
 import { childWorkflowId, runApproval, runTask } from '../lib/children.js';
-import { formatDay, guardedUpdate, parseOrThrow, reject, StepCancelled } from '../lib/util.js';
+import { formatDay, parseOrThrow, reject, StepCancelled } from '../lib/util.js';
+import { guardedUpdate } from '../lib/handlers.js';
 import { ledgerWriter } from '../lib/ledger.js';
 
 const stateText: Record<NcState, string> = {

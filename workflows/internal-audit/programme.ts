@@ -72,7 +72,8 @@ import type { UpdateAck } from '../../src/common/messages.js';
 import { searchAttributes } from '../../src/temporal/search-attributes.js';
 import { acts, notify } from '../lib/activities.js';
 import { childWorkflowId, runApproval, runTask } from '../lib/children.js';
-import { formatDay, guardedUpdate, invalidInput, parseOrThrow, reject } from '../lib/util.js';
+import { formatDay, invalidInput, parseOrThrow, reject } from '../lib/util.js';
+import { guardedUpdate } from '../lib/handlers.js';
 import { ledgerWriter } from '../lib/ledger.js';
 
 const stateText: Record<ProgrammeState, string> = {

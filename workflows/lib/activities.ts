@@ -1,9 +1,10 @@
 /**
- * Activity stubs for workflow code, with timeouts and retry policies set once here.
+ * Activity stubs for workflow code, with timeouts and retry policies set once here, and the
+ * one way a workflow sends mail it can do without.
  */
-import { ActivityFailure, log, proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, isCancellation, log, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../../activities/index.js';
-import type { NotifyInput } from '../../activities/notify.js';
+import type { NotifyInput } from '../../activities/notifications.js';
 
 const nonRetryableErrorTypes = ['InvalidInput', 'OrganizationLookupError', 'RecordValidationError', 'RecordConflictError'];
 
@@ -32,18 +33,21 @@ export const mail = proxyActivities<Activities>({
 });
 
 /**
- * Sends a notification; a notification that cannot be sent is logged and reported back
- * rather than failing the workflow that sent it.
+ * Runs a mail activity whose failure must not stop the process that sends it: a failure is
+ * logged and reported as `false`; a cancellation still goes through.
  */
-export async function notify(input: NotifyInput): Promise<boolean> {
+export async function bestEffort(what: string, send: () => Promise<unknown>, context: Record<string, unknown> = {}): Promise<boolean> {
   try {
-    await mail.notify(input);
+    await send();
     return true;
   } catch (err) {
-    if (err instanceof ActivityFailure) {
-      log.error('notification not sent', { notificationId: input.notificationId, error: err.cause?.message ?? err.message });
-      return false;
-    }
-    throw err;
+    if (!(err instanceof ActivityFailure) || isCancellation(err)) throw err;
+    log.error(what, { ...context, error: err.cause?.message ?? err.message });
+    return false;
   }
+}
+
+/** Sends a notification, best effort (see `bestEffort`). */
+export function notify(input: NotifyInput): Promise<boolean> {
+  return bestEffort('notification not sent', () => mail.notify(input), { notificationId: input.notificationId });
 }

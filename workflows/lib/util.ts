@@ -1,7 +1,7 @@
 /**
  * Small helpers for workflow code: input parsing and update rejections with clear reasons.
  */
-import { ApplicationFailure, condition } from '@temporalio/workflow';
+import { ApplicationFailure } from '@temporalio/workflow';
 import type { z } from 'zod';
 import { zodProblems } from '../../src/common/schemas.js';
 
@@ -29,40 +29,6 @@ const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 export function formatDay(ms: number): string {
   const d = new Date(ms);
   return `${days[d.getUTCDay()]} ${d.getUTCDate()} ${months[d.getUTCMonth()]} ${d.getUTCFullYear()}`;
-}
-
-/**
- * An update's handler and validator. The validator checks the argument's shape always and the
- * business rules once the workflow is set up; an update that arrives while the workflow is
- * still resolving its people waits for that, then gets the same checks before it applies.
- */
-export function guardedUpdate<S extends z.ZodType, R>(options: {
-  schema: S;
-  ready: () => boolean;
-  check: (input: z.output<S>) => void;
-  apply: (input: z.output<S>) => R | Promise<R>;
-}): [(input: z.output<S>) => Promise<R>, { validator: (input: z.output<S>) => void }] {
-  const parse = (input: unknown): z.output<S> => {
-    const parsed = options.schema.safeParse(input);
-    if (!parsed.success) reject(zodProblems(parsed.error));
-    return parsed.data;
-  };
-  return [
-    async (input) => {
-      const parsed = parse(input);
-      if (!options.ready()) {
-        await condition(options.ready);
-        options.check(parsed);
-      }
-      return options.apply(parsed);
-    },
-    {
-      validator: (input: z.output<S>) => {
-        const parsed = parse(input);
-        if (options.ready()) options.check(parsed);
-      },
-    },
-  ];
 }
 
 /** A step's task or approval was cancelled on its own (not through the workflow that runs it). */

@@ -54,7 +54,8 @@ import type { UpdateAck } from '../../src/common/messages.js';
 import { searchAttributes } from '../../src/temporal/search-attributes.js';
 import { acts, mail } from '../lib/activities.js';
 import { childWorkflowId, raiseNonconformity, runApproval, runTask } from '../lib/children.js';
-import { formatDay, guardedUpdate, parseOrThrow, reject } from '../lib/util.js';
+import { formatDay, parseOrThrow, reject } from '../lib/util.js';
+import { guardedUpdate } from '../lib/handlers.js';
 import { ledgerWriter } from '../lib/ledger.js';
 
 const CLAUSES = ['9.3'];
