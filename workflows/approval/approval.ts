@@ -83,8 +83,7 @@ export async function approval(rawInput: ApprovalInput): Promise<ApprovalResult>
     a.event('cancelled', 'system', a.cancelReason);
   }
 
-  // Handlers change the state behind the compiler's back; read it afresh.
-  const finalState = a.state as ApprovalState;
+  const finalState: ApprovalState = a.state;
   if (finalState === 'approved' || finalState === 'rejected') a.event(finalState, 'system', `${finalState} (version ${a.version})`);
   const result: ApprovalResult = {
     approvalId: a.approvalId,
