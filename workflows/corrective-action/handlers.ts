@@ -1,0 +1,58 @@
+/**
+ * What people can do to a running nonconformity: read its status, post an update, merge a
+ * reported concern into it, and cancel it (the AIMS manager, with a reason).
+ */
+import { setHandler, type CancellationScope } from '@temporalio/workflow';
+import type { UpdateAck } from '../../src/common/messages.js';
+import { mergeConcernUpdate, ncStatusQuery } from '../../src/corrective-action/contract.js';
+import { mergeConcernSchema } from '../../src/corrective-action/schema.js';
+import { onCancel, onComment, onUpdate, type Permission } from '../lib/handlers.js';
+import { reject } from '../lib/util.js';
+import type { Nonconformity } from './state.js';
+
+export function registerNonconformityHandlers(nc: Nonconformity, lifecycle: CancellationScope): void {
+  const ack = (message: string): UpdateAck => ({ ok: true, state: nc.state, message });
+  const ready = () => nc.aimsManagerId !== undefined;
+  const aimsManagerOnly = (what: string): Permission => ({ ready, allowed: () => ['system', nc.aimsManagerId], refusal: `only the AIMS manager can ${what}` });
+
+  setHandler(ncStatusQuery, () => nc.status());
+
+  onComment(
+    { ready, allowed: () => ['system', nc.spec.owner, nc.aimsManagerId], refusal: 'only the owner or the AIMS manager can post an update on this nonconformity' },
+    async (input) => {
+      nc.event('commented', input.by, input.text);
+      await nc.recorder.append('nonconformity.comment', input.by, { text: input.text });
+    },
+    ack,
+    'Update posted.',
+  );
+
+  const mayMerge = aimsManagerOnly('merge a concern into a nonconformity');
+  onUpdate(mergeConcernUpdate, {
+    schema: mergeConcernSchema,
+    ready,
+    check: (input) => {
+      nc.ensureOpen();
+      if (!mayMerge.allowed().includes(input.by)) reject(mayMerge.refusal);
+      if (nc.mergedConcerns.includes(input.concernId)) reject(`concern ${input.concernId} is already merged into ${nc.ncId}`);
+    },
+    apply: async (input) => {
+      nc.mergedConcerns.push(input.concernId);
+      nc.event('concern-merged', input.by, `concern ${input.concernId} merged${input.note ? `: ${input.note}` : ''}`, {
+        data: { concernId: input.concernId, summary: input.summary },
+      });
+      await nc.recorder.append('nonconformity.concern-merged', input.by, { concernId: input.concernId, summary: input.summary, note: input.note ?? null });
+      return ack(`Concern ${input.concernId} merged into ${nc.ncId}.`);
+    },
+  });
+
+  onCancel(
+    { ...aimsManagerOnly('cancel a nonconformity'), ensureOpen: () => nc.ensureOpen() },
+    (input) => {
+      nc.cancellation = { by: input.by, at: new Date().toISOString(), reason: input.reason };
+      lifecycle.cancel();
+    },
+    ack,
+    'The nonconformity is being cancelled.',
+  );
+}

@@ -1,0 +1,152 @@
+/**
+ * The steps of a corrective action: a human task per step (its result to the ledger), the
+ * action plan and its approval, the actions in parallel, and the escalation of an NC still
+ * open past its overall target.
+ */
+import { ActivityFailure, condition } from '@temporalio/workflow';
+import { approvalOutcome } from '../../src/approval/schema.js';
+import type { FormKey, PlanAction } from '../../src/forms/index.js';
+import { acts } from '../lib/activities.js';
+import { childWorkflowId, runApproval, runStep } from '../lib/children.js';
+import { formatDay, StepCancelled } from '../lib/util.js';
+import type { Nonconformity } from './state.js';
+
+const dueIn = (ms: number) => new Date(Date.now() + ms).toISOString();
+
+export interface StepOptions {
+  assignee?: string;
+  dueAt?: string;
+  choices?: string[];
+  recordKind: string;
+}
+
+/** Runs one step as a human task (the owner's by default); returns who completed it and the form data. */
+export async function step(
+  nc: Nonconformity,
+  key: string,
+  title: string,
+  instructions: string,
+  form: FormKey,
+  opts: StepOptions,
+): Promise<{ by: string; data: Record<string, unknown> }> {
+  const { spec } = nc;
+  const child = childWorkflowId(key);
+  nc.currentStep = { key, workflowId: child };
+  nc.event('step-started', 'system', title, { workflowId: child });
+  nc.publish();
+  const done = await runStep(
+    key,
+    {
+      title: `${spec.ncId}: ${title}`,
+      instructions: `${instructions}\n\n${nc.context()}`,
+      clauses: nc.clauses,
+      process: 'corrective-action',
+      ...(spec.aiSystem ? { aiSystem: spec.aiSystem } : {}),
+      assignee: { person: opts.assignee ?? spec.owner },
+      dueAt: opts.dueAt ?? dueIn(nc.stepDueMs),
+      form,
+      ...(opts.choices ? { choices: opts.choices } : {}),
+      requestedBy: 'system',
+      policy: spec.policy.tasks,
+    },
+    title,
+  );
+  nc.currentStep = undefined;
+  nc.event('step-completed', done.by, title, { workflowId: child, data: done.data });
+  await nc.recorder.append(opts.recordKind, done.by, { step: key, title, workflowId: child, data: done.data }, key);
+  return { by: done.by, data: done.data };
+}
+
+/** The action plan for this cycle, approved by the AIMS manager (top management when the AIMS manager planned it). */
+export async function approvedPlan(nc: Nonconformity): Promise<PlanAction[]> {
+  const { spec, cycle } = nc;
+  const aimsManager = nc.aimsManagerId ?? 'system';
+  let feedback = '';
+  for (let round = 1; ; round += 1) {
+    nc.state = 'action-plan';
+    const plan = await step(
+      nc,
+      `action-plan-${cycle}-${round}`,
+      'Plan the corrective actions',
+      `List the actions that remove the root cause, proportionate to its effects: an owner, a due date and a description for each.${feedback}`,
+      'action-plan',
+      { recordKind: 'nonconformity.action-plan' },
+    );
+    const planned = (plan.data.actions ?? []) as PlanAction[];
+    try {
+      await acts.resolvePeople(planned.map((a) => ({ person: a.owner })));
+    } catch (err) {
+      if (!(err instanceof ActivityFailure)) throw err;
+      feedback = `\n\nThe previous plan could not be used: ${err.cause?.message ?? err.message}.`;
+      continue;
+    }
+    const contentHash = await acts.contentHash({ ncId: spec.ncId, cycle, rootCause: nc.rootCauses.at(-1)?.rootCause ?? '', actions: planned });
+    const key = `plan-approval-${cycle}-${round}`;
+    const workflowId = childWorkflowId(key);
+    nc.currentStep = { key, workflowId };
+    nc.publish();
+    const decision = await runApproval(key, {
+      kind: 'corrective-action-plan',
+      title: `${spec.ncId}: action plan (cycle ${cycle})`,
+      summary: `${nc.context()}\n\nActions:\n${planned.map((a, i) => `${i + 1}. ${a.description} (owner ${a.owner}, due ${a.dueDate})`).join('\n')}`,
+      contentHash,
+      approvers: plan.by === aimsManager ? [{ role: 'top-management' }] : [{ person: aimsManager }],
+      rule: { type: 'any' },
+      preparer: plan.by,
+      process: 'corrective-action',
+      clauses: nc.clauses,
+      dueAt: dueIn(nc.approvalDueMs),
+      policy: spec.policy.tasks,
+    });
+    nc.currentStep = undefined;
+    const outcome = approvalOutcome(decision);
+    if (outcome.approved) {
+      nc.event('plan-approved', outcome.approvedBy[0] ?? 'system', `action plan approved (cycle ${cycle})`, { workflowId });
+      return planned;
+    }
+    if (decision.status === 'cancelled') throw new StepCancelled('system', 'the approval of the action plan was cancelled');
+    nc.event('plan-rejected', outcome.rejectedBy ?? 'system', `action plan sent back: ${outcome.reason}`, { workflowId });
+    feedback = `\n\nThe previous plan was sent back: ${outcome.reason}`;
+  }
+}
+
+/** Each planned action as its own task, in parallel, for its owner by its due date. */
+export async function implement(nc: Nonconformity, planned: PlanAction[]): Promise<void> {
+  const { cycle } = nc;
+  nc.state = 'implementation';
+  const first = nc.actions.length;
+  planned.forEach((a, i) => nc.actions.push({ ...a, cycle, workflowId: childWorkflowId(`action-${cycle}-${i + 1}`), done: false }));
+  nc.publish();
+  await Promise.all(
+    planned.map(async (a, i) => {
+      await step(nc, `action-${cycle}-${i + 1}`, `Action ${i + 1}: ${a.description.slice(0, 120)}`, a.description, 'evidence', {
+        assignee: a.owner,
+        dueAt: `${a.dueDate}T23:59:59Z`,
+        recordKind: 'nonconformity.action',
+      });
+      const done = nc.actions[first + i];
+      if (done) done.done = true;
+    }),
+  );
+}
+
+/** A yes/no step's answer and justification. */
+export function answerOf(data: Record<string, unknown>): { yes: boolean; justification: string } {
+  return { yes: data.answer === 'yes', justification: typeof data.justification === 'string' ? data.justification : '' };
+}
+
+/** Past the overall target with the NC still open: escalate it to top management, once. */
+export async function watchTarget(nc: Nonconformity): Promise<void> {
+  if (await condition(() => nc.isClosed(), Math.max(1, nc.targetAtMs - Date.now()))) return;
+  nc.overdue = true;
+  nc.event('escalated', 'system', `open past its target date ${formatDay(nc.targetAtMs)}; escalated to top management`);
+  nc.publish();
+  const [owner, ...top] = await acts.resolvePeople([{ person: nc.spec.owner }, { role: 'top-management' }]);
+  await nc.recorder.append('nonconformity.escalated', 'system', { targetAt: nc.targetAt(), state: nc.state, to: top.map((p) => p.id) }, 'escalated');
+  await nc.send('nc.escalated', top, {
+    ownerName: owner?.name ?? nc.spec.owner,
+    severity: nc.spec.severity,
+    targetDate: nc.targetAt(),
+    stateText: nc.stateText(),
+  });
+}
