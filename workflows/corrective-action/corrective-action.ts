@@ -6,14 +6,14 @@
  * result and the closure go to the ledger. An NC still open past its overall target is
  * escalated to top management.
  */
-import { CancellationScope, isCancellation, sleep } from '@temporalio/workflow';
+import { CancellationScope, isCancellation } from '@temporalio/workflow';
 import { correctiveActionInputSchema, type CorrectiveActionInput, type CorrectiveActionResult, type RootCause } from '../../src/corrective-action/schema.js';
 import { acts } from '../lib/activities.js';
 import { closing, runLifecycle } from '../lib/lifecycle.js';
 import { parseOrThrow } from '../lib/util.js';
 import { registerNonconformityHandlers } from './handlers.js';
 import { Nonconformity } from './state.js';
-import { answerOf, approvedPlan, implement, step, watchTarget } from './steps.js';
+import { approvedPlan, changeSystemIfNeeded, effective, implement, step, watchTarget } from './steps.js';
 
 export async function correctiveAction(rawInput: CorrectiveActionInput): Promise<CorrectiveActionResult> {
   const nc = new Nonconformity(parseOrThrow(correctiveActionInputSchema, rawInput, 'corrective action input'));
@@ -50,48 +50,12 @@ export async function correctiveAction(rawInput: CorrectiveActionInput): Promise
       // c) Plan and implement the actions, proportionate to the effects.
       await implement(nc, await approvedPlan(nc));
 
-      // d) After a waiting period, review whether the actions were effective.
-      nc.state = 'waiting-effectiveness';
-      nc.event('step-started', 'system', `waiting ${Math.round(nc.effectivenessWaitMs / 86_400_000)} day(s) before the effectiveness review`);
-      nc.publish();
-      await sleep(nc.effectivenessWaitMs);
-      nc.state = 'effectiveness-review';
-      const review = await step(
-        nc,
-        `effectiveness-${nc.cycle}`,
-        'Review the effectiveness of the corrective action',
-        'Were the actions effective: has the nonconformity stopped and not recurred? Answer yes or no and justify with what you checked.',
-        'yes-no',
-        { recordKind: 'nonconformity.effectiveness' },
-      );
-      const answer = answerOf(review.data);
-      nc.effectiveness.push({ cycle: nc.cycle, effective: answer.yes, justification: answer.justification, by: review.by, at: new Date().toISOString() });
-      if (answer.yes) {
-        nc.event('effective', review.by, `effective (cycle ${nc.cycle})`);
-        break;
-      }
-      nc.notEffectiveCount += 1;
-      nc.event('not-effective', review.by, `not effective (cycle ${nc.cycle}); back to root cause analysis`, { data: { count: nc.notEffectiveCount } });
-      nc.cycle += 1;
+      // d) After a waiting period, review whether the actions were effective; if not, analyse again.
+      if (await effective(nc)) break;
     }
 
     // e) Change the management system if needed.
-    nc.state = 'system-change';
-    const change = await step(
-      nc,
-      `system-change-${nc.cycle}`,
-      'Does the management system need to change?',
-      'Must the AI management system change because of this nonconformity (a process, a policy, a control)? Answer yes or no and justify.',
-      'yes-no',
-      { recordKind: 'nonconformity.system-change-decision' },
-    );
-    const needed = answerOf(change.data);
-    nc.systemChange = { required: needed.yes, justification: needed.justification };
-    if (needed.yes) {
-      await step(nc, 'system-change', 'Change the management system', `Make the change to the management system and attach the evidence. Why it is needed: ${needed.justification}`, 'evidence', {
-        recordKind: 'nonconformity.system-change',
-      });
-    }
+    await changeSystemIfNeeded(nc);
   };
 
   // The overall target is watched while the steps run.

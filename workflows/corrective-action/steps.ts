@@ -3,7 +3,7 @@
  * action plan and its approval, the actions in parallel, and the escalation of an NC still
  * open past its overall target.
  */
-import { ActivityFailure, condition } from '@temporalio/workflow';
+import { ActivityFailure, condition, sleep } from '@temporalio/workflow';
 import { approvalOutcome } from '../../src/approval/schema.js';
 import type { FormKey, PlanAction } from '../../src/forms/index.js';
 import { acts } from '../lib/activities.js';
@@ -130,8 +130,54 @@ export async function implement(nc: Nonconformity, planned: PlanAction[]): Promi
   );
 }
 
+/** Waits, then asks whether the actions were effective; not effective starts the next analysis cycle. */
+export async function effective(nc: Nonconformity): Promise<boolean> {
+  nc.state = 'waiting-effectiveness';
+  nc.event('step-started', 'system', `waiting ${Math.round(nc.effectivenessWaitMs / 86_400_000)} day(s) before the effectiveness review`);
+  nc.publish();
+  await sleep(nc.effectivenessWaitMs);
+  nc.state = 'effectiveness-review';
+  const review = await step(
+    nc,
+    `effectiveness-${nc.cycle}`,
+    'Review the effectiveness of the corrective action',
+    'Were the actions effective: has the nonconformity stopped and not recurred? Answer yes or no and justify with what you checked.',
+    'yes-no',
+    { recordKind: 'nonconformity.effectiveness' },
+  );
+  const answer = answerOf(review.data);
+  nc.effectiveness.push({ cycle: nc.cycle, effective: answer.yes, justification: answer.justification, by: review.by, at: new Date().toISOString() });
+  if (answer.yes) {
+    nc.event('effective', review.by, `effective (cycle ${nc.cycle})`);
+    return true;
+  }
+  nc.notEffectiveCount += 1;
+  nc.event('not-effective', review.by, `not effective (cycle ${nc.cycle}); back to root cause analysis`, { data: { count: nc.notEffectiveCount } });
+  nc.cycle += 1;
+  return false;
+}
+
+/** Asks whether the management system must change, and has the change made when it must. */
+export async function changeSystemIfNeeded(nc: Nonconformity): Promise<void> {
+  nc.state = 'system-change';
+  const change = await step(
+    nc,
+    `system-change-${nc.cycle}`,
+    'Does the management system need to change?',
+    'Must the AI management system change because of this nonconformity (a process, a policy, a control)? Answer yes or no and justify.',
+    'yes-no',
+    { recordKind: 'nonconformity.system-change-decision' },
+  );
+  const needed = answerOf(change.data);
+  nc.systemChange = { required: needed.yes, justification: needed.justification };
+  if (!needed.yes) return;
+  await step(nc, 'system-change', 'Change the management system', `Make the change to the management system and attach the evidence. Why it is needed: ${needed.justification}`, 'evidence', {
+    recordKind: 'nonconformity.system-change',
+  });
+}
+
 /** A yes/no step's answer and justification. */
-export function answerOf(data: Record<string, unknown>): { yes: boolean; justification: string } {
+function answerOf(data: Record<string, unknown>): { yes: boolean; justification: string } {
   return { yes: data.answer === 'yes', justification: typeof data.justification === 'string' ? data.justification : '' };
 }
 

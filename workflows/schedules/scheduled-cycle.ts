@@ -5,25 +5,16 @@
  * cycle outlives the launcher; a cycle an admin already started, or that ran before, is left
  * alone (its id is never reused), so a re-run or a manual trigger cannot start a year twice.
  */
-import {
-  defineSearchAttributeKey,
-  SearchAttributeType,
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowIdReusePolicy,
-} from '@temporalio/common';
-import {
-  ParentClosePolicy,
-  setCurrentDetails,
-  startChild,
-  upsertSearchAttributes,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType, WorkflowIdReusePolicy } from '@temporalio/common';
+import { setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { INTERNAL_AUDIT_PROGRAMME_WORKFLOW } from '../../src/internal-audit/contract.js';
 import { internalAuditProgrammeWorkflowId } from '../../src/internal-audit/schema.js';
 import { managementReviewWorkflowId } from '../../src/management-review/schema.js';
 import { MANAGEMENT_REVIEW_WORKFLOW } from '../../src/management-review/contract.js';
 import { durationMs } from '../../src/common/duration.js';
 import { scheduledCycleInputSchema, type ScheduledCycleInput, type ScheduledCycleResult } from '../../src/schedules/schema.js';
 import { searchAttributes } from '../../src/temporal/search-attributes.js';
+import { startDetached } from '../lib/children.js';
 import { parseOrThrow } from '../lib/util.js';
 
 /** Set by the Temporal scheduler on every workflow a schedule starts. */
@@ -49,7 +40,7 @@ export async function scheduledCycle(rawInput: ScheduledCycleInput): Promise<Sch
   if (spec.kind === 'internal-audit-programme') {
     const year = at.getUTCFullYear() + spec.yearOffset;
     workflowId = internalAuditProgrammeWorkflowId(year);
-    workflowType = 'internalAuditProgramme';
+    workflowType = INTERNAL_AUDIT_PROGRAMME_WORKFLOW;
     args = [{ year, requestedBy: 'system', trigger: 'schedule' }];
     summary = `Internal audit programme ${year}`;
   } else {
@@ -65,20 +56,13 @@ export async function scheduledCycle(rawInput: ScheduledCycleInput): Promise<Sch
     { key: searchAttributes.ref, value: workflowId },
   ]);
 
-  let started = true;
-  try {
-    await startChild(workflowType, {
-      workflowId,
-      args,
-      parentClosePolicy: ParentClosePolicy.ABANDON,
-      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      staticSummary: summary,
-      typedSearchAttributes: [{ key: searchAttributes.process, value: spec.kind }],
-    });
-  } catch (err) {
-    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    started = false;
-  }
+  const started = await startDetached(workflowType, {
+    workflowId,
+    args,
+    workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+    staticSummary: summary,
+    typedSearchAttributes: [{ key: searchAttributes.process, value: spec.kind }],
+  });
   setCurrentDetails(`${summary}: ${started ? 'started' : 'already started earlier, left alone'} · ${workflowId}`);
   upsertSearchAttributes([{ key: searchAttributes.state, value: started ? 'started' : 'already-started' }]);
   return { kind: spec.kind, scheduledAt: at.toISOString(), workflowId, started };
