@@ -28,7 +28,7 @@ import { StartInputError } from '../temporal/start.js';
 import { executionFacts } from '../temporal/visibility.js';
 import { errorResponseSchema, HttpError } from '../api/errors.js';
 import { adminSecurity } from '../api/plugins/admin-auth.js';
-import { findWorkflow, requireTemporal, temporalClient, temporalRouteResponses, updateRunning } from '../api/plugins/temporal-routes.js';
+import { findWorkflow, guardTemporalRoutes, temporalClient, temporalRouteResponses, updateRunning } from '../api/plugins/temporal-routes.js';
 import { limitParam } from '../api/query-params.js';
 import '../api/deps.js';
 import { AI_SYSTEM_WORKFLOW } from './contract.js';
@@ -185,7 +185,7 @@ export const aiSystemRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
     }
   };
 
-  requireTemporal(app, 'AI system');
+  guardTemporalRoutes(app, 'AI system');
 
   const findSystem = (systemId: string) =>
     findWorkflow(temporal(), aiSystemWorkflowId(systemId), AI_SYSTEM_WORKFLOW, `No AI system ${systemId}.`);

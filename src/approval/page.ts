@@ -4,7 +4,6 @@
  * comment. The form carries the hash of the content it showed, so a decision on content that
  * changed in the meantime is refused and the page shows the new version.
  */
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { contentHashSchema, type ApprovalStatus } from './schema.js';
 import { linkPaths } from '../links/paths.js';
@@ -13,19 +12,20 @@ import { APPROVAL_WORKFLOW, approvalStatusQuery, decideUpdate } from './contract
 
 import { searchAttributes } from '../temporal/search-attributes.js';
 import { csrfToken } from '../api/csrf.js';
+import { WorkflowGateway, type FoundWorkflow } from '../api/gateway.js';
 import { describeClause } from '../api/views/clauses.js';
 import {
   dayText,
-  describeWork,
   field,
   formBody,
-  isRunning,
   myTasksUrl,
   PageError,
   paragraphs,
   personName,
   requireSameSiteForm,
-  requireTemporal,
+  pageGateway,
+  notFoundPage,
+  sentenceCase,
   sendMessage,
   sendPage,
   timeText,
@@ -36,7 +36,6 @@ import {
 } from '../api/pages/common.js';
 
 const HISTORY_SHOWN = 10;
-const MAX_COMMENT = 5000;
 
 const isOpen = (status: ApprovalStatus) => status.state === 'pending' || status.state === 'overdue';
 
@@ -162,17 +161,13 @@ export function approvalPageModel(ctx: PageContext, view: ApprovalView, now = ne
   };
 }
 
-async function loadApproval(
-  client: Client,
-  workflowId: string,
-): Promise<{ status: ApprovalStatus; running: boolean; clauses: string[] }> {
-  const description = await describeWork(client, workflowId, APPROVAL_WORKFLOW, 'approval');
-  const status = await client.workflow.getHandle(workflowId).query(approvalStatusQuery);
-  return {
-    status,
-    running: isRunning(description),
-    clauses: description.typedSearchAttributes.get(searchAttributes.clauses) ?? [],
-  };
+type LoadedApproval = FoundWorkflow & { status: ApprovalStatus; clauses: string[] };
+
+/** The approval and its status, read once; a 404 page when there is none. */
+async function loadApproval(gateway: WorkflowGateway, workflowId: string): Promise<LoadedApproval> {
+  const work = await gateway.load(workflowId, APPROVAL_WORKFLOW, approvalStatusQuery);
+  if (!work) throw notFoundPage('approval');
+  return { ...work, clauses: work.description.typedSearchAttributes.get(searchAttributes.clauses) ?? [] };
 }
 
 function closedPage(status: ApprovalStatus): PageError {
@@ -200,7 +195,7 @@ async function renderApproval(
 function closedInsteadOfExpired(ctx: PageContext) {
   return async (claims: LinkClaims) => {
     if (!ctx.temporal) return;
-    const { status } = await loadApproval(ctx.temporal, claims.task);
+    const { status } = await loadApproval(new WorkflowGateway(ctx.temporal), claims.task);
     if (!isOpen(status)) throw closedPage(status);
   };
 }
@@ -217,8 +212,7 @@ export function showApproval(ctx: PageContext) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     const token = tokenFrom(request);
     const claims = await verifyPageLink(ctx, token, 'approval.decide', closedInsteadOfExpired(ctx));
-    const client = requireTemporal(ctx);
-    const { status, running, clauses } = await loadApproval(client, claims.task);
+    const { status, running, clauses } = await loadApproval(pageGateway(ctx), claims.task);
     return renderApproval(ctx, request, reply, 200, { status, running, clauses, claims, token: token ?? '' });
   };
 }
@@ -233,62 +227,25 @@ export function submitApproval(ctx: PageContext) {
       [{ label: 'Comment', value: comment }],
     );
     requireSameSiteForm(ctx, request, token ?? '');
-    const client = requireTemporal(ctx);
-    const { status, running, clauses } = await loadApproval(client, claims.task);
+    const gateway = pageGateway(ctx);
+    const work = await loadApproval(gateway, claims.task);
+    const { status } = work;
     if (!isOpen(status)) throw closedPage(status);
-    const mine = status.decisions.find((d) => d.by === claims.person && !d.voided);
-    if (mine) {
-      throw new PageError(409, {
-        heading: 'You have already decided',
-        paragraphs: [
-          `You ${mine.decision === 'approve' ? 'approved' : 'rejected'} “${status.title}” (version ${status.version}) on ${timeText(mine.at)}. Each approver decides once per version; nothing was changed.`,
-        ],
-      });
-    }
-
+    const view: ApprovalView = { status, running: work.running, clauses: work.clauses, claims, token: token ?? '', comment };
     const decision = field(body, 'decision');
     const shownHash = field(body, 'contentHash');
-    const view: ApprovalView = { status, running, clauses, claims, token: token ?? '', comment };
 
-    const readOnly = readOnlyReasons(ctx, view);
-    if (readOnly) {
-      return renderApproval(ctx, request, reply, 403, {
-        ...view,
-        notice: { kind: 'error', title: 'Your decision was not recorded', paragraphs: readOnly },
-      });
-    }
-    if (!contentHashSchema.safeParse(shownHash).success) {
-      return renderApproval(ctx, request, reply, 400, {
-        ...view,
-        notice: { kind: 'error', title: 'Your decision was not recorded', paragraphs: ['The form was incomplete. Please review the content and decide again.'] },
-      });
-    }
-    if (shownHash !== status.contentHash) {
-      return renderApproval(ctx, request, reply, 409, { ...view, notice: contentChangedNotice(status) });
-    }
-    if (decision !== 'approve' && decision !== 'reject') {
-      return renderApproval(ctx, request, reply, 400, {
-        ...view,
-        notice: { kind: 'error', title: 'Your decision was not recorded', paragraphs: ['Choose Approve or Reject.'] },
-      });
-    }
-    if (comment.trim().length > MAX_COMMENT) {
-      return renderApproval(ctx, request, reply, 400, { ...view, commentError: `The comment must be at most ${MAX_COMMENT} characters.` });
-    }
-    if (decision === 'reject' && !comment.trim()) {
-      return renderApproval(ctx, request, reply, 400, {
-        ...view,
-        commentError: 'A comment is required to reject: say what needs to change.',
-      });
-    }
-
-    const handle = client.workflow.getHandle(claims.task);
-    try {
-      const ack = await handle.executeUpdate(decideUpdate, {
-        args: [{ by: claims.person, decision, contentHash: shownHash, ...(comment.trim() ? { comment: comment.trim() } : {}) }],
-      });
+    // The workflow decides; the page only explains its answer.
+    const outcome = await gateway.update(work, decideUpdate, {
+      by: claims.person,
+      decision: decision as 'approve' | 'reject',
+      contentHash: shownHash,
+      ...(comment.trim() ? { comment: comment.trim() } : {}),
+    });
+    if (outcome.kind === 'ok') {
       request.log.info({ workflowId: claims.task, person: claims.person, decision }, 'approval decided from its page');
-      const outcome =
+      const ack = outcome.result;
+      const after =
         ack.state === 'approved' || ack.state === 'rejected'
           ? `With your decision, “${status.title}” is now ${ack.state}.`
           : `“${status.title}” is still waiting for other approvers.`;
@@ -297,24 +254,34 @@ export function submitApproval(ctx: PageContext) {
         request,
         reply,
         200,
-        {
-          heading: 'Thank you',
-          paragraphs: [ack.message, outcome],
-          link: { url: await myTasksUrl(ctx, claims), label: 'See your other open tasks', secondary: true },
-        },
+        { heading: 'Thank you', paragraphs: [ack.message, after], link: { url: await myTasksUrl(ctx, claims), label: 'See your other open tasks', secondary: true } },
         { pageTitle: 'Thank you' },
       );
-    } catch (err) {
-      if (!(err instanceof WorkflowUpdateFailedError) && !(err instanceof WorkflowNotFoundError)) throw err;
-      const reason = err instanceof WorkflowUpdateFailedError ? (err.cause?.message ?? err.message) : 'the approval is closed';
-      request.log.info({ workflowId: claims.task, reason }, 'decision refused by the workflow');
-      const now = await loadApproval(client, claims.task);
-      if (!isOpen(now.status)) throw closedPage(now.status);
-      const notice =
-        now.status.contentHash !== shownHash
-          ? contentChangedNotice(now.status)
-          : { kind: 'error' as const, title: 'Your decision was not recorded', paragraphs: [`${reason.charAt(0).toUpperCase()}${reason.slice(1)}.`] };
-      return renderApproval(ctx, request, reply, 409, { ...view, status: now.status, running: now.running, notice });
     }
+    if (outcome.kind !== 'refused') throw closedPage(status);
+    request.log.info({ workflowId: claims.task, reason: outcome.reason }, 'decision refused by the workflow');
+    return renderRefusal(ctx, request, reply, view, shownHash, outcome.reason);
   };
+}
+
+/** The page after the workflow refused a decision: beside the field it names, or as a notice saying why. */
+function renderRefusal(
+  ctx: PageContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  view: ApprovalView,
+  shownHash: string,
+  reason: string,
+): Promise<FastifyReply> {
+  const { status } = view;
+  if (status.contentHash !== shownHash && contentHashSchema.safeParse(shownHash).success) {
+    return renderApproval(ctx, request, reply, 409, { ...view, notice: contentChangedNotice(status) });
+  }
+  const field = /^(comment|decision|contentHash): (.*)$/.exec(reason);
+  if (field?.[1] === 'comment') return renderApproval(ctx, request, reply, 400, { ...view, commentError: `${sentenceCase(field[2] ?? reason)}.` });
+  const notRecorded = (paragraph: string) => ({ kind: 'error' as const, title: 'Your decision was not recorded', paragraphs: [paragraph] });
+  if (field?.[1] === 'decision') return renderApproval(ctx, request, reply, 400, { ...view, notice: notRecorded('Choose Approve or Reject.') });
+  if (field) return renderApproval(ctx, request, reply, 400, { ...view, notice: notRecorded('The form was incomplete. Please review the content and decide again.') });
+  const mayDecide = status.approvers.some((a) => a.id === view.claims.person) && status.preparer.id !== view.claims.person;
+  return renderApproval(ctx, request, reply, mayDecide ? 409 : 403, { ...view, notice: notRecorded(`${sentenceCase(reason)}.`) });
 }

@@ -40,7 +40,7 @@ import { StartInputError } from '../temporal/start.js';
 import { executionFacts } from '../temporal/visibility.js';
 import { errorResponseSchema, HttpError } from '../api/errors.js';
 import { adminSecurity } from '../api/plugins/admin-auth.js';
-import { findWorkflow, requireTemporal, temporalClient, temporalRouteResponses, updateRunning } from '../api/plugins/temporal-routes.js';
+import { findWorkflow, guardTemporalRoutes, temporalClient, temporalRouteResponses, updateRunning } from '../api/plugins/temporal-routes.js';
 import '../api/deps.js';
 
 // Schemas
@@ -126,7 +126,7 @@ export const certificationRoutes: FastifyPluginCallbackZod = (app, _options, don
     return { status: self, dates: `${self}/dates`, outcomes: `${self}/outcomes`, decisions: `${self}/decisions`, end: `${self}/end` };
   };
 
-  requireTemporal(app, 'certification');
+  guardTemporalRoutes(app, 'certification');
 
   const find = (certificateId: string) =>
     findWorkflow(temporal(), certificationWorkflowId(certificateId), CERTIFICATION_WORKFLOW, `No certification cycle for ${certificateId}.`);

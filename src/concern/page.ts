@@ -11,7 +11,7 @@ import { concernInputSchema } from './schema.js';
 import { StartInputError } from '../temporal/start.js';
 import { startConcern } from './start.js';
 import { checkPublicFormPost, issueFormToken } from '../api/csrf.js';
-import { field, formBody, PageError, requireTemporal, sendMessage, sendPage, type PageContext } from '../api/pages/common.js';
+import { field, formBody, pageGateway, PageError, sendMessage, sendPage, type PageContext } from '../api/pages/common.js';
 
 export const CONCERN_PATH = '/concern';
 const FORM_PURPOSE = 'concern';
@@ -118,7 +118,7 @@ export function submitConcern(ctx: PageContext) {
     if (values.aiSystem && org && !org.aiSystems.some((s) => s.id === values.aiSystem)) problems.aiSystem ??= 'is not one of the listed systems';
     if (!parsed.success || Object.keys(problems).length) return renderForm(ctx, request, reply, 400, values, problems);
 
-    const client = requireTemporal(ctx);
+    const client = pageGateway(ctx).client;
     let handle;
     try {
       handle = await startConcern(client, ctx.config.TEMPORAL_TASK_QUEUE, { ...parsed.data, reportedAt: new Date().toISOString() }, org ? { organization: org } : {});

@@ -26,14 +26,14 @@ import { DEFAULT_NC_LIMIT, listNonconformities, MAX_NC_LIMIT } from './visibilit
 import { cancelUpdate, commentUpdate, type UpdateAck } from '../common/messages.js';
 import { ncStatusQuery } from './contract.js';
 import { completeTaskUpdate } from '../task/contract.js';
-import { formSchemas } from '../forms/index.js';
+import { triageSchema } from '../forms/index.js';
 import { StartInputError } from '../temporal/start.js';
 import { checkNonconformityPeople, startCorrectiveAction } from './start.js';
 import { errorResponseSchema, HttpError } from '../api/errors.js';
 import { adminSecurity } from '../api/plugins/admin-auth.js';
 import { booleanParam, limitParam } from '../api/query-params.js';
 import { executionFacts } from '../temporal/visibility.js';
-import { findWorkflow, requireTemporal, temporalClient, temporalRouteResponses, updateRunning } from '../api/plugins/temporal-routes.js';
+import { findWorkflow, guardTemporalRoutes, temporalClient, temporalRouteResponses, updateRunning } from '../api/plugins/temporal-routes.js';
 import '../api/deps.js';
 
 const ncStates = [...openNcStates, 'closed', 'cancelled'] as const;
@@ -136,7 +136,7 @@ const concernParamsSchema = z.strictObject({
 const triageBodySchema = z
   .strictObject({
     by: personIdSchema.optional().describe("Who triages: the triage task's assignee or delegate; defaults to the AIMS manager"),
-    triage: formSchemas.triage,
+    triage: triageSchema,
   })
   .describe('ConcernTriage');
 
@@ -212,7 +212,7 @@ export const nonconformityRoutes: FastifyPluginCallbackZod = (app, _options, don
     return { status: self, comments: `${self}/comments`, cancel: `${self}/cancel` };
   };
 
-  requireTemporal(app, 'nonconformity');
+  guardTemporalRoutes(app, 'nonconformity');
 
   /** The NC's workflow handle and description; 404 for an unknown NC. */
   const findNc = (ncId: string) =>

@@ -45,7 +45,7 @@ import { StartInputError } from '../temporal/start.js';
 import { executionFacts } from '../temporal/visibility.js';
 import { errorResponseSchema, HttpError } from '../api/errors.js';
 import { adminSecurity } from '../api/plugins/admin-auth.js';
-import { findWorkflow, requireTemporal, temporalClient, temporalRouteResponses, updateRunning } from '../api/plugins/temporal-routes.js';
+import { findWorkflow, guardTemporalRoutes, temporalClient, temporalRouteResponses, updateRunning } from '../api/plugins/temporal-routes.js';
 import '../api/deps.js';
 
 // Schemas
@@ -165,7 +165,7 @@ export const internalAuditRoutes: FastifyPluginCallbackZod = (app, _options, don
     throw err;
   };
 
-  requireTemporal(app, 'internal audit programme');
+  guardTemporalRoutes(app, 'internal audit programme');
 
   const findProgramme = (year: number) =>
     findWorkflow(temporal(), internalAuditProgrammeWorkflowId(year), INTERNAL_AUDIT_PROGRAMME_WORKFLOW, `No internal audit programme for ${year}.`);

@@ -29,7 +29,7 @@ import { executionFacts, visibilityLiteral } from '../temporal/visibility.js';
 import { errorResponseSchema, HttpError } from '../api/errors.js';
 import { adminSecurity } from '../api/plugins/admin-auth.js';
 import { limitParam } from '../api/query-params.js';
-import { findWorkflow, requireTemporal, temporalClient, temporalRouteResponses, updateRunning } from '../api/plugins/temporal-routes.js';
+import { findWorkflow, guardTemporalRoutes, temporalClient, temporalRouteResponses, updateRunning } from '../api/plugins/temporal-routes.js';
 import '../api/deps.js';
 
 const DEFAULT_LIMIT = 50;
@@ -120,7 +120,7 @@ export const managementReviewRoutes: FastifyPluginCallbackZod = (app, _options, 
     return { status: self, pack: `${self}/pack`, minutes: `${self}/minutes`, cancel: `${self}/cancel` };
   };
 
-  requireTemporal(app, 'management review');
+  guardTemporalRoutes(app, 'management review');
 
   const findReview = (reviewId: string) =>
     findWorkflow(temporal(), managementReviewWorkflowId(reviewId), MANAGEMENT_REVIEW_WORKFLOW, `No management review ${reviewId}.`);

@@ -19,7 +19,7 @@ import {
 import { StartInputError } from '../temporal/start.js';
 import { errorResponses, errorResponseSchema, HttpError } from '../api/errors.js';
 import { adminSecurity } from '../api/plugins/admin-auth.js';
-import { requireTemporal } from '../api/plugins/temporal-routes.js';
+import { guardTemporalRoutes } from '../api/plugins/temporal-routes.js';
 import '../api/deps.js';
 
 const authResponses = {
@@ -49,7 +49,7 @@ const noteBodySchema = z
   .optional();
 
 export const scheduleRoutes: FastifyPluginCallbackZod = (app, _options, done) => {
-  requireTemporal(app, 'schedule');
+  guardTemporalRoutes(app, 'schedule');
   const deps = (): ScheduleDeps => ({
     client: app.deps.temporal as Client,
     taskQueue: app.deps.config.TEMPORAL_TASK_QUEUE,

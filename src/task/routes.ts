@@ -31,7 +31,7 @@ import { startHumanTask } from './start.js';
 import { errorResponses, errorResponseSchema, HttpError } from '../api/errors.js';
 import { adminSecurity } from '../api/plugins/admin-auth.js';
 import { booleanParam, limitParam } from '../api/query-params.js';
-import { requireTemporal } from '../api/plugins/temporal-routes.js';
+import { guardTemporalRoutes } from '../api/plugins/temporal-routes.js';
 import '../api/deps.js';
 
 export type WorkKind = 'task' | 'approval';
@@ -232,7 +232,7 @@ export const workRoutes: FastifyPluginCallbackZod = (app, _options, done) => {
     return { status: self, cancel: `${self}/cancel` };
   };
 
-  requireTemporal(app, 'task and approval');
+  guardTemporalRoutes(app, 'task and approval');
 
   app.post(
     '/tasks',

@@ -5,7 +5,7 @@
  * Pages always answer HTML (whatever the Accept header says), never cache, and never change
  * anything on GET.
  */
-import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import {
   QueryNotRegisteredError,
   ServiceError,
@@ -20,6 +20,7 @@ import { createLinkSigner, LinkError, type LinkAction, type LinkClaims, type Lin
 import { formatDate, formatDateTime } from '../../mail/templates.js';
 import { checkFormPost, csrfToken } from '../csrf.js';
 import type { AppDeps } from '../deps.js';
+import { WorkflowGateway } from '../gateway.js';
 import { renderPage, type LayoutModel, type PageName } from '../views/render.js';
 
 export interface PageContext {
@@ -289,26 +290,10 @@ export function requireSameSiteForm(ctx: PageContext, request: FastifyRequest, t
   }
 }
 
-export function requireTemporal(ctx: PageContext): Client {
+/** The workflow gateway for a page; the "try again later" page when Temporal is not configured. */
+export function pageGateway(ctx: PageContext): WorkflowGateway {
   if (!ctx.temporal) throw temporalMissing();
-  return ctx.temporal;
-}
-
-/** Describes a workflow; an unknown id (or one of another type) becomes a 404 page. */
-export async function describeWork(
-  client: Client,
-  workflowId: string,
-  type: string,
-  what: string,
-): Promise<WorkflowExecutionDescription> {
-  try {
-    const description = await client.workflow.getHandle(workflowId).describe();
-    if (description.type !== type) throw notFoundPage(what);
-    return description;
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw notFoundPage(what);
-    throw err;
-  }
+  return new WorkflowGateway(ctx.temporal);
 }
 
 /** A person's name from the organization file; the id itself when unknown; `the AIMS team` for `system`. */
@@ -337,7 +322,5 @@ export function paragraphs(text: string): string[] {
     .filter(Boolean);
 }
 
-/** True when the workflow execution is still running. */
-export function isRunning(description: WorkflowExecutionDescription): boolean {
-  return description.status.name === 'RUNNING';
-}
+/** `text` with its first letter in upper case. */
+export const sentenceCase = (text: string) => `${text.charAt(0).toUpperCase()}${text.slice(1)}`;

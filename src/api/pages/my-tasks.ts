@@ -10,7 +10,7 @@ import {
   dayText,
   invalidLink,
   personName,
-  requireTemporal,
+  pageGateway,
   sendPage,
   tokenFrom,
   verifyPageLink,
@@ -25,7 +25,7 @@ export function showMyTasks(ctx: PageContext) {
     const claims = await verifyPageLink(ctx, tokenFrom(request), 'tasks.mine');
     // Person ids go into a visibility query: only well-formed ids are accepted.
     if (!personIdSchema.safeParse(claims.person).success) throw invalidLink();
-    const client = requireTemporal(ctx);
+    const client = pageGateway(ctx).client;
     const work = await listWork(client, ctx.config.TEMPORAL_TASK_QUEUE, { assignee: claims.person }, MAX_SHOWN);
     const items = await Promise.all(
       work.map(async (item) => {

@@ -14,13 +14,12 @@ import type { SendNotificationResult } from '../../../activities/notifications.j
 import { APPROVAL_WORKFLOW } from '../../approval/contract.js';
 import { TASK_WORKFLOW } from '../../task/contract.js';
 import {
-  describeWork,
   invalidLink,
-  isRunning,
   PageError,
   personName,
   requireSameSiteForm,
-  requireTemporal,
+  notFoundPage,
+  pageGateway,
   sendMessage,
   timeText,
   tokenFrom,
@@ -36,11 +35,11 @@ const mailUnavailable = () =>
 /** What the fresh link is for, as its title; refuses work that no longer needs a link. */
 async function subjectOf(ctx: PageContext, claims: LinkClaims): Promise<string> {
   if (claims.action === 'tasks.mine') return 'Your open tasks';
-  const client = requireTemporal(ctx);
   const [type, what] = claims.action === 'approval.decide' ? [APPROVAL_WORKFLOW, 'approval'] : [TASK_WORKFLOW, 'task'];
-  const description = await describeWork(client, claims.task, type, what);
-  const title = typeof description.memo?.title === 'string' ? description.memo.title : what;
-  if (!isRunning(description)) {
+  const found = await pageGateway(ctx).find(claims.task, type);
+  if (!found) throw notFoundPage(what);
+  const title = typeof found.description.memo?.title === 'string' ? found.description.memo.title : what;
+  if (!found.running) {
     throw new PageError(409, {
       heading: `This ${what} is already closed`,
       paragraphs: [`“${title}” is closed, so there is nothing more to do and no new link is needed.`],

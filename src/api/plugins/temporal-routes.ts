@@ -3,19 +3,13 @@
  * before looking at the request, and a Temporal server that does not answer is a 503 the
  * caller should hear about (a temporary condition), not a 500.
  */
-import {
-  ServiceError,
-  WorkflowNotFoundError,
-  WorkflowUpdateFailedError,
-  type Client,
-  type WorkflowExecutionDescription,
-  type WorkflowHandle,
-} from '@temporalio/client';
+import { ServiceError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { errorHandler, errorResponses, errorResponseSchema, HttpError, sendError } from '../errors.js';
 import '../deps.js';
+import { sendToRunning, WorkflowGateway, type FoundWorkflow, type UpdateOutcome } from '../gateway.js';
 
-export function requireTemporal(app: FastifyInstance, what: string): void {
+export function guardTemporalRoutes(app: FastifyInstance, what: string): void {
   app.setErrorHandler((error, request, reply) => {
     if (error instanceof ServiceError) {
       request.log.warn({ err: error }, 'Temporal did not answer');
@@ -46,19 +40,27 @@ export function temporalClient(app: FastifyInstance): Client {
   return client;
 }
 
-export interface FoundWorkflow {
-  handle: WorkflowHandle;
-  description: WorkflowExecutionDescription;
-}
+export type { FoundWorkflow };
 
 /** The workflow `workflowId` of type `type`; a 404 saying `notFound` when there is none (or it is another type). */
 export async function findWorkflow(client: Client, workflowId: string, type: string, notFound: string): Promise<FoundWorkflow> {
-  const handle = client.workflow.getHandle(workflowId);
-  const description = await handle.describe().catch((err: unknown) => {
-    throw err instanceof WorkflowNotFoundError ? new HttpError(404, notFound) : err;
-  });
-  if (description.type !== type) throw new HttpError(404, notFound);
-  return { handle, description };
+  const found = await new WorkflowGateway(client).find(workflowId, type);
+  if (!found) throw new HttpError(404, notFound);
+  return found;
+}
+
+/** An update's outcome as the admin API answers it: the result, or a 409 saying why not. */
+export function answerUpdate<T>(outcome: UpdateOutcome<T>, what: string, messages: { closed: (status: string) => string; gone: string }): T {
+  switch (outcome.kind) {
+    case 'ok':
+      return outcome.result;
+    case 'refused':
+      throw new HttpError(409, `Not ${what}: ${outcome.reason}.`);
+    case 'closed':
+      throw new HttpError(409, `Not ${what}: ${messages.closed(outcome.status)}.`);
+    case 'gone':
+      throw new HttpError(409, `Not ${what}: ${messages.gone}.`);
+  }
 }
 
 /**
@@ -72,16 +74,5 @@ export async function updateRunning<T>(
   messages: { closed: (status: string) => string; gone: string },
   send: (handle: WorkflowHandle) => Promise<T>,
 ): Promise<T> {
-  if (found.description.status.name !== 'RUNNING') {
-    throw new HttpError(409, `Not ${what}: ${messages.closed(found.description.status.name.toLowerCase())}.`);
-  }
-  try {
-    return await send(found.handle);
-  } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError) {
-      throw new HttpError(409, `Not ${what}: ${(err.cause?.message ?? err.message).replace(/\.$/, '')}.`, { cause: err });
-    }
-    if (err instanceof WorkflowNotFoundError) throw new HttpError(409, `Not ${what}: ${messages.gone}.`, { cause: err });
-    throw err;
-  }
+  return answerUpdate(await sendToRunning(found, send), what, messages);
 }

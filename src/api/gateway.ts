@@ -1,0 +1,85 @@
+/**
+ * The one way the API reaches running work: find a workflow of an expected type, load it
+ * (its description and its status query, once), and send it an update. Every answer is one of
+ * a few outcomes, which admin routes turn into HTTP errors and pages into pages:
+ * - `ok`: the workflow accepted the update (with its acknowledgement);
+ * - `refused`: the workflow's validator refused it, with the reason a person reads;
+ * - `closed`: the workflow is no longer running (its status says how it ended);
+ * - `gone`: there is no such workflow (or it was archived).
+ * The workflow's validator is the only place that refuses; callers do not repeat its checks.
+ */
+import {
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+  type WorkflowExecutionDescription,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import type { QueryDefinition, UpdateDefinition } from '@temporalio/common';
+
+export interface FoundWorkflow {
+  workflowId: string;
+  handle: WorkflowHandle;
+  description: WorkflowExecutionDescription;
+  running: boolean;
+}
+
+export type UpdateOutcome<R> =
+  | { kind: 'ok'; result: R }
+  | { kind: 'refused'; reason: string }
+  | { kind: 'closed'; status: string }
+  | { kind: 'gone' };
+
+export class WorkflowGateway {
+  constructor(readonly client: Client) {}
+
+  /** The workflow `workflowId` when it exists and is of `type`; undefined otherwise. */
+  async find(workflowId: string, type: string): Promise<FoundWorkflow | undefined> {
+    const handle = this.client.workflow.getHandle(workflowId);
+    try {
+      const description = await handle.describe();
+      if (description.type !== type) return undefined;
+      return { workflowId, handle, description, running: description.status.name === 'RUNNING' };
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return undefined;
+      throw err;
+    }
+  }
+
+  /** The workflow and its status from `query`, read once; undefined when there is no such workflow. */
+  async load<S>(workflowId: string, type: string, query: QueryDefinition<S>): Promise<(FoundWorkflow & { status: S }) | undefined> {
+    const found = await this.find(workflowId, type);
+    if (!found) return undefined;
+    try {
+      return { ...found, status: await found.handle.query(query) };
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return undefined;
+      throw err;
+    }
+  }
+
+  /** Runs `send` against a running workflow and says what happened (see `sendToRunning`). */
+  run<R>(found: FoundWorkflow, send: (handle: WorkflowHandle) => Promise<R>): Promise<UpdateOutcome<R>> {
+    return sendToRunning(found, send);
+  }
+
+  /** Sends `definition` with `arg` to a running workflow (see `sendToRunning`). */
+  update<R, A>(found: FoundWorkflow, definition: UpdateDefinition<R, [A]>, arg: A): Promise<UpdateOutcome<R>> {
+    return this.run(found, (handle) => handle.executeUpdate(definition, { args: [arg] }));
+  }
+}
+
+/**
+ * Runs `send` against a running workflow and says what happened. A workflow that is not
+ * running is `closed` without sending anything.
+ */
+export async function sendToRunning<R>(found: FoundWorkflow, send: (handle: WorkflowHandle) => Promise<R>): Promise<UpdateOutcome<R>> {
+  if (!found.running) return { kind: 'closed', status: found.description.status.name.toLowerCase() };
+  try {
+    return { kind: 'ok', result: await send(found.handle) };
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) return { kind: 'refused', reason: (err.cause?.message ?? err.message).replace(/\.$/, '') };
+    if (err instanceof WorkflowNotFoundError) return { kind: 'gone' };
+    throw err;
+  }
+}
