@@ -42,7 +42,6 @@ import {
 import { durationMs } from '../../src/common/duration.js';
 import {
   IMPACT_ASSESSMENT_CLAUSES,
-  impactAssessmentWorkflowId,
   significantChangeSchema,
   type AiSystemRegistration,
   type ImpactAssessmentInput,
@@ -55,6 +54,7 @@ import {
   aiSystemStatusQuery,
   announceChangeUpdate,
   attachChangeSignal,
+  impactAssessmentWorkflowId,
   retireUpdate,
   significantChangeSignal,
   updateRegistrationUpdate,
