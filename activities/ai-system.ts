@@ -6,7 +6,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { LastAssessment } from '../src/ai-system/schema.js';
-import { aiSystemWorkflowId } from '../src/ai-system/schema.js';
+import { aiSystemWorkflowId, impactAssessmentsOf } from '../src/ai-system/contract.js';
 import { durationMs } from '../src/common/duration.js';
 import type { AiSystemRegistration, ImpactAssessmentSettings } from '../src/ai-system/impact-assessment.js';
 import type { Organization } from '../src/organization/schema.js';
@@ -79,7 +79,7 @@ export function createAiSystemActivities({ organization, records }: AiSystemActi
         const m = typeof ref === 'string' ? /^(\d{4})-(\d+)$/.exec(ref) : null;
         if (m?.[1] && m[2]) numbers[m[1]] = Math.max(numbers[m[1]] ?? 0, Number(m[2]));
       }
-      const recorded = await listAll(records, { subjectPrefix: `impact-assessment/${systemId}/`, kind: 'impact-assessment.recorded' });
+      const recorded = await listAll(records, { subjectPrefix: impactAssessmentsOf(systemId), kind: 'impact-assessment.recorded' });
       const lastRecord = recorded.at(-1);
       let last: LastAssessment | undefined;
       if (lastRecord) {

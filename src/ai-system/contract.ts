@@ -10,6 +10,21 @@ import type { UpdateAck } from '../common/messages.js';
 export const AI_SYSTEM_WORKFLOW = 'aiSystem';
 export const IMPACT_ASSESSMENT_WORKFLOW = 'impactAssessment';
 
+/** `ai-system/credit-scoring`. */
+export function aiSystemWorkflowId(systemId: string): string {
+  return `ai-system/${systemId}`;
+}
+
+/** The common prefix of a system's assessment ids, `impact-assessment/credit-scoring/`. */
+export function impactAssessmentsOf(systemId: string): string {
+  return `impact-assessment/${systemId}/`;
+}
+
+/** `impact-assessment/credit-scoring/2027-1`. */
+export function impactAssessmentWorkflowId(systemId: string, assessmentRef: string): string {
+  return `${impactAssessmentsOf(systemId)}${assessmentRef}`;
+}
+
 /** What happened to an announced change. */
 export interface ChangeAck extends UpdateAck {
   /** `pending`: waits for the debounce window; `attached`: added to the running assessment. */

@@ -127,11 +127,6 @@ export const impactAssessmentInputSchema = z.object({
 export type ImpactAssessmentInput = z.input<typeof impactAssessmentInputSchema>;
 export type ImpactAssessmentSpec = z.output<typeof impactAssessmentInputSchema>;
 
-/** `impact-assessment/credit-scoring/2027-1`. */
-export function impactAssessmentWorkflowId(systemId: string, assessmentRef: string): string {
-  return `impact-assessment/${systemId}/${assessmentRef}`;
-}
-
 export type ImpactAssessmentState = 'scoping' | 'assessment' | 'review' | 'sign-off' | 'recorded' | 'cancelled';
 
 export interface ImpactScope {

@@ -11,15 +11,24 @@
 import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { aiSystemStatusQuery, announceChangeUpdate, impactAssessmentStatusQuery, retireUpdate, updateRegistrationUpdate } from './contract.js';
+import {
+  AI_SYSTEM_WORKFLOW,
+  aiSystemStatusQuery,
+  aiSystemWorkflowId,
+  announceChangeUpdate,
+  impactAssessmentsOf,
+  impactAssessmentStatusQuery,
+  impactAssessmentWorkflowId,
+  retireUpdate,
+  updateRegistrationUpdate,
+} from './contract.js';
 import { DEFAULT_AI_SYSTEM_LIMIT, listAiSystems, MAX_AI_SYSTEM_LIMIT } from './visibility.js';
-import { aiSystemPolicySchema, aiSystemStates, aiSystemWorkflowId, registrationChangesSchema } from './schema.js';
+import { aiSystemPolicySchema, aiSystemStates, registrationChangesSchema } from './schema.js';
 import {
   aiSystemIdSchema,
   aiSystemRegistrationSchema,
   assessmentRefSchema,
   changeTypes,
-  impactAssessmentWorkflowId,
 } from './impact-assessment.js';
 import type { Organization } from '../organization/schema.js';
 import { actorSchema, personIdSchema } from '../common/schemas.js';
@@ -31,7 +40,6 @@ import { adminSecurity } from '../api/plugins/admin-auth.js';
 import { findWorkflow, guardTemporalRoutes, temporalClient, temporalRouteResponses, updateRunning } from '../api/plugins/temporal-routes.js';
 import { limitParam } from '../api/query-params.js';
 import '../api/deps.js';
-import { AI_SYSTEM_WORKFLOW } from './contract.js';
 
 // Schemas
 
@@ -388,7 +396,7 @@ export const aiSystemRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
         const registered = await records.list({ subject: aiSystemWorkflowId(systemId), kind: 'ai-system.registered', limit: 1 });
         if (registered.length === 0) throw new HttpError(404, `No AI system ${systemId}.`);
       }
-      const prefix = `impact-assessment/${systemId}/`;
+      const prefix = impactAssessmentsOf(systemId);
       const ends = [
         ...(await records.list({ subjectPrefix: prefix, kind: 'impact-assessment.recorded', limit: 1000 })),
         ...(await records.list({ subjectPrefix: prefix, kind: 'impact-assessment.cancelled', limit: 1000 })),

@@ -16,13 +16,6 @@ import {
 import { impactTiers } from '../organization/schema.js';
 import { actorSchema, personIdSchema } from '../common/schemas.js';
 
-export const AI_SYSTEM_WORKFLOW_PREFIX = 'ai-system/';
-
-/** `ai-system/credit-scoring`. */
-export function aiSystemWorkflowId(systemId: string): string {
-  return `${AI_SYSTEM_WORKFLOW_PREFIX}${systemId}`;
-}
-
 export const aiSystemStates = ['current', 'due', 'in-progress', 'overdue', 'retired'] as const;
 export type AiSystemState = (typeof aiSystemStates)[number];
 

@@ -8,16 +8,13 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import type { z } from 'zod';
-import { aiSystemInputSchema, aiSystemWorkflowId, type AiSystemInput, type AiSystemSource } from './schema.js';
+import { aiSystemInputSchema, type AiSystemInput, type AiSystemSource } from './schema.js';
 import { IMPACT_ASSESSMENT_CLAUSES, aiSystemRegistrationSchema, type AiSystemRegistration } from './impact-assessment.js';
 import type { Organization } from '../organization/schema.js';
 import type { aiSystem } from '../../workflows/ai-system/ai-system.js';
-import { aiSystemStatusQuery, retireUpdate, updateRegistrationUpdate } from './contract.js';
+import { AI_SYSTEM_WORKFLOW, aiSystemStatusQuery, aiSystemWorkflowId, retireUpdate, updateRegistrationUpdate } from './contract.js';
 import { searchAttributes } from '../temporal/search-attributes.js';
 import { StartInputError, type StartIssue } from '../temporal/start.js';
-import { AI_SYSTEM_WORKFLOW } from './contract.js';
-
-/** Workflow type names of this area, as registered by the worker. */
 
 function issuesOf(error: z.ZodError, prefix = ''): StartIssue[] {
   return error.issues.map((issue) => ({ path: `${prefix}${issue.path.map(String).join('.')}` || '(input)', message: issue.message }));

@@ -1,0 +1,201 @@
+/**
+ * The steps of an impact assessment (6.1.4, 8.4, A.5): scoping by the system owner, the impacts
+ * on individuals, groups and society, the review by AI governance, the sign-off bound to the
+ * content hash, the record (A.5.3), and a risk-treatment task for every impact that stays at
+ * or above the threshold after mitigation.
+ */
+import { approvalOutcome } from '../../src/approval/schema.js';
+import { resultingLevel, scoreImpacts, signOffRole, impactAreaText, type ImpactScope, type ScoredImpact } from '../../src/ai-system/impact-assessment.js';
+import { impactScaleChoices, type ImpactRow } from '../../src/forms/index.js';
+import { searchAttributes } from '../../src/temporal/search-attributes.js';
+import type { Ending } from '../lib/lifecycle.js';
+import { acts } from '../lib/activities.js';
+import { childWorkflowId, runApproval, runStep, startDetachedTask, type CompletedStep } from '../lib/children.js';
+import { StepCancelled } from '../lib/util.js';
+import type { ImpactAssessment, StepTask } from './assessment-state.js';
+
+const REVIEW_CHOICES = ['approve', 'send back'];
+
+/** Runs a step's human task as a child; the status names it while it runs. */
+async function step(a: ImpactAssessment, key: string, title: string, instructions: string, task: StepTask): Promise<CompletedStep> {
+  a.stepStarted(key, title);
+  const done = await runStep(key, a.taskInput(title, instructions, task), title);
+  a.currentStep = undefined;
+  return done;
+}
+
+/** 1. The system owner scopes the assessment. */
+export async function scopeAssessment(a: ImpactAssessment): Promise<void> {
+  const scoped = await step(
+    a,
+    'scoping',
+    'Scope the impact assessment',
+    'Describe the intended use, the reasonably foreseeable misuse, the deployment context, the jurisdictions and who is affected: individuals, groups and society.',
+    { assignee: { person: a.system.owner }, form: 'impact-scoping', dueMs: a.due.scoping },
+  );
+  a.scope = { ...(scoped.data as unknown as ImpactScope), by: scoped.by };
+  a.event('scoped', scoped.by, `scoped: ${a.scope.jurisdictions.join(', ')}`, scoped.workflowId);
+  await a.recorder.append('impact-assessment.scoped', scoped.by, { scope: a.scope }, 'scoped');
+}
+
+/** 2. The system owner rates the impacts on the organization's scales, with mitigations; returns who assessed them. */
+export async function assessImpacts(a: ImpactAssessment, feedback: string): Promise<string> {
+  const { round, settings } = a;
+  a.state = 'assessment';
+  const assessed = await step(
+    a,
+    `assessment-${round}`,
+    `Assess the impacts${round > 1 ? ` (round ${round})` : ''}`,
+    `List the impacts on individuals or groups (A.5.4) and on society (A.5.5): for each, its severity (${settings.severityScale.join(', ')}) and likelihood (${settings.likelihoodScale.join(', ')}), the mitigation, and the severity and likelihood that remain after it.${feedback}`,
+    { assignee: { person: a.system.owner }, form: 'impact-assessment', choices: impactScaleChoices(settings.severityScale, settings.likelihoodScale), dueMs: a.due.assessment },
+  );
+  a.impacts = scoreImpacts((assessed.data.impacts ?? []) as ImpactRow[], settings);
+  a.level = resultingLevel(a.impacts);
+  a.assessedBy = assessed.by;
+  a.event('assessed', assessed.by, `${a.impacts.length} impact(s) assessed; resulting level ${a.level}`, assessed.workflowId);
+  await a.recorder.append('impact-assessment.assessed', assessed.by, { round, impacts: a.impacts, level: a.level, note: assessed.data.note ?? null }, `assessed-${round}`);
+  return assessed.by;
+}
+
+/** 3. AI governance reviews: approves, or sends it back; returns the feedback for the next round when sent back. */
+export async function review(a: ImpactAssessment): Promise<string | undefined> {
+  const { round } = a;
+  a.state = 'review';
+  const reviewed = await step(
+    a,
+    `review-${round}`,
+    `Review the impact assessment${round > 1 ? ` (round ${round})` : ''}`,
+    'Review the scope and the impacts. Approve, or send it back with your comments in the note (the assessment is done again).',
+    { assignee: { role: 'ai-governance' }, form: 'choice', choices: REVIEW_CHOICES, dueMs: a.due.review },
+  );
+  const comments = typeof reviewed.data.note === 'string' ? reviewed.data.note : '';
+  await a.recorder.append('impact-assessment.reviewed', reviewed.by, { round, decision: reviewed.data.choice, comments }, `reviewed-${round}`);
+  if (reviewed.data.choice === 'approve') {
+    a.event('approved-by-review', reviewed.by, 'approved by the review', reviewed.workflowId);
+    return undefined;
+  }
+  a.sendBacks += 1;
+  a.event('sent-back', reviewed.by, `sent back by the review${comments ? `: ${comments}` : ''}`, reviewed.workflowId);
+  return `\n\nThe review sent the previous assessment back${comments ? `: ${comments}` : ' without comments'}.`;
+}
+
+/**
+ * 4. Sign-off of exactly what was assessed (bound to its content hash): by top management at
+ * or above the threshold (or when the AIMS manager assessed it), by the AIMS manager below it.
+ * Returns the feedback for the next round when refused.
+ */
+export async function signOff(a: ImpactAssessment, preparer: string): Promise<string | undefined> {
+  const { round, settings } = a;
+  const level = a.level ?? 0;
+  a.state = 'sign-off';
+  const role = signOffRole(level, settings.signOffThreshold) === 'top-management' || preparer === settings.aimsManagerId ? 'top-management' : 'aims-manager';
+  const signer = role === 'top-management' ? 'top management' : 'the AIMS manager';
+  const contentHash = await acts.contentHash(a.content());
+  a.contentHash = contentHash;
+  const key = `sign-off-${round}`;
+  a.stepStarted(key, `sign-off requested from ${signer} (level ${level}, threshold ${settings.signOffThreshold})`);
+  const decision = await runApproval(key, {
+    kind: 'impact-assessment',
+    title: `${a.system.name}: impact assessment ${a.spec.assessmentRef} (level ${level})`.slice(0, 200),
+    summary: a.context().slice(0, 20000),
+    contentHash,
+    approvers: [role === 'top-management' ? { role: 'top-management' } : { person: settings.aimsManagerId }],
+    rule: { type: 'any' },
+    preparer,
+    process: 'impact-assessment',
+    clauses: a.clauses,
+    dueAt: a.dueIn(a.due.signOff),
+    policy: a.spec.policy.tasks,
+  });
+  a.currentStep = undefined;
+  const outcome = approvalOutcome(decision);
+  if (outcome.approved) {
+    a.signOff = { role, by: outcome.approvedBy[0] ?? 'system', at: decision.decidedAt, contentHash };
+    a.event('signed-off', a.signOff.by, `signed off by ${signer}`, childWorkflowId(key));
+    return undefined;
+  }
+  if (decision.status === 'cancelled') throw new StepCancelled('system', 'the sign-off was cancelled');
+  a.signOffRefusals += 1;
+  a.event('sign-off-refused', outcome.rejectedBy ?? 'system', `sign-off refused: ${outcome.reason}`, childWorkflowId(key));
+  return `\n\nThe sign-off refused the previous assessment: ${outcome.reason}`;
+}
+
+/** 5. The record (A.5.3); returns the impacts whose residual level calls for risk treatment, numbered from 1. */
+export async function record(a: ImpactAssessment): Promise<Array<{ impact: ScoredImpact; n: number }>> {
+  const { settings } = a;
+  const signed = a.signOff!;
+  a.recordedAt = new Date().toISOString();
+  const high = a.impacts.map((impact, i) => ({ impact, n: i + 1 })).filter(({ impact }) => impact.residualLevel >= settings.riskTreatmentThreshold);
+  for (const { impact, n } of high) a.riskTreatments.push({ workflowId: childWorkflowId(`risk-treatment-${n}`), impact: n, residualLevel: impact.residualLevel });
+  a.state = 'recorded';
+  const level = a.level ?? 0;
+  await a.recorder.append(
+    'impact-assessment.recorded',
+    signed.by,
+    {
+      system: a.system,
+      trigger: a.spec.trigger,
+      changes: a.changes,
+      scope: a.scope,
+      impacts: a.impacts,
+      level,
+      assessedBy: a.assessedBy,
+      signOff: signed,
+      contentHash: signed.contentHash,
+      sendBacks: a.sendBacks,
+      signOffRefusals: a.signOffRefusals,
+      riskTreatmentThreshold: settings.riskTreatmentThreshold,
+      signOffThreshold: settings.signOffThreshold,
+      riskTreatments: a.riskTreatments,
+      recordedAt: a.recordedAt,
+    },
+    'recorded',
+  );
+  a.event('recorded', 'system', `recorded in the ledger (level ${level})`);
+  return high;
+}
+
+/** 6. A risk-treatment task (6.1.3, 8.3) for the system owner per high residual impact; the task outlives the assessment. */
+export async function openRiskTreatments(a: ImpactAssessment, high: Array<{ impact: ScoredImpact; n: number }>): Promise<void> {
+  const threshold = a.settings.riskTreatmentThreshold;
+  for (const { impact, n } of high) {
+    const key = `risk-treatment-${n}`;
+    await startDetachedTask(
+      key,
+      {
+        title: `${a.system.name}: treat the residual impact ${n} (level ${impact.residualLevel})`.slice(0, 200),
+        instructions: [
+          `The impact assessment ${a.assessmentId} found an impact whose residual level ${impact.residualLevel} is at or above the risk-treatment threshold ${threshold}.`,
+          `On ${impactAreaText[impact.area]}: ${impact.description}`,
+          `Mitigation so far: ${impact.mitigation}`,
+          `After mitigation: ${impact.residualSeverity} × ${impact.residualLikelihood}.`,
+          'Treat the risk (6.1.3, 8.3): reduce it further or have the residual risk accepted, and attach the evidence.',
+        ].join('\n\n'),
+        clauses: ['6.1.3', '8.3', impact.area === 'society' ? 'A.5.5' : 'A.5.4'],
+        process: 'impact-assessment',
+        aiSystem: a.system.id,
+        assignee: { person: a.system.owner },
+        dueAt: a.dueIn(a.due.riskTreatment),
+        form: 'evidence',
+        requestedBy: 'system',
+        policy: a.spec.policy.tasks,
+      },
+      { typedSearchAttributes: [{ key: searchAttributes.process, value: 'impact-assessment' }] },
+    );
+    a.event('risk-treatment-opened', 'system', `risk-treatment task for impact ${n} (residual level ${impact.residualLevel})`, childWorkflowId(key));
+  }
+}
+
+/** A step cancelled on its own, or the assessment cancelled: the reason goes to the ledger. */
+export async function closeCancelled(a: ImpactAssessment, ending: Exclude<Ending<void>, { kind: 'done' }>): Promise<void> {
+  const at = new Date().toISOString();
+  a.cancellation =
+    ending.kind === 'step-cancelled'
+      ? { by: ending.by, at, reason: ending.reason }
+      : { by: 'system', at, reason: 'cancelled by the AI system workflow (the system was retired) or an operator' };
+  a.state = 'cancelled';
+  a.currentStep = undefined;
+  a.event('cancelled', a.cancellation.by, `cancelled: ${a.cancellation.reason}`);
+  a.publish();
+  await a.recorder.append('impact-assessment.cancelled', a.cancellation.by, { reason: a.cancellation.reason, round: a.round, sendBacks: a.sendBacks, changes: a.changes, timeline: a.recorder.timeline }, 'cancelled');
+}

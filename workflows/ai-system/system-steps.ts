@@ -1,0 +1,187 @@
+/**
+ * The steps of an AI system's lifecycle (6.1.4, 8.4, A.5): registration, the wait for the
+ * planned reassessment or a significant change, an impact assessment run as a child, the
+ * record of its outcome with the next due date, and retirement.
+ */
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
+import { CancellationScope, ChildWorkflowFailure, condition, isCancellation, startChild, type ChildWorkflowHandle } from '@temporalio/workflow';
+import { attachChangeSignal, IMPACT_ASSESSMENT_WORKFLOW, impactAssessmentWorkflowId } from '../../src/ai-system/contract.js';
+import type { ImpactAssessmentInput, ImpactAssessmentResult, ImpactAssessmentTrigger, SignificantChange } from '../../src/ai-system/impact-assessment.js';
+import type { AiSystemResult } from '../../src/ai-system/schema.js';
+import { searchAttributes } from '../../src/temporal/search-attributes.js';
+import { acts } from '../lib/activities.js';
+import { formatDay } from '../lib/util.js';
+import type { impactAssessment } from './impact-assessment.js';
+import type { AiSystem, RunningAssessment } from './system-state.js';
+
+/** Attempts at a free assessment number when an id is already taken. */
+const MAX_NUMBER_ATTEMPTS = 50;
+
+/** How an assessment ended: its result, or why it has none (cancelled, or failed). */
+export interface AssessmentOutcome {
+  assessmentRef: string;
+  workflowId: string;
+  result: ImpactAssessmentResult | undefined;
+  failure: string | undefined;
+}
+
+/** Register: the organization's timing; on a first run also the registration and what the ledger already holds. */
+export async function register(s: AiSystem): Promise<void> {
+  s.setUp(await acts.impactAssessmentSettings());
+  const { spec } = s;
+  if (spec.carried) return;
+  if (!spec.system) s.system = await acts.aiSystemFromInventory(s.systemId);
+  const seed = await acts.aiSystemLedgerState(s.systemId);
+  s.last = seed.last;
+  Object.assign(s.numbers, seed.numbers);
+  s.assessmentsTotal = seed.assessmentsTotal;
+  s.nextDueAtMs = s.last ? Date.parse(s.last.recordedAt) + s.reassessEveryMs : Date.now() + s.firstAssessmentInMs + s.startBeforeMs;
+  const { last, system, source } = s;
+  s.event('registered', spec.registeredBy, `registered from the ${source === 'api' ? 'admin API' : 'organization file'}${last ? `; last assessment ${last.assessmentRef}` : ''}`);
+  await s.recorder.append('ai-system.registered', spec.registeredBy, { system, source, last: last ?? null, nextDueAt: new Date(s.nextDueAtMs).toISOString() }, 'registered');
+}
+
+/**
+ * Waits for the next start, a message that changes the plan, or the due date (to show
+ * overdue); true when an assessment starts now.
+ */
+export async function waitForStart(s: AiSystem): Promise<boolean> {
+  const startAt = s.nextStartMs();
+  if (startAt !== undefined && startAt <= Date.now()) return true;
+  const seen = s.wake;
+  const dueWake = s.nextDueAtMs !== undefined && s.nextDueAtMs > Date.now() ? s.nextDueAtMs : undefined;
+  const wakeAt = Math.min(startAt ?? Infinity, dueWake ?? Infinity);
+  const woke = () => s.wake !== seen || s.retiring !== undefined;
+  if (Number.isFinite(wakeAt)) await condition(woke, Math.max(1, wakeAt - Date.now()));
+  else await condition(woke);
+  return false;
+}
+
+/** Starts the assessment under the next free number of this year; undefined when the start was cancelled (retirement). */
+async function startAssessment(
+  s: AiSystem,
+  trigger: ImpactAssessmentTrigger,
+  changes: SignificantChange[],
+): Promise<{ running: RunningAssessment; handle: ChildWorkflowHandle<typeof impactAssessment>; scope: CancellationScope } | undefined> {
+  const { system, systemId, last, nextDueAtMs } = s;
+  const year = String(new Date().getUTCFullYear());
+  // Changes announced while the child is being started; sent to it once it runs.
+  const queued: SignificantChange[] = [];
+  for (let attempt = 1; attempt <= MAX_NUMBER_ATTEMPTS; attempt += 1) {
+    const n = (s.numbers[year] ?? 0) + 1;
+    s.numbers[year] = n;
+    const assessmentRef = `${year}-${n}`;
+    const workflowId = impactAssessmentWorkflowId(systemId, assessmentRef);
+    const input: ImpactAssessmentInput = {
+      system,
+      assessmentRef,
+      trigger,
+      changes,
+      ...(nextDueAtMs !== undefined ? { dueAt: new Date(Math.max(nextDueAtMs, Date.now())).toISOString() } : {}),
+      ...(last ? { previous: { assessmentRef: last.assessmentRef, level: last.level, signedOffAt: last.signedOffAt } } : {}),
+      policy: s.spec.policy.assessment,
+    };
+    const running: RunningAssessment = { assessmentRef, workflowId, trigger, startedAt: new Date().toISOString(), queued };
+    const scope = new CancellationScope();
+    s.current = running;
+    s.currentScope = scope;
+    s.publish();
+    try {
+      const handle = await scope.run(() =>
+        startChild<typeof impactAssessment>(IMPACT_ASSESSMENT_WORKFLOW, {
+          workflowId,
+          args: [input],
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          staticSummary: `Impact assessment ${systemId}/${assessmentRef}: ${system.name}`.slice(0, 200),
+          typedSearchAttributes: [
+            { key: searchAttributes.process, value: 'impact-assessment' },
+            { key: searchAttributes.aiSystem, value: systemId },
+            { key: searchAttributes.ref, value: `${systemId}/${assessmentRef}` },
+            { key: searchAttributes.state, value: 'scoping' },
+            { key: searchAttributes.owner, value: system.owner },
+          ],
+        }),
+      );
+      running.handle = handle;
+      return { running, handle, scope };
+    } catch (err) {
+      s.current = undefined;
+      // That number was used by an earlier workflow of this system: take the next one.
+      if (err instanceof WorkflowExecutionAlreadyStartedError) continue;
+      if (isCancellation(err)) return undefined;
+      throw err;
+    }
+  }
+  throw new Error(`no free assessment number for ${systemId} in ${year} after ${MAX_NUMBER_ATTEMPTS} attempts`);
+}
+
+/** Runs one assessment as a child and waits for it; undefined when it was cancelled before it started. */
+export async function runAssessment(s: AiSystem, trigger: ImpactAssessmentTrigger, changes: SignificantChange[]): Promise<AssessmentOutcome | undefined> {
+  const started = await startAssessment(s, trigger, changes);
+  if (!started) return undefined;
+  const { running, handle, scope } = started;
+  const { assessmentRef, workflowId } = running;
+  s.event('assessment-started', 'system', `assessment ${assessmentRef} started (${trigger}${changes.length ? `, ${changes.length} change(s)` : ''})`, workflowId);
+  await s.recorder.append('ai-system.assessment-started', 'system', { assessmentRef, workflowId, trigger, changes }, `assessment-started-${assessmentRef}`);
+  for (const change of running.queued.splice(0)) await handle.signal(attachChangeSignal, change);
+  s.publish();
+
+  // The system shows overdue once the due date passes with the assessment still running.
+  const dueAt = s.nextDueAtMs;
+  const watch = (async () => {
+    const ms = dueAt === undefined ? 0 : dueAt - Date.now();
+    if (ms > 0 && !(await condition(() => s.current !== running, ms))) s.publish();
+  })();
+  let result: ImpactAssessmentResult | undefined;
+  let failure: string | undefined;
+  try {
+    result = await scope.run(() => handle.result());
+  } catch (err) {
+    if (isCancellation(err)) result = undefined;
+    else if (err instanceof ChildWorkflowFailure) failure = err.cause?.message ?? err.message;
+    else throw err;
+  }
+  s.current = undefined;
+  s.currentScope = undefined;
+  await watch;
+  return { assessmentRef, workflowId, result, failure };
+}
+
+/** Records how an assessment ended: a signed-off result sets the next due date; anything else holds scheduled starts until a change. */
+export async function recordOutcome(s: AiSystem, outcome: AssessmentOutcome): Promise<void> {
+  const { assessmentRef, workflowId, result } = outcome;
+  if (result?.status === 'recorded' && result.recordedAt) {
+    const last = {
+      assessmentRef,
+      workflowId,
+      level: result.level ?? 0,
+      signOffRole: result.signOffRole ?? 'aims-manager',
+      signedOffBy: result.signedOffBy ?? 'system',
+      signedOffAt: result.signedOffAt ?? result.recordedAt,
+      recordedAt: result.recordedAt,
+    };
+    s.last = last;
+    s.assessmentsTotal += 1;
+    s.sendBacksTotal += result.sendBacks;
+    const nextDueAtMs = Date.parse(result.recordedAt) + s.reassessEveryMs;
+    s.nextDueAtMs = nextDueAtMs;
+    s.event('assessment-recorded', 'system', `assessment ${assessmentRef} recorded (level ${last.level}); next due ${formatDay(nextDueAtMs)}`, workflowId);
+    await s.recorder.append('ai-system.reassessment-scheduled', 'system', { assessmentRef, level: last.level, nextDueAt: new Date(nextDueAtMs).toISOString() });
+    return;
+  }
+  const why = outcome.failure ?? result?.cancellation?.reason ?? 'cancelled';
+  if (!s.retiring) s.held = true;
+  s.event('assessment-cancelled', result?.cancellation?.by ?? 'system', `assessment ${assessmentRef} did not complete: ${why}`, workflowId);
+  await s.recorder.append('ai-system.assessment-cancelled', 'system', { assessmentRef, reason: why });
+}
+
+/** Retired: the final record. */
+export async function retire(s: AiSystem): Promise<AiSystemResult> {
+  const { by, reason } = s.retiring ?? { by: 'system', reason: 'retired' };
+  const retired = { by, at: new Date().toISOString(), reason };
+  s.retired = retired;
+  s.event('retired', by, `retired: ${reason}`);
+  s.publish();
+  await s.recorder.append('ai-system.retired', by, { system: s.system, reason, last: s.last ?? null, assessmentsTotal: s.assessmentsTotal, pendingChanges: s.pendingChanges }, 'retired');
+  return { systemId: s.systemId, status: 'retired', retired, assessmentsTotal: s.assessmentsTotal };
+}
