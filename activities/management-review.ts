@@ -10,7 +10,6 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@
 import { summarizeNonconformities } from '../src/corrective-action/summary.js';
 import { durationMs } from '../src/common/duration.js';
 import {
-  managementReviewWorkflowId,
   reviewInputKeys,
   type AutomaticInputs,
   type ManagementReviewSetup,
@@ -29,6 +28,7 @@ import { actionStates } from '../src/management-review/actions.js';
 import { completedReviewRecords } from '../src/management-review/summary.js';
 import type { RecordsStore } from '../src/records/types.js';
 import { reviseUpdate } from '../src/approval/contract.js';
+import { managementReviewWorkflowId } from '../src/management-review/contract.js';
 import type { NotificationActivities } from './notifications.js';
 
 export interface ManagementReviewActivityDeps {

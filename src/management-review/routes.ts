@@ -15,11 +15,10 @@ import {
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { calendarDate } from '../common/dates.js';
-import { managementReviewPolicySchema, managementReviewWorkflowId, reviewIdSchema, reviewMinutesSchema, type ManagementReviewStatus, type ReviewActionOutcome } from './schema.js';
-import { MANAGEMENT_REVIEW_WORKFLOW } from './contract.js';
+import { managementReviewPolicySchema, reviewIdSchema, reviewMinutesSchema, type ManagementReviewStatus, type ReviewActionOutcome } from './schema.js';
 import { actorSchema } from '../common/schemas.js';
 import { actionStates } from './actions.js';
-import { cancelReviewUpdate, managementReviewStatusQuery, recordMinutesUpdate } from './contract.js';
+import { cancelReviewUpdate, MANAGEMENT_REVIEW_WORKFLOW, managementReviewStatusQuery, managementReviewWorkflowId, recordMinutesUpdate } from './contract.js';
 import { renderPackHtml } from './pack.js';
 import { completedReviewOf, completedReviewRecords } from './summary.js';
 import type { UpdateAck } from '../common/messages.js';
