@@ -248,5 +248,3 @@ export interface ManagementReviewSetup {
   /** Reminders and escalation of the input tasks from `managementReview` (the organization defaults when absent). */
   taskPolicy: { reminderOffsets?: string[]; escalation?: Array<{ after: string; to: 'manager' | 'top-management' | 'aims-manager' }> };
 }
-
-export const cancelReviewSchema = z.object({ by: actorSchema, reason: z.string().trim().min(1, 'a reason is required').max(2000) });
