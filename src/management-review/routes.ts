@@ -20,7 +20,7 @@ import { actorSchema } from '../common/schemas.js';
 import { actionStates } from './actions.js';
 import { cancelReviewUpdate, MANAGEMENT_REVIEW_WORKFLOW, managementReviewStatusQuery, managementReviewWorkflowId, recordMinutesUpdate } from './contract.js';
 import { renderPackHtml } from './pack.js';
-import { completedReviewOf, completedReviewRecords } from './summary.js';
+import { completedReviewOf, completedReviewRecords, contentOf } from './summary.js';
 import type { UpdateAck } from '../common/messages.js';
 import { startManagementReview } from './start.js';
 import { StartInputError } from '../temporal/start.js';
@@ -107,7 +107,6 @@ const listItemSchema = z
 
 const authResponses = temporalRouteResponses;
 
-const obj = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 
 export const managementReviewRoutes: FastifyPluginCallbackZod = (app, _options, done) => {
@@ -201,7 +200,7 @@ export const managementReviewRoutes: FastifyPluginCallbackZod = (app, _options, 
       const completed = await completedReviewRecords(app.deps.records);
       for (const record of completed) {
         const review = completedReviewOf(record);
-        const c = obj(record.content);
+        const c = contentOf(record.content);
         const actions = (Array.isArray(c.actions) ? c.actions : []) as ReviewActionOutcome[];
         const known = items.get(review.workflowId);
         items.set(review.workflowId, {
