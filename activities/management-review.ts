@@ -10,7 +10,6 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@
 import { summarizeNonconformities } from '../src/corrective-action/summary.js';
 import { durationMs } from '../src/common/duration.js';
 import {
-  managementReviewWorkflowId,
   reviewInputKeys,
   type AutomaticInputs,
   type ManagementReviewSetup,
@@ -26,9 +25,10 @@ import type { LinkSigner } from '../src/links/signer.js';
 import { calendarAttachment } from '../src/mail/calendar.js';
 import { meetingText, renderPackHtml } from '../src/management-review/pack.js';
 import { actionStates } from '../src/management-review/actions.js';
-import { completedReviewRecords } from '../src/management-review/summary.js';
+import { completedReviewRecords, contentOf } from '../src/management-review/summary.js';
 import type { RecordsStore } from '../src/records/types.js';
 import { reviseUpdate } from '../src/approval/contract.js';
+import { managementReviewWorkflowId } from '../src/management-review/contract.js';
 import type { NotificationActivities } from './notifications.js';
 
 export interface ManagementReviewActivityDeps {
@@ -72,13 +72,11 @@ export function zonedInstant(date: string, time: string, timeZone: string): numb
   }
 }
 
-const obj = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
-
 /** The latest review completed before `meetingDate`, other than `workflowId`, from the ledger. */
 async function previousReview(records: Pick<RecordsStore, 'list'>, workflowId: string, meetingDate: string) {
   const found = await completedReviewRecords(records);
   const earlier = found
-    .map((r) => obj(r.content))
+    .map((r) => contentOf(r.content))
     .filter((c) => c.workflowId !== workflowId && typeof c.meetingDate === 'string' && c.meetingDate <= meetingDate)
     .sort((a, b) => String(a.meetingDate).localeCompare(String(b.meetingDate)) || String(a.approvedAt).localeCompare(String(b.approvedAt)));
   return earlier.at(-1);

@@ -2,15 +2,15 @@ import { randomInt } from 'node:crypto';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ParsedMail } from 'mailparser';
-import {
-  managementReviewWorkflowId,
-  type ManagementReviewInput,
-  type ManagementReviewResult,
-  type ManagementReviewStatus,
-  type ReviewMinutesInput,
-} from '../src/management-review/schema.js';
+import type { ManagementReviewInput, ManagementReviewResult, ManagementReviewStatus, ReviewMinutesInput } from '../src/management-review/schema.js';
 import { INTERNAL_AUDIT_REPORTED } from '../src/internal-audit/schema.js';
-import { cancelReviewUpdate, managementReviewStatusQuery, recordMinutesUpdate } from '../src/management-review/contract.js';
+import {
+  cancelReviewUpdate,
+  MANAGEMENT_REVIEW_WORKFLOW,
+  managementReviewStatusQuery,
+  managementReviewWorkflowId,
+  recordMinutesUpdate,
+} from '../src/management-review/contract.js';
 import { completedReviews } from '../src/management-review/summary.js';
 import { ncStatusQuery } from '../src/corrective-action/contract.js';
 import { approvalStatusQuery, decideUpdate } from '../src/approval/contract.js';
@@ -39,7 +39,7 @@ function startReview(input: Partial<ManagementReviewInput> & { reviewId: string 
     policy: { inputsDue: '1h', meetingIn: '2h', approvalDue: '1h', tasks: quiet },
     ...input,
   };
-  return stack.start<[ManagementReviewInput], ManagementReviewResult>('managementReview', [full], {
+  return stack.start<[ManagementReviewInput], ManagementReviewResult>(MANAGEMENT_REVIEW_WORKFLOW, [full], {
     workflowId: managementReviewWorkflowId(full.reviewId),
   });
 }

@@ -1,6 +1,6 @@
 /**
- * Messages of the management review workflow (updates and query), shared by the workflow, the
- * API, the CLI and tests. Workflow-safe.
+ * The management review workflow's type name, its id, and its messages (updates and query),
+ * shared by the workflow, the API, the CLI and tests. Workflow-safe.
  */
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { ManagementReviewStatus, ReviewMinutes } from './schema.js';
@@ -8,6 +8,11 @@ import type { Cancel } from '../common/schemas.js';
 import type { UpdateAck } from '../common/messages.js';
 
 export const MANAGEMENT_REVIEW_WORKFLOW = 'managementReview';
+
+/** `management-review/2027`. */
+export function managementReviewWorkflowId(reviewId: string): string {
+  return `management-review/${reviewId}`;
+}
 
 export const managementReviewStatusQuery = defineQuery<ManagementReviewStatus>('managementReviewStatus');
 /** Records the minutes (the outcome of the meeting); sent again, it edits them and asks for approval again. */

@@ -15,13 +15,12 @@ import {
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { calendarDate } from '../common/dates.js';
-import { managementReviewPolicySchema, managementReviewWorkflowId, reviewIdSchema, reviewMinutesSchema, type ManagementReviewStatus, type ReviewActionOutcome } from './schema.js';
-import { MANAGEMENT_REVIEW_WORKFLOW } from './contract.js';
+import { managementReviewPolicySchema, reviewIdSchema, reviewMinutesSchema, type ManagementReviewStatus, type ReviewActionOutcome } from './schema.js';
 import { actorSchema } from '../common/schemas.js';
 import { actionStates } from './actions.js';
-import { cancelReviewUpdate, managementReviewStatusQuery, recordMinutesUpdate } from './contract.js';
+import { cancelReviewUpdate, MANAGEMENT_REVIEW_WORKFLOW, managementReviewStatusQuery, managementReviewWorkflowId, recordMinutesUpdate } from './contract.js';
 import { renderPackHtml } from './pack.js';
-import { completedReviewOf, completedReviewRecords } from './summary.js';
+import { completedReviewOf, completedReviewRecords, contentOf } from './summary.js';
 import type { UpdateAck } from '../common/messages.js';
 import { startManagementReview } from './start.js';
 import { StartInputError } from '../temporal/start.js';
@@ -108,7 +107,6 @@ const listItemSchema = z
 
 const authResponses = temporalRouteResponses;
 
-const obj = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 
 export const managementReviewRoutes: FastifyPluginCallbackZod = (app, _options, done) => {
@@ -202,7 +200,7 @@ export const managementReviewRoutes: FastifyPluginCallbackZod = (app, _options, 
       const completed = await completedReviewRecords(app.deps.records);
       for (const record of completed) {
         const review = completedReviewOf(record);
-        const c = obj(record.content);
+        const c = contentOf(record.content);
         const actions = (Array.isArray(c.actions) ? c.actions : []) as ReviewActionOutcome[];
         const known = items.get(review.workflowId);
         items.set(review.workflowId, {

@@ -8,8 +8,6 @@ import { durationString } from '../common/duration.js';
 import { actorSchema, personIdSchema, timingPolicySchema } from '../common/schemas.js';
 import { severities } from '../corrective-action/nc-id.js';
 
-/** The workflow type name. */
-
 /** The process key used in search attributes, ledger records and child tasks. */
 export const MANAGEMENT_REVIEW_PROCESS = 'management-review';
 
@@ -20,11 +18,6 @@ export const reviewIdSchema = z
     /^\d{4}(-(H[12]|Q[1-4]|[a-z0-9][a-z0-9-]{0,30}))?$/,
     'must be a year, optionally with a qualifier: "2027", "2027-H1", "2027-Q3" or "2027-extra-1"',
   );
-
-/** `management-review/2027`. */
-export function managementReviewWorkflowId(reviewId: string): string {
-  return `management-review/${reviewId}`;
-}
 
 /** The inputs of ISO/IEC 42001 9.3.2, a to e. */
 export const reviewInputKeys = ['a', 'b', 'c', 'd', 'e'] as const;
@@ -255,5 +248,3 @@ export interface ManagementReviewSetup {
   /** Reminders and escalation of the input tasks from `managementReview` (the organization defaults when absent). */
   taskPolicy: { reminderOffsets?: string[]; escalation?: Array<{ after: string; to: 'manager' | 'top-management' | 'aims-manager' }> };
 }
-
-export const cancelReviewSchema = z.object({ by: actorSchema, reason: z.string().trim().min(1, 'a reason is required').max(2000) });

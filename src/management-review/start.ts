@@ -4,8 +4,8 @@
  * business id (`management-review/2027`), its search attributes, memo and summary from the start.
  */
 import { WorkflowIdReusePolicy, type Client, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
-import { MANAGEMENT_REVIEW_PROCESS, managementReviewInputSchema, managementReviewWorkflowId, type ManagementReviewInput, type ManagementReviewSpec } from './schema.js';
-import { MANAGEMENT_REVIEW_WORKFLOW } from './contract.js';
+import { MANAGEMENT_REVIEW_PROCESS, managementReviewInputSchema, type ManagementReviewInput, type ManagementReviewSpec } from './schema.js';
+import { MANAGEMENT_REVIEW_WORKFLOW, managementReviewWorkflowId } from './contract.js';
 import type { Organization } from '../organization/schema.js';
 import type { managementReview } from '../../workflows/management-review/management-review.js';
 import { searchAttributes } from '../temporal/search-attributes.js';

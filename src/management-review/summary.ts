@@ -50,7 +50,8 @@ export async function completedReviewRecords(
   }
 }
 
-const contentOf = (content: unknown): Record<string, unknown> =>
+/** A record's content as an object (empty when it is not one). */
+export const contentOf = (content: unknown): Record<string, unknown> =>
   content && typeof content === 'object' && !Array.isArray(content) ? (content as Record<string, unknown>) : {};
 
 export function completedReviewOf(record: EvidenceRecord): CompletedReview {

@@ -59,7 +59,8 @@ import {
 } from '../../src/certification/schema.js';
 import { isCalendarDate } from '../../src/common/dates.js';
 import { durationMs } from '../../src/common/duration.js';
-import { managementReviewWorkflowId, type ManagementReviewInput } from '../../src/management-review/schema.js';
+import type { ManagementReviewInput } from '../../src/management-review/schema.js';
+import { managementReviewWorkflowId } from '../../src/management-review/contract.js';
 import type { PersonRef } from '../../src/common/schemas.js';
 import {
   certificationStatusQuery,

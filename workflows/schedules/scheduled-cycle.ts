@@ -9,8 +9,7 @@ import { defineSearchAttributeKey, SearchAttributeType, WorkflowIdReusePolicy } 
 import { setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { INTERNAL_AUDIT_PROGRAMME_WORKFLOW } from '../../src/internal-audit/contract.js';
 import { internalAuditProgrammeWorkflowId } from '../../src/internal-audit/schema.js';
-import { managementReviewWorkflowId } from '../../src/management-review/schema.js';
-import { MANAGEMENT_REVIEW_WORKFLOW } from '../../src/management-review/contract.js';
+import { MANAGEMENT_REVIEW_WORKFLOW, managementReviewWorkflowId } from '../../src/management-review/contract.js';
 import { durationMs } from '../../src/common/duration.js';
 import { scheduledCycleInputSchema, type ScheduledCycleInput, type ScheduledCycleResult } from '../../src/schedules/schema.js';
 import { searchAttributes } from '../../src/temporal/search-attributes.js';

@@ -1,0 +1,45 @@
+/**
+ * The words a management review puts in front of people: the meeting, the previous review's
+ * actions (in the task for input a) and the minutes (in the approval's summary).
+ */
+import type { AutomaticInputs, ReviewMinutes } from '../../src/management-review/schema.js';
+import { formatDay } from '../lib/util.js';
+
+const hhmm = (ms: number) => {
+  const d = new Date(ms);
+  return `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
+};
+
+/** `Tue 15 Dec 2026, 10:00 to 12:00 UTC`. */
+export const meetingWords = (startMs: number, endMs: number): string => `${formatDay(startMs)}, ${hhmm(startMs)} to ${hhmm(endMs)} UTC`;
+
+/** The previous review's actions with their state, or why there are none to show. */
+export function previousActionsText(automatic: AutomaticInputs): string {
+  const prev = automatic.previousActions;
+  if (!prev.available) return `The previous review's actions could not be read: ${prev.reason}.`;
+  if (!prev.reviewId) return 'No earlier management review was found in the records.';
+  if (prev.actions.length === 0) return `The previous review (${prev.reviewId}) decided no actions.`;
+  return [
+    `Actions decided in the previous review (${prev.reviewId}):`,
+    ...prev.actions.map(
+      (a) =>
+        `${a.n}. ${a.title} (owner ${a.owner}, due ${a.dueDate}, input ${a.input}${a.ncId ? `, ${a.ncId}` : ''}): ${a.state}${a.stateSource === 'ledger' ? ' (last known)' : ''}`,
+    ),
+  ].join('\n');
+}
+
+/** The minutes as top management reads them before approving. */
+export function minutesText(minutes: ReviewMinutes): string {
+  const list = (items: string[]) => (items.length ? items.map((d, i) => `${i + 1}. ${d}`).join('\n') : 'None.');
+  return [
+    `Attendees: ${minutes.attendees.join(', ')}`,
+    `Decisions on opportunities for continual improvement:\n${list(minutes.improvementDecisions)}`,
+    `Decisions on changes to the AI management system:\n${list(minutes.changeDecisions)}`,
+    `Actions:\n${list(
+      minutes.actions.map(
+        (a) => `${a.title} (owner ${a.owner}, due ${a.dueDate}, input ${a.input}${a.ncRef ? `, addresses ${a.ncRef}` : a.nonconformity ? ', nonconformity' : ''})`,
+      ),
+    )}`,
+    ...(minutes.notes ? [`Notes:\n${minutes.notes}`] : []),
+  ].join('\n\n');
+}
