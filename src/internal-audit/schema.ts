@@ -24,27 +24,6 @@ export const auditIdSchema = z
   .trim()
   .regex(/^[A-Z][A-Z0-9]{0,7}-\d{1,4}$/, 'must be an audit id such as A-03');
 
-/** `internal-audit-programme/2027` */
-export function internalAuditProgrammeWorkflowId(year: number): string {
-  return `internal-audit-programme/${year}`;
-}
-
-/** `internal-audit/2027/A-03` */
-export function internalAuditWorkflowId(year: number | string, auditId: string): string {
-  return `internal-audit/${year}/${auditId}`;
-}
-
-/**
- * The key the programme's audits are filed under: the part of the programme's workflow id after
- * `internal-audit-programme/` (the year in production), or the year itself.
- */
-export function programmeKey(programmeWorkflowId: string, year: number): string {
-  const prefix = 'internal-audit-programme/';
-  return programmeWorkflowId.startsWith(prefix) && programmeWorkflowId.length > prefix.length
-    ? programmeWorkflowId.slice(prefix.length)
-    : String(year);
-}
-
 // ---------------------------------------------------------------------------------------------
 // Scope, window, planned audit
 

@@ -10,7 +10,6 @@ import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import {
   internalAuditProgrammeInputSchema,
-  internalAuditProgrammeWorkflowId,
   type CoverageResult,
   type InternalAuditProgrammeInput,
   type InternalAuditProgrammeSpec,
@@ -23,7 +22,7 @@ import { validatePlan } from '../../activities/internal-audit.js';
 import type { internalAuditProgramme } from '../../workflows/internal-audit/programme.js';
 import { searchAttributes } from '../temporal/search-attributes.js';
 import { StartInputError, type StartIssue } from '../temporal/start.js';
-import { INTERNAL_AUDIT_PROGRAMME_WORKFLOW } from './contract.js';
+import { INTERNAL_AUDIT_PROGRAMME_WORKFLOW, internalAuditProgrammeWorkflowId } from './contract.js';
 
 
 export interface ProgrammeStartDeps {

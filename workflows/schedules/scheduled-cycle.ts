@@ -18,7 +18,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { internalAuditProgrammeWorkflowId } from '../../src/internal-audit/schema.js';
+import { INTERNAL_AUDIT_PROGRAMME_WORKFLOW, internalAuditProgrammeWorkflowId } from '../../src/internal-audit/contract.js';
 import { managementReviewWorkflowId } from '../../src/management-review/schema.js';
 import { MANAGEMENT_REVIEW_WORKFLOW } from '../../src/management-review/contract.js';
 import { durationMs } from '../../src/common/duration.js';
@@ -49,7 +49,7 @@ export async function scheduledCycle(rawInput: ScheduledCycleInput): Promise<Sch
   if (spec.kind === 'internal-audit-programme') {
     const year = at.getUTCFullYear() + spec.yearOffset;
     workflowId = internalAuditProgrammeWorkflowId(year);
-    workflowType = 'internalAuditProgramme';
+    workflowType = INTERNAL_AUDIT_PROGRAMME_WORKFLOW;
     args = [{ year, requestedBy: 'system', trigger: 'schedule' }];
     summary = `Internal audit programme ${year}`;
   } else {
