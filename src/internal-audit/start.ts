@@ -18,7 +18,7 @@ import {
 } from './schema.js';
 import type { Organization } from '../organization/schema.js';
 import type { RecordsStore } from '../records/types.js';
-import { validatePlan } from '../../activities/internal-audit.js';
+import { validatePlan } from './rules.js';
 import type { internalAuditProgramme } from '../../workflows/internal-audit/programme.js';
 import { searchAttributes } from '../temporal/search-attributes.js';
 import { StartInputError, type StartIssue } from '../temporal/start.js';
