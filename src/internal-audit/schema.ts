@@ -186,6 +186,7 @@ export const internalAuditInputSchema = z.object({
   policy: auditStepPolicySchema.prefault({}),
 });
 export type InternalAuditInput = z.input<typeof internalAuditInputSchema>;
+export type InternalAuditSpec = z.output<typeof internalAuditInputSchema>;
 
 /** A change the programme passes to a running audit. */
 export type AuditChange =
@@ -350,6 +351,29 @@ export function addCounts(a: FindingCounts, b: FindingCounts): FindingCounts {
 }
 
 export const zeroCounts = (): FindingCounts => ({ majorNc: 0, minorNc: 0, observation: 0, opportunity: 0 });
+
+/** `1 major NC, 0 minor NCs, 2 observations, 0 opportunities for improvement` */
+export function findingsText(c: FindingCounts): string {
+  const n = (k: number, one: string, many: string) => `${k} ${k === 1 ? one : many}`;
+  return [
+    n(c.majorNc, 'major NC', 'major NCs'),
+    n(c.minorNc, 'minor NC', 'minor NCs'),
+    n(c.observation, 'observation', 'observations'),
+    n(c.opportunity, 'opportunity for improvement', 'opportunities for improvement'),
+  ].join(', ');
+}
+
+/** `clauses 8.2, 8.4; controls A.7.2; processes data-management` (for texts). */
+export function scopeText(scope: AuditScope): string {
+  return [
+    scope.clauses.length ? `clauses ${scope.clauses.join(', ')}` : '',
+    scope.controls.length ? `controls ${scope.controls.join(', ')}` : '',
+    scope.processes.length ? `processes ${scope.processes.join(', ')}` : '',
+    scope.aiSystems.length ? `AI systems ${scope.aiSystems.join(', ')}` : '',
+  ]
+    .filter(Boolean)
+    .join('; ');
+}
 
 // ---------------------------------------------------------------------------------------------
 // Ledger record content
