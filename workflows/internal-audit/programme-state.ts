@@ -112,7 +112,7 @@ export class Programme {
   coverage: CoverageResult | undefined;
   reportedAt: string | undefined;
   pendingPlan: PendingPlan | undefined;
-  /** An update is validating a change; another waits until it is applied. */
+  /** An update is validating a change; another is refused until this one is applied. */
   busy = false;
   closeYearNow: { by: string; reason: string } | undefined;
   readonly audits: TrackedAudit[] = [];
