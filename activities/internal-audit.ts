@@ -7,18 +7,12 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
 import { durationMs } from '../src/common/duration.js';
-import {
-  auditProblems,
-  coverageWarnings,
-  type AuditScope,
-  type CoverageResult,
-  type PlanIssue,
-  type PlannedAudit,
-} from '../src/internal-audit/schema.js';
+import type { AuditScope, CoverageResult, PlannedAudit } from '../src/internal-audit/schema.js';
 import { findPerson, type Organization } from '../src/organization/schema.js';
 import type { PersonRef } from '../src/common/schemas.js';
 import { correctiveActionWorkflowId } from '../src/corrective-action/contract.js';
 import { cycleCoverage } from '../src/internal-audit/coverage.js';
+import { validatePlan, type PlanValidation } from '../src/internal-audit/rules.js';
 import type { RecordsStore } from '../src/records/types.js';
 import { searchAttributes } from '../src/temporal/search-attributes.js';
 
@@ -37,27 +31,6 @@ export interface InternalAuditSettings {
   planDueMs: number;
   stepDueMs: number;
   approvalDueMs: number;
-}
-
-export interface PlanValidation {
-  errors: PlanIssue[];
-  warnings: PlanIssue[];
-  coverage: CoverageResult;
-}
-
-/** Validates audits against the organization: errors (impartiality, windows, unknown names) and coverage warnings. */
-export async function validatePlan(
-  org: Organization,
-  records: Pick<RecordsStore, 'list'>,
-  input: { year: number; audits: PlannedAudit[]; checkIds?: string[]; pathOf?: Record<string, string> },
-): Promise<PlanValidation> {
-  const errors: PlanIssue[] = [];
-  input.audits.forEach((audit, i) => {
-    if (input.checkIds && !input.checkIds.includes(audit.auditId)) return;
-    errors.push(...auditProblems(org, input.year, audit, input.pathOf?.[audit.auditId] ?? `audits.${i}`));
-  });
-  const coverage = await cycleCoverage(org, records, input.year, input.audits.map((a) => a.scope));
-  return { errors, warnings: coverageWarnings(coverage), coverage };
 }
 
 export function createInternalAuditActivities({ organization, records, temporal }: InternalAuditDeps) {

@@ -26,6 +26,7 @@ import {
   cancelAuditUpdate,
   changeAuditorUpdate,
   closeYearUpdate,
+  INTERNAL_AUDIT_PROGRAMME_WORKFLOW,
   programmeStatusQuery,
   rescheduleAuditUpdate,
   submitPlanUpdate,
@@ -63,7 +64,7 @@ afterAll(async () => {
 function startProgramme(input: Partial<InternalAuditProgrammeInput> = {}): Promise<ProgrammeHandle> {
   const workflowId = `internal-audit-programme/${year}-t${randomUUID().slice(0, 8)}`;
   terminateLater.push(workflowId);
-  return stack.start<[InternalAuditProgrammeInput], ProgrammeResult>('internalAuditProgramme', [{ year, requestedBy: 'system', trigger: 'admin', ...input }], {
+  return stack.start<[InternalAuditProgrammeInput], ProgrammeResult>(INTERNAL_AUDIT_PROGRAMME_WORKFLOW, [{ year, requestedBy: 'system', trigger: 'admin', ...input }], {
     workflowId,
   });
 }
@@ -366,7 +367,7 @@ describe('internal audit programme: schedule', () => {
       spec: { calendars: [{ month: 'JANUARY', dayOfMonth: 5, hour: 8 }] },
       action: {
         type: 'startWorkflow',
-        workflowType: 'internalAuditProgramme',
+        workflowType: INTERNAL_AUDIT_PROGRAMME_WORKFLOW,
         workflowId,
         taskQueue: stack.taskQueue,
         args: [{ year, requestedBy: 'system', trigger: 'schedule' }],

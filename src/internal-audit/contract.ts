@@ -1,7 +1,7 @@
 /**
- * Messages of the internal audit programme and its audits: status queries, the programme's
- * updates (plan, reschedule, change auditor, add, cancel) and the signals between a programme
- * and its audits. Workflow-safe.
+ * The contract of the internal audit programme and its audits: workflow types and ids, status
+ * queries, the programme's updates (plan, reschedule, change auditor, add, cancel, close the
+ * year) and the signals between a programme and its audits. Workflow-safe.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type {
@@ -12,6 +12,8 @@ import type {
   CancelAudit,
   CloseYear,
   ChangeAuditor,
+  InternalAuditInput,
+  InternalAuditResult,
   ProgrammeStatus,
   RescheduleAudit,
   SubmitPlan,
@@ -20,6 +22,28 @@ import type { UpdateAck } from '../common/messages.js';
 
 export const INTERNAL_AUDIT_PROGRAMME_WORKFLOW = 'internalAuditProgramme';
 export const INTERNAL_AUDIT_WORKFLOW = 'internalAudit';
+export type InternalAuditWorkflow = (input: InternalAuditInput) => Promise<InternalAuditResult>;
+
+/** `internal-audit-programme/2027` */
+export function internalAuditProgrammeWorkflowId(year: number): string {
+  return `internal-audit-programme/${year}`;
+}
+
+/** `internal-audit/2027/A-03` */
+export function internalAuditWorkflowId(year: number | string, auditId: string): string {
+  return `internal-audit/${year}/${auditId}`;
+}
+
+/**
+ * The key the programme's audits are filed under: the part of the programme's workflow id after
+ * `internal-audit-programme/` (the year in production), or the year itself.
+ */
+export function programmeKey(programmeWorkflowId: string, year: number): string {
+  const prefix = 'internal-audit-programme/';
+  return programmeWorkflowId.startsWith(prefix) && programmeWorkflowId.length > prefix.length
+    ? programmeWorkflowId.slice(prefix.length)
+    : String(year);
+}
 
 export const programmeStatusQuery = defineQuery<ProgrammeStatus>('internalAuditProgrammeStatus');
 export const submitPlanUpdate = defineUpdate<UpdateAck & { warnings: string[] }, [SubmitPlan]>('submitAuditPlan');

@@ -21,7 +21,6 @@ import {
   auditWindowSchema,
   auditYearSchema,
   internalAuditPolicySchema,
-  internalAuditProgrammeWorkflowId,
   plannedAuditSchema,
   type PlanIssue,
   type ProgrammeStatus,
@@ -35,12 +34,13 @@ import {
   cancelAuditUpdate,
   changeAuditorUpdate,
   closeYearUpdate,
+  INTERNAL_AUDIT_PROGRAMME_WORKFLOW,
+  internalAuditProgrammeWorkflowId,
   programmeStatusQuery,
   rescheduleAuditUpdate,
   submitPlanUpdate,
 } from './contract.js';
 import { checkPlan, startInternalAuditProgramme } from './start.js';
-import { INTERNAL_AUDIT_PROGRAMME_WORKFLOW } from './contract.js';
 import { StartInputError } from '../temporal/start.js';
 import { executionFacts } from '../temporal/visibility.js';
 import { errorResponseSchema, HttpError } from '../api/errors.js';

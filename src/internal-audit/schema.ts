@@ -24,27 +24,6 @@ export const auditIdSchema = z
   .trim()
   .regex(/^[A-Z][A-Z0-9]{0,7}-\d{1,4}$/, 'must be an audit id such as A-03');
 
-/** `internal-audit-programme/2027` */
-export function internalAuditProgrammeWorkflowId(year: number): string {
-  return `internal-audit-programme/${year}`;
-}
-
-/** `internal-audit/2027/A-03` */
-export function internalAuditWorkflowId(year: number | string, auditId: string): string {
-  return `internal-audit/${year}/${auditId}`;
-}
-
-/**
- * The key the programme's audits are filed under: the part of the programme's workflow id after
- * `internal-audit-programme/` (the year in production), or the year itself.
- */
-export function programmeKey(programmeWorkflowId: string, year: number): string {
-  const prefix = 'internal-audit-programme/';
-  return programmeWorkflowId.startsWith(prefix) && programmeWorkflowId.length > prefix.length
-    ? programmeWorkflowId.slice(prefix.length)
-    : String(year);
-}
-
 // ---------------------------------------------------------------------------------------------
 // Scope, window, planned audit
 
@@ -207,6 +186,7 @@ export const internalAuditInputSchema = z.object({
   policy: auditStepPolicySchema.prefault({}),
 });
 export type InternalAuditInput = z.input<typeof internalAuditInputSchema>;
+export type InternalAuditSpec = z.output<typeof internalAuditInputSchema>;
 
 /** A change the programme passes to a running audit. */
 export type AuditChange =
@@ -371,6 +351,29 @@ export function addCounts(a: FindingCounts, b: FindingCounts): FindingCounts {
 }
 
 export const zeroCounts = (): FindingCounts => ({ majorNc: 0, minorNc: 0, observation: 0, opportunity: 0 });
+
+/** `1 major NC, 0 minor NCs, 2 observations, 0 opportunities for improvement` */
+export function findingsText(c: FindingCounts): string {
+  const n = (k: number, one: string, many: string) => `${k} ${k === 1 ? one : many}`;
+  return [
+    n(c.majorNc, 'major NC', 'major NCs'),
+    n(c.minorNc, 'minor NC', 'minor NCs'),
+    n(c.observation, 'observation', 'observations'),
+    n(c.opportunity, 'opportunity for improvement', 'opportunities for improvement'),
+  ].join(', ');
+}
+
+/** `clauses 8.2, 8.4; controls A.7.2; processes data-management` (for texts). */
+export function scopeText(scope: AuditScope): string {
+  return [
+    scope.clauses.length ? `clauses ${scope.clauses.join(', ')}` : '',
+    scope.controls.length ? `controls ${scope.controls.join(', ')}` : '',
+    scope.processes.length ? `processes ${scope.processes.join(', ')}` : '',
+    scope.aiSystems.length ? `AI systems ${scope.aiSystems.join(', ')}` : '',
+  ]
+    .filter(Boolean)
+    .join('; ');
+}
 
 // ---------------------------------------------------------------------------------------------
 // Ledger record content

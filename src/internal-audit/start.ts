@@ -10,7 +10,6 @@ import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import {
   internalAuditProgrammeInputSchema,
-  internalAuditProgrammeWorkflowId,
   type CoverageResult,
   type InternalAuditProgrammeInput,
   type InternalAuditProgrammeSpec,
@@ -19,11 +18,11 @@ import {
 } from './schema.js';
 import type { Organization } from '../organization/schema.js';
 import type { RecordsStore } from '../records/types.js';
-import { validatePlan } from '../../activities/internal-audit.js';
+import { validatePlan } from './rules.js';
 import type { internalAuditProgramme } from '../../workflows/internal-audit/programme.js';
 import { searchAttributes } from '../temporal/search-attributes.js';
 import { StartInputError, type StartIssue } from '../temporal/start.js';
-import { INTERNAL_AUDIT_PROGRAMME_WORKFLOW } from './contract.js';
+import { INTERNAL_AUDIT_PROGRAMME_WORKFLOW, internalAuditProgrammeWorkflowId } from './contract.js';
 
 
 export interface ProgrammeStartDeps {

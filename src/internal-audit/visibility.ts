@@ -6,6 +6,7 @@
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { searchAttributes } from '../temporal/search-attributes.js';
 import { visibilityLiteral } from '../temporal/visibility.js';
+import { INTERNAL_AUDIT_PROGRAMME_WORKFLOW } from './contract.js';
 
 export interface ProgrammeListItem {
   year: number | null;
@@ -22,7 +23,7 @@ export interface ProgrammeListItem {
 export const MAX_PROGRAMMES = 200;
 
 /** Visibility query for the programmes (or, with `workflowType`, the audits) on a task queue. */
-export function programmeQuery(taskQueue: string, workflowType = 'internalAuditProgramme'): string {
+export function programmeQuery(taskQueue: string, workflowType = INTERNAL_AUDIT_PROGRAMME_WORKFLOW): string {
   return `TaskQueue = ${visibilityLiteral(taskQueue)} AND WorkflowType = ${visibilityLiteral(workflowType)}`;
 }
 

@@ -7,8 +7,7 @@
  */
 import { defineSearchAttributeKey, SearchAttributeType, WorkflowIdReusePolicy } from '@temporalio/common';
 import { setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import { INTERNAL_AUDIT_PROGRAMME_WORKFLOW } from '../../src/internal-audit/contract.js';
-import { internalAuditProgrammeWorkflowId } from '../../src/internal-audit/schema.js';
+import { INTERNAL_AUDIT_PROGRAMME_WORKFLOW, internalAuditProgrammeWorkflowId } from '../../src/internal-audit/contract.js';
 import { MANAGEMENT_REVIEW_WORKFLOW, managementReviewWorkflowId } from '../../src/management-review/contract.js';
 import { durationMs } from '../../src/common/duration.js';
 import { scheduledCycleInputSchema, type ScheduledCycleInput, type ScheduledCycleResult } from '../../src/schedules/schema.js';
