@@ -7,9 +7,10 @@
 import { randomBytes } from 'node:crypto';
 import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { certificationWorkflowId, type CertificationInput, type CertificationResult, type CertificationStatus } from '../src/certification/schema.js';
+import { type CertificationInput, type CertificationResult, type CertificationStatus } from '../src/certification/schema.js';
 import {
   certificationStatusQuery,
+  certificationWorkflowId,
   endCycleUpdate,
   moveAuditDatesUpdate,
   recordAuditOutcomeUpdate,

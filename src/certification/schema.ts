@@ -16,13 +16,6 @@ import { durationString } from '../common/duration.js';
 import { severities } from '../corrective-action/nc-id.js';
 import { actorSchema, personIdSchema, timingPolicySchema } from '../common/schemas.js';
 
-export const CERTIFICATION_WORKFLOW_PREFIX = 'certification/iso42001/';
-
-/** The workflow id of one certificate's cycle: `certification/iso42001/CERT-2027-01`. */
-export function certificationWorkflowId(certificateId: string): string {
-  return `${CERTIFICATION_WORKFLOW_PREFIX}${certificateId}`;
-}
-
 export const certificateIdSchema = z
   .string()
   .regex(/^[A-Z0-9][A-Z0-9-]{2,47}$/, 'must be a certificate id in capitals, digits and "-", e.g. CERT-2027-01');
