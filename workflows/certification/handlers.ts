@@ -11,6 +11,8 @@ import {
   recordAuditOutcomeUpdate,
   recordDecisionUpdate,
   type CertificationAck,
+  type MoveDates,
+  type RecordDecision,
   type RecordOutcome,
 } from '../../src/certification/contract.js';
 import {
@@ -43,29 +45,7 @@ export function registerCertificationHandlers(c: Certification): void {
   onUpdate(moveAuditDatesUpdate, {
     schema: moveDatesSchema,
     ready,
-    check: (input) => {
-      c.checkActor(input.by, 'move audit dates');
-      c.ensureRunning();
-      const moved = Object.keys(input.dates) as Array<keyof AuditPlan>;
-      for (const field of moved) {
-        if (field === 'decision') {
-          if (c.certificate || c.grant) reject('dates.decision: the certification decision is already recorded');
-          continue;
-        }
-        if (!c.sequence.includes(field)) reject(`dates.${field}: this cycle has no ${auditNames[field]} (the certificate is already granted)`);
-        const held = c.auditOf(field)?.completedOn;
-        if (held) reject(`dates.${field}: the ${auditNames[field]} was already held on ${held}`);
-      }
-      const result = checkCycleDates(c.cycleDates({ ...c.plan, ...input.dates }), {
-        risky: c.people().risky,
-        nowMs: Date.now(),
-        future: moved.filter((f) => f !== 'decision'),
-        pathOf: (f) => (f === 'expiresOn' ? 'certificate.expiresOn' : `dates.${f}`),
-      });
-      // Rules broken by audits already held are history; only pending dates can be refused.
-      const pending = result.errors.filter((e) => !c.auditOf(e.path.replace(/^dates\./, '') as AuditKey)?.completedOn);
-      if (pending.length) reject(`the dates break the certification rules: ${issuesText(pending)}`);
-    },
+    check: (input) => checkMove(c, input),
     apply: async (input) => {
       const before = { ...c.plan };
       Object.assign(c.plan, input.dates);
@@ -88,72 +68,14 @@ export function registerCertificationHandlers(c: Certification): void {
   onUpdate(recordAuditOutcomeUpdate, {
     schema: recordOutcomeSchema,
     ready,
-    check: (input) => {
-      c.checkActor(input.by, 'record an audit outcome');
-      c.ensureRunning();
-      const { current } = c;
-      if (current === 'decision') reject(`the cycle awaits the certification decision; the ${auditNames[input.audit]} cannot be recorded now`);
-      if (input.audit !== current) {
-        const held = c.auditOf(input.audit)?.completedOn;
-        reject(
-          held
-            ? `audit: the ${auditNames[input.audit]} was already recorded (held on ${held})`
-            : `audit: the cycle is at the ${current ? auditNames[current] : 'end'}, not the ${auditNames[input.audit]}`,
-        );
-      }
-      if (dateMs(input.completedOn) > Date.now() + 60_000) reject(`completedOn: ${input.completedOn} is in the future`);
-      const decisionAt = c.decisionDueAfter(input.audit);
-      input.findings.forEach((f, i) => {
-        if (f.owner && !c.people().people.includes(f.owner)) reject(`findings.${i}.owner: unknown person "${f.owner}"`);
-        if (!f.deadline) return;
-        const deadline = dateEndMs(f.deadline);
-        if (deadline <= Date.now()) reject(`findings.${i}.deadline: ${f.deadline} is in the past`);
-        if (f.severity === 'major' && decisionAt && deadline > dateEndMs(decisionAt)) {
-          reject(`findings.${i}.deadline: a major nonconformity must be corrected before the certification decision (${decisionAt})`);
-        }
-      });
-    },
+    check: (input) => checkOutcome(c, input),
     apply: (input) => recordOutcome(c, input),
   });
 
   onUpdate(recordDecisionUpdate, {
     schema: recordDecisionSchema,
     ready,
-    check: (input) => {
-      c.checkActor(input.by, 'record a certification decision');
-      c.ensureRunning();
-      const { certificate, standing } = c;
-      switch (input.decision) {
-        case 'granted': {
-          if (c.current !== 'decision') reject('decision: a certificate is granted after the Stage 2 or recertification audit is recorded');
-          const audited = c.auditOf(certificate ? 'recertification' : 'stage2')?.completedOn;
-          if (audited && dateMs(input.decidedOn) < dateMs(audited)) reject(`decidedOn: the decision must come after the audit (${audited})`);
-          const { grant, dates } = c.grantOf(input);
-          const pathOf = (f: keyof typeof dates) =>
-            f === 'expiresOn' ? 'expiresOn' : f === 'decision' ? 'decidedOn' : certificate ? `nextPlan.${f}` : `plan.${f}`;
-          const result = checkCycleDates(dates, { risky: c.people().risky, pathOf });
-          if (certificate && dateMs(grant.expiresOn) <= dateMs(certificate.expiresOn)) {
-            reject(`expiresOn: the renewed certificate must run past the current expiry (${certificate.expiresOn})`);
-          }
-          if (result.errors.length) {
-            reject(`the decision leaves dates that break the certification rules: ${issuesText(result.errors)}${certificate ? '' : ' (move the audit dates first)'}`);
-          }
-          break;
-        }
-        case 'refused':
-          if (c.current !== 'decision') reject('decision: a certification is refused only when the decision is due');
-          break;
-        case 'suspended':
-          if (standing !== 'valid') reject(`decision: only a valid certificate can be suspended (it is ${standing === 'none' ? 'not granted yet' : standing})`);
-          break;
-        case 'reinstated':
-          if (standing !== 'suspended') reject('decision: only a suspended certificate can be reinstated');
-          break;
-        case 'withdrawn':
-          if (standing !== 'valid' && standing !== 'suspended') reject('decision: only a granted certificate can be withdrawn');
-          break;
-      }
-    },
+    check: (input) => checkDecision(c, input),
     apply: async (input) => {
       let warnings: DateIssue[] = [];
       const entry: CycleHistoryEntry['decisions'][number] = {
@@ -193,6 +115,95 @@ export function registerCertificationHandlers(c: Certification): void {
       return c.ack('The certification cycle is ending.');
     },
   });
+}
+
+/** Moved dates keep the rules, move only audits still ahead in this cycle, and leave a recorded decision alone. */
+function checkMove(c: Certification, input: MoveDates): void {
+  c.checkActor(input.by, 'move audit dates');
+  c.ensureRunning();
+  const moved = Object.keys(input.dates) as Array<keyof AuditPlan>;
+  for (const field of moved) {
+    if (field === 'decision') {
+      if (c.certificate || c.grant) reject('dates.decision: the certification decision is already recorded');
+      continue;
+    }
+    if (!c.sequence.includes(field)) reject(`dates.${field}: this cycle has no ${auditNames[field]} (the certificate is already granted)`);
+    const held = c.auditOf(field)?.completedOn;
+    if (held) reject(`dates.${field}: the ${auditNames[field]} was already held on ${held}`);
+  }
+  const result = checkCycleDates(c.cycleDates({ ...c.plan, ...input.dates }), {
+    risky: c.people().risky,
+    nowMs: Date.now(),
+    future: moved.filter((f) => f !== 'decision'),
+    pathOf: (f) => (f === 'expiresOn' ? 'certificate.expiresOn' : `dates.${f}`),
+  });
+  // Rules broken by audits already held are history; only pending dates can be refused.
+  const pending = result.errors.filter((e) => !c.auditOf(e.path.replace(/^dates\./, '') as AuditKey)?.completedOn);
+  if (pending.length) reject(`the dates break the certification rules: ${issuesText(pending)}`);
+}
+
+/** An outcome is for the audit the cycle is at and held by now; its findings are owned by known people and due in time. */
+function checkOutcome(c: Certification, input: RecordOutcome): void {
+  c.checkActor(input.by, 'record an audit outcome');
+  c.ensureRunning();
+  const { current } = c;
+  if (current === 'decision') reject(`the cycle awaits the certification decision; the ${auditNames[input.audit]} cannot be recorded now`);
+  if (input.audit !== current) {
+    const held = c.auditOf(input.audit)?.completedOn;
+    reject(
+      held
+        ? `audit: the ${auditNames[input.audit]} was already recorded (held on ${held})`
+        : `audit: the cycle is at the ${current ? auditNames[current] : 'end'}, not the ${auditNames[input.audit]}`,
+    );
+  }
+  if (dateMs(input.completedOn) > Date.now() + 60_000) reject(`completedOn: ${input.completedOn} is in the future`);
+  const decisionAt = c.decisionDueAfter(input.audit);
+  input.findings.forEach((f, i) => {
+    if (f.owner && !c.people().people.includes(f.owner)) reject(`findings.${i}.owner: unknown person "${f.owner}"`);
+    if (!f.deadline) return;
+    const deadline = dateEndMs(f.deadline);
+    if (deadline <= Date.now()) reject(`findings.${i}.deadline: ${f.deadline} is in the past`);
+    if (f.severity === 'major' && decisionAt && deadline > dateEndMs(decisionAt)) {
+      reject(`findings.${i}.deadline: a major nonconformity must be corrected before the certification decision (${decisionAt})`);
+    }
+  });
+}
+
+/** A decision fits where the cycle is and the certificate's standing; a grant leaves dates that keep the rules. */
+function checkDecision(c: Certification, input: RecordDecision): void {
+  c.checkActor(input.by, 'record a certification decision');
+  c.ensureRunning();
+  const { certificate, standing } = c;
+  switch (input.decision) {
+    case 'granted': {
+      if (c.current !== 'decision') reject('decision: a certificate is granted after the Stage 2 or recertification audit is recorded');
+      const audited = c.auditOf(certificate ? 'recertification' : 'stage2')?.completedOn;
+      if (audited && dateMs(input.decidedOn) < dateMs(audited)) reject(`decidedOn: the decision must come after the audit (${audited})`);
+      const { grant, dates } = c.grantOf(input);
+      const pathOf = (f: keyof typeof dates) =>
+        f === 'expiresOn' ? 'expiresOn' : f === 'decision' ? 'decidedOn' : certificate ? `nextPlan.${f}` : `plan.${f}`;
+      const result = checkCycleDates(dates, { risky: c.people().risky, pathOf });
+      if (certificate && dateMs(grant.expiresOn) <= dateMs(certificate.expiresOn)) {
+        reject(`expiresOn: the renewed certificate must run past the current expiry (${certificate.expiresOn})`);
+      }
+      if (result.errors.length) {
+        reject(`the decision leaves dates that break the certification rules: ${issuesText(result.errors)}${certificate ? '' : ' (move the audit dates first)'}`);
+      }
+      break;
+    }
+    case 'refused':
+      if (c.current !== 'decision') reject('decision: a certification is refused only when the decision is due');
+      break;
+    case 'suspended':
+      if (standing !== 'valid') reject(`decision: only a valid certificate can be suspended (it is ${standing === 'none' ? 'not granted yet' : standing})`);
+      break;
+    case 'reinstated':
+      if (standing !== 'suspended') reject('decision: only a suspended certificate can be reinstated');
+      break;
+    case 'withdrawn':
+      if (standing !== 'valid' && standing !== 'suspended') reject('decision: only a granted certificate can be withdrawn');
+      break;
+  }
 }
 
 /** The certificate's standing after a decision other than a grant. */
