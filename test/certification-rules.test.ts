@@ -16,7 +16,7 @@ import {
   type CycleDates,
   type ReadinessReport,
 } from '../src/certification/schema.js';
-import { certificationSettingsOf } from '../activities/certification.js';
+import { certificationSettingsOf } from '../src/certification/settings.js';
 import { organizationSchema } from '../src/organization/schema.js';
 import { renderNotification } from '../src/mail/templates.js';
 import { exampleOrganization } from './helpers/temporal.js';

@@ -7,9 +7,10 @@
 import { randomBytes } from 'node:crypto';
 import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { certificationWorkflowId, type CertificationInput, type CertificationResult, type CertificationStatus } from '../src/certification/schema.js';
+import { type CertificationInput, type CertificationResult, type CertificationStatus } from '../src/certification/schema.js';
 import {
   certificationStatusQuery,
+  certificationWorkflowId,
   endCycleUpdate,
   moveAuditDatesUpdate,
   recordAuditOutcomeUpdate,
@@ -18,6 +19,7 @@ import {
 import { cancelUpdate } from '../src/common/messages.js';
 import { ncStatusQuery } from '../src/corrective-action/contract.js';
 import { listNonconformities } from '../src/corrective-action/visibility.js';
+import { MANAGEMENT_REVIEW_WORKFLOW } from '../src/management-review/contract.js';
 import { StartInputError } from '../src/temporal/start.js';
 import { startCorrectiveAction } from '../src/corrective-action/start.js';
 import { startCertificationCycle } from '../src/certification/start.js';
@@ -316,7 +318,7 @@ describe('certification cycle', () => {
       // The review was started as a child with the management-review input.
       const review = stack.client.workflow.getHandle(report.reviewStarted!.workflowId);
       const described = await review.describe();
-      expect(described.type).toBe('managementReview');
+      expect(described.type).toBe(MANAGEMENT_REVIEW_WORKFLOW);
       const history = await review.fetchHistory();
       const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]?.data;
       const reviewInput = JSON.parse(Buffer.from(payload!).toString('utf8')) as Record<string, unknown>;

@@ -18,7 +18,6 @@ import {
   certificateIdSchema,
   certificationInputSchema,
   certificationStates,
-  certificationWorkflowId,
   endCycleSchema,
   moveDatesSchema,
   recordDecisionSchema,
@@ -26,7 +25,9 @@ import {
   type CertificationStatus,
 } from './schema.js';
 import {
+  CERTIFICATION_WORKFLOW,
   certificationStatusQuery,
+  certificationWorkflowId,
   endCycleUpdate,
   moveAuditDatesUpdate,
   recordAuditOutcomeUpdate,
@@ -35,7 +36,6 @@ import {
 } from './contract.js';
 import { listCertifications } from './visibility.js';
 import { startCertificationCycle } from './start.js';
-import { CERTIFICATION_WORKFLOW } from './contract.js';
 import { StartInputError } from '../temporal/start.js';
 import { executionFacts } from '../temporal/visibility.js';
 import { errorResponseSchema, HttpError } from '../api/errors.js';

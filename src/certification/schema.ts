@@ -16,13 +16,6 @@ import { durationString } from '../common/duration.js';
 import { severities } from '../corrective-action/nc-id.js';
 import { actorSchema, personIdSchema, timingPolicySchema } from '../common/schemas.js';
 
-export const CERTIFICATION_WORKFLOW_PREFIX = 'certification/iso42001/';
-
-/** The workflow id of one certificate's cycle: `certification/iso42001/CERT-2027-01`. */
-export function certificationWorkflowId(certificateId: string): string {
-  return `${CERTIFICATION_WORKFLOW_PREFIX}${certificateId}`;
-}
-
 export const certificateIdSchema = z
   .string()
   .regex(/^[A-Z0-9][A-Z0-9-]{2,47}$/, 'must be a certificate id in capitals, digits and "-", e.g. CERT-2027-01');
@@ -55,6 +48,13 @@ export const dateOrInstant = z
 /** Milliseconds of a date (its start, UTC) or an instant. */
 export function dateMs(value: string): number {
   return isCalendarDate(value) ? Date.parse(`${value}T00:00:00Z`) : Date.parse(value);
+}
+
+export const DAY_MS = 86_400_000;
+
+/** The end of a date's day (the next day's start, UTC), or the instant itself. */
+export function dateEndMs(value: string): number {
+  return dateMs(value) + (isCalendarDate(value) ? DAY_MS : 0);
 }
 
 /** The same moment `months` calendar months later (the day clamped to the month's length). */
@@ -308,9 +308,9 @@ export function checkCycleDates(dates: CycleDates, options: DateCheckOptions = {
 
   if (options.nowMs !== undefined) {
     for (const field of options.future ?? []) {
-      const ms = at(field);
+      const value = dates[field];
       // A date (no time) counts as its whole day.
-      const end = ms !== undefined && isCalendarDate(show(field)) ? ms + 86_400_000 : ms;
+      const end = value === undefined ? undefined : dateEndMs(value);
       if (end !== undefined && end <= options.nowMs) err(field, 'not-in-the-past', `${show(field)} is in the past: an audit not yet held must be planned ahead`);
     }
   }
@@ -491,9 +491,22 @@ export interface AuditStatus {
   readiness: ReadinessReport[];
 }
 
+export type CertificationEventType =
+  | 'started'
+  | 'cycle-started'
+  | 'reminded'
+  | 'readiness'
+  | 'escalated'
+  | 'audit-recorded'
+  | 'dates-moved'
+  | 'decision'
+  | 'certified'
+  | 'recertified'
+  | 'ended';
+
 export interface CertificationEvent {
   at: string;
-  type: string;
+  type: CertificationEventType;
   by: string;
   detail: string;
   data?: Record<string, unknown>;
@@ -538,6 +551,18 @@ export interface CertificationSettings {
   auditWindowMs: number;
   ncDeadlinesMs: { major: number; minor: number };
   risky: RiskyThresholds;
+}
+
+/** Ready for the audit: an internal audit and a management review cover the period, and no major nonconformity is open. */
+export function isReady(r: Pick<ReadinessReport, 'internalAudit' | 'managementReview' | 'openMajors'>): boolean {
+  return (
+    r.internalAudit.available &&
+    r.internalAudit.complete &&
+    r.managementReview.available &&
+    r.managementReview.complete &&
+    r.openMajors.available &&
+    r.openMajors.items.length === 0
+  );
 }
 
 /** One line per check, for the readiness mail. */

@@ -6,10 +6,8 @@
  */
 import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
-import { certificationSettingsOf } from '../../activities/certification.js';
 import {
   certificationInputSchema,
-  certificationWorkflowId,
   checkCycleDates,
   cycleDatesOf,
   dateMs,
@@ -18,14 +16,12 @@ import {
   type DateIssue,
 } from './schema.js';
 import type { Organization } from '../organization/schema.js';
-import type { certificationCycle } from '../../workflows/certification/certification.js';
-import { searchAttributes } from '../temporal/search-attributes.js';
 import { StartInputError, type StartIssue } from '../temporal/start.js';
-import { CERTIFICATION_WORKFLOW } from './contract.js';
-
+import { CERTIFICATION_WORKFLOW, certificationAttributes, certificationWorkflowId, type CertificationWorkflow } from './contract.js';
+import { certificationSettingsOf } from './settings.js';
 
 export interface CertificationStarted {
-  handle: WorkflowHandleWithFirstExecutionRunId<typeof certificationCycle>;
+  handle: WorkflowHandleWithFirstExecutionRunId<CertificationWorkflow>;
   warnings: DateIssue[];
 }
 
@@ -61,7 +57,7 @@ export async function startCertificationCycle(
   if (issues.length) throw new StartInputError('certification cycle', issues);
 
   const next = spec.certificate ? spec.plan.surveillance1 : (spec.plan.stage1 ?? spec.plan.surveillance1);
-  const handle = await client.workflow.start<typeof certificationCycle>(CERTIFICATION_WORKFLOW, {
+  const handle = await client.workflow.start<CertificationWorkflow>(CERTIFICATION_WORKFLOW, {
     taskQueue,
     workflowId: certificationWorkflowId(spec.certificateId),
     workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
@@ -69,14 +65,12 @@ export async function startCertificationCycle(
     args: [spec],
     staticSummary: `Certification cycle of ${spec.certificateId} (ISO/IEC 42001)`,
     memo: { kind: 'certification', certificateId: spec.certificateId, cycle: spec.cycle },
-    typedSearchAttributes: [
-      { key: searchAttributes.process, value: 'certification' },
-      { key: searchAttributes.ref, value: spec.certificateId },
-      { key: searchAttributes.state, value: spec.certificate ? 'valid' : 'stage-1' },
-      { key: searchAttributes.owner, value: settings.aimsManager.id },
-      { key: searchAttributes.clauses, value: ['9.2', '9.3', '10.2'] },
-      { key: searchAttributes.dueDate, value: new Date(dateMs(next)) },
-    ],
+    typedSearchAttributes: certificationAttributes({
+      certificateId: spec.certificateId,
+      state: spec.certificate ? 'valid' : 'stage-1',
+      owner: settings.aimsManager.id,
+      dueAt: new Date(dateMs(next)),
+    }),
   });
   return { handle, warnings: checked.warnings };
 }

@@ -3,11 +3,10 @@
  * on a task queue (the latest run of each), with its state, cycle and next due date.
  */
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
-import { CERTIFICATION_WORKFLOW_PREFIX, type CertificationState } from './schema.js';
+import type { CertificationState } from './schema.js';
 import { searchAttributes } from '../temporal/search-attributes.js';
 import { visibilityLiteral as literal } from '../temporal/visibility.js';
-import { CERTIFICATION_WORKFLOW } from './contract.js';
-
+import { CERTIFICATION_WORKFLOW, CERTIFICATION_WORKFLOW_PREFIX } from './contract.js';
 
 export interface CertificationListItem {
   certificateId: string;
