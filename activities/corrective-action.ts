@@ -3,7 +3,8 @@
  * content hash an approval is bound to, and readable NC ids allocated once per key.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { formatNcId, ncSequenceScope, type CorrectiveActionTiming, type Severity } from '../src/corrective-action/schema.js';
+import type { CorrectiveActionTiming, Severity } from '../src/corrective-action/schema.js';
+import { allocateNcId } from '../src/corrective-action/nc-id.js';
 import { durationMs } from '../src/common/duration.js';
 import type { Organization } from '../src/organization/schema.js';
 import { RecordValidationError } from '../src/records/errors.js';
@@ -13,11 +14,6 @@ import type { RecordsStore } from '../src/records/types.js';
 export interface CorrectiveActionDeps {
   organization: () => Organization;
   records: Pick<RecordsStore, 'allocateSequence'>;
-}
-
-/** The NC id for `key` in `year`: the same key always gets the same id. */
-export async function allocateNcId(records: Pick<RecordsStore, 'allocateSequence'>, year: number, key: string): Promise<string> {
-  return formatNcId(year, await records.allocateSequence(ncSequenceScope(year), key));
 }
 
 export function createCorrectiveActionActivities({ organization, records }: CorrectiveActionDeps) {

@@ -27,7 +27,7 @@ const reportSchema = z.object({
       name: z.string(),
       status: z.string(),
       message: z.string().optional(),
-      assertionResults: z.array(z.unknown()),
+      assertionResults: z.array(z.object({ status: z.string() }).loose()),
     }),
   ),
 });
@@ -36,15 +36,19 @@ export interface TestSummary {
   passed: number;
   failed: number;
   skipped: number;
-  /** Test files that failed without running any test (import or syntax errors, failing hooks). */
+  /** Test files that failed without a failing test (import or syntax errors, failing setup hooks). */
   brokenFiles: string[];
 }
 
-/** Counts from a vitest JSON report; a file that failed before any test ran counts as one failure. */
+/**
+ * Counts from a vitest JSON report. A file that failed without a failing test (an import or
+ * syntax error, a failing setup hook: its tests show as skipped or are missing) counts as one
+ * failure, so a broken file can never pass unnoticed.
+ */
 export function summarize(report: unknown): TestSummary {
   const r = reportSchema.parse(report);
   const brokenFiles = r.testResults
-    .filter((file) => file.status === 'failed' && file.assertionResults.length === 0)
+    .filter((file) => file.status === 'failed' && !file.assertionResults.some((a) => a.status === 'failed'))
     .map((file) => path.relative(repoRoot, file.name));
   return {
     passed: r.numPassedTests,

@@ -3,11 +3,11 @@
  * and records store (the API entry point, or the single local process that also runs the
  * worker when the records store is the embedded one).
  */
-import { createNotificationActivities } from '../../activities/notifications.js';
 import type { Config } from '../config.js';
 import type { Organization } from '../organization/schema.js';
 import { createLinkSigner } from '../links/signer.js';
 import type { Logger } from '../logger.js';
+import { createNotificationSender } from '../mail/sender.js';
 import { createMailTransport } from '../mail/transport.js';
 import type { RecordsStore } from '../records/types.js';
 import { checkTemporal, createTemporalClient } from '../temporal/client.js';
@@ -28,7 +28,7 @@ export async function startApi(deps: {
   const { config, logger, records } = deps;
   const temporal = await createTemporalClient(config);
   const transport = createMailTransport({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, logger });
-  const notifications = createNotificationActivities({
+  const notifications = createNotificationSender({
     transport,
     notifications: records.notifications,
     from: config.MAIL_FROM,

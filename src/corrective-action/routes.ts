@@ -10,14 +10,12 @@
 import { randomUUID } from 'node:crypto';
 import {
   WorkflowExecutionAlreadyStartedError,
-  WorkflowNotFoundError,
-  WorkflowUpdateFailedError,
   type Client,
   type WorkflowHandle,
 } from '@temporalio/client';
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { allocateNcId } from '../../activities/corrective-action.js';
+import { allocateNcId } from './nc-id.js';
 import { correctiveActionInputSchema, ncIdSchema, ncSources, openNcStates, severities, type NcStatus } from './schema.js';
 import { CORRECTIVE_ACTION_WORKFLOW, correctiveActionWorkflowId } from './contract.js';
 import { actorSchema, personIdSchema } from '../common/schemas.js';
@@ -25,8 +23,6 @@ import { summarizeNonconformities, summaryPeriod } from './summary.js';
 import { DEFAULT_NC_LIMIT, listNonconformities, MAX_NC_LIMIT } from './visibility.js';
 import { cancelUpdate, commentUpdate, type UpdateAck } from '../common/messages.js';
 import { ncStatusQuery } from './contract.js';
-import { completeTaskUpdate } from '../task/contract.js';
-import { triageSchema } from '../forms/index.js';
 import { StartInputError } from '../temporal/start.js';
 import { checkNonconformityPeople, startCorrectiveAction } from './start.js';
 import { errorResponseSchema, HttpError } from '../api/errors.js';
@@ -124,29 +120,6 @@ const cancelBodySchema = z.strictObject({
 });
 
 const ackSchema = z.object({ ncId: z.string(), ok: z.literal(true), state: z.string(), message: z.string() });
-
-/** Triage rounds looked at for the open one (a merge into an unknown NC asks again). */
-const MAX_TRIAGE_ROUNDS = 50;
-
-const concernParamsSchema = z.strictObject({
-  year: z.string().regex(/^\d{4}$/, 'must be a year'),
-  ref: z.string().regex(/^[a-z0-9]{8}$/, 'must be the 8-character reference after concern/<year>/'),
-});
-
-const triageBodySchema = z
-  .strictObject({
-    by: personIdSchema.optional().describe("Who triages: the triage task's assignee or delegate; defaults to the AIMS manager"),
-    triage: triageSchema,
-  })
-  .describe('ConcernTriage');
-
-const triageAckSchema = z.object({
-  concernId: z.string(),
-  taskId: z.string(),
-  ok: z.literal(true),
-  state: z.string(),
-  message: z.string(),
-});
 
 const periodDate = z
   .string()
@@ -371,63 +344,6 @@ export const nonconformityRoutes: FastifyPluginCallbackZod = (app, _options, don
       );
       request.log.info({ ncId: request.params.ncId, by }, 'nonconformity cancelled');
       return ack;
-    },
-  );
-
-  app.post(
-    '/concerns/:year/:ref/triage',
-    {
-      schema: {
-        tags: ['nonconformities'],
-        summary: 'Triage a reported concern',
-        description:
-          'Completes the open triage task of `concern/<year>/<ref>` as the AIMS manager (or `by`, the task\'s assignee or delegate): ' +
-          'accept raises a nonconformity, reject tells the reporter the note, merge attaches the concern to an open NC.',
-        security: adminSecurity,
-        params: concernParamsSchema,
-        body: triageBodySchema,
-        response: { 200: triageAckSchema, 404: errorResponseSchema, 409: errorResponseSchema, ...authResponses },
-      },
-    },
-    async (request) => {
-      const concernId = `concern/${request.params.year}/${request.params.ref}`;
-      const client = temporal();
-      const data = request.body.triage;
-      const by = request.body.by ?? app.deps.organization?.().roles.aimsManager;
-      if (!by) throw new HttpError(400, 'by: is required when the API has no organization file', { issues: [{ path: 'by', message: 'is required' }] });
-      // Triage rounds are `<concern>/triage-1`, `-2`, ...; the open one is the last that runs.
-      let open: string | undefined;
-      for (let round = 1; round <= MAX_TRIAGE_ROUNDS; round += 1) {
-        const id = `${concernId}/triage-${round}`;
-        const description = await client.workflow
-          .getHandle(id)
-          .describe()
-          .catch((err: unknown) => {
-            if (err instanceof WorkflowNotFoundError) return undefined;
-            throw err;
-          });
-        if (!description) break;
-        if (description.status.name === 'RUNNING') open = id;
-      }
-      if (!open) {
-        const concern = await client.workflow
-          .getHandle(concernId)
-          .describe()
-          .catch((err: unknown) => {
-            throw err instanceof WorkflowNotFoundError ? new HttpError(404, `No concern ${concernId}.`) : err;
-          });
-        throw new HttpError(409, `Not triaged: ${concernId} has no open triage (${concern.status.name.toLowerCase()}).`);
-      }
-      try {
-        const ack = await client.workflow.getHandle(open).executeUpdate(completeTaskUpdate, { args: [{ by, data }] });
-        request.log.info({ concernId, by, decision: data.decision }, 'concern triaged');
-        return { concernId, taskId: open, ...ack };
-      } catch (err) {
-        if (err instanceof WorkflowUpdateFailedError) {
-          throw new HttpError(409, `Not triaged: ${err.cause?.message ?? err.message}.`, { cause: err });
-        }
-        throw err;
-      }
     },
   );
 

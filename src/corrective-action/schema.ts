@@ -13,16 +13,6 @@ export { ncIdSchema, severities, type Severity } from './nc-id.js';
 export const ncSources = ['admin', 'internal-audit', 'certification-audit', 'incident', 'concern'] as const;
 export type NcSource = (typeof ncSources)[number];
 
-/** `NC-2027-004` from a year and a number in that year. */
-export function formatNcId(year: number, n: number): string {
-  return `NC-${year}-${String(n).padStart(3, '0')}`;
-}
-
-/** The sequence scope NC numbers of a year are allocated from. */
-export function ncSequenceScope(year: number): string {
-  return `nonconformity/${year}`;
-}
-
 const clauseRef = z
   .string()
   .regex(/^((4|5|6|7|8|9|10)(\.\d+)*|A\.\d+(\.\d+)+)$/, 'must be a clause (e.g. 9.2) or an Annex A control (e.g. A.5.4)');

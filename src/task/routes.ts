@@ -11,7 +11,6 @@ import {
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   type Client,
-  type WorkflowExecutionInfo,
 } from '@temporalio/client';
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -21,11 +20,11 @@ import { actorSchema, personIdSchema, processSchema } from '../common/schemas.js
 import { cancelUpdate } from '../common/messages.js';
 import { approvalStatusQuery } from '../approval/contract.js';
 import { taskStatusQuery } from './contract.js';
-import { searchAttributes } from '../temporal/search-attributes.js';
-import { executionFacts, visibilityLiteral as literal } from '../temporal/visibility.js';
+import { executionFacts } from '../temporal/visibility.js';
 import { StartInputError } from '../temporal/start.js';
 import { APPROVAL_WORKFLOW } from '../approval/contract.js';
 import { TASK_WORKFLOW } from './contract.js';
+import { DEFAULT_WORK_LIMIT, listWork, MAX_WORK_LIMIT, type WorkKind } from './work.js';
 import { startApproval } from '../approval/start.js';
 import { startHumanTask } from './start.js';
 import { errorResponses, errorResponseSchema, HttpError } from '../api/errors.js';
@@ -33,103 +32,6 @@ import { adminSecurity } from '../api/plugins/admin-auth.js';
 import { booleanParam, limitParam } from '../api/query-params.js';
 import { guardTemporalRoutes } from '../api/plugins/temporal-routes.js';
 import '../api/deps.js';
-
-export type WorkKind = 'task' | 'approval';
-
-export interface WorkItem {
-  id: string;
-  kind: WorkKind;
-  title: string;
-  state: string;
-  process: string | undefined;
-  owner: string | undefined;
-  assignees: string[];
-  dueAt: string | undefined;
-  overdue: boolean;
-  clauses: string[];
-  startedAt: string;
-}
-
-export interface WorkFilter {
-  /** Person id: matches the owner or any current assignee. */
-  owner?: string | undefined;
-  /** Person id: matches current assignees only (the person must act). */
-  assignee?: string | undefined;
-  process?: string | undefined;
-  kind?: WorkKind | undefined;
-  state?: string | undefined;
-  /** true: due date passed; false: not yet due. */
-  overdue?: boolean | undefined;
-}
-
-export const DEFAULT_WORK_LIMIT = 100;
-export const MAX_WORK_LIMIT = 500;
-
-
-/** The visibility query for open tasks and approvals on `taskQueue` matching `filter`. */
-export function workQuery(taskQueue: string, filter: WorkFilter, now = new Date()): string {
-  const types = filter.kind ? [filter.kind === 'task' ? TASK_WORKFLOW : APPROVAL_WORKFLOW] : [TASK_WORKFLOW, APPROVAL_WORKFLOW];
-  const parts = [
-    `ExecutionStatus = 'Running'`,
-    `TaskQueue = ${literal(taskQueue)}`,
-    types.length === 1 ? `WorkflowType = ${literal(types[0] ?? '')}` : `(${types.map((t) => `WorkflowType = ${literal(t)}`).join(' OR ')})`,
-  ];
-  if (filter.owner) {
-    parts.push(`(${searchAttributes.owner.name} = ${literal(filter.owner)} OR ${searchAttributes.assignees.name} = ${literal(filter.owner)})`);
-  }
-  if (filter.assignee) parts.push(`${searchAttributes.assignees.name} = ${literal(filter.assignee)}`);
-  if (filter.process) parts.push(`${searchAttributes.process.name} = ${literal(filter.process)}`);
-  if (filter.state) parts.push(`${searchAttributes.state.name} = ${literal(filter.state)}`);
-  if (filter.overdue !== undefined) {
-    parts.push(`${searchAttributes.dueDate.name} ${filter.overdue ? '<' : '>='} ${literal(now.toISOString())}`);
-  }
-  return parts.join(' AND ');
-}
-
-function workItem(info: WorkflowExecutionInfo, now: Date): WorkItem {
-  const memo = info.memo ?? {};
-  const sa = info.typedSearchAttributes;
-  const due = sa.get(searchAttributes.dueDate) ?? (typeof memo.dueAt === 'string' ? new Date(memo.dueAt) : undefined);
-  const dueAt = due && !Number.isNaN(due.getTime()) ? due.toISOString() : undefined;
-  const state = sa.get(searchAttributes.state) ?? 'unknown';
-  return {
-    id: info.workflowId,
-    kind: info.type === APPROVAL_WORKFLOW ? 'approval' : 'task',
-    title: typeof memo.title === 'string' ? memo.title : info.workflowId,
-    state,
-    process: sa.get(searchAttributes.process),
-    owner: sa.get(searchAttributes.owner),
-    assignees: sa.get(searchAttributes.assignees) ?? [],
-    dueAt,
-    overdue: state === 'overdue' || (dueAt !== undefined && Date.parse(dueAt) < now.getTime()),
-    clauses: sa.get(searchAttributes.clauses) ?? [],
-    startedAt: info.startTime.toISOString(),
-  };
-}
-
-/** Overdue first, then by due date (soonest first), then by start. */
-export function byUrgency(a: WorkItem, b: WorkItem): number {
-  if (a.overdue !== b.overdue) return a.overdue ? -1 : 1;
-  const da = a.dueAt ? Date.parse(a.dueAt) : Number.POSITIVE_INFINITY;
-  const db = b.dueAt ? Date.parse(b.dueAt) : Number.POSITIVE_INFINITY;
-  return da - db || a.startedAt.localeCompare(b.startedAt);
-}
-
-/** Open tasks and approvals from visibility (eventually consistent), most urgent first. */
-export async function listWork(
-  client: Client,
-  taskQueue: string,
-  filter: WorkFilter,
-  limit = DEFAULT_WORK_LIMIT,
-): Promise<WorkItem[]> {
-  const now = new Date();
-  const items: WorkItem[] = [];
-  for await (const info of client.workflow.list({ query: workQuery(taskQueue, filter, now), pageSize: Math.min(limit, 1000) })) {
-    items.push(workItem(info, now));
-    if (items.length >= limit) break;
-  }
-  return items.sort(byUrgency);
-}
 
 // Schemas
 

@@ -13,7 +13,7 @@ import { NativeConnection, type Worker, type WorkflowBundle } from '@temporalio/
 import { pino, type Logger } from 'pino';
 import { createActivities } from '../../activities/index.js';
 import { parseConfig, type Config } from '../../src/config.js';
-import { ncSequenceScope } from '../../src/corrective-action/schema.js';
+import { ncSequenceScope } from '../../src/corrective-action/nc-id.js';
 import type { Organization } from '../../src/organization/schema.js';
 import { createLinkSigner, type LinkSigner } from '../../src/links/signer.js';
 import { createMailTransport, type MailTransport } from '../../src/mail/transport.js';

@@ -5,7 +5,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { linkPaths } from '../../links/paths.js';
 import { personIdSchema } from '../../common/schemas.js';
-import { listWork } from '../../task/routes.js';
+import { listWork } from '../../task/work.js';
 import {
   dayText,
   invalidLink,
