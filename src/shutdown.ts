@@ -2,7 +2,18 @@
  * Process lifecycle for entry points: start parts in order, and on SIGINT/SIGTERM stop them in
  * reverse order; a second signal, a failed start or a stop that takes too long exits at once.
  */
+import type { Config } from './config.js';
 import type { Logger } from './logger.js';
+import type { Organization } from './organization/schema.js';
+import type { RecordsStore } from './records/types.js';
+
+/** What every service part (the worker, the API) is started with. */
+export interface ServiceDeps {
+  config: Config;
+  logger: Logger;
+  organization: () => Organization;
+  records: RecordsStore;
+}
 
 /** How long a graceful stop may take before the process exits anyway. */
 export const SHUTDOWN_TIMEOUT_MS = 15_000;

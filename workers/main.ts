@@ -5,22 +5,12 @@
  */
 import { configOrExit } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
-import { loadOrganizationOrExit } from '../src/organization/load.js';
 import { runUntilSignal } from '../src/shutdown.js';
-import { openRecordsStore } from '../src/records/store.js';
-import { startWorker } from './run.js';
+import { startWorkerParts } from './run.js';
 
 const config = configOrExit();
 const logger = createLogger(config.LOG_LEVEL, 'worker');
 
 runUntilSignal(logger, 'worker', async (onStop, whenEnded) => {
-  const organization = await loadOrganizationOrExit(config.ORG_FILE);
-  const records = await openRecordsStore({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, logger });
-  onStop('records store', () => records.close());
-  const worker = await startWorker({ config, logger, organization: () => organization, records });
-  onStop('worker', async () => {
-    worker.shutdown();
-    await worker.done;
-  });
-  whenEnded('worker', worker.done);
+  await startWorkerParts({ config, logger }, onStop, whenEnded);
 });

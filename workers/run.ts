@@ -5,13 +5,12 @@
  */
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
-import type { Config } from '../src/config.js';
-import type { Organization } from '../src/organization/schema.js';
 import { createLinkSigner } from '../src/links/signer.js';
-import type { Logger } from '../src/logger.js';
 import { createMailTransport } from '../src/mail/transport.js';
 import { createTemporalClient } from '../src/temporal/client.js';
-import type { RecordsStore } from '../src/records/types.js';
+import type { ServiceDeps } from '../src/shutdown.js';
+import { loadOrganizationOrExit } from '../src/organization/load.js';
+import { openRecordsStore } from '../src/records/store.js';
 import { createAimsWorker, installRuntimeLogger } from './worker.js';
 import { syncAiSystems } from '../src/ai-system/start.js';
 
@@ -23,12 +22,7 @@ export interface RunningWorker {
   shutdown(): void;
 }
 
-export async function startWorker(deps: {
-  config: Config;
-  logger: Logger;
-  organization: () => Organization;
-  records: RecordsStore;
-}): Promise<RunningWorker> {
+export async function startWorker(deps: ServiceDeps): Promise<RunningWorker> {
   const { config, logger } = deps;
   installRuntimeLogger(logger);
   const transport = createMailTransport({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, logger });
@@ -81,4 +75,29 @@ export async function startWorker(deps: {
       if (worker.getState() === 'RUNNING') worker.shutdown();
     },
   };
+}
+
+/**
+ * Starts the parts every worker process has, in order, each registered to stop in reverse:
+ * the organization file, the records store, the worker. Returns what an API in the same
+ * process shares.
+ */
+export async function startWorkerParts(
+  deps: Pick<ServiceDeps, 'config' | 'logger'>,
+  onStop: (part: string, stop: () => Promise<void>) => void,
+  whenEnded: (part: string, ended: Promise<unknown>) => void,
+  workerLogger = deps.logger,
+): Promise<ServiceDeps> {
+  const { config, logger } = deps;
+  const organization = await loadOrganizationOrExit(config.ORG_FILE);
+  const records = await openRecordsStore({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, logger });
+  onStop('records store', () => records.close());
+  const shared: ServiceDeps = { config, logger, organization: () => organization, records };
+  const worker = await startWorker({ ...shared, logger: workerLogger });
+  onStop('worker', async () => {
+    worker.shutdown();
+    await worker.done;
+  });
+  whenEnded('worker', worker.done);
+  return shared;
 }

@@ -3,12 +3,14 @@
  * shared by the workflows, the API and tests. Workflow-safe.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { AiSystemStatus, Retire, UpdateRegistration } from './schema.js';
-import type { ImpactAssessmentStatus, SignificantChange, SignificantChangeInput } from './impact-assessment.js';
+import type { AiSystemInput, AiSystemResult, AiSystemStatus, Retire, UpdateRegistration } from './schema.js';
+import type { ImpactAssessmentInput, ImpactAssessmentResult, ImpactAssessmentStatus, SignificantChange, SignificantChangeInput } from './impact-assessment.js';
 import type { UpdateAck } from '../common/messages.js';
 
 export const AI_SYSTEM_WORKFLOW = 'aiSystem';
 export const IMPACT_ASSESSMENT_WORKFLOW = 'impactAssessment';
+export type AiSystemWorkflow = (input: AiSystemInput) => Promise<AiSystemResult>;
+export type ImpactAssessmentWorkflow = (input: ImpactAssessmentInput) => Promise<ImpactAssessmentResult>;
 
 /** `ai-system/credit-scoring`. */
 export function aiSystemWorkflowId(systemId: string): string {

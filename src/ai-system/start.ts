@@ -7,27 +7,18 @@
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
-import type { z } from 'zod';
 import { aiSystemInputSchema, type AiSystemInput, type AiSystemSource } from './schema.js';
 import { IMPACT_ASSESSMENT_CLAUSES, aiSystemRegistrationSchema, type AiSystemRegistration } from './impact-assessment.js';
 import type { Organization } from '../organization/schema.js';
-import type { aiSystem } from '../../workflows/ai-system/ai-system.js';
-import { AI_SYSTEM_WORKFLOW, aiSystemStatusQuery, aiSystemWorkflowId, retireUpdate, updateRegistrationUpdate } from './contract.js';
+import { AI_SYSTEM_WORKFLOW, type AiSystemWorkflow, aiSystemStatusQuery, aiSystemWorkflowId, retireUpdate, updateRegistrationUpdate } from './contract.js';
 import { searchAttributes } from '../temporal/search-attributes.js';
-import { StartInputError, type StartIssue } from '../temporal/start.js';
+import { parseStartInput, StartCheck } from '../temporal/start.js';
 
-function issuesOf(error: z.ZodError, prefix = ''): StartIssue[] {
-  return error.issues.map((issue) => ({ path: `${prefix}${issue.path.map(String).join('.')}` || '(input)', message: issue.message }));
-}
 
 /** Validates a registration against the organization (throws StartInputError naming each bad field). */
 export function checkRegistration(org: Organization | undefined, input: unknown): AiSystemRegistration {
-  const parsed = aiSystemRegistrationSchema.safeParse(input);
-  if (!parsed.success) throw new StartInputError('AI system', issuesOf(parsed.error));
-  const system = parsed.data;
-  if (org && !org.people.some((p) => p.id === system.owner)) {
-    throw new StartInputError('AI system', [{ path: 'owner', message: `unknown person "${system.owner}" (not in people)` }]);
-  }
+  const system = parseStartInput(aiSystemRegistrationSchema, input, 'AI system');
+  new StartCheck('AI system', org).person('owner', system.owner, ' (not in people)').done();
   return system;
 }
 
@@ -49,9 +40,7 @@ export async function ensureAiSystem(
   input: AiSystemInput,
   opts: { organization?: Organization } = {},
 ): Promise<EnsureResult> {
-  const parsed = aiSystemInputSchema.safeParse(input);
-  if (!parsed.success) throw new StartInputError('AI system', issuesOf(parsed.error));
-  const spec = parsed.data;
+  const spec = parseStartInput(aiSystemInputSchema, input, 'AI system');
   if (spec.system) checkRegistration(opts.organization, spec.system);
   const workflowId = aiSystemWorkflowId(spec.systemId);
   const running = await client.workflow
@@ -65,7 +54,7 @@ export async function ensureAiSystem(
   if (running) return { systemId: spec.systemId, workflowId, runId: running.runId, created: false };
   const name = spec.system?.name ?? opts.organization?.aiSystems.find((s) => s.id === spec.systemId)?.name ?? spec.systemId;
   const owner = spec.system?.owner ?? opts.organization?.aiSystems.find((s) => s.id === spec.systemId)?.owner;
-  const handle = await client.workflow.start<typeof aiSystem>(AI_SYSTEM_WORKFLOW, {
+  const handle = await client.workflow.start<AiSystemWorkflow>(AI_SYSTEM_WORKFLOW, {
     taskQueue,
     workflowId,
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,

@@ -6,7 +6,7 @@
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import type { AiSystemState } from './schema.js';
 import { searchAttributes } from '../temporal/search-attributes.js';
-import { visibilityLiteral as literal } from '../temporal/visibility.js';
+import { isoOf, memoText, visibilityLiteral as literal, workflowsOf } from '../temporal/visibility.js';
 import { AI_SYSTEM_WORKFLOW } from './contract.js';
 
 export interface AiSystemListItem {
@@ -36,20 +36,18 @@ export const MAX_AI_SYSTEM_LIMIT = 1000;
 
 /** The visibility query for the AI systems on `taskQueue` matching `filter`. */
 export function aiSystemQuery(taskQueue: string, filter: AiSystemFilter): string {
-  const parts = [`TaskQueue = ${literal(taskQueue)}`, `WorkflowType = ${literal(AI_SYSTEM_WORKFLOW)}`];
+  const parts = workflowsOf(taskQueue, AI_SYSTEM_WORKFLOW);
   if (filter.owner) parts.push(`${searchAttributes.owner.name} = ${literal(filter.owner)}`);
   if (filter.state === 'retired') parts.push(`ExecutionStatus != 'Running'`);
   else if (filter.state) parts.push(`ExecutionStatus = 'Running'`);
   return parts.join(' AND ');
 }
 
-const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
-
 export function aiSystemListItem(info: WorkflowExecutionInfo, now = new Date()): AiSystemListItem {
   const memo = info.memo ?? {};
   const sa = info.typedSearchAttributes;
   const due = sa.get(searchAttributes.dueDate);
-  const nextDueAt = due && !Number.isNaN(due.getTime()) ? due.toISOString() : undefined;
+  const nextDueAt = isoOf(due);
   const running = info.status.name === 'RUNNING';
   let state = running ? (sa.get(searchAttributes.state) ?? 'due') : 'retired';
   // A current assessment whose due date passed since the workflow last published is overdue.
@@ -58,15 +56,15 @@ export function aiSystemListItem(info: WorkflowExecutionInfo, now = new Date()):
   return {
     systemId: sa.get(searchAttributes.aiSystem) ?? info.workflowId.replace(/^ai-system\//, ''),
     workflowId: info.workflowId,
-    name: text(memo.title) ?? info.workflowId,
+    name: memoText(memo.title) ?? info.workflowId,
     owner: sa.get(searchAttributes.owner),
-    impactTier: text(memo.impactTier),
-    lifecycle: text(memo.lifecycle),
-    source: text(memo.source),
+    impactTier: memoText(memo.impactTier),
+    lifecycle: memoText(memo.lifecycle),
+    source: memoText(memo.source),
     state,
     nextDueAt,
     lastAssessment: last ?? undefined,
-    currentAssessment: text(memo.currentAssessment),
+    currentAssessment: memoText(memo.currentAssessment),
     executionStatus: info.status.name,
     startedAt: info.startTime.toISOString(),
   };

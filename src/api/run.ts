@@ -3,14 +3,11 @@
  * and records store (the API entry point, or the single local process that also runs the
  * worker when the records store is the embedded one).
  */
-import type { Config } from '../config.js';
-import type { Organization } from '../organization/schema.js';
 import { createLinkSigner } from '../links/signer.js';
-import type { Logger } from '../logger.js';
 import { createNotificationSender } from '../mail/sender.js';
 import { createMailTransport } from '../mail/transport.js';
-import type { RecordsStore } from '../records/types.js';
 import { checkTemporal, createTemporalClient } from '../temporal/client.js';
+import type { ServiceDeps } from '../shutdown.js';
 import { buildApp } from './app.js';
 
 export interface RunningApi {
@@ -19,12 +16,7 @@ export interface RunningApi {
   close(): Promise<void>;
 }
 
-export async function startApi(deps: {
-  config: Config;
-  logger: Logger;
-  organization: () => Organization;
-  records: RecordsStore;
-}): Promise<RunningApi> {
+export async function startApi(deps: ServiceDeps): Promise<RunningApi> {
   const { config, logger, records } = deps;
   const temporal = await createTemporalClient(config);
   const transport = createMailTransport({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, logger });

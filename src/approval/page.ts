@@ -12,7 +12,7 @@ import { APPROVAL_WORKFLOW, approvalStatusQuery, decideUpdate } from './contract
 
 import { searchAttributes } from '../temporal/search-attributes.js';
 import { csrfToken } from '../api/csrf.js';
-import { WorkflowGateway, type FoundWorkflow } from '../api/gateway.js';
+import type { FoundWorkflow, WorkflowGateway } from '../api/gateway.js';
 import { describeClause } from '../api/views/clauses.js';
 import {
   dayText,
@@ -27,7 +27,8 @@ import {
   notFoundPage,
   sentenceCase,
   sendMessage,
-  sendPage,
+  sendWorkPage,
+  closedInsteadOfExpired,
   timeText,
   tokenFrom,
   verifyPageLink,
@@ -178,27 +179,18 @@ function closedPage(status: ApprovalStatus): PageError {
   });
 }
 
-async function renderApproval(
+function renderApproval(
   ctx: PageContext,
   request: FastifyRequest,
   reply: FastifyReply,
   statusCode: number,
   view: ApprovalView,
 ): Promise<FastifyReply> {
-  return sendPage(ctx, request, reply, statusCode, 'approval', approvalPageModel(ctx, view), {
-    pageTitle: view.status.title,
-    myTasksUrl: await myTasksUrl(ctx, view.claims),
-  });
+  return sendWorkPage(ctx, request, reply, statusCode, 'approval', approvalPageModel(ctx, view), { title: view.status.title, claims: view.claims });
 }
 
-/** For an expired link to an approval that is already closed: say so instead of offering a fresh link. */
-function closedInsteadOfExpired(ctx: PageContext) {
-  return async (claims: LinkClaims) => {
-    if (!ctx.temporal) return;
-    const { status } = await loadApproval(new WorkflowGateway(ctx.temporal), claims.task);
-    if (!isOpen(status)) throw closedPage(status);
-  };
-}
+const closedApprovalInsteadOfExpired = (ctx: PageContext) =>
+  closedInsteadOfExpired(ctx, loadApproval, ({ status }) => (isOpen(status) ? undefined : closedPage(status)));
 
 const contentChangedNotice = (status: ApprovalStatus) => ({
   kind: 'warn' as const,
@@ -211,7 +203,7 @@ const contentChangedNotice = (status: ApprovalStatus) => ({
 export function showApproval(ctx: PageContext) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     const token = tokenFrom(request);
-    const claims = await verifyPageLink(ctx, token, 'approval.decide', closedInsteadOfExpired(ctx));
+    const claims = await verifyPageLink(ctx, token, 'approval.decide', closedApprovalInsteadOfExpired(ctx));
     const { status, running, clauses } = await loadApproval(pageGateway(ctx), claims.task);
     return renderApproval(ctx, request, reply, 200, { status, running, clauses, claims, token: token ?? '' });
   };
@@ -223,7 +215,7 @@ export function submitApproval(ctx: PageContext) {
     const body = formBody(request);
     const comment = field(body, 'comment');
     const claims = await verifyPostedLink(
-      () => verifyPageLink(ctx, token, 'approval.decide', closedInsteadOfExpired(ctx)),
+      () => verifyPageLink(ctx, token, 'approval.decide', closedApprovalInsteadOfExpired(ctx)),
       [{ label: 'Comment', value: comment }],
     );
     requireSameSiteForm(ctx, request, token ?? '');

@@ -4,32 +4,9 @@
  * counted), and the workflow starts in state `pending`.
  */
 import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
-import type { Organization } from '../organization/schema.js';
-import { adhocWorkflowId, initialAttributes, parseStartInput, resolveRef, StartInputError, type StartIssue, type StartOptions } from '../temporal/start.js';
+import { adhocWorkflowId, initialAttributes, parseStartInput, StartCheck, type StartOptions } from '../temporal/start.js';
 import { APPROVAL_WORKFLOW, type ApprovalWorkflow } from './contract.js';
-import { approvalInputSchema, requiredApprovals, type ApprovalInput, type ApprovalSpec } from './schema.js';
-
-function checkApprovalPeople(org: Organization, spec: ApprovalSpec): void {
-  const issues: StartIssue[] = [];
-  if (!org.people.some((p) => p.id === spec.preparer)) {
-    issues.push({ path: 'preparer', message: `unknown person "${spec.preparer}"` });
-  }
-  const ids = new Set<string>();
-  spec.approvers.forEach((ref, i) => {
-    for (const id of resolveRef(org, ref, `approvers.${i}`, issues)) ids.add(id);
-  });
-  if (issues.length === 0) {
-    ids.delete(spec.preparer);
-    const required = requiredApprovals(spec.rule, ids.size);
-    if (ids.size === 0 || required > ids.size) {
-      issues.push({
-        path: 'approvers',
-        message: `needs at least ${required || 1} approver(s) other than the preparer; found ${ids.size}`,
-      });
-    }
-  }
-  if (issues.length) throw new StartInputError('approval input', issues);
-}
+import { approvalInputSchema, requiredApprovals, type ApprovalInput } from './schema.js';
 
 /**
  * Validates `input` (throws StartInputError naming each bad field) and starts an `approval`
@@ -42,7 +19,17 @@ export async function startApproval(
   opts: StartOptions = {},
 ): Promise<WorkflowHandleWithFirstExecutionRunId<ApprovalWorkflow>> {
   const spec = parseStartInput(approvalInputSchema, input, 'approval input');
-  if (opts.organization) checkApprovalPeople(opts.organization, spec);
+  const check = new StartCheck('approval input', opts.organization).person('preparer', spec.preparer);
+  const approvers = new Set(spec.approvers.flatMap((ref, i) => check.ref(`approvers.${i}`, ref)));
+  if (opts.organization && check.issues.length === 0) {
+    // Separation of duties: the preparer never approves, so count the others.
+    approvers.delete(spec.preparer);
+    const required = requiredApprovals(spec.rule, approvers.size);
+    if (approvers.size === 0 || required > approvers.size) {
+      check.add('approvers', `needs at least ${required || 1} approver(s) other than the preparer; found ${approvers.size}`);
+    }
+  }
+  check.done();
   return client.workflow.start<ApprovalWorkflow>(APPROVAL_WORKFLOW, {
     taskQueue,
     workflowId: opts.workflowId ?? adhocWorkflowId('approval'),

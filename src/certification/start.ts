@@ -16,7 +16,7 @@ import {
   type DateIssue,
 } from './schema.js';
 import type { Organization } from '../organization/schema.js';
-import { StartInputError, type StartIssue } from '../temporal/start.js';
+import { parseStartInput, StartCheck } from '../temporal/start.js';
 import { CERTIFICATION_WORKFLOW, certificationAttributes, certificationWorkflowId, type CertificationWorkflow } from './contract.js';
 import { certificationSettingsOf } from './settings.js';
 
@@ -36,25 +36,15 @@ export async function startCertificationCycle(
   input: CertificationInput,
   opts: { organization: Organization; now?: Date },
 ): Promise<CertificationStarted> {
-  const parsed = certificationInputSchema.safeParse(input);
-  if (!parsed.success) {
-    throw new StartInputError(
-      'certification cycle',
-      parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.') || '(input)', message: issue.message })),
-    );
-  }
-  const spec = parsed.data;
+  const spec = parseStartInput(certificationInputSchema, input, 'certification cycle');
   const settings = certificationSettingsOf(opts.organization);
-  const issues: StartIssue[] = [];
-  if (spec.startedBy !== 'system' && !opts.organization.people.some((p) => p.id === spec.startedBy)) {
-    issues.push({ path: 'startedBy', message: `unknown person "${spec.startedBy}"` });
-  }
-  if (!spec.body && !settings.body) issues.push({ path: 'body', message: 'is required: the organization file has no certification.body' });
+  const check = new StartCheck('certification cycle', opts.organization).actor('startedBy', spec.startedBy);
+  if (!spec.body && !settings.body) check.add('body', 'is required: the organization file has no certification.body');
   const future = (['stage1', 'stage2', 'surveillance1', 'surveillance2', 'recertification'] as const).filter((k) => spec.plan[k] !== undefined);
   const dates: CycleDates = cycleDatesOf(spec);
   const checked = checkCycleDates(dates, { risky: settings.risky, nowMs: (opts.now ?? new Date()).getTime(), future: [...future] });
-  for (const e of checked.errors) issues.push({ path: e.path, message: `${e.message} (rule ${e.rule})` });
-  if (issues.length) throw new StartInputError('certification cycle', issues);
+  for (const e of checked.errors) check.add(e.path, `${e.message} (rule ${e.rule})`);
+  check.done();
 
   const next = spec.certificate ? spec.plan.surveillance1 : (spec.plan.stage1 ?? spec.plan.surveillance1);
   const handle = await client.workflow.start<CertificationWorkflow>(CERTIFICATION_WORKFLOW, {

@@ -5,7 +5,7 @@
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import type { CertificationState } from './schema.js';
 import { searchAttributes } from '../temporal/search-attributes.js';
-import { visibilityLiteral as literal } from '../temporal/visibility.js';
+import { isoOf, memoText, visibilityLiteral as literal, workflowsOf } from '../temporal/visibility.js';
 import { CERTIFICATION_WORKFLOW, CERTIFICATION_WORKFLOW_PREFIX } from './contract.js';
 
 export interface CertificationListItem {
@@ -21,24 +21,22 @@ export interface CertificationListItem {
 }
 
 export function certificationQuery(taskQueue: string, filter: { state?: CertificationState | undefined } = {}): string {
-  const parts = [`TaskQueue = ${literal(taskQueue)}`, `WorkflowType = ${literal(CERTIFICATION_WORKFLOW)}`];
+  const parts = workflowsOf(taskQueue, CERTIFICATION_WORKFLOW);
   if (filter.state) parts.push(`${searchAttributes.state.name} = ${literal(filter.state)}`);
   return parts.join(' AND ');
 }
-
-const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 export function certificationListItem(info: WorkflowExecutionInfo): CertificationListItem {
   const memo = info.memo ?? {};
   const sa = info.typedSearchAttributes;
   const due = sa.get(searchAttributes.dueDate);
   return {
-    certificateId: sa.get(searchAttributes.ref) ?? text(memo.certificateId) ?? info.workflowId.slice(CERTIFICATION_WORKFLOW_PREFIX.length),
+    certificateId: sa.get(searchAttributes.ref) ?? memoText(memo.certificateId) ?? info.workflowId.slice(CERTIFICATION_WORKFLOW_PREFIX.length),
     workflowId: info.workflowId,
-    state: sa.get(searchAttributes.state) ?? text(memo.state) ?? 'unknown',
+    state: sa.get(searchAttributes.state) ?? memoText(memo.state) ?? 'unknown',
     cycle: typeof memo.cycle === 'number' ? memo.cycle : undefined,
-    expiresOn: text(memo.expiresOn),
-    dueAt: due && !Number.isNaN(due.getTime()) ? due.toISOString() : undefined,
+    expiresOn: memoText(memo.expiresOn),
+    dueAt: isoOf(due),
     executionStatus: info.status.name,
     startedAt: info.startTime.toISOString(),
   };

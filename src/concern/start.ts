@@ -4,7 +4,7 @@
  */
 import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { searchAttributes } from '../temporal/search-attributes.js';
-import { parseStartInput, shortRandomId, StartInputError, type StartOptions } from '../temporal/start.js';
+import { parseStartInput, shortRandomId, StartCheck, type StartOptions } from '../temporal/start.js';
 import { CONCERN_WORKFLOW, CONCERN_WORKFLOW_PREFIX, type ConcernWorkflow } from './contract.js';
 import { concernInputSchema, type ConcernInput } from './schema.js';
 
@@ -19,9 +19,7 @@ export async function startConcern(
   opts: Pick<StartOptions, 'organization'> = {},
 ): Promise<WorkflowHandleWithFirstExecutionRunId<ConcernWorkflow>> {
   const spec = parseStartInput(concernInputSchema, input, 'concern');
-  if (opts.organization && spec.aiSystem !== undefined && !opts.organization.aiSystems.some((s) => s.id === spec.aiSystem)) {
-    throw new StartInputError('concern', [{ path: 'aiSystem', message: `unknown AI system "${spec.aiSystem}" (not in the inventory)` }]);
-  }
+  new StartCheck('concern', opts.organization).aiSystem('aiSystem', spec.aiSystem).done();
   const reportedAt = new Date(spec.reportedAt);
   return client.workflow.start<ConcernWorkflow>(CONCERN_WORKFLOW, {
     taskQueue,

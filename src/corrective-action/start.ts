@@ -5,7 +5,7 @@
 import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Organization } from '../organization/schema.js';
-import { parseStartInput, StartInputError, type StartIssue, type StartOptions } from '../temporal/start.js';
+import { parseStartInput, StartCheck, type StartOptions } from '../temporal/start.js';
 import { CORRECTIVE_ACTION_WORKFLOW, correctiveActionWorkflowId, nonconformityAttributes, type CorrectiveActionWorkflow } from './contract.js';
 import { correctiveActionInputSchema, type CorrectiveActionInput, type CorrectiveActionSpec } from './schema.js';
 
@@ -17,15 +17,7 @@ export function checkNonconformityPeople(
   org: Organization,
   spec: Pick<CorrectiveActionSpec, 'owner' | 'raisedBy' | 'aiSystem'>,
 ): void {
-  const issues: StartIssue[] = [];
-  if (!org.people.some((p) => p.id === spec.owner)) issues.push({ path: 'owner', message: `unknown person "${spec.owner}"` });
-  if (spec.raisedBy !== 'system' && !org.people.some((p) => p.id === spec.raisedBy)) {
-    issues.push({ path: 'raisedBy', message: `unknown person "${spec.raisedBy}"` });
-  }
-  if (spec.aiSystem !== undefined && !org.aiSystems.some((s) => s.id === spec.aiSystem)) {
-    issues.push({ path: 'aiSystem', message: `unknown AI system "${spec.aiSystem}" (not in the inventory)` });
-  }
-  if (issues.length) throw new StartInputError('nonconformity', issues);
+  new StartCheck('nonconformity', org).person('owner', spec.owner).actor('raisedBy', spec.raisedBy).aiSystem('aiSystem', spec.aiSystem).done();
 }
 
 /**

@@ -8,7 +8,7 @@
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import type { NcSource, NcState, Severity } from './schema.js';
 import { searchAttributes } from '../temporal/search-attributes.js';
-import { visibilityLiteral as literal } from '../temporal/visibility.js';
+import { isoOf, memoText, visibilityLiteral as literal, workflowsOf } from '../temporal/visibility.js';
 import { CORRECTIVE_ACTION_WORKFLOW } from './contract.js';
 
 const closedStates: readonly string[] = ['closed', 'cancelled'];
@@ -55,7 +55,7 @@ export const MAX_NC_LIMIT = 1000;
 /** The visibility query for the corrective actions on `taskQueue` matching `filter`. */
 export function ncQuery(taskQueue: string, filter: NcFilter, now = new Date()): string {
   const sa = searchAttributes;
-  const parts = [`TaskQueue = ${literal(taskQueue)}`, `WorkflowType = ${literal(CORRECTIVE_ACTION_WORKFLOW)}`];
+  const parts = workflowsOf(taskQueue, CORRECTIVE_ACTION_WORKFLOW);
   if (filter.severity) parts.push(`${sa.severity.name} = ${literal(filter.severity)}`);
   if (filter.source) parts.push(`${sa.source.name} = ${literal(filter.source)}`);
   if (filter.owner) parts.push(`${sa.owner.name} = ${literal(filter.owner)}`);
@@ -71,21 +71,19 @@ export function ncQuery(taskQueue: string, filter: NcFilter, now = new Date()): 
   return parts.join(' AND ');
 }
 
-const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
-
 export function ncListItem(info: WorkflowExecutionInfo, now = new Date()): NcListItem {
   const memo = info.memo ?? {};
   const sa = info.typedSearchAttributes;
   const saState = sa.get(searchAttributes.state);
-  const state = text(memo.state) ?? (saState && saState !== 'overdue' ? saState : 'unknown');
+  const state = memoText(memo.state) ?? (saState && saState !== 'overdue' ? saState : 'unknown');
   const target = sa.get(searchAttributes.dueDate);
-  const targetAt = target && !Number.isNaN(target.getTime()) ? target.toISOString() : undefined;
+  const targetAt = isoOf(target);
   const running = info.status.name === 'RUNNING';
   const open = running && !closedStates.includes(state);
   return {
-    ncId: text(memo.ncId) ?? sa.get(searchAttributes.ref) ?? info.workflowId.replace(/^corrective-action\//, ''),
+    ncId: memoText(memo.ncId) ?? sa.get(searchAttributes.ref) ?? info.workflowId.replace(/^corrective-action\//, ''),
     workflowId: info.workflowId,
-    title: text(memo.title) ?? info.workflowId,
+    title: memoText(memo.title) ?? info.workflowId,
     severity: sa.get(searchAttributes.severity) as Severity | undefined,
     source: sa.get(searchAttributes.source) as NcSource | undefined,
     state,

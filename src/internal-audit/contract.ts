@@ -5,6 +5,8 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type {
+  InternalAuditProgrammeInput,
+  ProgrammeResult,
   AddAudit,
   AuditChange,
   AuditProgress,
@@ -22,6 +24,7 @@ import type { UpdateAck } from '../common/messages.js';
 
 export const INTERNAL_AUDIT_PROGRAMME_WORKFLOW = 'internalAuditProgramme';
 export const INTERNAL_AUDIT_WORKFLOW = 'internalAudit';
+export type InternalAuditProgrammeWorkflow = (input: InternalAuditProgrammeInput) => Promise<ProgrammeResult>;
 export type InternalAuditWorkflow = (input: InternalAuditInput) => Promise<InternalAuditResult>;
 
 /** `internal-audit-programme/2027` */

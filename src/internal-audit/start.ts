@@ -19,10 +19,9 @@ import {
 import type { Organization } from '../organization/schema.js';
 import type { RecordsStore } from '../records/types.js';
 import { validatePlan } from './rules.js';
-import type { internalAuditProgramme } from '../../workflows/internal-audit/programme.js';
 import { searchAttributes } from '../temporal/search-attributes.js';
-import { StartInputError, type StartIssue } from '../temporal/start.js';
-import { INTERNAL_AUDIT_PROGRAMME_WORKFLOW, internalAuditProgrammeWorkflowId } from './contract.js';
+import { parseStartInput, StartCheck, StartInputError, type StartIssue } from '../temporal/start.js';
+import { INTERNAL_AUDIT_PROGRAMME_WORKFLOW, internalAuditProgrammeWorkflowId, type InternalAuditProgrammeWorkflow } from './contract.js';
 
 
 export interface ProgrammeStartDeps {
@@ -32,14 +31,7 @@ export interface ProgrammeStartDeps {
 
 /** Parses a programme input; throws StartInputError naming every bad field. */
 export function parseProgrammeInput(input: unknown): InternalAuditProgrammeSpec {
-  const parsed = internalAuditProgrammeInputSchema.safeParse(input);
-  if (!parsed.success) {
-    throw new StartInputError(
-      'internal audit programme',
-      parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.') || '(input)', message: issue.message })),
-    );
-  }
-  return parsed.data;
+  return parseStartInput(internalAuditProgrammeInputSchema, input, 'internal audit programme');
 }
 
 const issuesOf = (problems: PlanIssue[]): StartIssue[] => problems.map((p) => ({ path: p.field, message: `${p.message} [${p.rule}]` }));
@@ -68,14 +60,11 @@ export async function startInternalAuditProgramme(
   taskQueue: string,
   input: InternalAuditProgrammeInput,
   deps: ProgrammeStartDeps = {},
-): Promise<{ handle: WorkflowHandleWithFirstExecutionRunId<typeof internalAuditProgramme>; warnings: PlanIssue[]; spec: InternalAuditProgrammeSpec }> {
+): Promise<{ handle: WorkflowHandleWithFirstExecutionRunId<InternalAuditProgrammeWorkflow>; warnings: PlanIssue[]; spec: InternalAuditProgrammeSpec }> {
   const spec = parseProgrammeInput(input);
-  const org = deps.organization;
-  if (org && spec.requestedBy !== 'system' && !org.people.some((p) => p.id === spec.requestedBy)) {
-    throw new StartInputError('internal audit programme', [{ path: 'requestedBy', message: `unknown person "${spec.requestedBy}"` }]);
-  }
+  new StartCheck('internal audit programme', deps.organization).actor('requestedBy', spec.requestedBy).done();
   const { warnings } = spec.audits ? await checkPlan(deps, spec.year, spec.audits, 'internal audit programme') : { warnings: [] };
-  const handle = await client.workflow.start<typeof internalAuditProgramme>(INTERNAL_AUDIT_PROGRAMME_WORKFLOW, {
+  const handle = await client.workflow.start<InternalAuditProgrammeWorkflow>(INTERNAL_AUDIT_PROGRAMME_WORKFLOW, {
     taskQueue,
     workflowId: internalAuditProgrammeWorkflowId(spec.year),
     workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
@@ -88,7 +77,7 @@ export async function startInternalAuditProgramme(
       { key: searchAttributes.state, value: spec.audits ? 'validating' : 'planning' },
       { key: searchAttributes.clauses, value: ['9.2'] },
       { key: searchAttributes.source, value: spec.trigger },
-      ...(org ? [{ key: searchAttributes.owner, value: org.roles.aimsManager }] : []),
+      ...(deps.organization ? [{ key: searchAttributes.owner, value: deps.organization.roles.aimsManager }] : []),
     ],
   });
   return { handle, warnings, spec };

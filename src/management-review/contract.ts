@@ -3,11 +3,12 @@
  * shared by the workflow, the API, the CLI and tests. Workflow-safe.
  */
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import type { ManagementReviewStatus, ReviewMinutes } from './schema.js';
+import type { ManagementReviewInput, ManagementReviewResult, ManagementReviewStatus, ReviewMinutes } from './schema.js';
 import type { Cancel } from '../common/schemas.js';
 import type { UpdateAck } from '../common/messages.js';
 
 export const MANAGEMENT_REVIEW_WORKFLOW = 'managementReview';
+export type ManagementReviewWorkflow = (input: ManagementReviewInput) => Promise<ManagementReviewResult>;
 
 /** `management-review/2027`. */
 export function managementReviewWorkflowId(reviewId: string): string {

@@ -5,35 +5,19 @@
  */
 import { WorkflowIdReusePolicy, type Client, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { MANAGEMENT_REVIEW_PROCESS, managementReviewInputSchema, type ManagementReviewInput, type ManagementReviewSpec } from './schema.js';
-import { MANAGEMENT_REVIEW_WORKFLOW, managementReviewWorkflowId } from './contract.js';
+import { MANAGEMENT_REVIEW_WORKFLOW, managementReviewWorkflowId, type ManagementReviewWorkflow } from './contract.js';
 import type { Organization } from '../organization/schema.js';
-import type { managementReview } from '../../workflows/management-review/management-review.js';
 import { searchAttributes } from '../temporal/search-attributes.js';
-import { StartInputError, type StartIssue } from '../temporal/start.js';
+import { parseStartInput, StartCheck } from '../temporal/start.js';
 
 /** Checks a review input; throws StartInputError naming every bad field. */
 export function checkManagementReviewInput(input: unknown, opts: { organization?: Organization; now?: Date } = {}): ManagementReviewSpec {
-  const parsed = managementReviewInputSchema.safeParse(input);
-  if (!parsed.success) {
-    throw new StartInputError(
-      'management review',
-      parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.') || '(input)', message: issue.message })),
-    );
-  }
-  const spec = parsed.data;
-  const issues: StartIssue[] = [];
-  const org = opts.organization;
-  if (org && spec.requestedBy !== 'system' && !org.people.some((p) => p.id === spec.requestedBy)) {
-    issues.push({ path: 'requestedBy', message: `unknown person "${spec.requestedBy}" (not in people)` });
-  }
+  const spec = parseStartInput(managementReviewInputSchema, input, 'management review');
+  const check = new StartCheck('management review', opts.organization).actor('requestedBy', spec.requestedBy, ' (not in people)');
   const today = (opts.now ?? new Date()).toISOString().slice(0, 10);
-  if (!spec.policy.meetingIn && spec.meetingDate < today) {
-    issues.push({ path: 'meetingDate', message: `must be today (${today}) or later` });
-  }
-  if (spec.periodFrom && spec.periodFrom >= spec.meetingDate) {
-    issues.push({ path: 'periodFrom', message: 'must be before meetingDate' });
-  }
-  if (issues.length) throw new StartInputError('management review', issues);
+  if (!spec.policy.meetingIn && spec.meetingDate < today) check.add('meetingDate', `must be today (${today}) or later`);
+  if (spec.periodFrom && spec.periodFrom >= spec.meetingDate) check.add('periodFrom', 'must be before meetingDate');
+  check.done();
   return spec;
 }
 
@@ -47,9 +31,9 @@ export async function startManagementReview(
   taskQueue: string,
   input: ManagementReviewInput,
   opts: { organization?: Organization } = {},
-): Promise<WorkflowHandleWithFirstExecutionRunId<typeof managementReview>> {
+): Promise<WorkflowHandleWithFirstExecutionRunId<ManagementReviewWorkflow>> {
   const spec = checkManagementReviewInput(input, opts);
-  return client.workflow.start<typeof managementReview>(MANAGEMENT_REVIEW_WORKFLOW, {
+  return client.workflow.start<ManagementReviewWorkflow>(MANAGEMENT_REVIEW_WORKFLOW, {
     taskQueue,
     workflowId: managementReviewWorkflowId(spec.reviewId),
     workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,

@@ -16,7 +16,6 @@ import {
   type ScheduleOptionsStartWorkflowAction,
   type ScheduleSpec,
 } from '@temporalio/client';
-import type { scheduledCycle } from '../../workflows/schedules/scheduled-cycle.js';
 import {
   launcherInput,
   scheduleSettingsSchema,
@@ -27,7 +26,7 @@ import {
 } from './schema.js';
 import { DEFAULT_TASK_QUEUE, searchAttributes } from '../temporal/search-attributes.js';
 import { StartInputError } from '../temporal/start.js';
-import { SCHEDULED_CYCLE_WORKFLOW } from './contract.js';
+import { SCHEDULED_CYCLE_WORKFLOW, type ScheduledCycleWorkflow } from './contract.js';
 
 
 /** Runs missed while the server was down are made up within this window. */
@@ -71,7 +70,7 @@ const MONTHS = ['JANUARY', 'FEBRUARY', 'MARCH', 'APRIL', 'MAY', 'JUNE', 'JULY', 
 const monthName = (month: number) => MONTHS[month - 1] ?? 'JANUARY';
 const pad = (n: number) => String(n).padStart(2, '0');
 
-function action(kind: ScheduledCycleKind, taskQueue: string, scheduleId: string, settings: ScheduleSettings): ScheduleOptionsStartWorkflowAction<typeof scheduledCycle> {
+function action(kind: ScheduledCycleKind, taskQueue: string, scheduleId: string, settings: ScheduleSettings): ScheduleOptionsStartWorkflowAction<ScheduledCycleWorkflow> {
   return {
     type: 'startWorkflow',
     workflowType: SCHEDULED_CYCLE_WORKFLOW,

@@ -10,7 +10,7 @@ import { linkPaths } from '../links/paths.js';
 import type { TaskStatus } from './schema.js';
 import type { LinkClaims } from '../links/signer.js';
 import { completeTaskUpdate, TASK_WORKFLOW, taskStatusQuery } from './contract.js';
-import { WorkflowGateway, type FoundWorkflow } from '../api/gateway.js';
+import type { FoundWorkflow, WorkflowGateway } from '../api/gateway.js';
 import { csrfToken } from '../api/csrf.js';
 import { describeClause } from '../api/views/clauses.js';
 import {
@@ -25,7 +25,8 @@ import {
   pageGateway,
   sentenceCase,
   sendMessage,
-  sendPage,
+  sendWorkPage,
+  closedInsteadOfExpired,
   timeText,
   tokenFrom,
   verifyPageLink,
@@ -172,28 +173,15 @@ function enteredValues(values: Values): NonNullable<MessageModel['entered']> {
     .filter((e) => e.value.trim() !== '');
 }
 
-async function renderTask(
-  ctx: PageContext,
-  request: FastifyRequest,
-  reply: FastifyReply,
-  statusCode: number,
-  view: TaskView,
-): Promise<FastifyReply> {
-  return sendPage(ctx, request, reply, statusCode, 'task', taskPageModel(ctx, view), {
-    pageTitle: view.status.title,
-    myTasksUrl: await myTasksUrl(ctx, view.claims),
-  });
+function renderTask(ctx: PageContext, request: FastifyRequest, reply: FastifyReply, statusCode: number, view: TaskView): Promise<FastifyReply> {
+  return sendWorkPage(ctx, request, reply, statusCode, 'task', taskPageModel(ctx, view), { title: view.status.title, claims: view.claims });
 }
 
 /** For an expired link to a task that is already closed: say so instead of offering a fresh link. */
-function closedWorkInsteadOfExpired(ctx: PageContext) {
-  return async (claims: LinkClaims) => {
-    if (!ctx.temporal) return;
-    const { status } = await loadTask(new WorkflowGateway(ctx.temporal), claims.task);
-    if (status.state === 'completed') throw alreadyDonePage(ctx, status);
-    if (status.state === 'cancelled') throw cancelledPage(ctx, status);
-  };
-}
+const closedWorkInsteadOfExpired = (ctx: PageContext) =>
+  closedInsteadOfExpired(ctx, loadTask, ({ status }) =>
+    status.state === 'completed' ? alreadyDonePage(ctx, status) : status.state === 'cancelled' ? cancelledPage(ctx, status) : undefined,
+  );
 
 export function showTask(ctx: PageContext) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {

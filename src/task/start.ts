@@ -4,23 +4,10 @@
  * the workflow starts with its summary line, memo and search attributes.
  */
 import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
-import type { Organization } from '../organization/schema.js';
 import { searchAttributes } from '../temporal/search-attributes.js';
-import { adhocWorkflowId, initialAttributes, parseStartInput, resolveRef, StartInputError, type StartIssue, type StartOptions } from '../temporal/start.js';
+import { adhocWorkflowId, initialAttributes, parseStartInput, StartCheck, type StartOptions } from '../temporal/start.js';
 import { TASK_WORKFLOW, type HumanTaskWorkflow } from './contract.js';
-import { humanTaskInputSchema, type HumanTaskInput, type HumanTaskSpec } from './schema.js';
-
-function checkTaskPeople(org: Organization, spec: HumanTaskSpec): void {
-  const issues: StartIssue[] = [];
-  resolveRef(org, spec.assignee, 'person' in spec.assignee ? 'assignee.person' : 'assignee', issues);
-  if (spec.requestedBy !== 'system' && !org.people.some((p) => p.id === spec.requestedBy)) {
-    issues.push({ path: 'requestedBy', message: `unknown person "${spec.requestedBy}"` });
-  }
-  if (spec.aiSystem !== undefined && !org.aiSystems.some((s) => s.id === spec.aiSystem)) {
-    issues.push({ path: 'aiSystem', message: `unknown AI system "${spec.aiSystem}" (not in the inventory)` });
-  }
-  if (issues.length) throw new StartInputError('task input', issues);
-}
+import { humanTaskInputSchema, type HumanTaskInput } from './schema.js';
 
 /**
  * Validates `input` (throws StartInputError naming each bad field) and starts a `humanTask`
@@ -33,7 +20,9 @@ export async function startHumanTask(
   opts: StartOptions = {},
 ): Promise<WorkflowHandleWithFirstExecutionRunId<HumanTaskWorkflow>> {
   const spec = parseStartInput(humanTaskInputSchema, input, 'task input');
-  if (opts.organization) checkTaskPeople(opts.organization, spec);
+  const check = new StartCheck('task input', opts.organization);
+  check.ref('person' in spec.assignee ? 'assignee.person' : 'assignee', spec.assignee);
+  check.actor('requestedBy', spec.requestedBy).aiSystem('aiSystem', spec.aiSystem).done();
   const person = 'person' in spec.assignee ? spec.assignee.person : undefined;
   return client.workflow.start<HumanTaskWorkflow>(TASK_WORKFLOW, {
     taskQueue,

@@ -5,7 +5,7 @@
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { APPROVAL_WORKFLOW } from '../approval/contract.js';
 import { searchAttributes } from '../temporal/search-attributes.js';
-import { visibilityLiteral as literal } from '../temporal/visibility.js';
+import { isoOf, visibilityLiteral as literal } from '../temporal/visibility.js';
 import { TASK_WORKFLOW } from './contract.js';
 
 export type WorkKind = 'task' | 'approval';
@@ -64,7 +64,7 @@ function workItem(info: WorkflowExecutionInfo, now: Date): WorkItem {
   const memo = info.memo ?? {};
   const sa = info.typedSearchAttributes;
   const due = sa.get(searchAttributes.dueDate) ?? (typeof memo.dueAt === 'string' ? new Date(memo.dueAt) : undefined);
-  const dueAt = due && !Number.isNaN(due.getTime()) ? due.toISOString() : undefined;
+  const dueAt = isoOf(due);
   const state = sa.get(searchAttributes.state) ?? 'unknown';
   return {
     id: info.workflowId,

@@ -51,29 +51,73 @@ export function adhocWorkflowId(prefix: 'task' | 'approval', now = new Date()): 
   return `${prefix}/adhoc/${now.getUTCFullYear()}/${shortRandomId()}`;
 }
 
+/** Every problem of a zod error as an issue naming its field (under `prefix`). */
+export function zodIssues(error: z.ZodError, prefix = ''): StartIssue[] {
+  return error.issues.map((issue) => ({ path: `${prefix}${issue.path.map(String).join('.')}` || '(input)', message: issue.message }));
+}
+
+/** Parses a start input; throws StartInputError naming every bad field. */
 export function parseStartInput<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
   const parsed = schema.safeParse(input);
-  if (!parsed.success) {
-    throw new StartInputError(
-      what,
-      parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.') || '(input)', message: issue.message })),
-    );
-  }
+  if (!parsed.success) throw new StartInputError(what, zodIssues(parsed.error));
   return parsed.data;
 }
 
-/** Person ids a reference resolves to, or an issue at `path`. */
-export function resolveRef(org: Organization, ref: AssigneeRef, path: string, issues: StartIssue[]): string[] {
-  try {
-    const ids = resolveAssignees(org, ref);
-    if (ids.length === 0) issues.push({ path, message: 'nobody holds that role' });
-    return ids;
-  } catch (err) {
-    if (err instanceof OrganizationLookupError) {
-      issues.push({ path, message: err.message });
+/**
+ * A start input checked against the organization: each check that fails adds an issue naming
+ * its field; `done` throws them all at once (StartInputError). Without an organization (an API
+ * run without its file) the people checks are skipped.
+ */
+export class StartCheck {
+  readonly issues: StartIssue[] = [];
+
+  constructor(
+    private readonly what: string,
+    private readonly org: Organization | undefined,
+  ) {}
+
+  /** A person id from the organization file. */
+  person(path: string, id: string, suffix = ''): this {
+    if (this.org && !this.org.people.some((p) => p.id === id)) this.issues.push({ path, message: `unknown person "${id}"${suffix}` });
+    return this;
+  }
+
+  /** An actor: a person, or `system`. */
+  actor(path: string, id: string, suffix = ''): this {
+    return id === 'system' ? this : this.person(path, id, suffix);
+  }
+
+  /** An AI system of the inventory, when one is named. */
+  aiSystem(path: string, id: string | undefined): this {
+    if (this.org && id !== undefined && !this.org.aiSystems.some((s) => s.id === id)) {
+      this.issues.push({ path, message: `unknown AI system "${id}" (not in the inventory)` });
+    }
+    return this;
+  }
+
+  /** The people a person or role reference resolves to (none when it does not resolve). */
+  ref(path: string, ref: AssigneeRef): string[] {
+    if (!this.org) return [];
+    try {
+      const ids = resolveAssignees(this.org, ref);
+      if (ids.length === 0) this.issues.push({ path, message: 'nobody holds that role' });
+      return ids;
+    } catch (err) {
+      if (!(err instanceof OrganizationLookupError)) throw err;
+      this.issues.push({ path, message: err.message });
       return [];
     }
-    throw err;
+  }
+
+  /** Adds an issue the caller found itself. */
+  add(path: string, message: string): this {
+    this.issues.push({ path, message });
+    return this;
+  }
+
+  /** Throws every issue found, naming its field. */
+  done(): void {
+    if (this.issues.length) throw new StartInputError(this.what, this.issues);
   }
 }
 

@@ -202,7 +202,7 @@ export class AiSystem {
       assessmentsTotal: this.assessmentsTotal,
       sendBacksTotal: this.sendBacksTotal,
       runs: this.runs,
-      ...(this.retired ? { retired: this.retired } : {}),
+      retired: this.retired,
       history: this.recorder.timeline,
     };
   }

@@ -119,7 +119,7 @@ export class Approval {
       kind: this.spec.kind,
       title: this.title,
       summary: this.summary,
-      ...(this.contentUrl ? { contentUrl: this.contentUrl } : {}),
+      contentUrl: this.contentUrl,
       contentHash: this.contentHash,
       version: this.version,
       rule: this.spec.rule,

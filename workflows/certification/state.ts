@@ -335,14 +335,14 @@ export class Certification {
       cycle: this.cycle,
       state: this.state(),
       standing: this.standing,
-      ...(this.certificate ? { certificate: this.certificate } : {}),
+      certificate: this.certificate,
       plan: this.plan,
       ...(this.current !== undefined && !this.finished() ? { current: this.current } : {}),
       audits: this.audits,
       decisions: this.decisions,
       warnings: this.warnings,
       history: spec.history,
-      ...(this.ended ? { ended: this.ended } : {}),
+      ended: this.ended,
       timeline: this.recorder.timeline,
     };
   }

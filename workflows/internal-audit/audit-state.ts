@@ -213,13 +213,13 @@ export class Audit {
       auditee: this.audit.auditee,
       state: this.state,
       inviteSequence: this.inviteSequence,
-      ...(this.currentStep ? { currentStep: this.currentStep } : {}),
-      ...(this.plan ? { plan: this.plan } : {}),
-      ...(this.fieldwork ? { fieldwork: this.fieldwork } : {}),
+      currentStep: this.currentStep,
+      plan: this.plan,
+      fieldwork: this.fieldwork,
       findings: this.findings,
       ncIds: this.ncIds,
-      ...(this.reportedAt ? { reportedAt: this.reportedAt } : {}),
-      ...(this.cancellation ? { cancellation: this.cancellation } : {}),
+      reportedAt: this.reportedAt,
+      cancellation: this.cancellation,
       timeline: this.timeline,
     };
   }

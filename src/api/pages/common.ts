@@ -306,6 +306,35 @@ export function personName(ctx: PageContext, id: string): string {
   }
 }
 
+/** Sends the page of a work item (a task, an approval): titled by it, with the person's "my open tasks" link. */
+export async function sendWorkPage(
+  ctx: PageContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  statusCode: number,
+  page: PageName,
+  model: object,
+  work: { title: string; claims: LinkClaims },
+): Promise<FastifyReply> {
+  return sendPage(ctx, request, reply, statusCode, page, model, { pageTitle: work.title, myTasksUrl: await myTasksUrl(ctx, work.claims) });
+}
+
+/**
+ * For an expired link to work that is already closed: `closedPage` says so instead of offering
+ * a fresh link (it returns undefined while the work is open).
+ */
+export function closedInsteadOfExpired<W>(
+  ctx: PageContext,
+  load: (gateway: WorkflowGateway, workflowId: string) => Promise<W>,
+  closedPage: (work: W) => PageError | undefined,
+): (claims: LinkClaims) => Promise<void> {
+  return async (claims) => {
+    if (!ctx.temporal) return;
+    const page = closedPage(await load(new WorkflowGateway(ctx.temporal), claims.task));
+    if (page) throw page;
+  };
+}
+
 /** A freshly signed link to the person's open tasks. */
 export async function myTasksUrl(ctx: PageContext, claims: Pick<LinkClaims, 'wf' | 'person'>): Promise<string> {
   return ctx.links.url(linkPaths['tasks.mine'], await ctx.links.sign({ wf: claims.wf, action: 'tasks.mine', person: claims.person }));
