@@ -104,6 +104,18 @@ export interface TopologyOptions {
   log?: (line: string) => void;
 }
 
+/** Process groups still running: killed when this process exits, however it exits. */
+const liveGroups = new Set<number>();
+process.once('exit', () => {
+  for (const pid of liveGroups) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+});
+
 class ProcessPart implements Part {
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
@@ -127,7 +139,14 @@ class ProcessPart implements Part {
     if (this.running()) return;
     const child = this.spawnIt();
     this.child = child;
-    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    const pid = child.pid;
+    if (pid) liveGroups.add(pid);
+    this.exited = new Promise((resolve) =>
+      child.once('exit', () => {
+        if (pid) liveGroups.delete(pid);
+        resolve();
+      }),
+    );
     for (const stream of [child.stdout, child.stderr]) {
       let buffered = '';
       stream?.setEncoding('utf8');
