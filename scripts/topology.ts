@@ -35,11 +35,13 @@ process.stdout.write(
     '',
   ].join('\n'),
 );
-const stop = async () => {
-  process.stdout.write(`stopping (${received} mail received)\n`);
-  await topology.stop();
-  smtp.close();
-  process.exit(0);
-};
+let stopping: Promise<void> | undefined;
+const stop = () =>
+  (stopping ??= (async () => {
+    process.stdout.write(`stopping (${received} mail received)\n`);
+    await topology.stop();
+    smtp.close();
+    process.exit(0);
+  })());
 process.once('SIGINT', () => void stop());
 process.once('SIGTERM', () => void stop());
