@@ -110,7 +110,8 @@ describe('management review', () => {
     });
 
     const id = reviewId();
-    const review = await startReview({ reviewId: id });
+    // Inputs are due soon and the meeting follows: the pack is there before it, the minutes after it.
+    const review = await startReview({ reviewId: id, policy: { inputsDue: '20s', meetingIn: '25s', approvalDue: '1h', tasks: quiet } });
     const described = await eventually(() => review.describe(), (d) => d.searchAttributes.AimsOwner !== undefined);
     expect(described.searchAttributes).toMatchObject({ AimsProcess: ['management-review'], AimsRef: [id], AimsState: ['collecting-inputs'], AimsOwner: ['priya.raman'] });
 
@@ -155,6 +156,11 @@ describe('management review', () => {
     expect(pack.automatic.audits).toMatchObject({ available: true, summary: { auditsReported: 1, findingsByType: { minorNc: 2, opportunity: 3 } } });
     expect(pack.automatic.nonconformities.available).toBe(true);
     expect(pack.automatic.previousActions).toMatchObject({ available: true, reviewId: null, actions: [] });
+    // The minutes wait for the meeting: refused before it starts, so nothing goes to approval before it.
+    const early = await updateRejection(review.executeUpdate(recordMinutesUpdate, { args: [minutes() as never] }));
+    expect(early).toContain(`minutes: the meeting starts ${withPack.meetingStart!}`);
+    expect(early).toContain('(rule minutes-after-meeting)');
+    expect((await statusOf(review)).approval).toBeUndefined();
     const [packRecord] = await stack.records.list({ subject: review.workflowId, kind: 'management-review.pack' });
     expect(packRecord?.contentHash).toBe(pack.contentHash);
 
@@ -166,7 +172,8 @@ describe('management review', () => {
     expect(html).toContain('IA-2027-01');
     expect(attachment(packMail, /\.ics$/)?.content.toString()).toContain('SEQUENCE:1');
 
-    // Minutes: only the AIMS manager; unknown people are refused by name.
+    // The meeting has started. Minutes: only the AIMS manager; unknown people are refused by name.
+    await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(withPack.meetingStart!) - Date.now() + 1000)));
     expect(await updateRejection(review.executeUpdate(recordMinutesUpdate, { args: [minutes({ by: 'tom.baker' }) as never] }))).toContain('only the AIMS manager');
     expect(await updateRejection(review.executeUpdate(recordMinutesUpdate, { args: [minutes({ attendees: ['zoe.nobody'] }) as never] }))).toContain('zoe.nobody');
     expect(await updateRejection(review.executeUpdate(recordMinutesUpdate, { args: [{ ...minutes(), attendees: [] } as never] }))).toContain('attendees');
@@ -249,7 +256,7 @@ describe('management review', () => {
     expect(cancelIcs).toContain('METHOD:CANCEL');
     expect(cancelIcs).toContain(`UID:${next.workflowId}`);
     expect(withdrawn.text).toContain('Merged into the H2 review');
-  });
+  }, 120_000);
 
   it('reminds and escalates late inputs, marks missing ones in the pack, and asks again when the minutes change after an approval', async () => {
     const id = reviewId();
@@ -329,6 +336,12 @@ describe('management review', () => {
   it('goes back to the AIMS manager when top management rejects the results, and asks again for the new minutes', async () => {
     const review = await startReview({ reviewId: reviewId(), policy: { inputsDue: '1h', meetingIn: '2s', tasks: quiet } });
     await eventually(() => statusOf(review), (s) => s.state === 'awaiting-minutes', { timeoutMs: 30_000 });
+    // An action due in the past is refused naming its field and the rule.
+    const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    const backdated = minutes({ actions: [{ title: 'Backdated action', owner: 'tom.baker', dueDate: yesterday, input: 'e' }] });
+    expect(await updateRejection(review.executeUpdate(recordMinutesUpdate, { args: [backdated as never] }))).toContain(
+      `actions.0.dueDate: ${yesterday} is in the past (rule action-due-not-in-the-past)`,
+    );
     await review.executeUpdate(recordMinutesUpdate, { args: [minutes({ actions: [] }) as never] });
     const first = await eventually(() => statusOf(review), (s) => s.approval?.round === 1);
     await decide(first.approval!.workflowId, 'david.chen', 'reject', 'The decisions do not address the missing inputs');
