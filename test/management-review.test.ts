@@ -11,6 +11,7 @@ import {
   managementReviewWorkflowId,
   recordMinutesUpdate,
 } from '../src/management-review/contract.js';
+import { renderPackHtml } from '../src/management-review/pack.js';
 import { completedReviews } from '../src/management-review/summary.js';
 import { ncStatusQuery } from '../src/corrective-action/contract.js';
 import { approvalStatusQuery, decideUpdate } from '../src/approval/contract.js';
@@ -88,6 +89,10 @@ const minutes = (overrides: Partial<ReviewMinutesInput> = {}): ReviewMinutesInpu
   notes: 'Meeting held in the London office.',
   ...overrides,
 });
+
+/** Every listed input accepted as missing, with a reason. */
+const acceptedMissing = (...keys: Array<'a' | 'b' | 'c' | 'd' | 'e'>) =>
+  keys.map((input) => ({ input, decision: 'accepted' as const, reason: `Input (${input}) was discussed from the records at the meeting` }));
 
 describe('management review', () => {
   it('runs a full cycle: inputs, automatic audit and NC figures, the pack, minutes, approval, actions; the next cycle starts from them', async () => {
@@ -288,13 +293,38 @@ describe('management review', () => {
       'input (d) from marco.rossi missing at the meeting',
     ]);
 
-    await review.executeUpdate(recordMinutesUpdate, { args: [minutes({ actions: [] }) as never] });
+    // The minutes decide on each missing input: leaving (a) and (d) undecided, or deciding on (b),
+    // which was supplied, is refused naming the field and the rule.
+    const undecided = await updateRejection(review.executeUpdate(recordMinutesUpdate, { args: [minutes({ actions: [] }) as never] }));
+    expect(undecided).toContain('missingInputs: input (a) is missing from the pack and has no decision');
+    expect(undecided).toContain('missingInputs: input (d) is missing from the pack and has no decision');
+    expect(undecided).toContain('(rule missing-input-decision)');
+    const decisions = [
+      { input: 'a' as const, decision: 'accepted' as const, reason: 'First review with the new AIMS manager: no earlier actions to report' },
+      { input: 'd' as const, decision: 'action' as const, action: { title: 'Supply the AI objectives figures', owner: 'marco.rossi', dueDate: '2030-01-31' } },
+    ];
+    const onSupplied = minutes({ actions: [], missingInputs: [...decisions, ...acceptedMissing('b')] });
+    expect(await updateRejection(review.executeUpdate(recordMinutesUpdate, { args: [onSupplied as never] }))).toContain(
+      'missingInputs.2.input: input (b) is not missing from the pack; decide only on missing inputs (rule decision-on-missing-input-only)',
+    );
+    expect((await statusOf(review)).approval).toBeUndefined();
+
+    await review.executeUpdate(recordMinutesUpdate, { args: [minutes({ actions: [], missingInputs: decisions }) as never] });
     const first = await eventually(() => statusOf(review), (st) => st.approval !== undefined);
     const approvalId = first.approval!.workflowId;
+    // Top management reads the decisions on the missing inputs.
+    const asked = await eventually(() => stack.client.workflow.getHandle(approvalId).query(approvalStatusQuery).catch(() => undefined), (a) => a !== undefined);
+    expect(asked!.summary).toContain(
+      [
+        'Decisions on inputs missing from the pack:',
+        '(a) Status of actions from previous management reviews: accepted as missing: First review with the new AIMS manager: no earlier actions to report',
+        '(d) Information on the AI management system performance: action 1 supplies it: Supply the AI objectives figures (owner marco.rossi, due 2030-01-31)',
+      ].join('\n'),
+    );
     await decide(approvalId, 'hannah.okafor', 'approve');
 
     // The minutes change after Hannah approved: her decision is void and both are asked again.
-    const edited = minutes({ actions: [], changeDecisions: ['Add a model-retirement step', 'Review the AI policy in Q3'] });
+    const edited = minutes({ actions: [], changeDecisions: ['Add a model-retirement step', 'Review the AI policy in Q3'], missingInputs: decisions });
     const ack = await review.executeUpdate(recordMinutesUpdate, { args: [edited as never] });
     expect(ack.message).toContain('version 2');
     const afterEdit = await eventually(
@@ -313,7 +343,11 @@ describe('management review', () => {
     await decide(approvalId, 'david.chen', 'approve');
     await decide(approvalId, 'hannah.okafor', 'approve');
     const result = await review.result();
-    expect(result).toMatchObject({ status: 'completed', actions: [] });
+    // The action decided to supply input (d) is raised like any other.
+    expect(result).toMatchObject({
+      status: 'completed',
+      actions: [{ n: 1, kind: 'task', input: 'd', owner: 'marco.rossi', title: 'Supply the AI objectives figures', workflowId: `${review.workflowId}/action-1` }],
+    });
     const [completed] = await stack.records.list({ subject: review.workflowId, kind: 'management-review.completed' });
     expect(completed?.content).toMatchObject({
       minutesVersion: 2,
@@ -326,11 +360,19 @@ describe('management review', () => {
         { key: 'd', state: 'missing' },
         { key: 'e', state: 'supplied' },
       ],
+      missingInputs: [
+        { input: 'a', decision: 'accepted', reason: 'First review with the new AIMS manager: no earlier actions to report' },
+        { input: 'd', decision: 'action', action: 1, title: 'Supply the AI objectives figures', workflowId: `${review.workflowId}/action-1` },
+      ],
     });
     const minuteRecords = await stack.records.list({ subject: review.workflowId, kind: 'management-review.minutes' });
     expect(minuteRecords.map((r) => (r.content as { version: number }).version)).toEqual([1, 2]);
     const closed: ManagementReviewStatus = await statusOf(review);
     expect(closed).toMatchObject({ state: 'completed', approval: { round: 1, state: 'approved' }, minutes: { version: 2 } });
+    // The pack with the minutes shows the decisions.
+    const html = renderPackHtml(closed.pack!, closed);
+    expect(html).toContain('accepted as missing: First review with the new AIMS manager');
+    expect(html).toContain('action 1 supplies it: Supply the AI objectives figures (owner marco.rossi, due 2030-01-31)');
   });
 
   it('goes back to the AIMS manager when top management rejects the results, and asks again for the new minutes', async () => {
@@ -342,7 +384,7 @@ describe('management review', () => {
     expect(await updateRejection(review.executeUpdate(recordMinutesUpdate, { args: [backdated as never] }))).toContain(
       `actions.0.dueDate: ${yesterday} is in the past (rule action-due-not-in-the-past)`,
     );
-    await review.executeUpdate(recordMinutesUpdate, { args: [minutes({ actions: [] }) as never] });
+    await review.executeUpdate(recordMinutesUpdate, { args: [minutes({ actions: [], missingInputs: acceptedMissing('a', 'b', 'c', 'd', 'e') }) as never] });
     const first = await eventually(() => statusOf(review), (s) => s.approval?.round === 1);
     await decide(first.approval!.workflowId, 'david.chen', 'reject', 'The decisions do not address the missing inputs');
     const back = await eventually(() => statusOf(review), (s) => s.state === 'awaiting-minutes' && s.approval?.state === 'rejected');
@@ -352,7 +394,14 @@ describe('management review', () => {
     await stack.smtp.waitFor((m) => isNotification(m, first.approval!.workflowId, 'approval.decided', 'priya.raman@northwind.example'), 20_000);
 
     await review.executeUpdate(recordMinutesUpdate, {
-      args: [minutes({ actions: [], changeDecisions: ['Collect the inputs four weeks before the meeting from now on'] }) as never],
+      args: [
+        minutes({
+          actions: [{ title: 'Collect the inputs four weeks before the meeting', owner: 'priya.raman', dueDate: '2030-01-31', input: 'a' }],
+          changeDecisions: ['Collect the inputs four weeks before the meeting from now on'],
+          // Input (a) is answered by the first action; the others are accepted as missing.
+          missingInputs: [{ input: 'a', decision: 'action', action: 0 }, ...acceptedMissing('b', 'c', 'd', 'e')],
+        }) as never,
+      ],
     });
     const second = await eventually(() => statusOf(review), (s) => s.approval?.round === 2);
     expect(second.approval!.workflowId).toBe(`${review.workflowId}/approval-2`);
