@@ -107,6 +107,14 @@ describe('management review API and CLI', () => {
     });
     expect(bad.statusCode).toBe(400);
     expect(bad.body).toContain('actions.0.dueDate');
+    // Every input is missing: minutes without a decision on each are refused by the workflow, naming the field.
+    const undecided = await post(`/admin/management-reviews/${id}/minutes`, {
+      attendees: ['hannah.okafor'],
+      missingInputs: [{ input: 'a', decision: 'accepted', reason: 'This is the first review' }],
+    });
+    expect(undecided.statusCode).toBe(409);
+    expect(undecided.body).toContain('missingInputs: input (b) is missing from the pack and has no decision');
+    expect(undecided.body).not.toContain('input (a) is missing');
     const dir = await mkdtemp(path.join(tmpdir(), 'mr-'));
     const file = path.join(dir, 'minutes.yaml');
     await writeFile(
@@ -117,6 +125,12 @@ describe('management review API and CLI', () => {
         'changeDecisions: []',
         'actions:',
         '  - { title: Write the AI objectives report, owner: tom.baker, dueDate: "2030-06-30", input: d }',
+        'missingInputs:',
+        '  - { input: a, decision: accepted, reason: This is the first review }',
+        '  - { input: b, decision: accepted, reason: Discussed from the risk register at the meeting }',
+        '  - { input: c, decision: accepted, reason: Discussed from the complaints log at the meeting }',
+        '  - { input: d, decision: action, action: 0 }',
+        '  - { input: e, decision: action, action: { title: List the improvement opportunities, owner: priya.raman, dueDate: "2030-05-31" } }',
         'notes: No inputs were supplied; the meeting decided to collect them earlier next time.',
       ].join('\n'),
     );
@@ -131,6 +145,9 @@ describe('management review API and CLI', () => {
     const packAfter = await get(`/admin/management-reviews/${id}/pack`);
     expect(packAfter.body).toContain('Write the AI objectives report');
     expect(packAfter.body).toContain(withApproval.status.approvalHash!);
+    expect(packAfter.body).toContain('accepted as missing: This is the first review');
+    expect(packAfter.body).toContain('action 1 supplies it: Write the AI objectives report (owner tom.baker, due 2030-06-30)');
+    expect(packAfter.body).toContain('action 2 supplies it: List the improvement opportunities (owner priya.raman, due 2030-05-31)');
 
     await approve(withApproval.status.approval!.workflowId, 'hannah.okafor');
     await approve(withApproval.status.approval!.workflowId, 'david.chen');
@@ -143,7 +160,10 @@ describe('management review API and CLI', () => {
     expect(item).toMatchObject({
       state: 'completed',
       improvementDecisions: ['Measure the AI objectives monthly'],
-      actions: [{ title: 'Write the AI objectives report', state: 'open', stateSource: 'live' }],
+      actions: [
+        { title: 'Write the AI objectives report', state: 'open', stateSource: 'live' },
+        { title: 'List the improvement opportunities', state: 'open', stateSource: 'live' },
+      ],
     });
 
     const listed = await cli('review', 'list');

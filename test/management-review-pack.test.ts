@@ -118,6 +118,9 @@ describe('management review pack and sources', () => {
         improvementDecisions: ['Automate the drift report'],
         changeDecisions: [],
         actions: [{ title: 'Automate it', owner: 'tom.baker', dueDate: '2027-06-30', input: 'e', nonconformity: false }],
+        missingInputs: [
+          { input: 'd', decision: 'action', action: { title: 'Supply the objective figures <b>now</b>', owner: 'marco.rossi', dueDate: '2027-04-15', nonconformity: false } },
+        ],
         version: 2,
         recordedAt: '2027-03-15T13:00:00.000Z',
       },
@@ -127,6 +130,25 @@ describe('management review pack and sources', () => {
     expect(withMinutes).toContain('Attendees: hannah.okafor, priya.raman');
     expect(withMinutes).toContain('Automate the drift report');
     expect(withMinutes).toContain('a'.repeat(64));
+    // The decision on the missing input (d), and the action it adds, numbered after the others.
+    expect(withMinutes).toContain('Decisions on inputs missing from the pack');
+    expect(withMinutes).toContain(
+      '<td>(d) Information on the AI management system performance</td><td class="text">action 2 supplies it: Supply the objective figures &lt;b&gt;now&lt;/b&gt; (owner marco.rossi, due 2027-04-15)</td>',
+    );
+    expect(withMinutes).toMatch(/<td>2<\/td><td>Supply the objective figures &lt;b&gt;now&lt;\/b&gt;<\/td><td>marco.rossi<\/td><td>2027-04-15<\/td><td>\(d\)<\/td>/);
+    const accepted = renderPackHtml(pack, {
+      minutes: {
+        by: 'priya.raman',
+        attendees: ['hannah.okafor'],
+        improvementDecisions: [],
+        changeDecisions: [],
+        actions: [],
+        missingInputs: [{ input: 'd', decision: 'accepted', reason: 'The figures were presented at the meeting from the dashboard' }],
+        version: 1,
+        recordedAt: '2027-03-15T13:00:00.000Z',
+      },
+    });
+    expect(accepted).toContain('accepted as missing: The figures were presented at the meeting from the dashboard');
   });
 
   it('reads the managementReview settings of the organization file, with defaults, and refuses bad owners by field', async () => {

@@ -11,6 +11,7 @@ import {
   managementReviewWorkflowId,
   recordMinutesUpdate,
 } from '../src/management-review/contract.js';
+import { renderPackHtml } from '../src/management-review/pack.js';
 import { completedReviews } from '../src/management-review/summary.js';
 import { ncStatusQuery } from '../src/corrective-action/contract.js';
 import { approvalStatusQuery, decideUpdate } from '../src/approval/contract.js';
@@ -89,6 +90,10 @@ const minutes = (overrides: Partial<ReviewMinutesInput> = {}): ReviewMinutesInpu
   ...overrides,
 });
 
+/** Every listed input accepted as missing, with a reason. */
+const acceptedMissing = (...keys: Array<'a' | 'b' | 'c' | 'd' | 'e'>) =>
+  keys.map((input) => ({ input, decision: 'accepted' as const, reason: `Input (${input}) was discussed from the records at the meeting` }));
+
 describe('management review', () => {
   it('runs a full cycle: inputs, automatic audit and NC figures, the pack, minutes, approval, actions; the next cycle starts from them', async () => {
     // An audit reported in the period: the pack collects it automatically from the ledger.
@@ -110,7 +115,8 @@ describe('management review', () => {
     });
 
     const id = reviewId();
-    const review = await startReview({ reviewId: id });
+    // Inputs are due soon and the meeting follows: the pack is there before it, the minutes after it.
+    const review = await startReview({ reviewId: id, policy: { inputsDue: '20s', meetingIn: '25s', approvalDue: '1h', tasks: quiet } });
     const described = await eventually(() => review.describe(), (d) => d.searchAttributes.AimsOwner !== undefined);
     expect(described.searchAttributes).toMatchObject({ AimsProcess: ['management-review'], AimsRef: [id], AimsState: ['collecting-inputs'], AimsOwner: ['priya.raman'] });
 
@@ -155,6 +161,11 @@ describe('management review', () => {
     expect(pack.automatic.audits).toMatchObject({ available: true, summary: { auditsReported: 1, findingsByType: { minorNc: 2, opportunity: 3 } } });
     expect(pack.automatic.nonconformities.available).toBe(true);
     expect(pack.automatic.previousActions).toMatchObject({ available: true, reviewId: null, actions: [] });
+    // The minutes wait for the meeting: refused before it starts, so nothing goes to approval before it.
+    const early = await updateRejection(review.executeUpdate(recordMinutesUpdate, { args: [minutes() as never] }));
+    expect(early).toContain(`minutes: the meeting starts ${withPack.meetingStart!}`);
+    expect(early).toContain('(rule minutes-after-meeting)');
+    expect((await statusOf(review)).approval).toBeUndefined();
     const [packRecord] = await stack.records.list({ subject: review.workflowId, kind: 'management-review.pack' });
     expect(packRecord?.contentHash).toBe(pack.contentHash);
 
@@ -166,7 +177,8 @@ describe('management review', () => {
     expect(html).toContain('IA-2027-01');
     expect(attachment(packMail, /\.ics$/)?.content.toString()).toContain('SEQUENCE:1');
 
-    // Minutes: only the AIMS manager; unknown people are refused by name.
+    // The meeting has started. Minutes: only the AIMS manager; unknown people are refused by name.
+    await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(withPack.meetingStart!) - Date.now() + 1000)));
     expect(await updateRejection(review.executeUpdate(recordMinutesUpdate, { args: [minutes({ by: 'tom.baker' }) as never] }))).toContain('only the AIMS manager');
     expect(await updateRejection(review.executeUpdate(recordMinutesUpdate, { args: [minutes({ attendees: ['zoe.nobody'] }) as never] }))).toContain('zoe.nobody');
     expect(await updateRejection(review.executeUpdate(recordMinutesUpdate, { args: [{ ...minutes(), attendees: [] } as never] }))).toContain('attendees');
@@ -249,7 +261,7 @@ describe('management review', () => {
     expect(cancelIcs).toContain('METHOD:CANCEL');
     expect(cancelIcs).toContain(`UID:${next.workflowId}`);
     expect(withdrawn.text).toContain('Merged into the H2 review');
-  });
+  }, 120_000);
 
   it('reminds and escalates late inputs, marks missing ones in the pack, and asks again when the minutes change after an approval', async () => {
     const id = reviewId();
@@ -281,13 +293,38 @@ describe('management review', () => {
       'input (d) from marco.rossi missing at the meeting',
     ]);
 
-    await review.executeUpdate(recordMinutesUpdate, { args: [minutes({ actions: [] }) as never] });
+    // The minutes decide on each missing input: leaving (a) and (d) undecided, or deciding on (b),
+    // which was supplied, is refused naming the field and the rule.
+    const undecided = await updateRejection(review.executeUpdate(recordMinutesUpdate, { args: [minutes({ actions: [] }) as never] }));
+    expect(undecided).toContain('missingInputs: input (a) is missing from the pack and has no decision');
+    expect(undecided).toContain('missingInputs: input (d) is missing from the pack and has no decision');
+    expect(undecided).toContain('(rule missing-input-decision)');
+    const decisions = [
+      { input: 'a' as const, decision: 'accepted' as const, reason: 'First review with the new AIMS manager: no earlier actions to report' },
+      { input: 'd' as const, decision: 'action' as const, action: { title: 'Supply the AI objectives figures', owner: 'marco.rossi', dueDate: '2030-01-31' } },
+    ];
+    const onSupplied = minutes({ actions: [], missingInputs: [...decisions, ...acceptedMissing('b')] });
+    expect(await updateRejection(review.executeUpdate(recordMinutesUpdate, { args: [onSupplied as never] }))).toContain(
+      'missingInputs.2.input: input (b) is not missing from the pack; decide only on missing inputs (rule decision-on-missing-input-only)',
+    );
+    expect((await statusOf(review)).approval).toBeUndefined();
+
+    await review.executeUpdate(recordMinutesUpdate, { args: [minutes({ actions: [], missingInputs: decisions }) as never] });
     const first = await eventually(() => statusOf(review), (st) => st.approval !== undefined);
     const approvalId = first.approval!.workflowId;
+    // Top management reads the decisions on the missing inputs.
+    const asked = await eventually(() => stack.client.workflow.getHandle(approvalId).query(approvalStatusQuery).catch(() => undefined), (a) => a !== undefined);
+    expect(asked!.summary).toContain(
+      [
+        'Decisions on inputs missing from the pack:',
+        '(a) Status of actions from previous management reviews: accepted as missing: First review with the new AIMS manager: no earlier actions to report',
+        '(d) Information on the AI management system performance: action 1 supplies it: Supply the AI objectives figures (owner marco.rossi, due 2030-01-31)',
+      ].join('\n'),
+    );
     await decide(approvalId, 'hannah.okafor', 'approve');
 
     // The minutes change after Hannah approved: her decision is void and both are asked again.
-    const edited = minutes({ actions: [], changeDecisions: ['Add a model-retirement step', 'Review the AI policy in Q3'] });
+    const edited = minutes({ actions: [], changeDecisions: ['Add a model-retirement step', 'Review the AI policy in Q3'], missingInputs: decisions });
     const ack = await review.executeUpdate(recordMinutesUpdate, { args: [edited as never] });
     expect(ack.message).toContain('version 2');
     const afterEdit = await eventually(
@@ -306,7 +343,11 @@ describe('management review', () => {
     await decide(approvalId, 'david.chen', 'approve');
     await decide(approvalId, 'hannah.okafor', 'approve');
     const result = await review.result();
-    expect(result).toMatchObject({ status: 'completed', actions: [] });
+    // The action decided to supply input (d) is raised like any other.
+    expect(result).toMatchObject({
+      status: 'completed',
+      actions: [{ n: 1, kind: 'task', input: 'd', owner: 'marco.rossi', title: 'Supply the AI objectives figures', workflowId: `${review.workflowId}/action-1` }],
+    });
     const [completed] = await stack.records.list({ subject: review.workflowId, kind: 'management-review.completed' });
     expect(completed?.content).toMatchObject({
       minutesVersion: 2,
@@ -319,17 +360,31 @@ describe('management review', () => {
         { key: 'd', state: 'missing' },
         { key: 'e', state: 'supplied' },
       ],
+      missingInputs: [
+        { input: 'a', decision: 'accepted', reason: 'First review with the new AIMS manager: no earlier actions to report' },
+        { input: 'd', decision: 'action', action: 1, title: 'Supply the AI objectives figures', workflowId: `${review.workflowId}/action-1` },
+      ],
     });
     const minuteRecords = await stack.records.list({ subject: review.workflowId, kind: 'management-review.minutes' });
     expect(minuteRecords.map((r) => (r.content as { version: number }).version)).toEqual([1, 2]);
     const closed: ManagementReviewStatus = await statusOf(review);
     expect(closed).toMatchObject({ state: 'completed', approval: { round: 1, state: 'approved' }, minutes: { version: 2 } });
+    // The pack with the minutes shows the decisions.
+    const html = renderPackHtml(closed.pack!, closed);
+    expect(html).toContain('accepted as missing: First review with the new AIMS manager');
+    expect(html).toContain('action 1 supplies it: Supply the AI objectives figures (owner marco.rossi, due 2030-01-31)');
   });
 
   it('goes back to the AIMS manager when top management rejects the results, and asks again for the new minutes', async () => {
     const review = await startReview({ reviewId: reviewId(), policy: { inputsDue: '1h', meetingIn: '2s', tasks: quiet } });
     await eventually(() => statusOf(review), (s) => s.state === 'awaiting-minutes', { timeoutMs: 30_000 });
-    await review.executeUpdate(recordMinutesUpdate, { args: [minutes({ actions: [] }) as never] });
+    // An action due in the past is refused naming its field and the rule.
+    const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    const backdated = minutes({ actions: [{ title: 'Backdated action', owner: 'tom.baker', dueDate: yesterday, input: 'e' }] });
+    expect(await updateRejection(review.executeUpdate(recordMinutesUpdate, { args: [backdated as never] }))).toContain(
+      `actions.0.dueDate: ${yesterday} is in the past (rule action-due-not-in-the-past)`,
+    );
+    await review.executeUpdate(recordMinutesUpdate, { args: [minutes({ actions: [], missingInputs: acceptedMissing('a', 'b', 'c', 'd', 'e') }) as never] });
     const first = await eventually(() => statusOf(review), (s) => s.approval?.round === 1);
     await decide(first.approval!.workflowId, 'david.chen', 'reject', 'The decisions do not address the missing inputs');
     const back = await eventually(() => statusOf(review), (s) => s.state === 'awaiting-minutes' && s.approval?.state === 'rejected');
@@ -339,7 +394,14 @@ describe('management review', () => {
     await stack.smtp.waitFor((m) => isNotification(m, first.approval!.workflowId, 'approval.decided', 'priya.raman@northwind.example'), 20_000);
 
     await review.executeUpdate(recordMinutesUpdate, {
-      args: [minutes({ actions: [], changeDecisions: ['Collect the inputs four weeks before the meeting from now on'] }) as never],
+      args: [
+        minutes({
+          actions: [{ title: 'Collect the inputs four weeks before the meeting', owner: 'priya.raman', dueDate: '2030-01-31', input: 'a' }],
+          changeDecisions: ['Collect the inputs four weeks before the meeting from now on'],
+          // Input (a) is answered by the first action; the others are accepted as missing.
+          missingInputs: [{ input: 'a', decision: 'action', action: 0 }, ...acceptedMissing('b', 'c', 'd', 'e')],
+        }) as never,
+      ],
     });
     const second = await eventually(() => statusOf(review), (s) => s.approval?.round === 2);
     expect(second.approval!.workflowId).toBe(`${review.workflowId}/approval-2`);

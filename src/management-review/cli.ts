@@ -96,7 +96,7 @@ export function registerManagementReviewCommands(program: Command, ctx: CliConte
   review
     .command('minutes')
     .argument('<reviewId>', 'e.g. 2027')
-    .requiredOption('-f, --file <path>', 'the minutes, YAML or JSON (- for standard input): attendees, improvementDecisions, changeDecisions, actions, notes')
+    .requiredOption('-f, --file <path>', 'the minutes, YAML or JSON (- for standard input): attendees, improvementDecisions, changeDecisions, actions, missingInputs, notes')
     .description('record the minutes of the meeting (again to edit them; top management is asked to approve again)')
     .action(async (reviewId: string, o: { file: string }) => {
       const body = object(await ctx.readInput(o.file), o.file);

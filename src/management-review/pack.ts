@@ -2,14 +2,12 @@
  * The management review pack (ISO/IEC 42001 9.3.2) as a printable HTML document: every input
  * with who supplied it and when (or that it is missing), the automatically collected parts
  * with their source (or why the source was not available), the pack's content hash and, once
- * recorded, the minutes. Rendered with handlebars, so every value is escaped.
+ * recorded, the minutes with their decisions on the missing inputs. Rendered with handlebars,
+ * so every value is escaped.
  */
 import Handlebars from 'handlebars';
-import type {
-  AutomaticInputs,
-  ManagementReviewStatus,
-  ReviewPack,
-} from './schema.js';
+import { minutesActions, missingInputDecisionText, resolveMissingInputs } from './rules.js';
+import { reviewInputTitles, type AutomaticInputs, type ManagementReviewStatus, type ReviewPack } from './schema.js';
 
 const hbs = Handlebars.create();
 
@@ -91,10 +89,16 @@ Content hash (sha256): <code>{{pack.contentHash}}</code></p>
 {{#if minutes.improvementDecisions.length}}<ul>{{#each minutes.improvementDecisions}}<li class="text">{{this}}</li>{{/each}}</ul>{{else}}<p>None.</p>{{/if}}
 <h3>Decisions on changes to the AI management system</h3>
 {{#if minutes.changeDecisions.length}}<ul>{{#each minutes.changeDecisions}}<li class="text">{{this}}</li>{{/each}}</ul>{{else}}<p>None.</p>{{/if}}
+<h3>Decisions on inputs missing from the pack</h3>
+{{#if missingDecisions.length}}
+<table><thead><tr><th>Input</th><th>Decision</th></tr></thead><tbody>
+{{#each missingDecisions}}<tr><td>({{input}}) {{title}}</td><td class="text">{{decision}}</td></tr>
+{{/each}}</tbody></table>
+{{else}}<p>{{#if missing}}None recorded.{{else}}No input was missing.{{/if}}</p>{{/if}}
 <h3>Actions</h3>
-{{#if minutes.actions.length}}
+{{#if actions.length}}
 <table><thead><tr><th>#</th><th>Action</th><th>Owner</th><th>Due</th><th>Input</th><th>Nonconformity</th></tr></thead><tbody>
-{{#each minutes.actions}}<tr><td>{{inc @index}}</td><td>{{title}}{{#if description}}<br><span class="text">{{description}}</span>{{/if}}</td><td>{{owner}}</td><td>{{dueDate}}</td><td>({{input}})</td><td>{{#if ncRef}}{{ncRef}}{{else}}{{#if nonconformity}}yes{{else}}no{{/if}}{{/if}}</td></tr>
+{{#each actions}}<tr><td>{{inc @index}}</td><td>{{title}}{{#if description}}<br><span class="text">{{description}}</span>{{/if}}</td><td>{{owner}}</td><td>{{dueDate}}</td><td>({{input}})</td><td>{{#if ncRef}}{{ncRef}}{{else}}{{#if nonconformity}}yes{{else}}no{{/if}}{{/if}}</td></tr>
 {{/each}}</tbody></table>
 {{else}}<p>None.</p>{{/if}}
 {{#if minutes.notes}}<h3>Notes</h3><div class="text">{{minutes.notes}}</div>{{/if}}
@@ -170,6 +174,7 @@ export function renderPackHtml(
     suppliedText: input.suppliedAt ? formatInstant(input.suppliedAt) : '',
     dueText: formatInstant(input.dueAt),
   }));
+  const { minutes } = review ?? {};
   return render({
     pack,
     meetingText: meetingText(pack.meetingStart, pack.meetingEnd),
@@ -179,8 +184,14 @@ export function renderPackHtml(
     missing: inputs.filter((i) => !i.supplied).length,
     inputs,
     ...automaticView(pack.automatic),
-    minutes: review?.minutes,
-    minutesText: review?.minutes ? formatInstant(review.minutes.recordedAt) : '',
+    minutes,
+    minutesText: minutes ? formatInstant(minutes.recordedAt) : '',
+    actions: minutes ? minutesActions(minutes) : [],
+    missingDecisions: (minutes ? resolveMissingInputs(minutes) : []).map((d) => ({
+      input: d.input,
+      title: reviewInputTitles[d.input],
+      decision: missingInputDecisionText(d),
+    })),
     approvalHash: review?.approvalHash,
     approvedText: review?.approvedAt ? formatInstant(review.approvedAt) : '',
   });

@@ -276,7 +276,9 @@ export const managementReviewRoutes: FastifyPluginCallbackZod = (app, _options, 
         summary: 'Record (or edit) the minutes of the review meeting',
         description:
           'Attendees, decisions on improvement opportunities and on changes to the management system, and actions (owner, due ' +
-          'date, the input it answers; `nonconformity: true` or `ncRef` raises a corrective action). Sent to top management for ' +
+          'date, the input it answers; `nonconformity: true` or `ncRef` raises a corrective action), and for each input missing ' +
+          'from the pack a decision in `missingInputs` (accepted with a reason, or an action to supply it). Recorded once the ' +
+          'meeting has started; actions may not be due in the past. Sent to top management for ' +
           'approval, bound to the hash of pack + minutes; sent again while the approval runs, earlier decisions are void and ' +
           'top management is asked again.',
         security: adminSecurity,

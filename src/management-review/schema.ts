@@ -71,6 +71,8 @@ export type ManagementReviewSpec = z.output<typeof managementReviewInputSchema>;
 
 // The minutes (the outcome of the meeting, 9.3.3).
 
+const reviewInputKeySchema = z.enum(reviewInputKeys, { message: 'must be one of a, b, c, d, e' });
+
 export const reviewActionSchema = z
   .object({
     title: z.string().trim().min(3, 'must be at least 3 characters').max(200),
@@ -78,7 +80,7 @@ export const reviewActionSchema = z
     owner: personIdSchema,
     dueDate: calendarDate,
     /** The review input it answers (9.3.2 a-e). */
-    input: z.enum(reviewInputKeys, { message: 'must be one of a, b, c, d, e' }),
+    input: reviewInputKeySchema,
     /** A nonconformity it addresses (e.g. NC-2027-004); the action becomes a corrective action. */
     ncRef: z.string().trim().min(1).max(200).optional(),
     /** True when the action addresses a nonconformity: it becomes a corrective action. */
@@ -88,6 +90,32 @@ export const reviewActionSchema = z
   })
   .strict();
 export type ReviewAction = z.output<typeof reviewActionSchema>;
+
+/**
+ * What the meeting decided about an input missing from the pack: accepted as missing, with the
+ * reason, or an action to supply it: the index of one of the minutes' `actions` (0 for the
+ * first), or an action written here (it answers that input; `input` may be left out).
+ */
+export const missingInputDecisionSchema = z.discriminatedUnion(
+  'decision',
+  [
+    z.strictObject({
+      input: reviewInputKeySchema,
+      decision: z.literal('accepted'),
+      reason: z.string().trim().min(3, 'must say why the review accepts the input as missing (at least 3 characters)').max(5000),
+    }),
+    z.strictObject({
+      input: reviewInputKeySchema,
+      decision: z.literal('action'),
+      action: z.union(
+        [z.number().int().min(0, 'must be the index of one of the actions (0 for the first)'), reviewActionSchema.extend({ input: reviewInputKeySchema.optional() })],
+        { error: 'must be the index of one of the actions (0 for the first), or an action' },
+      ),
+    }),
+  ],
+  { error: 'must be "accepted" (with a reason) or "action" (with the action that supplies the input)' },
+);
+export type MissingInputDecision = z.output<typeof missingInputDecisionSchema>;
 
 export const reviewMinutesSchema = z
   .object({
@@ -99,6 +127,8 @@ export const reviewMinutesSchema = z
     /** Decisions on any need for changes to the AI management system (9.3.3). */
     changeDecisions: z.array(z.string().trim().min(1, 'is required').max(5000)).max(100).default([]),
     actions: z.array(reviewActionSchema).max(50).default([]),
+    /** One decision for each input the pack marks missing (9.3.2): accepted with a reason, or an action to supply it. */
+    missingInputs: z.array(missingInputDecisionSchema).max(reviewInputKeys.length).default([]),
     notes: z.string().trim().max(20000).optional(),
   })
   .strict();

@@ -7,6 +7,7 @@ import { condition, setHandler } from '@temporalio/workflow';
 import { cancelSchema } from '../../src/common/schemas.js';
 import type { UpdateAck } from '../../src/common/messages.js';
 import { cancelReviewUpdate, managementReviewStatusQuery, recordMinutesUpdate } from '../../src/management-review/contract.js';
+import { minutesActions, minutesProblems } from '../../src/management-review/rules.js';
 import { reviewMinutesSchema, type ReviewMinutes } from '../../src/management-review/schema.js';
 import { acts } from '../lib/activities.js';
 import { lookUpOrReject, onUpdate } from '../lib/handlers.js';
@@ -32,6 +33,8 @@ export function registerReviewHandlers(review: Review): void {
       if (review.state === 'collecting-inputs') reject('the review pack is not ready yet: record the minutes once the inputs are in or the meeting has taken place');
       if (review.approved || review.state === 'completed') reject(alreadyApproved);
       if (review.state === 'cancelled') reject('the management review is cancelled');
+      const problems = minutesProblems(input, { nowMs: Date.now(), meetingStartMs: review.settings.meetingStartMs, missing: review.missingInputs() });
+      if (problems.length) reject(problems.join('; '));
     },
     apply: async (input) => {
       // One recording at a time: each one hashes and versions the minutes it replaces.
@@ -67,7 +70,7 @@ export function registerReviewHandlers(review: Review): void {
  */
 async function recordMinutes(review: Review, input: ReviewMinutes): Promise<UpdateAck> {
   if (review.approved || review.isClosed()) reject(alreadyApproved);
-  await lookUpOrReject(() => acts.resolvePeople([...input.attendees, ...input.actions.map((a) => a.owner)].map((person) => ({ person }))));
+  await lookUpOrReject(() => acts.resolvePeople([...input.attendees, ...minutesActions(input).map((a) => a.owner)].map((person) => ({ person }))));
   const contentHash = await acts.contentHash(review.approvalContent(input));
   const version = (review.minutes?.version ?? 0) + 1;
   const packHash = review.pack?.contentHash ?? null;

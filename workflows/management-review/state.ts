@@ -18,10 +18,12 @@ import {
   type ManagementReviewState,
   type ManagementReviewStatus,
   type ReviewActionOutcome,
+  type ReviewInputKey,
   type ReviewInputStatus,
   type ReviewMinutes,
   type ReviewPack,
 } from '../../src/management-review/schema.js';
+import { resolveMissingInputs } from '../../src/management-review/rules.js';
 import { searchAttributes } from '../../src/temporal/search-attributes.js';
 import { childWorkflowId } from '../lib/children.js';
 import { Recorder, type PublishedView } from '../lib/recorder.js';
@@ -146,6 +148,11 @@ export class Review {
     return this.state === 'completed' || this.state === 'cancelled';
   }
 
+  /** The inputs the pack marks missing: the minutes decide on each. */
+  missingInputs(): ReviewInputKey[] {
+    return (this.pack?.inputs ?? []).filter((i) => i.state === 'missing').map((i) => i.key);
+  }
+
   supplied(): number {
     return this.inputs.filter((i) => i.state === 'supplied').length;
   }
@@ -199,7 +206,7 @@ export class Review {
       state === 'collecting-inputs' && this.inputs.length
         ? ` · ${this.supplied()}/${this.inputs.length} inputs in, due ${formatDay(setup?.inputsDueAtMs ?? this.startedMs)}`
         : '';
-    const missing = this.pack ? this.pack.inputs.filter((i) => i.state === 'missing').length : 0;
+    const missing = this.missingInputs().length;
     const gaps = missing ? ` · ${missing} input(s) missing` : '';
     const outputs = state === 'completed' ? ` · ${this.actions.length} action(s)` : '';
     const meeting = setup ? meetingWords(setup.meetingStartMs, setup.meetingEndMs) : spec.meetingDate;
@@ -243,6 +250,11 @@ export class Review {
         attendees: m.attendees,
         improvementDecisions: m.improvementDecisions,
         changeDecisions: m.changeDecisions,
+        missingInputs: resolveMissingInputs(m).map((d) =>
+          d.decision === 'accepted'
+            ? d
+            : { input: d.input, decision: d.decision, action: d.n, title: d.action?.title ?? null, workflowId: this.actions.find((a) => a.n === d.n)?.workflowId ?? null },
+        ),
         notes: m.notes ?? null,
         actions: this.actions,
       },

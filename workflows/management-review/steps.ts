@@ -7,6 +7,7 @@ import { WorkflowIdReusePolicy } from '@temporalio/common';
 import { CancellationScope, condition, isCancellation } from '@temporalio/workflow';
 import type { ApprovalResult } from '../../src/approval/schema.js';
 import { MANAGEMENT_REVIEW_PROCESS, reviewInputInstructions, reviewInputTitles, type AutomaticInputs, type ReviewInputStatus, type ReviewPack } from '../../src/management-review/schema.js';
+import { minutesActions } from '../../src/management-review/rules.js';
 import type { HumanTaskResult } from '../../src/task/schema.js';
 import { searchAttributes } from '../../src/temporal/search-attributes.js';
 import { acts, bestEffort, mail } from '../lib/activities.js';
@@ -234,7 +235,8 @@ export async function approveResults(review: Review): Promise<ApprovalResult> {
  */
 export async function raiseActions(review: Review, by: string): Promise<void> {
   const { spec } = review;
-  for (const [i, a] of (review.minutes?.actions ?? []).entries()) {
+  // The minutes' actions, then those decided to supply a missing input.
+  for (const [i, a] of (review.minutes ? minutesActions(review.minutes) : []).entries()) {
     const n = i + 1;
     const key = `action-${n}`;
     const instructions = `${a.description ?? a.title}\n\nDecided in management review ${spec.reviewId} (input ${a.input}: ${reviewInputTitles[a.input]}).`;

@@ -1,8 +1,10 @@
 /**
  * The words a management review puts in front of people: the meeting, the previous review's
- * actions (in the task for input a) and the minutes (in the approval's summary).
+ * actions (in the task for input a) and the minutes with their decisions on missing inputs
+ * (in the approval's summary).
  */
-import type { AutomaticInputs, ReviewMinutes } from '../../src/management-review/schema.js';
+import { minutesActions, missingInputDecisionText, resolveMissingInputs } from '../../src/management-review/rules.js';
+import { reviewInputTitles, type AutomaticInputs, type ReviewMinutes } from '../../src/management-review/schema.js';
 import { formatDay } from '../lib/util.js';
 
 const hhmm = (ms: number) => {
@@ -36,10 +38,18 @@ export function minutesText(minutes: ReviewMinutes): string {
     `Decisions on opportunities for continual improvement:\n${list(minutes.improvementDecisions)}`,
     `Decisions on changes to the AI management system:\n${list(minutes.changeDecisions)}`,
     `Actions:\n${list(
-      minutes.actions.map(
+      minutesActions(minutes).map(
         (a) => `${a.title} (owner ${a.owner}, due ${a.dueDate}, input ${a.input}${a.ncRef ? `, addresses ${a.ncRef}` : a.nonconformity ? ', nonconformity' : ''})`,
       ),
     )}`,
+    ...(minutes.missingInputs.length ? [`Decisions on inputs missing from the pack:\n${missingInputsText(minutes)}`] : []),
     ...(minutes.notes ? [`Notes:\n${minutes.notes}`] : []),
   ].join('\n\n');
+}
+
+/** One line per decision on a missing input: `(b) Changes in ...: accepted as missing: <reason>`. */
+function missingInputsText(minutes: ReviewMinutes): string {
+  return resolveMissingInputs(minutes)
+    .map((d) => `(${d.input}) ${reviewInputTitles[d.input]}: ${missingInputDecisionText(d)}`)
+    .join('\n');
 }
