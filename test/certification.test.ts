@@ -16,6 +16,7 @@ import {
   recordAuditOutcomeUpdate,
   recordDecisionUpdate,
 } from '../src/certification/contract.js';
+import { approvalStatusQuery, decideUpdate } from '../src/approval/contract.js';
 import { cancelUpdate } from '../src/common/messages.js';
 import { ncStatusQuery } from '../src/corrective-action/contract.js';
 import { listNonconformities } from '../src/corrective-action/visibility.js';
@@ -23,6 +24,7 @@ import { MANAGEMENT_REVIEW_WORKFLOW } from '../src/management-review/contract.js
 import { StartInputError } from '../src/temporal/start.js';
 import { startCorrectiveAction } from '../src/corrective-action/start.js';
 import { startCertificationCycle } from '../src/certification/start.js';
+import { completeTaskUpdate, taskStatusQuery } from '../src/task/contract.js';
 import { recordHistory } from './helpers/histories.js';
 import { isNotification, recipients } from './helpers/smtp.js';
 import { eventually, startTestStack, updateRejection, type TestStack } from './helpers/temporal.js';
@@ -129,9 +131,15 @@ describe('certification cycle', () => {
     expect(Date.parse(ncStatus!.targetAt)).toBeLessThanOrEqual(Date.parse(planned));
     await waitFor(cycle, (s) => s.state === 'decision');
 
-    const granted = await cycle.executeUpdate(recordDecisionUpdate, {
-      args: [{ by: 'priya.raman', decision: 'granted', decidedOn: at(0), expiresOn: at(200), reason: 'Stage 2 recommended' }],
-    });
+    // The Stage 2 major is still in containment: no grant until the body has accepted its action plan.
+    const grant = { by: 'priya.raman', decision: 'granted', decidedOn: at(0), expiresOn: at(200), reason: 'Stage 2 recommended' } as const;
+    const open = await updateRejection(cycle.executeUpdate(recordDecisionUpdate, { args: [grant] }));
+    expect(open).toContain('acceptedPlans');
+    expect(open).toContain(major.ncId);
+    expect(open).toContain('rule majors-accepted-before-grant');
+    const granted = await cycle.executeUpdate(recordDecisionUpdate, { args: [{ ...grant, acceptedPlans: [major.ncId] }] });
+    const [decisionRecord] = await stack.records.list({ subject: cycle.workflowId, kind: 'certification.decision' });
+    expect(decisionRecord?.content).toMatchObject({ decision: 'granted', acceptedPlans: [major.ncId] });
     // The recertification is less than 60 days before this short expiry: accepted with a warning.
     expect(granted.warnings.map((w) => w.rule)).toContain('recertification-lead-time');
     const valid = await waitFor(cycle, (s) => s.current === 'surveillance1');
@@ -258,6 +266,109 @@ describe('certification cycle', () => {
     expect((await status(cycle)).state).toBe('decision');
     await cycle.executeUpdate(recordDecisionUpdate, { args: [{ by: 'system', decision: 'refused', decidedOn: at(0), reason: 'majors not closed' }] });
     expect(await cycle.result()).toMatchObject({ state: 'refused' });
+  });
+
+  it('refuses a grant the audits do not support: audits out of order, a future decision, a not-recommended Stage 2; majors due by the default decision', async () => {
+    // No planned decision: it is expected by Stage 2 plus the audit window (1h).
+    const cycle = await start({
+      certificateId: certId(),
+      plan: { stage1: at(3), stage2: at(5), surveillance1: at(300), surveillance2: at(400), recertification: at(500) },
+      policy: { reminderOffsets: [], readinessChecks: [], auditWindow: '1h', ncDeadlines: { major: '30d' }, correctiveAction: quietNc },
+    });
+    await waitFor(cycle, (s) => s.current === 'stage1');
+    const stage1On = at(0);
+    await cycle.executeUpdate(recordAuditOutcomeUpdate, { args: [{ by: 'system', audit: 'stage1', completedOn: stage1On, result: 'recommended', findings: [] }] });
+    await waitFor(cycle, (s) => s.current === 'stage2');
+    const outcome = (completedOn: string, findings: unknown[] = []) =>
+      cycle.executeUpdate(recordAuditOutcomeUpdate, { args: [{ by: 'system', audit: 'stage2', completedOn, result: 'not-recommended', findings: findings as never }] });
+
+    const early = await updateRejection(outcome(at(-3600)));
+    expect(early).toContain('completedOn');
+    expect(early).toContain(`Stage 1 audit (held on ${stage1On})`);
+    expect(early).toContain('rule audits-in-order');
+
+    const major = { ref: 'F-9', severity: 'major', title: 'No AI risk assessment', description: '6.1.2 not performed for two systems.', owner: 'tom.baker' };
+    const late = await updateRejection(outcome(at(0), [{ ...major, deadline: at(3 * 3600) }]));
+    expect(late).toContain('findings.0.deadline');
+    expect(late).toContain('before the certification decision');
+
+    const heldOn = at(0);
+    const ack = await outcome(heldOn, [major]);
+    const nc = ack.nonconformities![0]!;
+    openNcs.push(nc.workflowId);
+    // Due by the default decision (Stage 2 + 1h), not by the 30-day default for a major.
+    expect(Date.parse(nc.deadlineAt)).toBeLessThanOrEqual(Date.parse(heldOn) + 3_600_000);
+    await waitFor(cycle, (s) => s.state === 'decision');
+
+    const future = await updateRejection(cycle.executeUpdate(recordDecisionUpdate, { args: [{ by: 'system', decision: 'refused', decidedOn: at(2 * 86_400) }] }));
+    expect(future).toContain('decidedOn');
+    expect(future).toContain('is in the future');
+    const notRecommended = await updateRejection(
+      cycle.executeUpdate(recordDecisionUpdate, { args: [{ by: 'system', decision: 'granted', decidedOn: at(0), acceptedPlans: [nc.ncId] }] }),
+    );
+    expect(notRecommended).toContain('decision: the Stage 2 audit did not recommend certification');
+    expect(notRecommended).toContain('rule grant-needs-recommendation');
+    const foreign = await updateRejection(
+      cycle.executeUpdate(recordDecisionUpdate, { args: [{ by: 'system', decision: 'granted', decidedOn: at(0), acceptedPlans: ['NC-2001-001'] }] }),
+    );
+    expect(foreign).toContain('acceptedPlans.0: NC-2001-001 is not a nonconformity raised from the Stage 2 audit');
+
+    await cycle.executeUpdate(recordDecisionUpdate, { args: [{ by: 'system', decision: 'refused', decidedOn: at(0), reason: 'Stage 2 not recommended' }] });
+    expect(await cycle.result()).toMatchObject({ state: 'refused' });
+  });
+
+  it('grants without an accepted plan once the Stage 2 major is closed', async () => {
+    const cycle = await start({
+      certificateId: certId(),
+      plan: { stage1: at(3), stage2: at(5), decision: at(3600), surveillance1: at(300 * 86_400), surveillance2: at(400 * 86_400), recertification: at(700 * 86_400) },
+      policy: { reminderOffsets: [], readinessChecks: [], auditWindow: '1h', correctiveAction: { ...quietNc, effectivenessWait: '1s' } },
+    });
+    await waitFor(cycle, (s) => s.current === 'stage1');
+    await cycle.executeUpdate(recordAuditOutcomeUpdate, { args: [{ by: 'system', audit: 'stage1', completedOn: at(0), result: 'recommended', findings: [] }] });
+    await waitFor(cycle, (s) => s.current === 'stage2');
+    const ack = await cycle.executeUpdate(recordAuditOutcomeUpdate, {
+      args: [
+        {
+          by: 'system',
+          audit: 'stage2',
+          completedOn: at(0),
+          result: 'recommended-with-conditions',
+          findings: [{ ref: 'F-1', severity: 'major', title: 'Impact assessments not approved', description: 'A.5.2 sign-off missing.', clauses: ['A.5.2'], owner: 'tom.baker' }],
+        },
+      ],
+    });
+    const nc = ack.nonconformities![0]!;
+    openNcs.push(nc.workflowId);
+
+    // The corrective action runs to closure: containment, root cause, an approved plan, the action and the effectiveness review.
+    const evidence = { summary: 'Done.', links: ['https://wiki.northwind.example/nc/evidence'] };
+    const steps: Array<[string, string, Record<string, unknown>]> = [
+      ['containment', 'tom.baker', evidence],
+      ['root-cause-1', 'tom.baker', { method: '5-whys', analysis: 'Why 1: no sign-off step in the procedure.', rootCause: 'Procedure gap', similarElsewhere: 'no', similarDetail: 'Checked the other processes.' }],
+      ['action-plan-1-1', 'tom.baker', { actions: [{ owner: 'tom.baker', dueDate: '2030-01-31', description: 'Add the sign-off step to the procedure' }] }],
+      ['plan-approval-1-1', 'priya.raman', {}],
+      ['action-1-1', 'tom.baker', evidence],
+      ['effectiveness-1', 'tom.baker', { answer: 'yes', justification: 'Every assessment since is signed off.' }],
+      ['system-change-1', 'tom.baker', { answer: 'no', justification: 'The procedure now covers it.' }],
+    ];
+    for (const [key, by, data] of steps) {
+      const child = stack.client.workflow.getHandle(`${nc.workflowId}/${key}`);
+      if (key.startsWith('plan-approval')) {
+        const s = await eventually(() => child.query(approvalStatusQuery).catch(() => undefined), (st) => st?.state === 'pending' && st.approvers.length > 0);
+        await child.executeUpdate(decideUpdate, { args: [{ by, decision: 'approve', contentHash: s!.contentHash }] });
+      } else {
+        await eventually(() => child.query(taskStatusQuery).catch(() => undefined), (s) => s?.state === 'open' && s.assignee.id !== '');
+        await child.executeUpdate(completeTaskUpdate, { args: [{ by, data }] });
+      }
+    }
+    expect(await stack.client.workflow.getHandle(nc.workflowId).result()).toMatchObject({ status: 'closed' });
+    const closed = await waitFor(cycle, (s) => s.audits.find((a) => a.audit === 'stage2')?.findings[0]?.ncClosedAs === 'closed');
+    expect(closed.timeline.some((e) => e.type === 'nonconformity-closed' && e.detail.includes(nc.ncId))).toBe(true);
+
+    await cycle.executeUpdate(recordDecisionUpdate, { args: [{ by: 'system', decision: 'granted', decidedOn: at(0) }] });
+    await waitFor(cycle, (s) => s.current === 'surveillance1' && s.standing === 'valid');
+    await cycle.executeUpdate(endCycleUpdate, { args: [{ by: 'system', reason: 'test done' }] });
+    await cycle.result();
   });
 
   it('expires a certificate without a recertification decision by its expiry, and escalates', async () => {

@@ -13,7 +13,7 @@
 import { z } from 'zod';
 import { isCalendarDate } from '../common/dates.js';
 import { durationString } from '../common/duration.js';
-import { severities } from '../corrective-action/nc-id.js';
+import { ncIdSchema, severities } from '../corrective-action/nc-id.js';
 import { actorSchema, personIdSchema, timingPolicySchema } from '../common/schemas.js';
 
 export const certificateIdSchema = z
@@ -165,6 +165,11 @@ export const recordDecisionSchema = z.object({
   reason: z.string().trim().max(5000).optional(),
   /** With a recertification decision: the next cycle's audit dates (defaults from the decision). */
   nextPlan: nextPlanSchema.optional(),
+  /**
+   * With a grant: the nonconformities from the audit whose corrections and corrective actions the
+   * body has reviewed and accepted; every major still open must be named (rules.ts).
+   */
+  acceptedPlans: z.array(ncIdSchema).max(100).optional(),
 });
 export type RecordDecision = z.input<typeof recordDecisionSchema>;
 
@@ -186,7 +191,7 @@ export interface CycleHistoryEntry {
   cycle: number;
   certificate?: CertificateDates;
   audits: Array<{ audit: AuditKey; planned: string; completedOn?: string; result?: string; findings: number; ncIds: string[]; missed: boolean }>;
-  decisions: Array<{ decision: Decision; decidedOn: string; by: string; expiresOn?: string; reason?: string }>;
+  decisions: Array<{ decision: Decision; decidedOn: string; by: string; expiresOn?: string; reason?: string; acceptedPlans?: string[] }>;
   endedAt: string;
 }
 
@@ -485,7 +490,7 @@ export interface AuditStatus {
   result?: string;
   summary?: string;
   recordedBy?: string;
-  findings: Array<BodyFinding & { ncId?: string; workflowId?: string; deadlineAt?: string }>;
+  findings: Array<BodyFinding & { ncId?: string; workflowId?: string; deadlineAt?: string; ncClosedAs?: 'closed' | 'cancelled' }>;
   missed: boolean;
   remindersSent: string[];
   readiness: ReadinessReport[];
@@ -501,6 +506,7 @@ export type CertificationEventType =
   | 'dates-moved'
   | 'decision'
   | 'certified'
+  | 'nonconformity-closed'
   | 'recertified'
   | 'ended';
 
