@@ -16,8 +16,10 @@ import {
   type CycleDates,
   type ReadinessReport,
 } from '../src/certification/schema.js';
+import { assessReadiness } from '../src/certification/readiness.js';
 import { completionIssues, decisionIssues, defaultDecisionDue, issuesText, type NcOfAudit } from '../src/certification/rules.js';
 import { certificationSettingsOf } from '../src/certification/settings.js';
+import type { EvidenceRecord } from '../src/records/types.js';
 import { organizationSchema } from '../src/organization/schema.js';
 import { renderNotification } from '../src/mail/templates.js';
 import { exampleOrganization } from './helpers/temporal.js';
@@ -254,5 +256,45 @@ describe('certification decision and outcome rules', () => {
   it('expects the decision after Stage 2 by Stage 2 plus the audit window when none is planned', () => {
     expect(defaultDecisionDue('2027-02-22', 30 * 86_400_000)).toBe('2027-03-25T00:00:00.000Z');
     expect(defaultDecisionDue('2027-02-22T10:00:00Z', 3_600_000)).toBe('2027-02-22T11:00:00.000Z');
+  });
+});
+
+describe('certification readiness: internal audit coverage', () => {
+  const period = { from: '2027-01-01T00:00:00Z', to: '2027-06-01T00:00:00Z' };
+  const reported = (auditId: string, clauses: string[], controls: string[]) => ({
+    seq: 1,
+    id: `internal-audit/2027/${auditId}/reported`,
+    kind: 'internal-audit.reported',
+    subject: `internal-audit/2027/${auditId}`,
+    occurredAt: '2027-03-01T00:00:00Z',
+    content: { auditId, workflowId: `internal-audit/2027/${auditId}`, reportedAt: '2027-03-01T00:00:00Z', scope: { clauses, controls, processes: [], aiSystems: [] } },
+  });
+  const ledger = (records: Array<ReturnType<typeof reported>>) => ({
+    list: (f: { kind?: string; afterSeq?: number } = {}) =>
+      Promise.resolve((f.afterSeq ? [] : records.filter((r) => r.kind === f.kind)) as unknown as EvidenceRecord[]),
+  });
+
+  it('is complete only when the audits of the period cover the AIMS scope, and names the items missing', async () => {
+    const organization = await exampleOrganization();
+    const input = { audit: 'surveillance1' as const, check: '60d', period };
+    const partial = await assessReadiness({ records: ledger([reported('A-01', ['4', '5', '6', '7', '8', '9', '10'], ['A.2', 'A.3', 'A.4', 'A.5', 'A.6', 'A.7', 'A.8'])]), organization: () => organization }, input);
+    expect(partial.internalAudit).toMatchObject({ available: true, complete: false, audits: [{ auditId: 'A-01' }] });
+    const missing = partial.internalAudit.available ? partial.internalAudit.missing : [];
+    expect(missing).toEqual(['A.9.2', 'A.9.3', 'A.9.4', 'A.10.2', 'A.10.3']);
+    const line = readinessLines({ ...partial, at: period.to, ready: false })[0]!;
+    expect(line).toBe('Internal audit covering the period: scope not covered by A-01; missing A.9.2, A.9.3, A.9.4, A.10.2, A.10.3');
+
+    const full = await assessReadiness(
+      { records: ledger([reported('A-01', ['4', '5', '6', '7', '8', '9', '10'], ['A.2', 'A.3', 'A.4', 'A.5', 'A.6', 'A.7', 'A.8']), reported('A-02', ['9.2'], ['A.9', 'A.10'])]), organization: () => organization },
+      input,
+    );
+    expect(full.internalAudit).toMatchObject({ available: true, complete: true, missing: [] });
+    expect(readinessLines({ ...full, at: period.to, ready: false })[0]).toBe('Internal audit covering the period: complete (A-01, A-02)');
+
+    const none = await assessReadiness({ records: ledger([]), organization: () => organization }, input);
+    expect(none.internalAudit).toMatchObject({ available: true, complete: false, audits: [] });
+    expect(readinessLines({ ...none, at: period.to, ready: false })[0]).toBe(
+      `Internal audit covering the period: none reported yet (the AIMS scope's ${organization.aims.clauses.length + organization.aims.annexA.applicable.length} items are not covered)`,
+    );
   });
 });

@@ -398,6 +398,30 @@ describe('certification cycle', () => {
   });
 
   describe('readiness before an external audit', () => {
+    /** An internal audit reported now with `scope`, as the internal audit writes it to the ledger. */
+    async function reportInternalAudit(scope: { clauses: string[]; controls: string[] }): Promise<string> {
+      const workflowId = `internal-audit/${new Date().getUTCFullYear()}/t-${randomBytes(3).toString('hex')}`;
+      const now = new Date().toISOString();
+      await stack.records.append({
+        id: `${workflowId}/reported`,
+        kind: 'internal-audit.reported',
+        subject: workflowId,
+        clauses: ['9.2'],
+        actor: 'aisha.khan',
+        occurredAt: now,
+        content: {
+          auditId: workflowId.split('/').at(-1),
+          workflowId,
+          reportedAt: now,
+          title: 'AI lifecycle audit',
+          scope: { ...scope, processes: [], aiSystems: [] },
+          findingCounts: {},
+          ncIds: [],
+        },
+      });
+      return workflowId;
+    }
+
     it('without an internal audit or management review: starts a review, lists open majors, tells the AIMS manager and top management', async () => {
       // An open major nonconformity on this task queue.
       const { ncId } = { ncId: `NC-2099-${String(Math.floor(Math.random() * 900_000) + 100_000)}` };
@@ -454,20 +478,31 @@ describe('certification cycle', () => {
       await cycle.executeUpdate(endCycleUpdate, { args: [{ by: 'system', reason: 'test done' }] });
     });
 
-    it('with an internal audit and a management review in the period: both complete, no review started', async () => {
+    it('with internal audits in the period that leave part of the scope uncovered: not complete, the missing items named', async () => {
+      const auditWorkflowId = await reportInternalAudit({ clauses: ['4', '5', '6', '7', '8', '9', '10'], controls: ['A.2', 'A.3', 'A.4', 'A.5', 'A.6', 'A.7', 'A.8', 'A.9'] });
+      const cycle = await start(
+        certified({
+          certificate: { decisionDate: at(-30), expiresOn: at(500 * 86_400) },
+          plan: { surveillance1: at(8), surveillance2: at(200 * 86_400), recertification: at(400 * 86_400) },
+          policy: { reminderOffsets: [], readinessChecks: ['4s'], auditWindow: '1h' },
+        }),
+      );
+      const s = await waitFor(cycle, (st) => (st.audits[0]?.readiness.length ?? 0) > 0);
+      const report = s.audits[0]!.readiness[0]!;
+      expect(report.ready).toBe(false);
+      expect(report.internalAudit).toMatchObject({ available: true, complete: false, audits: [{ workflowId: auditWorkflowId }], missing: ['A.10.2', 'A.10.3'] });
+      const mail = await stack.smtp.waitFor((m) => isNotification(m, cycle.workflowId, 'certification.readiness', manager), 20_000);
+      expect(mail.text).toContain('scope not covered');
+      expect(mail.text).toContain('missing A.10.2, A.10.3');
+      await cycle.executeUpdate(endCycleUpdate, { args: [{ by: 'system', reason: 'test done' }] });
+    });
+
+    it('with internal audits covering the scope and a management review in the period: both complete, no review started', async () => {
       const year = new Date().getUTCFullYear();
-      const auditWorkflowId = `internal-audit/${year}/t-${randomBytes(3).toString('hex')}`;
       const reviewWorkflowId = `management-review/${year}-t${randomBytes(3).toString('hex')}`;
       const now = new Date().toISOString();
-      await stack.records.append({
-        id: `${auditWorkflowId}/reported`,
-        kind: 'internal-audit.reported',
-        subject: auditWorkflowId,
-        clauses: ['9.2'],
-        actor: 'aisha.khan',
-        occurredAt: now,
-        content: { auditId: auditWorkflowId.split('/').at(-1), workflowId: auditWorkflowId, reportedAt: now, title: 'AI lifecycle audit', findingCounts: {}, ncIds: [] },
-      });
+      // With the audit of the previous case, the AIMS scope is covered.
+      const auditWorkflowId = await reportInternalAudit({ clauses: ['9.2'], controls: ['A.10'] });
       await stack.records.append({
         id: `${reviewWorkflowId}/completed`,
         kind: 'management-review.completed',
@@ -486,7 +521,8 @@ describe('certification cycle', () => {
       );
       const s = await waitFor(cycle, (st) => (st.audits[0]?.readiness.length ?? 0) > 0);
       const report = s.audits[0]!.readiness[0]!;
-      expect(report.internalAudit).toMatchObject({ available: true, complete: true, audits: [{ workflowId: auditWorkflowId }] });
+      expect(report.internalAudit).toMatchObject({ available: true, complete: true, missing: [] });
+      expect(report.internalAudit.available && report.internalAudit.audits.map((a) => a.workflowId)).toContain(auditWorkflowId);
       expect(report.managementReview).toMatchObject({ available: true, complete: true, reviews: [{ workflowId: reviewWorkflowId }] });
       expect(report.reviewStarted).toBeUndefined();
       const mail = await stack.smtp.waitFor((m) => isNotification(m, cycle.workflowId, 'certification.readiness', manager), 20_000);

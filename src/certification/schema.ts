@@ -467,7 +467,14 @@ export interface ReadinessReport {
   at: string;
   period: { from: string; to: string };
   internalAudit:
-    | { available: true; complete: boolean; audits: Array<{ auditId: string; workflowId: string; reportedAt: string }> }
+    | {
+        available: true;
+        /** Audits were reported in the period and together they cover the AIMS scope. */
+        complete: boolean;
+        audits: Array<{ auditId: string; workflowId: string; reportedAt: string }>;
+        /** The items of the AIMS scope (clauses, applicable Annex A controls) no audit of the period covered; absent in reports from before the coverage check. */
+        missing?: string[];
+      }
     | { available: false; reason: string };
   managementReview:
     | { available: true; complete: boolean; reviews: Array<{ reviewId: string; workflowId: string; approvedAt: string }> }
@@ -559,7 +566,7 @@ export interface CertificationSettings {
   risky: RiskyThresholds;
 }
 
-/** Ready for the audit: an internal audit and a management review cover the period, and no major nonconformity is open. */
+/** Ready for the audit: internal audits cover the AIMS scope and a management review the period, and no major nonconformity is open. */
 export function isReady(r: Pick<ReadinessReport, 'internalAudit' | 'managementReview' | 'openMajors'>): boolean {
   return (
     r.internalAudit.available &&
@@ -575,12 +582,15 @@ export function isReady(r: Pick<ReadinessReport, 'internalAudit' | 'managementRe
 export function readinessLines(report: ReadinessReport): string[] {
   const lines: string[] = [];
   const ia = report.internalAudit;
+  const missing = ia.available ? (ia.missing ?? []) : [];
   lines.push(
     !ia.available
       ? `Internal audit covering the period: unknown (${ia.reason})`
       : ia.complete
         ? `Internal audit covering the period: complete (${ia.audits.map((a) => a.auditId).join(', ')})`
-        : 'Internal audit covering the period: none reported yet',
+        : ia.audits.length === 0
+          ? `Internal audit covering the period: none reported yet${missing.length ? ` (the AIMS scope's ${missing.length} items are not covered)` : ''}`
+          : `Internal audit covering the period: scope not covered by ${ia.audits.map((a) => a.auditId).join(', ')}; missing ${missing.join(', ')}`.slice(0, 500),
   );
   const mr = report.managementReview;
   lines.push(
