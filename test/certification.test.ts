@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CertificationInput, type CertificationResult, type CertificationStatus } from '../src/certification/schema.js';
+import { type CertificationInput, type CertificationResult, type CertificationStatus, type ReadinessReport } from '../src/certification/schema.js';
 import {
   certificationStatusQuery,
   certificationWorkflowId,
@@ -422,6 +422,19 @@ describe('certification cycle', () => {
       return workflowId;
     }
 
+    /** A certificate's cycle with one readiness check 4s before its first surveillance, and that check's report. */
+    async function firstReadiness(): Promise<{ cycle: CycleHandle; report: ReadinessReport }> {
+      const cycle = await start(
+        certified({
+          certificate: { decisionDate: at(-30), expiresOn: at(500 * 86_400) },
+          plan: { surveillance1: at(8), surveillance2: at(200 * 86_400), recertification: at(400 * 86_400) },
+          policy: { reminderOffsets: [], readinessChecks: ['4s'], auditWindow: '1h' },
+        }),
+      );
+      const s = await waitFor(cycle, (st) => (st.audits[0]?.readiness.length ?? 0) > 0);
+      return { cycle, report: s.audits[0]!.readiness[0]! };
+    }
+
     it('without an internal audit or management review: starts a review, lists open majors, tells the AIMS manager and top management', async () => {
       // An open major nonconformity on this task queue.
       const { ncId } = { ncId: `NC-2099-${String(Math.floor(Math.random() * 900_000) + 100_000)}` };
@@ -480,15 +493,7 @@ describe('certification cycle', () => {
 
     it('with internal audits in the period that leave part of the scope uncovered: not complete, the missing items named', async () => {
       const auditWorkflowId = await reportInternalAudit({ clauses: ['4', '5', '6', '7', '8', '9', '10'], controls: ['A.2', 'A.3', 'A.4', 'A.5', 'A.6', 'A.7', 'A.8', 'A.9'] });
-      const cycle = await start(
-        certified({
-          certificate: { decisionDate: at(-30), expiresOn: at(500 * 86_400) },
-          plan: { surveillance1: at(8), surveillance2: at(200 * 86_400), recertification: at(400 * 86_400) },
-          policy: { reminderOffsets: [], readinessChecks: ['4s'], auditWindow: '1h' },
-        }),
-      );
-      const s = await waitFor(cycle, (st) => (st.audits[0]?.readiness.length ?? 0) > 0);
-      const report = s.audits[0]!.readiness[0]!;
+      const { cycle, report } = await firstReadiness();
       expect(report.ready).toBe(false);
       expect(report.internalAudit).toMatchObject({ available: true, complete: false, audits: [{ workflowId: auditWorkflowId }], missing: ['A.10.2', 'A.10.3'] });
       const mail = await stack.smtp.waitFor((m) => isNotification(m, cycle.workflowId, 'certification.readiness', manager), 20_000);
@@ -512,15 +517,7 @@ describe('certification cycle', () => {
         occurredAt: now,
         content: { reviewId: reviewWorkflowId.split('/')[1], workflowId: reviewWorkflowId, meetingDate: now.slice(0, 10), approvedAt: now, actions: [] },
       });
-      const cycle = await start(
-        certified({
-          certificate: { decisionDate: at(-30), expiresOn: at(500 * 86_400) },
-          plan: { surveillance1: at(8), surveillance2: at(200 * 86_400), recertification: at(400 * 86_400) },
-          policy: { reminderOffsets: [], readinessChecks: ['4s'], auditWindow: '1h' },
-        }),
-      );
-      const s = await waitFor(cycle, (st) => (st.audits[0]?.readiness.length ?? 0) > 0);
-      const report = s.audits[0]!.readiness[0]!;
+      const { cycle, report } = await firstReadiness();
       expect(report.internalAudit).toMatchObject({ available: true, complete: true, missing: [] });
       expect(report.internalAudit.available && report.internalAudit.audits.map((a) => a.workflowId)).toContain(auditWorkflowId);
       expect(report.managementReview).toMatchObject({ available: true, complete: true, reviews: [{ workflowId: reviewWorkflowId }] });
