@@ -28,9 +28,9 @@ export function createCertificationActivities(deps: CertificationActivityDeps) {
         throw err;
       }
     },
-    /** Internal audit, management review and open majors for the period before an external audit. Read-only. */
+    /** Internal audits and their coverage of the AIMS scope, management review and open majors for the period before an external audit. Read-only. */
     async certificationReadiness(input: ReadinessInput): Promise<ReadinessFindings> {
-      return assessReadiness({ records: deps.records, temporal: deps.temporal }, input);
+      return assessReadiness({ records: deps.records, organization: deps.organization, temporal: deps.temporal }, input);
     },
   };
 }

@@ -120,6 +120,13 @@ describe('certification admin API', () => {
     const wrong = await post(`/admin/certifications/${certificateId}/decisions`, { decision: 'reinstated', decidedOn: iso(Date.now()) });
     expect(wrong.statusCode).toBe(409);
     expect(wrong.json<{ message: string }>().message).toContain('only a suspended certificate can be reinstated');
+    // The workflow's refusals of the decision rules come back as 409 with the reason; `acceptedPlans` is part of the body.
+    const future = await post(`/admin/certifications/${certificateId}/decisions`, { decision: 'suspended', decidedOn: iso(Date.now() + 3 * DAY) });
+    expect(future.statusCode, future.body).toBe(409);
+    expect(future.json<{ message: string }>().message).toMatch(/decidedOn: \S+ is in the future/);
+    const plans = await post(`/admin/certifications/${certificateId}/decisions`, { decision: 'suspended', decidedOn: iso(Date.now()), acceptedPlans: ['NC-2027-004'] });
+    expect(plans.statusCode, plans.body).toBe(409);
+    expect(plans.json<{ message: string }>().message).toContain('acceptedPlans: only given with a granted decision');
 
     const held = await post(`/admin/certifications/${certificateId}/dates`, { dates: { surveillance1: iso(Date.now() + 10 * DAY) }, reason: 'x' });
     expect(held.statusCode).toBe(409);
@@ -159,7 +166,12 @@ describe('certification CLI', () => {
     expect(moved.code, moved.err).toBe(0);
     expect(moved.out).toContain('Audit dates moved');
 
-    const suspended = await cli(['certification', 'decision', certificateId, '--decision', 'suspended', '--decided-on', new Date().toISOString().slice(0, 10), '--reason', 'test']);
+    const today = new Date().toISOString().slice(0, 10);
+    const withPlans = await cli(['certification', 'decision', certificateId, '--decision', 'suspended', '--decided-on', today, '--accepted-plans', 'NC-2027-004,NC-2027-005']);
+    expect(withPlans.code).toBe(1);
+    expect(withPlans.err).toContain('acceptedPlans: only given with a granted decision');
+
+    const suspended = await cli(['certification', 'decision', certificateId, '--decision', 'suspended', '--decided-on', today, '--reason', 'test']);
     expect(suspended.code, suspended.err).toBe(0);
     expect(suspended.out).toContain('State: suspended');
 

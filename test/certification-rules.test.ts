@@ -16,7 +16,10 @@ import {
   type CycleDates,
   type ReadinessReport,
 } from '../src/certification/schema.js';
+import { assessReadiness } from '../src/certification/readiness.js';
+import { completionIssues, decisionIssues, defaultDecisionDue, issuesText, type NcOfAudit } from '../src/certification/rules.js';
 import { certificationSettingsOf } from '../src/certification/settings.js';
+import type { EvidenceRecord } from '../src/records/types.js';
 import { organizationSchema } from '../src/organization/schema.js';
 import { renderNotification } from '../src/mail/templates.js';
 import { exampleOrganization } from './helpers/temporal.js';
@@ -197,5 +200,101 @@ describe('certification settings', () => {
     expect(defaults.risky).toEqual(defaultRiskyThresholds);
     const bad = organizationSchema.safeParse({ ...rest, certificationCycle: { reminderOffsets: ['soon'] } });
     expect(bad.error?.issues.map((i) => i.path.join('.'))).toEqual(['certificationCycle.reminderOffsets.0']);
+  });
+});
+
+describe('certification decision and outcome rules', () => {
+  const now = Date.parse('2027-03-20T12:00:00Z');
+  const stage2 = (ncs: NcOfAudit[], result = 'recommended') => ({ nowMs: now, audit: { key: 'stage2' as const, completedOn: '2027-02-22', result, ncs } });
+  const major = (ncId: string, open: boolean): NcOfAudit => ({ ncId, ref: `F-${ncId.slice(-1)}`, severity: 'major', open });
+  const grant = (extra: { decidedOn?: string; acceptedPlans?: string[] } = {}) => ({ decision: 'granted' as const, decidedOn: '2027-03-16', ...extra });
+  const rulesOf = (issues: Array<{ path: string; rule: string }>) => issues.map((i) => ({ path: i.path, rule: i.rule }));
+
+  it('refuses a grant while a major from the audit is open, unless its accepted plan is stated', () => {
+    const ncs = [major('NC-2027-001', true), major('NC-2027-002', false), { ncId: 'NC-2027-003', ref: 'F-3', severity: 'minor' as const, open: true }];
+    const refused = decisionIssues(grant(), stage2(ncs));
+    expect(rulesOf(refused)).toEqual([{ path: 'acceptedPlans', rule: 'majors-accepted-before-grant' }]);
+    expect(refused[0]!.message).toContain('NC-2027-001 (F-1)');
+    expect(refused[0]!.message).not.toContain('NC-2027-002');
+    expect(refused[0]!.message).not.toContain('NC-2027-003');
+    expect(decisionIssues(grant({ acceptedPlans: ['NC-2027-001'] }), stage2(ncs))).toEqual([]);
+    // Plans of closed majors and of minors may be named too; an NC of another audit may not.
+    expect(decisionIssues(grant({ acceptedPlans: ['NC-2027-001', 'NC-2027-002', 'NC-2027-003'] }), stage2(ncs))).toEqual([]);
+    const foreign = decisionIssues(grant({ acceptedPlans: ['NC-2027-001', 'NC-2026-009'] }), stage2(ncs));
+    expect(rulesOf(foreign)).toEqual([{ path: 'acceptedPlans.1', rule: 'accepted-plan-of-this-audit' }]);
+    expect(issuesText(foreign)).toBe('acceptedPlans.1: NC-2026-009 is not a nonconformity raised from the Stage 2 audit (rule accepted-plan-of-this-audit)');
+  });
+
+  it('refuses a grant after a not-recommended audit, and accepted plans with any other decision', () => {
+    expect(rulesOf(decisionIssues(grant(), stage2([], 'not-recommended')))).toEqual([{ path: 'decision', rule: 'grant-needs-recommendation' }]);
+    expect(decisionIssues(grant(), stage2([], 'recommended-with-conditions'))).toEqual([]);
+    expect(decisionIssues({ decision: 'refused', decidedOn: '2027-03-16' }, stage2([major('NC-2027-001', true)], 'not-recommended'))).toEqual([]);
+    expect(rulesOf(decisionIssues({ decision: 'suspended', decidedOn: '2027-03-16', acceptedPlans: ['NC-2027-001'] }, { nowMs: now }))).toEqual([
+      { path: 'acceptedPlans', rule: 'accepted-plans-with-a-grant' },
+    ]);
+  });
+
+  it('refuses a decision dated in the future or before its audit', () => {
+    const future = decisionIssues(grant({ decidedOn: '2027-03-21' }), stage2([]));
+    expect(issuesText(future)).toBe('decidedOn: 2027-03-21 is in the future (rule decided-not-in-the-future)');
+    expect(decisionIssues(grant({ decidedOn: '2027-03-20' }), stage2([]))).toEqual([]);
+    expect(decisionIssues(grant({ decidedOn: '2027-03-20T12:00:30Z' }), stage2([]))).toEqual([]);
+    expect(rulesOf(decisionIssues({ decision: 'withdrawn', decidedOn: '2027-04-01' }, { nowMs: now }))).toEqual([{ path: 'decidedOn', rule: 'decided-not-in-the-future' }]);
+    expect(rulesOf(decisionIssues(grant({ decidedOn: '2027-02-21' }), stage2([])))).toEqual([{ path: 'decidedOn', rule: 'decision-after-audit' }]);
+  });
+
+  it('refuses an audit held before the audit it follows (Stage 2 before Stage 1)', () => {
+    const issues = completionIssues('stage2', '2027-01-10', { key: 'stage1', completedOn: '2027-01-11' });
+    expect(issuesText(issues)).toBe('completedOn: the Stage 2 audit must come after the Stage 1 audit (held on 2027-01-11) (rule audits-in-order)');
+    expect(completionIssues('stage2', '2027-01-11', { key: 'stage1', completedOn: '2027-01-11' })).toHaveLength(1);
+    expect(completionIssues('stage2', '2027-02-22', { key: 'stage1', completedOn: '2027-01-11' })).toEqual([]);
+    expect(completionIssues('surveillance2', '2028-02-01', { key: 'surveillance1', completedOn: '2028-02-01' })).toEqual([]);
+    expect(completionIssues('surveillance2', '2028-01-31', { key: 'surveillance1', completedOn: '2028-02-01' })).toHaveLength(1);
+    expect(completionIssues('stage1', '2027-01-11', undefined)).toEqual([]);
+  });
+
+  it('expects the decision after Stage 2 by Stage 2 plus the audit window when none is planned', () => {
+    expect(defaultDecisionDue('2027-02-22', 30 * 86_400_000)).toBe('2027-03-25T00:00:00.000Z');
+    expect(defaultDecisionDue('2027-02-22T10:00:00Z', 3_600_000)).toBe('2027-02-22T11:00:00.000Z');
+  });
+});
+
+describe('certification readiness: internal audit coverage', () => {
+  const period = { from: '2027-01-01T00:00:00Z', to: '2027-06-01T00:00:00Z' };
+  const reported = (auditId: string, clauses: string[], controls: string[]) => ({
+    seq: 1,
+    id: `internal-audit/2027/${auditId}/reported`,
+    kind: 'internal-audit.reported',
+    subject: `internal-audit/2027/${auditId}`,
+    occurredAt: '2027-03-01T00:00:00Z',
+    content: { auditId, workflowId: `internal-audit/2027/${auditId}`, reportedAt: '2027-03-01T00:00:00Z', scope: { clauses, controls, processes: [], aiSystems: [] } },
+  });
+  const ledger = (records: Array<ReturnType<typeof reported>>) => ({
+    list: (f: { kind?: string; afterSeq?: number } = {}) =>
+      Promise.resolve((f.afterSeq ? [] : records.filter((r) => r.kind === f.kind)) as unknown as EvidenceRecord[]),
+  });
+
+  it('is complete only when the audits of the period cover the AIMS scope, and names the items missing', async () => {
+    const organization = await exampleOrganization();
+    const input = { audit: 'surveillance1' as const, check: '60d', period };
+    const partial = await assessReadiness({ records: ledger([reported('A-01', ['4', '5', '6', '7', '8', '9', '10'], ['A.2', 'A.3', 'A.4', 'A.5', 'A.6', 'A.7', 'A.8'])]), organization: () => organization }, input);
+    expect(partial.internalAudit).toMatchObject({ available: true, complete: false, audits: [{ auditId: 'A-01' }] });
+    const missing = partial.internalAudit.available ? partial.internalAudit.missing : [];
+    expect(missing).toEqual(['A.9.2', 'A.9.3', 'A.9.4', 'A.10.2', 'A.10.3']);
+    const line = readinessLines({ ...partial, at: period.to, ready: false })[0]!;
+    expect(line).toBe('Internal audit covering the period: scope not covered by A-01; missing A.9.2, A.9.3, A.9.4, A.10.2, A.10.3');
+
+    const full = await assessReadiness(
+      { records: ledger([reported('A-01', ['4', '5', '6', '7', '8', '9', '10'], ['A.2', 'A.3', 'A.4', 'A.5', 'A.6', 'A.7', 'A.8']), reported('A-02', ['9.2'], ['A.9', 'A.10'])]), organization: () => organization },
+      input,
+    );
+    expect(full.internalAudit).toMatchObject({ available: true, complete: true, missing: [] });
+    expect(readinessLines({ ...full, at: period.to, ready: false })[0]).toBe('Internal audit covering the period: complete (A-01, A-02)');
+
+    const none = await assessReadiness({ records: ledger([]), organization: () => organization }, input);
+    expect(none.internalAudit).toMatchObject({ available: true, complete: false, audits: [] });
+    expect(readinessLines({ ...none, at: period.to, ready: false })[0]).toBe(
+      `Internal audit covering the period: none reported yet (the AIMS scope's ${organization.aims.clauses.length + organization.aims.annexA.applicable.length} items are not covered)`,
+    );
   });
 });

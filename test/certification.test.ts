@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CertificationInput, type CertificationResult, type CertificationStatus } from '../src/certification/schema.js';
+import { type CertificationInput, type CertificationResult, type CertificationStatus, type ReadinessReport } from '../src/certification/schema.js';
 import {
   certificationStatusQuery,
   certificationWorkflowId,
@@ -16,6 +16,7 @@ import {
   recordAuditOutcomeUpdate,
   recordDecisionUpdate,
 } from '../src/certification/contract.js';
+import { approvalStatusQuery, decideUpdate } from '../src/approval/contract.js';
 import { cancelUpdate } from '../src/common/messages.js';
 import { ncStatusQuery } from '../src/corrective-action/contract.js';
 import { listNonconformities } from '../src/corrective-action/visibility.js';
@@ -23,6 +24,7 @@ import { MANAGEMENT_REVIEW_WORKFLOW } from '../src/management-review/contract.js
 import { StartInputError } from '../src/temporal/start.js';
 import { startCorrectiveAction } from '../src/corrective-action/start.js';
 import { startCertificationCycle } from '../src/certification/start.js';
+import { completeTaskUpdate, taskStatusQuery } from '../src/task/contract.js';
 import { recordHistory } from './helpers/histories.js';
 import { isNotification, recipients } from './helpers/smtp.js';
 import { eventually, startTestStack, updateRejection, type TestStack } from './helpers/temporal.js';
@@ -129,9 +131,15 @@ describe('certification cycle', () => {
     expect(Date.parse(ncStatus!.targetAt)).toBeLessThanOrEqual(Date.parse(planned));
     await waitFor(cycle, (s) => s.state === 'decision');
 
-    const granted = await cycle.executeUpdate(recordDecisionUpdate, {
-      args: [{ by: 'priya.raman', decision: 'granted', decidedOn: at(0), expiresOn: at(200), reason: 'Stage 2 recommended' }],
-    });
+    // The Stage 2 major is still in containment: no grant until the body has accepted its action plan.
+    const grant = { by: 'priya.raman', decision: 'granted', decidedOn: at(0), expiresOn: at(200), reason: 'Stage 2 recommended' } as const;
+    const open = await updateRejection(cycle.executeUpdate(recordDecisionUpdate, { args: [grant] }));
+    expect(open).toContain('acceptedPlans');
+    expect(open).toContain(major.ncId);
+    expect(open).toContain('rule majors-accepted-before-grant');
+    const granted = await cycle.executeUpdate(recordDecisionUpdate, { args: [{ ...grant, acceptedPlans: [major.ncId] }] });
+    const [decisionRecord] = await stack.records.list({ subject: cycle.workflowId, kind: 'certification.decision' });
+    expect(decisionRecord?.content).toMatchObject({ decision: 'granted', acceptedPlans: [major.ncId] });
     // The recertification is less than 60 days before this short expiry: accepted with a warning.
     expect(granted.warnings.map((w) => w.rule)).toContain('recertification-lead-time');
     const valid = await waitFor(cycle, (s) => s.current === 'surveillance1');
@@ -260,6 +268,109 @@ describe('certification cycle', () => {
     expect(await cycle.result()).toMatchObject({ state: 'refused' });
   });
 
+  it('refuses a grant the audits do not support: audits out of order, a future decision, a not-recommended Stage 2; majors due by the default decision', async () => {
+    // No planned decision: it is expected by Stage 2 plus the audit window (1h).
+    const cycle = await start({
+      certificateId: certId(),
+      plan: { stage1: at(3), stage2: at(5), surveillance1: at(300), surveillance2: at(400), recertification: at(500) },
+      policy: { reminderOffsets: [], readinessChecks: [], auditWindow: '1h', ncDeadlines: { major: '30d' }, correctiveAction: quietNc },
+    });
+    await waitFor(cycle, (s) => s.current === 'stage1');
+    const stage1On = at(0);
+    await cycle.executeUpdate(recordAuditOutcomeUpdate, { args: [{ by: 'system', audit: 'stage1', completedOn: stage1On, result: 'recommended', findings: [] }] });
+    await waitFor(cycle, (s) => s.current === 'stage2');
+    const outcome = (completedOn: string, findings: unknown[] = []) =>
+      cycle.executeUpdate(recordAuditOutcomeUpdate, { args: [{ by: 'system', audit: 'stage2', completedOn, result: 'not-recommended', findings: findings as never }] });
+
+    const early = await updateRejection(outcome(at(-3600)));
+    expect(early).toContain('completedOn');
+    expect(early).toContain(`Stage 1 audit (held on ${stage1On})`);
+    expect(early).toContain('rule audits-in-order');
+
+    const major = { ref: 'F-9', severity: 'major', title: 'No AI risk assessment', description: '6.1.2 not performed for two systems.', owner: 'tom.baker' };
+    const late = await updateRejection(outcome(at(0), [{ ...major, deadline: at(3 * 3600) }]));
+    expect(late).toContain('findings.0.deadline');
+    expect(late).toContain('before the certification decision');
+
+    const heldOn = at(0);
+    const ack = await outcome(heldOn, [major]);
+    const nc = ack.nonconformities![0]!;
+    openNcs.push(nc.workflowId);
+    // Due by the default decision (Stage 2 + 1h), not by the 30-day default for a major.
+    expect(Date.parse(nc.deadlineAt)).toBeLessThanOrEqual(Date.parse(heldOn) + 3_600_000);
+    await waitFor(cycle, (s) => s.state === 'decision');
+
+    const future = await updateRejection(cycle.executeUpdate(recordDecisionUpdate, { args: [{ by: 'system', decision: 'refused', decidedOn: at(2 * 86_400) }] }));
+    expect(future).toContain('decidedOn');
+    expect(future).toContain('is in the future');
+    const notRecommended = await updateRejection(
+      cycle.executeUpdate(recordDecisionUpdate, { args: [{ by: 'system', decision: 'granted', decidedOn: at(0), acceptedPlans: [nc.ncId] }] }),
+    );
+    expect(notRecommended).toContain('decision: the Stage 2 audit did not recommend certification');
+    expect(notRecommended).toContain('rule grant-needs-recommendation');
+    const foreign = await updateRejection(
+      cycle.executeUpdate(recordDecisionUpdate, { args: [{ by: 'system', decision: 'granted', decidedOn: at(0), acceptedPlans: ['NC-2001-001'] }] }),
+    );
+    expect(foreign).toContain('acceptedPlans.0: NC-2001-001 is not a nonconformity raised from the Stage 2 audit');
+
+    await cycle.executeUpdate(recordDecisionUpdate, { args: [{ by: 'system', decision: 'refused', decidedOn: at(0), reason: 'Stage 2 not recommended' }] });
+    expect(await cycle.result()).toMatchObject({ state: 'refused' });
+  });
+
+  it('grants without an accepted plan once the Stage 2 major is closed', async () => {
+    const cycle = await start({
+      certificateId: certId(),
+      plan: { stage1: at(3), stage2: at(5), decision: at(3600), surveillance1: at(300 * 86_400), surveillance2: at(400 * 86_400), recertification: at(700 * 86_400) },
+      policy: { reminderOffsets: [], readinessChecks: [], auditWindow: '1h', correctiveAction: { ...quietNc, effectivenessWait: '1s' } },
+    });
+    await waitFor(cycle, (s) => s.current === 'stage1');
+    await cycle.executeUpdate(recordAuditOutcomeUpdate, { args: [{ by: 'system', audit: 'stage1', completedOn: at(0), result: 'recommended', findings: [] }] });
+    await waitFor(cycle, (s) => s.current === 'stage2');
+    const ack = await cycle.executeUpdate(recordAuditOutcomeUpdate, {
+      args: [
+        {
+          by: 'system',
+          audit: 'stage2',
+          completedOn: at(0),
+          result: 'recommended-with-conditions',
+          findings: [{ ref: 'F-1', severity: 'major', title: 'Impact assessments not approved', description: 'A.5.2 sign-off missing.', clauses: ['A.5.2'], owner: 'tom.baker' }],
+        },
+      ],
+    });
+    const nc = ack.nonconformities![0]!;
+    openNcs.push(nc.workflowId);
+
+    // The corrective action runs to closure: containment, root cause, an approved plan, the action and the effectiveness review.
+    const evidence = { summary: 'Done.', links: ['https://wiki.northwind.example/nc/evidence'] };
+    const steps: Array<[string, string, Record<string, unknown>]> = [
+      ['containment', 'tom.baker', evidence],
+      ['root-cause-1', 'tom.baker', { method: '5-whys', analysis: 'Why 1: no sign-off step in the procedure.', rootCause: 'Procedure gap', similarElsewhere: 'no', similarDetail: 'Checked the other processes.' }],
+      ['action-plan-1-1', 'tom.baker', { actions: [{ owner: 'tom.baker', dueDate: '2030-01-31', description: 'Add the sign-off step to the procedure' }] }],
+      ['plan-approval-1-1', 'priya.raman', {}],
+      ['action-1-1', 'tom.baker', evidence],
+      ['effectiveness-1', 'tom.baker', { answer: 'yes', justification: 'Every assessment since is signed off.' }],
+      ['system-change-1', 'tom.baker', { answer: 'no', justification: 'The procedure now covers it.' }],
+    ];
+    for (const [key, by, data] of steps) {
+      const child = stack.client.workflow.getHandle(`${nc.workflowId}/${key}`);
+      if (key.startsWith('plan-approval')) {
+        const s = await eventually(() => child.query(approvalStatusQuery).catch(() => undefined), (st) => st?.state === 'pending' && st.approvers.length > 0);
+        await child.executeUpdate(decideUpdate, { args: [{ by, decision: 'approve', contentHash: s!.contentHash }] });
+      } else {
+        await eventually(() => child.query(taskStatusQuery).catch(() => undefined), (s) => s?.state === 'open' && s.assignee.id !== '');
+        await child.executeUpdate(completeTaskUpdate, { args: [{ by, data }] });
+      }
+    }
+    expect(await stack.client.workflow.getHandle(nc.workflowId).result()).toMatchObject({ status: 'closed' });
+    const closed = await waitFor(cycle, (s) => s.audits.find((a) => a.audit === 'stage2')?.findings[0]?.ncClosedAs === 'closed');
+    expect(closed.timeline.some((e) => e.type === 'nonconformity-closed' && e.detail.includes(nc.ncId))).toBe(true);
+
+    await cycle.executeUpdate(recordDecisionUpdate, { args: [{ by: 'system', decision: 'granted', decidedOn: at(0) }] });
+    await waitFor(cycle, (s) => s.current === 'surveillance1' && s.standing === 'valid');
+    await cycle.executeUpdate(endCycleUpdate, { args: [{ by: 'system', reason: 'test done' }] });
+    await cycle.result();
+  });
+
   it('expires a certificate without a recertification decision by its expiry, and escalates', async () => {
     const cycle = await start(
       certified({
@@ -287,6 +398,43 @@ describe('certification cycle', () => {
   });
 
   describe('readiness before an external audit', () => {
+    /** An internal audit reported now with `scope`, as the internal audit writes it to the ledger. */
+    async function reportInternalAudit(scope: { clauses: string[]; controls: string[] }): Promise<string> {
+      const workflowId = `internal-audit/${new Date().getUTCFullYear()}/t-${randomBytes(3).toString('hex')}`;
+      const now = new Date().toISOString();
+      await stack.records.append({
+        id: `${workflowId}/reported`,
+        kind: 'internal-audit.reported',
+        subject: workflowId,
+        clauses: ['9.2'],
+        actor: 'aisha.khan',
+        occurredAt: now,
+        content: {
+          auditId: workflowId.split('/').at(-1),
+          workflowId,
+          reportedAt: now,
+          title: 'AI lifecycle audit',
+          scope: { ...scope, processes: [], aiSystems: [] },
+          findingCounts: {},
+          ncIds: [],
+        },
+      });
+      return workflowId;
+    }
+
+    /** A certificate's cycle with one readiness check 4s before its first surveillance, and that check's report. */
+    async function firstReadiness(): Promise<{ cycle: CycleHandle; report: ReadinessReport }> {
+      const cycle = await start(
+        certified({
+          certificate: { decisionDate: at(-30), expiresOn: at(500 * 86_400) },
+          plan: { surveillance1: at(8), surveillance2: at(200 * 86_400), recertification: at(400 * 86_400) },
+          policy: { reminderOffsets: [], readinessChecks: ['4s'], auditWindow: '1h' },
+        }),
+      );
+      const s = await waitFor(cycle, (st) => (st.audits[0]?.readiness.length ?? 0) > 0);
+      return { cycle, report: s.audits[0]!.readiness[0]! };
+    }
+
     it('without an internal audit or management review: starts a review, lists open majors, tells the AIMS manager and top management', async () => {
       // An open major nonconformity on this task queue.
       const { ncId } = { ncId: `NC-2099-${String(Math.floor(Math.random() * 900_000) + 100_000)}` };
@@ -343,20 +491,23 @@ describe('certification cycle', () => {
       await cycle.executeUpdate(endCycleUpdate, { args: [{ by: 'system', reason: 'test done' }] });
     });
 
-    it('with an internal audit and a management review in the period: both complete, no review started', async () => {
+    it('with internal audits in the period that leave part of the scope uncovered: not complete, the missing items named', async () => {
+      const auditWorkflowId = await reportInternalAudit({ clauses: ['4', '5', '6', '7', '8', '9', '10'], controls: ['A.2', 'A.3', 'A.4', 'A.5', 'A.6', 'A.7', 'A.8', 'A.9'] });
+      const { cycle, report } = await firstReadiness();
+      expect(report.ready).toBe(false);
+      expect(report.internalAudit).toMatchObject({ available: true, complete: false, audits: [{ workflowId: auditWorkflowId }], missing: ['A.10.2', 'A.10.3'] });
+      const mail = await stack.smtp.waitFor((m) => isNotification(m, cycle.workflowId, 'certification.readiness', manager), 20_000);
+      expect(mail.text).toContain('scope not covered');
+      expect(mail.text).toContain('missing A.10.2, A.10.3');
+      await cycle.executeUpdate(endCycleUpdate, { args: [{ by: 'system', reason: 'test done' }] });
+    });
+
+    it('with internal audits covering the scope and a management review in the period: both complete, no review started', async () => {
       const year = new Date().getUTCFullYear();
-      const auditWorkflowId = `internal-audit/${year}/t-${randomBytes(3).toString('hex')}`;
       const reviewWorkflowId = `management-review/${year}-t${randomBytes(3).toString('hex')}`;
       const now = new Date().toISOString();
-      await stack.records.append({
-        id: `${auditWorkflowId}/reported`,
-        kind: 'internal-audit.reported',
-        subject: auditWorkflowId,
-        clauses: ['9.2'],
-        actor: 'aisha.khan',
-        occurredAt: now,
-        content: { auditId: auditWorkflowId.split('/').at(-1), workflowId: auditWorkflowId, reportedAt: now, title: 'AI lifecycle audit', findingCounts: {}, ncIds: [] },
-      });
+      // With the audit of the previous case, the AIMS scope is covered.
+      const auditWorkflowId = await reportInternalAudit({ clauses: ['9.2'], controls: ['A.10'] });
       await stack.records.append({
         id: `${reviewWorkflowId}/completed`,
         kind: 'management-review.completed',
@@ -366,16 +517,9 @@ describe('certification cycle', () => {
         occurredAt: now,
         content: { reviewId: reviewWorkflowId.split('/')[1], workflowId: reviewWorkflowId, meetingDate: now.slice(0, 10), approvedAt: now, actions: [] },
       });
-      const cycle = await start(
-        certified({
-          certificate: { decisionDate: at(-30), expiresOn: at(500 * 86_400) },
-          plan: { surveillance1: at(8), surveillance2: at(200 * 86_400), recertification: at(400 * 86_400) },
-          policy: { reminderOffsets: [], readinessChecks: ['4s'], auditWindow: '1h' },
-        }),
-      );
-      const s = await waitFor(cycle, (st) => (st.audits[0]?.readiness.length ?? 0) > 0);
-      const report = s.audits[0]!.readiness[0]!;
-      expect(report.internalAudit).toMatchObject({ available: true, complete: true, audits: [{ workflowId: auditWorkflowId }] });
+      const { cycle, report } = await firstReadiness();
+      expect(report.internalAudit).toMatchObject({ available: true, complete: true, missing: [] });
+      expect(report.internalAudit.available && report.internalAudit.audits.map((a) => a.workflowId)).toContain(auditWorkflowId);
       expect(report.managementReview).toMatchObject({ available: true, complete: true, reviews: [{ workflowId: reviewWorkflowId }] });
       expect(report.reviewStarted).toBeUndefined();
       const mail = await stack.smtp.waitFor((m) => isNotification(m, cycle.workflowId, 'certification.readiness', manager), 20_000);

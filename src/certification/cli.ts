@@ -7,7 +7,7 @@
  *   aimsflow certification show CERT-2027-01
  *   aimsflow certification move-dates CERT-2027-01 --surveillance1 2028-02-14 --reason "auditor unavailable"
  *   aimsflow certification outcome CERT-2027-01 --file outcome.yaml
- *   aimsflow certification decision CERT-2027-01 --decision granted --decided-on 2027-03-16
+ *   aimsflow certification decision CERT-2027-01 --decision granted --decided-on 2027-03-16 --accepted-plans NC-2027-004
  *   aimsflow certification end CERT-2027-01 --reason "certificate transferred"
  */
 import type { Command } from 'commander';
@@ -138,14 +138,16 @@ export function registerCertificationCommands(program: Command, ctx: CliContext)
     .option('--expires-on <date>', 'the new expiry (granted; default three years)')
     .option('--reason <text>')
     .option('--next-plan <path>', 'with a recertification: the next cycle\'s dates (surveillance1, surveillance2, recertification), YAML or JSON')
+    .option('--accepted-plans <ncIds>', "granted: the NCs (comma-separated) whose action plans the body accepted; every open major's is required")
     .option('--by <person>', "the AIMS manager's person id")
-    .action(async (certificateId: string, o: { decision: string; decidedOn: string; expiresOn?: string; reason?: string; nextPlan?: string; by?: string }) => {
+    .action(async (certificateId: string, o: { decision: string; decidedOn: string; expiresOn?: string; reason?: string; nextPlan?: string; acceptedPlans?: string; by?: string }) => {
       const body = {
         decision: o.decision,
         decidedOn: o.decidedOn,
         ...(o.expiresOn ? { expiresOn: o.expiresOn } : {}),
         ...(o.reason ? { reason: o.reason } : {}),
         ...(o.nextPlan ? { nextPlan: await ctx.readInput(o.nextPlan) } : {}),
+        ...(o.acceptedPlans ? { acceptedPlans: o.acceptedPlans.split(',').map((id) => id.trim()).filter(Boolean) } : {}),
         ...(o.by ? { by: o.by } : {}),
       };
       printAck(await ctx.api().request<Ack>('POST', path(certificateId, 'decisions'), body));

@@ -1,13 +1,17 @@
 /**
- * Readiness before an external audit: an internal audit reported within the period, a
- * management review completed within it, and the open major nonconformities. Each source
- * that cannot be read is reported as unavailable with the reason, never as "nothing found".
+ * Readiness before an external audit: the internal audits reported within the period and
+ * whether together they cover the AIMS scope (the internal audit programme's coverage rule:
+ * clauses 4-10 and the applicable Annex A controls), a management review completed within it,
+ * and the open major nonconformities. Each source that cannot be read is reported as
+ * unavailable with the reason, never as "nothing found".
  */
 import type { Client } from '@temporalio/client';
 import { listNonconformities } from '../corrective-action/visibility.js';
 import type { AuditKey, ReadinessReport } from './schema.js';
-import { summarizeInternalAudits } from '../internal-audit/summary.js';
+import { coveredBy, requiredCoverage } from '../internal-audit/schema.js';
+import { summarizeInternalAudits, type InternalAuditSummary, type Unavailable } from '../internal-audit/summary.js';
 import { completedReviews } from '../management-review/summary.js';
+import type { Organization } from '../organization/schema.js';
 import type { RecordsStore } from '../records/types.js';
 
 export interface ReadinessInput {
@@ -20,7 +24,7 @@ export interface ReadinessInput {
 export type ReadinessFindings = Omit<ReadinessReport, 'reviewStarted' | 'ready' | 'at'>;
 
 export async function assessReadiness(
-  deps: { records: Pick<RecordsStore, 'list'>; temporal?: { client: Client; taskQueue: string } | undefined },
+  deps: { records: Pick<RecordsStore, 'list'>; organization: () => Organization; temporal?: { client: Client; taskQueue: string } | undefined },
   input: ReadinessInput,
 ): Promise<ReadinessFindings> {
   const [audits, reviews, majors] = await Promise.all([
@@ -32,13 +36,7 @@ export async function assessReadiness(
     audit: input.audit,
     check: input.check,
     period: input.period,
-    internalAudit: audits.available
-      ? {
-          available: true,
-          complete: audits.audits.length > 0,
-          audits: audits.audits.map((a) => ({ auditId: a.auditId, workflowId: a.workflowId, reportedAt: a.reportedAt })),
-        }
-      : { available: false, reason: audits.reason },
+    internalAudit: internalAuditCoverage(deps.organization, audits),
     managementReview: Array.isArray(reviews)
       ? {
           available: true,
@@ -47,6 +45,25 @@ export async function assessReadiness(
         }
       : { available: false, reason: reviews.reason },
     openMajors: majors,
+  };
+}
+
+/** The audits of the period and the items of the AIMS scope none of them covered. */
+function internalAuditCoverage(organization: () => Organization, audits: InternalAuditSummary | Unavailable): ReadinessReport['internalAudit'] {
+  if (!audits.available) return { available: false, reason: audits.reason };
+  let required: string[];
+  try {
+    required = requiredCoverage(organization());
+  } catch (err) {
+    return { available: false, reason: `organization file: ${err instanceof Error ? err.message : String(err)}` };
+  }
+  const covered = coveredBy(required, audits.audits.map((a) => a.scope));
+  const missing = required.filter((item) => !covered.includes(item));
+  return {
+    available: true,
+    complete: audits.audits.length > 0 && missing.length === 0,
+    audits: audits.audits.map((a) => ({ auditId: a.auditId, workflowId: a.workflowId, reportedAt: a.reportedAt })),
+    missing,
   };
 }
 

@@ -13,7 +13,7 @@
 import { z } from 'zod';
 import { isCalendarDate } from '../common/dates.js';
 import { durationString } from '../common/duration.js';
-import { severities } from '../corrective-action/nc-id.js';
+import { ncIdSchema, severities } from '../corrective-action/nc-id.js';
 import { actorSchema, personIdSchema, timingPolicySchema } from '../common/schemas.js';
 
 export const certificateIdSchema = z
@@ -165,6 +165,11 @@ export const recordDecisionSchema = z.object({
   reason: z.string().trim().max(5000).optional(),
   /** With a recertification decision: the next cycle's audit dates (defaults from the decision). */
   nextPlan: nextPlanSchema.optional(),
+  /**
+   * With a grant: the nonconformities from the audit whose corrections and corrective actions the
+   * body has reviewed and accepted; every major still open must be named (rules.ts).
+   */
+  acceptedPlans: z.array(ncIdSchema).max(100).optional(),
 });
 export type RecordDecision = z.input<typeof recordDecisionSchema>;
 
@@ -186,7 +191,7 @@ export interface CycleHistoryEntry {
   cycle: number;
   certificate?: CertificateDates;
   audits: Array<{ audit: AuditKey; planned: string; completedOn?: string; result?: string; findings: number; ncIds: string[]; missed: boolean }>;
-  decisions: Array<{ decision: Decision; decidedOn: string; by: string; expiresOn?: string; reason?: string }>;
+  decisions: Array<{ decision: Decision; decidedOn: string; by: string; expiresOn?: string; reason?: string; acceptedPlans?: string[] }>;
   endedAt: string;
 }
 
@@ -462,7 +467,14 @@ export interface ReadinessReport {
   at: string;
   period: { from: string; to: string };
   internalAudit:
-    | { available: true; complete: boolean; audits: Array<{ auditId: string; workflowId: string; reportedAt: string }> }
+    | {
+        available: true;
+        /** Audits were reported in the period and together they cover the AIMS scope. */
+        complete: boolean;
+        audits: Array<{ auditId: string; workflowId: string; reportedAt: string }>;
+        /** The items of the AIMS scope (clauses, applicable Annex A controls) no audit of the period covered; absent in reports from before the coverage check. */
+        missing?: string[];
+      }
     | { available: false; reason: string };
   managementReview:
     | { available: true; complete: boolean; reviews: Array<{ reviewId: string; workflowId: string; approvedAt: string }> }
@@ -485,7 +497,7 @@ export interface AuditStatus {
   result?: string;
   summary?: string;
   recordedBy?: string;
-  findings: Array<BodyFinding & { ncId?: string; workflowId?: string; deadlineAt?: string }>;
+  findings: Array<BodyFinding & { ncId?: string; workflowId?: string; deadlineAt?: string; ncClosedAs?: 'closed' | 'cancelled' }>;
   missed: boolean;
   remindersSent: string[];
   readiness: ReadinessReport[];
@@ -501,6 +513,7 @@ export type CertificationEventType =
   | 'dates-moved'
   | 'decision'
   | 'certified'
+  | 'nonconformity-closed'
   | 'recertified'
   | 'ended';
 
@@ -553,7 +566,7 @@ export interface CertificationSettings {
   risky: RiskyThresholds;
 }
 
-/** Ready for the audit: an internal audit and a management review cover the period, and no major nonconformity is open. */
+/** Ready for the audit: internal audits cover the AIMS scope and a management review the period, and no major nonconformity is open. */
 export function isReady(r: Pick<ReadinessReport, 'internalAudit' | 'managementReview' | 'openMajors'>): boolean {
   return (
     r.internalAudit.available &&
@@ -569,12 +582,15 @@ export function isReady(r: Pick<ReadinessReport, 'internalAudit' | 'managementRe
 export function readinessLines(report: ReadinessReport): string[] {
   const lines: string[] = [];
   const ia = report.internalAudit;
+  const missing = ia.available ? (ia.missing ?? []) : [];
   lines.push(
     !ia.available
       ? `Internal audit covering the period: unknown (${ia.reason})`
       : ia.complete
         ? `Internal audit covering the period: complete (${ia.audits.map((a) => a.auditId).join(', ')})`
-        : 'Internal audit covering the period: none reported yet',
+        : ia.audits.length === 0
+          ? `Internal audit covering the period: none reported yet${missing.length ? ` (the AIMS scope's ${missing.length} items are not covered)` : ''}`
+          : `Internal audit covering the period: scope not covered by ${ia.audits.map((a) => a.auditId).join(', ')}; missing ${missing.join(', ')}`.slice(0, 500),
   );
   const mr = report.managementReview;
   lines.push(

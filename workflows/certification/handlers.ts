@@ -3,7 +3,7 @@
  * dates, record an audit's outcome with the body's findings, record the body's decision, and end
  * the cycle. Each update's validator refuses with a reason naming the field and the rule.
  */
-import { setHandler } from '@temporalio/workflow';
+import { patched, setHandler } from '@temporalio/workflow';
 import {
   certificationStatusQuery,
   endCycleUpdate,
@@ -30,12 +30,12 @@ import {
   type CycleHistoryEntry,
   type DateIssue,
 } from '../../src/certification/schema.js';
+import { completionIssues, decisionIssues, issuesText } from '../../src/certification/rules.js';
+import type { CorrectiveActionResult } from '../../src/corrective-action/schema.js';
 import { raiseNonconformity } from '../lib/children.js';
 import { onUpdate } from '../lib/handlers.js';
 import { reject } from '../lib/util.js';
 import type { Certification } from './state.js';
-
-const issuesText = (issues: DateIssue[]) => issues.map((i) => `${i.path}: ${i.message} (rule ${i.rule})`).join('; ');
 
 export function registerCertificationHandlers(c: Certification): void {
   const ready = () => c.settings !== undefined;
@@ -83,6 +83,7 @@ export function registerCertificationHandlers(c: Certification): void {
         decidedOn: input.decidedOn,
         by: input.by,
         ...(input.reason ? { reason: input.reason } : {}),
+        ...(input.acceptedPlans?.length ? { acceptedPlans: input.acceptedPlans } : {}),
       };
       if (input.decision === 'granted') {
         const { grant, dates } = c.grantOf(input);
@@ -94,7 +95,8 @@ export function registerCertificationHandlers(c: Certification): void {
         c.standing = standingAfter[input.decision];
       }
       c.decisions.push(entry);
-      c.event('decision', input.by, `${input.decision} on ${input.decidedOn}${input.reason ? `: ${input.reason}` : ''}`, { ...entry });
+      const plans = entry.acceptedPlans ? ` (the body accepted the plans of ${entry.acceptedPlans.join(', ')})` : '';
+      c.event('decision', input.by, `${input.decision} on ${input.decidedOn}${plans}${input.reason ? `: ${input.reason}` : ''}`, { ...entry });
       c.publish();
       await c.append('certification.decision', input.by, { ...entry, ...(c.grant?.nextPlan ? { nextPlan: c.grant.nextPlan } : {}), warnings });
       return c.ack(`Decision recorded: ${input.decision}.`, { warnings });
@@ -157,7 +159,9 @@ function checkOutcome(c: Certification, input: RecordOutcome): void {
     );
   }
   if (dateMs(input.completedOn) > Date.now() + 60_000) reject(`completedOn: ${input.completedOn} is in the future`);
-  const decisionAt = c.decisionDueAfter(input.audit);
+  const order = completionIssues(input.audit, input.completedOn, c.heldBefore(input.audit));
+  if (order.length) reject(issuesText(order));
+  const decisionAt = c.decisionDueAfter(input.audit, input.completedOn);
   input.findings.forEach((f, i) => {
     if (f.owner && !c.people().people.includes(f.owner)) reject(`findings.${i}.owner: unknown person "${f.owner}"`);
     if (!f.deadline) return;
@@ -169,7 +173,11 @@ function checkOutcome(c: Certification, input: RecordOutcome): void {
   });
 }
 
-/** A decision fits where the cycle is and the certificate's standing; a grant leaves dates that keep the rules. */
+/**
+ * A decision fits where the cycle is and the certificate's standing, and keeps the decision
+ * rules (rules.ts: taken by now; a grant after a recommending audit, every open major's plan
+ * accepted by the body); a grant leaves dates that keep the rules.
+ */
 function checkDecision(c: Certification, input: RecordDecision): void {
   c.checkActor(input.by, 'record a certification decision');
   c.ensureRunning();
@@ -177,8 +185,8 @@ function checkDecision(c: Certification, input: RecordDecision): void {
   switch (input.decision) {
     case 'granted': {
       if (c.current !== 'decision') reject('decision: a certificate is granted after the Stage 2 or recertification audit is recorded');
-      const audited = c.auditOf(certificate ? 'recertification' : 'stage2')?.completedOn;
-      if (audited && dateMs(input.decidedOn) < dateMs(audited)) reject(`decidedOn: the decision must come after the audit (${audited})`);
+      const issues = decisionIssues(input, { nowMs: Date.now(), audit: c.grantAudit() });
+      if (issues.length) reject(`the grant breaks the decision rules: ${issuesText(issues)}`);
       const { grant, dates } = c.grantOf(input);
       const pathOf = (f: keyof typeof dates) =>
         f === 'expiresOn' ? 'expiresOn' : f === 'decision' ? 'decidedOn' : certificate ? `nextPlan.${f}` : `plan.${f}`;
@@ -204,10 +212,34 @@ function checkDecision(c: Certification, input: RecordDecision): void {
       if (standing !== 'valid' && standing !== 'suspended') reject('decision: only a granted certificate can be withdrawn');
       break;
   }
+  if (input.decision !== 'granted') {
+    const issues = decisionIssues(input, { nowMs: Date.now() });
+    if (issues.length) reject(issuesText(issues));
+  }
 }
 
 /** The certificate's standing after a decision other than a grant. */
 const standingAfter = { refused: 'refused', suspended: 'suspended', reinstated: 'valid', withdrawn: 'withdrawn' } as const;
+
+/** Marks a finding's corrective action closed or cancelled when it ends; a failed or terminated one stays open. */
+function whenClosed(c: Certification, entry: AuditStatus['findings'][number], audit: AuditKey) {
+  return (result: CorrectiveActionResult | undefined): void => {
+    if (!result) return;
+    entry.ncClosedAs = result.status;
+    c.event('nonconformity-closed', 'system', `${result.ncId} (${entry.ref}, ${auditNames[audit]}) ${result.status}`, { ncId: result.ncId, status: result.status });
+  };
+}
+
+/**
+ * The decision majors found in this audit are due by (`decisionDueAfter`). A Stage 2 without a
+ * planned decision gave its majors only the default NC deadline before the decision defaulted to
+ * Stage 2 plus the audit window: cycles that recorded such an outcome keep the deadlines their
+ * corrective actions were started with (patch).
+ */
+function majorsDueBy(c: Certification, input: RecordOutcome): string | undefined {
+  if (input.audit === 'stage2' && c.plan.decision === undefined && !patched('certification-stage2-default-decision')) return undefined;
+  return c.decisionDueAfter(input.audit, input.completedOn);
+}
 
 /**
  * Records an audit's outcome: the body's findings are kept on the audit and each nonconformity
@@ -221,7 +253,7 @@ async function recordOutcome(c: Certification, input: RecordOutcome): Promise<Ce
   a.recordedBy = input.by;
   if (input.summary) a.summary = input.summary;
   const raisedAt = new Date().toISOString();
-  const decisionAt = c.decisionDueAfter(input.audit);
+  const decisionAt = majorsDueBy(c, input);
   const raised: NonNullable<CertificationAck['nonconformities']> = [];
   for (const [i, f] of input.findings.entries()) {
     const entry: AuditStatus['findings'][number] = { ...f };
@@ -240,7 +272,7 @@ async function recordOutcome(c: Certification, input: RecordOutcome): Promise<Ce
       raisedBy: input.by,
       raisedAt,
       policy: { ...(c.spec.policy.correctiveAction ?? {}), overallTarget: `${Math.max(1000, deadline - Date.parse(raisedAt))}ms` },
-    });
+    }, whenClosed(c, entry, input.audit));
     entry.ncId = nc.ncId;
     entry.workflowId = nc.workflowId;
     entry.deadlineAt = new Date(deadline).toISOString();

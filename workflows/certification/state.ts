@@ -34,6 +34,7 @@ import {
   type DateIssue,
   type NextPlan,
 } from '../../src/certification/schema.js';
+import { defaultDecisionDue, type DecisionFacts } from '../../src/certification/rules.js';
 import { isCalendarDate } from '../../src/common/dates.js';
 import { durationMs } from '../../src/common/duration.js';
 import type { PersonRef } from '../../src/common/schemas.js';
@@ -230,9 +231,32 @@ export class Certification {
     return dateMs(this.plannedOf(this.current));
   }
 
-  /** The date a major found in `audit` is corrected by at the latest: the planned decision after Stage 2, the expiry after the recertification. */
-  decisionDueAfter(audit: AuditKey): string | undefined {
-    return audit === 'stage2' ? this.plan.decision : audit === 'recertification' ? this.certificate?.expiresOn : undefined;
+  /**
+   * The date a major found in `audit` is corrected by at the latest: after Stage 2 the decision
+   * (as planned, or else Stage 2 as held on `heldOn` plus the audit window), after the
+   * recertification the expiry.
+   */
+  decisionDueAfter(audit: AuditKey, heldOn = this.auditOf(audit)?.completedOn): string | undefined {
+    if (audit === 'recertification') return this.certificate?.expiresOn;
+    if (audit !== 'stage2') return undefined;
+    return this.plan.decision ?? defaultDecisionDue(heldOn ?? this.plannedOf('stage2'), this.auditWindowMs());
+  }
+
+  /** The audit held before `key` in this cycle's order, if it was held. */
+  heldBefore(key: AuditKey): { key: AuditKey; completedOn: string } | undefined {
+    const previous = this.sequence[this.sequence.indexOf(key) - 1];
+    const completedOn = previous ? this.auditOf(previous)?.completedOn : undefined;
+    return previous && completedOn ? { key: previous, completedOn } : undefined;
+  }
+
+  /** What a grant follows: Stage 2 (the recertification for a certificate), its result and the NCs raised from its findings. */
+  grantAudit(): NonNullable<DecisionFacts['audit']> {
+    const key: AuditKey = this.certificate ? 'recertification' : 'stage2';
+    const a = this.auditOf(key);
+    const ncs = (a?.findings ?? []).flatMap((f) =>
+      f.ncId && (f.severity === 'major' || f.severity === 'minor') ? [{ ncId: f.ncId, ref: f.ref, severity: f.severity, open: f.ncClosedAs === undefined }] : [],
+    );
+    return { key, completedOn: a?.completedOn, result: a?.result, ncs };
   }
 
   /** The period an audit's readiness looks at: since the previous external audit (or a year before). */

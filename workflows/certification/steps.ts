@@ -93,9 +93,9 @@ async function remind(c: Certification, key: AuditKey, offsetMs: number): Promis
 }
 
 /**
- * Checks readiness for the audit (internal audit and management review covering the period,
- * open major nonconformities), starts a management review when none is complete, records the
- * report and tells the AIMS manager and top management.
+ * Checks readiness for the audit (the period's internal audits covering the AIMS scope, a
+ * management review in the period, open major nonconformities), starts a management review when
+ * none is complete, records the report and tells the AIMS manager and top management.
  */
 async function checkReadiness(c: Certification, key: AuditKey, offsetMs: number): Promise<void> {
   const a = c.ensureAudit(key);

@@ -14,7 +14,7 @@ import {
   nonconformityAttributes,
   type CorrectiveActionWorkflow,
 } from '../../src/corrective-action/contract.js';
-import type { CorrectiveActionInput } from '../../src/corrective-action/schema.js';
+import type { CorrectiveActionInput, CorrectiveActionResult } from '../../src/corrective-action/schema.js';
 import { TASK_WORKFLOW, type HumanTaskWorkflow } from '../../src/task/contract.js';
 import type { HumanTaskInput, HumanTaskResult } from '../../src/task/schema.js';
 import { searchAttributes } from '../../src/temporal/search-attributes.js';
@@ -73,6 +73,11 @@ export interface DetachedChild {
   typedSearchAttributes: SearchAttributePair[];
   /** Default: a finished workflow with this id may run again (Temporal's default). */
   workflowIdReusePolicy?: WorkflowIdReusePolicy;
+  /**
+   * Told when the child finishes while this workflow still runs: its result, or `undefined` when
+   * it failed, timed out or was terminated. Not told for a child an earlier attempt started.
+   */
+  onClosed?: (result: unknown) => void;
 }
 
 /**
@@ -82,7 +87,7 @@ export interface DetachedChild {
  */
 export async function startDetached(workflowType: string, child: DetachedChild): Promise<boolean> {
   try {
-    await startChild(workflowType, {
+    const handle = await startChild(workflowType, {
       workflowId: child.workflowId,
       args: child.args,
       parentClosePolicy: ParentClosePolicy.ABANDON,
@@ -90,6 +95,9 @@ export async function startDetached(workflowType: string, child: DetachedChild):
       staticSummary: child.staticSummary,
       typedSearchAttributes: child.typedSearchAttributes,
     });
+    // Waiting for the child's result issues no command: its completion is an event in this history.
+    const { onClosed } = child;
+    if (onClosed) void handle.result().then(onClosed, () => onClosed(undefined));
     return true;
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) return false;
@@ -115,11 +123,13 @@ export function startDetachedTask(
 /**
  * Raises a nonconformity from a parent workflow (an audit, a certification cycle, a concern):
  * allocates its NC id from `key` (so a retry gets the same one) and starts the corrective
- * action as a child that outlives the parent. Returns the NC id and its workflow id.
+ * action as a child that outlives the parent. Returns the NC id and its workflow id;
+ * `onClosed` is told the corrective action's result if it ends while the parent runs.
  */
 export async function raiseNonconformity(
   key: string,
   input: Omit<CorrectiveActionInput, 'ncId'>,
+  onClosed?: (result: CorrectiveActionResult | undefined) => void,
 ): Promise<{ ncId: string; workflowId: string }> {
   const year = new Date(input.raisedAt ?? Date.now()).getUTCFullYear();
   const ncId = await acts.allocateNonconformityId({ year, key: childWorkflowId(key) });
@@ -132,6 +142,7 @@ export async function raiseNonconformity(
     workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
     staticSummary: `${ncId}: ${input.title}`,
     typedSearchAttributes: nonconformityAttributes({ ...input, ncId, clauses: input.clauses ?? [] }),
+    ...(onClosed ? { onClosed: (result: unknown) => onClosed(result as CorrectiveActionResult | undefined) } : {}),
   });
   return { ncId, workflowId };
 }
