@@ -79,6 +79,20 @@ describe('impact assessment settings and scoring', () => {
     });
     expect(validateForm('impact-assessment', { impacts: [] }, choices)).toMatchObject({ ok: false, problems: [{ field: 'impacts', message: 'needs at least one impact' }] });
   });
+
+  it('refuses a residual rating above the rating before mitigation, naming the row', () => {
+    const choices = impactScaleChoices(scales.severityScale, scales.likelihoodScale);
+    const row = { area: 'groups', description: 'd', severity: 'major', likelihood: 'possible', mitigation: 'm', residualSeverity: 'major', residualLikelihood: 'possible' };
+    // Equal is allowed: a mitigation may leave a rating as it was.
+    expect(validateForm('impact-assessment', { impacts: [row] }, choices)).toMatchObject({ ok: true });
+    expect(validateForm('impact-assessment', { impacts: [row, { ...row, residualSeverity: 'severe', residualLikelihood: 'likely' }] }, choices)).toEqual({
+      ok: false,
+      problems: [
+        { field: 'impacts.1.residualSeverity', message: 'severe is above the severity before mitigation (major): a mitigation cannot raise it' },
+        { field: 'impacts.1.residualLikelihood', message: 'likely is above the likelihood before mitigation (possible): a mitigation cannot raise it' },
+      ],
+    });
+  });
 });
 
 const BASE = 'http://127.0.0.1:3999';
@@ -180,6 +194,9 @@ describe('impact assessment forms on the task page', () => {
     const bad = await post(link, [['csrf', csrf], ...row]);
     expect(bad.statusCode).toBe(400);
     expect(bad.body).toContain('Impact 1: the residual likelihood must be one of: rare, unlikely, possible, likely, almost-certain');
+    const worse = await post(link, [['csrf', csrf], ...row.map(([k, v]): [string, string] => (k === 'impacts.0.residualLikelihood' ? [k, 'almost-certain'] : [k, v]))]);
+    expect(worse.statusCode).toBe(400);
+    expect(worse.body).toContain('Impact 1: the residual likelihood almost-certain is above the likelihood before mitigation (likely): a mitigation cannot raise it');
     expect(bad.body).toContain('Thin-file applicants scored lower.</textarea>');
 
     const fixed = row.map(([k, v]): [string, string] => (k === 'impacts.0.residualLikelihood' ? [k, 'unlikely'] : [k, v]));
