@@ -1,7 +1,8 @@
 /**
  * The AI system workflow and its impact assessments against the real dev server, SMTP server
  * and ledger: the first and the scheduled assessment, change-triggered runs with debounce, a
- * change during a running assessment, the review's send-back loop, sign-off routing by level,
+ * change during a running assessment, the review's send-back loop, sign-off routing by level
+ * and impact tier,
  * risk-treatment tasks, continue-as-new keeping the state, and retirement.
  */
 import { randomBytes } from 'node:crypto';
@@ -251,6 +252,21 @@ describe('AI system impact assessment', () => {
     expect(noSecond).toBeUndefined();
     const announced = await stack.records.list({ subject: h.workflowId, kind: 'ai-system.change-announced' });
     expect(announced.map((r) => (r.content as { disposition: string }).disposition)).toEqual(['pending', 'pending', 'pending', 'attached']);
+    await h.executeUpdate(retireUpdate, { args: [{ by: 'system', reason: 'end of test' }] });
+    await h.result();
+  }, 180_000);
+
+  it('routes the sign-off of a high-tier system to top management even at a low level', async () => {
+    const system = registration({ impactTier: 'critical' });
+    const h = await register(system, { assessment: { tasks: quiet } });
+    const first = assessmentId(system, 1);
+    await complete(`${first}/scoping`, 'sofia.lind', scoping);
+    await complete(`${first}/assessment-1`, 'sofia.lind', lowImpact);
+    await complete(`${first}/review-1`, 'elena.petrova', { choice: 'approve' });
+    const shown = await decide(`${first}/sign-off-1`, 'david.chen', 'approve');
+    expect(shown.approvers.map((a) => a.id).sort()).toEqual(['david.chen', 'hannah.okafor']);
+    const done = await eventually(() => status(h), (s) => s.last !== undefined);
+    expect(done.last).toMatchObject({ level: 2, signOffRole: 'top-management', signedOffBy: 'david.chen' });
     await h.executeUpdate(retireUpdate, { args: [{ by: 'system', reason: 'end of test' }] });
     await h.result();
   }, 180_000);

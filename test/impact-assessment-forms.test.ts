@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiInstance } from '../src/api/app.js';
 import { impactScaleChoices, validateForm } from '../src/forms/index.js';
-import { impactLevel, resultingLevel, scoreImpacts, signOffRole } from '../src/ai-system/impact-assessment.js';
+import { impactLevel, resultingLevel, scoreImpacts, signOffRole, signOffRoute } from '../src/ai-system/impact-assessment.js';
 import { parseOrganizationYaml } from '../src/organization/load.js';
 import { taskStatusQuery } from '../src/task/contract.js';
 import { startHumanTask } from '../src/task/start.js';
@@ -47,6 +47,16 @@ describe('impact assessment settings and scoring', () => {
     expect(message).toContain('impactAssessment.changeDebounce: must be a duration');
     expect(message).toContain('impactAssessment.severityScale[1]: duplicate level "low"');
     expect(message).toContain('impactAssessment.signOffThreshold: must be at most 15');
+  });
+
+  it('routes the sign-off of every high-tier system to top management, whatever the level', () => {
+    const route = (impactTier: 'low' | 'medium' | 'high' | 'critical', level: number, preparer = 'marco.rossi') =>
+      signOffRoute({ level, threshold: 12, impactTier, preparer, aimsManagerId: 'priya.raman' });
+    expect(route('high', 2)).toEqual({ role: 'top-management', reason: 'impact-tier' });
+    expect(route('critical', 1)).toEqual({ role: 'top-management', reason: 'impact-tier' });
+    expect(route('medium', 2)).toEqual({ role: 'aims-manager', reason: 'below-threshold' });
+    expect(route('low', 12)).toEqual({ role: 'top-management', reason: 'level' });
+    expect(route('low', 2, 'priya.raman')).toEqual({ role: 'top-management', reason: 'preparer' });
   });
 
   it('scores an impact as severity rank × likelihood rank and takes the highest residual level', () => {

@@ -85,9 +85,31 @@ export function resultingLevel(impacts: readonly ScoredImpact[]): number {
   return impacts.reduce((max, i) => Math.max(max, i.residualLevel), 0);
 }
 
-/** Who signs off: top management at or above the threshold, the AIMS manager below it. */
+/** Who signs off by the level alone: top management at or above the threshold, the AIMS manager below it. */
 export function signOffRole(level: number, threshold: number): 'top-management' | 'aims-manager' {
   return level >= threshold ? 'top-management' : 'aims-manager';
+}
+
+/** Impact tiers whose assessments top management signs off whatever the level. */
+export const HIGH_IMPACT_TIERS: ReadonlyArray<(typeof impactTiers)[number]> = ['high', 'critical'];
+
+/** Who signs off an assessment, and why. */
+export interface SignOffRoute {
+  role: 'top-management' | 'aims-manager';
+  /** `level`: at or above the threshold; `impact-tier`: a high-tier system; `preparer`: the AIMS manager assessed it; `below-threshold`: the AIMS manager signs. */
+  reason: 'level' | 'impact-tier' | 'preparer' | 'below-threshold';
+}
+
+/**
+ * Routes the sign-off: top management at or above the threshold, for every system of a high
+ * impact tier (`high`, `critical`) whatever the level, and when the AIMS manager assessed it
+ * (the preparer cannot sign off their own work); the AIMS manager otherwise.
+ */
+export function signOffRoute(input: { level: number; threshold: number; impactTier: (typeof impactTiers)[number]; preparer: string; aimsManagerId: string }): SignOffRoute {
+  if (signOffRole(input.level, input.threshold) === 'top-management') return { role: 'top-management', reason: 'level' };
+  if (input.preparer === input.aimsManagerId) return { role: 'top-management', reason: 'preparer' };
+  if (HIGH_IMPACT_TIERS.includes(input.impactTier)) return { role: 'top-management', reason: 'impact-tier' };
+  return { role: 'aims-manager', reason: 'below-threshold' };
 }
 
 export const impactAssessmentTriggers = ['initial', 'scheduled', 'change'] as const;

@@ -5,7 +5,8 @@
  * or above the threshold after mitigation.
  */
 import { approvalOutcome } from '../../src/approval/schema.js';
-import { resultingLevel, scoreImpacts, signOffRole, impactAreaText, type ImpactScope, type ScoredImpact } from '../../src/ai-system/impact-assessment.js';
+import { patched } from '@temporalio/workflow';
+import { resultingLevel, scoreImpacts, signOffRoute, impactAreaText, type ImpactScope, type ScoredImpact } from '../../src/ai-system/impact-assessment.js';
 import { impactScaleChoices, type ImpactRow } from '../../src/forms/index.js';
 import { searchAttributes } from '../../src/temporal/search-attributes.js';
 import type { Ending } from '../lib/lifecycle.js';
@@ -15,6 +16,9 @@ import { StepCancelled } from '../lib/util.js';
 import type { ImpactAssessment, StepTask } from './assessment-state.js';
 
 const REVIEW_CHOICES = ['approve', 'send back'];
+
+/** Sign-offs of high-tier systems go to top management whatever the level (issue #13). */
+const SIGN_OFF_BY_TIER_PATCH = 'impact-assessment-sign-off-by-tier';
 
 /** Runs a step's human task as a child; the status names it while it runs. */
 async function step(a: ImpactAssessment, key: string, title: string, instructions: string, task: StepTask): Promise<CompletedStep> {
@@ -81,19 +85,23 @@ export async function review(a: ImpactAssessment): Promise<string | undefined> {
 
 /**
  * 4. Sign-off of exactly what was assessed (bound to its content hash): by top management at
- * or above the threshold (or when the AIMS manager assessed it), by the AIMS manager below it.
+ * or above the threshold, for a high-tier system whatever the level, or when the AIMS manager
+ * assessed it; by the AIMS manager otherwise.
  * Returns the feedback for the next round when refused.
  */
 export async function signOff(a: ImpactAssessment, preparer: string): Promise<string | undefined> {
   const { round, settings } = a;
   const level = a.level ?? 0;
   a.state = 'sign-off';
-  const role = signOffRole(level, settings.signOffThreshold) === 'top-management' || preparer === settings.aimsManagerId ? 'top-management' : 'aims-manager';
+  const route = signOffRoute({ level, threshold: settings.signOffThreshold, impactTier: a.system.impactTier, preparer, aimsManagerId: settings.aimsManagerId });
+  // A sign-off requested before the impact-tier rule existed keeps the approver it was sent to.
+  const role = route.reason === 'impact-tier' && !patched(SIGN_OFF_BY_TIER_PATCH) ? 'aims-manager' : route.role;
   const signer = role === 'top-management' ? 'top management' : 'the AIMS manager';
   const contentHash = await acts.contentHash(a.content());
   a.contentHash = contentHash;
   const key = `sign-off-${round}`;
-  a.stepStarted(key, `sign-off requested from ${signer} (level ${level}, threshold ${settings.signOffThreshold})`);
+  const why = role === 'top-management' && route.reason === 'impact-tier' ? `, ${a.system.impactTier} impact tier` : '';
+  a.stepStarted(key, `sign-off requested from ${signer} (level ${level}, threshold ${settings.signOffThreshold}${why})`);
   const decision = await runApproval(key, {
     kind: 'impact-assessment',
     title: `${a.system.name}: impact assessment ${a.spec.assessmentRef} (level ${level})`.slice(0, 200),
