@@ -2,8 +2,8 @@
  * The AI system workflow and its impact assessments against the real dev server, SMTP server
  * and ledger: the first and the scheduled assessment, change-triggered runs with debounce, a
  * change during a running assessment, the review's send-back loop, sign-off routing by level
- * and impact tier,
- * risk-treatment tasks, continue-as-new keeping the state, and retirement.
+ * and impact tier, risk-treatment tasks, the next attempt after a cancelled assessment,
+ * continue-as-new keeping the state, and retirement.
  */
 import { randomBytes } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
@@ -254,6 +254,43 @@ describe('AI system impact assessment', () => {
     expect(announced.map((r) => (r.content as { disposition: string }).disposition)).toEqual(['pending', 'pending', 'pending', 'attached']);
     await h.executeUpdate(retireUpdate, { args: [{ by: 'system', reason: 'end of test' }] });
     await h.result();
+  }, 180_000);
+
+  it('after a cancelled assessment schedules the next one retryAfter later with its changes, tells the AIMS manager and shows overdue once the planned date passes', async () => {
+    const system = registration();
+    const h = await register(system, { startBefore: '3s', retryAfter: '8s', assessment: { tasks: quiet } });
+    const first = assessmentId(system, 1);
+    const child = stack.client.workflow.getHandle(first);
+    await eventually(() => child.query(impactAssessmentStatusQuery).catch(() => undefined), (s) => s?.currentStep?.key === 'scoping');
+    const attached = await h.executeUpdate(announceChangeUpdate, { args: [{ type: 'model', by: 'sofia.lind', why: 'Retrained on the 2027 applications' }] });
+    expect(attached).toMatchObject({ disposition: 'attached', assessmentId: first });
+    // An operator cancels the running assessment.
+    await child.cancel();
+    await expect(child.result()).resolves.toMatchObject({ status: 'cancelled' });
+
+    const waiting = await eventually(() => status(h), (s) => s.current === undefined && s.retryAt !== undefined);
+    expect(waiting.held).toBe(false);
+    expect(waiting.nextStartAt).toBe(waiting.retryAt);
+    expect(waiting.retryChanges.map((c) => c.type)).toEqual(['model']);
+    const [cancelled] = await eventually(() => stack.records.list({ subject: h.workflowId, kind: 'ai-system.assessment-cancelled' }), (r) => r.length > 0);
+    expect(cancelled?.content).toMatchObject({ assessmentRef: `${year}-1`, nextStartAt: waiting.retryAt, nextDueAt: waiting.nextDueAt });
+    const mail = await stack.smtp.waitFor((m) => isNotification(m, h.workflowId, 'impact-assessment.not-completed', 'priya.raman@northwind.example'), 20_000);
+    expect(mail.subject).toContain(`${system.id}/${year}-1`);
+    // The planned date passes before the next attempt: overdue, also in visibility.
+    const late = await eventually(() => status(h), (s) => s.state === 'overdue', { timeoutMs: 15_000 });
+    expect(late.current).toBeUndefined();
+    await eventually(() => h.describe(), (d) => d.searchAttributes.AimsState?.[0] === 'overdue');
+
+    // The next attempt starts at the retry and takes over the change the cancelled one did not assess.
+    const retried = await eventually(() => status(h), (s) => s.current !== undefined, { timeoutMs: 20_000 });
+    expect(retried.current).toMatchObject({ assessmentRef: `${year}-2`, trigger: 'change' });
+    expect(Date.parse(retried.current!.startedAt)).toBeGreaterThanOrEqual(Date.parse(waiting.retryAt!));
+    expect(retried.state).toBe('overdue');
+    const second = await stack.client.workflow.getHandle(assessmentId(system, 2)).query(impactAssessmentStatusQuery);
+    expect(second.changes.map((c) => c.why)).toEqual(['Retrained on the 2027 applications']);
+    await h.executeUpdate(retireUpdate, { args: [{ by: 'system', reason: 'end of test' }] });
+    await h.result();
+    await recordHistory('ai-system-retry', h.workflowId);
   }, 180_000);
 
   it('routes the sign-off of a high-tier system to top management even at a low level', async () => {

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiInstance } from '../src/api/app.js';
 import { impactScaleChoices, validateForm } from '../src/forms/index.js';
 import { impactLevel, resultingLevel, scoreImpacts, signOffRole, signOffRoute } from '../src/ai-system/impact-assessment.js';
+import { retryStartMs } from '../src/ai-system/schema.js';
 import { parseOrganizationYaml } from '../src/organization/load.js';
 import { taskStatusQuery } from '../src/task/contract.js';
 import { startHumanTask } from '../src/task/start.js';
@@ -33,11 +34,11 @@ describe('impact assessment settings and scoring', () => {
   it('reads the settings from the organization file, with defaults, and refuses bad ones naming the field', async () => {
     const yaml = await readFile(exampleOrgFile, 'utf8');
     const org = parseOrganizationYaml(yaml, 'org.yaml');
-    expect(org.impactAssessment).toMatchObject({ reassessEvery: '365d', changeDebounce: '24h', signOffThreshold: 12, riskTreatmentThreshold: 10, ...scales });
+    expect(org.impactAssessment).toMatchObject({ reassessEvery: '365d', changeDebounce: '24h', retryAfter: '30d', signOffThreshold: 12, riskTreatmentThreshold: 10, ...scales });
     const withoutSection = parseOrganizationYaml(yaml.replace(/\nimpactAssessment:[\s\S]*$/, '\n'), 'org.yaml');
     expect(withoutSection.impactAssessment).toEqual(org.impactAssessment);
 
-    const bad = yaml.replace('signOffThreshold: 12', 'signOffThreshold: 40').replace('changeDebounce: 24h', 'changeDebounce: soon').replace('severityScale: [negligible, minor, moderate, major, severe]', 'severityScale: [low, low, high]');
+    const bad = yaml.replace('signOffThreshold: 12', 'signOffThreshold: 40').replace('retryAfter: 30d', 'retryAfter: later').replace('changeDebounce: 24h', 'changeDebounce: soon').replace('severityScale: [negligible, minor, moderate, major, severe]', 'severityScale: [low, low, high]');
     let message = '';
     try {
       parseOrganizationYaml(bad, 'org.yaml');
@@ -47,6 +48,18 @@ describe('impact assessment settings and scoring', () => {
     expect(message).toContain('impactAssessment.changeDebounce: must be a duration');
     expect(message).toContain('impactAssessment.severityScale[1]: duplicate level "low"');
     expect(message).toContain('impactAssessment.signOffThreshold: must be at most 15');
+    expect(message).toContain('impactAssessment.retryAfter: must be a duration');
+  });
+
+  it('schedules the next assessment after a cancelled or failed one retryAfter later, or at the planned start when that is sooner', () => {
+    const day = 24 * 3600_000;
+    const nowMs = Date.parse('2027-06-01T00:00:00Z');
+    // The planned start has passed (a scheduled assessment was cancelled): retryAfter from now.
+    expect(retryStartMs({ nowMs, retryAfterMs: 30 * day, plannedStartMs: nowMs - 5 * day })).toBe(nowMs + 30 * day);
+    expect(retryStartMs({ nowMs, retryAfterMs: 30 * day, plannedStartMs: undefined })).toBe(nowMs + 30 * day);
+    // A change-triggered assessment was cancelled a week before the planned start: the plan wins.
+    expect(retryStartMs({ nowMs, retryAfterMs: 30 * day, plannedStartMs: nowMs + 7 * day })).toBe(nowMs + 7 * day);
+    expect(retryStartMs({ nowMs, retryAfterMs: 30 * day, plannedStartMs: nowMs + 90 * day })).toBe(nowMs + 30 * day);
   });
 
   it('routes the sign-off of every high-tier system to top management, whatever the level', () => {

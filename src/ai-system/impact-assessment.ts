@@ -50,6 +50,8 @@ export interface ImpactAssessmentSettings {
   changeDebounceMs: number;
   /** Absent in results recorded before the setting existed. */
   firstAssessmentInMs?: number;
+  /** After a cancelled or failed assessment, the next one starts this long after; absent in results recorded before the setting existed. */
+  retryAfterMs?: number;
   severityScale: string[];
   likelihoodScale: string[];
   signOffThreshold: number;
