@@ -173,6 +173,7 @@ export interface ImpactAssessmentEvent {
     | 'assessed'
     | 'approved-by-review'
     | 'sent-back'
+    | 'reopened'
     | 'signed-off'
     | 'sign-off-refused'
     | 'change-attached'
@@ -198,9 +199,14 @@ export interface ImpactAssessmentStatus {
   sendBacks: number;
   /** How often the sign-off refused it (rejected or expired). */
   signOffRefusals: number;
+  /** How often a significant change announced during the review or sign-off sent it back to the assessment step. */
+  reopened?: number;
   currentStep?: { key: string; workflowId: string };
-  /** Changes that led to it and those announced while it ran. */
-  changes: Array<SignificantChange & { attached: boolean }>;
+  /**
+   * Changes that led to it and those announced while it ran; `awaitingAssessment`: announced
+   * during the review or sign-off, so the assessment went back to the assessment step for it.
+   */
+  changes: Array<SignificantChange & { attached: boolean; awaitingAssessment?: boolean }>;
   scope?: ImpactScope & { by: string };
   impacts: ScoredImpact[];
   assessedBy?: string;

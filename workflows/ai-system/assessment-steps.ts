@@ -5,7 +5,7 @@
  * or above the threshold after mitigation.
  */
 import { approvalOutcome } from '../../src/approval/schema.js';
-import { patched } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, patched } from '@temporalio/workflow';
 import { resultingLevel, scoreImpacts, signOffRoute, impactAreaText, type ImpactScope, type ScoredImpact } from '../../src/ai-system/impact-assessment.js';
 import { impactScaleChoices, type ImpactRow } from '../../src/forms/index.js';
 import { searchAttributes } from '../../src/temporal/search-attributes.js';
@@ -56,6 +56,7 @@ export async function assessImpacts(a: ImpactAssessment, feedback: string): Prom
   a.impacts = scoreImpacts((assessed.data.impacts ?? []) as ImpactRow[], settings);
   a.level = resultingLevel(a.impacts);
   a.assessedBy = assessed.by;
+  a.assessedChanges();
   a.event('assessed', assessed.by, `${a.impacts.length} impact(s) assessed; resulting level ${a.level}`, assessed.workflowId);
   await a.recorder.append('impact-assessment.assessed', assessed.by, { round, impacts: a.impacts, level: a.level, note: assessed.data.note ?? null }, `assessed-${round}`);
   return assessed.by;
@@ -128,6 +129,40 @@ export async function signOff(a: ImpactAssessment, preparer: string): Promise<st
   return `\n\nThe sign-off refused the previous assessment: ${outcome.reason}`;
 }
 
+/**
+ * 3-4. The review, then the sign-off. A significant change attached meanwhile cancels the running
+ * review task or sign-off approval (voiding the request) and sends the assessment back to step 2.
+ * Returns the feedback for another round, or undefined once signed off.
+ */
+export async function reviewAndSignOff(a: ImpactAssessment, assessedBy: string): Promise<string | undefined> {
+  const scope = new CancellationScope();
+  a.reviewScope = scope;
+  try {
+    const back = await scope.run(async () => (await review(a)) ?? (await signOff(a, assessedBy)));
+    // A change that came in with the sign-off's decision goes back to the assessment all the same.
+    return back === undefined && a.awaitingAssessment().length > 0 ? await reopen(a) : back;
+  } catch (err) {
+    const reopened = scope.consideredCancelled && !CancellationScope.current().consideredCancelled && (isCancellation(err) || err instanceof StepCancelled);
+    if (!reopened || a.awaitingAssessment().length === 0) throw err;
+    return reopen(a);
+  } finally {
+    a.reviewScope = undefined;
+  }
+}
+
+/** Back to the assessment step for the changes announced during the review or sign-off; returns the feedback for the next round. */
+async function reopen(a: ImpactAssessment): Promise<string> {
+  const changes = a.awaitingAssessment();
+  const step = a.state === 'sign-off' ? 'sign-off' : 'review';
+  a.currentStep = undefined;
+  a.signOff = undefined;
+  a.reopened += 1;
+  a.event('reopened', 'system', `back to the assessment: ${changes.length} significant change(s) announced during the ${step}`);
+  await a.recorder.append('impact-assessment.reopened', 'system', { round: a.round, step, changes }, `reopened-${a.round}`);
+  const list = changes.map((c) => `- ${c.type} (${c.by}): ${c.why}`).join('\n');
+  return `\n\nSignificant change(s) were announced during the ${step}, which was withdrawn. Assess the impacts again with them:\n${list}`;
+}
+
 /** 5. The record (A.5.3); returns the impacts whose residual level calls for risk treatment, numbered from 1. */
 export async function record(a: ImpactAssessment): Promise<Array<{ impact: ScoredImpact; n: number }>> {
   const { settings } = a;
@@ -143,7 +178,8 @@ export async function record(a: ImpactAssessment): Promise<Array<{ impact: Score
     {
       system: a.system,
       trigger: a.spec.trigger,
-      changes: a.changes,
+      // Only what went through the assessment step (a change still awaiting it never reaches here).
+      changes: a.assessed(),
       scope: a.scope,
       impacts: a.impacts,
       level,
