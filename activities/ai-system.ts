@@ -48,6 +48,7 @@ export function createAiSystemActivities({ organization, records }: AiSystemActi
         startBeforeMs: durationMs(s.startBefore),
         changeDebounceMs: durationMs(s.changeDebounce),
         firstAssessmentInMs: durationMs(s.firstAssessmentIn),
+        retryAfterMs: durationMs(s.retryAfter),
         severityScale: [...s.severityScale],
         likelihoodScale: [...s.likelihoodScale],
         signOffThreshold: s.signOffThreshold,

@@ -1,8 +1,10 @@
 /**
  * The AI system workflow and its impact assessments against the real dev server, SMTP server
  * and ledger: the first and the scheduled assessment, change-triggered runs with debounce, a
- * change during a running assessment, the review's send-back loop, sign-off routing by level,
- * risk-treatment tasks, continue-as-new keeping the state, and retirement.
+ * change during a running assessment, the review's send-back loop, sign-off routing by level
+ * and impact tier, risk-treatment tasks, the next attempt after a cancelled assessment, a change
+ * during the review or sign-off sending the assessment back, continue-as-new keeping the state,
+ * and retirement.
  */
 import { randomBytes } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
@@ -251,6 +253,103 @@ describe('AI system impact assessment', () => {
     expect(noSecond).toBeUndefined();
     const announced = await stack.records.list({ subject: h.workflowId, kind: 'ai-system.change-announced' });
     expect(announced.map((r) => (r.content as { disposition: string }).disposition)).toEqual(['pending', 'pending', 'pending', 'attached']);
+    await h.executeUpdate(retireUpdate, { args: [{ by: 'system', reason: 'end of test' }] });
+    await h.result();
+  }, 180_000);
+
+  it('after a cancelled assessment schedules the next one retryAfter later with its changes, tells the AIMS manager and shows overdue once the planned date passes', async () => {
+    const system = registration();
+    const h = await register(system, { startBefore: '3s', retryAfter: '8s', assessment: { tasks: quiet } });
+    const first = assessmentId(system, 1);
+    const child = stack.client.workflow.getHandle(first);
+    await eventually(() => child.query(impactAssessmentStatusQuery).catch(() => undefined), (s) => s?.currentStep?.key === 'scoping');
+    const attached = await h.executeUpdate(announceChangeUpdate, { args: [{ type: 'model', by: 'sofia.lind', why: 'Retrained on the 2027 applications' }] });
+    expect(attached).toMatchObject({ disposition: 'attached', assessmentId: first });
+    // An operator cancels the running assessment.
+    await child.cancel();
+    await expect(child.result()).resolves.toMatchObject({ status: 'cancelled' });
+
+    const waiting = await eventually(() => status(h), (s) => s.current === undefined && s.retryAt !== undefined);
+    expect(waiting.held).toBe(false);
+    expect(waiting.nextStartAt).toBe(waiting.retryAt);
+    expect(waiting.retryChanges.map((c) => c.type)).toEqual(['model']);
+    const [cancelled] = await eventually(() => stack.records.list({ subject: h.workflowId, kind: 'ai-system.assessment-cancelled' }), (r) => r.length > 0);
+    expect(cancelled?.content).toMatchObject({ assessmentRef: `${year}-1`, nextStartAt: waiting.retryAt, nextDueAt: waiting.nextDueAt });
+    const mail = await stack.smtp.waitFor((m) => isNotification(m, h.workflowId, 'impact-assessment.not-completed', 'priya.raman@northwind.example'), 20_000);
+    expect(mail.subject).toContain(`${system.id}/${year}-1`);
+    // The planned date passes before the next attempt: overdue, also in visibility.
+    const late = await eventually(() => status(h), (s) => s.state === 'overdue', { timeoutMs: 15_000 });
+    expect(late.current).toBeUndefined();
+    await eventually(() => h.describe(), (d) => d.searchAttributes.AimsState?.[0] === 'overdue');
+
+    // The next attempt starts at the retry and takes over the change the cancelled one did not assess.
+    const retried = await eventually(() => status(h), (s) => s.current !== undefined, { timeoutMs: 20_000 });
+    expect(retried.current).toMatchObject({ assessmentRef: `${year}-2`, trigger: 'change' });
+    expect(Date.parse(retried.current!.startedAt)).toBeGreaterThanOrEqual(Date.parse(waiting.retryAt!));
+    expect(retried.state).toBe('overdue');
+    const second = await stack.client.workflow.getHandle(assessmentId(system, 2)).query(impactAssessmentStatusQuery);
+    expect(second.changes.map((c) => c.why)).toEqual(['Retrained on the 2027 applications']);
+    await h.executeUpdate(retireUpdate, { args: [{ by: 'system', reason: 'end of test' }] });
+    await h.result();
+    await recordHistory('ai-system-retry', h.workflowId);
+  }, 180_000);
+
+  it('sends the assessment back to the assessment step when a change is announced during the review or the sign-off, and records only assessed changes', async () => {
+    const system = registration();
+    const h = await register(system, { assessment: { tasks: quiet } });
+    const first = assessmentId(system, 1);
+    const child = stack.client.workflow.getHandle<typeof impactAssessment>(first);
+    await complete(`${first}/scoping`, 'sofia.lind', scoping);
+    await complete(`${first}/assessment-1`, 'sofia.lind', lowImpact);
+    await eventually(() => child.query(impactAssessmentStatusQuery), (s) => s.currentStep?.key === 'review-1');
+
+    // During the review: the review task is withdrawn and the impacts are assessed again.
+    await h.executeUpdate(announceChangeUpdate, { args: [{ type: 'data-source', by: 'sofia.lind', why: 'Added bureau data from a second agency' }] });
+    const back = await eventually(() => child.query(impactAssessmentStatusQuery), (s) => s.currentStep?.key === 'assessment-2');
+    expect(back).toMatchObject({ state: 'assessment', round: 2, sendBacks: 0, reopened: 1 });
+    expect(back.changes).toEqual([expect.objectContaining({ type: 'data-source', attached: true, awaitingAssessment: true })]);
+    expect((await stack.client.workflow.getHandle(`${first}/review-1`).describe()).status.name).toBe('CANCELLED');
+    const reassess = await eventually(() => stack.client.workflow.getHandle(`${first}/assessment-2`).query(taskStatusQuery).catch(() => undefined), (t) => t !== undefined);
+    expect(reassess!.instructions).toContain('Added bureau data from a second agency');
+
+    await complete(`${first}/assessment-2`, 'sofia.lind', lowImpact);
+    await complete(`${first}/review-2`, 'elena.petrova', { choice: 'approve' });
+    const signOff = stack.client.workflow.getHandle(`${first}/sign-off-2`);
+    await eventually(() => signOff.query(approvalStatusQuery).catch(() => undefined), (st) => st?.state === 'pending');
+    // During the sign-off: the approval request is withdrawn, and back to the assessment.
+    await h.signal(significantChangeSignal, { type: 'jurisdiction', by: 'sofia.lind', why: 'Launch in Spain' });
+    await eventually(() => child.query(impactAssessmentStatusQuery), (s) => s.currentStep?.key === 'assessment-3');
+    expect((await signOff.describe()).status.name).toBe('CANCELLED');
+
+    await complete(`${first}/assessment-3`, 'sofia.lind', lowImpact);
+    await complete(`${first}/review-3`, 'elena.petrova', { choice: 'approve' });
+    await decide(`${first}/sign-off-3`, 'priya.raman', 'approve');
+    const result = await child.result();
+    expect(result).toMatchObject({ status: 'recorded', sendBacks: 0 });
+    const [record] = await stack.records.list({ subject: first, kind: 'impact-assessment.recorded' });
+    const content = record?.content as { changes: Array<Record<string, unknown>> };
+    expect(content.changes.map((c) => [c.type, c.attached, c.awaitingAssessment])).toEqual([
+      ['data-source', true, undefined],
+      ['jurisdiction', true, undefined],
+    ]);
+    const reopened = await stack.records.list({ subject: first, kind: 'impact-assessment.reopened' });
+    expect(reopened.map((r) => (r.content as { step: string; round: number }).step)).toEqual(['review', 'sign-off']);
+    await recordHistory('impact-assessment-reopened', first);
+    await h.executeUpdate(retireUpdate, { args: [{ by: 'system', reason: 'end of test' }] });
+    await h.result();
+  }, 180_000);
+
+  it('routes the sign-off of a high-tier system to top management even at a low level', async () => {
+    const system = registration({ impactTier: 'critical' });
+    const h = await register(system, { assessment: { tasks: quiet } });
+    const first = assessmentId(system, 1);
+    await complete(`${first}/scoping`, 'sofia.lind', scoping);
+    await complete(`${first}/assessment-1`, 'sofia.lind', lowImpact);
+    await complete(`${first}/review-1`, 'elena.petrova', { choice: 'approve' });
+    const shown = await decide(`${first}/sign-off-1`, 'david.chen', 'approve');
+    expect(shown.approvers.map((a) => a.id).sort()).toEqual(['david.chen', 'hannah.okafor']);
+    const done = await eventually(() => status(h), (s) => s.last !== undefined);
+    expect(done.last).toMatchObject({ level: 2, signOffRole: 'top-management', signedOffBy: 'david.chen' });
     await h.executeUpdate(retireUpdate, { args: [{ by: 'system', reason: 'end of test' }] });
     await h.result();
   }, 180_000);

@@ -8,7 +8,8 @@ import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiInstance } from '../src/api/app.js';
 import { impactScaleChoices, validateForm } from '../src/forms/index.js';
-import { impactLevel, resultingLevel, scoreImpacts, signOffRole } from '../src/ai-system/impact-assessment.js';
+import { impactLevel, resultingLevel, scoreImpacts, signOffRole, signOffRoute } from '../src/ai-system/impact-assessment.js';
+import { retryStartMs } from '../src/ai-system/schema.js';
 import { parseOrganizationYaml } from '../src/organization/load.js';
 import { taskStatusQuery } from '../src/task/contract.js';
 import { startHumanTask } from '../src/task/start.js';
@@ -33,11 +34,11 @@ describe('impact assessment settings and scoring', () => {
   it('reads the settings from the organization file, with defaults, and refuses bad ones naming the field', async () => {
     const yaml = await readFile(exampleOrgFile, 'utf8');
     const org = parseOrganizationYaml(yaml, 'org.yaml');
-    expect(org.impactAssessment).toMatchObject({ reassessEvery: '365d', changeDebounce: '24h', signOffThreshold: 12, riskTreatmentThreshold: 10, ...scales });
+    expect(org.impactAssessment).toMatchObject({ reassessEvery: '365d', changeDebounce: '24h', retryAfter: '30d', signOffThreshold: 12, riskTreatmentThreshold: 10, ...scales });
     const withoutSection = parseOrganizationYaml(yaml.replace(/\nimpactAssessment:[\s\S]*$/, '\n'), 'org.yaml');
     expect(withoutSection.impactAssessment).toEqual(org.impactAssessment);
 
-    const bad = yaml.replace('signOffThreshold: 12', 'signOffThreshold: 40').replace('changeDebounce: 24h', 'changeDebounce: soon').replace('severityScale: [negligible, minor, moderate, major, severe]', 'severityScale: [low, low, high]');
+    const bad = yaml.replace('signOffThreshold: 12', 'signOffThreshold: 40').replace('retryAfter: 30d', 'retryAfter: later').replace('changeDebounce: 24h', 'changeDebounce: soon').replace('severityScale: [negligible, minor, moderate, major, severe]', 'severityScale: [low, low, high]');
     let message = '';
     try {
       parseOrganizationYaml(bad, 'org.yaml');
@@ -47,6 +48,28 @@ describe('impact assessment settings and scoring', () => {
     expect(message).toContain('impactAssessment.changeDebounce: must be a duration');
     expect(message).toContain('impactAssessment.severityScale[1]: duplicate level "low"');
     expect(message).toContain('impactAssessment.signOffThreshold: must be at most 15');
+    expect(message).toContain('impactAssessment.retryAfter: must be a duration');
+  });
+
+  it('schedules the next assessment after a cancelled or failed one retryAfter later, or at the planned start when that is sooner', () => {
+    const day = 24 * 3600_000;
+    const nowMs = Date.parse('2027-06-01T00:00:00Z');
+    // The planned start has passed (a scheduled assessment was cancelled): retryAfter from now.
+    expect(retryStartMs({ nowMs, retryAfterMs: 30 * day, plannedStartMs: nowMs - 5 * day })).toBe(nowMs + 30 * day);
+    expect(retryStartMs({ nowMs, retryAfterMs: 30 * day, plannedStartMs: undefined })).toBe(nowMs + 30 * day);
+    // A change-triggered assessment was cancelled a week before the planned start: the plan wins.
+    expect(retryStartMs({ nowMs, retryAfterMs: 30 * day, plannedStartMs: nowMs + 7 * day })).toBe(nowMs + 7 * day);
+    expect(retryStartMs({ nowMs, retryAfterMs: 30 * day, plannedStartMs: nowMs + 90 * day })).toBe(nowMs + 30 * day);
+  });
+
+  it('routes the sign-off of every high-tier system to top management, whatever the level', () => {
+    const route = (impactTier: 'low' | 'medium' | 'high' | 'critical', level: number, preparer = 'marco.rossi') =>
+      signOffRoute({ level, threshold: 12, impactTier, preparer, aimsManagerId: 'priya.raman' });
+    expect(route('high', 2)).toEqual({ role: 'top-management', reason: 'impact-tier' });
+    expect(route('critical', 1)).toEqual({ role: 'top-management', reason: 'impact-tier' });
+    expect(route('medium', 2)).toEqual({ role: 'aims-manager', reason: 'below-threshold' });
+    expect(route('low', 12)).toEqual({ role: 'top-management', reason: 'level' });
+    expect(route('low', 2, 'priya.raman')).toEqual({ role: 'top-management', reason: 'preparer' });
   });
 
   it('scores an impact as severity rank × likelihood rank and takes the highest residual level', () => {
@@ -78,6 +101,20 @@ describe('impact assessment settings and scoring', () => {
       problems: [{ field: 'impacts.0.residualLikelihood', message: 'must be one of: rare, unlikely, possible, likely, almost-certain' }],
     });
     expect(validateForm('impact-assessment', { impacts: [] }, choices)).toMatchObject({ ok: false, problems: [{ field: 'impacts', message: 'needs at least one impact' }] });
+  });
+
+  it('refuses a residual rating above the rating before mitigation, naming the row', () => {
+    const choices = impactScaleChoices(scales.severityScale, scales.likelihoodScale);
+    const row = { area: 'groups', description: 'd', severity: 'major', likelihood: 'possible', mitigation: 'm', residualSeverity: 'major', residualLikelihood: 'possible' };
+    // Equal is allowed: a mitigation may leave a rating as it was.
+    expect(validateForm('impact-assessment', { impacts: [row] }, choices)).toMatchObject({ ok: true });
+    expect(validateForm('impact-assessment', { impacts: [row, { ...row, residualSeverity: 'severe', residualLikelihood: 'likely' }] }, choices)).toEqual({
+      ok: false,
+      problems: [
+        { field: 'impacts.1.residualSeverity', message: 'severe is above the severity before mitigation (major): a mitigation cannot raise it' },
+        { field: 'impacts.1.residualLikelihood', message: 'likely is above the likelihood before mitigation (possible): a mitigation cannot raise it' },
+      ],
+    });
   });
 });
 
@@ -180,6 +217,9 @@ describe('impact assessment forms on the task page', () => {
     const bad = await post(link, [['csrf', csrf], ...row]);
     expect(bad.statusCode).toBe(400);
     expect(bad.body).toContain('Impact 1: the residual likelihood must be one of: rare, unlikely, possible, likely, almost-certain');
+    const worse = await post(link, [['csrf', csrf], ...row.map(([k, v]): [string, string] => (k === 'impacts.0.residualLikelihood' ? [k, 'almost-certain'] : [k, v]))]);
+    expect(worse.statusCode).toBe(400);
+    expect(worse.body).toContain('Impact 1: the residual likelihood almost-certain is above the likelihood before mitigation (likely): a mitigation cannot raise it');
     expect(bad.body).toContain('Thin-file applicants scored lower.</textarea>');
 
     const fixed = row.map(([k, v]): [string, string] => (k === 'impacts.0.residualLikelihood' ? [k, 'unlikely'] : [k, v]));

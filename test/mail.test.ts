@@ -293,6 +293,7 @@ describe('notification templates', () => {
     'management-review.invitation': { ...common, meetingText: 'Mon 15 Mar 2027, 10:00 to 12:00 UTC', inputsDueDate: '2027-03-01T10:00:00Z' },
     'management-review.cancelled': { ...common, meetingText: 'Mon 15 Mar 2027, 10:00 to 12:00 UTC', reason: 'Merged into the H2 review' },
     'management-review.pack': { ...common, meetingText: 'Mon 15 Mar 2027, 10:00 to 12:00 UTC', suppliedInputs: 4, missingInputs: 1, packHash: 'a'.repeat(64) },
+    'impact-assessment.not-completed': { ...common, dueDate: '2027-03-01', nextStartAt: '2027-03-31T09:00:00Z', reason: 'the sign-off was cancelled' },
     'link.renewed': { ...common, expiresAt: '2027-01-24T09:00:00Z' },
   };
 

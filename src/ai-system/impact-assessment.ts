@@ -50,6 +50,8 @@ export interface ImpactAssessmentSettings {
   changeDebounceMs: number;
   /** Absent in results recorded before the setting existed. */
   firstAssessmentInMs?: number;
+  /** After a cancelled or failed assessment, the next one starts this long after; absent in results recorded before the setting existed. */
+  retryAfterMs?: number;
   severityScale: string[];
   likelihoodScale: string[];
   signOffThreshold: number;
@@ -85,9 +87,31 @@ export function resultingLevel(impacts: readonly ScoredImpact[]): number {
   return impacts.reduce((max, i) => Math.max(max, i.residualLevel), 0);
 }
 
-/** Who signs off: top management at or above the threshold, the AIMS manager below it. */
+/** Who signs off by the level alone: top management at or above the threshold, the AIMS manager below it. */
 export function signOffRole(level: number, threshold: number): 'top-management' | 'aims-manager' {
   return level >= threshold ? 'top-management' : 'aims-manager';
+}
+
+/** Impact tiers whose assessments top management signs off whatever the level. */
+export const HIGH_IMPACT_TIERS: ReadonlyArray<(typeof impactTiers)[number]> = ['high', 'critical'];
+
+/** Who signs off an assessment, and why. */
+export interface SignOffRoute {
+  role: 'top-management' | 'aims-manager';
+  /** `level`: at or above the threshold; `impact-tier`: a high-tier system; `preparer`: the AIMS manager assessed it; `below-threshold`: the AIMS manager signs. */
+  reason: 'level' | 'impact-tier' | 'preparer' | 'below-threshold';
+}
+
+/**
+ * Routes the sign-off: top management at or above the threshold, for every system of a high
+ * impact tier (`high`, `critical`) whatever the level, and when the AIMS manager assessed it
+ * (the preparer cannot sign off their own work); the AIMS manager otherwise.
+ */
+export function signOffRoute(input: { level: number; threshold: number; impactTier: (typeof impactTiers)[number]; preparer: string; aimsManagerId: string }): SignOffRoute {
+  if (signOffRole(input.level, input.threshold) === 'top-management') return { role: 'top-management', reason: 'level' };
+  if (input.preparer === input.aimsManagerId) return { role: 'top-management', reason: 'preparer' };
+  if (HIGH_IMPACT_TIERS.includes(input.impactTier)) return { role: 'top-management', reason: 'impact-tier' };
+  return { role: 'aims-manager', reason: 'below-threshold' };
 }
 
 export const impactAssessmentTriggers = ['initial', 'scheduled', 'change'] as const;
@@ -149,6 +173,7 @@ export interface ImpactAssessmentEvent {
     | 'assessed'
     | 'approved-by-review'
     | 'sent-back'
+    | 'reopened'
     | 'signed-off'
     | 'sign-off-refused'
     | 'change-attached'
@@ -174,9 +199,14 @@ export interface ImpactAssessmentStatus {
   sendBacks: number;
   /** How often the sign-off refused it (rejected or expired). */
   signOffRefusals: number;
+  /** How often a significant change announced during the review or sign-off sent it back to the assessment step. */
+  reopened?: number;
   currentStep?: { key: string; workflowId: string };
-  /** Changes that led to it and those announced while it ran. */
-  changes: Array<SignificantChange & { attached: boolean }>;
+  /**
+   * Changes that led to it and those announced while it ran; `awaitingAssessment`: announced
+   * during the review or sign-off, so the assessment went back to the assessment step for it.
+   */
+  changes: Array<SignificantChange & { attached: boolean; awaitingAssessment?: boolean }>;
   scope?: ImpactScope & { by: string };
   impacts: ScoredImpact[];
   assessedBy?: string;

@@ -29,6 +29,8 @@ export const aiSystemPolicySchema = z.object({
   changeDebounce: durationString.optional(),
   /** A system never assessed starts its first assessment after this long (default from the organization file: at once). */
   firstAssessmentIn: durationString.optional(),
+  /** After a cancelled or failed assessment, the next one starts this long after (default from the organization file: 30d). */
+  retryAfter: durationString.optional(),
   /** Continue as new after this many assessments in one run (default 10). */
   continueAsNewAfter: z.number().int().min(1).max(1000).optional(),
   /** Continue as new once the history holds this many events (default 5000). */
@@ -36,6 +38,19 @@ export const aiSystemPolicySchema = z.object({
   assessment: impactAssessmentPolicySchema.prefault({}),
 });
 export type AiSystemPolicy = z.input<typeof aiSystemPolicySchema>;
+
+/** After a cancelled or failed assessment the next one starts `retryAfter` later (default 30 days). */
+export const DEFAULT_RETRY_AFTER_MS = 30 * 24 * 3600_000;
+
+/**
+ * When the next assessment starts after one that was cancelled or failed (8.4: assessment at
+ * planned intervals): `retryAfter` from now, or the planned start when that comes sooner.
+ */
+export function retryStartMs(input: { nowMs: number; retryAfterMs: number; plannedStartMs: number | undefined }): number {
+  const retry = input.nowMs + input.retryAfterMs;
+  const planned = input.plannedStartMs;
+  return planned !== undefined && planned > input.nowMs ? Math.min(planned, retry) : retry;
+}
 
 /** The last signed-off assessment. */
 export interface LastAssessment {
@@ -76,8 +91,12 @@ export interface AiSystemCarried {
   nextDueAt?: string;
   /** Changes waiting for the debounce window to close. */
   pendingChanges: SignificantChange[];
-  /** After a cancelled assessment, scheduled starts wait for a change. */
+  /** Workflows from before the retry: after a cancelled assessment, scheduled starts wait for a change. */
   held?: boolean;
+  /** After a cancelled or failed assessment: when the next one starts. */
+  retryAt?: string;
+  /** The changes of the cancelled or failed assessment, taken by the next one. */
+  retryChanges?: SignificantChange[];
   /** Assessment numbers used per year, e.g. `{ "2027": 2 }`. */
   numbers: Record<string, number>;
   assessmentsTotal: number;
@@ -122,6 +141,9 @@ export interface AiSystemStatus {
   current?: { assessmentRef: string; workflowId: string; trigger: ImpactAssessmentTrigger; startedAt: string };
   pendingChanges: SignificantChange[];
   held: boolean;
+  /** After a cancelled or failed assessment: when the next one starts, and the changes it takes over. */
+  retryAt?: string;
+  retryChanges: SignificantChange[];
   assessmentsTotal: number;
   sendBacksTotal: number;
   /** Runs of this workflow (1 + continue-as-new count). */

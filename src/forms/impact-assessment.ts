@@ -41,6 +41,26 @@ export function impactScalesOf(choices: readonly string[]): { severity: string[]
   return { severity: of('severity:'), likelihood: of('likelihood:') };
 }
 
+/**
+ * A mitigation cannot make an impact worse: the residual severity and likelihood must be at or
+ * below the ratings before mitigation (ranked along the scales; levels off a scale are refused
+ * on their own, so they are not compared).
+ */
+export function residualAboveInherent(row: ImpactRow, scales: { severity: readonly string[]; likelihood: readonly string[] }): FormProblem[] {
+  const problems: FormProblem[] = [];
+  for (const [residual, inherent, scale, what] of [
+    ['residualSeverity', 'severity', scales.severity, 'severity'],
+    ['residualLikelihood', 'likelihood', scales.likelihood, 'likelihood'],
+  ] as const) {
+    const after = scale.indexOf(row[residual]);
+    const before = scale.indexOf(row[inherent]);
+    if (after >= 0 && before >= 0 && after > before) {
+      problems.push({ field: residual, message: `${row[residual]} is above the ${what} before mitigation (${row[inherent]}): a mitigation cannot raise it` });
+    }
+  }
+  return problems;
+}
+
 const rowFields = ['area', 'description', 'severity', 'likelihood', 'mitigation', 'residualSeverity', 'residualLikelihood'] as const;
 const radioFields: readonly string[] = ['area', 'severity', 'likelihood', 'residualSeverity', 'residualLikelihood'];
 const subjects = {
@@ -69,6 +89,7 @@ export const impactAssessmentForm: FormDefinition = {
       ] as const) {
         if (scale.length && !scale.includes(row[name])) problems.push({ field: `impacts.${i}.${name}`, message: `must be one of: ${scale.join(', ')}` });
       }
+      problems.push(...residualAboveInherent(row, scales).map((p) => ({ ...p, field: `impacts.${i}.${p.field}` })));
     });
     return problems;
   },

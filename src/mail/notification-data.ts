@@ -230,6 +230,18 @@ export const notificationDataSchemas = {
     /** e.g. `1 major NC, 2 minor NCs, 1 observation, 0 opportunities for improvement`. */
     findingsText: singleLine(500),
   }),
+  /**
+   * An AI system impact assessment ended without a signed-off record (cancelled or failed) and
+   * the next one is scheduled; sent to the AIMS manager. `dueDate` is when the reassessment was
+   * planned (8.4).
+   */
+  'impact-assessment.not-completed': report.extend({
+    dueDate: isoInstant,
+    /** When the next assessment starts. */
+    nextStartAt: isoInstant,
+    /** Why it did not complete. */
+    reason: z.string({ error: 'must be text' }).trim().min(1, 'is required').max(2000, 'must be at most 2000 characters'),
+  }),
   /** A fresh link after an expired one. */
   'link.renewed': base.extend({
     /** When the new link stops working. */

@@ -201,6 +201,12 @@ const templates = {
     body: 'The report of the internal audit "{{title}}" ({{windowText}}), led by {{auditorName}}, was approved. Findings: {{findingsText}}.\n\nEach nonconformity has been raised as a corrective action with its owner. The findings are listed below.',
     button: 'Open',
   },
+  'impact-assessment.not-completed': {
+    subject: 'Impact assessment not completed: {{title}}',
+    heading: 'An impact assessment did not complete',
+    body: 'The impact assessment "{{title}}" ended without a signed-off record. ISO/IEC 42001 8.4 asks for the assessment at planned intervals, so the next one starts on {{nextStartAtText}}; the reassessment was planned for {{dueDateText}}.\n\nPlease make sure the system owner and AI governance can take part this time.',
+    button: 'Open',
+  },
   'link.renewed': {
     subject: 'Your new link: {{title}}',
     heading: 'Here is a fresh link',
@@ -347,7 +353,7 @@ export function formatDateTime(iso: string): string {
   return `${formatDate(iso)}, ${hh}:${mm} UTC`;
 }
 
-const DATE_TIME_FIELDS = ['completedAt', 'decidedAt', 'expiresAt', 'previousDueDate', 'targetDate', 'closedAt', 'reportedAt', 'inputsDueDate'] as const;
+const DATE_TIME_FIELDS = ['completedAt', 'decidedAt', 'expiresAt', 'previousDueDate', 'targetDate', 'closedAt', 'reportedAt', 'inputsDueDate', 'nextStartAt'] as const;
 
 const HTML_ATTRIBUTE_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 

@@ -199,6 +199,8 @@ export const organizationSchema = z
         changeDebounce: durationString.default('24h'),
         /** A system with no assessment in the ledger starts its first one this long after its workflow starts. */
         firstAssessmentIn: durationString.default('0s'),
+        /** After an assessment that was cancelled or failed, the next one starts this long after (8.4: assessment at planned intervals). */
+        retryAfter: durationString.default('30d'),
         /** Severity levels, lowest first; a level's rank is its position from 1. */
         severityScale: z
           .array(z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be a lowercase level name such as moderate'))

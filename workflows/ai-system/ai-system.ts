@@ -5,7 +5,8 @@
  * ahead of its due date (the reassessment interval after the last sign-off); significant
  * changes (model, data source, intended use, deployment context, jurisdiction) start one
  * reassessment per debounce window, counted from the first change; a change announced while an
- * assessment runs is attached to it. Each assessment is an `impactAssessment` child
+ * assessment runs is attached to it. After an assessment that was cancelled or failed, the next
+ * starts `retryAfter` later and the AIMS manager is told. Each assessment is an `impactAssessment` child
  * (`impact-assessment/<systemId>/<year>-<n>`). The workflow continues as new on a bound,
  * carrying its state; retiring the system ends it after a final record.
  */
@@ -39,7 +40,7 @@ export async function aiSystem(rawInput: AiSystemInput): Promise<AiSystemResult>
     }
     // Wait for the planned reassessment or a significant change.
     if (!(await waitForStart(s))) continue;
-    // Run an assessment, then record its outcome: the next due date, or a hold until a change.
+    // Run an assessment, then record its outcome: the next due date, or the next attempt after one that did not complete.
     const { trigger, changes } = s.takeStart();
     const outcome = await runAssessment(s, trigger, changes);
     s.assessmentsThisRun += 1;

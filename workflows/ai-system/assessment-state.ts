@@ -3,7 +3,7 @@
  * runs), the scope, the impacts as assessed, the review and sign-off rounds, how it ended, and
  * what it publishes (status query, search attributes, memo, summary line) and records.
  */
-import { workflowInfo } from '@temporalio/workflow';
+import { patched, workflowInfo, type CancellationScope } from '@temporalio/workflow';
 import {
   IMPACT_ASSESSMENT_CLAUSES,
   impactAreaText,
@@ -25,6 +25,9 @@ import { Recorder } from '../lib/recorder.js';
 import { formatDay } from '../lib/util.js';
 
 type EventType = ImpactAssessmentEvent['type'];
+
+/** A change announced during the review or sign-off sends the assessment back to the assessment step (issue #13); before, it was only attached. */
+const REOPEN_PATCH = 'impact-assessment-change-reopens';
 
 const stateText: Record<ImpactAssessmentState, string> = {
   scoping: 'scoping',
@@ -57,6 +60,10 @@ export class ImpactAssessment {
   round = 0;
   sendBacks = 0;
   signOffRefusals = 0;
+  /** Times a change announced during the review or sign-off sent it back to the assessment step. */
+  reopened = 0;
+  /** The scope of the running review and sign-off, which such a change cancels. */
+  reviewScope: CancellationScope | undefined;
   currentStep: ImpactAssessmentStatus['currentStep'];
   scope: ImpactAssessmentStatus['scope'];
   impacts: ScoredImpact[] = [];
@@ -118,11 +125,32 @@ export class ImpactAssessment {
     this.publish();
   }
 
-  /** A change announced while the assessment runs, attached by the AI system's workflow. */
+  /**
+   * A change announced while the assessment runs, attached by the AI system's workflow. During
+   * the review or sign-off it was not assessed: it cancels the running review task or sign-off
+   * approval, and the assessment goes back to the assessment step.
+   */
   attach(change: SignificantChange): void {
-    this.changes.push({ ...change, attached: true });
-    this.event('change-attached', change.by, `${change.type} change attached: ${change.why}`);
+    const reopens = (this.state === 'review' || this.state === 'sign-off') && patched(REOPEN_PATCH);
+    this.changes.push({ ...change, attached: true, ...(reopens ? { awaitingAssessment: true } : {}) });
+    this.event('change-attached', change.by, `${change.type} change attached${reopens ? ` during the ${this.state}` : ''}: ${change.why}`);
+    if (reopens) this.reviewScope?.cancel();
     this.publish();
+  }
+
+  /** Changes announced during the review or sign-off, not assessed yet. */
+  awaitingAssessment(): SignificantChange[] {
+    return this.changes.filter((c) => c.awaitingAssessment).map(({ attached: _, awaitingAssessment: __, ...c }) => c);
+  }
+
+  /** The assessment step is done: every change known now went through it. */
+  assessedChanges(): void {
+    for (const c of this.changes) delete c.awaitingAssessment;
+  }
+
+  /** The changes that went through the assessment step, as the sign-off and the record show them. */
+  assessed(): ImpactAssessmentStatus['changes'] {
+    return this.changes.filter((c) => !c.awaitingAssessment);
   }
 
   dueIn(ms: number): string {
@@ -149,7 +177,7 @@ export class ImpactAssessment {
   /** What the sign-off approves, bound by its hash. */
   content(): Record<string, unknown> {
     const { assessmentId, system, scope, impacts, level } = this;
-    return { assessmentId, system, trigger: this.spec.trigger, changes: this.changes.map(({ attached: _, ...c }) => c), scope, impacts, level };
+    return { assessmentId, system, trigger: this.spec.trigger, changes: this.assessed().map(({ attached: _, ...c }) => c), scope, impacts, level };
   }
 
   /** The system, the trigger, the changes, the scope and the impacts, as people read them. */
@@ -190,6 +218,7 @@ export class ImpactAssessment {
       round: this.round,
       sendBacks: this.sendBacks,
       signOffRefusals: this.signOffRefusals,
+      ...(this.reopened ? { reopened: this.reopened } : {}),
       currentStep: this.currentStep,
       changes: this.changes,
       scope: this.scope,

@@ -5,7 +5,8 @@
  * or above the threshold after mitigation.
  */
 import { approvalOutcome } from '../../src/approval/schema.js';
-import { resultingLevel, scoreImpacts, signOffRole, impactAreaText, type ImpactScope, type ScoredImpact } from '../../src/ai-system/impact-assessment.js';
+import { CancellationScope, isCancellation, patched } from '@temporalio/workflow';
+import { resultingLevel, scoreImpacts, signOffRoute, impactAreaText, type ImpactScope, type ScoredImpact } from '../../src/ai-system/impact-assessment.js';
 import { impactScaleChoices, type ImpactRow } from '../../src/forms/index.js';
 import { searchAttributes } from '../../src/temporal/search-attributes.js';
 import type { Ending } from '../lib/lifecycle.js';
@@ -15,6 +16,9 @@ import { StepCancelled } from '../lib/util.js';
 import type { ImpactAssessment, StepTask } from './assessment-state.js';
 
 const REVIEW_CHOICES = ['approve', 'send back'];
+
+/** Sign-offs of high-tier systems go to top management whatever the level (issue #13). */
+const SIGN_OFF_BY_TIER_PATCH = 'impact-assessment-sign-off-by-tier';
 
 /** Runs a step's human task as a child; the status names it while it runs. */
 async function step(a: ImpactAssessment, key: string, title: string, instructions: string, task: StepTask): Promise<CompletedStep> {
@@ -52,6 +56,7 @@ export async function assessImpacts(a: ImpactAssessment, feedback: string): Prom
   a.impacts = scoreImpacts((assessed.data.impacts ?? []) as ImpactRow[], settings);
   a.level = resultingLevel(a.impacts);
   a.assessedBy = assessed.by;
+  a.assessedChanges();
   a.event('assessed', assessed.by, `${a.impacts.length} impact(s) assessed; resulting level ${a.level}`, assessed.workflowId);
   await a.recorder.append('impact-assessment.assessed', assessed.by, { round, impacts: a.impacts, level: a.level, note: assessed.data.note ?? null }, `assessed-${round}`);
   return assessed.by;
@@ -81,19 +86,23 @@ export async function review(a: ImpactAssessment): Promise<string | undefined> {
 
 /**
  * 4. Sign-off of exactly what was assessed (bound to its content hash): by top management at
- * or above the threshold (or when the AIMS manager assessed it), by the AIMS manager below it.
+ * or above the threshold, for a high-tier system whatever the level, or when the AIMS manager
+ * assessed it; by the AIMS manager otherwise.
  * Returns the feedback for the next round when refused.
  */
 export async function signOff(a: ImpactAssessment, preparer: string): Promise<string | undefined> {
   const { round, settings } = a;
   const level = a.level ?? 0;
   a.state = 'sign-off';
-  const role = signOffRole(level, settings.signOffThreshold) === 'top-management' || preparer === settings.aimsManagerId ? 'top-management' : 'aims-manager';
+  const route = signOffRoute({ level, threshold: settings.signOffThreshold, impactTier: a.system.impactTier, preparer, aimsManagerId: settings.aimsManagerId });
+  // A sign-off requested before the impact-tier rule existed keeps the approver it was sent to.
+  const role = route.reason === 'impact-tier' && !patched(SIGN_OFF_BY_TIER_PATCH) ? 'aims-manager' : route.role;
   const signer = role === 'top-management' ? 'top management' : 'the AIMS manager';
   const contentHash = await acts.contentHash(a.content());
   a.contentHash = contentHash;
   const key = `sign-off-${round}`;
-  a.stepStarted(key, `sign-off requested from ${signer} (level ${level}, threshold ${settings.signOffThreshold})`);
+  const why = role === 'top-management' && route.reason === 'impact-tier' ? `, ${a.system.impactTier} impact tier` : '';
+  a.stepStarted(key, `sign-off requested from ${signer} (level ${level}, threshold ${settings.signOffThreshold}${why})`);
   const decision = await runApproval(key, {
     kind: 'impact-assessment',
     title: `${a.system.name}: impact assessment ${a.spec.assessmentRef} (level ${level})`.slice(0, 200),
@@ -120,6 +129,40 @@ export async function signOff(a: ImpactAssessment, preparer: string): Promise<st
   return `\n\nThe sign-off refused the previous assessment: ${outcome.reason}`;
 }
 
+/**
+ * 3-4. The review, then the sign-off. A significant change attached meanwhile cancels the running
+ * review task or sign-off approval (voiding the request) and sends the assessment back to step 2.
+ * Returns the feedback for another round, or undefined once signed off.
+ */
+export async function reviewAndSignOff(a: ImpactAssessment, assessedBy: string): Promise<string | undefined> {
+  const scope = new CancellationScope();
+  a.reviewScope = scope;
+  try {
+    const back = await scope.run(async () => (await review(a)) ?? (await signOff(a, assessedBy)));
+    // A change that came in with the sign-off's decision goes back to the assessment all the same.
+    return back === undefined && a.awaitingAssessment().length > 0 ? await reopen(a) : back;
+  } catch (err) {
+    const reopened = scope.consideredCancelled && !CancellationScope.current().consideredCancelled && (isCancellation(err) || err instanceof StepCancelled);
+    if (!reopened || a.awaitingAssessment().length === 0) throw err;
+    return reopen(a);
+  } finally {
+    a.reviewScope = undefined;
+  }
+}
+
+/** Back to the assessment step for the changes announced during the review or sign-off; returns the feedback for the next round. */
+async function reopen(a: ImpactAssessment): Promise<string> {
+  const changes = a.awaitingAssessment();
+  const step = a.state === 'sign-off' ? 'sign-off' : 'review';
+  a.currentStep = undefined;
+  a.signOff = undefined;
+  a.reopened += 1;
+  a.event('reopened', 'system', `back to the assessment: ${changes.length} significant change(s) announced during the ${step}`);
+  await a.recorder.append('impact-assessment.reopened', 'system', { round: a.round, step, changes }, `reopened-${a.round}`);
+  const list = changes.map((c) => `- ${c.type} (${c.by}): ${c.why}`).join('\n');
+  return `\n\nSignificant change(s) were announced during the ${step}, which was withdrawn. Assess the impacts again with them:\n${list}`;
+}
+
 /** 5. The record (A.5.3); returns the impacts whose residual level calls for risk treatment, numbered from 1. */
 export async function record(a: ImpactAssessment): Promise<Array<{ impact: ScoredImpact; n: number }>> {
   const { settings } = a;
@@ -135,7 +178,8 @@ export async function record(a: ImpactAssessment): Promise<Array<{ impact: Score
     {
       system: a.system,
       trigger: a.spec.trigger,
-      changes: a.changes,
+      // Only what went through the assessment step (a change still awaiting it never reaches here).
+      changes: a.assessed(),
       scope: a.scope,
       impacts: a.impacts,
       level,

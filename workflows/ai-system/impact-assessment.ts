@@ -6,9 +6,11 @@
  * and on society (A.5.5) with severity, likelihood and mitigations; the AI governance role
  * reviews it (approve, or send back with comments, counted); top management signs it off when
  * the resulting level reaches the organization's threshold, the AIMS manager otherwise (an
- * approval bound to the content hash). The assessment goes to the ledger (A.5.3) and every
- * residual impact at or above the risk-treatment threshold opens a task for the owner.
- * Changes announced while it runs are attached to it.
+ * approval bound to the content hash; a high-tier system's always goes to top management). The
+ * assessment goes to the ledger (A.5.3) and every residual impact at or above the
+ * risk-treatment threshold opens a task for the owner. Changes announced while it runs are
+ * attached to it; one announced during the review or sign-off withdraws that step and sends
+ * the assessment back to the assessment step, so the record lists only assessed changes.
  */
 import { CancellationScope } from '@temporalio/workflow';
 import { impactAssessmentInputSchema, type ImpactAssessmentInput, type ImpactAssessmentResult } from '../../src/ai-system/impact-assessment.js';
@@ -17,7 +19,7 @@ import { closing, runLifecycle } from '../lib/lifecycle.js';
 import { parseOrThrow } from '../lib/util.js';
 import { registerImpactAssessmentHandlers } from './assessment-handlers.js';
 import { ImpactAssessment } from './assessment-state.js';
-import { assessImpacts, closeCancelled, openRiskTreatments, record, review, scopeAssessment, signOff } from './assessment-steps.js';
+import { assessImpacts, closeCancelled, openRiskTreatments, record, reviewAndSignOff, scopeAssessment } from './assessment-steps.js';
 
 export async function impactAssessment(rawInput: ImpactAssessmentInput): Promise<ImpactAssessmentResult> {
   const a = new ImpactAssessment(parseOrThrow(impactAssessmentInputSchema, rawInput, 'impact assessment input'));
@@ -41,15 +43,11 @@ export async function impactAssessment(rawInput: ImpactAssessmentInput): Promise
         // 2. The impacts, rated on the organization's scales, with mitigations.
         const assessedBy = await assessImpacts(a, feedback);
         // 3. Review by the AI governance role: approved, or sent back to be assessed again.
-        const sentBack = await review(a);
-        if (sentBack !== undefined) {
-          feedback = sentBack;
-          continue;
-        }
-        // 4. Sign-off, bound to the content hash; a refusal means another round.
-        const refused = await signOff(a, assessedBy);
-        if (refused === undefined) return;
-        feedback = refused;
+        // 4. Sign-off, bound to the content hash; a refusal means another round. A significant
+        //    change announced during either withdraws it and means another round too.
+        const back = await reviewAndSignOff(a, assessedBy);
+        if (back === undefined) return;
+        feedback = back;
       }
     },
     // Nothing in the assessment cancels it on purpose: a cancellation comes from its AI system or an operator.

@@ -27,6 +27,7 @@ async function takeChange(s: AiSystem, change: SignificantChange): Promise<Chang
   const running = s.current;
   if (running) {
     s.event('change-attached', change.by, `${change.type} change attached to ${running.assessmentRef}: ${change.why}`, running.workflowId);
+    running.changes.push(change);
     if (running.handle) await running.handle.signal(attachChangeSignal, change);
     else running.queued.push(change);
     s.publish();

@@ -6,7 +6,7 @@
  */
 import { workflowInfo, type CancellationScope, type ChildWorkflowHandle } from '@temporalio/workflow';
 import { IMPACT_ASSESSMENT_CLAUSES, type AiSystemRegistration, type ImpactAssessmentSettings, type ImpactAssessmentTrigger, type SignificantChange } from '../../src/ai-system/impact-assessment.js';
-import type { AiSystemCarried, AiSystemEvent, AiSystemInput, AiSystemSpec, AiSystemState, AiSystemStatus, LastAssessment, Retire } from '../../src/ai-system/schema.js';
+import { DEFAULT_RETRY_AFTER_MS, type AiSystemCarried, type AiSystemEvent, type AiSystemInput, type AiSystemSpec, type AiSystemState, type AiSystemStatus, type LastAssessment, type Retire } from '../../src/ai-system/schema.js';
 import { durationMs } from '../../src/common/duration.js';
 import { searchAttributes } from '../../src/temporal/search-attributes.js';
 import { Recorder } from '../lib/recorder.js';
@@ -27,10 +27,14 @@ const stateText: Record<AiSystemState, string> = {
   retired: 'retired',
 };
 
-/** The assessment running now; changes announced while its child is being started wait in `queued`. */
+/**
+ * The assessment running now; changes announced while its child is being started wait in
+ * `queued`; `changes` holds every change it took (at its start and attached since).
+ */
 export type RunningAssessment = NonNullable<AiSystemStatus['current']> & {
   handle?: ChildWorkflowHandle<typeof impactAssessment>;
   queued: SignificantChange[];
+  changes: SignificantChange[];
 };
 
 export class AiSystem {
@@ -44,8 +48,11 @@ export class AiSystem {
   last: LastAssessment | undefined;
   nextDueAtMs: number | undefined;
   readonly pendingChanges: SignificantChange[];
-  /** After a cancelled assessment, scheduled starts wait for a change. */
+  /** Workflows from before the retry: after a cancelled assessment, scheduled starts wait for a change. */
   held: boolean;
+  /** After a cancelled or failed assessment: when the next one starts, and the changes it takes over. */
+  retryAtMs: number | undefined;
+  retryChanges: SignificantChange[];
   /** Assessment numbers used per year. */
   readonly numbers: Record<string, number>;
   assessmentsTotal: number;
@@ -63,6 +70,7 @@ export class AiSystem {
   startBeforeMs = 0;
   debounceMs = 0;
   firstAssessmentInMs = 0;
+  retryAfterMs = DEFAULT_RETRY_AFTER_MS;
   readonly recorder: Recorder<EventType>;
 
   constructor(readonly spec: AiSystemSpec) {
@@ -75,6 +83,8 @@ export class AiSystem {
     this.nextDueAtMs = carried?.nextDueAt ? Date.parse(carried.nextDueAt) : undefined;
     this.pendingChanges = [...(carried?.pendingChanges ?? [])];
     this.held = carried?.held ?? false;
+    this.retryAtMs = carried?.retryAt ? Date.parse(carried.retryAt) : undefined;
+    this.retryChanges = [...(carried?.retryChanges ?? [])];
     this.numbers = { ...(carried?.numbers ?? {}) };
     this.assessmentsTotal = carried?.assessmentsTotal ?? 0;
     this.sendBacksTotal = carried?.sendBacksTotal ?? 0;
@@ -96,6 +106,7 @@ export class AiSystem {
     this.startBeforeMs = Math.min(policy.startBefore ? durationMs(policy.startBefore) : settings.startBeforeMs, this.reassessEveryMs);
     this.debounceMs = policy.changeDebounce ? durationMs(policy.changeDebounce) : settings.changeDebounceMs;
     this.firstAssessmentInMs = policy.firstAssessmentIn ? durationMs(policy.firstAssessmentIn) : (settings.firstAssessmentInMs ?? 0);
+    this.retryAfterMs = policy.retryAfter ? durationMs(policy.retryAfter) : (settings.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS);
   }
 
   event(type: EventType, by: string, detail: string, workflowId?: string): void {
@@ -123,12 +134,18 @@ export class AiSystem {
     const late = this.nextDueAtMs !== undefined && Date.now() > this.nextDueAtMs;
     if (this.current) return late ? 'overdue' : 'in-progress';
     if (late) return 'overdue';
-    if (this.pendingChanges.length || !this.last) return 'due';
+    if (this.pendingChanges.length || this.retryChanges.length || !this.last) return 'due';
     return 'current';
   }
 
+  /** The planned start: `startBefore` ahead of the due date. */
+  plannedStartMs(): number | undefined {
+    return this.nextDueAtMs === undefined ? undefined : this.nextDueAtMs - this.startBeforeMs;
+  }
+
   private scheduledStartMs(): number {
-    return this.held || this.nextDueAtMs === undefined ? Infinity : this.nextDueAtMs - this.startBeforeMs;
+    if (this.held) return Infinity;
+    return this.retryAtMs ?? this.plannedStartMs() ?? Infinity;
   }
 
   private changeStartMs(): number {
@@ -136,18 +153,23 @@ export class AiSystem {
     return first ? Date.parse(first.at) + this.debounceMs : Infinity;
   }
 
-  /** When the next assessment starts: `startBefore` ahead of the due date, or once the first pending change's debounce window closes. */
+  /**
+   * When the next assessment starts: `startBefore` ahead of the due date (or at the retry after
+   * a cancelled or failed one), or once the first pending change's debounce window closes.
+   */
   nextStartMs(): number | undefined {
     if (this.current || this.retired) return undefined;
     const at = Math.min(this.scheduledStartMs(), this.changeStartMs());
     return Number.isFinite(at) ? at : undefined;
   }
 
-  /** The trigger of the assessment starting now, and the pending changes it takes. */
+  /** The trigger of the assessment starting now, and the changes it takes: those of a cancelled one first, then the pending ones. */
   takeStart(): { trigger: ImpactAssessmentTrigger; changes: SignificantChange[] } {
-    const trigger: ImpactAssessmentTrigger = this.changeStartMs() <= this.scheduledStartMs() ? 'change' : this.last ? 'scheduled' : 'initial';
+    const byChange = this.changeStartMs() <= this.scheduledStartMs() || this.retryChanges.length > 0;
+    const trigger: ImpactAssessmentTrigger = byChange ? 'change' : this.last ? 'scheduled' : 'initial';
     this.held = false;
-    return { trigger, changes: this.pendingChanges.splice(0) };
+    this.retryAtMs = undefined;
+    return { trigger, changes: [...this.retryChanges.splice(0), ...this.pendingChanges.splice(0)] };
   }
 
   shouldContinueAsNew(): boolean {
@@ -171,6 +193,8 @@ export class AiSystem {
       ...(this.nextDueAtMs !== undefined ? { nextDueAt: new Date(this.nextDueAtMs).toISOString() } : {}),
       pendingChanges: this.pendingChanges,
       held: this.held,
+      ...(this.retryAtMs !== undefined ? { retryAt: new Date(this.retryAtMs).toISOString() } : {}),
+      retryChanges: this.retryChanges,
       numbers: this.numbers,
       assessmentsTotal: this.assessmentsTotal,
       sendBacksTotal: this.sendBacksTotal,
@@ -199,6 +223,8 @@ export class AiSystem {
         : {}),
       pendingChanges: this.pendingChanges,
       held: this.held,
+      ...(this.retryAtMs !== undefined ? { retryAt: new Date(this.retryAtMs).toISOString() } : {}),
+      retryChanges: this.retryChanges,
       assessmentsTotal: this.assessmentsTotal,
       sendBacksTotal: this.sendBacksTotal,
       runs: this.runs,
@@ -236,6 +262,7 @@ export class AiSystem {
         ...(last ? [`last ${last.assessmentRef}, level ${last.level}`] : ['never assessed']),
         ...(current ? [`running ${current.assessmentRef} (${current.trigger})`] : []),
         ...(nextDueAtMs !== undefined && !this.retired ? [`next due ${formatDay(nextDueAtMs)}`] : []),
+        ...(this.retryAtMs !== undefined && !current ? [`next attempt ${formatDay(this.retryAtMs)} after one that did not complete`] : []),
         ...(this.pendingChanges.length ? [`${this.pendingChanges.length} change(s) pending`] : []),
       ].join(' · '),
     };

@@ -4,10 +4,11 @@
  * record of its outcome with the next due date, and retirement.
  */
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
-import { CancellationScope, ChildWorkflowFailure, condition, isCancellation, startChild, type ChildWorkflowHandle } from '@temporalio/workflow';
+import { ActivityFailure, CancellationScope, ChildWorkflowFailure, condition, isCancellation, log, patched, startChild, type ChildWorkflowHandle } from '@temporalio/workflow';
 import { attachChangeSignal, IMPACT_ASSESSMENT_WORKFLOW, impactAssessmentWorkflowId } from '../../src/ai-system/contract.js';
 import type { ImpactAssessmentInput, ImpactAssessmentResult, ImpactAssessmentTrigger, SignificantChange } from '../../src/ai-system/impact-assessment.js';
-import type { AiSystemResult } from '../../src/ai-system/schema.js';
+import { retryStartMs, type AiSystemResult } from '../../src/ai-system/schema.js';
+import type { PersonRef } from '../../src/common/schemas.js';
 import { searchAttributes } from '../../src/temporal/search-attributes.js';
 import { acts } from '../lib/activities.js';
 import { formatDay } from '../lib/util.js';
@@ -17,10 +18,15 @@ import type { AiSystem, RunningAssessment } from './system-state.js';
 /** Attempts at a free assessment number when an id is already taken. */
 const MAX_NUMBER_ATTEMPTS = 50;
 
+/** After a cancelled or failed assessment the next one is scheduled (issue #13); before, scheduled starts were held until a change. */
+const RETRY_PATCH = 'ai-system-retry-after-cancelled';
+
 /** How an assessment ended: its result, or why it has none (cancelled, or failed). */
 export interface AssessmentOutcome {
   assessmentRef: string;
   workflowId: string;
+  /** Every change it took: at its start and attached since. */
+  changes: SignificantChange[];
   result: ImpactAssessmentResult | undefined;
   failure: string | undefined;
 }
@@ -81,7 +87,7 @@ async function startAssessment(
       ...(last ? { previous: { assessmentRef: last.assessmentRef, level: last.level, signedOffAt: last.signedOffAt } } : {}),
       policy: s.spec.policy.assessment,
     };
-    const running: RunningAssessment = { assessmentRef, workflowId, trigger, startedAt: new Date().toISOString(), queued };
+    const running: RunningAssessment = { assessmentRef, workflowId, trigger, startedAt: new Date().toISOString(), queued, changes: [...changes] };
     const scope = new CancellationScope();
     s.current = running;
     s.currentScope = scope;
@@ -144,10 +150,13 @@ export async function runAssessment(s: AiSystem, trigger: ImpactAssessmentTrigge
   s.current = undefined;
   s.currentScope = undefined;
   await watch;
-  return { assessmentRef, workflowId, result, failure };
+  return { assessmentRef, workflowId, changes: running.changes, result, failure };
 }
 
-/** Records how an assessment ended: a signed-off result sets the next due date; anything else holds scheduled starts until a change. */
+/**
+ * Records how an assessment ended: a signed-off result sets the next due date; a cancelled or
+ * failed one schedules the next (see `scheduleRetry`), unless the system is being retired.
+ */
 export async function recordOutcome(s: AiSystem, outcome: AssessmentOutcome): Promise<void> {
   const { assessmentRef, workflowId, result } = outcome;
   if (result?.status === 'recorded' && result.recordedAt) {
@@ -170,9 +179,48 @@ export async function recordOutcome(s: AiSystem, outcome: AssessmentOutcome): Pr
     return;
   }
   const why = outcome.failure ?? result?.cancellation?.reason ?? 'cancelled';
+  if (!s.retiring && patched(RETRY_PATCH)) return scheduleRetry(s, outcome, why);
   if (!s.retiring) s.held = true;
   s.event('assessment-cancelled', result?.cancellation?.by ?? 'system', `assessment ${assessmentRef} did not complete: ${why}`, workflowId);
   await s.recorder.append('ai-system.assessment-cancelled', 'system', { assessmentRef, reason: why });
+}
+
+/**
+ * 8.4 asks for assessment at planned intervals: after a cancelled or failed assessment the next
+ * one starts `retryAfter` later (or at the planned start when that is sooner) and takes over
+ * the changes it did not assess; the AIMS manager is told. The system shows overdue once the
+ * planned date passes without a recorded assessment.
+ */
+async function scheduleRetry(s: AiSystem, outcome: AssessmentOutcome, why: string): Promise<void> {
+  const { assessmentRef, workflowId, changes } = outcome;
+  const retryAtMs = retryStartMs({ nowMs: Date.now(), retryAfterMs: s.retryAfterMs, plannedStartMs: s.plannedStartMs() });
+  s.retryAtMs = retryAtMs;
+  s.retryChanges.push(...changes);
+  const nextStartAt = new Date(retryAtMs).toISOString();
+  const nextDueAt = new Date(s.nextDueAtMs ?? retryAtMs).toISOString();
+  s.event('assessment-cancelled', outcome.result?.cancellation?.by ?? 'system', `assessment ${assessmentRef} did not complete: ${why}; the next one starts ${formatDay(retryAtMs)}`, workflowId);
+  await s.recorder.append('ai-system.assessment-cancelled', 'system', { assessmentRef, reason: why, nextStartAt, nextDueAt, changes });
+  const to = await aimsManager(s);
+  if (to.length === 0) return;
+  await s.recorder.notify(
+    {
+      kind: 'impact-assessment.not-completed',
+      to,
+      data: { title: `${s.system.name} (${s.systemId}/${assessmentRef})`.slice(0, 300), reason: why.slice(0, 2000), dueDate: nextDueAt, nextStartAt, clauses: ['8.4', '6.1.4'] },
+    },
+    `not-completed-${assessmentRef}`,
+  );
+}
+
+/** The AIMS manager, to be told; nobody when the organization file names no one (logged). */
+async function aimsManager(s: AiSystem): Promise<PersonRef[]> {
+  try {
+    return await acts.resolvePeople([{ role: 'aims-manager' }]);
+  } catch (err) {
+    if (!(err instanceof ActivityFailure) || isCancellation(err)) throw err;
+    log.warn('AIMS manager not told: look-up failed', { systemId: s.systemId, error: err.cause?.message ?? err.message });
+    return [];
+  }
 }
 
 /** Retired: the final record. */
