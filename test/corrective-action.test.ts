@@ -7,7 +7,7 @@ import { createActivities } from '../activities/index.js';
 import { bundlerOptions, createAimsWorker } from '../workers/worker.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
-import type { CorrectiveActionInput, CorrectiveActionResult } from '../src/corrective-action/schema.js';
+import { pastDueActions, type CorrectiveActionInput, type CorrectiveActionResult } from '../src/corrective-action/schema.js';
 import { cancelUpdate, commentUpdate } from '../src/common/messages.js';
 import { mergeConcernUpdate, ncStatusQuery } from '../src/corrective-action/contract.js';
 import { approvalStatusQuery, decideUpdate } from '../src/approval/contract.js';
@@ -77,6 +77,18 @@ const rootCause = (cause: string) => ({
   similarDetail: 'fraud-detection uses the same alert routing; checked, same gap.',
 });
 const plan = (description: string) => ({ actions: [{ owner: 'tom.baker', dueDate: '2030-01-31', description }] });
+
+describe('corrective action rules', () => {
+  it('action-due-not-in-past: refuses each action due before today, naming its field; today and later pass', () => {
+    const actions = [{ dueDate: '2027-03-05' }, { dueDate: '2027-03-04' }, { dueDate: '2027-04-01' }, { dueDate: '2026-12-31' }];
+    expect(pastDueActions(actions, '2027-03-05')).toEqual([
+      'actions.1.dueDate: 2027-03-04 is in the past: an action must be due today (2027-03-05) or later (rule action-due-not-in-past)',
+      'actions.3.dueDate: 2026-12-31 is in the past: an action must be due today (2027-03-05) or later (rule action-due-not-in-past)',
+    ]);
+    expect(pastDueActions([{ dueDate: '2027-03-05' }], '2027-03-05')).toEqual([]);
+  });
+
+});
 
 describe('corrective action', () => {
   it('runs containment, root cause, an approved plan (after one rejection), the actions and the effectiveness review to closure', async () => {
@@ -194,6 +206,44 @@ describe('corrective action', () => {
     const [cancelled] = await stack.records.list({ subject: nc.workflowId, kind: 'nonconformity.cancelled' });
     expect(cancelled?.actor).toBe('priya.raman');
     expect((cancelled?.content as { reason: string }).reason).toBe('Duplicate of an older NC');
+  });
+
+  it('refuses an action plan with an action due in the past, naming the field and the rule, and asks the owner for the plan again', async () => {
+    const nc = await raise({ severity: 'minor', source: 'incident' });
+    await complete(nc, 'containment', 'sofia.lind', evidence('Contained.'));
+    await complete(nc, 'root-cause-1', 'sofia.lind', rootCause('No owner for model alerts'));
+    await complete(nc, 'action-plan-1-1', 'sofia.lind', {
+      actions: [
+        { owner: 'tom.baker', dueDate: '2030-01-31', description: 'Set up an on-call rota' },
+        { owner: 'tom.baker', dueDate: '2020-01-31', description: 'Write a runbook' },
+      ],
+    });
+    const again = await eventually(() => nc.query(ncStatusQuery), (s) => s.currentStep?.key === 'action-plan-1-2');
+    const refusal = 'actions.1.dueDate: 2020-01-31 is in the past';
+    const refused = again.timeline.find((e) => e.type === 'plan-refused');
+    expect(refused?.by).toBe('sofia.lind');
+    expect(refused?.detail).toContain(refusal);
+    // The owner who fills the plan reads why, in the new task and its mail.
+    const secondTask = stack.client.workflow.getHandle(`${nc.workflowId}/action-plan-1-2`);
+    const second = await eventually(() => secondTask.query(taskStatusQuery).catch(() => undefined), (t) => t !== undefined);
+    expect(second!.instructions).toContain(`${refusal}: an action must be due today`);
+    expect(second!.instructions).toContain('(rule action-due-not-in-past)');
+    expect(second!.instructions).not.toContain('actions.0.dueDate');
+    await stack.smtp.waitFor(
+      (m) => isNotification(m, `${nc.workflowId}/action-plan-1-2`, 'task.assigned', 'sofia.lind@northwind.example') && (m.text ?? '').includes(refusal),
+      20_000,
+    );
+    // The refused plan never went to approval.
+    expect(await stack.client.workflow.getHandle(`${nc.workflowId}/plan-approval-1-1`).describe().then(() => 'started', () => 'none')).toBe('none');
+
+    // Due today is allowed.
+    const today = new Date().toISOString().slice(0, 10);
+    await complete(nc, 'action-plan-1-2', 'sofia.lind', { actions: [{ owner: 'tom.baker', dueDate: today, description: 'Write a runbook today' }] });
+    await decide(nc, 'plan-approval-1-2', 'priya.raman', 'approve');
+    const implementing = await eventually(() => nc.query(ncStatusQuery), (s) => s.currentStep?.key === 'action-1-1');
+    expect(implementing.actions).toMatchObject([{ dueDate: today, owner: 'tom.baker' }]);
+    await nc.executeUpdate(cancelUpdate, { args: [{ by: 'system', reason: 'test done' }] });
+    expect((await nc.result()).status).toBe('cancelled');
   });
 
   it('fails on bad input naming every bad field', async () => {

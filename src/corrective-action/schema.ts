@@ -90,6 +90,7 @@ export type NcEventType =
   | 'raised'
   | 'step-started'
   | 'step-completed'
+  | 'plan-refused'
   | 'plan-approved'
   | 'plan-rejected'
   | 'not-effective'
@@ -169,3 +170,21 @@ export const mergeConcernSchema = z.object({
   note: z.string().trim().max(5000).optional(),
 });
 export type MergeConcern = z.infer<typeof mergeConcernSchema>;
+
+// Rules
+
+/** Today's date (UTC) as YYYY-MM-DD, the way plan due dates are written. */
+export function calendarDay(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+/**
+ * Rule action-due-not-in-past: every action of an action plan is due today or later (an action
+ * is due at the end of its day, UTC). Returns one refusal per action due earlier, naming its
+ * field (`actions.<i>.dueDate`, counted from 0 as the plan form names it).
+ */
+export function pastDueActions(actions: ReadonlyArray<{ dueDate: string }>, today: string): string[] {
+  return actions.flatMap((a, i) =>
+    a.dueDate < today ? [`actions.${i}.dueDate: ${a.dueDate} is in the past: an action must be due today (${today}) or later (rule action-due-not-in-past)`] : [],
+  );
+}

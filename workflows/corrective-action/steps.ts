@@ -3,12 +3,14 @@
  * action plan and its approval, the actions in parallel, and the escalation of an NC still
  * open past its overall target.
  */
-import { ActivityFailure, condition, sleep } from '@temporalio/workflow';
+import { ActivityFailure, condition, patched, sleep } from '@temporalio/workflow';
 import { approvalOutcome } from '../../src/approval/schema.js';
+import { calendarDay, pastDueActions } from '../../src/corrective-action/schema.js';
 import type { FormKey, PlanAction } from '../../src/forms/index.js';
 import { acts } from '../lib/activities.js';
 import { childWorkflowId, runApproval, runStep } from '../lib/children.js';
 import { formatDay, StepCancelled } from '../lib/util.js';
+import { PLAN_DUE_DATES_PATCH } from './patches.js';
 import type { Nonconformity } from './state.js';
 
 const dueIn = (ms: number) => new Date(Date.now() + ms).toISOString();
@@ -57,7 +59,28 @@ export async function step(
   return { by: done.by, data: done.data };
 }
 
-/** The action plan for this cycle, approved by the AIMS manager (top management when the AIMS manager planned it). */
+/**
+ * What makes a submitted plan unusable: an unknown owner, and (rule action-due-not-in-past)
+ * an action due before today. Empty when the plan can go to approval.
+ */
+async function planProblems(planned: PlanAction[]): Promise<string[]> {
+  const problems: string[] = [];
+  try {
+    await acts.resolvePeople(planned.map((a) => ({ person: a.owner })));
+  } catch (err) {
+    if (!(err instanceof ActivityFailure)) throw err;
+    problems.push(err.cause?.message ?? err.message);
+  }
+  const late = pastDueActions(planned, calendarDay(Date.now()));
+  if (late.length > 0 && patched(PLAN_DUE_DATES_PATCH)) problems.push(...late);
+  return problems;
+}
+
+/**
+ * The action plan for this cycle, approved by the AIMS manager (top management when the AIMS
+ * manager planned it). A plan that cannot be used, or is sent back, is asked for again with
+ * the reason in the new task's instructions.
+ */
 export async function approvedPlan(nc: Nonconformity): Promise<PlanAction[]> {
   const { spec, cycle } = nc;
   const aimsManager = nc.aimsManagerId ?? 'system';
@@ -73,11 +96,10 @@ export async function approvedPlan(nc: Nonconformity): Promise<PlanAction[]> {
       { recordKind: 'nonconformity.action-plan' },
     );
     const planned = (plan.data.actions ?? []) as PlanAction[];
-    try {
-      await acts.resolvePeople(planned.map((a) => ({ person: a.owner })));
-    } catch (err) {
-      if (!(err instanceof ActivityFailure)) throw err;
-      feedback = `\n\nThe previous plan could not be used: ${err.cause?.message ?? err.message}.`;
+    const problems = await planProblems(planned);
+    if (problems.length > 0) {
+      nc.event('plan-refused', plan.by, `action plan not usable, asked again: ${problems.join('; ')}`);
+      feedback = `\n\nThe previous plan could not be used: ${problems.join('; ')}.`;
       continue;
     }
     const contentHash = await acts.contentHash({ ncId: spec.ncId, cycle, rootCause: nc.rootCauses.at(-1)?.rootCause ?? '', actions: planned });
