@@ -246,6 +246,46 @@ describe('corrective action', () => {
     expect((await nc.result()).status).toBe('cancelled');
   });
 
+  it('asks a step again when its own task or approval is cancelled, on the timeline, instead of cancelling the NC', async () => {
+    const nc = await raise({ severity: 'minor', source: 'incident' });
+    const containment = stack.client.workflow.getHandle(`${nc.workflowId}/containment`);
+    await eventually(() => containment.query(taskStatusQuery).catch(() => undefined), (t) => t?.state === 'open' && t.assignee.id === 'sofia.lind');
+    await containment.executeUpdate(cancelUpdate, { args: [{ by: 'priya.raman', reason: 'Sent before the incident report was attached' }] });
+    const reasked = await eventually(() => nc.query(ncStatusQuery), (s) => s.currentStep?.key === 'containment-r2');
+    expect(reasked.state).toBe('containment');
+    const cancelledStep = reasked.timeline.find((e) => e.type === 'step-reasked');
+    expect(cancelledStep).toMatchObject({ by: 'priya.raman', workflowId: `${nc.workflowId}/containment` });
+    expect(cancelledStep?.detail).toContain('Sent before the incident report was attached');
+    await complete(nc, 'containment-r2', 'sofia.lind', evidence('Contained.'));
+    await complete(nc, 'root-cause-1', 'sofia.lind', rootCause('Alert threshold too loose'));
+    await complete(nc, 'action-plan-1-1', 'sofia.lind', plan('Tighten the threshold'));
+
+    // The plan's approval cancelled on its own: a fresh approval for the same plan.
+    const approval = stack.client.workflow.getHandle(`${nc.workflowId}/plan-approval-1-1`);
+    await eventually(() => approval.query(approvalStatusQuery).catch(() => undefined), (a) => a?.state === 'pending' && a.approvers.length > 0);
+    await approval.executeUpdate(cancelUpdate, { args: [{ by: 'priya.raman', reason: 'Sent to the wrong approver list' }] });
+    await decide(nc, 'plan-approval-1-1-r2', 'priya.raman', 'approve');
+
+    // An action's task cancelled by an operator: the same action asked again of its owner.
+    const action = stack.client.workflow.getHandle(`${nc.workflowId}/action-1-1`);
+    await eventually(() => action.query(taskStatusQuery).catch(() => undefined), (t) => t?.state === 'open' && t.assignee.id === 'tom.baker');
+    await action.executeUpdate(cancelUpdate, { args: [{ by: 'system', reason: 'Restarted after a mail outage' }] });
+    await complete(nc, 'action-1-1-r2', 'tom.baker', evidence('Threshold tightened.'));
+    await complete(nc, 'effectiveness-1', 'sofia.lind', { answer: 'yes', justification: 'No drift since.' });
+    await complete(nc, 'system-change-1', 'sofia.lind', { answer: 'no', justification: 'No change needed.' });
+
+    expect(await nc.result()).toMatchObject({ status: 'closed' });
+    const s = await nc.query(ncStatusQuery);
+    expect(s.timeline.filter((e) => e.type === 'step-reasked').map((e) => e.workflowId)).toEqual(
+      ['containment', 'plan-approval-1-1', 'action-1-1'].map((k) => `${nc.workflowId}/${k}`),
+    );
+    expect(s.actions).toMatchObject([{ done: true, workflowId: `${nc.workflowId}/action-1-1-r2` }]);
+    const kinds = (await stack.records.list({ subject: nc.workflowId })).map((r) => r.kind);
+    expect(kinds).not.toContain('nonconformity.cancelled');
+    const [contained] = await stack.records.list({ subject: nc.workflowId, kind: 'nonconformity.containment' });
+    expect(contained?.content).toMatchObject({ step: 'containment', workflowId: `${nc.workflowId}/containment-r2` });
+  });
+
   it('fails on bad input naming every bad field', async () => {
     const nc = await raise({ ncId: 'NC-27-1', severity: 'huge' as never, owner: 'Not A Person', policy: { stepDue: 'soon' } });
     const err = await nc.result().catch((e: unknown) => e);

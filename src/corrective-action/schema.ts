@@ -90,6 +90,7 @@ export type NcEventType =
   | 'raised'
   | 'step-started'
   | 'step-completed'
+  | 'step-reasked'
   | 'plan-refused'
   | 'plan-approved'
   | 'plan-rejected'

@@ -3,5 +3,8 @@
  * so histories recorded before it (test/histories) replay the old way.
  */
 
+/** A step task or approval cancelled on its own is asked again instead of cancelling the NC. */
+export const STEP_REASK_PATCH = 'ca-step-reask';
+
 /** An action plan with an action due in the past is asked for again (rule action-due-not-in-past). */
 export const PLAN_DUE_DATES_PATCH = 'ca-plan-due-dates';
