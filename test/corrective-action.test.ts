@@ -7,7 +7,7 @@ import { createActivities } from '../activities/index.js';
 import { bundlerOptions, createAimsWorker } from '../workers/worker.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
-import { pastDueActions, type CorrectiveActionInput, type CorrectiveActionResult } from '../src/corrective-action/schema.js';
+import { cancelNeedsApproval, pastDueActions, type CorrectiveActionInput, type CorrectiveActionResult } from '../src/corrective-action/schema.js';
 import { cancelUpdate, commentUpdate } from '../src/common/messages.js';
 import { mergeConcernUpdate, ncStatusQuery } from '../src/corrective-action/contract.js';
 import { approvalStatusQuery, decideUpdate } from '../src/approval/contract.js';
@@ -88,6 +88,13 @@ describe('corrective action rules', () => {
     expect(pastDueActions([{ dueDate: '2027-03-05' }], '2027-03-05')).toEqual([]);
   });
 
+  it('cancel-needs-top-management: every major NC and every NC from the certification body; not a minor one from elsewhere', () => {
+    expect(cancelNeedsApproval({ severity: 'major', source: 'internal-audit' })).toBe(true);
+    expect(cancelNeedsApproval({ severity: 'minor', source: 'certification-audit' })).toBe(true);
+    for (const source of ['admin', 'internal-audit', 'incident', 'concern'] as const) {
+      expect(cancelNeedsApproval({ severity: 'minor', source })).toBe(false);
+    }
+  });
 });
 
 describe('corrective action', () => {
@@ -176,7 +183,7 @@ describe('corrective action', () => {
     expect(kinds).toContain('nonconformity.system-change');
   });
 
-  it('escalates an NC open past its overall target to top management, and is cancelled with a reason on record', async () => {
+  it('escalates an NC open past its overall target to top management, and cancels a major NC only once top management approves', async () => {
     const nc = await raise({ policy: { stepDue: '1h', effectivenessWait: '1s', overallTarget: '2s', tasks: quiet } });
     const s = await eventually(() => nc.query(ncStatusQuery), (st) => st.overdue, { timeoutMs: 20_000 });
     expect(s.timeline.some((e) => e.type === 'escalated')).toBe(true);
@@ -190,22 +197,54 @@ describe('corrective action', () => {
     expect(await updateRejection(nc.executeUpdate(commentUpdate, { args: [{ by: 'tom.baker', text: 'hi' }] }))).toMatch(/only the owner or the AIMS manager/);
     await nc.executeUpdate(commentUpdate, { args: [{ by: 'sofia.lind', text: 'Waiting for the vendor.' }] });
     await nc.executeUpdate(mergeConcernUpdate, { args: [{ by: 'system', concernId: 'concern/2027/abcd2345', summary: 'Same drift seen by support' }] });
-    await nc.executeUpdate(cancelUpdate, { args: [{ by: 'priya.raman', reason: 'Duplicate of an older NC' }] });
+
+    // A major NC: the AIMS manager's cancel asks top management, and the NC stays open meanwhile.
+    const asked = await nc.executeUpdate(cancelUpdate, { args: [{ by: 'priya.raman', reason: 'Duplicate of an older NC' }] });
+    expect(asked.message).toMatch(/needs top management's approval/);
+    expect(await updateRejection(nc.executeUpdate(cancelUpdate, { args: [{ by: 'priya.raman', reason: 'Again' }] }))).toMatch(
+      /a cancellation asked by priya\.raman on .* is waiting for top management's decision/,
+    );
+    const pending = await nc.query(ncStatusQuery);
+    expect(pending).toMatchObject({ state: 'containment', cancelRequest: { by: 'priya.raman', reason: 'Duplicate of an older NC', workflowId: `${nc.workflowId}/cancel-approval-1` } });
+    const requestApproval = stack.client.workflow.getHandle(`${nc.workflowId}/cancel-approval-1`);
+    const request = (await eventually(() => requestApproval.query(approvalStatusQuery).catch(() => undefined), (a) => (a?.approvers.length ?? 0) > 0))!;
+    expect(request.summary).toContain('Duplicate of an older NC');
+    expect(request.approvers.map((p) => p.id).sort()).toEqual(['david.chen', 'hannah.okafor']);
+    // Refused (any one of top management may approve, so both refuse): the corrective action goes on.
+    await decide(nc, 'cancel-approval-1', 'hannah.okafor', 'reject', 'Not a duplicate: a different model');
+    await decide(nc, 'cancel-approval-1', 'david.chen', 'reject', 'Agreed, keep it open');
+    const kept = await eventually(() => nc.query(ncStatusQuery), (st) => st.cancelRequest === undefined && st.timeline.some((e) => e.type === 'cancel-refused'));
+    expect(kept.state).toBe('containment');
+    expect((await stack.client.workflow.getHandle(`${nc.workflowId}/containment`).query(taskStatusQuery)).state).not.toBe('cancelled');
+
+    // Asked again and approved: cancelled, with who asked and who approved on record.
+    await nc.executeUpdate(cancelUpdate, { args: [{ by: 'priya.raman', reason: 'Duplicate of NC-2027-001, same model' }] });
+    await decide(nc, 'cancel-approval-2', 'david.chen', 'approve');
     const result = await nc.result();
-    expect(result).toMatchObject({ status: 'cancelled', cancellation: { by: 'priya.raman', reason: 'Duplicate of an older NC' } });
+    expect(result).toMatchObject({ status: 'cancelled', cancellation: { by: 'priya.raman', reason: 'Duplicate of NC-2027-001, same model', approvedBy: 'david.chen' } });
     const containment = await stack.client.workflow.getHandle(`${nc.workflowId}/containment`).query(taskStatusQuery);
     expect(containment.state).toBe('cancelled');
-    const kinds = (await stack.records.list({ subject: nc.workflowId })).map((r) => r.kind);
-    expect(kinds).toEqual([
+    const records = await stack.records.list({ subject: nc.workflowId });
+    expect(records.map((r) => r.kind)).toEqual([
       'nonconformity.raised',
       'nonconformity.escalated',
       'nonconformity.comment',
       'nonconformity.concern-merged',
+      'nonconformity.cancellation-requested',
+      'nonconformity.cancellation-decided',
+      'nonconformity.cancellation-requested',
+      'nonconformity.cancellation-decided',
       'nonconformity.cancelled',
     ]);
+    const decided = records.filter((r) => r.kind === 'nonconformity.cancellation-decided');
+    expect(decided.map((r) => [r.actor, (r.content as { outcome: string }).outcome])).toEqual([
+      ['hannah.okafor', 'rejected'],
+      ['david.chen', 'approved'],
+    ]);
+    expect(decided[0]?.content).toMatchObject({ requestedBy: 'priya.raman', why: 'Not a duplicate: a different model; Agreed, keep it open' });
     const [cancelled] = await stack.records.list({ subject: nc.workflowId, kind: 'nonconformity.cancelled' });
     expect(cancelled?.actor).toBe('priya.raman');
-    expect((cancelled?.content as { reason: string }).reason).toBe('Duplicate of an older NC');
+    expect(cancelled?.content).toMatchObject({ reason: 'Duplicate of NC-2027-001, same model', approvedBy: 'david.chen' });
   });
 
   it('refuses an action plan with an action due in the past, naming the field and the rule, and asks the owner for the plan again', async () => {

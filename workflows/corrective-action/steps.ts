@@ -13,7 +13,7 @@ import { formatDay, StepCancelled } from '../lib/util.js';
 import { PLAN_DUE_DATES_PATCH, STEP_REASK_PATCH } from './patches.js';
 import type { Nonconformity } from './state.js';
 
-const dueIn = (ms: number) => new Date(Date.now() + ms).toISOString();
+export const dueIn = (ms: number) => new Date(Date.now() + ms).toISOString();
 
 /** The key of a step's child: the step's own the first time, `<key>-r<n>` when asked the n-th time. */
 const askedKey = (key: string, ask: number) => (ask === 1 ? key : `${key}-r${ask}`);
