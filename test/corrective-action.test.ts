@@ -7,7 +7,7 @@ import { createActivities } from '../activities/index.js';
 import { bundlerOptions, createAimsWorker } from '../workers/worker.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
-import type { CorrectiveActionInput, CorrectiveActionResult } from '../src/corrective-action/schema.js';
+import { cancelNeedsApproval, pastDueActions, type CorrectiveActionInput, type CorrectiveActionResult } from '../src/corrective-action/schema.js';
 import { cancelUpdate, commentUpdate } from '../src/common/messages.js';
 import { mergeConcernUpdate, ncStatusQuery } from '../src/corrective-action/contract.js';
 import { approvalStatusQuery, decideUpdate } from '../src/approval/contract.js';
@@ -77,6 +77,25 @@ const rootCause = (cause: string) => ({
   similarDetail: 'fraud-detection uses the same alert routing; checked, same gap.',
 });
 const plan = (description: string) => ({ actions: [{ owner: 'tom.baker', dueDate: '2030-01-31', description }] });
+
+describe('corrective action rules', () => {
+  it('action-due-not-in-past: refuses each action due before today, naming its field; today and later pass', () => {
+    const actions = [{ dueDate: '2027-03-05' }, { dueDate: '2027-03-04' }, { dueDate: '2027-04-01' }, { dueDate: '2026-12-31' }];
+    expect(pastDueActions(actions, '2027-03-05')).toEqual([
+      'actions.1.dueDate: 2027-03-04 is in the past: an action must be due today (2027-03-05) or later (rule action-due-not-in-past)',
+      'actions.3.dueDate: 2026-12-31 is in the past: an action must be due today (2027-03-05) or later (rule action-due-not-in-past)',
+    ]);
+    expect(pastDueActions([{ dueDate: '2027-03-05' }], '2027-03-05')).toEqual([]);
+  });
+
+  it('cancel-needs-top-management: every major NC and every NC from the certification body; not a minor one from elsewhere', () => {
+    expect(cancelNeedsApproval({ severity: 'major', source: 'internal-audit' })).toBe(true);
+    expect(cancelNeedsApproval({ severity: 'minor', source: 'certification-audit' })).toBe(true);
+    for (const source of ['admin', 'internal-audit', 'incident', 'concern'] as const) {
+      expect(cancelNeedsApproval({ severity: 'minor', source })).toBe(false);
+    }
+  });
+});
 
 describe('corrective action', () => {
   it('runs containment, root cause, an approved plan (after one rejection), the actions and the effectiveness review to closure', async () => {
@@ -164,7 +183,7 @@ describe('corrective action', () => {
     expect(kinds).toContain('nonconformity.system-change');
   });
 
-  it('escalates an NC open past its overall target to top management, and is cancelled with a reason on record', async () => {
+  it('escalates an NC open past its overall target to top management, and cancels a major NC only once top management approves', async () => {
     const nc = await raise({ policy: { stepDue: '1h', effectivenessWait: '1s', overallTarget: '2s', tasks: quiet } });
     const s = await eventually(() => nc.query(ncStatusQuery), (st) => st.overdue, { timeoutMs: 20_000 });
     expect(s.timeline.some((e) => e.type === 'escalated')).toBe(true);
@@ -178,22 +197,132 @@ describe('corrective action', () => {
     expect(await updateRejection(nc.executeUpdate(commentUpdate, { args: [{ by: 'tom.baker', text: 'hi' }] }))).toMatch(/only the owner or the AIMS manager/);
     await nc.executeUpdate(commentUpdate, { args: [{ by: 'sofia.lind', text: 'Waiting for the vendor.' }] });
     await nc.executeUpdate(mergeConcernUpdate, { args: [{ by: 'system', concernId: 'concern/2027/abcd2345', summary: 'Same drift seen by support' }] });
-    await nc.executeUpdate(cancelUpdate, { args: [{ by: 'priya.raman', reason: 'Duplicate of an older NC' }] });
+
+    // A major NC: the AIMS manager's cancel asks top management, and the NC stays open meanwhile.
+    const asked = await nc.executeUpdate(cancelUpdate, { args: [{ by: 'priya.raman', reason: 'Duplicate of an older NC' }] });
+    expect(asked.message).toMatch(/needs top management's approval/);
+    expect(await updateRejection(nc.executeUpdate(cancelUpdate, { args: [{ by: 'priya.raman', reason: 'Again' }] }))).toMatch(
+      /a cancellation asked by priya\.raman on .* is waiting for top management's decision/,
+    );
+    const pending = await nc.query(ncStatusQuery);
+    expect(pending).toMatchObject({ state: 'containment', cancelRequest: { by: 'priya.raman', reason: 'Duplicate of an older NC', workflowId: `${nc.workflowId}/cancel-approval-1` } });
+    const requestApproval = stack.client.workflow.getHandle(`${nc.workflowId}/cancel-approval-1`);
+    const request = (await eventually(() => requestApproval.query(approvalStatusQuery).catch(() => undefined), (a) => (a?.approvers.length ?? 0) > 0))!;
+    expect(request.summary).toContain('Duplicate of an older NC');
+    expect(request.approvers.map((p) => p.id).sort()).toEqual(['david.chen', 'hannah.okafor']);
+    // Refused (any one of top management may approve, so both refuse): the corrective action goes on.
+    await decide(nc, 'cancel-approval-1', 'hannah.okafor', 'reject', 'Not a duplicate: a different model');
+    await decide(nc, 'cancel-approval-1', 'david.chen', 'reject', 'Agreed, keep it open');
+    const kept = await eventually(() => nc.query(ncStatusQuery), (st) => st.cancelRequest === undefined && st.timeline.some((e) => e.type === 'cancel-refused'));
+    expect(kept.state).toBe('containment');
+    expect((await stack.client.workflow.getHandle(`${nc.workflowId}/containment`).query(taskStatusQuery)).state).not.toBe('cancelled');
+
+    // Asked again and approved: cancelled, with who asked and who approved on record.
+    await nc.executeUpdate(cancelUpdate, { args: [{ by: 'priya.raman', reason: 'Duplicate of NC-2027-001, same model' }] });
+    await decide(nc, 'cancel-approval-2', 'david.chen', 'approve');
     const result = await nc.result();
-    expect(result).toMatchObject({ status: 'cancelled', cancellation: { by: 'priya.raman', reason: 'Duplicate of an older NC' } });
+    expect(result).toMatchObject({ status: 'cancelled', cancellation: { by: 'priya.raman', reason: 'Duplicate of NC-2027-001, same model', approvedBy: 'david.chen' } });
     const containment = await stack.client.workflow.getHandle(`${nc.workflowId}/containment`).query(taskStatusQuery);
     expect(containment.state).toBe('cancelled');
-    const kinds = (await stack.records.list({ subject: nc.workflowId })).map((r) => r.kind);
-    expect(kinds).toEqual([
+    const records = await stack.records.list({ subject: nc.workflowId });
+    expect(records.map((r) => r.kind)).toEqual([
       'nonconformity.raised',
       'nonconformity.escalated',
       'nonconformity.comment',
       'nonconformity.concern-merged',
+      'nonconformity.cancellation-requested',
+      'nonconformity.cancellation-decided',
+      'nonconformity.cancellation-requested',
+      'nonconformity.cancellation-decided',
       'nonconformity.cancelled',
     ]);
+    const decided = records.filter((r) => r.kind === 'nonconformity.cancellation-decided');
+    expect(decided.map((r) => [r.actor, (r.content as { outcome: string }).outcome])).toEqual([
+      ['hannah.okafor', 'rejected'],
+      ['david.chen', 'approved'],
+    ]);
+    expect(decided[0]?.content).toMatchObject({ requestedBy: 'priya.raman', why: 'Not a duplicate: a different model; Agreed, keep it open' });
     const [cancelled] = await stack.records.list({ subject: nc.workflowId, kind: 'nonconformity.cancelled' });
     expect(cancelled?.actor).toBe('priya.raman');
-    expect((cancelled?.content as { reason: string }).reason).toBe('Duplicate of an older NC');
+    expect(cancelled?.content).toMatchObject({ reason: 'Duplicate of NC-2027-001, same model', approvedBy: 'david.chen' });
+  });
+
+  it('refuses an action plan with an action due in the past, naming the field and the rule, and asks the owner for the plan again', async () => {
+    const nc = await raise({ severity: 'minor', source: 'incident' });
+    await complete(nc, 'containment', 'sofia.lind', evidence('Contained.'));
+    await complete(nc, 'root-cause-1', 'sofia.lind', rootCause('No owner for model alerts'));
+    await complete(nc, 'action-plan-1-1', 'sofia.lind', {
+      actions: [
+        { owner: 'tom.baker', dueDate: '2030-01-31', description: 'Set up an on-call rota' },
+        { owner: 'tom.baker', dueDate: '2020-01-31', description: 'Write a runbook' },
+      ],
+    });
+    const again = await eventually(() => nc.query(ncStatusQuery), (s) => s.currentStep?.key === 'action-plan-1-2');
+    const refusal = 'actions.1.dueDate: 2020-01-31 is in the past';
+    const refused = again.timeline.find((e) => e.type === 'plan-refused');
+    expect(refused?.by).toBe('sofia.lind');
+    expect(refused?.detail).toContain(refusal);
+    // The owner who fills the plan reads why, in the new task and its mail.
+    const secondTask = stack.client.workflow.getHandle(`${nc.workflowId}/action-plan-1-2`);
+    const second = await eventually(() => secondTask.query(taskStatusQuery).catch(() => undefined), (t) => t !== undefined);
+    expect(second!.instructions).toContain(`${refusal}: an action must be due today`);
+    expect(second!.instructions).toContain('(rule action-due-not-in-past)');
+    expect(second!.instructions).not.toContain('actions.0.dueDate');
+    await stack.smtp.waitFor(
+      (m) => isNotification(m, `${nc.workflowId}/action-plan-1-2`, 'task.assigned', 'sofia.lind@northwind.example') && (m.text ?? '').includes(refusal),
+      20_000,
+    );
+    // The refused plan never went to approval.
+    expect(await stack.client.workflow.getHandle(`${nc.workflowId}/plan-approval-1-1`).describe().then(() => 'started', () => 'none')).toBe('none');
+
+    // Due today is allowed.
+    const today = new Date().toISOString().slice(0, 10);
+    await complete(nc, 'action-plan-1-2', 'sofia.lind', { actions: [{ owner: 'tom.baker', dueDate: today, description: 'Write a runbook today' }] });
+    await decide(nc, 'plan-approval-1-2', 'priya.raman', 'approve');
+    const implementing = await eventually(() => nc.query(ncStatusQuery), (s) => s.currentStep?.key === 'action-1-1');
+    expect(implementing.actions).toMatchObject([{ dueDate: today, owner: 'tom.baker' }]);
+    await nc.executeUpdate(cancelUpdate, { args: [{ by: 'system', reason: 'test done' }] });
+    expect((await nc.result()).status).toBe('cancelled');
+  });
+
+  it('asks a step again when its own task or approval is cancelled, on the timeline, instead of cancelling the NC', async () => {
+    const nc = await raise({ severity: 'minor', source: 'incident' });
+    const containment = stack.client.workflow.getHandle(`${nc.workflowId}/containment`);
+    await eventually(() => containment.query(taskStatusQuery).catch(() => undefined), (t) => t?.state === 'open' && t.assignee.id === 'sofia.lind');
+    await containment.executeUpdate(cancelUpdate, { args: [{ by: 'priya.raman', reason: 'Sent before the incident report was attached' }] });
+    const reasked = await eventually(() => nc.query(ncStatusQuery), (s) => s.currentStep?.key === 'containment-r2');
+    expect(reasked.state).toBe('containment');
+    const cancelledStep = reasked.timeline.find((e) => e.type === 'step-reasked');
+    expect(cancelledStep).toMatchObject({ by: 'priya.raman', workflowId: `${nc.workflowId}/containment` });
+    expect(cancelledStep?.detail).toContain('Sent before the incident report was attached');
+    await complete(nc, 'containment-r2', 'sofia.lind', evidence('Contained.'));
+    await complete(nc, 'root-cause-1', 'sofia.lind', rootCause('Alert threshold too loose'));
+    await complete(nc, 'action-plan-1-1', 'sofia.lind', plan('Tighten the threshold'));
+
+    // The plan's approval cancelled on its own: a fresh approval for the same plan.
+    const approval = stack.client.workflow.getHandle(`${nc.workflowId}/plan-approval-1-1`);
+    await eventually(() => approval.query(approvalStatusQuery).catch(() => undefined), (a) => a?.state === 'pending' && a.approvers.length > 0);
+    await approval.executeUpdate(cancelUpdate, { args: [{ by: 'priya.raman', reason: 'Sent to the wrong approver list' }] });
+    await decide(nc, 'plan-approval-1-1-r2', 'priya.raman', 'approve');
+
+    // An action's task cancelled by an operator: the same action asked again of its owner.
+    const action = stack.client.workflow.getHandle(`${nc.workflowId}/action-1-1`);
+    await eventually(() => action.query(taskStatusQuery).catch(() => undefined), (t) => t?.state === 'open' && t.assignee.id === 'tom.baker');
+    await action.executeUpdate(cancelUpdate, { args: [{ by: 'system', reason: 'Restarted after a mail outage' }] });
+    await complete(nc, 'action-1-1-r2', 'tom.baker', evidence('Threshold tightened.'));
+    await complete(nc, 'effectiveness-1', 'sofia.lind', { answer: 'yes', justification: 'No drift since.' });
+    await complete(nc, 'system-change-1', 'sofia.lind', { answer: 'no', justification: 'No change needed.' });
+
+    expect(await nc.result()).toMatchObject({ status: 'closed' });
+    const s = await nc.query(ncStatusQuery);
+    expect(s.timeline.filter((e) => e.type === 'step-reasked').map((e) => e.workflowId)).toEqual(
+      ['containment', 'plan-approval-1-1', 'action-1-1'].map((k) => `${nc.workflowId}/${k}`),
+    );
+    expect(s.actions).toMatchObject([{ done: true, workflowId: `${nc.workflowId}/action-1-1-r2` }]);
+    const kinds = (await stack.records.list({ subject: nc.workflowId })).map((r) => r.kind);
+    expect(kinds).not.toContain('nonconformity.cancelled');
+    const [contained] = await stack.records.list({ subject: nc.workflowId, kind: 'nonconformity.containment' });
+    expect(contained?.content).toMatchObject({ step: 'containment', workflowId: `${nc.workflowId}/containment-r2` });
   });
 
   it('fails on bad input naming every bad field', async () => {

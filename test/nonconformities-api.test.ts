@@ -237,6 +237,34 @@ describe('admin nonconformity API', () => {
     const cancelledList = await eventually(() => list('state=cancelled'), (items) => items.some((i) => i.ncId === nc.ncId));
     expect(cancelledList.map((i) => i.ncId)).toEqual([nc.ncId]);
   });
+
+  it('cancels an NC the certification body raised, even a minor one, only once top management approves', async () => {
+    const nc = await raised({ title: 'Stage 2 finding: competence records incomplete', source: 'certification-audit', sourceRef: 'S2-F4' });
+    const handle = stack.client.workflow.getHandle(nc.workflowId);
+    await eventually(() => handle.query(ncStatusQuery), (s) => s.currentStep !== undefined);
+    const post = (payload: object) => app.inject({ method: 'POST', url: `/admin/nonconformities/${nc.ncId}/cancel`, headers: TEST_ADMIN_HEADERS, payload });
+
+    const asked = await post({ by: 'priya.raman', reason: 'The body withdrew the finding at the closing meeting.' });
+    expect(asked.statusCode, asked.body).toBe(200);
+    expect(asked.json<{ message: string }>().message).toMatch(/needs top management's approval/);
+    const pending = (await getJson(`/admin/nonconformities/${nc.ncId}`)).json<{ executionStatus: string; status: NcStatus }>();
+    expect(pending.executionStatus).toBe('RUNNING');
+    expect(pending.status).toMatchObject({ state: 'containment', cancelRequest: { by: 'priya.raman' } });
+    const twice = await post({ by: 'priya.raman', reason: 'Again' });
+    expect(twice.statusCode).toBe(409);
+    expect(twice.json<{ message: string }>().message).toMatch(/^Not cancelled: a cancellation asked by priya\.raman on .* is waiting for top management's decision\.$/);
+
+    const approval = stack.client.workflow.getHandle(`${nc.workflowId}/cancel-approval-1`);
+    const s = await eventually(() => approval.query(approvalStatusQuery).catch(() => undefined), (st) => st?.state === 'pending' && st.approvers.length > 0);
+    await approval.executeUpdate(decideUpdate, { args: [{ by: 'hannah.okafor', decision: 'approve', contentHash: s!.contentHash }] });
+    await handle.result();
+
+    const detail = (await getJson(`/admin/nonconformities/${nc.ncId}`)).json<{ status: NcStatus }>();
+    expect(detail.status.state).toBe('cancelled');
+    expect(detail.status.cancellation).toMatchObject({ by: 'priya.raman', approvedBy: 'hannah.okafor' });
+    const kinds = (await stack.records.list({ subject: nc.workflowId })).map((r) => r.kind);
+    expect(kinds).toEqual(['nonconformity.raised', 'nonconformity.cancellation-requested', 'nonconformity.cancellation-decided', 'nonconformity.cancelled']);
+  });
 });
 
 /** Waits for a step's child task of `workflowId` to be open, then completes it as `by`. */

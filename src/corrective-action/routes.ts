@@ -330,7 +330,10 @@ export const nonconformityRoutes: FastifyPluginCallbackZod = (app, _options, don
       schema: {
         tags: ['nonconformities'],
         summary: 'Cancel a nonconformity with a reason',
-        description: 'Cancels the running step; the workflow records the cancellation and its reason in the ledger. `by` is the AIMS manager (or `system`).',
+        description:
+          'A minor NC from any source but the certification body is cancelled at once: its running step stops and the reason goes to the ledger. ' +
+          'A major NC, or one from `certification-audit`, needs top management’s approval: the request starts an approval ' +
+          '(`.../cancel-approval-<n>`) and the NC is cancelled only once it is approved. `by` is the AIMS manager (or `system`).',
         security: adminSecurity,
         params: ncParamsSchema,
         body: cancelBodySchema,

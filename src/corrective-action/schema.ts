@@ -90,6 +90,8 @@ export type NcEventType =
   | 'raised'
   | 'step-started'
   | 'step-completed'
+  | 'step-reasked'
+  | 'plan-refused'
   | 'plan-approved'
   | 'plan-rejected'
   | 'not-effective'
@@ -97,6 +99,10 @@ export type NcEventType =
   | 'escalated'
   | 'commented'
   | 'concern-merged'
+  | 'cancel-requested'
+  | 'cancel-approved'
+  | 'cancel-refused'
+  | 'cancel-withdrawn'
   | 'closed'
   | 'cancelled';
 
@@ -148,9 +154,26 @@ export interface NcStatus {
   effectiveness: Array<{ cycle: number; effective: boolean; justification: string; by: string; at: string }>;
   systemChange?: { required: boolean; justification: string };
   mergedConcerns: string[];
+  /** A cancellation waiting for top management's approval, and its approval's workflow id. */
+  cancelRequest?: CancelRequest;
   closedAt?: string;
-  cancellation?: { by: string; at: string; reason: string };
+  cancellation?: NcCancellation;
   timeline: NcEvent[];
+}
+
+/** How an NC was cancelled: who asked, when, why, and who approved it when approval was needed. */
+export interface NcCancellation {
+  by: string;
+  at: string;
+  reason: string;
+  approvedBy?: string;
+}
+
+export interface CancelRequest {
+  by: string;
+  at: string;
+  reason: string;
+  workflowId: string;
 }
 
 export interface CorrectiveActionResult {
@@ -158,7 +181,7 @@ export interface CorrectiveActionResult {
   status: 'closed' | 'cancelled';
   notEffectiveCount: number;
   closedAt?: string;
-  cancellation?: { by: string; at: string; reason: string };
+  cancellation?: NcCancellation;
 }
 
 /** A concern merged into an existing NC (its timeline gets the concern). */
@@ -169,3 +192,30 @@ export const mergeConcernSchema = z.object({
   note: z.string().trim().max(5000).optional(),
 });
 export type MergeConcern = z.infer<typeof mergeConcernSchema>;
+
+// Rules
+
+/**
+ * Rule cancel-needs-top-management: a nonconformity the certification body raised, or any
+ * major one, is cancelled only when top management approves the request (its reason and who
+ * asked); a minor one from another source the AIMS manager cancels directly.
+ */
+export function cancelNeedsApproval(nc: { severity: Severity; source: NcSource }): boolean {
+  return nc.severity === 'major' || nc.source === 'certification-audit';
+}
+
+/** Today's date (UTC) as YYYY-MM-DD, the way plan due dates are written. */
+export function calendarDay(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+/**
+ * Rule action-due-not-in-past: every action of an action plan is due today or later (an action
+ * is due at the end of its day, UTC). Returns one refusal per action due earlier, naming its
+ * field (`actions.<i>.dueDate`, counted from 0 as the plan form names it).
+ */
+export function pastDueActions(actions: ReadonlyArray<{ dueDate: string }>, today: string): string[] {
+  return actions.flatMap((a, i) =>
+    a.dueDate < today ? [`actions.${i}.dueDate: ${a.dueDate} is in the past: an action must be due today (${today}) or later (rule action-due-not-in-past)`] : [],
+  );
+}

@@ -4,13 +4,15 @@
  * waiting period, an effectiveness review; not effective goes back to root-cause analysis.
  * Each step is a human task or an approval run as a child workflow; the NC, every step's
  * result and the closure go to the ledger. An NC still open past its overall target is
- * escalated to top management.
+ * escalated to top management; cancelling a major one, or one the certification body raised,
+ * waits for top management's approval.
  */
 import { CancellationScope, isCancellation } from '@temporalio/workflow';
 import { correctiveActionInputSchema, type CorrectiveActionInput, type CorrectiveActionResult, type RootCause } from '../../src/corrective-action/schema.js';
 import { acts } from '../lib/activities.js';
 import { closing, runLifecycle } from '../lib/lifecycle.js';
 import { parseOrThrow } from '../lib/util.js';
+import { decideCancellations } from './cancellation.js';
 import { registerNonconformityHandlers } from './handlers.js';
 import { Nonconformity } from './state.js';
 import { approvedPlan, changeSystemIfNeeded, effective, implement, step, watchTarget } from './steps.js';
@@ -58,12 +60,16 @@ export async function correctiveAction(rawInput: CorrectiveActionInput): Promise
     await changeSystemIfNeeded(nc);
   };
 
-  // The overall target is watched while the steps run.
+  // The overall target is watched, and cancellation requests decided, while the steps run.
   let failure: Error | undefined;
-  const watching = CancellationScope.cancellable(() => watchTarget(nc)).catch((err: unknown) => {
+  const keepFailure = (err: unknown) => {
     if (!isCancellation(err)) failure ??= err instanceof Error ? err : new Error(String(err));
-  });
+  };
+  const watching = CancellationScope.cancellable(() => watchTarget(nc)).catch(keepFailure);
+  const requests = new CancellationScope();
+  const deciding = requests.run(() => decideCancellations(nc, lifecycleScope)).catch(keepFailure);
   const ending = await runLifecycle(lifecycleScope, lifecycle, () => nc.cancellation !== undefined);
+  requests.cancel();
   if (ending.kind === 'done') {
     nc.state = 'closed';
     nc.closedAt = new Date().toISOString();
@@ -75,12 +81,14 @@ export async function correctiveAction(rawInput: CorrectiveActionInput): Promise
         : { by: 'system', at: new Date().toISOString(), reason: 'cancelled by an operator' };
     nc.state = 'cancelled';
     nc.currentStep = undefined;
-    nc.event('cancelled', nc.cancellation.by, `cancelled: ${nc.cancellation.reason}`);
+    const approved = nc.cancellation.approvedBy ? ` (approved by ${nc.cancellation.approvedBy})` : '';
+    nc.event('cancelled', nc.cancellation.by, `cancelled: ${nc.cancellation.reason}${approved}`);
   }
 
   // f) Close: the record of the nonconformity, its actions and their results.
   await closing(async () => {
     await watching;
+    await deciding;
     nc.publish();
     if (nc.state === 'closed' && nc.closedAt) {
       const { closedAt, notEffectiveCount, rootCauses, actions, effectiveness, systemChange } = nc;
@@ -88,7 +96,8 @@ export async function correctiveAction(rawInput: CorrectiveActionInput): Promise
       const [owner] = await acts.resolvePeople([{ person: spec.owner }]);
       if (owner) await nc.send('nc.closed', [owner], { closedAt, notEffectiveCount });
     } else if (nc.cancellation) {
-      await nc.recorder.append('nonconformity.cancelled', nc.cancellation.by, { reason: nc.cancellation.reason, state: nc.state, timeline: nc.recorder.timeline }, 'cancelled');
+      const { reason, approvedBy } = nc.cancellation;
+      await nc.recorder.append('nonconformity.cancelled', nc.cancellation.by, { reason, ...(approvedBy ? { approvedBy } : {}), state: nc.state, timeline: nc.recorder.timeline }, 'cancelled');
     }
   });
   if (failure) throw failure;

@@ -1,13 +1,17 @@
 /**
  * What people can do to a running nonconformity: read its status, post an update, merge a
- * reported concern into it, and cancel it (the AIMS manager, with a reason).
+ * reported concern into it, and cancel it (the AIMS manager, with a reason; a major NC, or one
+ * the certification body raised, only once top management approves).
  */
-import { setHandler, type CancellationScope } from '@temporalio/workflow';
-import type { UpdateAck } from '../../src/common/messages.js';
+import { patched, setHandler, type CancellationScope } from '@temporalio/workflow';
+import { cancelUpdate, type UpdateAck } from '../../src/common/messages.js';
+import { cancelSchema } from '../../src/common/schemas.js';
 import { mergeConcernUpdate, ncStatusQuery } from '../../src/corrective-action/contract.js';
-import { mergeConcernSchema } from '../../src/corrective-action/schema.js';
-import { onCancel, onComment, onUpdate, type Permission } from '../lib/handlers.js';
-import { reject } from '../lib/util.js';
+import { cancelNeedsApproval, mergeConcernSchema } from '../../src/corrective-action/schema.js';
+import { onComment, onUpdate, type Permission } from '../lib/handlers.js';
+import { formatDay, reject } from '../lib/util.js';
+import { requestCancellation } from './cancellation.js';
+import { CANCEL_APPROVAL_PATCH } from './patches.js';
 import type { Nonconformity } from './state.js';
 
 export function registerNonconformityHandlers(nc: Nonconformity, lifecycle: CancellationScope): void {
@@ -46,13 +50,24 @@ export function registerNonconformityHandlers(nc: Nonconformity, lifecycle: Canc
     },
   });
 
-  onCancel(
-    { ...aimsManagerOnly('cancel a nonconformity'), ensureOpen: () => nc.ensureOpen() },
-    (input) => {
+  const mayCancel = aimsManagerOnly('cancel a nonconformity');
+  onUpdate(cancelUpdate, {
+    schema: cancelSchema,
+    ready,
+    check: (input) => {
+      nc.ensureOpen();
+      if (!mayCancel.allowed().includes(input.by)) reject(mayCancel.refusal);
+      const asked = nc.cancelRequest;
+      if (asked) reject(`a cancellation asked by ${asked.by} on ${formatDay(Date.parse(asked.at))} is waiting for top management's decision`);
+    },
+    apply: async (input) => {
+      if (cancelNeedsApproval(nc.spec) && patched(CANCEL_APPROVAL_PATCH)) {
+        await requestCancellation(nc, input);
+        return ack(`Cancelling a ${nc.spec.severity} nonconformity from ${nc.spec.source} needs top management's approval: they are asked; it stays open until they approve.`);
+      }
       nc.cancellation = { by: input.by, at: new Date().toISOString(), reason: input.reason };
       lifecycle.cancel();
+      return ack('The nonconformity is being cancelled.');
     },
-    ack,
-    'The nonconformity is being cancelled.',
-  );
+  });
 }

@@ -4,7 +4,7 @@
  */
 import { workflowInfo } from '@temporalio/workflow';
 import type { PersonRef } from '../../src/common/schemas.js';
-import type { CorrectiveActionSpec, CorrectiveActionTiming, NcEventType, NcState, NcStatus } from '../../src/corrective-action/schema.js';
+import type { CancelRequest, CorrectiveActionSpec, CorrectiveActionTiming, NcEventType, NcState, NcStatus } from '../../src/corrective-action/schema.js';
 import { durationMs } from '../../src/common/duration.js';
 import { searchAttributes } from '../../src/temporal/search-attributes.js';
 import { Recorder } from '../lib/recorder.js';
@@ -37,6 +37,9 @@ export class Nonconformity {
   systemChange: NcStatus['systemChange'];
   closedAt: string | undefined;
   cancellation: NcStatus['cancellation'];
+  /** A cancellation waiting for top management, and how many were asked for so far. */
+  cancelRequest: CancelRequest | undefined;
+  cancelRequests = 0;
   readonly rootCauses: NcStatus['rootCauses'] = [];
   readonly actions: NcStatus['actions'] = [];
   readonly effectiveness: NcStatus['effectiveness'] = [];
@@ -134,6 +137,7 @@ export class Nonconformity {
       effectiveness: this.effectiveness,
       systemChange: this.systemChange,
       mergedConcerns: this.mergedConcerns,
+      cancelRequest: this.cancelRequest,
       closedAt: this.closedAt,
       cancellation: this.cancellation,
       timeline: this.recorder.timeline,
@@ -144,6 +148,7 @@ export class Nonconformity {
     const { spec } = this;
     const late = this.overdue && !this.isClosed();
     const loops = this.notEffectiveCount ? ` · not effective ${this.notEffectiveCount}×` : '';
+    const asked = this.cancelRequest && !this.isClosed() ? ' · cancellation awaiting top management' : '';
     return {
       attributes: [
         { key: searchAttributes.process, value: 'corrective-action' },
@@ -157,7 +162,7 @@ export class Nonconformity {
         ...(spec.aiSystem ? [{ key: searchAttributes.aiSystem, value: spec.aiSystem }] : []),
       ],
       memo: { kind: 'nonconformity', ncId: spec.ncId, title: spec.title, severity: spec.severity, source: spec.source, state: this.state },
-      details: `**${spec.ncId}** · ${stateText[this.state]} · ${spec.severity} · ${spec.title} · owner ${spec.owner} · target ${formatDay(this.targetAtMs)}${loops}${late ? ' · past target, escalated' : ''}`,
+      details: `**${spec.ncId}** · ${stateText[this.state]} · ${spec.severity} · ${spec.title} · owner ${spec.owner} · target ${formatDay(this.targetAtMs)}${loops}${late ? ' · past target, escalated' : ''}${asked}`,
     };
   }
 }

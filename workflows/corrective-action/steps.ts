@@ -1,17 +1,22 @@
 /**
- * The steps of a corrective action: a human task per step (its result to the ledger), the
- * action plan and its approval, the actions in parallel, and the escalation of an NC still
- * open past its overall target.
+ * The steps of a corrective action: a human task per step (its result to the ledger; a task
+ * cancelled on its own is asked again), the action plan and its approval, the actions in
+ * parallel, and the escalation of an NC still open past its overall target.
  */
-import { ActivityFailure, condition, sleep } from '@temporalio/workflow';
-import { approvalOutcome } from '../../src/approval/schema.js';
+import { ActivityFailure, condition, patched, sleep } from '@temporalio/workflow';
+import { approvalOutcome, type ApprovalInput, type ApprovalResult } from '../../src/approval/schema.js';
+import { calendarDay, pastDueActions } from '../../src/corrective-action/schema.js';
 import type { FormKey, PlanAction } from '../../src/forms/index.js';
 import { acts } from '../lib/activities.js';
-import { childWorkflowId, runApproval, runStep } from '../lib/children.js';
+import { childWorkflowId, runApproval, runStep, type CompletedStep } from '../lib/children.js';
 import { formatDay, StepCancelled } from '../lib/util.js';
+import { PLAN_DUE_DATES_PATCH, STEP_REASK_PATCH } from './patches.js';
 import type { Nonconformity } from './state.js';
 
-const dueIn = (ms: number) => new Date(Date.now() + ms).toISOString();
+export const dueIn = (ms: number) => new Date(Date.now() + ms).toISOString();
+
+/** The key of a step's child: the step's own the first time, `<key>-r<n>` when asked the n-th time. */
+const askedKey = (key: string, ask: number) => (ask === 1 ? key : `${key}-r${ask}`);
 
 export interface StepOptions {
   assignee?: string;
@@ -20,7 +25,11 @@ export interface StepOptions {
   recordKind: string;
 }
 
-/** Runs one step as a human task (the owner's by default); returns who completed it and the form data. */
+/**
+ * Runs one step as a human task (the owner's by default); returns who completed it, the form
+ * data and the task's workflow id. A task cancelled on its own (its cancel update) is asked
+ * again as a fresh task, `<key>-r2`, ...; the timeline records who cancelled it and why.
+ */
 export async function step(
   nc: Nonconformity,
   key: string,
@@ -28,36 +37,82 @@ export async function step(
   instructions: string,
   form: FormKey,
   opts: StepOptions,
-): Promise<{ by: string; data: Record<string, unknown> }> {
+): Promise<CompletedStep> {
   const { spec } = nc;
-  const child = childWorkflowId(key);
-  nc.currentStep = { key, workflowId: child };
-  nc.event('step-started', 'system', title, { workflowId: child });
-  nc.publish();
-  const done = await runStep(
-    key,
-    {
-      title: `${spec.ncId}: ${title}`,
-      instructions: `${instructions}\n\n${nc.context()}`,
-      clauses: nc.clauses,
-      process: 'corrective-action',
-      ...(spec.aiSystem ? { aiSystem: spec.aiSystem } : {}),
-      assignee: { person: opts.assignee ?? spec.owner },
-      dueAt: opts.dueAt ?? dueIn(nc.stepDueMs),
-      form,
-      ...(opts.choices ? { choices: opts.choices } : {}),
-      requestedBy: 'system',
-      policy: spec.policy.tasks,
-    },
-    title,
-  );
-  nc.currentStep = undefined;
-  nc.event('step-completed', done.by, title, { workflowId: child, data: done.data });
-  await nc.recorder.append(opts.recordKind, done.by, { step: key, title, workflowId: child, data: done.data }, key);
-  return { by: done.by, data: done.data };
+  for (let ask = 1; ; ask += 1) {
+    const taskKey = askedKey(key, ask);
+    const child = childWorkflowId(taskKey);
+    nc.currentStep = { key: taskKey, workflowId: child };
+    nc.event('step-started', 'system', title, { workflowId: child });
+    nc.publish();
+    let done: CompletedStep;
+    try {
+      done = await runStep(
+        taskKey,
+        {
+          title: `${spec.ncId}: ${title}`,
+          instructions: `${instructions}\n\n${nc.context()}`,
+          clauses: nc.clauses,
+          process: 'corrective-action',
+          ...(spec.aiSystem ? { aiSystem: spec.aiSystem } : {}),
+          assignee: { person: opts.assignee ?? spec.owner },
+          dueAt: opts.dueAt ?? dueIn(nc.stepDueMs),
+          form,
+          ...(opts.choices ? { choices: opts.choices } : {}),
+          requestedBy: 'system',
+          policy: spec.policy.tasks,
+        },
+        title,
+      );
+    } catch (err) {
+      if (!(err instanceof StepCancelled) || !patched(STEP_REASK_PATCH)) throw err;
+      nc.event('step-reasked', err.by, `${err.reason}; the step is asked again`, { workflowId: child });
+      continue;
+    }
+    nc.currentStep = undefined;
+    nc.event('step-completed', done.by, title, { workflowId: child, data: done.data });
+    await nc.recorder.append(opts.recordKind, done.by, { step: key, title, workflowId: child, data: done.data }, key);
+    return done;
+  }
 }
 
-/** The action plan for this cycle, approved by the AIMS manager (top management when the AIMS manager planned it). */
+/** Runs an approval as a step; one cancelled on its own (its cancel update) is asked again, `<key>-r2`, .... */
+async function approvalStep(nc: Nonconformity, key: string, what: string, input: () => ApprovalInput): Promise<{ decision: ApprovalResult; workflowId: string }> {
+  for (let ask = 1; ; ask += 1) {
+    const approvalKey = askedKey(key, ask);
+    const workflowId = childWorkflowId(approvalKey);
+    nc.currentStep = { key: approvalKey, workflowId };
+    nc.publish();
+    const decision = await runApproval(approvalKey, input());
+    nc.currentStep = undefined;
+    if (decision.status !== 'cancelled') return { decision, workflowId };
+    if (!patched(STEP_REASK_PATCH)) throw new StepCancelled('system', `the approval of ${what} was cancelled`);
+    nc.event('step-reasked', 'system', `the approval of ${what} was cancelled; it is asked again`, { workflowId });
+  }
+}
+
+/**
+ * What makes a submitted plan unusable: an unknown owner, and (rule action-due-not-in-past)
+ * an action due before today. Empty when the plan can go to approval.
+ */
+async function planProblems(planned: PlanAction[]): Promise<string[]> {
+  const problems: string[] = [];
+  try {
+    await acts.resolvePeople(planned.map((a) => ({ person: a.owner })));
+  } catch (err) {
+    if (!(err instanceof ActivityFailure)) throw err;
+    problems.push(err.cause?.message ?? err.message);
+  }
+  const late = pastDueActions(planned, calendarDay(Date.now()));
+  if (late.length > 0 && patched(PLAN_DUE_DATES_PATCH)) problems.push(...late);
+  return problems;
+}
+
+/**
+ * The action plan for this cycle, approved by the AIMS manager (top management when the AIMS
+ * manager planned it). A plan that cannot be used, or is sent back, is asked for again with
+ * the reason in the new task's instructions.
+ */
 export async function approvedPlan(nc: Nonconformity): Promise<PlanAction[]> {
   const { spec, cycle } = nc;
   const aimsManager = nc.aimsManagerId ?? 'system';
@@ -73,19 +128,14 @@ export async function approvedPlan(nc: Nonconformity): Promise<PlanAction[]> {
       { recordKind: 'nonconformity.action-plan' },
     );
     const planned = (plan.data.actions ?? []) as PlanAction[];
-    try {
-      await acts.resolvePeople(planned.map((a) => ({ person: a.owner })));
-    } catch (err) {
-      if (!(err instanceof ActivityFailure)) throw err;
-      feedback = `\n\nThe previous plan could not be used: ${err.cause?.message ?? err.message}.`;
+    const problems = await planProblems(planned);
+    if (problems.length > 0) {
+      nc.event('plan-refused', plan.by, `action plan not usable, asked again: ${problems.join('; ')}`);
+      feedback = `\n\nThe previous plan could not be used: ${problems.join('; ')}.`;
       continue;
     }
     const contentHash = await acts.contentHash({ ncId: spec.ncId, cycle, rootCause: nc.rootCauses.at(-1)?.rootCause ?? '', actions: planned });
-    const key = `plan-approval-${cycle}-${round}`;
-    const workflowId = childWorkflowId(key);
-    nc.currentStep = { key, workflowId };
-    nc.publish();
-    const decision = await runApproval(key, {
+    const { decision, workflowId } = await approvalStep(nc, `plan-approval-${cycle}-${round}`, 'the action plan', () => ({
       kind: 'corrective-action-plan',
       title: `${spec.ncId}: action plan (cycle ${cycle})`,
       summary: `${nc.context()}\n\nActions:\n${planned.map((a, i) => `${i + 1}. ${a.description} (owner ${a.owner}, due ${a.dueDate})`).join('\n')}`,
@@ -97,14 +147,12 @@ export async function approvedPlan(nc: Nonconformity): Promise<PlanAction[]> {
       clauses: nc.clauses,
       dueAt: dueIn(nc.approvalDueMs),
       policy: spec.policy.tasks,
-    });
-    nc.currentStep = undefined;
+    }));
     const outcome = approvalOutcome(decision);
     if (outcome.approved) {
       nc.event('plan-approved', outcome.approvedBy[0] ?? 'system', `action plan approved (cycle ${cycle})`, { workflowId });
       return planned;
     }
-    if (decision.status === 'cancelled') throw new StepCancelled('system', 'the approval of the action plan was cancelled');
     nc.event('plan-rejected', outcome.rejectedBy ?? 'system', `action plan sent back: ${outcome.reason}`, { workflowId });
     feedback = `\n\nThe previous plan was sent back: ${outcome.reason}`;
   }
@@ -119,13 +167,13 @@ export async function implement(nc: Nonconformity, planned: PlanAction[]): Promi
   nc.publish();
   await Promise.all(
     planned.map(async (a, i) => {
-      await step(nc, `action-${cycle}-${i + 1}`, `Action ${i + 1}: ${a.description.slice(0, 120)}`, a.description, 'evidence', {
+      const completed = await step(nc, `action-${cycle}-${i + 1}`, `Action ${i + 1}: ${a.description.slice(0, 120)}`, a.description, 'evidence', {
         assignee: a.owner,
         dueAt: `${a.dueDate}T23:59:59Z`,
         recordKind: 'nonconformity.action',
       });
       const done = nc.actions[first + i];
-      if (done) done.done = true;
+      if (done) Object.assign(done, { done: true, workflowId: completed.workflowId });
     }),
   );
 }

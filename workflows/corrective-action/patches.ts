@@ -1,0 +1,13 @@
+/**
+ * The corrective action's `patched()` ids. Each guards a change to what a running workflow does,
+ * so histories recorded before it (test/histories) replay the old way.
+ */
+
+/** A step task or approval cancelled on its own is asked again instead of cancelling the NC. */
+export const STEP_REASK_PATCH = 'ca-step-reask';
+
+/** An action plan with an action due in the past is asked for again (rule action-due-not-in-past). */
+export const PLAN_DUE_DATES_PATCH = 'ca-plan-due-dates';
+
+/** Cancelling a major NC, or one from the certification body, asks top management first. */
+export const CANCEL_APPROVAL_PATCH = 'ca-cancel-approval';
