@@ -358,6 +358,60 @@ describe('internal audit programme: the year', () => {
   });
 });
 
+/** A window of instants that ended an hour ago (within this year; tests run after 1 January 04:00 UTC). */
+const pastWindow = () => {
+  const yearStart = Date.UTC(year, 0, 1);
+  return { start: new Date(Math.max(yearStart, Date.now() - 3 * 3_600_000)).toISOString(), end: new Date(Math.max(yearStart + 60_000, Date.now() - 3_600_000)).toISOString() };
+};
+
+/** Starts a programme with `audits` and approves its plan; resolves once its audits run. */
+async function runningProgramme(audits: PlannedAudit[]): Promise<ProgrammeHandle> {
+  const programme = await startProgramme({ audits, policy: { stepDue: '1h', approvalDue: '1h', tasks: quiet } });
+  await decide(programme.workflowId, 'plan-approval-1', 'david.chen', 'approve');
+  await eventually(() => status(programme), (s) => s.state === 'running');
+  return programme;
+}
+
+describe('internal audit programme: dates', () => {
+  it('refuses to move or add an audit window in the past, unless the change records an audit already held, with a reason', async () => {
+    const programme = await runningProgramme([audit({ auditId: 'A-01', window: windowIn(300, 360) })]);
+    const pid = programme.workflowId;
+    const past = pastWindow();
+    const reschedule = (window: { start: string; end: string }, extra: { alreadyHeld?: boolean; reason?: string } = {}) =>
+      programme.executeUpdate(rescheduleAuditUpdate, { args: [{ by: 'priya.raman', auditId: 'A-01', window, reason: 'Auditee on leave', ...extra }] });
+
+    const refused = await updateRejection(reschedule(past));
+    expect(refused).toMatch(/^window: starts \S+, before now \(\S+\); a window may lie in the past only to record an audit that already took place \(alreadyHeld, with a reason\) \[window not in the past\]$/);
+    const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    if (yesterday.startsWith(String(year))) {
+      expect(await updateRejection(reschedule({ start: yesterday, end: yesterday }))).toContain(`window: starts ${yesterday}, before today`);
+    }
+    expect(await updateRejection(reschedule(windowIn(400, 460), { alreadyHeld: true }))).toContain('[an audit already held has begun]');
+
+    // Recording an audit that already took place: allowed, and the ledger says so with the reason.
+    await reschedule(past, { alreadyHeld: true, reason: 'Held on site on these dates; the plan was entered late' });
+    const [moved] = await eventually(() => stack.records.list({ kind: 'internal-audit-programme.audit-rescheduled', subject: pid }), (r) => r.length === 1);
+    expect(moved!.content).toMatchObject({ auditId: 'A-01', to: past, alreadyHeld: true, reason: 'Held on site on these dates; the plan was entered late' });
+
+    // Adding an audit: the same rule, naming the audit's window, and the reason.
+    const added = audit({ auditId: 'A-02', title: 'AI risk management', scope: { clauses: ['6.1'], processes: ['ai-risk-management'] }, auditee: 'david.chen', window: past });
+    const add = (extra: { alreadyHeld?: boolean; reason?: string }) => programme.executeUpdate(addAuditUpdate, { args: [{ by: 'system', audit: added, ...extra }] });
+    expect(await updateRejection(add({ reason: 'Incident follow-up' }))).toMatch(/^audit\.window: starts \S+, before now .*\[window not in the past\]$/);
+    expect(await updateRejection(add({ alreadyHeld: true }))).toBe('reason: a reason is required to record an audit that already took place [an audit already held needs a reason]');
+    await add({ alreadyHeld: true, reason: 'Incident follow-up audit held before it was planned' });
+
+    // Neither is escalated for a window that passed without fieldwork: they are recorded after the fact.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const s = await status(programme);
+    expect(s.audits.map((a) => [a.auditId, a.state, a.alreadyHeld])).toEqual([
+      ['A-01', 'planned', true],
+      ['A-02', 'planned', true],
+    ]);
+    expect(s.timeline.filter((e) => e.type === 'audit-escalated')).toEqual([]);
+    expect(stack.smtp.messages.filter((m) => isNotification(m, pid, 'internal-audit.escalated', 'priya.raman@northwind.example'))).toEqual([]);
+  });
+});
+
 describe('internal audit programme: schedule', () => {
   it('is started by a Temporal Schedule with the minimal input and waits in planning for the AIMS manager', async () => {
     const scheduleId = `test-internal-audit-${randomUUID()}`;

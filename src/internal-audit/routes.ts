@@ -73,8 +73,14 @@ const planBodySchema = z
   })
   .describe('InternalAuditPlan');
 
-const addBodySchema = z.strictObject({ audit: plannedAuditSchema, by: byField, reason: z.string().trim().max(2000).optional() }).describe('AddInternalAudit');
-const rescheduleBodySchema = z.strictObject({ window: auditWindowSchema, reason: reasonField, by: byField }).describe('RescheduleInternalAudit');
+const alreadyHeldField = z
+  .boolean()
+  .optional()
+  .describe('`true`: the window records an audit that already took place; only then may it lie in the past (a reason is required)');
+const addBodySchema = z
+  .strictObject({ audit: plannedAuditSchema, by: byField, reason: z.string().trim().max(2000).optional(), alreadyHeld: alreadyHeldField })
+  .describe('AddInternalAudit');
+const rescheduleBodySchema = z.strictObject({ window: auditWindowSchema, reason: reasonField, by: byField, alreadyHeld: alreadyHeldField }).describe('RescheduleInternalAudit');
 const auditorBodySchema = z.strictObject({ leadAuditor: personIdSchema, reason: reasonField, by: byField }).describe('ChangeInternalAuditor');
 const reasonBodySchema = z.strictObject({ reason: reasonField, by: byField });
 
@@ -324,7 +330,9 @@ export const internalAuditRoutes: FastifyPluginCallbackZod = (app, _options, don
       }
       const by = request.body.by ?? 'system';
       return update(year, 'added', (handle) =>
-        handle.executeUpdate(addAuditUpdate, { args: [{ by, audit: request.body.audit, ...(request.body.reason ? { reason: request.body.reason } : {}) }] }),
+        handle.executeUpdate(addAuditUpdate, {
+          args: [{ by, audit: request.body.audit, ...(request.body.reason ? { reason: request.body.reason } : {}), ...(request.body.alreadyHeld ? { alreadyHeld: true } : {}) }],
+        }),
       );
     },
   );
@@ -335,7 +343,9 @@ export const internalAuditRoutes: FastifyPluginCallbackZod = (app, _options, don
       schema: {
         tags: ['internal-audit'],
         summary: 'Move an audit to another window',
-        description: 'The auditor and auditee get the updated calendar invitation (same event, higher sequence).',
+        description:
+          'The auditor and auditee get the updated calendar invitation (same event, higher sequence). A window that starts in the past ' +
+          'is refused unless `alreadyHeld` records an audit that already took place.',
         security: adminSecurity,
         params: auditParams,
         body: rescheduleBodySchema,
@@ -346,7 +356,9 @@ export const internalAuditRoutes: FastifyPluginCallbackZod = (app, _options, don
       const { year, auditId } = request.params;
       const by = request.body.by ?? 'system';
       return update(year, 'rescheduled', (handle) =>
-        handle.executeUpdate(rescheduleAuditUpdate, { args: [{ by, auditId, window: request.body.window, reason: request.body.reason }] }),
+        handle.executeUpdate(rescheduleAuditUpdate, {
+          args: [{ by, auditId, window: request.body.window, reason: request.body.reason, ...(request.body.alreadyHeld ? { alreadyHeld: true } : {}) }],
+        }),
       );
     },
   );

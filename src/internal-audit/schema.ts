@@ -153,8 +153,17 @@ export type InternalAuditProgrammeSpec = z.output<typeof internalAuditProgrammeI
 export const submitPlanSchema = z.object({ by: actorSchema, audits: auditListSchema, note: z.string().trim().max(5000).optional() }).strict();
 export type SubmitPlan = z.output<typeof submitPlanSchema>;
 
+/** Set when a window in the past records an audit that already took place (the rule below). */
+const alreadyHeldField = z.boolean().optional();
+
 export const rescheduleAuditSchema = z
-  .object({ by: actorSchema, auditId: auditIdSchema, window: auditWindowSchema, reason: z.string().trim().min(1, 'a reason is required').max(2000) })
+  .object({
+    by: actorSchema,
+    auditId: auditIdSchema,
+    window: auditWindowSchema,
+    reason: z.string().trim().min(1, 'a reason is required').max(2000),
+    alreadyHeld: alreadyHeldField,
+  })
   .strict();
 export type RescheduleAudit = z.input<typeof rescheduleAuditSchema>;
 
@@ -163,7 +172,9 @@ export const changeAuditorSchema = z
   .strict();
 export type ChangeAuditor = z.input<typeof changeAuditorSchema>;
 
-export const addAuditSchema = z.object({ by: actorSchema, audit: plannedAuditSchema, reason: z.string().trim().max(2000).optional() }).strict();
+export const addAuditSchema = z
+  .object({ by: actorSchema, audit: plannedAuditSchema, reason: z.string().trim().max(2000).optional(), alreadyHeld: alreadyHeldField })
+  .strict();
 export type AddAudit = z.output<typeof addAuditSchema>;
 
 export const cancelAuditSchema = z
@@ -270,6 +281,8 @@ export type TrackedAuditState = 'planned' | 'in-progress' | 'reported' | 'overdu
 export interface TrackedAudit extends PlannedAudit {
   workflowId: string;
   state: TrackedAuditState;
+  /** Its window records an audit that already took place: no reminder, no escalation. */
+  alreadyHeld?: boolean;
   /** The audit's own step. */
   step: AuditState | 'not-started';
   unplanned: boolean;
@@ -536,6 +549,52 @@ export function coverageWarnings(result: CoverageResult): PlanIssue[] {
       message: `not covered within the ${result.cycleYears}-year audit cycle (${result.years[0]}-${result.years.at(-1)}): ${result.uncovered.join(', ')}`,
     },
   ];
+}
+
+/** The UTC day (`YYYY-MM-DD`) of an instant. */
+const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/**
+ * Where a window starts against now: `past`, `now` or `future`. A date window is compared by
+ * day, so a window of dates that starts today is neither in the past nor in the future.
+ */
+function windowStartAgainst(w: AuditWindow, nowMs: number): 'past' | 'now' | 'future' {
+  if (isCalendarDate(w.start)) {
+    const today = dayOf(nowMs);
+    return w.start < today ? 'past' : w.start > today ? 'future' : 'now';
+  }
+  const start = windowStartMs(w);
+  return start < nowMs ? 'past' : start > nowMs ? 'future' : 'now';
+}
+
+/**
+ * A window an audit is moved to, or added with, during the year must not start in the past:
+ * no one can plan, announce and carry out an audit in days that are gone. The one exception is
+ * a change that records an audit that already took place (`alreadyHeld`): then the window must
+ * have begun, and a reason says why the audit is recorded after the fact.
+ */
+export function windowChangeProblems(change: { window: AuditWindow; alreadyHeld?: boolean | undefined; reason?: string | undefined }, nowMs: number): PlanIssue[] {
+  const w = change.window;
+  const when = windowStartAgainst(w, nowMs);
+  const reference = isCalendarDate(w.start) ? `today (${dayOf(nowMs)})` : `now (${new Date(nowMs).toISOString()})`;
+  if (!change.alreadyHeld) {
+    if (when !== 'past') return [];
+    return [
+      {
+        field: 'window',
+        rule: 'window not in the past',
+        message: `starts ${w.start}, before ${reference}; a window may lie in the past only to record an audit that already took place (alreadyHeld, with a reason)`,
+      },
+    ];
+  }
+  const out: PlanIssue[] = [];
+  if (when === 'future') {
+    out.push({ field: 'window', rule: 'an audit already held has begun', message: `starts ${w.start}, after ${reference}: an audit that already took place cannot start in the future` });
+  }
+  if (!change.reason?.trim()) {
+    out.push({ field: 'reason', rule: 'an audit already held needs a reason', message: 'a reason is required to record an audit that already took place' });
+  }
+  return out;
 }
 
 export function describeIssues(issues: PlanIssue[]): string {

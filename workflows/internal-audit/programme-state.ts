@@ -11,9 +11,12 @@ import type { UpdateAck } from '../../src/common/messages.js';
 import type { PersonRef } from '../../src/common/schemas.js';
 import { auditChangeSignal, internalAuditWorkflowId, programmeKey, type InternalAuditWorkflow } from '../../src/internal-audit/contract.js';
 import {
+  describeIssues,
+  windowChangeProblems,
   windowEndMs,
   windowStartMs,
   type AuditChange,
+  type AuditWindow,
   type AuditState,
   type CoverageResult,
   type InternalAuditProgrammeSpec,
@@ -238,6 +241,12 @@ export class Programme {
 
   windowInYear(w: { start: string; end: string }): void {
     if (windowStartMs(w) < Date.UTC(this.year, 0, 1) || windowEndMs(w) > Date.UTC(this.year + 1, 0, 1)) reject(`window: must be within ${this.year}`);
+  }
+
+  /** Rejects a window in the past, unless it records an audit already held with a reason (`windowChangeProblems`); `path` prefixes the window's field. */
+  windowNotPast(change: { window: AuditWindow; alreadyHeld?: boolean | undefined; reason?: string | undefined }, path = ''): void {
+    const problems = windowChangeProblems(change, Date.now());
+    if (problems.length) reject(describeIssues(problems.map((i) => (i.field === 'window' ? { ...i, field: `${path}window` } : i))));
   }
 
   /** Validates with an activity; a validation that cannot run rejects the update with the reason. */

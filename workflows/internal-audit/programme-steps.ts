@@ -144,7 +144,8 @@ async function watch(p: Programme, a: TrackedAudit): Promise<void> {
       }
       continue;
     }
-    if (!a.escalated) {
+    // An audit already held is recorded after the fact: its past window is no reason to escalate.
+    if (!a.escalated && !a.alreadyHeld) {
       if (!(await waitUntil(p, a, gen, windowEndMs(a.window)))) continue;
       if (started(a) || closedAudit(a)) {
         a.escalated = false;
