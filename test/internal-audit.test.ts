@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { ScheduleOverlapPolicy, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  INTERNAL_AUDIT_PROGRAMME_INTERIM_REPORT,
   INTERNAL_AUDIT_PROGRAMME_REPORT,
   INTERNAL_AUDIT_REPORTED,
   type InternalAuditInput,
@@ -329,18 +330,23 @@ describe('internal audit programme: the year', () => {
     await recordHistory('internal-audit', a01);
     const [record] = await stack.records.list({ kind: INTERNAL_AUDIT_PROGRAMME_REPORT, subject: pid });
     const content = record!.content as ProgrammeReportContent;
-    expect(content.counts).toEqual({ planned: 2, reported: 1, cancelled: 1, notReported: 1, unplanned: 1 });
+    // A-03 was not carried out within the year: cancelled at the year end, before the report.
+    expect(content.counts).toEqual({ planned: 2, reported: 1, cancelled: 2, notReported: 0, unplanned: 1 });
     expect(content.audits.map((a) => [a.auditId, a.state, a.leadAuditor])).toEqual([
       ['A-01', 'reported', 'liam.walsh'],
       ['A-02', 'cancelled', 'aisha.khan'],
-      ['A-03', 'overdue', 'aisha.khan'],
+      ['A-03', 'cancelled', 'aisha.khan'],
     ]);
+    expect(content.audits[2]!.cancellation?.reason).toBe(`not carried out within the ${year} programme`);
+    // No audit was under way at the year end: the report is final at once, with no interim one.
+    expect(content.status).toBe('final');
+    expect(content.supersedes).toBeNull();
+    expect(await stack.records.list({ kind: INTERNAL_AUDIT_PROGRAMME_INTERIM_REPORT, subject: pid })).toEqual([]);
     expect(content.findingsByType).toEqual({ majorNc: 1, minorNc: 1, observation: 1, opportunity: 1 });
     expect(content.ncs.map((n) => n.ncId)).toEqual(a01Result.ncIds);
     expect(content.ncs.every((n) => n.state === 'containment' && n.auditId === 'A-01')).toBe(true);
     expect(content.coverage.covered).toEqual(expect.arrayContaining(['8.1', 'A.9.2', 'A.9.4']));
     expect(content.coverage.covered).not.toContain('6.1');
-    // A-03 was not carried out within the year: cancelled at the year end.
     expect(result.audits).toEqual([
       { auditId: 'A-01', state: 'reported' },
       { auditId: 'A-02', state: 'cancelled' },
@@ -409,6 +415,65 @@ describe('internal audit programme: dates', () => {
     ]);
     expect(s.timeline.filter((e) => e.type === 'audit-escalated')).toEqual([]);
     expect(stack.smtp.messages.filter((m) => isNotification(m, pid, 'internal-audit.escalated', 'priya.raman@northwind.example'))).toEqual([]);
+  });
+});
+
+describe('internal audit programme: the year end', () => {
+  it('writes an interim report while an audit is under way, and the final report with its findings and NCs once it has finished', async () => {
+    const programme = await runningProgramme([audit({ auditId: 'A-01', window: windowIn(2, 60) }), audit({ auditId: 'A-02', title: 'AI policy', scope: { clauses: ['5.2'] }, auditee: 'priya.raman', window: windowIn(300, 360) })]);
+    const pid = programme.workflowId;
+    const a01 = pid.replace('internal-audit-programme/', 'internal-audit/') + '/A-01';
+    await complete(a01, 'audit-plan', 'aisha.khan', { text: 'Interviews with the data team; sample of 10 data sets.' });
+    await complete(a01, 'acknowledge', 'sofia.lind', { choice: 'Acknowledged' });
+    await eventually(() => status(programme), (s) => s.audits.find((a) => a.auditId === 'A-01')?.state === 'in-progress');
+
+    // The year ends with A-01 in its fieldwork: A-02 is cancelled, an interim report is written, and the programme waits.
+    await programme.executeUpdate(closeYearUpdate, { args: [{ by: 'priya.raman', reason: 'Report before the surveillance audit' }] });
+    const [interim] = await eventually(() => stack.records.list({ kind: INTERNAL_AUDIT_PROGRAMME_INTERIM_REPORT, subject: pid }), (r) => r.length === 1);
+    const interimContent = interim!.content as ProgrammeReportContent;
+    expect(interimContent.status).toBe('interim');
+    expect(interimContent.underWay).toEqual(['A-01']);
+    expect(interimContent.audits.map((a) => [a.auditId, a.state])).toEqual([
+      ['A-01', 'in-progress'],
+      ['A-02', 'cancelled'],
+    ]);
+    const finishing = await eventually(() => status(programme), (s) => s.state === 'finishing');
+    expect(finishing.interimReportedAt).toBe(interimContent.reportedAt);
+    expect(finishing.reportedAt).toBeUndefined();
+    expect(await stack.records.list({ kind: INTERNAL_AUDIT_PROGRAMME_REPORT, subject: pid })).toEqual([]);
+    // Changes to the year are over.
+    expect(await updateRejection(programme.executeUpdate(cancelAuditUpdate, { args: [{ by: 'system', auditId: 'A-01', reason: 'Too late' }] }))).toContain(
+      'the programme is interim report written, audits under way finishing',
+    );
+
+    // A-01 finishes: its findings and its NC are in the final report, which supersedes the interim one.
+    await complete(a01, 'fieldwork', 'aisha.khan', { summary: 'Sampled 10 data sets.', links: ['https://wiki.northwind.example/audit/A-01'] });
+    await complete(a01, 'findings-1', 'aisha.khan', {
+      findings: [
+        { type: 'minor-nc', refs: ['A.7.4'], statement: 'Data quality checks are not recorded for two data sets.', evidence: '2 of 10 sampled data sets.' },
+        { type: 'observation', refs: ['8.2'], statement: 'Risk owners are named in two places.', evidence: 'Risk register and wiki.' },
+      ],
+    });
+    await decide(a01, 'report-approval-1', 'priya.raman', 'approve');
+    const result = await programme.result();
+    expect(result.status).toBe('closed');
+    expect(result.audits).toEqual([
+      { auditId: 'A-01', state: 'reported' },
+      { auditId: 'A-02', state: 'cancelled' },
+    ]);
+    const [final] = await stack.records.list({ kind: INTERNAL_AUDIT_PROGRAMME_REPORT, subject: pid });
+    const content = final!.content as ProgrammeReportContent;
+    expect(content.status).toBe('final');
+    expect(content.supersedes).toBe(interim!.id);
+    expect(result.reportedAt).toBe(content.reportedAt);
+    expect(content.counts).toEqual({ planned: 2, reported: 1, cancelled: 1, notReported: 0, unplanned: 0 });
+    expect(content.findingsByType).toEqual({ majorNc: 0, minorNc: 1, observation: 1, opportunity: 0 });
+    expect(content.ncs).toHaveLength(1);
+    expect(content.ncs[0]!.auditId).toBe('A-01');
+    terminateLater.push(`corrective-action/${content.ncs[0]!.ncId}`);
+    expect(content.coverage.covered).toEqual(expect.arrayContaining(['8.2', 'A.7.4']));
+    const closed = await status(programme);
+    expect(closed.timeline.map((e) => e.type)).toEqual(expect.arrayContaining(['interim-reported', 'reported']));
   });
 });
 

@@ -144,6 +144,7 @@ const summarySchema = z
         z.object({
           year: z.number(),
           workflowId: z.string(),
+          status: z.enum(['interim', 'final']).describe('`interim`: audits were still under way; the final report supersedes it'),
           reportedAt: z.string(),
           coverage: z.object({ covered: z.array(z.string()), uncovered: z.array(z.string()) }),
         }),
@@ -422,7 +423,8 @@ export const internalAuditRoutes: FastifyPluginCallbackZod = (app, _options, don
         summary: 'Write the year-end report now',
         description:
           'Writes the programme report (coverage achieved, findings by type, NCs and their state) to the ledger before the end of the ' +
-          'year, e.g. ahead of an external audit. Audits not started are cancelled; audits under way finish.',
+          'year, e.g. ahead of an external audit. Audits not started are cancelled. While audits are under way an interim report ' +
+          'is written, and the final report, which supersedes it, once they have finished.',
         security: adminSecurity,
         params: yearParams,
         body: reasonBodySchema.describe('CloseInternalAuditYear'),

@@ -273,7 +273,8 @@ export interface AuditProgress {
 // ---------------------------------------------------------------------------------------------
 // Programme status
 
-export type ProgrammeState = 'planning' | 'validating' | 'approval' | 'running' | 'reporting' | 'closed' | 'cancelled';
+/** `finishing`: the year is over and its interim report written; audits under way are finishing before the final report. */
+export type ProgrammeState = 'planning' | 'validating' | 'approval' | 'running' | 'reporting' | 'finishing' | 'closed' | 'cancelled';
 
 /** How the programme tracks an audit. */
 export type TrackedAuditState = 'planned' | 'in-progress' | 'reported' | 'overdue' | 'cancelled';
@@ -324,6 +325,9 @@ export interface ProgrammeStatus {
   lastRejection?: string;
   coverage?: CoverageResult;
   yearEndAt: string;
+  /** When the interim report was written (audits were still under way at the year end). */
+  interimReportedAt?: string;
+  /** When the (final) year-end report was written. */
   reportedAt?: string;
   timeline: Array<{ at: string; type: string; by: string; detail: string }>;
 }
@@ -393,6 +397,8 @@ export function scopeText(scope: AuditScope): string {
 
 export const INTERNAL_AUDIT_REPORTED = 'internal-audit.reported';
 export const INTERNAL_AUDIT_PROGRAMME_REPORT = 'internal-audit-programme.report';
+/** Written at the year end while audits are still under way; the final report supersedes it. */
+export const INTERNAL_AUDIT_PROGRAMME_INTERIM_REPORT = 'internal-audit-programme.interim-report';
 
 /** Content of `internal-audit.reported` (subject `internal-audit/<year>/<auditId>`). */
 export interface AuditReportedContent {
@@ -415,11 +421,24 @@ export interface AuditReportedContent {
   distributedTo: string[];
 }
 
-/** Content of `internal-audit-programme.report` (subject `internal-audit-programme/<year>`). */
+/**
+ * Content of `internal-audit-programme.report` and `internal-audit-programme.interim-report`
+ * (subject `internal-audit-programme/<year>`).
+ */
 export interface ProgrammeReportContent {
   year: number;
   workflowId: string;
   reportedAt: string;
+  /**
+   * `final`: written once every audit of the year has finished; `interim`: written at the year
+   * end while audits were still under way. Absent in reports written before interim reports
+   * existed (one report at the year end).
+   */
+  status?: 'interim' | 'final';
+  /** Interim report: the audits still under way. */
+  underWay?: string[];
+  /** Final report: the record id of the interim report it supersedes, or null when there was none. */
+  supersedes?: string | null;
   coverage: CoverageResult;
   audits: Array<{
     auditId: string;

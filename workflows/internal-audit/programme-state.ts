@@ -45,6 +45,7 @@ export type ProgrammeEventType =
   | 'audit-added'
   | 'audit-cancelled'
   | 'year-closed'
+  | 'interim-reported'
   | 'reported';
 
 /** A plan checked and waiting for approval. */
@@ -61,6 +62,7 @@ const stateText: Record<ProgrammeState, string> = {
   approval: 'plan awaiting approval',
   running: 'audits under way',
   reporting: 'writing the year-end report',
+  finishing: 'interim report written, audits under way finishing',
   closed: 'closed',
   cancelled: 'cancelled',
 };
@@ -113,6 +115,7 @@ export class Programme {
   lastRejection: string | undefined;
   warnings: PlanIssue[] = [];
   coverage: CoverageResult | undefined;
+  interimReportedAt: string | undefined;
   reportedAt: string | undefined;
   pendingPlan: PendingPlan | undefined;
   /** An update is validating a change; another is refused until this one is applied. */
@@ -300,6 +303,7 @@ export class Programme {
       lastRejection: this.lastRejection,
       coverage: this.coverage,
       yearEndAt: new Date(this.yearEndAtMs).toISOString(),
+      ...(this.interimReportedAt ? { interimReportedAt: this.interimReportedAt } : {}),
       reportedAt: this.reportedAt,
       timeline: this.timeline,
     };
