@@ -21,6 +21,8 @@ import {
   type ProgrammeResult,
 } from '../src/internal-audit/schema.js';
 import { summarizeInternalAudits } from '../src/internal-audit/summary.js';
+import { openImprovementItems } from '../src/improvement/items.js';
+import { IMPROVEMENT_RAISED } from '../src/improvement/schema.js';
 import {
   addAuditUpdate,
   auditStatusQuery,
@@ -320,6 +322,19 @@ describe('internal audit programme: the year', () => {
     const report = await stack.smtp.waitFor((m) => isNotification(m, a01, 'internal-audit.report', 'hannah.okafor@northwind.example'));
     expect(report.text).toContain('1 major NC, 1 minor NC, 1 observation, 1 opportunity for improvement');
     expect(report.text).toContain(a01Result.ncIds[0]);
+
+    // The observation and the opportunity become improvement items (10.1), open for management review.
+    const key = pid.slice('internal-audit-programme/'.length);
+    expect(a01Result.findings.map((f) => f.improvementId ?? null)).toEqual([null, null, `IMP-${key}-A-01-F3`, `IMP-${key}-A-01-F4`]);
+    expect(report.text).toContain(`improvement item IMP-${key}-A-01-F3`);
+    const items = (await openImprovementItems(stack.records)).filter((i) => i.audit?.workflowId === a01);
+    expect(items.map((i) => [i.improvementId, i.type, i.sourceRef, i.clauses, i.statement])).toEqual([
+      [`IMP-${key}-A-01-F3`, 'observation', 'A-01-F3', ['8.1'], 'Operating instructions are spread over two wikis.'],
+      [`IMP-${key}-A-01-F4`, 'opportunity', 'A-01-F4', ['A.9.2'], 'A checklist could speed up reviews.'],
+    ]);
+    const [raised] = await stack.records.list({ kind: IMPROVEMENT_RAISED, subject: `improvement/IMP-${key}-A-01-F3` });
+    expect(raised!.clauses).toEqual(['10.1', '9.2', '8.1']);
+    expect(raised!.content).toMatchObject({ audit: { auditId: 'A-01', workflowId: a01, leadAuditor: 'liam.walsh', auditee: 'tom.baker' }, finding: { findingId: 'A-01-F3' } });
     await eventually(() => status(programme), (s) => s.audits.find((a) => a.auditId === 'A-01')?.state === 'reported');
 
     // Year end: the report's figures are those of the year.

@@ -218,6 +218,8 @@ export interface AuditFinding {
   owner?: string;
   /** For nonconformities: the NC raised. */
   ncId?: string;
+  /** For observations and opportunities for improvement: the improvement item raised (10.1). */
+  improvementId?: string;
 }
 
 export type AuditState =
