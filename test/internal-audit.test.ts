@@ -472,6 +472,7 @@ describe('internal audit programme: the year end', () => {
     await decide(a01, 'report-approval-1', 'priya.raman', 'approve');
     const result = await programme.result();
     expect(result.status).toBe('closed');
+    await recordHistory('internal-audit-programme-interim', pid);
     expect(result.audits).toEqual([
       { auditId: 'A-01', state: 'reported' },
       { auditId: 'A-02', state: 'cancelled' },
