@@ -149,14 +149,16 @@ describe('internal audit admin API', () => {
     expect(closed.statusCode, closed.body).toBe(200);
     const [report] = await eventually(() => stack.records.list({ kind: INTERNAL_AUDIT_PROGRAMME_REPORT, subject: `internal-audit-programme/${year}` }), (r) => r.length === 1);
     const content = report!.content as ProgrammeReportContent;
-    expect(content.counts).toEqual({ planned: 2, reported: 0, cancelled: 1, notReported: 2, unplanned: 1 });
+    // A-01 and A-03 had not started: cancelled at the year end, before the (final) report.
+    expect(content.counts).toEqual({ planned: 2, reported: 0, cancelled: 3, notReported: 0, unplanned: 1 });
+    expect(content.status).toBe('final');
     expect(content.findingsByType).toEqual({ majorNc: 0, minorNc: 0, observation: 0, opportunity: 0 });
     // Nothing was reported: the cycle's coverage is empty.
     expect(content.coverage.covered).toEqual([]);
 
     const summary = await get(`/admin/internal-audits/summary?from=${new Date(Date.now() - 60_000).toISOString()}`);
     expect(summary.statusCode, summary.body).toBe(200);
-    expect(summary.json()).toMatchObject({ available: true, auditsReported: 0, programmes: [{ year, workflowId: `internal-audit-programme/${year}` }] });
+    expect(summary.json()).toMatchObject({ available: true, auditsReported: 0, programmes: [{ year, workflowId: `internal-audit-programme/${year}`, status: 'final' }] });
     expect((await get('/admin/internal-audits/summary?from=2030-01-01&to=2029-01-01')).statusCode).toBe(400);
   });
 

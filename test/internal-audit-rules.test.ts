@@ -5,6 +5,7 @@ import {
   coverage,
   coveredBy,
   plannedAuditSchema,
+  windowChangeProblems,
   windowEndMs,
   windowStartMs,
   type PlannedAudit,
@@ -85,5 +86,27 @@ describe('internal audit rules', () => {
     expect(result.uncovered).toContain('A.2.3');
     expect(result.uncovered.filter((i) => !i.startsWith('A.'))).toEqual(['10.2']);
     expect(result.covered.length + result.uncovered.length).toBe(org.aims.clauses.length + org.aims.annexA.applicable.length);
+  });
+
+  it('refuses a window moved into the past, unless it records an audit already held with a reason', () => {
+    const now = Date.parse('2027-06-10T12:00:00Z');
+    const refusal = (change: Parameters<typeof windowChangeProblems>[0]) => windowChangeProblems(change, now).map((p) => `${p.field}: ${p.message} [${p.rule}]`);
+    // Dates count by day: a window starting today is not in the past.
+    expect(refusal({ window: { start: '2027-06-10', end: '2027-06-11' } })).toEqual([]);
+    expect(refusal({ window: { start: '2027-06-09', end: '2027-06-11' }, reason: 'Auditee on leave' })).toEqual([
+      'window: starts 2027-06-09, before today (2027-06-10); a window may lie in the past only to record an audit that already took place (alreadyHeld, with a reason) [window not in the past]',
+    ]);
+    expect(refusal({ window: { start: '2027-06-10T11:59:00Z', end: '2027-06-10T15:00:00Z' } })[0]).toBe(
+      'window: starts 2027-06-10T11:59:00Z, before now (2027-06-10T12:00:00.000Z); a window may lie in the past only to record an audit that already took place (alreadyHeld, with a reason) [window not in the past]',
+    );
+    expect(refusal({ window: { start: '2027-06-10T12:01:00Z', end: '2027-06-10T15:00:00Z' } })).toEqual([]);
+    // An audit already held: its window has begun, and a reason says why it is recorded after the fact.
+    expect(refusal({ window: { start: '2027-05-03', end: '2027-05-04' }, alreadyHeld: true, reason: 'Held on site; recorded late' })).toEqual([]);
+    expect(refusal({ window: { start: '2027-05-03', end: '2027-05-04' }, alreadyHeld: true })).toEqual([
+      'reason: a reason is required to record an audit that already took place [an audit already held needs a reason]',
+    ]);
+    expect(refusal({ window: { start: '2027-06-11', end: '2027-06-12' }, alreadyHeld: true, reason: 'x' })).toEqual([
+      'window: starts 2027-06-11, after today (2027-06-10): an audit that already took place cannot start in the future [an audit already held has begun]',
+    ]);
   });
 });

@@ -1,6 +1,6 @@
 /** The internal audit summary read from a real in-memory evidence ledger. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { INTERNAL_AUDIT_PROGRAMME_REPORT, INTERNAL_AUDIT_REPORTED } from '../src/internal-audit/schema.js';
+import { INTERNAL_AUDIT_PROGRAMME_INTERIM_REPORT, INTERNAL_AUDIT_PROGRAMME_REPORT, INTERNAL_AUDIT_REPORTED } from '../src/internal-audit/schema.js';
 import { summarizeInternalAudits } from '../src/internal-audit/summary.js';
 import { IN_MEMORY, openRecordsStore, type RecordsStore } from '../src/records/index.js';
 
@@ -62,7 +62,41 @@ describe('summarizeInternalAudits', () => {
     if (!next.available) throw new Error(next.reason);
     expect(next.auditsReported).toBe(1);
     expect(next.programmes).toEqual([
-      { year: 2027, workflowId: 'internal-audit-programme/2027', reportedAt: '2028-01-01T00:00:00.000Z', coverage: { covered: ['8.4', 'A.5.4'], uncovered: ['4.1'] } },
+      { year: 2027, workflowId: 'internal-audit-programme/2027', status: 'final', reportedAt: '2028-01-01T00:00:00.000Z', coverage: { covered: ['8.4', 'A.5.4'], uncovered: ['4.1'] } },
+    ]);
+  });
+
+  it("shows a programme's interim report until its final report supersedes it", async () => {
+    const programmeReport = (kind: string, key: string, occurredAt: string, content: Record<string, unknown>) =>
+      store.append({
+        id: `internal-audit-programme/2028/run/${key}`,
+        kind,
+        subject: 'internal-audit-programme/2028',
+        clauses: ['9.2'],
+        actor: 'system',
+        occurredAt,
+        content: { year: 2028, workflowId: 'internal-audit-programme/2028', reportedAt: occurredAt, ...content },
+      });
+    const interim = await programmeReport(INTERNAL_AUDIT_PROGRAMME_INTERIM_REPORT, 'interim-report', '2029-01-01T00:00:00.000Z', {
+      status: 'interim',
+      underWay: ['A-04'],
+      coverage: { covered: ['8.4'], uncovered: ['4.1', '6.1'] },
+    });
+    const period = { from: '2029-01-01T00:00:00.000Z', to: '2030-01-01T00:00:00.000Z' };
+    const before = await summarizeInternalAudits(store, period);
+    if (!before.available) throw new Error(before.reason);
+    expect(before.programmes).toEqual([
+      { year: 2028, workflowId: 'internal-audit-programme/2028', status: 'interim', reportedAt: '2029-01-01T00:00:00.000Z', coverage: { covered: ['8.4'], uncovered: ['4.1', '6.1'] } },
+    ]);
+    await programmeReport(INTERNAL_AUDIT_PROGRAMME_REPORT, 'report', '2029-02-14T09:00:00.000Z', {
+      status: 'final',
+      supersedes: interim.id,
+      coverage: { covered: ['6.1', '8.4'], uncovered: ['4.1'] },
+    });
+    const after = await summarizeInternalAudits(store, period);
+    if (!after.available) throw new Error(after.reason);
+    expect(after.programmes).toEqual([
+      { year: 2028, workflowId: 'internal-audit-programme/2028', status: 'final', reportedAt: '2029-02-14T09:00:00.000Z', coverage: { covered: ['6.1', '8.4'], uncovered: ['4.1'] } },
     ]);
   });
 

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { ScheduleOverlapPolicy, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  INTERNAL_AUDIT_PROGRAMME_INTERIM_REPORT,
   INTERNAL_AUDIT_PROGRAMME_REPORT,
   INTERNAL_AUDIT_REPORTED,
   type InternalAuditInput,
@@ -20,6 +21,8 @@ import {
   type ProgrammeResult,
 } from '../src/internal-audit/schema.js';
 import { summarizeInternalAudits } from '../src/internal-audit/summary.js';
+import { openImprovementItems } from '../src/improvement/items.js';
+import { IMPROVEMENT_RAISED } from '../src/improvement/schema.js';
 import {
   addAuditUpdate,
   auditStatusQuery,
@@ -319,6 +322,19 @@ describe('internal audit programme: the year', () => {
     const report = await stack.smtp.waitFor((m) => isNotification(m, a01, 'internal-audit.report', 'hannah.okafor@northwind.example'));
     expect(report.text).toContain('1 major NC, 1 minor NC, 1 observation, 1 opportunity for improvement');
     expect(report.text).toContain(a01Result.ncIds[0]);
+
+    // The observation and the opportunity become improvement items (10.1), open for management review.
+    const key = pid.slice('internal-audit-programme/'.length);
+    expect(a01Result.findings.map((f) => f.improvementId ?? null)).toEqual([null, null, `IMP-${key}-A-01-F3`, `IMP-${key}-A-01-F4`]);
+    expect(report.text).toContain(`improvement item IMP-${key}-A-01-F3`);
+    const items = (await openImprovementItems(stack.records)).filter((i) => i.audit?.workflowId === a01);
+    expect(items.map((i) => [i.improvementId, i.type, i.sourceRef, i.clauses, i.statement])).toEqual([
+      [`IMP-${key}-A-01-F3`, 'observation', 'A-01-F3', ['8.1'], 'Operating instructions are spread over two wikis.'],
+      [`IMP-${key}-A-01-F4`, 'opportunity', 'A-01-F4', ['A.9.2'], 'A checklist could speed up reviews.'],
+    ]);
+    const [raised] = await stack.records.list({ kind: IMPROVEMENT_RAISED, subject: `improvement/IMP-${key}-A-01-F3` });
+    expect(raised!.clauses).toEqual(['10.1', '9.2', '8.1']);
+    expect(raised!.content).toMatchObject({ audit: { auditId: 'A-01', workflowId: a01, leadAuditor: 'liam.walsh', auditee: 'tom.baker' }, finding: { findingId: 'A-01-F3' } });
     await eventually(() => status(programme), (s) => s.audits.find((a) => a.auditId === 'A-01')?.state === 'reported');
 
     // Year end: the report's figures are those of the year.
@@ -329,18 +345,23 @@ describe('internal audit programme: the year', () => {
     await recordHistory('internal-audit', a01);
     const [record] = await stack.records.list({ kind: INTERNAL_AUDIT_PROGRAMME_REPORT, subject: pid });
     const content = record!.content as ProgrammeReportContent;
-    expect(content.counts).toEqual({ planned: 2, reported: 1, cancelled: 1, notReported: 1, unplanned: 1 });
+    // A-03 was not carried out within the year: cancelled at the year end, before the report.
+    expect(content.counts).toEqual({ planned: 2, reported: 1, cancelled: 2, notReported: 0, unplanned: 1 });
     expect(content.audits.map((a) => [a.auditId, a.state, a.leadAuditor])).toEqual([
       ['A-01', 'reported', 'liam.walsh'],
       ['A-02', 'cancelled', 'aisha.khan'],
-      ['A-03', 'overdue', 'aisha.khan'],
+      ['A-03', 'cancelled', 'aisha.khan'],
     ]);
+    expect(content.audits[2]!.cancellation?.reason).toBe(`not carried out within the ${year} programme`);
+    // No audit was under way at the year end: the report is final at once, with no interim one.
+    expect(content.status).toBe('final');
+    expect(content.supersedes).toBeNull();
+    expect(await stack.records.list({ kind: INTERNAL_AUDIT_PROGRAMME_INTERIM_REPORT, subject: pid })).toEqual([]);
     expect(content.findingsByType).toEqual({ majorNc: 1, minorNc: 1, observation: 1, opportunity: 1 });
     expect(content.ncs.map((n) => n.ncId)).toEqual(a01Result.ncIds);
     expect(content.ncs.every((n) => n.state === 'containment' && n.auditId === 'A-01')).toBe(true);
     expect(content.coverage.covered).toEqual(expect.arrayContaining(['8.1', 'A.9.2', 'A.9.4']));
     expect(content.coverage.covered).not.toContain('6.1');
-    // A-03 was not carried out within the year: cancelled at the year end.
     expect(result.audits).toEqual([
       { auditId: 'A-01', state: 'reported' },
       { auditId: 'A-02', state: 'cancelled' },
@@ -355,6 +376,120 @@ describe('internal audit programme: the year', () => {
     expect(mine[0]!.findings).toEqual(content.findingsByType);
     expect(mine[0]!.ncIds).toEqual(a01Result.ncIds);
     expect(summary.programmes.find((p) => p.workflowId === pid)?.coverage.uncovered).toEqual(content.coverage.uncovered);
+  });
+});
+
+/** A window of instants that ended an hour ago (within this year; tests run after 1 January 04:00 UTC). */
+const pastWindow = () => {
+  const yearStart = Date.UTC(year, 0, 1);
+  return { start: new Date(Math.max(yearStart, Date.now() - 3 * 3_600_000)).toISOString(), end: new Date(Math.max(yearStart + 60_000, Date.now() - 3_600_000)).toISOString() };
+};
+
+/** Starts a programme with `audits` and approves its plan; resolves once its audits run. */
+async function runningProgramme(audits: PlannedAudit[]): Promise<ProgrammeHandle> {
+  const programme = await startProgramme({ audits, policy: { stepDue: '1h', approvalDue: '1h', tasks: quiet } });
+  await decide(programme.workflowId, 'plan-approval-1', 'david.chen', 'approve');
+  await eventually(() => status(programme), (s) => s.state === 'running');
+  return programme;
+}
+
+describe('internal audit programme: dates', () => {
+  it('refuses to move or add an audit window in the past, unless the change records an audit already held, with a reason', async () => {
+    const programme = await runningProgramme([audit({ auditId: 'A-01', window: windowIn(300, 360) })]);
+    const pid = programme.workflowId;
+    const past = pastWindow();
+    const reschedule = (window: { start: string; end: string }, extra: { alreadyHeld?: boolean; reason?: string } = {}) =>
+      programme.executeUpdate(rescheduleAuditUpdate, { args: [{ by: 'priya.raman', auditId: 'A-01', window, reason: 'Auditee on leave', ...extra }] });
+
+    const refused = await updateRejection(reschedule(past));
+    expect(refused).toMatch(/^window: starts \S+, before now \(\S+\); a window may lie in the past only to record an audit that already took place \(alreadyHeld, with a reason\) \[window not in the past\]$/);
+    const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    if (yesterday.startsWith(String(year))) {
+      expect(await updateRejection(reschedule({ start: yesterday, end: yesterday }))).toContain(`window: starts ${yesterday}, before today`);
+    }
+    expect(await updateRejection(reschedule(windowIn(400, 460), { alreadyHeld: true }))).toContain('[an audit already held has begun]');
+
+    // Recording an audit that already took place: allowed, and the ledger says so with the reason.
+    await reschedule(past, { alreadyHeld: true, reason: 'Held on site on these dates; the plan was entered late' });
+    const [moved] = await eventually(() => stack.records.list({ kind: 'internal-audit-programme.audit-rescheduled', subject: pid }), (r) => r.length === 1);
+    expect(moved!.content).toMatchObject({ auditId: 'A-01', to: past, alreadyHeld: true, reason: 'Held on site on these dates; the plan was entered late' });
+
+    // Adding an audit: the same rule, naming the audit's window, and the reason.
+    const added = audit({ auditId: 'A-02', title: 'AI risk management', scope: { clauses: ['6.1'], processes: ['ai-risk-management'] }, auditee: 'david.chen', window: past });
+    const add = (extra: { alreadyHeld?: boolean; reason?: string }) => programme.executeUpdate(addAuditUpdate, { args: [{ by: 'system', audit: added, ...extra }] });
+    expect(await updateRejection(add({ reason: 'Incident follow-up' }))).toMatch(/^audit\.window: starts \S+, before now .*\[window not in the past\]$/);
+    expect(await updateRejection(add({ alreadyHeld: true }))).toBe('reason: a reason is required to record an audit that already took place [an audit already held needs a reason]');
+    await add({ alreadyHeld: true, reason: 'Incident follow-up audit held before it was planned' });
+
+    // Neither is escalated for a window that passed without fieldwork: they are recorded after the fact.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const s = await status(programme);
+    expect(s.audits.map((a) => [a.auditId, a.state, a.alreadyHeld])).toEqual([
+      ['A-01', 'planned', true],
+      ['A-02', 'planned', true],
+    ]);
+    expect(s.timeline.filter((e) => e.type === 'audit-escalated')).toEqual([]);
+    expect(stack.smtp.messages.filter((m) => isNotification(m, pid, 'internal-audit.escalated', 'priya.raman@northwind.example'))).toEqual([]);
+  });
+});
+
+describe('internal audit programme: the year end', () => {
+  it('writes an interim report while an audit is under way, and the final report with its findings and NCs once it has finished', async () => {
+    const programme = await runningProgramme([audit({ auditId: 'A-01', window: windowIn(2, 60) }), audit({ auditId: 'A-02', title: 'AI policy', scope: { clauses: ['5.2'] }, auditee: 'priya.raman', window: windowIn(300, 360) })]);
+    const pid = programme.workflowId;
+    const a01 = pid.replace('internal-audit-programme/', 'internal-audit/') + '/A-01';
+    await complete(a01, 'audit-plan', 'aisha.khan', { text: 'Interviews with the data team; sample of 10 data sets.' });
+    await complete(a01, 'acknowledge', 'sofia.lind', { choice: 'Acknowledged' });
+    await eventually(() => status(programme), (s) => s.audits.find((a) => a.auditId === 'A-01')?.state === 'in-progress');
+
+    // The year ends with A-01 in its fieldwork: A-02 is cancelled, an interim report is written, and the programme waits.
+    await programme.executeUpdate(closeYearUpdate, { args: [{ by: 'priya.raman', reason: 'Report before the surveillance audit' }] });
+    const [interim] = await eventually(() => stack.records.list({ kind: INTERNAL_AUDIT_PROGRAMME_INTERIM_REPORT, subject: pid }), (r) => r.length === 1);
+    const interimContent = interim!.content as ProgrammeReportContent;
+    expect(interimContent.status).toBe('interim');
+    expect(interimContent.underWay).toEqual(['A-01']);
+    expect(interimContent.audits.map((a) => [a.auditId, a.state])).toEqual([
+      ['A-01', 'in-progress'],
+      ['A-02', 'cancelled'],
+    ]);
+    const finishing = await eventually(() => status(programme), (s) => s.state === 'finishing');
+    expect(finishing.interimReportedAt).toBe(interimContent.reportedAt);
+    expect(finishing.reportedAt).toBeUndefined();
+    expect(await stack.records.list({ kind: INTERNAL_AUDIT_PROGRAMME_REPORT, subject: pid })).toEqual([]);
+    // Changes to the year are over.
+    expect(await updateRejection(programme.executeUpdate(cancelAuditUpdate, { args: [{ by: 'system', auditId: 'A-01', reason: 'Too late' }] }))).toContain(
+      'the programme is interim report written, audits under way finishing',
+    );
+
+    // A-01 finishes: its findings and its NC are in the final report, which supersedes the interim one.
+    await complete(a01, 'fieldwork', 'aisha.khan', { summary: 'Sampled 10 data sets.', links: ['https://wiki.northwind.example/audit/A-01'] });
+    await complete(a01, 'findings-1', 'aisha.khan', {
+      findings: [
+        { type: 'minor-nc', refs: ['A.7.4'], statement: 'Data quality checks are not recorded for two data sets.', evidence: '2 of 10 sampled data sets.' },
+        { type: 'observation', refs: ['8.2'], statement: 'Risk owners are named in two places.', evidence: 'Risk register and wiki.' },
+      ],
+    });
+    await decide(a01, 'report-approval-1', 'priya.raman', 'approve');
+    const result = await programme.result();
+    expect(result.status).toBe('closed');
+    await recordHistory('internal-audit-programme-interim', pid);
+    expect(result.audits).toEqual([
+      { auditId: 'A-01', state: 'reported' },
+      { auditId: 'A-02', state: 'cancelled' },
+    ]);
+    const [final] = await stack.records.list({ kind: INTERNAL_AUDIT_PROGRAMME_REPORT, subject: pid });
+    const content = final!.content as ProgrammeReportContent;
+    expect(content.status).toBe('final');
+    expect(content.supersedes).toBe(interim!.id);
+    expect(result.reportedAt).toBe(content.reportedAt);
+    expect(content.counts).toEqual({ planned: 2, reported: 1, cancelled: 1, notReported: 0, unplanned: 0 });
+    expect(content.findingsByType).toEqual({ majorNc: 0, minorNc: 1, observation: 1, opportunity: 0 });
+    expect(content.ncs).toHaveLength(1);
+    expect(content.ncs[0]!.auditId).toBe('A-01');
+    terminateLater.push(`corrective-action/${content.ncs[0]!.ncId}`);
+    expect(content.coverage.covered).toEqual(expect.arrayContaining(['8.2', 'A.7.4']));
+    const closed = await status(programme);
+    expect(closed.timeline.map((e) => e.type)).toEqual(expect.arrayContaining(['interim-reported', 'reported']));
   });
 });
 

@@ -28,6 +28,7 @@ import { genReqId, REQUEST_ID_HEADER } from './request-id.js';
 import { aiSystemRoutes } from '../ai-system/routes.js';
 import { healthRoutes } from './routes/health.js';
 import { internalAuditRoutes } from '../internal-audit/routes.js';
+import { improvementRoutes } from '../improvement/routes.js';
 import { managementReviewRoutes } from '../management-review/routes.js';
 import { certificationRoutes } from '../certification/routes.js';
 import { nonconformityRoutes } from '../corrective-action/routes.js';
@@ -91,7 +92,7 @@ export async function buildApp(deps: AppDeps): Promise<ApiInstance> {
 
   await app.register(healthRoutes);
   await app.register(pageRoutes);
-  await app.register(adminScope([recordsRoutes, workRoutes, nonconformityRoutes, concernRoutes, scheduleRoutes, aiSystemRoutes, certificationRoutes, managementReviewRoutes, internalAuditRoutes]), { prefix: '/admin' });
+  await app.register(adminScope([recordsRoutes, workRoutes, nonconformityRoutes, concernRoutes, scheduleRoutes, aiSystemRoutes, certificationRoutes, managementReviewRoutes, internalAuditRoutes, improvementRoutes]), { prefix: '/admin' });
   await registerDocsRoutes(app);
 
   return app.withTypeProvider<ZodTypeProvider>();

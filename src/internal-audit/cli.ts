@@ -121,10 +121,16 @@ export function registerInternalAuditCommands(program: Command, ctx: CliContext)
     .description('add an unplanned audit to a running programme')
     .requiredOption('-f, --file <path>', 'the audit (YAML or JSON)')
     .option('--reason <text>', 'why it is added')
+    .option('--already-held', 'the audit already took place (its window may lie in the past; a reason is required)')
     .option('--by <person>', "the AIMS manager's person id (default: system)")
-    .action(async (yearText: string, o: { file: string; reason?: string; by?: string }) => {
+    .action(async (yearText: string, o: { file: string; reason?: string; alreadyHeld?: boolean; by?: string }) => {
       const year = yearArg(yearText);
-      const body = { audit: await ctx.readInput(o.file), ...(o.reason ? { reason: o.reason } : {}), ...(o.by ? { by: o.by } : {}) };
+      const body = {
+        audit: await ctx.readInput(o.file),
+        ...(o.reason ? { reason: o.reason } : {}),
+        ...(o.alreadyHeld ? { alreadyHeld: true } : {}),
+        ...(o.by ? { by: o.by } : {}),
+      };
       const ack = await ctx.api().request<Ack>('POST', path(year, '/audits'), body);
       ctx.print(ack, withWarnings(ack));
     });
@@ -137,12 +143,14 @@ export function registerInternalAuditCommands(program: Command, ctx: CliContext)
     .requiredOption('--start <date>', 'first day (YYYY-MM-DD) or instant')
     .requiredOption('--end <date>', 'last day (YYYY-MM-DD) or instant')
     .requiredOption('--reason <text>', 'why it moves')
+    .option('--already-held', 'the audit already took place in this window (it may lie in the past)')
     .option('--by <person>', "the AIMS manager's person id (default: system)")
-    .action(async (yearText: string, auditId: string, o: { start: string; end: string; reason: string; by?: string }) => {
+    .action(async (yearText: string, auditId: string, o: { start: string; end: string; reason: string; alreadyHeld?: boolean; by?: string }) => {
       const year = yearArg(yearText);
       const ack = await ctx.api().request<Ack>('POST', path(year, `/audits/${encodeURIComponent(auditId)}/reschedule`), {
         window: { start: o.start, end: o.end },
         reason: o.reason,
+        ...(o.alreadyHeld ? { alreadyHeld: true } : {}),
         ...(o.by ? { by: o.by } : {}),
       });
       ctx.print(ack, ack.message);

@@ -73,8 +73,14 @@ const planBodySchema = z
   })
   .describe('InternalAuditPlan');
 
-const addBodySchema = z.strictObject({ audit: plannedAuditSchema, by: byField, reason: z.string().trim().max(2000).optional() }).describe('AddInternalAudit');
-const rescheduleBodySchema = z.strictObject({ window: auditWindowSchema, reason: reasonField, by: byField }).describe('RescheduleInternalAudit');
+const alreadyHeldField = z
+  .boolean()
+  .optional()
+  .describe('`true`: the window records an audit that already took place; only then may it lie in the past (a reason is required)');
+const addBodySchema = z
+  .strictObject({ audit: plannedAuditSchema, by: byField, reason: z.string().trim().max(2000).optional(), alreadyHeld: alreadyHeldField })
+  .describe('AddInternalAudit');
+const rescheduleBodySchema = z.strictObject({ window: auditWindowSchema, reason: reasonField, by: byField, alreadyHeld: alreadyHeldField }).describe('RescheduleInternalAudit');
 const auditorBodySchema = z.strictObject({ leadAuditor: personIdSchema, reason: reasonField, by: byField }).describe('ChangeInternalAuditor');
 const reasonBodySchema = z.strictObject({ reason: reasonField, by: byField });
 
@@ -138,6 +144,7 @@ const summarySchema = z
         z.object({
           year: z.number(),
           workflowId: z.string(),
+          status: z.enum(['interim', 'final']).describe('`interim`: audits were still under way; the final report supersedes it'),
           reportedAt: z.string(),
           coverage: z.object({ covered: z.array(z.string()), uncovered: z.array(z.string()) }),
         }),
@@ -324,7 +331,9 @@ export const internalAuditRoutes: FastifyPluginCallbackZod = (app, _options, don
       }
       const by = request.body.by ?? 'system';
       return update(year, 'added', (handle) =>
-        handle.executeUpdate(addAuditUpdate, { args: [{ by, audit: request.body.audit, ...(request.body.reason ? { reason: request.body.reason } : {}) }] }),
+        handle.executeUpdate(addAuditUpdate, {
+          args: [{ by, audit: request.body.audit, ...(request.body.reason ? { reason: request.body.reason } : {}), ...(request.body.alreadyHeld ? { alreadyHeld: true } : {}) }],
+        }),
       );
     },
   );
@@ -335,7 +344,9 @@ export const internalAuditRoutes: FastifyPluginCallbackZod = (app, _options, don
       schema: {
         tags: ['internal-audit'],
         summary: 'Move an audit to another window',
-        description: 'The auditor and auditee get the updated calendar invitation (same event, higher sequence).',
+        description:
+          'The auditor and auditee get the updated calendar invitation (same event, higher sequence). A window that starts in the past ' +
+          'is refused unless `alreadyHeld` records an audit that already took place.',
         security: adminSecurity,
         params: auditParams,
         body: rescheduleBodySchema,
@@ -346,7 +357,9 @@ export const internalAuditRoutes: FastifyPluginCallbackZod = (app, _options, don
       const { year, auditId } = request.params;
       const by = request.body.by ?? 'system';
       return update(year, 'rescheduled', (handle) =>
-        handle.executeUpdate(rescheduleAuditUpdate, { args: [{ by, auditId, window: request.body.window, reason: request.body.reason }] }),
+        handle.executeUpdate(rescheduleAuditUpdate, {
+          args: [{ by, auditId, window: request.body.window, reason: request.body.reason, ...(request.body.alreadyHeld ? { alreadyHeld: true } : {}) }],
+        }),
       );
     },
   );
@@ -410,7 +423,8 @@ export const internalAuditRoutes: FastifyPluginCallbackZod = (app, _options, don
         summary: 'Write the year-end report now',
         description:
           'Writes the programme report (coverage achieved, findings by type, NCs and their state) to the ledger before the end of the ' +
-          'year, e.g. ahead of an external audit. Audits not started are cancelled; audits under way finish.',
+          'year, e.g. ahead of an external audit. Audits not started are cancelled. While audits are under way an interim report ' +
+          'is written, and the final report, which supersedes it, once they have finished.',
         security: adminSecurity,
         params: yearParams,
         body: reasonBodySchema.describe('CloseInternalAuditYear'),

@@ -153,8 +153,17 @@ export type InternalAuditProgrammeSpec = z.output<typeof internalAuditProgrammeI
 export const submitPlanSchema = z.object({ by: actorSchema, audits: auditListSchema, note: z.string().trim().max(5000).optional() }).strict();
 export type SubmitPlan = z.output<typeof submitPlanSchema>;
 
+/** Set when a window in the past records an audit that already took place (the rule below). */
+const alreadyHeldField = z.boolean().optional();
+
 export const rescheduleAuditSchema = z
-  .object({ by: actorSchema, auditId: auditIdSchema, window: auditWindowSchema, reason: z.string().trim().min(1, 'a reason is required').max(2000) })
+  .object({
+    by: actorSchema,
+    auditId: auditIdSchema,
+    window: auditWindowSchema,
+    reason: z.string().trim().min(1, 'a reason is required').max(2000),
+    alreadyHeld: alreadyHeldField,
+  })
   .strict();
 export type RescheduleAudit = z.input<typeof rescheduleAuditSchema>;
 
@@ -163,7 +172,9 @@ export const changeAuditorSchema = z
   .strict();
 export type ChangeAuditor = z.input<typeof changeAuditorSchema>;
 
-export const addAuditSchema = z.object({ by: actorSchema, audit: plannedAuditSchema, reason: z.string().trim().max(2000).optional() }).strict();
+export const addAuditSchema = z
+  .object({ by: actorSchema, audit: plannedAuditSchema, reason: z.string().trim().max(2000).optional(), alreadyHeld: alreadyHeldField })
+  .strict();
 export type AddAudit = z.output<typeof addAuditSchema>;
 
 export const cancelAuditSchema = z
@@ -207,6 +218,8 @@ export interface AuditFinding {
   owner?: string;
   /** For nonconformities: the NC raised. */
   ncId?: string;
+  /** For observations and opportunities for improvement: the improvement item raised (10.1). */
+  improvementId?: string;
 }
 
 export type AuditState =
@@ -262,7 +275,8 @@ export interface AuditProgress {
 // ---------------------------------------------------------------------------------------------
 // Programme status
 
-export type ProgrammeState = 'planning' | 'validating' | 'approval' | 'running' | 'reporting' | 'closed' | 'cancelled';
+/** `finishing`: the year is over and its interim report written; audits under way are finishing before the final report. */
+export type ProgrammeState = 'planning' | 'validating' | 'approval' | 'running' | 'reporting' | 'finishing' | 'closed' | 'cancelled';
 
 /** How the programme tracks an audit. */
 export type TrackedAuditState = 'planned' | 'in-progress' | 'reported' | 'overdue' | 'cancelled';
@@ -270,6 +284,8 @@ export type TrackedAuditState = 'planned' | 'in-progress' | 'reported' | 'overdu
 export interface TrackedAudit extends PlannedAudit {
   workflowId: string;
   state: TrackedAuditState;
+  /** Its window records an audit that already took place: no reminder, no escalation. */
+  alreadyHeld?: boolean;
   /** The audit's own step. */
   step: AuditState | 'not-started';
   unplanned: boolean;
@@ -311,6 +327,9 @@ export interface ProgrammeStatus {
   lastRejection?: string;
   coverage?: CoverageResult;
   yearEndAt: string;
+  /** When the interim report was written (audits were still under way at the year end). */
+  interimReportedAt?: string;
+  /** When the (final) year-end report was written. */
   reportedAt?: string;
   timeline: Array<{ at: string; type: string; by: string; detail: string }>;
 }
@@ -380,6 +399,8 @@ export function scopeText(scope: AuditScope): string {
 
 export const INTERNAL_AUDIT_REPORTED = 'internal-audit.reported';
 export const INTERNAL_AUDIT_PROGRAMME_REPORT = 'internal-audit-programme.report';
+/** Written at the year end while audits are still under way; the final report supersedes it. */
+export const INTERNAL_AUDIT_PROGRAMME_INTERIM_REPORT = 'internal-audit-programme.interim-report';
 
 /** Content of `internal-audit.reported` (subject `internal-audit/<year>/<auditId>`). */
 export interface AuditReportedContent {
@@ -402,11 +423,24 @@ export interface AuditReportedContent {
   distributedTo: string[];
 }
 
-/** Content of `internal-audit-programme.report` (subject `internal-audit-programme/<year>`). */
+/**
+ * Content of `internal-audit-programme.report` and `internal-audit-programme.interim-report`
+ * (subject `internal-audit-programme/<year>`).
+ */
 export interface ProgrammeReportContent {
   year: number;
   workflowId: string;
   reportedAt: string;
+  /**
+   * `final`: written once every audit of the year has finished; `interim`: written at the year
+   * end while audits were still under way. Absent in reports written before interim reports
+   * existed (one report at the year end).
+   */
+  status?: 'interim' | 'final';
+  /** Interim report: the audits still under way. */
+  underWay?: string[];
+  /** Final report: the record id of the interim report it supersedes, or null when there was none. */
+  supersedes?: string | null;
   coverage: CoverageResult;
   audits: Array<{
     auditId: string;
@@ -536,6 +570,52 @@ export function coverageWarnings(result: CoverageResult): PlanIssue[] {
       message: `not covered within the ${result.cycleYears}-year audit cycle (${result.years[0]}-${result.years.at(-1)}): ${result.uncovered.join(', ')}`,
     },
   ];
+}
+
+/** The UTC day (`YYYY-MM-DD`) of an instant. */
+const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/**
+ * Where a window starts against now: `past`, `now` or `future`. A date window is compared by
+ * day, so a window of dates that starts today is neither in the past nor in the future.
+ */
+function windowStartAgainst(w: AuditWindow, nowMs: number): 'past' | 'now' | 'future' {
+  if (isCalendarDate(w.start)) {
+    const today = dayOf(nowMs);
+    return w.start < today ? 'past' : w.start > today ? 'future' : 'now';
+  }
+  const start = windowStartMs(w);
+  return start < nowMs ? 'past' : start > nowMs ? 'future' : 'now';
+}
+
+/**
+ * A window an audit is moved to, or added with, during the year must not start in the past:
+ * no one can plan, announce and carry out an audit in days that are gone. The one exception is
+ * a change that records an audit that already took place (`alreadyHeld`): then the window must
+ * have begun, and a reason says why the audit is recorded after the fact.
+ */
+export function windowChangeProblems(change: { window: AuditWindow; alreadyHeld?: boolean | undefined; reason?: string | undefined }, nowMs: number): PlanIssue[] {
+  const w = change.window;
+  const when = windowStartAgainst(w, nowMs);
+  const reference = isCalendarDate(w.start) ? `today (${dayOf(nowMs)})` : `now (${new Date(nowMs).toISOString()})`;
+  if (!change.alreadyHeld) {
+    if (when !== 'past') return [];
+    return [
+      {
+        field: 'window',
+        rule: 'window not in the past',
+        message: `starts ${w.start}, before ${reference}; a window may lie in the past only to record an audit that already took place (alreadyHeld, with a reason)`,
+      },
+    ];
+  }
+  const out: PlanIssue[] = [];
+  if (when === 'future') {
+    out.push({ field: 'window', rule: 'an audit already held has begun', message: `starts ${w.start}, after ${reference}: an audit that already took place cannot start in the future` });
+  }
+  if (!change.reason?.trim()) {
+    out.push({ field: 'reason', rule: 'an audit already held needs a reason', message: 'a reason is required to record an audit that already took place' });
+  }
+  return out;
 }
 
 export function describeIssues(issues: PlanIssue[]): string {

@@ -6,6 +6,7 @@
  */
 import {
   addCounts,
+  INTERNAL_AUDIT_PROGRAMME_INTERIM_REPORT,
   INTERNAL_AUDIT_PROGRAMME_REPORT,
   INTERNAL_AUDIT_REPORTED,
   zeroCounts,
@@ -38,7 +39,11 @@ export interface InternalAuditSummary {
   audits: InternalAuditSummaryAudit[];
   findingsByType: FindingCounts;
   ncIds: string[];
-  programmes: Array<{ year: number; workflowId: string; reportedAt: string; coverage: { covered: string[]; uncovered: string[] } }>;
+  /**
+   * Each programme's year-end report written in the period: the final one, or the interim one
+   * while its audits under way have not finished (`status: 'interim'`).
+   */
+  programmes: Array<{ year: number; workflowId: string; status: 'interim' | 'final'; reportedAt: string; coverage: { covered: string[]; uncovered: string[] } }>;
 }
 
 const PAGE = 1000;
@@ -85,8 +90,9 @@ export async function summarizeInternalAudits(
   period: { from: string; to: string },
 ): Promise<InternalAuditSummary | Unavailable> {
   try {
-    const [reported, reports] = await Promise.all([
+    const [reported, interimReports, finalReports] = await Promise.all([
       recordsOf(records, INTERNAL_AUDIT_REPORTED, period),
+      recordsOf(records, INTERNAL_AUDIT_PROGRAMME_INTERIM_REPORT, period),
       recordsOf(records, INTERNAL_AUDIT_PROGRAMME_REPORT, period),
     ]);
     // One audit may be recorded more than once only through a restarted run; keep its latest report.
@@ -97,16 +103,21 @@ export async function summarizeInternalAudits(
     }
     const audits = [...byWorkflow.values()].sort((a, b) => a.reportedAt.localeCompare(b.reportedAt));
     const findingsByType = audits.reduce((sum, a) => addCounts(sum, a.findings), zeroCounts());
-    const programmes = reports.map((record) => {
+    const programmeOf = (record: EvidenceRecord, status: 'interim' | 'final') => {
       const c = obj(record.content) as Partial<ProgrammeReportContent>;
       const cov = obj(c.coverage);
       return {
         year: num(c.year),
         workflowId: typeof c.workflowId === 'string' ? c.workflowId : record.subject,
+        status,
         reportedAt: typeof c.reportedAt === 'string' ? c.reportedAt : record.occurredAt,
         coverage: { covered: strings(cov.covered), uncovered: strings(cov.uncovered) },
       };
-    });
+    };
+    // A final report supersedes the programme's interim one.
+    const finals = finalReports.map((r) => programmeOf(r, 'final'));
+    const interims = interimReports.map((r) => programmeOf(r, 'interim')).filter((i) => !finals.some((f) => f.workflowId === i.workflowId));
+    const programmes = [...finals, ...interims].sort((a, b) => a.reportedAt.localeCompare(b.reportedAt));
     return {
       available: true,
       period,

@@ -35,6 +35,7 @@ export type AuditEventType =
   | 'report-approved'
   | 'report-rejected'
   | 'nc-raised'
+  | 'improvement-raised'
   | 'reported'
   | 'cancelled';
 

@@ -17,6 +17,7 @@ import {
   type AuditReportedContent,
   type FindingCounts,
 } from '../../src/internal-audit/schema.js';
+import { IMPROVEMENT_CLAUSE, IMPROVEMENT_RAISED, improvementId, improvementSubject, type ImprovementRaisedContent } from '../../src/improvement/schema.js';
 import { acts } from '../lib/activities.js';
 import { childWorkflowId, raiseNonconformity, runApproval, runStep, type CompletedStep } from '../lib/children.js';
 import { formatDay, StepCancelled } from '../lib/util.js';
@@ -257,6 +258,51 @@ export async function raiseNonconformities(a: Audit): Promise<void> {
   }
 }
 
+/**
+ * Each observation and opportunity for improvement becomes an improvement item (10.1) in the
+ * ledger, open until the AIMS manager turns it into an action or dismisses it; management review
+ * reads the open ones as its input (e).
+ */
+export async function raiseImprovements(a: Audit): Promise<void> {
+  const { audit, spec } = a;
+  for (const f of a.findings) {
+    if (f.type !== 'observation' && f.type !== 'opportunity') continue;
+    const id = improvementId(a.workflowId, f.findingId);
+    const raisedAt = new Date().toISOString();
+    const content: ImprovementRaisedContent = {
+      improvementId: id,
+      source: 'internal-audit',
+      type: f.type,
+      statement: f.statement,
+      evidence: f.evidence,
+      clauses: f.refs,
+      finding: { findingId: f.findingId, type: f.type, refs: f.refs, statement: f.statement, evidence: f.evidence },
+      audit: {
+        year: spec.year,
+        auditId: audit.auditId,
+        workflowId: a.workflowId,
+        programmeWorkflowId: spec.programmeWorkflowId,
+        title: audit.title,
+        leadAuditor: a.leadAuditor,
+        auditee: audit.auditee,
+      },
+      raisedBy: a.leadAuditor,
+      raisedAt,
+    };
+    await acts.appendRecord({
+      id: `${a.recorder.base}/improvement-${f.findingId}`,
+      kind: IMPROVEMENT_RAISED,
+      subject: improvementSubject(id),
+      clauses: [...new Set([IMPROVEMENT_CLAUSE, '9.2', ...f.refs])],
+      actor: a.leadAuditor,
+      occurredAt: raisedAt,
+      content,
+    });
+    f.improvementId = id;
+    a.event('improvement-raised', 'system', `${id} raised for ${f.findingId}`);
+  }
+}
+
 /** The report: mailed to the auditee, their manager, the owners in scope and the AIMS manager; the audit record to the ledger. */
 export async function report(a: Audit, approved: ApprovedReport): Promise<void> {
   const { audit, spec } = a;
@@ -278,7 +324,10 @@ export async function report(a: Audit, approved: ApprovedReport): Promise<void> 
         findingsText: findingsText(approved.counts),
         instructions: a.findings.length
           ? a.findings
-              .map((f) => `${f.findingId} · ${f.type} · ${f.refs.join(', ')}${f.ncId ? ` · ${f.ncId} (owner ${f.owner})` : ''}\n${f.statement}\nEvidence: ${f.evidence}`)
+              .map(
+                (f) =>
+                  `${f.findingId} · ${f.type} · ${f.refs.join(', ')}${f.ncId ? ` · ${f.ncId} (owner ${f.owner})` : ''}${f.improvementId ? ` · improvement item ${f.improvementId}` : ''}\n${f.statement}\nEvidence: ${f.evidence}`,
+              )
               .join('\n\n')
           : `No findings. ${typeof approved.note === 'string' ? approved.note : ''}`,
       },

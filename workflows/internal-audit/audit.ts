@@ -3,11 +3,12 @@
  * and the auditee get a calendar invitation for the window; the auditor plans the audit, the
  * auditee acknowledges the plan, the auditor does the fieldwork and records the findings; the
  * report is approved (AIMS manager, or top management when the AIMS manager leads the audit),
- * each nonconformity starts a corrective action that outlives the audit, the report is e-mailed
+ * each nonconformity starts a corrective action that outlives the audit, each observation and
+ * opportunity for improvement becomes an improvement item in the ledger, the report is e-mailed
  * to the relevant managers and the audit record goes to the ledger. The programme moves the
  * window or changes the auditor through a signal; cancelling the workflow cancels the audit.
  */
-import { CancellationScope, isCancellation } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, patched } from '@temporalio/workflow';
 import { internalAuditInputSchema, type InternalAuditInput, type InternalAuditResult } from '../../src/internal-audit/schema.js';
 import { acts } from '../lib/activities.js';
 import { closing, runLifecycle } from '../lib/lifecycle.js';
@@ -19,6 +20,7 @@ import {
   closeCancelled,
   fieldworkStep,
   planStep,
+  raiseImprovements,
   raiseNonconformities,
   recordFindings,
   report,
@@ -74,8 +76,11 @@ export async function internalAudit(rawInput: InternalAuditInput): Promise<Inter
       await closeCancelled(a, ending.kind === 'step-cancelled' ? ending.reason : 'the audit was cancelled by its programme or an operator');
       return;
     }
-    // Nonconformities become corrective actions; then the report goes out and to the ledger.
+    // Nonconformities become corrective actions, observations and opportunities improvement
+    // items (audits that started before improvement items existed raise none); then the report
+    // goes out and to the ledger.
     await raiseNonconformities(a);
+    if (patched('audit-improvement-items')) await raiseImprovements(a);
     await report(a, ending.value);
   });
   if (ending.kind === 'cancelled' && ending.temporal) throw ending.temporal;

@@ -90,6 +90,7 @@ function registerAuditChanges(p: Programme): void {
       const a = p.auditToChange(input, 'reschedule an audit', 'rescheduled');
       if (started(a)) reject(`audit ${input.auditId} has started its fieldwork and can no longer be moved`);
       p.windowInYear(input.window);
+      p.windowNotPast(input);
     },
     apply: async (input) => {
       const a = p.openAudit(input.auditId);
@@ -97,9 +98,18 @@ function registerAuditChanges(p: Programme): void {
       a.window = input.window;
       a.reminded = false;
       a.escalated = false;
-      p.changed(a, 'audit-rescheduled', input.by, `${a.auditId} moved from ${windowText(previous)} to ${windowText(a.window)}: ${input.reason}`);
+      if (input.alreadyHeld) a.alreadyHeld = true;
+      else delete a.alreadyHeld;
+      const held = input.alreadyHeld ? ' (an audit already held)' : '';
+      p.changed(a, 'audit-rescheduled', input.by, `${a.auditId} moved from ${windowText(previous)} to ${windowText(a.window)}${held}: ${input.reason}`);
       await p.signalAudit(a.auditId, { type: 'reschedule', window: a.window, reason: input.reason, by: input.by });
-      await p.recorder.append('internal-audit-programme.audit-rescheduled', input.by, { auditId: a.auditId, from: previous, to: a.window, reason: input.reason });
+      await p.recorder.append('internal-audit-programme.audit-rescheduled', input.by, {
+        auditId: a.auditId,
+        from: previous,
+        to: a.window,
+        reason: input.reason,
+        ...(input.alreadyHeld ? { alreadyHeld: true } : {}),
+      });
       return p.ack(`Audit ${a.auditId} moved to ${windowText(a.window)}.`);
     },
   });
@@ -134,6 +144,7 @@ function registerAuditChanges(p: Programme): void {
     check: (input) => {
       p.ensureChangeable(input.by, 'add an audit', 'added');
       if (p.find(input.audit.auditId)) reject(`audit ${input.audit.auditId} is already in the ${p.year} programme`);
+      p.windowNotPast({ window: input.audit.window, alreadyHeld: input.alreadyHeld, reason: input.reason }, 'audit.');
       p.ensureNotBusy();
     },
     apply: (input) =>
@@ -144,9 +155,16 @@ function registerAuditChanges(p: Programme): void {
         p.warnings = result.warnings;
         p.coverage = result.coverage;
         const tracked = p.track(input.audit, true);
-        p.event('audit-added', input.by, `unplanned audit ${tracked.auditId} added (${windowText(tracked.window)})${input.reason ? `: ${input.reason}` : ''}`);
+        if (input.alreadyHeld) tracked.alreadyHeld = true;
+        const held = input.alreadyHeld ? ', an audit already held' : '';
+        p.event('audit-added', input.by, `unplanned audit ${tracked.auditId} added (${windowText(tracked.window)}${held})${input.reason ? `: ${input.reason}` : ''}`);
         p.publish();
-        await p.recorder.append('internal-audit-programme.audit-added', input.by, { audit: input.audit, reason: input.reason ?? null, warnings: result.warnings });
+        await p.recorder.append('internal-audit-programme.audit-added', input.by, {
+          audit: input.audit,
+          reason: input.reason ?? null,
+          warnings: result.warnings,
+          ...(input.alreadyHeld ? { alreadyHeld: true } : {}),
+        });
         startAudit(p, tracked);
         return { ...p.ack(`Audit ${tracked.auditId} added to the ${p.year} programme.`), warnings: messages(result.warnings) };
       }),

@@ -11,9 +11,12 @@ import type { UpdateAck } from '../../src/common/messages.js';
 import type { PersonRef } from '../../src/common/schemas.js';
 import { auditChangeSignal, internalAuditWorkflowId, programmeKey, type InternalAuditWorkflow } from '../../src/internal-audit/contract.js';
 import {
+  describeIssues,
+  windowChangeProblems,
   windowEndMs,
   windowStartMs,
   type AuditChange,
+  type AuditWindow,
   type AuditState,
   type CoverageResult,
   type InternalAuditProgrammeSpec,
@@ -42,6 +45,7 @@ export type ProgrammeEventType =
   | 'audit-added'
   | 'audit-cancelled'
   | 'year-closed'
+  | 'interim-reported'
   | 'reported';
 
 /** A plan checked and waiting for approval. */
@@ -58,6 +62,7 @@ const stateText: Record<ProgrammeState, string> = {
   approval: 'plan awaiting approval',
   running: 'audits under way',
   reporting: 'writing the year-end report',
+  finishing: 'interim report written, audits under way finishing',
   closed: 'closed',
   cancelled: 'cancelled',
 };
@@ -110,6 +115,7 @@ export class Programme {
   lastRejection: string | undefined;
   warnings: PlanIssue[] = [];
   coverage: CoverageResult | undefined;
+  interimReportedAt: string | undefined;
   reportedAt: string | undefined;
   pendingPlan: PendingPlan | undefined;
   /** An update is validating a change; another is refused until this one is applied. */
@@ -240,6 +246,12 @@ export class Programme {
     if (windowStartMs(w) < Date.UTC(this.year, 0, 1) || windowEndMs(w) > Date.UTC(this.year + 1, 0, 1)) reject(`window: must be within ${this.year}`);
   }
 
+  /** Rejects a window in the past, unless it records an audit already held with a reason (`windowChangeProblems`); `path` prefixes the window's field. */
+  windowNotPast(change: { window: AuditWindow; alreadyHeld?: boolean | undefined; reason?: string | undefined }, path = ''): void {
+    const problems = windowChangeProblems(change, Date.now());
+    if (problems.length) reject(describeIssues(problems.map((i) => (i.field === 'window' ? { ...i, field: `${path}window` } : i))));
+  }
+
   /** Validates with an activity; a validation that cannot run rejects the update with the reason. */
   async validate(input: { audits: PlannedAudit[]; checkIds?: string[] }) {
     try {
@@ -291,6 +303,7 @@ export class Programme {
       lastRejection: this.lastRejection,
       coverage: this.coverage,
       yearEndAt: new Date(this.yearEndAtMs).toISOString(),
+      ...(this.interimReportedAt ? { interimReportedAt: this.interimReportedAt } : {}),
       reportedAt: this.reportedAt,
       timeline: this.timeline,
     };

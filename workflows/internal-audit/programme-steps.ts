@@ -9,6 +9,7 @@ import { INTERNAL_AUDIT_WORKFLOW, type InternalAuditWorkflow } from '../../src/i
 import {
   addCounts,
   describeIssues,
+  INTERNAL_AUDIT_PROGRAMME_INTERIM_REPORT,
   INTERNAL_AUDIT_PROGRAMME_REPORT,
   windowEndMs,
   windowStartMs,
@@ -144,7 +145,8 @@ async function watch(p: Programme, a: TrackedAudit): Promise<void> {
       }
       continue;
     }
-    if (!a.escalated) {
+    // An audit already held is recorded after the fact: its past window is no reason to escalate.
+    if (!a.escalated && !a.alreadyHeld) {
       if (!(await waitUntil(p, a, gen, windowEndMs(a.window)))) continue;
       if (started(a) || closedAudit(a)) {
         a.escalated = false;
@@ -222,22 +224,18 @@ export function startAudit(p: Programme, a: TrackedAudit): void {
   p.running.push(run);
 }
 
-/** The year-end report in the ledger: coverage achieved, findings by type, the NCs raised and their state. Returns when it was written. */
-export async function writeYearEndReport(p: Programme): Promise<string> {
+/** The programme report's content as of now: coverage achieved, findings by type, the NCs raised and their state. */
+async function reportContent(p: Programme): Promise<ProgrammeReportContent> {
   const { audits } = p;
-  p.state = 'reporting';
-  p.publish();
   const reported = audits.filter((a) => a.state === 'reported');
   const coverage = await acts.internalAuditCoverage({ year: p.year, scopes: reported.map((a) => a.scope) });
   p.coverage = coverage;
   const ncIds = [...new Set(audits.flatMap((a) => a.ncIds))];
   const ncStates = await acts.nonconformityStates(ncIds);
-  const reportedAt = new Date().toISOString();
-  p.reportedAt = reportedAt;
-  const report: ProgrammeReportContent = {
+  return {
     year: p.year,
     workflowId: p.workflowId,
-    reportedAt,
+    reportedAt: new Date().toISOString(),
     coverage,
     audits: audits.map((a) => ({
       auditId: a.auditId,
@@ -260,14 +258,31 @@ export async function writeYearEndReport(p: Programme): Promise<string> {
     findingsByType: reported.reduce((sum, a) => addCounts(sum, a.findings ?? zeroCounts()), zeroCounts()),
     ncs: ncStates.map((n) => ({ ...n, auditId: audits.find((a) => a.ncIds.includes(n.ncId))?.auditId ?? '' })),
   };
-  await p.recorder.append(INTERNAL_AUDIT_PROGRAMME_REPORT, 'system', report as unknown as Record<string, unknown>, 'report');
-  p.event('reported', 'system', `year-end report written: ${reported.length} audit(s) reported, ${coverage.uncovered.length} item(s) not covered in the cycle`);
+}
+
+/**
+ * The year-end report of programmes that started before interim reports existed: written at the
+ * year end, before the audits under way finish (`finishAudits`). Returns when it was written.
+ */
+export async function writeYearEndReport(p: Programme): Promise<string> {
+  p.state = 'reporting';
   p.publish();
-  return reportedAt;
+  const report = await reportContent(p);
+  p.reportedAt = report.reportedAt;
+  await p.recorder.append(INTERNAL_AUDIT_PROGRAMME_REPORT, 'system', report as unknown as Record<string, unknown>, 'report');
+  p.event('reported', 'system', `year-end report written: ${report.counts.reported} audit(s) reported, ${report.coverage.uncovered.length} item(s) not covered in the cycle`);
+  p.publish();
+  return report.reportedAt;
 }
 
 /** Audits not started by the year end are cancelled; those under way finish before the programme closes. */
 export async function finishAudits(p: Programme): Promise<void> {
+  cancelNotStarted(p);
+  await Promise.all(p.running);
+}
+
+/** Cancels the audits that have not started by the year end. */
+function cancelNotStarted(p: Programme): void {
   for (const a of p.audits) {
     if (a.state === 'planned' || a.state === 'overdue') {
       a.cancellation = { by: 'system', at: new Date().toISOString(), reason: `not carried out within the ${p.year} programme` };
@@ -276,5 +291,40 @@ export async function finishAudits(p: Programme): Promise<void> {
     }
   }
   p.publish();
+}
+
+/**
+ * The year end: audits not started are cancelled. While audits are still under way, an interim
+ * report goes to the ledger and the programme waits for them; then the final report, with their
+ * findings and NCs, naming the interim report it supersedes. Returns when the final report was
+ * written.
+ */
+export async function reportTheYear(p: Programme): Promise<string> {
+  cancelNotStarted(p);
+  const underWay = p.audits.filter((a) => !closedAudit(a)).map((a) => a.auditId);
+  let interim: string | null = null;
+  if (underWay.length) {
+    p.state = 'reporting';
+    p.publish();
+    const report: ProgrammeReportContent = { ...(await reportContent(p)), status: 'interim', underWay };
+    interim = (await p.recorder.append(INTERNAL_AUDIT_PROGRAMME_INTERIM_REPORT, 'system', report as unknown as Record<string, unknown>, 'interim-report')).id;
+    p.interimReportedAt = report.reportedAt;
+    p.state = 'finishing';
+    p.event('interim-reported', 'system', `interim report written; the final report follows once ${underWay.join(', ')} finish(es)`);
+    p.publish();
+    await Promise.all(p.running);
+  }
+  p.state = 'reporting';
+  p.publish();
+  const report: ProgrammeReportContent = { ...(await reportContent(p)), status: 'final', supersedes: interim };
+  p.reportedAt = report.reportedAt;
+  await p.recorder.append(INTERNAL_AUDIT_PROGRAMME_REPORT, 'system', report as unknown as Record<string, unknown>, 'report');
+  p.event(
+    'reported',
+    'system',
+    `year-end report written: ${report.counts.reported} audit(s) reported, ${report.coverage.uncovered.length} item(s) not covered in the cycle${interim ? '; it supersedes the interim report' : ''}`,
+  );
+  p.publish();
   await Promise.all(p.running);
+  return report.reportedAt;
 }

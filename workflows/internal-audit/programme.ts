@@ -6,15 +6,15 @@
  * each window, escalates audits not started by the end of their window, accepts changes during
  * the year (reschedule, change auditor, add, cancel) and, at the end of the year, writes the
  * programme report to the ledger: coverage achieved, findings by type, the NCs raised and their
- * state.
+ * state; an interim report while audits are still under way, the final one once they finish.
  */
-import { allHandlersFinished, condition } from '@temporalio/workflow';
+import { allHandlersFinished, condition, patched } from '@temporalio/workflow';
 import { internalAuditProgrammeInputSchema, type InternalAuditProgrammeInput, type ProgrammeResult } from '../../src/internal-audit/schema.js';
 import { acts } from '../lib/activities.js';
 import { parseOrThrow } from '../lib/util.js';
 import { registerProgrammeHandlers } from './programme-handlers.js';
 import { Programme } from './programme-state.js';
-import { approvePlan, awaitPlan, checkStartPlan, finishAudits, startAudit, writeYearEndReport } from './programme-steps.js';
+import { approvePlan, awaitPlan, checkStartPlan, finishAudits, reportTheYear, startAudit, writeYearEndReport } from './programme-steps.js';
 
 export async function internalAuditProgramme(rawInput: InternalAuditProgrammeInput): Promise<ProgrammeResult> {
   const p = new Programme(parseOrThrow(internalAuditProgrammeInputSchema, rawInput, 'internal audit programme input'));
@@ -44,9 +44,16 @@ export async function internalAuditProgramme(rawInput: InternalAuditProgrammeInp
   // through the updates (reschedule, change the auditor, add or cancel an audit).
   await condition(() => p.closeYearNow !== undefined, Math.max(1, p.yearEndAtMs - Date.now()));
 
-  // Year-end report, then the audits not started are cancelled and those under way finish.
-  const reportedAt = await writeYearEndReport(p);
-  await finishAudits(p);
+  // Year end: the audits not started are cancelled; the report of the year is final once every
+  // audit under way has finished, with an interim report until then. (Programmes that started
+  // before this wrote their report at once, and the audits under way finished after it.)
+  let reportedAt: string;
+  if (patched('final-programme-report')) {
+    reportedAt = await reportTheYear(p);
+  } else {
+    reportedAt = await writeYearEndReport(p);
+    await finishAudits(p);
+  }
   p.state = 'closed';
   p.publish();
   await condition(allHandlersFinished);
