@@ -30,6 +30,7 @@ import type { RecordsStore } from '../src/records/types.js';
 import { reviseUpdate } from '../src/approval/contract.js';
 import { managementReviewWorkflowId } from '../src/management-review/contract.js';
 import type { NotificationActivities } from './notifications.js';
+import { openImprovementItems } from '../src/improvement/items.js';
 
 export interface ManagementReviewActivityDeps {
   organization: () => Organization;
@@ -146,7 +147,8 @@ export function createManagementReviewActivities(deps: ManagementReviewActivityD
 
     /**
      * The automatic inputs: (a) the previous review's actions with their live state, (d) the
-     * nonconformities and corrective actions and the audit results of the period.
+     * nonconformities and corrective actions and the audit results of the period, (e) the
+     * improvement items still open.
      */
     async collectManagementReviewSources(input: {
       workflowId: string;
@@ -187,7 +189,14 @@ export function createManagementReviewActivities(deps: ManagementReviewActivityD
             : { available: false as const, reason: summary.reason },
         (err: unknown) => ({ available: false as const, reason: `internal audits: ${reasonOf(err)}` }),
       );
-      return { collectedAt: new Date().toISOString(), period, previousActions, nonconformities, audits };
+      const improvements: AutomaticInputs['improvements'] = await openImprovementItems(deps.records, { to: period.to }).then(
+        (items) => ({
+          available: true as const,
+          items: items.map((i) => ({ improvementId: i.improvementId, type: i.type, statement: i.statement, clauses: i.clauses, sourceRef: i.sourceRef, raisedAt: i.raisedAt })),
+        }),
+        (err: unknown) => ({ available: false as const, reason: `improvement items: ${reasonOf(err)}` }),
+      );
+      return { collectedAt: new Date().toISOString(), period, previousActions, nonconformities, audits, improvements };
     },
 
     /**

@@ -9,6 +9,9 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { ApiInstance } from '../src/api/app.js';
 import { ncStatusQuery } from '../src/corrective-action/contract.js';
 import { openImprovementItems } from '../src/improvement/items.js';
+import { createManagementReviewActivities } from '../activities/management-review.js';
+import { renderPackHtml } from '../src/management-review/pack.js';
+import { improvementItemsText } from '../workflows/management-review/texts.js';
 import {
   IMPROVEMENT_ACTIONED,
   IMPROVEMENT_DISMISSED,
@@ -93,6 +96,44 @@ describe('improvement admin API', () => {
   });
 
   const get = (url: string) => app.inject({ method: 'GET', url, headers: TEST_ADMIN_HEADERS });
+
+  it('management review input (e) gathers the items still open into the sources, the input task and the printable pack', async () => {
+    const store = await openRecordsStore({ dataDir: IN_MEMORY });
+    try {
+      const a = raised('2027', 'A-03-F1', '2027-03-01T10:00:00.000Z');
+      const b = raised('2027', 'A-03-F2', '2027-03-02T10:00:00.000Z', 'opportunity');
+      for (const r of [a, b]) await store.append(r.record);
+      await store.append(closing(b.id, IMPROVEMENT_DISMISSED, '2027-03-05T10:00:00.000Z', { reason: 'Out of scope' }));
+      const activities = createManagementReviewActivities({
+        organization: () => stack.organization,
+        records: store,
+        temporal: { client: stack.client, taskQueue: stack.taskQueue },
+        sendNotification: () => Promise.reject(new Error('not used')),
+        links: stack.links,
+      });
+      const sources = await activities.collectManagementReviewSources({
+        workflowId: 'management-review/2027-e',
+        meetingDate: '2027-04-01',
+        period: { from: '2026-04-01', to: '2027-04-01' },
+      });
+      expect(sources.improvements).toEqual({
+        available: true,
+        items: [{ improvementId: a.id, type: 'observation', statement: 'Statement of A-03-F1', clauses: ['8.2', 'A.7.4'], sourceRef: 'A-03-F1', raisedAt: '2027-03-01T10:00:00.000Z' }],
+      });
+      const [text] = improvementItemsText(sources);
+      expect(text).toContain(`- ${a.id} (observation, 8.2, A.7.4, from A-03-F1): Statement of A-03-F1`);
+      expect(text).not.toContain(b.id);
+      const pack = { reviewId: '2027-e', workflowId: 'management-review/2027-e', organizationName: 'Northwind', meetingDate: '2027-04-01', meetingStart: '2027-04-01T10:00:00.000Z', meetingEnd: '2027-04-01T12:00:00.000Z', builtAt: '2027-04-01T10:00:00.000Z', inputs: [{ key: 'e' as const, title: 'Opportunities for continual improvement', owner: 'priya.raman', taskWorkflowId: 'management-review/2027-e/input-e', dueAt: '2027-03-20T10:00:00.000Z', state: 'missing' as const }], automatic: sources, contentHash: 'b'.repeat(64) };
+      const html = renderPackHtml(pack);
+      expect(html).toContain('Improvement items still open (10.1)');
+      expect(html).toContain(`<td><code>${a.id}</code></td><td>observation</td><td>8.2, A.7.4</td><td>A-03-F1</td>`);
+      // A pack built before improvement items existed has no such section.
+      expect(renderPackHtml({ ...pack, automatic: { ...sources, improvements: undefined } })).not.toContain('Improvement items still open');
+    } finally {
+      await store.close();
+    }
+  });
+
   const post = (url: string, payload: object) => app.inject({ method: 'POST', url, headers: TEST_ADMIN_HEADERS, payload });
 
   it('lists open items, turns them into a task or a corrective action, dismisses them with a reason, and refuses what cannot be', async () => {

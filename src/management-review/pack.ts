@@ -78,6 +78,17 @@ Content hash (sha256): <code>{{pack.contentHash}}</code></p>
 <table><tbody>{{#each ../audits.rows}}<tr><th>{{label}}</th><td>{{value}}</td></tr>{{/each}}</tbody></table>
 {{else}}<p class="unavailable">Not available: {{../audits.reason}}</p>{{/if}}
 {{/if}}
+{{#if (eq key "e")}}{{#if ../improvements}}
+<h3>Improvement items still open (10.1)</h3>
+{{#if ../improvements.available}}
+<p class="source">Source: the evidence ledger (improvement items from audit observations and opportunities for improvement), collected {{../collectedText}}.</p>
+{{#if ../improvements.items.length}}
+<table><thead><tr><th>Item</th><th>Type</th><th>Clauses</th><th>From</th><th>Statement</th></tr></thead><tbody>
+{{#each ../improvements.items}}<tr><td><code>{{improvementId}}</code></td><td>{{type}}</td><td>{{join clauses}}</td><td>{{sourceRef}}</td><td class="text">{{statement}}</td></tr>
+{{/each}}</tbody></table>
+{{else}}<p>No improvement item is open.</p>{{/if}}
+{{else}}<p class="unavailable">Not available: {{../improvements.reason}}</p>{{/if}}
+{{/if}}{{/if}}
 </section>
 {{/each}}
 
@@ -157,6 +168,7 @@ function automaticView(automatic: AutomaticInputs) {
     previousActions: automatic.previousActions,
     nonconformities: nc.available ? { available: true, rows: summaryRows(nc.summary) } : nc,
     audits: audits.available ? { available: true, rows: summaryRows(audits.summary) } : audits,
+    improvements: automatic.improvements,
   };
 }
 

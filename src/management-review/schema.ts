@@ -182,6 +182,22 @@ export interface AutomaticInputs {
   nonconformities: SourceResult<{ summary: Record<string, unknown> }>;
   /** Input (d): audit results. */
   audits: SourceResult<{ summary: Record<string, unknown> }>;
+  /**
+   * Input (e): the open improvement items (10.1), such as audit observations and opportunities
+   * for improvement. Absent in packs built before improvement items existed.
+   */
+  improvements?: SourceResult<{ items: ImprovementSummary[] }>;
+}
+
+/** One open improvement item as management review input (e) shows it. */
+export interface ImprovementSummary {
+  improvementId: string;
+  type: string;
+  statement: string;
+  clauses: string[];
+  /** Where it came from, e.g. the audit finding `A-03-F2`. */
+  sourceRef: string;
+  raisedAt: string;
 }
 
 export interface ReviewPack {

@@ -14,7 +14,7 @@ import { acts, bestEffort, mail } from '../lib/activities.js';
 import { childWorkflowId, raiseNonconformity, runApproval, runTask, startDetachedTask } from '../lib/children.js';
 import { formatDay } from '../lib/util.js';
 import { CLAUSES, type Review } from './state.js';
-import { previousActionsText } from './texts.js';
+import { improvementItemsText, previousActionsText } from './texts.js';
 
 /** The organization's input owners, attendees, approvers and dates for this review; the start on record. */
 export async function planReview(review: Review): Promise<void> {
@@ -110,6 +110,8 @@ async function requestInput(review: Review, input: ReviewInputStatus, automatic:
     reviewInputInstructions[input.key],
     // The automatic part of input (a) goes into its task, so its owner reports on the live list.
     ...(input.key === 'a' ? [previousActionsText(automatic)] : []),
+    // So is input (e)'s: the improvement items still open.
+    ...(input.key === 'e' ? improvementItemsText(automatic) : []),
     `Management review ${review.spec.reviewId}, meeting ${review.meetingText()}.`,
   ].join('\n\n');
   review.event('input-requested', 'system', `input (${input.key}) requested from ${input.owner}`, input.taskWorkflowId);

@@ -30,6 +30,20 @@ export function previousActionsText(automatic: AutomaticInputs): string {
   ].join('\n');
 }
 
+/** The improvement items still open, for input (e); nothing for packs from before items existed. */
+export function improvementItemsText(automatic: AutomaticInputs): string[] {
+  const found = automatic.improvements;
+  if (!found) return [];
+  if (!found.available) return [`The open improvement items could not be read: ${found.reason}.`];
+  if (found.items.length === 0) return ['No improvement item is open.'];
+  return [
+    [
+      'Improvement items still open (10.1), from audit observations and opportunities for improvement; say which the organization should take up:',
+      ...found.items.map((i) => `- ${i.improvementId} (${i.type}, ${i.clauses.join(', ')}${i.sourceRef ? `, from ${i.sourceRef}` : ''}): ${i.statement}`),
+    ].join('\n'),
+  ];
+}
+
 /** The minutes as top management reads them before approving. */
 export function minutesText(minutes: ReviewMinutes): string {
   const list = (items: string[]) => (items.length ? items.map((d, i) => `${i + 1}. ${d}`).join('\n') : 'None.');
