@@ -42,3 +42,16 @@ export type Cancel = z.infer<typeof cancelSchema>;
 export function zodProblems(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.map(String).join('.') || 'input'}: ${i.message}`).join('; ');
 }
+
+/** A handover of someone's part in running work (they left, or their role changed hands). */
+export const handoverSchema = z.object({
+  by: actorSchema,
+  /** Who held the work. They may no longer be in the organization. */
+  from: personIdSchema,
+  /** Who takes over unless the workflow's own rules name someone else. */
+  to: personIdSchema,
+  reason: z.string().trim().min(1, 'a reason is required').max(2000),
+  /** The organization change or request this handover belongs to. */
+  ref: z.string().trim().max(200).optional(),
+});
+export type Handover = z.infer<typeof handoverSchema>;
