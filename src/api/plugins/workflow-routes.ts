@@ -1,0 +1,197 @@
+/**
+ * The admin routes every process has over its own workflows, written once. A process binds
+ * `workflowRoutes` to its workflow type and to how its path parameters name one workflow;
+ * its detail route (find the workflow, read its status query, answer with its execution
+ * facts) and each of its update routes (find it, send it one update, turn the outcome into
+ * HTTP) then say only what differs: summaries, schemas, the update and its argument.
+ *
+ * Every admin route declares the same scaffolding: its tag, the API key, and the responses of
+ * a route working through Temporal (`adminSchema`). Who acts in an update is decided in one
+ * place, `actingPerson`.
+ */
+import type { QueryDefinition, UpdateDefinition } from '@temporalio/common';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { z } from 'zod';
+import type { Organization } from '../../organization/schema.js';
+import { StartInputError } from '../../temporal/start.js';
+import { executionFacts } from '../../temporal/visibility.js';
+import { errorResponseSchema, HttpError } from '../errors.js';
+import type { FoundWorkflow } from '../gateway.js';
+import { adminSecurity } from './admin-auth.js';
+import { findWorkflow, temporalClient, temporalRouteResponses, updateRunning } from './temporal-routes.js';
+import '../deps.js';
+
+/** Who acts when a request names nobody, given the organization file (when the API has one). */
+export type Fallback = (organization: Organization | undefined) => string | undefined;
+
+/** The admin acting for the organization. */
+export const asSystem: Fallback = () => 'system';
+
+/**
+ * Who acts in an admin request: the person its body names in `by`, else whom `fallback` names
+ * (by default `system`, the admin acting for the organization). When the fallback knows
+ * nobody (the AIMS manager, without an organization file) the request must name someone: 400.
+ */
+export function actingPerson(request: FastifyRequest, fallback: Fallback = asSystem): string {
+  const named = (request.body as { by?: string } | null | undefined)?.by;
+  if (named !== undefined) return named;
+  const by = fallback(request.server.deps.organization?.());
+  if (by === undefined) {
+    throw new HttpError(400, 'by: is required when the API has no organization file', { issues: [{ path: 'by', message: 'is required' }] });
+  }
+  return by;
+}
+
+/** A start function's refusal of its input is a 400 naming every bad field; anything else is rethrown. */
+export function badStartInput(err: unknown): never {
+  if (err instanceof StartInputError) throw new HttpError(400, err.message, { issues: err.issues, cause: err });
+  throw err;
+}
+
+/**
+ * An admin route's schema: `schema` with the process's tag, the API key, and besides the
+ * route's own responses those of every route working through Temporal (400, 401, 500, 503).
+ */
+export function adminSchema<const S extends { summary: string; response: Record<number, z.ZodType> }>(tag: string, schema: S) {
+  return { tags: [tag], security: adminSecurity, ...schema, response: { ...schema.response, ...temporalRouteResponses } };
+}
+
+/** What one process's workflow routes have in common. `P` is what its path parameters give. */
+export interface WorkflowRoutesOptions<P, N extends object, S> {
+  /** The OpenAPI tag of the process's routes. */
+  tag: string;
+  /** The workflow type the routes serve (or the types); a workflow of another type is not found. */
+  type: string | readonly string[];
+  /** The path parameters that name one workflow. */
+  params: z.ZodType<P>;
+  workflowId: (params: P) => string;
+  /** The fields that name the workflow in every answer, e.g. `{ ncId }`. */
+  names: (params: P) => N;
+  /** Its status query (or, for several types, which query the workflow found answers). */
+  query: QueryDefinition<S> | ((workflow: FoundWorkflow) => QueryDefinition<S>);
+  /** The answer of every update route: `names` and the workflow's acknowledgement. */
+  ack: z.ZodType;
+  /** The 404 message. */
+  notFound: (params: P) => string;
+  /** Why an update was not sent, after `Not <what>: `: the workflow has closed (`status` in lower case)... */
+  closed: (params: P, status: string) => string;
+  /** ... or closed while the update was on its way. */
+  gone: (params: P) => string;
+}
+
+/** A request to an update route, as its hooks see it. */
+export interface UpdateRequest<P, B> {
+  params: P;
+  body: B;
+  /** Who acts (see `actingPerson`). */
+  by: string;
+}
+
+export interface UpdateRoute<Q, B, A, R> {
+  method?: 'POST' | 'PUT' | 'PATCH';
+  summary: string;
+  description?: string;
+  /** Path parameters naming the workflow and more (e.g. one audit of a programme); default the process's. */
+  params?: z.ZodType<Q>;
+  body: z.ZodType<B>;
+  /** The update sent. */
+  update: UpdateDefinition<R, [A]>;
+  /** Its argument, built from the request and the workflow found (to check the request against it). */
+  arg: (request: UpdateRequest<Q, B> & { workflow: FoundWorkflow }) => NoInfer<A> | Promise<NoInfer<A>>;
+  /** What the update does, as in `Not <what>: <why not>.` */
+  what: string;
+  /** Who acts when the body names nobody; default `system`. */
+  actor?: Fallback;
+  /** Checks of the request before the workflow is looked up (so a bad request is a 400 before a 404). */
+  check?: (request: UpdateRequest<Q, B>) => void;
+  /** Logged once the workflow accepted it: `message` with `fields` (default: the workflow's names and `by`). */
+  log?: { message: string; fields?: (request: UpdateRequest<Q, B>, ack: NoInfer<R>) => object };
+}
+
+export interface DetailRoute<P> {
+  summary: string;
+  description?: string;
+  /** The answer: the workflow's names, its id, execution facts and status, and `more`. */
+  response: z.ZodType;
+  more?: (params: P, workflow: FoundWorkflow) => object;
+}
+
+/** The routes of one process over its workflows (see the module comment). */
+export function workflowRoutes<P, N extends object, S>(app: FastifyInstance, options: WorkflowRoutesOptions<P, N, S>) {
+  const { tag, names } = options;
+  const find = (params: P): Promise<FoundWorkflow> =>
+    findWorkflow(temporalClient(app), options.workflowId(params), options.type, options.notFound(params));
+  const status = (workflow: FoundWorkflow): Promise<S> =>
+    workflow.handle.query(typeof options.query === 'function' ? options.query(workflow) : options.query);
+
+  return {
+    /** `adminSchema` with the process's tag. */
+    schema: <const T extends { summary: string; response: Record<number, z.ZodType> }>(schema: T) => adminSchema(tag, schema),
+
+    /** The workflow the parameters name; a 404 when there is none. */
+    find,
+
+    /** The workflow's status query. */
+    status,
+
+    /** GET `path`: the workflow with its execution facts and status. */
+    detail(path: string, route: DetailRoute<P>): void {
+      app.get(
+        path,
+        {
+          schema: adminSchema(tag, {
+            summary: route.summary,
+            description: route.description,
+            params: options.params,
+            response: { 200: route.response, 404: errorResponseSchema },
+          }),
+        },
+        async (request) => {
+          const params = request.params as P;
+          const workflow = await find(params);
+          return {
+            ...names(params),
+            workflowId: workflow.workflowId,
+            ...executionFacts(workflow.description),
+            status: await status(workflow),
+            ...route.more?.(params, workflow),
+          };
+        },
+      );
+    },
+
+    /**
+     * `path` (POST unless `method` says otherwise): sends the workflow one update and answers
+     * with its acknowledgement. Not found is a 404; refused by the workflow, closed, or closed
+     * in the meantime a 409 saying why.
+     */
+    update<B, A, R extends object, Q extends P = P>(path: string, route: UpdateRoute<Q, B, A, R>): void {
+      app.route({
+        method: route.method ?? 'POST',
+        url: path,
+        schema: adminSchema(tag, {
+          summary: route.summary,
+          description: route.description,
+          params: route.params ?? options.params,
+          body: route.body,
+          response: { 200: options.ack, 404: errorResponseSchema, 409: errorResponseSchema },
+        }),
+        handler: async (request) => {
+          const params = request.params as Q;
+          const input = { params, body: request.body as B, by: actingPerson(request, route.actor) };
+          route.check?.(input);
+          const workflow = await find(params);
+          const arg = await route.arg({ ...input, workflow });
+          const ack = await updateRunning(
+            workflow,
+            route.what,
+            { closed: (s) => options.closed(params, s), gone: options.gone(params) },
+            (handle) => handle.executeUpdate(route.update, { args: [arg] }),
+          );
+          if (route.log) request.log.info(route.log.fields?.(input, ack) ?? { ...names(params), by: input.by }, route.log.message);
+          return { ...names(params), ...ack };
+        },
+      });
+    },
+  };
+}
