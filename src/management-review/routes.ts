@@ -22,7 +22,7 @@ import { visibilityLiteral } from '../temporal/visibility.js';
 import { errorResponseSchema, HttpError } from '../api/errors.js';
 import { limitParam } from '../api/query-params.js';
 import { guardTemporalRoutes, temporalClient } from '../api/plugins/temporal-routes.js';
-import { badStartInput, workflowRoutes } from '../api/plugins/workflow-routes.js';
+import { asAimsManager, badStartInput, workflowRoutes } from '../api/plugins/workflow-routes.js';
 import '../api/deps.js';
 
 const DEFAULT_LIMIT = 50;
@@ -242,7 +242,7 @@ export const managementReviewRoutes: FastifyPluginCallbackZod = (app, _options, 
       'top management is asked again.',
     body: minutesBodySchema,
     update: recordMinutesUpdate,
-    actor: (org) => org?.roles.aimsManager ?? 'system',
+    actor: (org) => asAimsManager(org) ?? 'system',
     arg: ({ body, by }) => ({ ...body, by }),
     what: 'recorded',
     log: { message: 'management review minutes recorded' },

@@ -27,6 +27,9 @@ export type Fallback = (organization: Organization | undefined) => string | unde
 /** The admin acting for the organization. */
 export const asSystem: Fallback = () => 'system';
 
+/** The organization's AIMS manager (nobody without an organization file). */
+export const asAimsManager: Fallback = (organization) => organization?.roles.aimsManager;
+
 /**
  * Who acts in an admin request: the person its body names in `by`, else whom `fallback` names
  * (by default `system`, the admin acting for the organization). When the fallback knows
