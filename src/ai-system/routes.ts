@@ -195,13 +195,13 @@ export const aiSystemRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
     tag: 'ai-systems',
     type: AI_SYSTEM_WORKFLOW,
     params: systemParamsSchema,
-    workflowId: ({ systemId }) => aiSystemWorkflowId(systemId),
-    names: ({ systemId }) => ({ systemId }),
+    key: 'systemId',
+    workflowId: aiSystemWorkflowId,
     query: aiSystemStatusQuery,
     ack: ackSchema,
-    notFound: ({ systemId }) => `No AI system ${systemId}.`,
-    closed: ({ systemId }) => `${systemId} is retired`,
-    gone: ({ systemId }) => `${systemId} was retired in the meantime`,
+    notFound: (systemId) => `No AI system ${systemId}.`,
+    closed: (systemId) => `${systemId} is retired`,
+    gone: (systemId) => `${systemId} was retired in the meantime`,
   });
 
   app.get(

@@ -124,13 +124,13 @@ export const certificationRoutes: FastifyPluginCallbackZod = (app, _options, don
     tag: 'certification',
     type: CERTIFICATION_WORKFLOW,
     params: paramsSchema,
-    workflowId: ({ certificateId }) => certificationWorkflowId(certificateId),
-    names: ({ certificateId }) => ({ certificateId }),
+    key: 'certificateId',
+    workflowId: certificationWorkflowId,
     query: certificationStatusQuery,
     ack: ackSchema,
-    notFound: ({ certificateId }) => `No certification cycle for ${certificateId}.`,
-    closed: ({ certificateId }, status) => `the cycle of ${certificateId} has ended (${status})`,
-    gone: ({ certificateId }) => `the cycle of ${certificateId} ended in the meantime`,
+    notFound: (certificateId) => `No certification cycle for ${certificateId}.`,
+    closed: (certificateId, status) => `the cycle of ${certificateId} has ended (${status})`,
+    gone: (certificateId) => `the cycle of ${certificateId} ended in the meantime`,
   });
 
   app.post(

@@ -183,13 +183,13 @@ export const nonconformityRoutes: FastifyPluginCallbackZod = (app, _options, don
     tag: 'nonconformities',
     type: CORRECTIVE_ACTION_WORKFLOW,
     params: ncParamsSchema,
-    workflowId: ({ ncId }) => correctiveActionWorkflowId(ncId),
-    names: ({ ncId }) => ({ ncId }),
+    key: 'ncId',
+    workflowId: correctiveActionWorkflowId,
     query: ncStatusQuery,
     ack: ackSchema,
-    notFound: ({ ncId }) => `No nonconformity ${ncId}.`,
-    closed: ({ ncId }, status) => `${ncId} is already closed (${status})`,
-    gone: ({ ncId }) => `${ncId} closed in the meantime`,
+    notFound: (ncId) => `No nonconformity ${ncId}.`,
+    closed: (ncId, status) => `${ncId} is already closed (${status})`,
+    gone: (ncId) => `${ncId} closed in the meantime`,
   });
 
   app.post(

@@ -158,13 +158,13 @@ export const internalAuditRoutes: FastifyPluginCallbackZod = (app, _options, don
     tag: 'internal-audit',
     type: INTERNAL_AUDIT_PROGRAMME_WORKFLOW,
     params: yearParams,
-    workflowId: ({ year }) => internalAuditProgrammeWorkflowId(year),
-    names: ({ year }) => ({ year }),
+    key: 'year',
+    workflowId: internalAuditProgrammeWorkflowId,
     query: programmeStatusQuery,
     ack: ackSchema,
-    notFound: ({ year }) => `No internal audit programme for ${year}.`,
-    closed: ({ year }, status) => `the ${year} programme is closed (${status})`,
-    gone: ({ year }) => `the ${year} programme closed in the meantime`,
+    notFound: (year) => `No internal audit programme for ${year}.`,
+    closed: (year, status) => `the ${year} programme is closed (${status})`,
+    gone: (year) => `the ${year} programme closed in the meantime`,
   });
 
   /** The current audits of a programme, to check a change against. */

@@ -60,26 +60,26 @@ export function adminSchema<const S extends { summary: string; response: Record<
 }
 
 /** What one process's workflow routes have in common. `P` is what its path parameters give. */
-export interface WorkflowRoutesOptions<P, N extends object, S> {
+export interface WorkflowRoutesOptions<P, K extends keyof P, S> {
   /** The OpenAPI tag of the process's routes. */
   tag: string;
   /** The workflow type the routes serve (or the types); a workflow of another type is not found. */
   type: string | readonly string[];
-  /** The path parameters that name one workflow. */
+  /** The path parameters that name one workflow... */
   params: z.ZodType<P>;
-  workflowId: (params: P) => string;
-  /** The fields that name the workflow in every answer, e.g. `{ ncId }`. */
-  names: (params: P) => N;
+  /** ... by this one, which also names the workflow in every answer (e.g. `ncId`). */
+  key: K;
+  workflowId: (key: P[K]) => string;
   /** Its status query (or, for several types, which query the workflow found answers). */
   query: QueryDefinition<S> | ((workflow: FoundWorkflow) => QueryDefinition<S>);
-  /** The answer of every update route: `names` and the workflow's acknowledgement. */
+  /** The answer of every update route: the key and the workflow's acknowledgement. */
   ack: z.ZodType;
   /** The 404 message. */
-  notFound: (params: P) => string;
+  notFound: (key: P[K]) => string;
   /** Why an update was not sent, after `Not <what>: `: the workflow has closed (`status` in lower case)... */
-  closed: (params: P, status: string) => string;
+  closed: (key: P[K], status: string) => string;
   /** ... or closed while the update was on its way. */
-  gone: (params: P) => string;
+  gone: (key: P[K]) => string;
 }
 
 /** A request to an update route, as its hooks see it. */
@@ -107,23 +107,24 @@ export interface UpdateRoute<Q, B, A, R> {
   actor?: Fallback;
   /** Checks of the request before the workflow is looked up (so a bad request is a 400 before a 404). */
   check?: (request: UpdateRequest<Q, B>) => void;
-  /** Logged once the workflow accepted it: `message` with `fields` (default: the workflow's names and `by`). */
+  /** Logged once the workflow accepted it: `message` with `fields` (default: the key and `by`). */
   log?: { message: string; fields?: (request: UpdateRequest<Q, B>, ack: NoInfer<R>) => object };
 }
 
 export interface DetailRoute<P> {
   summary: string;
   description?: string;
-  /** The answer: the workflow's names, its id, execution facts and status, and `more`. */
+  /** The answer: the key, the workflow id, execution facts and status, and `more`. */
   response: z.ZodType;
   more?: (params: P, workflow: FoundWorkflow) => object;
 }
 
 /** The routes of one process over its workflows (see the module comment). */
-export function workflowRoutes<P, N extends object, S>(app: FastifyInstance, options: WorkflowRoutesOptions<P, N, S>) {
-  const { tag, names } = options;
+export function workflowRoutes<P, K extends keyof P, S>(app: FastifyInstance, options: WorkflowRoutesOptions<P, K, S>) {
+  const { tag, key } = options;
+  const named = (params: P) => ({ [key]: params[key] });
   const find = (params: P): Promise<FoundWorkflow> =>
-    findWorkflow(temporalClient(app), options.workflowId(params), options.type, options.notFound(params));
+    findWorkflow(temporalClient(app), options.workflowId(params[key]), options.type, options.notFound(params[key]));
   const status = (workflow: FoundWorkflow): Promise<S> =>
     workflow.handle.query(typeof options.query === 'function' ? options.query(workflow) : options.query);
 
@@ -153,7 +154,7 @@ export function workflowRoutes<P, N extends object, S>(app: FastifyInstance, opt
           const params = request.params as P;
           const workflow = await find(params);
           return {
-            ...names(params),
+            ...named(params),
             workflowId: workflow.workflowId,
             ...executionFacts(workflow.description),
             status: await status(workflow),
@@ -188,11 +189,11 @@ export function workflowRoutes<P, N extends object, S>(app: FastifyInstance, opt
           const ack = await updateRunning(
             workflow,
             route.what,
-            { closed: (s) => options.closed(params, s), gone: options.gone(params) },
+            { closed: (s) => options.closed(params[key], s), gone: options.gone(params[key]) },
             (handle) => handle.executeUpdate(route.update, { args: [arg] }),
           );
-          if (route.log) request.log.info(route.log.fields?.(input, ack) ?? { ...names(params), by: input.by }, route.log.message);
-          return { ...names(params), ...ack };
+          if (route.log) request.log.info(route.log.fields?.(input, ack) ?? { ...named(params), by: input.by }, route.log.message);
+          return { ...named(params), ...ack };
         },
       });
     },
