@@ -204,21 +204,13 @@ export const aiSystemRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
     gone: (systemId) => `${systemId} was retired in the meantime`,
   });
 
-  app.get(
-    '/ai-systems',
-    {
-      schema: aiSystem.schema({
-        summary: 'List AI systems with their assessment status',
-        description: 'From Temporal visibility: current, due (a change is pending or never assessed), in-progress, overdue or retired.',
-        querystring: listQuerySchema,
-        response: { 200: z.object({ items: z.array(listItemSchema) }) },
-      }),
-    },
-    async (request) => {
-      const { limit, ...filter } = request.query;
-      return { items: await listAiSystems(temporal(), taskQueue, filter, limit ?? DEFAULT_AI_SYSTEM_LIMIT) };
-    },
-  );
+  aiSystem.list('/ai-systems', {
+    summary: 'List AI systems with their assessment status',
+    description: 'From Temporal visibility: current, due (a change is pending or never assessed), in-progress, overdue or retired.',
+    querystring: listQuerySchema,
+    item: listItemSchema,
+    list: listAiSystems,
+  });
 
   app.post(
     '/ai-systems',

@@ -162,18 +162,13 @@ export const certificationRoutes: FastifyPluginCallbackZod = (app, _options, don
     },
   );
 
-  app.get(
-    '/certifications',
-    {
-      schema: cycle.schema({
-        summary: 'List certificates and their cycles',
-        description: 'From Temporal visibility (eventually consistent: a new cycle shows within seconds), running and ended.',
-        querystring: listQuerySchema,
-        response: { 200: z.object({ items: z.array(listItemSchema) }) },
-      }),
-    },
-    async (request) => ({ items: await listCertifications(temporal(), taskQueue, { state: request.query.state }, request.query.limit ?? 100) }),
-  );
+  cycle.list('/certifications', {
+    summary: 'List certificates and their cycles',
+    description: 'From Temporal visibility (eventually consistent: a new cycle shows within seconds), running and ended.',
+    querystring: listQuerySchema,
+    item: listItemSchema,
+    list: listCertifications,
+  });
 
   cycle.detail('/certifications/:certificateId', {
     summary: 'A certificate: its state, plan, audits, findings, decisions and history',

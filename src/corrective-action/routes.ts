@@ -232,21 +232,13 @@ export const nonconformityRoutes: FastifyPluginCallbackZod = (app, _options, don
     },
   );
 
-  app.get(
-    '/nonconformities',
-    {
-      schema: nc.schema({
-        summary: 'List nonconformities',
-        description: 'From Temporal visibility (eventually consistent: a new NC shows within seconds), open and closed.',
-        querystring: listQuerySchema,
-        response: { 200: z.object({ items: z.array(listItemSchema) }) },
-      }),
-    },
-    async (request) => {
-      const { limit, ...filter } = request.query;
-      return { items: await listNonconformities(temporal(), taskQueue, filter, limit ?? DEFAULT_NC_LIMIT) };
-    },
-  );
+  nc.list('/nonconformities', {
+    summary: 'List nonconformities',
+    description: 'From Temporal visibility (eventually consistent: a new NC shows within seconds), open and closed.',
+    querystring: listQuerySchema,
+    item: listItemSchema,
+    list: listNonconformities,
+  });
 
   app.get(
     '/nonconformities/summary',

@@ -166,22 +166,13 @@ export const workRoutes: FastifyPluginCallbackZod = (app, _options, done) => {
     async (request, reply) => started(request, reply, 'approval', await startApproval(temporal(), taskQueue, request.body, startOptions()).catch(startError)),
   );
 
-  app.get(
-    '/work',
-    {
-      schema: work.schema({
-        summary: 'List open tasks and approvals',
-        description: 'From Temporal visibility (eventually consistent: new work shows within seconds), overdue first, then by due date.',
-        querystring: listQuerySchema,
-        response: { 200: z.object({ items: z.array(workItemSchema) }) },
-      }),
-    },
-    async (request) => {
-      const { limit, ...filter } = request.query;
-      const items = await listWork(temporal(), taskQueue, filter, limit ?? DEFAULT_WORK_LIMIT);
-      return { items };
-    },
-  );
+  work.list('/work', {
+    summary: 'List open tasks and approvals',
+    description: 'From Temporal visibility (eventually consistent: new work shows within seconds), overdue first, then by due date.',
+    querystring: listQuerySchema,
+    item: workItemSchema,
+    list: listWork,
+  });
 
   work.detail('/work/:id', {
     summary: 'One task or approval with its live status and history',

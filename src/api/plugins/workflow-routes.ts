@@ -9,9 +9,10 @@
  * a route working through Temporal (`adminSchema`). Who acts in an update is decided in one
  * place, `actingPerson`.
  */
+import type { Client } from '@temporalio/client';
 import type { QueryDefinition, UpdateDefinition } from '@temporalio/common';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { Organization } from '../../organization/schema.js';
 import { StartInputError } from '../../temporal/start.js';
 import { executionFacts } from '../../temporal/visibility.js';
@@ -119,6 +120,16 @@ export interface DetailRoute<P> {
   more?: (params: P, workflow: FoundWorkflow) => object;
 }
 
+export interface ListRoute<Q extends { limit?: number | undefined }> {
+  summary: string;
+  description: string;
+  querystring: z.ZodType<Q>;
+  /** One item of the answer `{ items }`. */
+  item: z.ZodType;
+  /** The items from Temporal visibility: the query but `limit` is the filter (its default limit when none is asked). */
+  list: (client: Client, taskQueue: string, filter: Omit<Q, 'limit'>, limit?: number) => Promise<unknown[]>;
+}
+
 /** The routes of one process over its workflows (see the module comment). */
 export function workflowRoutes<P, K extends keyof P, S>(app: FastifyInstance, options: WorkflowRoutesOptions<P, K, S>) {
   const { tag, key } = options;
@@ -137,6 +148,25 @@ export function workflowRoutes<P, K extends keyof P, S>(app: FastifyInstance, op
 
     /** The workflow's status query. */
     status,
+
+    /** GET `path`: the process's workflows from Temporal visibility, filtered by the query. */
+    list<Q extends { limit?: number | undefined }>(path: string, route: ListRoute<Q>): void {
+      app.get(
+        path,
+        {
+          schema: adminSchema(tag, {
+            summary: route.summary,
+            description: route.description,
+            querystring: route.querystring,
+            response: { 200: z.object({ items: z.array(route.item) }) },
+          }),
+        },
+        async (request) => {
+          const { limit, ...filter } = request.query as Q;
+          return { items: await route.list(temporalClient(app), app.deps.config.TEMPORAL_TASK_QUEUE, filter, limit) };
+        },
+      );
+    },
 
     /** GET `path`: the workflow with its execution facts and status. */
     detail(path: string, route: DetailRoute<P>): void {
