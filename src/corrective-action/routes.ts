@@ -21,7 +21,7 @@ import { cancelUpdate, commentUpdate } from '../common/messages.js';
 import { ncStatusQuery } from './contract.js';
 import { checkNonconformityPeople, startCorrectiveAction } from './start.js';
 import { errorResponseSchema } from '../api/errors.js';
-import { booleanParam, limitParam } from '../api/query-params.js';
+import { booleanParam, limitParam, periodParams } from '../api/query-params.js';
 import { guardTemporalRoutes, temporalClient } from '../api/plugins/temporal-routes.js';
 import { badStartInput, workflowRoutes } from '../api/plugins/workflow-routes.js';
 import '../api/deps.js';
@@ -115,18 +115,8 @@ const cancelBodySchema = z.strictObject({
 
 const ackSchema = z.object({ ncId: z.string(), ok: z.literal(true), state: z.string(), message: z.string() });
 
-const periodDate = z
-  .string()
-  .refine(
-    (v) => z.iso.date().safeParse(v).success || z.iso.datetime({ offset: true }).safeParse(v).success,
-    'must be a date (2027-01-31) or an ISO-8601 date-time',
-  );
-
 const summaryQuerySchema = z
-  .strictObject({
-    from: periodDate.optional().describe('Start of the period (inclusive); default one year before `to`'),
-    to: periodDate.optional().describe('End of the period (a date counts as its whole day); default now'),
-  })
+  .strictObject(periodParams)
   .refine((q) => !q.from || !q.to || periodOrNull(q) !== null, { path: ['from'], message: 'must be before to' });
 
 /** The period, or null when `from` is not before `to`. */

@@ -38,6 +38,7 @@ import {
 import { checkPlan, startInternalAuditProgramme } from './start.js';
 import { errorResponseSchema, HttpError } from '../api/errors.js';
 import type { FoundWorkflow } from '../api/gateway.js';
+import { periodParams } from '../api/query-params.js';
 import { guardTemporalRoutes, temporalClient } from '../api/plugins/temporal-routes.js';
 import { badStartInput, workflowRoutes } from '../api/plugins/workflow-routes.js';
 import '../api/deps.js';
@@ -96,16 +97,7 @@ const detailSchema = z
   })
   .describe('InternalAuditProgrammeDetail');
 
-const periodDate = z
-  .string()
-  .refine(
-    (v) => z.iso.date().safeParse(v).success || z.iso.datetime({ offset: true }).safeParse(v).success,
-    'must be a date (2027-01-31) or an ISO-8601 date-time',
-  );
-const summaryQuerySchema = z.strictObject({
-  from: periodDate.optional().describe('Start of the period (inclusive); default one year before `to`'),
-  to: periodDate.optional().describe('End of the period (a date counts as its whole day); default now'),
-});
+const summaryQuerySchema = z.strictObject(periodParams);
 
 const counts = z.object({ majorNc: z.number(), minorNc: z.number(), observation: z.number(), opportunity: z.number() });
 const summarySchema = z
