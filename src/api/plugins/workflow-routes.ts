@@ -1,13 +1,14 @@
 /**
  * The admin routes every process has over its own workflows, written once. A process binds
- * `workflowRoutes` to its workflow type and to how its path parameters name one workflow;
- * its detail route (find the workflow, read its status query, answer with its execution
- * facts) and each of its update routes (find it, send it one update, turn the outcome into
- * HTTP) then say only what differs: summaries, schemas, the update and its argument.
+ * `workflowRoutes` to its workflow type and to the path parameter that names one workflow;
+ * its list route (Temporal visibility, filtered by the query), its detail route (find the
+ * workflow, read its status query, answer with its execution facts) and each of its update
+ * routes (find it, send it one update, turn the outcome into HTTP) then say only what
+ * differs: summaries, schemas, the update and its argument.
  *
  * Every admin route declares the same scaffolding: its tag, the API key, and the responses of
  * a route working through Temporal (`adminSchema`). Who acts in an update is decided in one
- * place, `actingPerson`.
+ * place, `actingPerson`; a start function's refusal becomes a 400 in one place, `badStartInput`.
  */
 import type { Client } from '@temporalio/client';
 import type { QueryDefinition, UpdateDefinition } from '@temporalio/common';
@@ -126,7 +127,7 @@ export interface ListRoute<Q extends { limit?: number | undefined }> {
   querystring: z.ZodType<Q>;
   /** One item of the answer `{ items }`. */
   item: z.ZodType;
-  /** The items from Temporal visibility: the query but `limit` is the filter (its default limit when none is asked). */
+  /** The items from Temporal visibility: the query without `limit` filters; without a `limit` the list's own default applies. */
   list: (client: Client, taskQueue: string, filter: Omit<Q, 'limit'>, limit?: number) => Promise<unknown[]>;
 }
 
