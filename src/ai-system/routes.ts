@@ -36,7 +36,7 @@ import { checkRegistration, ensureAiSystem, syncAiSystems } from './start.js';
 import { executionFacts } from '../temporal/visibility.js';
 import { errorResponseSchema, HttpError } from '../api/errors.js';
 import { guardTemporalRoutes, temporalClient } from '../api/plugins/temporal-routes.js';
-import { actingPerson, badStartInput, workflowRoutes } from '../api/plugins/workflow-routes.js';
+import { actingPerson, startRefused, workflowRoutes } from '../api/plugins/workflow-routes.js';
 import { limitParam } from '../api/query-params.js';
 import '../api/deps.js';
 
@@ -233,7 +233,7 @@ export const aiSystemRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
       try {
         system = checkRegistration(o, fields);
       } catch (err) {
-        badStartInput(err);
+        startRefused(err);
       }
       if (o?.aiSystems.some((s) => s.id === system.id)) {
         throw new HttpError(409, `Not registered: ${system.id} is in the organization file's inventory; run POST /admin/ai-systems/sync to ensure it.`);
@@ -247,7 +247,7 @@ export const aiSystemRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
           o ? { organization: o } : {},
         );
       } catch (err) {
-        badStartInput(err);
+        startRefused(err);
       }
       if (!ensured.created) throw new HttpError(409, `Not registered: ${system.id} is already registered (${ensured.workflowId}); change it with PATCH.`);
       request.log.info({ systemId: system.id, workflowId: ensured.workflowId }, 'AI system registered');

@@ -7,7 +7,7 @@
  * Registered inside the admin scope (API key required). Every route needs the Temporal client
  * (503 without one); starting also needs the organization file.
  */
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -34,7 +34,7 @@ import { listCertifications } from './visibility.js';
 import { startCertificationCycle } from './start.js';
 import { errorResponseSchema, HttpError } from '../api/errors.js';
 import { guardTemporalRoutes, temporalClient } from '../api/plugins/temporal-routes.js';
-import { badStartInput, workflowRoutes } from '../api/plugins/workflow-routes.js';
+import { startRefused, workflowRoutes } from '../api/plugins/workflow-routes.js';
 import '../api/deps.js';
 
 // Schemas
@@ -154,10 +154,7 @@ export const certificationRoutes: FastifyPluginCallbackZod = (app, _options, don
         request.log.info({ workflowId: handle.workflowId }, 'certification cycle started');
         return reply.code(201).send({ certificateId: request.body.certificateId, workflowId: handle.workflowId, warnings, links: linksFor(request.body.certificateId) });
       } catch (err) {
-        if (err instanceof WorkflowExecutionAlreadyStartedError) {
-          throw new HttpError(409, `A certification cycle for ${request.body.certificateId} is already running.`, { cause: err });
-        }
-        badStartInput(err);
+        startRefused(err, () => `A certification cycle for ${request.body.certificateId} is already running.`);
       }
     },
   );

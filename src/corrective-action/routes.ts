@@ -23,7 +23,7 @@ import { checkNonconformityPeople, startCorrectiveAction } from './start.js';
 import { errorResponseSchema } from '../api/errors.js';
 import { booleanParam, limitParam, periodParams } from '../api/query-params.js';
 import { guardTemporalRoutes, temporalClient } from '../api/plugins/temporal-routes.js';
-import { badStartInput, workflowRoutes } from '../api/plugins/workflow-routes.js';
+import { startRefused, workflowRoutes } from '../api/plugins/workflow-routes.js';
 import '../api/deps.js';
 
 const ncStates = [...openNcStates, 'closed', 'cancelled'] as const;
@@ -202,7 +202,7 @@ export const nonconformityRoutes: FastifyPluginCallbackZod = (app, _options, don
       try {
         if (org) checkNonconformityPeople(org, input);
       } catch (err) {
-        badStartInput(err);
+        startRefused(err);
       }
       const year = new Date(input.raisedAt ?? Date.now()).getUTCFullYear();
       const key = `api:${request.headers['idempotency-key'] ?? randomUUID()}`;
@@ -215,7 +215,7 @@ export const nonconformityRoutes: FastifyPluginCallbackZod = (app, _options, don
           // This key raised the NC before (a retried request): answer with it again.
           return reply.code(200).send({ ncId, workflowId, created: false, links: linksFor(ncId) });
         }
-        badStartInput(err);
+        startRefused(err);
       }
       request.log.info({ workflowId, ncId }, 'nonconformity raised');
       return reply.code(201).send({ ncId, workflowId, created: true, links: linksFor(ncId) });

@@ -8,7 +8,7 @@
  * Registered inside the admin scope (API key required). Plans are checked here first (every bad
  * field named, 400); a change the workflow refuses is a 409 with its reason.
  */
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import {
@@ -40,7 +40,7 @@ import { errorResponseSchema, HttpError } from '../api/errors.js';
 import type { FoundWorkflow } from '../api/gateway.js';
 import { periodParams } from '../api/query-params.js';
 import { guardTemporalRoutes, temporalClient } from '../api/plugins/temporal-routes.js';
-import { badStartInput, workflowRoutes } from '../api/plugins/workflow-routes.js';
+import { startRefused, workflowRoutes } from '../api/plugins/workflow-routes.js';
 import '../api/deps.js';
 
 // Schemas
@@ -186,10 +186,7 @@ export const internalAuditRoutes: FastifyPluginCallbackZod = (app, _options, don
           planDeps(),
         );
       } catch (err) {
-        if (err instanceof WorkflowExecutionAlreadyStartedError) {
-          throw new HttpError(409, `The ${body.year} internal audit programme has already been started (${internalAuditProgrammeWorkflowId(body.year)}).`, { cause: err });
-        }
-        return badStartInput(err);
+        return startRefused(err, () => `The ${body.year} internal audit programme has already been started (${internalAuditProgrammeWorkflowId(body.year)}).`);
       }
       request.log.info({ workflowId: started.handle.workflowId }, 'internal audit programme started');
       return reply.code(201).send({ year: body.year, workflowId: started.handle.workflowId, warnings: warningText(started.warnings), links: linksFor(body.year) });
@@ -235,7 +232,7 @@ export const internalAuditRoutes: FastifyPluginCallbackZod = (app, _options, don
     body: planBodySchema,
     update: submitPlanUpdate,
     arg: async ({ params: { year }, body, by }) => {
-      await checkPlan(planDeps(), year, body.audits).catch(badStartInput);
+      await checkPlan(planDeps(), year, body.audits).catch(startRefused);
       return { by, audits: body.audits, ...(body.note ? { note: body.note } : {}) };
     },
     what: 'accepted',
@@ -251,7 +248,7 @@ export const internalAuditRoutes: FastifyPluginCallbackZod = (app, _options, don
         await checkPlan(planDeps(), year, [...audits, body.audit], 'internal audit', {
           checkIds: [body.audit.auditId],
           rename: (f) => f.replace(/^audits\.\d+/, 'audit'),
-        }).catch(badStartInput);
+        }).catch(startRefused);
       }
       return { by, audit: body.audit, ...(body.reason ? { reason: body.reason } : {}) };
     },
@@ -281,7 +278,7 @@ export const internalAuditRoutes: FastifyPluginCallbackZod = (app, _options, don
         await checkPlan(planDeps(), year, changed, 'auditor change', {
           checkIds: [auditId],
           rename: (f) => f.replace(/^audits\.\d+\./, ''),
-        }).catch(badStartInput);
+        }).catch(startRefused);
       }
       return { by, auditId, leadAuditor: body.leadAuditor, reason: body.reason };
     },

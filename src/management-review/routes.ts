@@ -7,7 +7,7 @@
  * Registered inside the admin scope (API key required). Every route needs the Temporal
  * client; without one they answer 503.
  */
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { calendarDate } from '../common/dates.js';
@@ -22,7 +22,7 @@ import { visibilityLiteral } from '../temporal/visibility.js';
 import { errorResponseSchema, HttpError } from '../api/errors.js';
 import { limitParam } from '../api/query-params.js';
 import { guardTemporalRoutes, temporalClient } from '../api/plugins/temporal-routes.js';
-import { asAimsManager, badStartInput, workflowRoutes } from '../api/plugins/workflow-routes.js';
+import { asAimsManager, startRefused, workflowRoutes } from '../api/plugins/workflow-routes.js';
 import '../api/deps.js';
 
 const DEFAULT_LIMIT = 50;
@@ -143,10 +143,7 @@ export const managementReviewRoutes: FastifyPluginCallbackZod = (app, _options, 
       try {
         await startManagementReview(temporal(), taskQueue, { ...rest, ...(policy ? { policy } : {}) }, org ? { organization: org } : {});
       } catch (err) {
-        if (err instanceof WorkflowExecutionAlreadyStartedError) {
-          throw new HttpError(409, `Management review ${rest.reviewId} already exists; choose another review id (e.g. ${rest.reviewId.slice(0, 4)}-H2).`, { cause: err });
-        }
-        badStartInput(err);
+        startRefused(err, () => `Management review ${rest.reviewId} already exists; choose another review id (e.g. ${rest.reviewId.slice(0, 4)}-H2).`);
       }
       const workflowId = managementReviewWorkflowId(rest.reviewId);
       request.log.info({ workflowId }, 'management review started');

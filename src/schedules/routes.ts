@@ -17,7 +17,7 @@ import {
 } from './manage.js';
 import { HttpError } from '../api/errors.js';
 import { guardTemporalRoutes, temporalClient } from '../api/plugins/temporal-routes.js';
-import { adminSchema, badStartInput } from '../api/plugins/workflow-routes.js';
+import { adminSchema, startRefused } from '../api/plugins/workflow-routes.js';
 import '../api/deps.js';
 
 const paramsSchema = z.strictObject({ kind: scheduledCycleKindSchema });
@@ -99,7 +99,7 @@ export const scheduleRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
         request.log.info({ scheduleId: schedule.scheduleId, created }, 'yearly schedule written');
         return reply.code(created ? 201 : 200).send(schedule);
       } catch (err) {
-        return badStartInput(err);
+        return startRefused(err);
       }
     },
   );

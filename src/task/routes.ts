@@ -6,7 +6,7 @@
  * Registered inside the admin scope (API key required). Every route needs the Temporal
  * client; without one they answer 503.
  */
-import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { QueryDefinition } from '@temporalio/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
@@ -24,7 +24,7 @@ import { errorResponseSchema, HttpError } from '../api/errors.js';
 import type { FoundWorkflow } from '../api/gateway.js';
 import { booleanParam, limitParam } from '../api/query-params.js';
 import { guardTemporalRoutes, temporalClient } from '../api/plugins/temporal-routes.js';
-import { badStartInput, workflowRoutes } from '../api/plugins/workflow-routes.js';
+import { startRefused, workflowRoutes } from '../api/plugins/workflow-routes.js';
 import '../api/deps.js';
 
 // Schemas
@@ -96,12 +96,7 @@ const ackSchema = z.object({ id: z.string(), ok: z.literal(true), state: z.strin
 
 const kindOf = (workflow: FoundWorkflow): WorkKind => (workflow.description.type === TASK_WORKFLOW ? 'task' : 'approval');
 
-function startError(err: unknown): never {
-  if (err instanceof WorkflowExecutionAlreadyStartedError) {
-    throw new HttpError(409, `A workflow with id ${err.workflowId} is already running.`, { cause: err });
-  }
-  return badStartInput(err);
-}
+const startError = (err: unknown) => startRefused(err, (workflowId) => `A workflow with id ${workflowId} is already running.`);
 
 export const workRoutes: FastifyPluginCallbackZod = (app, _options, done) => {
   const temporal = (): Client => temporalClient(app);

@@ -8,9 +8,9 @@
  *
  * Every admin route declares the same scaffolding: its tag, the API key, and the responses of
  * a route working through Temporal (`adminSchema`). Who acts in an update is decided in one
- * place, `actingPerson`; a start function's refusal becomes a 400 in one place, `badStartInput`.
+ * place, `actingPerson`; how a refused start is answered, in `startRefused`.
  */
-import type { Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { QueryDefinition, UpdateDefinition } from '@temporalio/common';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -47,9 +47,14 @@ export function actingPerson(request: FastifyRequest, fallback: Fallback = asSys
   return by;
 }
 
-/** A start function's refusal of its input is a 400 naming every bad field; anything else is rethrown. */
-export function badStartInput(err: unknown): never {
+/**
+ * A refused start (or check of a start's input) as HTTP: bad input is a 400 naming every bad
+ * field, a workflow that already exists a 409 saying `alreadyStarted` (when the route treats
+ * it as an error); anything else is rethrown.
+ */
+export function startRefused(err: unknown, alreadyStarted?: (workflowId: string) => string): never {
   if (err instanceof StartInputError) throw new HttpError(400, err.message, { issues: err.issues, cause: err });
+  if (alreadyStarted && err instanceof WorkflowExecutionAlreadyStartedError) throw new HttpError(409, alreadyStarted(err.workflowId), { cause: err });
   throw err;
 }
 
