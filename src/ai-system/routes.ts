@@ -8,7 +8,7 @@
  *
  * Registered inside the admin scope (API key required); every route needs the Temporal client.
  */
-import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import {
@@ -33,11 +33,10 @@ import {
 import type { Organization } from '../organization/schema.js';
 import { actorSchema, personIdSchema } from '../common/schemas.js';
 import { checkRegistration, ensureAiSystem, syncAiSystems } from './start.js';
-import { StartInputError } from '../temporal/start.js';
 import { executionFacts } from '../temporal/visibility.js';
 import { errorResponseSchema, HttpError } from '../api/errors.js';
-import { adminSecurity } from '../api/plugins/admin-auth.js';
-import { findWorkflow, guardTemporalRoutes, temporalClient, temporalRouteResponses, updateRunning } from '../api/plugins/temporal-routes.js';
+import { guardTemporalRoutes, temporalClient } from '../api/plugins/temporal-routes.js';
+import { actingPerson, startRefused, workflowRoutes } from '../api/plugins/workflow-routes.js';
 import { limitParam } from '../api/query-params.js';
 import '../api/deps.js';
 
@@ -173,8 +172,6 @@ const syncResultSchema = z.object({
   failed: z.array(z.object({ systemId: z.string(), reason: z.string() })),
 });
 
-const authResponses = temporalRouteResponses;
-
 export const aiSystemRoutes: FastifyPluginCallbackZod = (app, _options, done) => {
   const temporal = (): Client => temporalClient(app);
   const taskQueue = app.deps.config.TEMPORAL_TASK_QUEUE;
@@ -184,7 +181,6 @@ export const aiSystemRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
     const self = `${base}/admin/ai-systems/${systemId}`;
     return { status: self, changes: `${self}/changes`, retire: `${self}/retire` };
   };
-  const badInput = (err: StartInputError) => new HttpError(400, err.message, { issues: err.issues, cause: err });
   /** A person id must be in the organization file (when the API has one). */
   const checkActor = (by: string | undefined, path = 'by') => {
     const o = org();
@@ -195,46 +191,39 @@ export const aiSystemRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
 
   guardTemporalRoutes(app, 'AI system');
 
-  const findSystem = (systemId: string) =>
-    findWorkflow(temporal(), aiSystemWorkflowId(systemId), AI_SYSTEM_WORKFLOW, `No AI system ${systemId}.`);
-
-  const updateSystem = async <T extends object>(systemId: string, what: string, send: (handle: WorkflowHandle) => Promise<T>) => ({
-    systemId,
-    ...(await updateRunning(await findSystem(systemId), what, { closed: () => `${systemId} is retired`, gone: `${systemId} was retired in the meantime` }, send)),
+  const aiSystem = workflowRoutes(app, {
+    tag: 'ai-systems',
+    type: AI_SYSTEM_WORKFLOW,
+    params: systemParamsSchema,
+    key: 'systemId',
+    workflowId: aiSystemWorkflowId,
+    query: aiSystemStatusQuery,
+    ack: ackSchema,
+    notFound: (systemId) => `No AI system ${systemId}.`,
+    closed: (systemId) => `${systemId} is retired`,
+    gone: (systemId) => `${systemId} was retired in the meantime`,
   });
 
-  app.get(
-    '/ai-systems',
-    {
-      schema: {
-        tags: ['ai-systems'],
-        summary: 'List AI systems with their assessment status',
-        description: 'From Temporal visibility: current, due (a change is pending or never assessed), in-progress, overdue or retired.',
-        security: adminSecurity,
-        querystring: listQuerySchema,
-        response: { 200: z.object({ items: z.array(listItemSchema) }), ...authResponses },
-      },
-    },
-    async (request) => {
-      const { limit, ...filter } = request.query;
-      return { items: await listAiSystems(temporal(), taskQueue, filter, limit ?? DEFAULT_AI_SYSTEM_LIMIT) };
-    },
-  );
+  aiSystem.list('/ai-systems', {
+    summary: 'List AI systems with their assessment status',
+    description: 'From Temporal visibility: current, due (a change is pending or never assessed), in-progress, overdue or retired.',
+    querystring: listQuerySchema,
+    item: listItemSchema,
+    list: listAiSystems,
+  });
 
   app.post(
     '/ai-systems',
     {
-      schema: {
-        tags: ['ai-systems'],
+      schema: aiSystem.schema({
         summary: 'Register an AI system',
         description:
           'Validated like an entry of the inventory in the organization file (id pattern, a known owner, an impact tier); starts its ' +
           'workflow `ai-system/<id>`, which records the registration in the ledger and starts the first impact assessment. ' +
           'A system of the organization file is registered by `POST /admin/ai-systems/sync`.',
-        security: adminSecurity,
         body: registerBodySchema,
-        response: { 201: registeredSchema, 409: errorResponseSchema, ...authResponses },
-      },
+        response: { 201: registeredSchema, 409: errorResponseSchema },
+      }),
     },
     async (request, reply) => {
       const { by, policy, ...fields } = request.body;
@@ -244,8 +233,7 @@ export const aiSystemRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
       try {
         system = checkRegistration(o, fields);
       } catch (err) {
-        if (err instanceof StartInputError) throw badInput(err);
-        throw err;
+        startRefused(err);
       }
       if (o?.aiSystems.some((s) => s.id === system.id)) {
         throw new HttpError(409, `Not registered: ${system.id} is in the organization file's inventory; run POST /admin/ai-systems/sync to ensure it.`);
@@ -255,12 +243,11 @@ export const aiSystemRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
         ensured = await ensureAiSystem(
           temporal(),
           taskQueue,
-          { systemId: system.id, system, source: 'api', registeredBy: by ?? 'system', ...(policy ? { policy } : {}) },
+          { systemId: system.id, system, source: 'api', registeredBy: actingPerson(request), ...(policy ? { policy } : {}) },
           o ? { organization: o } : {},
         );
       } catch (err) {
-        if (err instanceof StartInputError) throw badInput(err);
-        throw err;
+        startRefused(err);
       }
       if (!ensured.created) throw new HttpError(409, `Not registered: ${system.id} is already registered (${ensured.workflowId}); change it with PATCH.`);
       request.log.info({ systemId: system.id, workflowId: ensured.workflowId }, 'AI system registered');
@@ -271,13 +258,11 @@ export const aiSystemRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
   app.post(
     '/ai-systems/sync',
     {
-      schema: {
-        tags: ['ai-systems'],
+      schema: aiSystem.schema({
         summary: "Ensure the workflows of the organization file's inventory",
         description: 'Starts the workflow of every system in the file that does not run yet; a system marked `retired` in the file is retired.',
-        security: adminSecurity,
-        response: { 200: syncResultSchema, ...authResponses },
-      },
+        response: { 200: syncResultSchema },
+      }),
     },
     async (request) => {
       const o = org();
@@ -288,105 +273,60 @@ export const aiSystemRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
     },
   );
 
-  app.get(
-    '/ai-systems/:systemId',
-    {
-      schema: {
-        tags: ['ai-systems'],
-        summary: 'One AI system: registration, assessment status, last result, next due date and history',
-        security: adminSecurity,
-        params: systemParamsSchema,
-        response: { 200: detailSchema, 404: errorResponseSchema, ...authResponses },
-      },
-    },
-    async (request) => {
-      const { systemId } = request.params;
-      const { handle, description } = await findSystem(systemId);
-      const status = await handle.query(aiSystemStatusQuery);
-      return { systemId, workflowId: handle.workflowId, ...executionFacts(description), status: status as unknown as z.input<typeof detailSchema>['status'] };
-    },
-  );
+  aiSystem.detail('/ai-systems/:systemId', {
+    summary: 'One AI system: registration, assessment status, last result, next due date and history',
+    response: detailSchema,
+  });
 
-  app.patch(
-    '/ai-systems/:systemId',
-    {
-      schema: {
-        tags: ['ai-systems'],
-        summary: "Update an AI system's registration",
-        description: 'Applies to the next steps and assessments; recorded in the ledger. Setting `lifecycle: retired` retires the system.',
-        security: adminSecurity,
-        params: systemParamsSchema,
-        body: updateBodySchema,
-        response: { 200: ackSchema, 404: errorResponseSchema, 409: errorResponseSchema, ...authResponses },
-      },
-    },
-    async (request) => {
-      const { changes, by, reason } = request.body;
+  aiSystem.update('/ai-systems/:systemId', {
+    method: 'PATCH',
+    summary: "Update an AI system's registration",
+    description: 'Applies to the next steps and assessments; recorded in the ledger. Setting `lifecycle: retired` retires the system.',
+    body: updateBodySchema,
+    update: updateRegistrationUpdate,
+    check: ({ body: { changes }, by }) => {
       checkActor(by);
       if (changes.owner) checkActor(changes.owner, 'changes.owner');
-      return updateSystem(request.params.systemId, 'updated', (handle) =>
-        handle.executeUpdate(updateRegistrationUpdate, { args: [{ by: by ?? 'system', changes, ...(reason ? { reason } : {}) }] }),
-      );
     },
-  );
+    arg: ({ body: { changes, reason }, by }) => ({ by, changes, ...(reason ? { reason } : {}) }),
+    what: 'updated',
+  });
 
-  app.post(
-    '/ai-systems/:systemId/changes',
-    {
-      schema: {
-        tags: ['ai-systems'],
-        summary: 'Announce a significant change',
-        description:
-          'Model, data source, intended use, deployment context or jurisdiction, with who and why. Changes within the debounce window of ' +
-          'the first start one reassessment; a change during a running assessment is attached to it.',
-        security: adminSecurity,
-        params: systemParamsSchema,
-        body: changeBodySchema,
-        response: { 200: ackSchema, 404: errorResponseSchema, 409: errorResponseSchema, ...authResponses },
-      },
+  aiSystem.update('/ai-systems/:systemId/changes', {
+    summary: 'Announce a significant change',
+    description:
+      'Model, data source, intended use, deployment context or jurisdiction, with who and why. Changes within the debounce window of ' +
+      'the first start one reassessment; a change during a running assessment is attached to it.',
+    body: changeBodySchema,
+    update: announceChangeUpdate,
+    check: ({ by }) => checkActor(by),
+    arg: ({ body: { type, why }, by }) => ({ type, why, by }),
+    what: 'announced',
+    log: {
+      message: 'significant change announced',
+      fields: ({ params, body }, ack) => ({ systemId: params.systemId, type: body.type, disposition: ack.disposition }),
     },
-    async (request) => {
-      const { type, why, by } = request.body;
-      checkActor(by);
-      const ack = await updateSystem(request.params.systemId, 'announced', (handle) =>
-        handle.executeUpdate(announceChangeUpdate, { args: [{ type, why, by: by ?? 'system' }] }),
-      );
-      request.log.info({ systemId: request.params.systemId, type, disposition: ack.disposition }, 'significant change announced');
-      return ack;
-    },
-  );
+  });
 
-  app.post(
-    '/ai-systems/:systemId/retire',
-    {
-      schema: {
-        tags: ['ai-systems'],
-        summary: 'Retire an AI system',
-        description: 'Cancels a running assessment, writes the final record and ends the workflow.',
-        security: adminSecurity,
-        params: systemParamsSchema,
-        body: retireBodySchema,
-        response: { 200: ackSchema, 404: errorResponseSchema, 409: errorResponseSchema, ...authResponses },
-      },
-    },
-    async (request) => {
-      const { reason, by } = request.body;
-      checkActor(by);
-      return updateSystem(request.params.systemId, 'retired', (handle) => handle.executeUpdate(retireUpdate, { args: [{ by: by ?? 'system', reason }] }));
-    },
-  );
+  aiSystem.update('/ai-systems/:systemId/retire', {
+    summary: 'Retire an AI system',
+    description: 'Cancels a running assessment, writes the final record and ends the workflow.',
+    body: retireBodySchema,
+    update: retireUpdate,
+    check: ({ by }) => checkActor(by),
+    arg: ({ body: { reason }, by }) => ({ by, reason }),
+    what: 'retired',
+  });
 
   app.get(
     '/ai-systems/:systemId/assessments',
     {
-      schema: {
-        tags: ['ai-systems'],
+      schema: aiSystem.schema({
         summary: 'Every impact assessment of an AI system, from the ledger',
         description: 'Oldest first, with its trigger and outcome; also for systems retired long ago.',
-        security: adminSecurity,
         params: systemParamsSchema,
-        response: { 200: assessmentListSchema, 404: errorResponseSchema, ...authResponses },
-      },
+        response: { 200: assessmentListSchema, 404: errorResponseSchema },
+      }),
     },
     async (request) => {
       const { systemId } = request.params;
@@ -424,14 +364,12 @@ export const aiSystemRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
   app.get(
     '/ai-systems/:systemId/assessments/:assessmentRef',
     {
-      schema: {
-        tags: ['ai-systems'],
+      schema: aiSystem.schema({
         summary: "One impact assessment's full content and history",
         description: 'The live status and timeline while Temporal holds the workflow, and every ledger record of the assessment and its steps.',
-        security: adminSecurity,
         params: assessmentParamsSchema,
-        response: { 200: assessmentSchema, 404: errorResponseSchema, ...authResponses },
-      },
+        response: { 200: assessmentSchema, 404: errorResponseSchema },
+      }),
     },
     async (request) => {
       const { systemId, assessmentRef } = request.params;

@@ -33,12 +33,12 @@ export type UpdateOutcome<R> =
 export class WorkflowGateway {
   constructor(readonly client: Client) {}
 
-  /** The workflow `workflowId` when it exists and is of `type`; undefined otherwise. */
-  async find(workflowId: string, type: string): Promise<FoundWorkflow | undefined> {
+  /** The workflow `workflowId` when it exists and is of `type` (or one of the types); undefined otherwise. */
+  async find(workflowId: string, type: string | readonly string[]): Promise<FoundWorkflow | undefined> {
     const handle = this.client.workflow.getHandle(workflowId);
     try {
       const description = await handle.describe();
-      if (description.type !== type) return undefined;
+      if (typeof type === 'string' ? description.type !== type : !type.includes(description.type)) return undefined;
       return { workflowId, handle, description, running: description.status.name === 'RUNNING' };
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return undefined;

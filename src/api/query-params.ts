@@ -12,6 +12,19 @@ export function booleanParam(description: string) {
     .describe(description);
 }
 
+const periodDate = z
+  .string()
+  .refine(
+    (v) => z.iso.date().safeParse(v).success || z.iso.datetime({ offset: true }).safeParse(v).success,
+    'must be a date (2027-01-31) or an ISO-8601 date-time',
+  );
+
+/** `from` and `to` of a reporting period (see `summaryPeriod`), for a query's shape. */
+export const periodParams = {
+  from: periodDate.optional().describe('Start of the period (inclusive); default one year before `to`'),
+  to: periodDate.optional().describe('End of the period (a date counts as its whole day); default now'),
+};
+
 /** A page size between 1 and `max`. */
 export function limitParam(max: number, defaultLimit: number) {
   return z

@@ -7,11 +7,8 @@
  * Registered inside the admin scope (API key required). Every route needs the Temporal client
  * (503 without one); starting also needs the organization file.
  */
-import {
-  WorkflowExecutionAlreadyStartedError,
-  type Client,
-  type WorkflowHandle,
-} from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import {
@@ -22,7 +19,6 @@ import {
   moveDatesSchema,
   recordDecisionSchema,
   recordOutcomeSchema,
-  type CertificationStatus,
 } from './schema.js';
 import {
   CERTIFICATION_WORKFLOW,
@@ -36,11 +32,9 @@ import {
 } from './contract.js';
 import { listCertifications } from './visibility.js';
 import { startCertificationCycle } from './start.js';
-import { StartInputError } from '../temporal/start.js';
-import { executionFacts } from '../temporal/visibility.js';
 import { errorResponseSchema, HttpError } from '../api/errors.js';
-import { adminSecurity } from '../api/plugins/admin-auth.js';
-import { findWorkflow, guardTemporalRoutes, temporalClient, temporalRouteResponses, updateRunning } from '../api/plugins/temporal-routes.js';
+import { guardTemporalRoutes, temporalClient } from '../api/plugins/temporal-routes.js';
+import { startRefused, workflowRoutes } from '../api/plugins/workflow-routes.js';
 import '../api/deps.js';
 
 // Schemas
@@ -115,8 +109,6 @@ const outcomeBodySchema = z.strictObject({ ...recordOutcomeSchema.shape, ...byFi
 const decisionBodySchema = z.strictObject({ ...recordDecisionSchema.shape, ...byField }).describe('RecordCertificationDecision');
 const endBodySchema = z.strictObject({ ...endCycleSchema.shape, ...byField }).describe('EndCertificationCycle');
 
-const authResponses = temporalRouteResponses;
-
 export const certificationRoutes: FastifyPluginCallbackZod = (app, _options, done) => {
   const temporal = (): Client => temporalClient(app);
   const taskQueue = app.deps.config.TEMPORAL_TASK_QUEUE;
@@ -128,34 +120,31 @@ export const certificationRoutes: FastifyPluginCallbackZod = (app, _options, don
 
   guardTemporalRoutes(app, 'certification');
 
-  const find = (certificateId: string) =>
-    findWorkflow(temporal(), certificationWorkflowId(certificateId), CERTIFICATION_WORKFLOW, `No certification cycle for ${certificateId}.`);
-
-  /** Sends an update to the running cycle; a refusal by the workflow is a 409 with its reason. */
-  const update = async (certificateId: string, what: string, send: (handle: WorkflowHandle) => Promise<CertificationAck>) => ({
-    certificateId,
-    ...(await updateRunning(
-      await find(certificateId),
-      what,
-      { closed: (s) => `the cycle of ${certificateId} has ended (${s})`, gone: `the cycle of ${certificateId} ended in the meantime` },
-      send,
-    )),
+  const cycle = workflowRoutes(app, {
+    tag: 'certification',
+    type: CERTIFICATION_WORKFLOW,
+    params: paramsSchema,
+    key: 'certificateId',
+    workflowId: certificationWorkflowId,
+    query: certificationStatusQuery,
+    ack: ackSchema,
+    notFound: (certificateId) => `No certification cycle for ${certificateId}.`,
+    closed: (certificateId, status) => `the cycle of ${certificateId} has ended (${status})`,
+    gone: (certificateId) => `the cycle of ${certificateId} ended in the meantime`,
   });
 
   app.post(
     '/certifications',
     {
-      schema: {
-        tags: ['certification'],
+      schema: cycle.schema({
         summary: "Start a certificate's cycle",
         description:
           'Starts `certification/iso42001/<certificateId>`: Stage 1, Stage 2, the decision, two surveillance audits and the recertification ' +
           '(or, with `certificate`, from the first surveillance of an existing certificate). Dates that break the certification rules are ' +
           'refused naming the field and the rule; risky dates are accepted and returned as `warnings`.',
-        security: adminSecurity,
         body: startBodySchema,
-        response: { 201: startedSchema, 409: errorResponseSchema, ...authResponses },
-      },
+        response: { 201: startedSchema, 409: errorResponseSchema },
+      }),
     },
     async (request, reply) => {
       const organization = app.deps.organization?.();
@@ -165,81 +154,46 @@ export const certificationRoutes: FastifyPluginCallbackZod = (app, _options, don
         request.log.info({ workflowId: handle.workflowId }, 'certification cycle started');
         return reply.code(201).send({ certificateId: request.body.certificateId, workflowId: handle.workflowId, warnings, links: linksFor(request.body.certificateId) });
       } catch (err) {
-        if (err instanceof StartInputError) throw new HttpError(400, err.message, { issues: err.issues, cause: err });
-        if (err instanceof WorkflowExecutionAlreadyStartedError) {
-          throw new HttpError(409, `A certification cycle for ${request.body.certificateId} is already running.`, { cause: err });
-        }
-        throw err;
+        startRefused(err, () => `A certification cycle for ${request.body.certificateId} is already running.`);
       }
     },
   );
 
-  app.get(
-    '/certifications',
-    {
-      schema: {
-        tags: ['certification'],
-        summary: 'List certificates and their cycles',
-        description: 'From Temporal visibility (eventually consistent: a new cycle shows within seconds), running and ended.',
-        security: adminSecurity,
-        querystring: listQuerySchema,
-        response: { 200: z.object({ items: z.array(listItemSchema) }), ...authResponses },
-      },
-    },
-    async (request) => ({ items: await listCertifications(temporal(), taskQueue, { state: request.query.state }, request.query.limit ?? 100) }),
-  );
+  cycle.list('/certifications', {
+    summary: 'List certificates and their cycles',
+    description: 'From Temporal visibility (eventually consistent: a new cycle shows within seconds), running and ended.',
+    querystring: listQuerySchema,
+    item: listItemSchema,
+    list: listCertifications,
+  });
 
-  app.get(
-    '/certifications/:certificateId',
-    {
-      schema: {
-        tags: ['certification'],
-        summary: 'A certificate: its state, plan, audits, findings, decisions and history',
-        security: adminSecurity,
-        params: paramsSchema,
-        response: { 200: detailSchema, 404: errorResponseSchema, ...authResponses },
-      },
-    },
-    async (request) => {
-      const { certificateId } = request.params;
-      const { handle, description } = await find(certificateId);
-      const status: CertificationStatus = await handle.query(certificationStatusQuery);
-      return { certificateId, workflowId: handle.workflowId, ...executionFacts(description), status: status as unknown as z.input<typeof detailSchema>['status'] };
-    },
-  );
+  cycle.detail('/certifications/:certificateId', {
+    summary: 'A certificate: its state, plan, audits, findings, decisions and history',
+    response: detailSchema,
+  });
 
-  const routes = [
-    { path: 'dates', summary: 'Move audit dates (checked against the certification rules again)', what: 'moved', body: moveBodySchema, def: moveAuditDatesUpdate },
-    { path: 'outcomes', summary: "Record an audit's outcome and the body's findings", what: 'recorded', body: outcomeBodySchema, def: recordAuditOutcomeUpdate },
-    { path: 'decisions', summary: "Record the certification body's decision", what: 'recorded', body: decisionBodySchema, def: recordDecisionUpdate },
-    { path: 'end', summary: 'End the certification cycle', what: 'ended', body: endBodySchema, def: endCycleUpdate },
-  ] as const;
+  /** POST .../`path`: the body (with who acts) is the update's argument. */
+  const cycleUpdate = <B extends { by?: string | undefined }>(
+    path: string,
+    summary: string,
+    what: string,
+    body: z.ZodType<B>,
+    update: UpdateDefinition<CertificationAck, [Omit<B, 'by'> & { by: string }]>,
+  ) =>
+    cycle.update(`/certifications/:certificateId/${path}`, {
+      summary,
+      description: 'A refusal by the cycle (a broken rule, the wrong audit, not the AIMS manager) is a 409 with the reason.',
+      body,
+      update,
+      arg: ({ body: input, by }) => ({ ...input, by }),
+      what,
+      log: { message: 'certification cycle updated', fields: ({ params }) => ({ certificateId: params.certificateId, action: path }) },
+    });
 
-  for (const route of routes) {
-    app.post(
-      `/certifications/:certificateId/${route.path}`,
-      {
-        schema: {
-          tags: ['certification'],
-          summary: route.summary,
-          description: 'A refusal by the cycle (a broken rule, the wrong audit, not the AIMS manager) is a 409 with the reason.',
-          security: adminSecurity,
-          params: paramsSchema,
-          body: route.body,
-          response: { 200: ackSchema, 404: errorResponseSchema, 409: errorResponseSchema, ...authResponses },
-        },
-      },
-      async (request) => {
-        const body = request.body as Record<string, unknown>;
-        const input = { ...body, by: typeof body.by === 'string' ? body.by : 'system' };
-        const ack = await update(request.params.certificateId, route.what, (handle) =>
-          handle.executeUpdate(route.def as typeof endCycleUpdate, { args: [input as never] }),
-        );
-        request.log.info({ certificateId: request.params.certificateId, action: route.path }, 'certification cycle updated');
-        return ack;
-      },
-    );
-  }
+  cycleUpdate('dates', 'Move audit dates (checked against the certification rules again)', 'moved', moveBodySchema, moveAuditDatesUpdate);
+  cycleUpdate('outcomes', "Record an audit's outcome and the body's findings", 'recorded', outcomeBodySchema, recordAuditOutcomeUpdate);
+  cycleUpdate('decisions', "Record the certification body's decision", 'recorded', decisionBodySchema, recordDecisionUpdate);
+  cycleUpdate('end', 'End the certification cycle', 'ended', endBodySchema, endCycleUpdate);
 
   done();
 };

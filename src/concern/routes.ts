@@ -10,8 +10,8 @@ import { triageSchema } from '../forms/index.js';
 import { TASK_WORKFLOW, completeTaskUpdate } from '../task/contract.js';
 import { errorResponseSchema, HttpError } from '../api/errors.js';
 import { WorkflowGateway } from '../api/gateway.js';
-import { adminSecurity } from '../api/plugins/admin-auth.js';
-import { answerUpdate, guardTemporalRoutes, temporalClient, temporalRouteResponses } from '../api/plugins/temporal-routes.js';
+import { answerUpdate, guardTemporalRoutes, temporalClient } from '../api/plugins/temporal-routes.js';
+import { actingPerson, adminSchema, asAimsManager } from '../api/plugins/workflow-routes.js';
 import { CONCERN_WORKFLOW } from './contract.js';
 import '../api/deps.js';
 
@@ -44,24 +44,21 @@ export const concernRoutes: FastifyPluginCallbackZod = (app, _options, done) => 
   app.post(
     '/concerns/:year/:ref/triage',
     {
-      schema: {
-        tags: ['nonconformities'],
+      schema: adminSchema('nonconformities', {
         summary: 'Triage a reported concern',
         description:
           "Completes the open triage task of `concern/<year>/<ref>` as the AIMS manager (or `by`, the task's assignee or delegate): " +
           'accept raises a nonconformity, reject tells the reporter the note, merge attaches the concern to an open NC.',
-        security: adminSecurity,
         params: concernParamsSchema,
         body: triageBodySchema,
-        response: { 200: triageAckSchema, 404: errorResponseSchema, 409: errorResponseSchema, ...temporalRouteResponses },
-      },
+        response: { 200: triageAckSchema, 404: errorResponseSchema, 409: errorResponseSchema },
+      }),
     },
     async (request) => {
       const concernId = `concern/${request.params.year}/${request.params.ref}`;
       const gateway = new WorkflowGateway(temporalClient(app));
       const data = request.body.triage;
-      const by = request.body.by ?? app.deps.organization?.().roles.aimsManager;
-      if (!by) throw new HttpError(400, 'by: is required when the API has no organization file', { issues: [{ path: 'by', message: 'is required' }] });
+      const by = actingPerson(request, asAimsManager);
       // Triage rounds are `<concern>/triage-1`, `-2`, ...; the open one is the last that runs.
       let open;
       for (let round = 1; round <= MAX_TRIAGE_ROUNDS; round += 1) {

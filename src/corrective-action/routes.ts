@@ -8,28 +8,22 @@
  * client; without one they answer 503.
  */
 import { randomUUID } from 'node:crypto';
-import {
-  WorkflowExecutionAlreadyStartedError,
-  type Client,
-  type WorkflowHandle,
-} from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { allocateNcId } from './nc-id.js';
-import { correctiveActionInputSchema, ncIdSchema, ncSources, openNcStates, severities, type NcStatus } from './schema.js';
+import { correctiveActionInputSchema, ncIdSchema, ncSources, openNcStates, severities } from './schema.js';
 import { CORRECTIVE_ACTION_WORKFLOW, correctiveActionWorkflowId } from './contract.js';
 import { actorSchema, personIdSchema } from '../common/schemas.js';
 import { summarizeNonconformities, summaryPeriod } from './summary.js';
 import { DEFAULT_NC_LIMIT, listNonconformities, MAX_NC_LIMIT } from './visibility.js';
-import { cancelUpdate, commentUpdate, type UpdateAck } from '../common/messages.js';
+import { cancelUpdate, commentUpdate } from '../common/messages.js';
 import { ncStatusQuery } from './contract.js';
-import { StartInputError } from '../temporal/start.js';
 import { checkNonconformityPeople, startCorrectiveAction } from './start.js';
-import { errorResponseSchema, HttpError } from '../api/errors.js';
-import { adminSecurity } from '../api/plugins/admin-auth.js';
-import { booleanParam, limitParam } from '../api/query-params.js';
-import { executionFacts } from '../temporal/visibility.js';
-import { findWorkflow, guardTemporalRoutes, temporalClient, temporalRouteResponses, updateRunning } from '../api/plugins/temporal-routes.js';
+import { errorResponseSchema } from '../api/errors.js';
+import { booleanParam, limitParam, periodParams } from '../api/query-params.js';
+import { guardTemporalRoutes, temporalClient } from '../api/plugins/temporal-routes.js';
+import { startRefused, workflowRoutes } from '../api/plugins/workflow-routes.js';
 import '../api/deps.js';
 
 const ncStates = [...openNcStates, 'closed', 'cancelled'] as const;
@@ -121,18 +115,8 @@ const cancelBodySchema = z.strictObject({
 
 const ackSchema = z.object({ ncId: z.string(), ok: z.literal(true), state: z.string(), message: z.string() });
 
-const periodDate = z
-  .string()
-  .refine(
-    (v) => z.iso.date().safeParse(v).success || z.iso.datetime({ offset: true }).safeParse(v).success,
-    'must be a date (2027-01-31) or an ISO-8601 date-time',
-  );
-
 const summaryQuerySchema = z
-  .strictObject({
-    from: periodDate.optional().describe('Start of the period (inclusive); default one year before `to`'),
-    to: periodDate.optional().describe('End of the period (a date counts as its whole day); default now'),
-  })
+  .strictObject(periodParams)
   .refine((q) => !q.from || !q.to || periodOrNull(q) !== null, { path: ['from'], message: 'must be before to' });
 
 /** The period, or null when `from` is not before `to`. */
@@ -174,8 +158,6 @@ const summarySchema = z
   })
   .describe('NonconformitySummary');
 
-const authResponses = temporalRouteResponses;
-
 export const nonconformityRoutes: FastifyPluginCallbackZod = (app, _options, done) => {
   const temporal = (): Client => temporalClient(app);
   const taskQueue = app.deps.config.TEMPORAL_TASK_QUEUE;
@@ -187,30 +169,31 @@ export const nonconformityRoutes: FastifyPluginCallbackZod = (app, _options, don
 
   guardTemporalRoutes(app, 'nonconformity');
 
-  /** The NC's workflow handle and description; 404 for an unknown NC. */
-  const findNc = (ncId: string) =>
-    findWorkflow(temporal(), correctiveActionWorkflowId(ncId), CORRECTIVE_ACTION_WORKFLOW, `No nonconformity ${ncId}.`);
-
-  /** Sends an update to a running NC; a refusal by the workflow is a 409 with its reason. */
-  const updateNc = async (ncId: string, what: string, send: (handle: WorkflowHandle) => Promise<UpdateAck>) => ({
-    ncId,
-    ...(await updateRunning(await findNc(ncId), what, { closed: (s) => `${ncId} is already closed (${s})`, gone: `${ncId} closed in the meantime` }, send)),
+  const nc = workflowRoutes(app, {
+    tag: 'nonconformities',
+    type: CORRECTIVE_ACTION_WORKFLOW,
+    params: ncParamsSchema,
+    key: 'ncId',
+    workflowId: correctiveActionWorkflowId,
+    query: ncStatusQuery,
+    ack: ackSchema,
+    notFound: (ncId) => `No nonconformity ${ncId}.`,
+    closed: (ncId, status) => `${ncId} is already closed (${status})`,
+    gone: (ncId) => `${ncId} closed in the meantime`,
   });
 
   app.post(
     '/nonconformities',
     {
-      schema: {
-        tags: ['nonconformities'],
+      schema: nc.schema({
         summary: 'Raise a nonconformity',
         description:
           'Starts its corrective action (`corrective-action/NC-<year>-<nnn>`): the owner gets the containment task by e-mail. ' +
           'Send an `Idempotency-Key` header to make retries safe: the same key always gets the same NC.',
-        security: adminSecurity,
         headers: raiseHeadersSchema,
         body: raiseBodySchema,
-        response: { 200: raisedSchema, 201: raisedSchema, 409: errorResponseSchema, ...authResponses },
-      },
+        response: { 200: raisedSchema, 201: raisedSchema, 409: errorResponseSchema },
+      }),
     },
     async (request, reply) => {
       const client = temporal();
@@ -219,8 +202,7 @@ export const nonconformityRoutes: FastifyPluginCallbackZod = (app, _options, don
       try {
         if (org) checkNonconformityPeople(org, input);
       } catch (err) {
-        if (err instanceof StartInputError) throw new HttpError(400, err.message, { issues: err.issues, cause: err });
-        throw err;
+        startRefused(err);
       }
       const year = new Date(input.raisedAt ?? Date.now()).getUTCFullYear();
       const key = `api:${request.headers['idempotency-key'] ?? randomUUID()}`;
@@ -229,126 +211,65 @@ export const nonconformityRoutes: FastifyPluginCallbackZod = (app, _options, don
       try {
         await startCorrectiveAction(client, taskQueue, { ...input, ncId }, org ? { organization: org } : {});
       } catch (err) {
-        if (err instanceof StartInputError) throw new HttpError(400, err.message, { issues: err.issues, cause: err });
         if (err instanceof WorkflowExecutionAlreadyStartedError) {
           // This key raised the NC before (a retried request): answer with it again.
           return reply.code(200).send({ ncId, workflowId, created: false, links: linksFor(ncId) });
         }
-        throw err;
+        startRefused(err);
       }
       request.log.info({ workflowId, ncId }, 'nonconformity raised');
       return reply.code(201).send({ ncId, workflowId, created: true, links: linksFor(ncId) });
     },
   );
 
-  app.get(
-    '/nonconformities',
-    {
-      schema: {
-        tags: ['nonconformities'],
-        summary: 'List nonconformities',
-        description: 'From Temporal visibility (eventually consistent: a new NC shows within seconds), open and closed.',
-        security: adminSecurity,
-        querystring: listQuerySchema,
-        response: { 200: z.object({ items: z.array(listItemSchema) }), ...authResponses },
-      },
-    },
-    async (request) => {
-      const { limit, ...filter } = request.query;
-      return { items: await listNonconformities(temporal(), taskQueue, filter, limit ?? DEFAULT_NC_LIMIT) };
-    },
-  );
+  nc.list('/nonconformities', {
+    summary: 'List nonconformities',
+    description: 'From Temporal visibility (eventually consistent: a new NC shows within seconds), open and closed.',
+    querystring: listQuerySchema,
+    item: listItemSchema,
+    list: listNonconformities,
+  });
 
   app.get(
     '/nonconformities/summary',
     {
-      schema: {
-        tags: ['nonconformities'],
+      schema: nc.schema({
         summary: 'Nonconformities and corrective actions for management review (9.3.2 d)',
         description:
           'Counts by state and severity and the overdue count (Temporal visibility); closures, average days to close and ' +
           'effectiveness results in the period (the evidence ledger). A source that cannot be read is reported as ' +
           '`{ available: false, reason }`, never as zero.',
-        security: adminSecurity,
         querystring: summaryQuerySchema,
-        response: { 200: summarySchema, ...authResponses },
-      },
+        response: { 200: summarySchema },
+      }),
     },
     async (request) => summarizeNonconformities({ client: temporal(), taskQueue, records: app.deps.records }, summaryPeriod(request.query)),
   );
 
-  app.get(
-    '/nonconformities/:ncId',
-    {
-      schema: {
-        tags: ['nonconformities'],
-        summary: 'One nonconformity with its whole timeline',
-        security: adminSecurity,
-        params: ncParamsSchema,
-        response: { 200: detailSchema, 404: errorResponseSchema, ...authResponses },
-      },
-    },
-    async (request) => {
-      const { ncId } = request.params;
-      const { handle, description } = await findNc(ncId);
-      const status: NcStatus = await handle.query(ncStatusQuery);
-      return {
-        ncId,
-        workflowId: handle.workflowId,
-        ...executionFacts(description),
-        status: status as unknown as z.input<typeof detailSchema>['status'],
-      };
-    },
-  );
+  nc.detail('/nonconformities/:ncId', { summary: 'One nonconformity with its whole timeline', response: detailSchema });
 
-  app.post(
-    '/nonconformities/:ncId/comments',
-    {
-      schema: {
-        tags: ['nonconformities'],
-        summary: 'Post an update on a nonconformity',
-        description: 'Goes to its timeline and the ledger. `by` must be the owner or the AIMS manager (or `system`).',
-        security: adminSecurity,
-        params: ncParamsSchema,
-        body: commentBodySchema,
-        response: { 200: ackSchema, 404: errorResponseSchema, 409: errorResponseSchema, ...authResponses },
-      },
-    },
-    async (request) => {
-      const by = request.body.by ?? 'system';
-      const ack = await updateNc(request.params.ncId, 'posted', (handle) =>
-        handle.executeUpdate(commentUpdate, { args: [{ by, text: request.body.text }] }),
-      );
-      request.log.info({ ncId: request.params.ncId, by }, 'nonconformity update posted');
-      return ack;
-    },
-  );
+  nc.update('/nonconformities/:ncId/comments', {
+    summary: 'Post an update on a nonconformity',
+    description: 'Goes to its timeline and the ledger. `by` must be the owner or the AIMS manager (or `system`).',
+    body: commentBodySchema,
+    update: commentUpdate,
+    arg: ({ body, by }) => ({ by, text: body.text }),
+    what: 'posted',
+    log: { message: 'nonconformity update posted' },
+  });
 
-  app.post(
-    '/nonconformities/:ncId/cancel',
-    {
-      schema: {
-        tags: ['nonconformities'],
-        summary: 'Cancel a nonconformity with a reason',
-        description:
-          'A minor NC from any source but the certification body is cancelled at once: its running step stops and the reason goes to the ledger. ' +
-          'A major NC, or one from `certification-audit`, needs top management’s approval: the request starts an approval ' +
-          '(`.../cancel-approval-<n>`) and the NC is cancelled only once it is approved. `by` is the AIMS manager (or `system`).',
-        security: adminSecurity,
-        params: ncParamsSchema,
-        body: cancelBodySchema,
-        response: { 200: ackSchema, 404: errorResponseSchema, 409: errorResponseSchema, ...authResponses },
-      },
-    },
-    async (request) => {
-      const by = request.body.by ?? 'system';
-      const ack = await updateNc(request.params.ncId, 'cancelled', (handle) =>
-        handle.executeUpdate(cancelUpdate, { args: [{ by, reason: request.body.reason }] }),
-      );
-      request.log.info({ ncId: request.params.ncId, by }, 'nonconformity cancelled');
-      return ack;
-    },
-  );
+  nc.update('/nonconformities/:ncId/cancel', {
+    summary: 'Cancel a nonconformity with a reason',
+    description:
+      'A minor NC from any source but the certification body is cancelled at once: its running step stops and the reason goes to the ledger. ' +
+      'A major NC, or one from `certification-audit`, needs top management’s approval: the request starts an approval ' +
+      '(`.../cancel-approval-<n>`) and the NC is cancelled only once it is approved. `by` is the AIMS manager (or `system`).',
+    body: cancelBodySchema,
+    update: cancelUpdate,
+    arg: ({ body, by }) => ({ by, reason: body.reason }),
+    what: 'cancelled',
+    log: { message: 'nonconformity cancelled' },
+  });
 
   done();
 };

@@ -7,28 +7,22 @@
  * Registered inside the admin scope (API key required). Every route needs the Temporal
  * client; without one they answer 503.
  */
-import {
-  WorkflowExecutionAlreadyStartedError,
-  type Client,
-  type WorkflowHandle,
-} from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { calendarDate } from '../common/dates.js';
-import { managementReviewPolicySchema, reviewIdSchema, reviewMinutesSchema, type ManagementReviewStatus, type ReviewActionOutcome } from './schema.js';
+import { managementReviewPolicySchema, reviewIdSchema, reviewMinutesSchema, type ReviewActionOutcome } from './schema.js';
 import { actorSchema } from '../common/schemas.js';
 import { actionStates } from './actions.js';
 import { cancelReviewUpdate, MANAGEMENT_REVIEW_WORKFLOW, managementReviewStatusQuery, managementReviewWorkflowId, recordMinutesUpdate } from './contract.js';
 import { renderPackHtml } from './pack.js';
 import { completedReviewOf, completedReviewRecords, contentOf } from './summary.js';
-import type { UpdateAck } from '../common/messages.js';
 import { startManagementReview } from './start.js';
-import { StartInputError } from '../temporal/start.js';
-import { executionFacts, visibilityLiteral } from '../temporal/visibility.js';
+import { visibilityLiteral } from '../temporal/visibility.js';
 import { errorResponseSchema, HttpError } from '../api/errors.js';
-import { adminSecurity } from '../api/plugins/admin-auth.js';
 import { limitParam } from '../api/query-params.js';
-import { findWorkflow, guardTemporalRoutes, temporalClient, temporalRouteResponses, updateRunning } from '../api/plugins/temporal-routes.js';
+import { guardTemporalRoutes, temporalClient } from '../api/plugins/temporal-routes.js';
+import { asAimsManager, startRefused, workflowRoutes } from '../api/plugins/workflow-routes.js';
 import '../api/deps.js';
 
 const DEFAULT_LIMIT = 50;
@@ -105,8 +99,6 @@ const listItemSchema = z
   })
   .describe('ManagementReviewListItem');
 
-const authResponses = temporalRouteResponses;
-
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 
 export const managementReviewRoutes: FastifyPluginCallbackZod = (app, _options, done) => {
@@ -120,32 +112,30 @@ export const managementReviewRoutes: FastifyPluginCallbackZod = (app, _options, 
 
   guardTemporalRoutes(app, 'management review');
 
-  const findReview = (reviewId: string) =>
-    findWorkflow(temporal(), managementReviewWorkflowId(reviewId), MANAGEMENT_REVIEW_WORKFLOW, `No management review ${reviewId}.`);
-
-  const updateReview = async (reviewId: string, what: string, send: (handle: WorkflowHandle) => Promise<UpdateAck>) => ({
-    reviewId,
-    ...(await updateRunning(
-      await findReview(reviewId),
-      what,
-      { closed: (s) => `management review ${reviewId} is already closed (${s})`, gone: 'the review closed in the meantime' },
-      send,
-    )),
+  const review = workflowRoutes(app, {
+    tag: 'management-reviews',
+    type: MANAGEMENT_REVIEW_WORKFLOW,
+    params: paramsSchema,
+    key: 'reviewId',
+    workflowId: managementReviewWorkflowId,
+    query: managementReviewStatusQuery,
+    ack: ackSchema,
+    notFound: (reviewId) => `No management review ${reviewId}.`,
+    closed: (reviewId, status) => `management review ${reviewId} is already closed (${status})`,
+    gone: () => 'the review closed in the meantime',
   });
 
   app.post(
     '/management-reviews',
     {
-      schema: {
-        tags: ['management-reviews'],
+      schema: review.schema({
         summary: 'Start a management review',
         description:
           'Starts `management-review/<reviewId>`: the input owners get their tasks, the attendees the meeting invitation. ' +
           'A review id is used once: 409 when that review runs or completed.',
-        security: adminSecurity,
         body: startBodySchema,
-        response: { 201: startedSchema, 409: errorResponseSchema, ...authResponses },
-      },
+        response: { 201: startedSchema, 409: errorResponseSchema },
+      }),
     },
     async (request, reply) => {
       const org = app.deps.organization?.();
@@ -153,11 +143,7 @@ export const managementReviewRoutes: FastifyPluginCallbackZod = (app, _options, 
       try {
         await startManagementReview(temporal(), taskQueue, { ...rest, ...(policy ? { policy } : {}) }, org ? { organization: org } : {});
       } catch (err) {
-        if (err instanceof StartInputError) throw new HttpError(400, err.message, { issues: err.issues, cause: err });
-        if (err instanceof WorkflowExecutionAlreadyStartedError) {
-          throw new HttpError(409, `Management review ${rest.reviewId} already exists; choose another review id (e.g. ${rest.reviewId.slice(0, 4)}-H2).`, { cause: err });
-        }
-        throw err;
+        startRefused(err, () => `Management review ${rest.reviewId} already exists; choose another review id (e.g. ${rest.reviewId.slice(0, 4)}-H2).`);
       }
       const workflowId = managementReviewWorkflowId(rest.reviewId);
       request.log.info({ workflowId }, 'management review started');
@@ -168,16 +154,14 @@ export const managementReviewRoutes: FastifyPluginCallbackZod = (app, _options, 
   app.get(
     '/management-reviews',
     {
-      schema: {
-        tags: ['management-reviews'],
+      schema: review.schema({
         summary: 'List management reviews with their decisions and action status',
         description:
           'Running and closed reviews from Temporal visibility, and every review whose results were approved from the ledger ' +
           '(also after Temporal forgot it), newest meeting first. Actions show the live state of their task or corrective action.',
-        security: adminSecurity,
         querystring: listQuerySchema,
-        response: { 200: z.object({ items: z.array(listItemSchema) }), ...authResponses },
-      },
+        response: { 200: z.object({ items: z.array(listItemSchema) }) },
+      }),
     },
     async (request) => {
       const client = temporal();
@@ -220,47 +204,25 @@ export const managementReviewRoutes: FastifyPluginCallbackZod = (app, _options, 
     },
   );
 
-  app.get(
-    '/management-reviews/:reviewId',
-    {
-      schema: {
-        tags: ['management-reviews'],
-        summary: 'One management review: inputs, pack, minutes, approval, actions and timeline',
-        security: adminSecurity,
-        params: paramsSchema,
-        response: { 200: detailSchema, 404: errorResponseSchema, ...authResponses },
-      },
-    },
-    async (request) => {
-      const { reviewId } = request.params;
-      const { handle, description } = await findReview(reviewId);
-      const status: ManagementReviewStatus = await handle.query(managementReviewStatusQuery);
-      return {
-        reviewId,
-        workflowId: handle.workflowId,
-        ...executionFacts(description),
-        status: status as unknown as z.input<typeof detailSchema>['status'],
-        links: linksFor(reviewId),
-      };
-    },
-  );
+  review.detail('/management-reviews/:reviewId', {
+    summary: 'One management review: inputs, pack, minutes, approval, actions and timeline',
+    response: detailSchema,
+    more: ({ reviewId }) => ({ links: linksFor(reviewId) }),
+  });
 
   app.get(
     '/management-reviews/:reviewId/pack',
     {
-      schema: {
-        tags: ['management-reviews'],
+      schema: review.schema({
         summary: 'The review pack as a printable HTML document (with the minutes once recorded)',
-        security: adminSecurity,
         params: paramsSchema,
         produces: ['text/html'],
-        response: { 200: z.string().describe('HTML'), 404: errorResponseSchema, 409: errorResponseSchema, ...authResponses },
-      },
+        response: { 200: z.string().describe('HTML'), 404: errorResponseSchema, 409: errorResponseSchema },
+      }),
     },
     async (request, reply) => {
       const { reviewId } = request.params;
-      const { handle } = await findReview(reviewId);
-      const status: ManagementReviewStatus = await handle.query(managementReviewStatusQuery);
+      const status = await review.status(await review.find(request.params));
       if (!status.pack) throw new HttpError(409, `The pack of management review ${reviewId} is not built yet: the inputs are still being collected.`);
       const org = app.deps.organization?.();
       const people = Object.fromEntries((org?.people ?? []).map((p) => [p.id, p.name]));
@@ -268,56 +230,32 @@ export const managementReviewRoutes: FastifyPluginCallbackZod = (app, _options, 
     },
   );
 
-  app.post(
-    '/management-reviews/:reviewId/minutes',
-    {
-      schema: {
-        tags: ['management-reviews'],
-        summary: 'Record (or edit) the minutes of the review meeting',
-        description:
-          'Attendees, decisions on improvement opportunities and on changes to the management system, and actions (owner, due ' +
-          'date, the input it answers; `nonconformity: true` or `ncRef` raises a corrective action), and for each input missing ' +
-          'from the pack a decision in `missingInputs` (accepted with a reason, or an action to supply it). Recorded once the ' +
-          'meeting has started; actions may not be due in the past. Sent to top management for ' +
-          'approval, bound to the hash of pack + minutes; sent again while the approval runs, earlier decisions are void and ' +
-          'top management is asked again.',
-        security: adminSecurity,
-        params: paramsSchema,
-        body: minutesBodySchema,
-        response: { 200: ackSchema, 404: errorResponseSchema, 409: errorResponseSchema, ...authResponses },
-      },
-    },
-    async (request) => {
-      const by = request.body.by ?? app.deps.organization?.().roles.aimsManager ?? 'system';
-      const minutes = { ...request.body, by };
-      const ack = await updateReview(request.params.reviewId, 'recorded', (handle) => handle.executeUpdate(recordMinutesUpdate, { args: [minutes] }));
-      request.log.info({ reviewId: request.params.reviewId, by }, 'management review minutes recorded');
-      return ack;
-    },
-  );
+  review.update('/management-reviews/:reviewId/minutes', {
+    summary: 'Record (or edit) the minutes of the review meeting',
+    description:
+      'Attendees, decisions on improvement opportunities and on changes to the management system, and actions (owner, due ' +
+      'date, the input it answers; `nonconformity: true` or `ncRef` raises a corrective action), and for each input missing ' +
+      'from the pack a decision in `missingInputs` (accepted with a reason, or an action to supply it). Recorded once the ' +
+      'meeting has started; actions may not be due in the past. Sent to top management for ' +
+      'approval, bound to the hash of pack + minutes; sent again while the approval runs, earlier decisions are void and ' +
+      'top management is asked again.',
+    body: minutesBodySchema,
+    update: recordMinutesUpdate,
+    actor: (org) => asAimsManager(org) ?? 'system',
+    arg: ({ body, by }) => ({ ...body, by }),
+    what: 'recorded',
+    log: { message: 'management review minutes recorded' },
+  });
 
-  app.post(
-    '/management-reviews/:reviewId/cancel',
-    {
-      schema: {
-        tags: ['management-reviews'],
-        summary: 'Cancel a management review with a reason',
-        description: 'Cancels open input tasks and a running approval; the reason goes to the ledger. Not possible once the results are approved.',
-        security: adminSecurity,
-        params: paramsSchema,
-        body: cancelBodySchema,
-        response: { 200: ackSchema, 404: errorResponseSchema, 409: errorResponseSchema, ...authResponses },
-      },
-    },
-    async (request) => {
-      const by = request.body.by ?? 'system';
-      const ack = await updateReview(request.params.reviewId, 'cancelled', (handle) =>
-        handle.executeUpdate(cancelReviewUpdate, { args: [{ by, reason: request.body.reason }] }),
-      );
-      request.log.info({ reviewId: request.params.reviewId, by }, 'management review cancelled');
-      return ack;
-    },
-  );
+  review.update('/management-reviews/:reviewId/cancel', {
+    summary: 'Cancel a management review with a reason',
+    description: 'Cancels open input tasks and a running approval; the reason goes to the ledger. Not possible once the results are approved.',
+    body: cancelBodySchema,
+    update: cancelReviewUpdate,
+    arg: ({ body, by }) => ({ by, reason: body.reason }),
+    what: 'cancelled',
+    log: { message: 'management review cancelled' },
+  });
 
   done();
 };

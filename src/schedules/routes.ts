@@ -4,7 +4,6 @@
  * starts the year's cycle through the `scheduledCycle` launcher, which never starts a year's
  * cycle twice.
  */
-import type { Client } from '@temporalio/client';
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { scheduledCycleKindSchema, scheduledCycleKinds, scheduleSettingsSchema } from './schema.js';
@@ -16,17 +15,10 @@ import {
   triggerCycleSchedule,
   type ScheduleDeps,
 } from './manage.js';
-import { StartInputError } from '../temporal/start.js';
-import { errorResponses, errorResponseSchema, HttpError } from '../api/errors.js';
-import { adminSecurity } from '../api/plugins/admin-auth.js';
-import { guardTemporalRoutes } from '../api/plugins/temporal-routes.js';
+import { HttpError } from '../api/errors.js';
+import { guardTemporalRoutes, temporalClient } from '../api/plugins/temporal-routes.js';
+import { adminSchema, startRefused } from '../api/plugins/workflow-routes.js';
 import '../api/deps.js';
-
-const authResponses = {
-  ...errorResponses,
-  401: errorResponseSchema.describe('Missing or wrong API key'),
-  503: errorResponseSchema.describe('Temporal is not configured or not reachable'),
-} as const;
 
 const paramsSchema = z.strictObject({ kind: scheduledCycleKindSchema });
 
@@ -51,7 +43,7 @@ const noteBodySchema = z
 export const scheduleRoutes: FastifyPluginCallbackZod = (app, _options, done) => {
   guardTemporalRoutes(app, 'schedule');
   const deps = (): ScheduleDeps => ({
-    client: app.deps.temporal as Client,
+    client: temporalClient(app),
     taskQueue: app.deps.config.TEMPORAL_TASK_QUEUE,
     defaultTimezone: app.deps.organization?.().organization.timezone ?? 'UTC',
   });
@@ -60,12 +52,10 @@ export const scheduleRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
   app.get(
     '/schedules',
     {
-      schema: {
-        tags: ['schedules'],
+      schema: adminSchema('schedules', {
         summary: 'The yearly schedules of the recurring cycles',
-        security: adminSecurity,
-        response: { 200: z.object({ items: z.array(scheduleSchema) }), ...authResponses },
-      },
+        response: { 200: z.object({ items: z.array(scheduleSchema) }) },
+      }),
     },
     async () => {
       const items = await Promise.all(scheduledCycleKinds.map((kind) => getCycleSchedule(deps(), kind)));
@@ -76,13 +66,11 @@ export const scheduleRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
   app.get(
     '/schedules/:kind',
     {
-      schema: {
-        tags: ['schedules'],
+      schema: adminSchema('schedules', {
         summary: 'One yearly schedule: its settings, next runs and what it started recently',
-        security: adminSecurity,
         params: paramsSchema,
-        response: { 200: scheduleSchema, ...authResponses },
-      },
+        response: { 200: scheduleSchema },
+      }),
     },
     async (request) => {
       const schedule = await getCycleSchedule(deps(), request.params.kind);
@@ -94,18 +82,16 @@ export const scheduleRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
   app.put(
     '/schedules/:kind',
     {
-      schema: {
-        tags: ['schedules'],
+      schema: adminSchema('schedules', {
         summary: 'Create or update the yearly schedule of a cycle',
         description:
           'Fires every year on `month`/`day` at `hour`:`minute` in `timezone` (default: the organization\'s) and starts that ' +
           "year's cycle (`internal-audit-programme/<year>` or `management-review/<year>`) unless it was already started. " +
           'Idempotent: the same settings again change nothing. `paused: true` keeps it without firing.',
-        security: adminSecurity,
         params: paramsSchema,
         body: scheduleSettingsSchema,
-        response: { 200: scheduleSchema, 201: scheduleSchema, ...authResponses },
-      },
+        response: { 200: scheduleSchema, 201: scheduleSchema },
+      }),
     },
     async (request, reply) => {
       try {
@@ -113,8 +99,7 @@ export const scheduleRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
         request.log.info({ scheduleId: schedule.scheduleId, created }, 'yearly schedule written');
         return reply.code(created ? 201 : 200).send(schedule);
       } catch (err) {
-        if (err instanceof StartInputError) throw new HttpError(400, err.message, { issues: err.issues, cause: err });
-        throw err;
+        return startRefused(err);
       }
     },
   );
@@ -126,14 +111,12 @@ export const scheduleRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
     app.post(
       `/schedules/:kind/${action}`,
       {
-        schema: {
-          tags: ['schedules'],
+        schema: adminSchema('schedules', {
           summary: paused ? 'Pause a yearly schedule (it keeps its settings)' : 'Resume a paused yearly schedule',
-          security: adminSecurity,
           params: paramsSchema,
           body: noteBodySchema,
-          response: { 200: scheduleSchema, ...authResponses },
-        },
+          response: { 200: scheduleSchema },
+        }),
       },
       async (request) => {
         const schedule = await setCycleSchedulePaused(deps(), request.params.kind, paused, request.body?.note);
@@ -146,14 +129,12 @@ export const scheduleRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
   app.post(
     '/schedules/:kind/run',
     {
-      schema: {
-        tags: ['schedules'],
+      schema: adminSchema('schedules', {
         summary: 'Run a yearly schedule now',
         description: "As if it fired now: this year's cycle is started unless it already was.",
-        security: adminSecurity,
         params: paramsSchema,
-        response: { 202: z.object({ kind: z.enum(scheduledCycleKinds), triggered: z.literal(true) }), ...authResponses },
-      },
+        response: { 202: z.object({ kind: z.enum(scheduledCycleKinds), triggered: z.literal(true) }) },
+      }),
     },
     async (request, reply) => {
       if (!(await triggerCycleSchedule(deps(), request.params.kind))) throw notFound(request.params.kind);
@@ -164,13 +145,11 @@ export const scheduleRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
   app.delete(
     '/schedules/:kind',
     {
-      schema: {
-        tags: ['schedules'],
+      schema: adminSchema('schedules', {
         summary: 'Delete a yearly schedule (cycles it started keep running)',
-        security: adminSecurity,
         params: paramsSchema,
-        response: { 204: z.null().describe('Deleted'), ...authResponses },
-      },
+        response: { 204: z.null().describe('Deleted') },
+      }),
     },
     async (request, reply) => {
       if (!(await deleteCycleSchedule(deps(), request.params.kind))) throw notFound(request.params.kind);

@@ -6,31 +6,25 @@
  * Registered inside the admin scope (API key required). Every route needs the Temporal
  * client; without one they answer 503.
  */
-import {
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowNotFoundError,
-  WorkflowUpdateFailedError,
-  type Client,
-} from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { QueryDefinition } from '@temporalio/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { approvalInputSchema } from '../approval/schema.js';
-import { humanTaskInputSchema } from './schema.js';
+import { approvalInputSchema, type ApprovalStatus } from '../approval/schema.js';
+import { humanTaskInputSchema, type TaskStatus } from './schema.js';
 import { actorSchema, personIdSchema, processSchema } from '../common/schemas.js';
 import { cancelUpdate } from '../common/messages.js';
-import { approvalStatusQuery } from '../approval/contract.js';
-import { taskStatusQuery } from './contract.js';
-import { executionFacts } from '../temporal/visibility.js';
-import { StartInputError } from '../temporal/start.js';
-import { APPROVAL_WORKFLOW } from '../approval/contract.js';
-import { TASK_WORKFLOW } from './contract.js';
+import { APPROVAL_WORKFLOW, approvalStatusQuery } from '../approval/contract.js';
+import { TASK_WORKFLOW, taskStatusQuery } from './contract.js';
 import { DEFAULT_WORK_LIMIT, listWork, MAX_WORK_LIMIT, type WorkKind } from './work.js';
 import { startApproval } from '../approval/start.js';
 import { startHumanTask } from './start.js';
-import { errorResponses, errorResponseSchema, HttpError } from '../api/errors.js';
-import { adminSecurity } from '../api/plugins/admin-auth.js';
+import { errorResponseSchema, HttpError } from '../api/errors.js';
+import type { FoundWorkflow } from '../api/gateway.js';
 import { booleanParam, limitParam } from '../api/query-params.js';
-import { guardTemporalRoutes } from '../api/plugins/temporal-routes.js';
+import { guardTemporalRoutes, temporalClient } from '../api/plugins/temporal-routes.js';
+import { startRefused, workflowRoutes } from '../api/plugins/workflow-routes.js';
 import '../api/deps.js';
 
 // Schemas
@@ -100,32 +94,12 @@ const cancelBodySchema = z.strictObject({
 
 const ackSchema = z.object({ id: z.string(), ok: z.literal(true), state: z.string(), message: z.string() });
 
-const authResponses = {
-  ...errorResponses,
-  401: errorResponseSchema.describe('Missing or wrong API key'),
-  503: errorResponseSchema.describe('Temporal is not configured or not reachable'),
-} as const;
+const kindOf = (workflow: FoundWorkflow): WorkKind => (workflow.description.type === TASK_WORKFLOW ? 'task' : 'approval');
 
-function kindOfType(type: string): WorkKind | undefined {
-  return type === TASK_WORKFLOW ? 'task' : type === APPROVAL_WORKFLOW ? 'approval' : undefined;
-}
-
-function startError(err: unknown): never {
-  if (err instanceof StartInputError) {
-    throw new HttpError(400, err.message, { issues: err.issues, cause: err });
-  }
-  if (err instanceof WorkflowExecutionAlreadyStartedError) {
-    throw new HttpError(409, `A workflow with id ${err.workflowId} is already running.`, { cause: err });
-  }
-  throw err;
-}
+const startError = (err: unknown) => startRefused(err, (workflowId) => `A workflow with id ${workflowId} is already running.`);
 
 export const workRoutes: FastifyPluginCallbackZod = (app, _options, done) => {
-  const temporal = (): Client => {
-    const client = app.deps.temporal;
-    if (!client) throw new HttpError(503, 'Temporal is not configured for this API.');
-    return client;
-  };
+  const temporal = (): Client => temporalClient(app);
   const taskQueue = app.deps.config.TEMPORAL_TASK_QUEUE;
   const organization = () => app.deps.organization?.();
   const base = app.deps.config.PUBLIC_BASE_URL;
@@ -136,145 +110,85 @@ export const workRoutes: FastifyPluginCallbackZod = (app, _options, done) => {
 
   guardTemporalRoutes(app, 'task and approval');
 
+  const work = workflowRoutes(app, {
+    tag: 'work',
+    type: [TASK_WORKFLOW, APPROVAL_WORKFLOW],
+    params: idParamsSchema,
+    key: 'id',
+    workflowId: (id) => id,
+    query: (workflow): QueryDefinition<TaskStatus | ApprovalStatus> => (kindOf(workflow) === 'task' ? taskStatusQuery : approvalStatusQuery),
+    ack: ackSchema,
+    notFound: (id) => `No task or approval with id ${id}.`,
+    closed: (_params, status) => `it is already closed (${status})`,
+    gone: () => 'it closed in the meantime',
+  });
+
+  const startOptions = () => {
+    const org = organization();
+    return org ? { organization: org } : {};
+  };
+  /** The answer to a started task or approval (`what`). */
+  const started = (request: FastifyRequest, reply: FastifyReply, what: string, handle: WorkflowHandle & { firstExecutionRunId: string }) => {
+    request.log.info({ workflowId: handle.workflowId }, `${what} started`);
+    return reply.code(201).send({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId, links: linksFor(handle.workflowId) });
+  };
+  const startedResponses = { 201: startedSchema, 409: errorResponseSchema };
+
   app.post(
     '/tasks',
     {
-      schema: {
-        tags: ['work'],
+      schema: work.schema({
         summary: 'Start a standalone human task',
         description:
           'Ad-hoc AIMS work: the assignee (a person or a role) gets an e-mail with a signed link. The id is `task/adhoc/<year>/<random>`.',
-        security: adminSecurity,
         body: humanTaskInputSchema,
-        response: { 201: startedSchema, 409: errorResponseSchema, ...authResponses },
-      },
+        response: startedResponses,
+      }),
     },
-    async (request, reply) => {
-      const org = organization();
-      const handle = await startHumanTask(temporal(), taskQueue, request.body, org ? { organization: org } : {}).catch(startError);
-      request.log.info({ workflowId: handle.workflowId }, 'task started');
-      return reply
-        .code(201)
-        .send({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId, links: linksFor(handle.workflowId) });
-    },
+    async (request, reply) => started(request, reply, 'task', await startHumanTask(temporal(), taskQueue, request.body, startOptions()).catch(startError)),
   );
 
   app.post(
     '/approvals',
     {
-      schema: {
-        tags: ['work'],
+      schema: work.schema({
         summary: 'Start a standalone approval',
-        description:
-          'The approvers get an e-mail with a signed link to the approval page. The id is `approval/adhoc/<year>/<random>`.',
-        security: adminSecurity,
+        description: 'The approvers get an e-mail with a signed link to the approval page. The id is `approval/adhoc/<year>/<random>`.',
         body: approvalInputSchema,
-        response: { 201: startedSchema, 409: errorResponseSchema, ...authResponses },
-      },
+        response: startedResponses,
+      }),
     },
-    async (request, reply) => {
-      const org = organization();
-      const handle = await startApproval(temporal(), taskQueue, request.body, org ? { organization: org } : {}).catch(startError);
-      request.log.info({ workflowId: handle.workflowId }, 'approval started');
-      return reply
-        .code(201)
-        .send({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId, links: linksFor(handle.workflowId) });
-    },
+    async (request, reply) => started(request, reply, 'approval', await startApproval(temporal(), taskQueue, request.body, startOptions()).catch(startError)),
   );
 
-  app.get(
-    '/work',
-    {
-      schema: {
-        tags: ['work'],
-        summary: 'List open tasks and approvals',
-        description: 'From Temporal visibility (eventually consistent: new work shows within seconds), overdue first, then by due date.',
-        security: adminSecurity,
-        querystring: listQuerySchema,
-        response: { 200: z.object({ items: z.array(workItemSchema) }), ...authResponses },
-      },
-    },
-    async (request) => {
-      const { limit, ...filter } = request.query;
-      const items = await listWork(temporal(), taskQueue, filter, limit ?? DEFAULT_WORK_LIMIT);
-      return { items };
-    },
-  );
+  work.list('/work', {
+    summary: 'List open tasks and approvals',
+    description: 'From Temporal visibility (eventually consistent: new work shows within seconds), overdue first, then by due date.',
+    querystring: listQuerySchema,
+    item: workItemSchema,
+    list: listWork,
+  });
 
-  app.get(
-    '/work/:id',
-    {
-      schema: {
-        tags: ['work'],
-        summary: 'One task or approval with its live status and history',
-        security: adminSecurity,
-        params: idParamsSchema,
-        response: { 200: detailSchema, 404: errorResponseSchema, ...authResponses },
-      },
-    },
-    async (request) => {
-      const client = temporal();
-      const { id } = request.params;
-      const notFound = () => new HttpError(404, `No task or approval with id ${id}.`);
-      const description = await client.workflow
-        .getHandle(id)
-        .describe()
-        .catch((err: unknown) => {
-          throw err instanceof WorkflowNotFoundError ? notFound() : err;
-        });
-      const kind = kindOfType(description.type);
-      if (!kind) throw notFound();
-      const handle = client.workflow.getHandle(id);
-      const status = kind === 'task' ? await handle.query(taskStatusQuery) : await handle.query(approvalStatusQuery);
-      return {
-        id,
-        kind,
-        ...executionFacts(description),
-        status: status as unknown as z.input<typeof detailSchema>['status'],
-      };
-    },
-  );
+  work.detail('/work/:id', {
+    summary: 'One task or approval with its live status and history',
+    response: detailSchema,
+    more: (_params, workflow) => ({ kind: kindOf(workflow) }),
+  });
 
-  app.post(
-    '/work/:id/cancel',
-    {
-      schema: {
-        tags: ['work'],
-        summary: 'Cancel a task or approval with a reason',
-        description:
-          'Closes it as cancelled; the people involved are told. `by` is the AIMS manager (or `system`); the workflow checks who may cancel.',
-        security: adminSecurity,
-        params: idParamsSchema,
-        body: cancelBodySchema,
-        response: { 200: ackSchema, 404: errorResponseSchema, 409: errorResponseSchema, ...authResponses },
-      },
+  work.update('/work/:id/cancel', {
+    summary: 'Cancel a task or approval with a reason',
+    description:
+      'Closes it as cancelled; the people involved are told. `by` is the AIMS manager (or `system`); the workflow checks who may cancel.',
+    body: cancelBodySchema,
+    update: cancelUpdate,
+    arg: ({ body, by, workflow }) => {
+      // Work items have always said this one in their own words (the others: `Not cancelled: ...`).
+      if (!workflow.running) throw new HttpError(409, `It is already closed (${workflow.description.status.name.toLowerCase()}).`);
+      return { by, reason: body.reason };
     },
-    async (request) => {
-      const client = temporal();
-      const { id } = request.params;
-      const handle = client.workflow.getHandle(id);
-      const description = await handle.describe().catch((err: unknown) => {
-        throw err instanceof WorkflowNotFoundError ? new HttpError(404, `No task or approval with id ${id}.`) : err;
-      });
-      if (!kindOfType(description.type)) throw new HttpError(404, `No task or approval with id ${id}.`);
-      if (description.status.name !== 'RUNNING') {
-        throw new HttpError(409, `It is already closed (${description.status.name.toLowerCase()}).`);
-      }
-      try {
-        const ack = await handle.executeUpdate(cancelUpdate, {
-          args: [{ by: request.body.by ?? 'system', reason: request.body.reason }],
-        });
-        request.log.info({ workflowId: id, by: request.body.by ?? 'system' }, 'work cancelled');
-        return { id, ...ack };
-      } catch (err) {
-        if (err instanceof WorkflowUpdateFailedError) {
-          throw new HttpError(409, `Not cancelled: ${err.cause?.message ?? err.message}.`, { cause: err });
-        }
-        if (err instanceof WorkflowNotFoundError) throw new HttpError(409, 'Not cancelled: it closed in the meantime.', { cause: err });
-        throw err;
-      }
-    },
-  );
+    what: 'cancelled',
+    log: { message: 'work cancelled', fields: ({ params, by }) => ({ workflowId: params.id, by }) },
+  });
 
   done();
 };

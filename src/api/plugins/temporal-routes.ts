@@ -42,8 +42,8 @@ export function temporalClient(app: FastifyInstance): Client {
 
 export type { FoundWorkflow };
 
-/** The workflow `workflowId` of type `type`; a 404 saying `notFound` when there is none (or it is another type). */
-export async function findWorkflow(client: Client, workflowId: string, type: string, notFound: string): Promise<FoundWorkflow> {
+/** The workflow `workflowId` of type `type` (or one of the types); a 404 saying `notFound` when there is none (or it is another type). */
+export async function findWorkflow(client: Client, workflowId: string, type: string | readonly string[], notFound: string): Promise<FoundWorkflow> {
   const found = await new WorkflowGateway(client).find(workflowId, type);
   if (!found) throw new HttpError(404, notFound);
   return found;
