@@ -14,6 +14,8 @@ import { createCorrectiveActionActivities } from './corrective-action.js';
 import { createDirectoryActivities } from './directory.js';
 import { createInternalAuditActivities } from './internal-audit.js';
 import { createManagementReviewActivities } from './management-review.js';
+import { createOperationsActivities } from './operations.js';
+import { createPeopleActivities } from './people.js';
 import { createNotificationActivities, createNotifyActivities } from './notifications.js';
 import { createRecordActivities } from './records.js';
 
@@ -26,6 +28,8 @@ export interface ActivityDeps {
   logger: Logger;
   /** For activities that read Temporal visibility or start work (aggregates, schedules). */
   temporal: { client: Client; taskQueue: string };
+  /** Where operations are told about a failed workflow (none: logged only). */
+  alertEmail?: string | undefined;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -37,12 +41,19 @@ export function createActivities(deps: ActivityDeps) {
   });
   return {
     ...createDirectoryActivities({ organization: deps.organization }),
+    ...createPeopleActivities({ organization: deps.organization, temporal: deps.temporal }),
     ...createRecordActivities({ store: deps.records }),
     ...createCorrectiveActionActivities({ organization: deps.organization, records: deps.records }),
     ...createInternalAuditActivities({ organization: deps.organization, records: deps.records, temporal: deps.temporal }),
     ...createAiSystemActivities({ organization: deps.organization, records: deps.records }),
     ...createCertificationActivities({ organization: deps.organization, records: deps.records, temporal: deps.temporal }),
     ...notifications,
+    ...createOperationsActivities({
+      sendNotification: (input) => notifications.sendNotification(input),
+      organizationName: () => deps.organization().organization.name,
+      alertEmail: deps.alertEmail,
+      logger: deps.logger,
+    }),
     ...createConcernActivities({
       sendNotification: (input) => notifications.sendNotification(input),
       organizationName: () => deps.organization().organization.name,

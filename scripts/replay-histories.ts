@@ -9,7 +9,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import { bundlerOptions, workflowsPath } from '../workers/worker.js';
+import { bundlerOptions, workflowInterceptorModules, workflowsPath } from '../workers/worker.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -44,7 +44,8 @@ async function main(): Promise<number> {
   let failed = 0;
   const quiet = { ...bundlerOptions, logger: new DefaultLogger('WARN') };
   const inputs = histories.map(({ workflowId, history }) => ({ workflowId, history }));
-  for await (const result of Worker.runReplayHistories({ workflowsPath, bundlerOptions: quiet }, inputs)) {
+  const interceptors = { workflowModules: workflowInterceptorModules };
+  for await (const result of Worker.runReplayHistories({ workflowsPath, bundlerOptions: quiet, interceptors }, inputs)) {
     if (result.error) {
       failed += 1;
       console.log(`FAIL ${fileOf.get(result.workflowId) ?? result.workflowId}: ${result.error.message}`);

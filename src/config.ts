@@ -54,6 +54,8 @@ export const configSchema = z.object({
   API_HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: port.default(3000),
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(10).max(100_000).default(500),
+  /** Where operations are told about a workflow that failed (none: it is logged only). */
+  ALERT_EMAIL: z.email().optional(),
 });
 
 export type Config = Readonly<z.output<typeof configSchema>>;

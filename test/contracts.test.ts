@@ -19,6 +19,7 @@ import {
 import { MANAGEMENT_REVIEW_WORKFLOW, type ManagementReviewWorkflow } from '../src/management-review/contract.js';
 import { SCHEDULED_CYCLE_WORKFLOW, type ScheduledCycleWorkflow } from '../src/schedules/contract.js';
 import { TASK_WORKFLOW, type HumanTaskWorkflow } from '../src/task/contract.js';
+import { ORGANIZATION_CHANGE_WORKFLOW, type OrganizationChangeWorkflow } from '../src/people/contract.js';
 
 /** Each contract's name with the workflow it names, typed by the contract's signature. */
 const byContract: Record<string, unknown> = {
@@ -33,6 +34,7 @@ const byContract: Record<string, unknown> = {
   [IMPACT_ASSESSMENT_WORKFLOW]: workflows.impactAssessment satisfies ImpactAssessmentWorkflow,
   [INTERNAL_AUDIT_PROGRAMME_WORKFLOW]: workflows.internalAuditProgramme satisfies InternalAuditProgrammeWorkflow,
   [INTERNAL_AUDIT_WORKFLOW]: workflows.internalAudit satisfies InternalAuditWorkflow,
+  [ORGANIZATION_CHANGE_WORKFLOW]: workflows.organizationChange satisfies OrganizationChangeWorkflow,
 };
 
 describe('workflow contracts', () => {

@@ -4,7 +4,7 @@ import { bundleWorkflowCode, NativeConnection } from '@temporalio/worker';
 import { pino } from 'pino';
 import { inject } from 'vitest';
 import { createActivities } from '../activities/index.js';
-import { bundlerOptions, createAimsWorker } from '../workers/worker.js';
+import { bundlerOptions, createAimsWorker, workflowInterceptorModules } from '../workers/worker.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { cancelNeedsApproval, pastDueActions, type CorrectiveActionInput, type CorrectiveActionResult } from '../src/corrective-action/schema.js';
@@ -337,7 +337,7 @@ describe('corrective action', () => {
   });
 
   it('an NC raised by a parent workflow (parent close policy abandon) survives the parent’s completion', { timeout: 120_000 }, async () => {
-    const { code } = await bundleWorkflowCode({ workflowsPath: path.resolve(import.meta.dirname, 'workflows/index.ts'), ...bundlerOptions });
+    const { code } = await bundleWorkflowCode({ workflowsPath: path.resolve(import.meta.dirname, 'workflows/index.ts'), workflowInterceptorModules, ...bundlerOptions });
     const taskQueue = `test-parent-${randomUUID()}`;
     const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
     const logger = pino({ level: 'warn' });

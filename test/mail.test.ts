@@ -289,6 +289,8 @@ describe('notification templates', () => {
     'internal-audit.report': { ...common, windowText: '2027-03-01 to 2027-03-05', auditorName: 'Aisha Khan', findingsText: '1 major NC, 0 minor NCs, 2 observations, 0 opportunities for improvement' },
     'certification.reminder': { ...common, dueDate: '2027-02-22', auditName: 'Stage 2 audit', bodyName: 'Meridian Certification', certificateId: 'CERT-2027-01' },
     'certification.readiness': { ...common, dueDate: '2027-02-22', auditName: 'Stage 2 audit', certificateId: 'CERT-2027-01', ready: false, checks: ['Open major nonconformities: none'] },
+    'operations.workflow-failed': { ...common, workflowId: 'corrective-action/NC-2027-004', workflowType: 'correctiveAction', runId: 'r1', failure: 'Activity task failed' },
+    'organization.handover-summary': { ...common, movedLines: ['Task (task/adhoc/2027/x): assignee to marco.rossi'], notMovedLines: [] },
     'certification.escalated': { ...common, dueDate: '2027-02-22', auditName: 'Stage 2 audit', certificateId: 'CERT-2027-01', problem: 'window missed' },
     'management-review.invitation': { ...common, meetingText: 'Mon 15 Mar 2027, 10:00 to 12:00 UTC', inputsDueDate: '2027-03-01T10:00:00Z' },
     'management-review.cancelled': { ...common, meetingText: 'Mon 15 Mar 2027, 10:00 to 12:00 UTC', reason: 'Merged into the H2 review' },

@@ -3,19 +3,27 @@
  * organization and records store (the worker entry point, or the single local process that
  * also serves the API when the records store is the embedded one).
  */
+import type { Client } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import { createLinkSigner } from '../src/links/signer.js';
 import { createMailTransport } from '../src/mail/transport.js';
 import { createTemporalClient } from '../src/temporal/client.js';
 import type { ServiceDeps } from '../src/shutdown.js';
-import { loadOrganizationOrExit } from '../src/organization/load.js';
+import type { Logger } from '../src/logger.js';
+import { organizationInForce } from '../src/organization/in-force.js';
+import type { OrganizationHolder } from '../src/organization/holder.js';
+import type { Organization } from '../src/organization/schema.js';
+import { applyOrganization } from '../src/people/change.js';
+import type { RecordsStore } from '../src/records/types.js';
 import { openRecordsStore } from '../src/records/store.js';
 import { createAimsWorker, installRuntimeLogger } from './worker.js';
 import { syncAiSystems } from '../src/ai-system/start.js';
 
 export interface RunningWorker {
   worker: Worker;
+  /** The worker's Temporal client (for the work it starts at start-up). */
+  client: Client;
   /** Resolves once the worker has stopped and its connections are closed. */
   done: Promise<void>;
   /** Stops polling, lets in-flight tasks finish, then resolves `done`. */
@@ -45,6 +53,7 @@ export async function startWorker(deps: ServiceDeps): Promise<RunningWorker> {
         mailFrom: config.MAIL_FROM,
         logger,
         temporal: { client: temporal.client, taskQueue: config.TEMPORAL_TASK_QUEUE },
+        alertEmail: config.ALERT_EMAIL,
       }),
     });
   } catch (err) {
@@ -57,11 +66,6 @@ export async function startWorker(deps: ServiceDeps): Promise<RunningWorker> {
     { taskQueue: config.TEMPORAL_TASK_QUEUE, namespace: config.TEMPORAL_NAMESPACE, address: config.TEMPORAL_ADDRESS },
     'worker started',
   );
-  // Every AI system of the inventory has its long-lived workflow; ensuring one that runs changes nothing.
-  void syncAiSystems(temporal.client, config.TEMPORAL_TASK_QUEUE, deps.organization()).then(
-    (r) => (r.failed.length ? logger.warn(r, 'some AI systems could not be ensured; retry with POST /admin/ai-systems/sync') : logger.info(r, 'AI systems ensured')),
-    (err: unknown) => logger.warn({ err }, 'AI systems not ensured; retry with POST /admin/ai-systems/sync'),
-  );
   const done = worker.run().finally(async () => {
     transport.close();
     await temporal.connection.close();
@@ -70,6 +74,7 @@ export async function startWorker(deps: ServiceDeps): Promise<RunningWorker> {
   });
   return {
     worker,
+    client: temporal.client,
     done,
     shutdown: () => {
       if (worker.getState() === 'RUNNING') worker.shutdown();
@@ -79,7 +84,9 @@ export async function startWorker(deps: ServiceDeps): Promise<RunningWorker> {
 
 /**
  * Starts the parts every worker process has, in order, each registered to stop in reverse:
- * the organization file, the records store, the worker. Returns what an API in the same
+ * the records store, the organization in force, the worker. Then, in the background, puts the
+ * organization file into force (checked against running work; see src/people/change.ts) and
+ * ensures every AI system of the inventory has its workflow. Returns what an API in the same
  * process shares.
  */
 export async function startWorkerParts(
@@ -89,15 +96,41 @@ export async function startWorkerParts(
   workerLogger = deps.logger,
 ): Promise<ServiceDeps> {
   const { config, logger } = deps;
-  const organization = await loadOrganizationOrExit(config.ORG_FILE);
   const records = await openRecordsStore({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, logger });
   onStop('records store', () => records.close());
-  const shared: ServiceDeps = { config, logger, organization: () => organization, records };
+  const { file, holder } = await organizationInForce(config.ORG_FILE, records, logger);
+  onStop('organization', async () => holder.stop());
+  const shared: ServiceDeps = { config, logger, organization: holder.get, records };
   const worker = await startWorker({ ...shared, logger: workerLogger });
   onStop('worker', async () => {
     worker.shutdown();
     await worker.done;
   });
   whenEnded('worker', worker.done);
+  void afterStart(worker.client, config.TEMPORAL_TASK_QUEUE, file, { records, holder, logger });
   return shared;
+}
+
+/** The organization file put into force, then every AI system of the inventory in force ensured. */
+async function afterStart(
+  client: Client,
+  taskQueue: string,
+  file: Organization | undefined,
+  { records, holder, logger }: { records: RecordsStore; holder: OrganizationHolder; logger: Logger },
+): Promise<void> {
+  if (file) {
+    try {
+      const outcome = await applyOrganization({ client, taskQueue, records }, file, { by: 'system', reason: 'the organization file at worker start' });
+      if (outcome.status === 'refused') logger.error({ vacant: outcome.vacant }, `organization file not put into force: ${outcome.message}; the version in force stays`);
+      else logger.info(outcome, 'organization file checked against running work');
+      await holder.refresh();
+    } catch (err) {
+      logger.warn({ err }, 'the organization file could not be checked against running work; retry with POST /admin/organization/reload');
+    }
+  }
+  // Every AI system of the inventory has its long-lived workflow; ensuring one that runs changes nothing.
+  await syncAiSystems(client, taskQueue, holder.current()).then(
+    (r) => (r.failed.length ? logger.warn(r, 'some AI systems could not be ensured; retry with POST /admin/ai-systems/sync') : logger.info(r, 'AI systems ensured')),
+    (err: unknown) => logger.warn({ err }, 'AI systems not ensured; retry with POST /admin/ai-systems/sync'),
+  );
 }

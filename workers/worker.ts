@@ -12,6 +12,9 @@ const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 /** Path of the workflow entry module (TypeScript in development, compiled JavaScript in dist/). */
 export const workflowsPath = fileURLToPath(new URL(`../workflows/index${ext}`, import.meta.url));
 
+/** Workflow interceptors bundled with every workflow (the failure alert). */
+export const workflowInterceptorModules = [fileURLToPath(new URL(`../workflows/lib/interceptors${ext}`, import.meta.url))];
+
 /** The project's ESM sources import `./x.js`; let the bundler find `./x.ts`. */
 export const bundlerOptions = {
   webpackConfigHook: (config: Parameters<NonNullable<NonNullable<Parameters<typeof bundleWorkflowCode>[0]['webpackConfigHook']>>>[0]) => {
@@ -28,7 +31,7 @@ export const bundlerOptions = {
  * progress report goes to debug; its warnings and errors stay visible.
  */
 export function bundleWorkflows(logger?: Logger): Promise<WorkflowBundle> {
-  return bundleWorkflowCode({ workflowsPath, ...bundlerOptions, logger: bundlerLogger(logger) });
+  return bundleWorkflowCode({ workflowsPath, workflowInterceptorModules, ...bundlerOptions, logger: bundlerLogger(logger) });
 }
 
 function bundlerLogger(logger?: Logger): TemporalLogger {

@@ -10,3 +10,4 @@ export { aiSystem } from './ai-system/ai-system.js';
 export { impactAssessment } from './ai-system/impact-assessment.js';
 export { internalAuditProgramme } from './internal-audit/programme.js';
 export { internalAudit } from './internal-audit/audit.js';
+export { organizationChange } from './people/organization-change.js';

@@ -24,6 +24,7 @@ import { NOT_FOUND_RATE_LIMIT, registerRateLimit } from './plugins/rate-limit.js
 import { registerSecurityHeaders } from './plugins/security.js';
 import { pageRoutes } from './pages/index.js';
 import { concernRoutes } from '../concern/routes.js';
+import { peopleRoutes } from '../people/routes.js';
 import { genReqId, REQUEST_ID_HEADER } from './request-id.js';
 import { aiSystemRoutes } from '../ai-system/routes.js';
 import { healthRoutes } from './routes/health.js';
@@ -92,7 +93,7 @@ export async function buildApp(deps: AppDeps): Promise<ApiInstance> {
 
   await app.register(healthRoutes);
   await app.register(pageRoutes);
-  await app.register(adminScope([recordsRoutes, workRoutes, nonconformityRoutes, concernRoutes, scheduleRoutes, aiSystemRoutes, certificationRoutes, managementReviewRoutes, internalAuditRoutes, improvementRoutes]), { prefix: '/admin' });
+  await app.register(adminScope([recordsRoutes, workRoutes, nonconformityRoutes, concernRoutes, peopleRoutes, scheduleRoutes, aiSystemRoutes, certificationRoutes, managementReviewRoutes, internalAuditRoutes, improvementRoutes]), { prefix: '/admin' });
   await registerDocsRoutes(app);
 
   return app.withTypeProvider<ZodTypeProvider>();

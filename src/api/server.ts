@@ -1,11 +1,11 @@
 /**
- * API entry point: configuration, logger, organization, records store, then the API.
+ * API entry point: configuration, logger, records store, the organization in force, then the API.
  * SIGINT/SIGTERM close the API (in-flight requests finish) and then the store; a second
  * signal, or a shutdown that takes too long, exits at once.
  */
 import { configOrExit } from '../config.js';
 import { createLogger } from '../logger.js';
-import { loadOrganizationOrExit } from '../organization/load.js';
+import { organizationInForce } from '../organization/in-force.js';
 import { openRecordsStore } from '../records/store.js';
 import { runUntilSignal } from '../shutdown.js';
 import { startApi } from './run.js';
@@ -14,9 +14,10 @@ const config = configOrExit();
 const logger = createLogger(config.LOG_LEVEL, 'api');
 
 runUntilSignal(logger, 'API', async (onStop) => {
-  const organization = await loadOrganizationOrExit(config.ORG_FILE);
   const records = await openRecordsStore({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, logger });
   onStop('records store', () => records.close());
-  const api = await startApi({ config, logger, organization: () => organization, records });
+  const { holder } = await organizationInForce(config.ORG_FILE, records, logger);
+  onStop('organization', async () => holder.stop());
+  const api = await startApi({ config, logger, organization: holder.get, records });
   onStop('API', () => api.close());
 });

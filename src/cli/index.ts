@@ -14,6 +14,7 @@ import { registerInternalAuditCommands } from '../internal-audit/cli.js';
 import { registerManagementReviewCommands } from '../management-review/cli.js';
 import { registerNonconformityCommands } from '../corrective-action/cli.js';
 import { registerScheduleCommands } from '../schedules/cli.js';
+import { registerPeopleCommands } from '../people/cli.js';
 
 /** An area's commands, added to the program. */
 export type RegisterCommands = (program: Command, ctx: CliContext) => void;
@@ -26,6 +27,7 @@ const areas: RegisterCommands[] = [
   registerAiSystemCommands,
   registerCertificationCommands,
   registerInternalAuditCommands,
+  registerPeopleCommands,
 ];
 
 export function buildProgram(

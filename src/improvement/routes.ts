@@ -17,6 +17,7 @@ import { actionImprovement, dismissImprovement, ImprovementRefusal, type Improve
 import { findImprovementItem, listImprovementItems, type ImprovementItem } from './items.js';
 import { improvementActionRequestSchema, improvementDismissRequestSchema, improvementIdSchema } from './schema.js';
 import '../api/deps.js';
+import { actingPerson } from '../api/plugins/workflow-routes.js';
 
 const states = ['open', 'actioned', 'dismissed', 'closed', 'all'] as const;
 
@@ -147,7 +148,7 @@ export const improvementRoutes: FastifyPluginCallbackZod = (app, _options, done)
     },
     async (request, reply) => {
       const { id } = request.params;
-      const { action } = await act('actioned', () => actionImprovement(deps(true), id, request.body));
+      const { action } = await act('actioned', () => actionImprovement(deps(true), id, { ...request.body, by: actingPerson(request) }));
       request.log.info({ improvementId: id, workflowId: action.workflowId }, 'improvement item turned into an action');
       return reply.code(201).send({ improvementId: id, state: 'actioned' as const, action });
     },
@@ -167,7 +168,7 @@ export const improvementRoutes: FastifyPluginCallbackZod = (app, _options, done)
     },
     async (request) => {
       const { id } = request.params;
-      await act('dismissed', () => dismissImprovement(deps(false), id, request.body));
+      await act('dismissed', () => dismissImprovement(deps(false), id, { ...request.body, by: actingPerson(request) }));
       return { improvementId: id, state: 'dismissed' as const };
     },
   );

@@ -170,6 +170,22 @@ export const notificationDataSchemas = {
     /** One line per check, e.g. `Internal audit covering the period: complete (IA-2027)`. */
     checks: z.array(singleLine(500)).max(50),
   }),
+  /** People's running work was handed over (they left, their AI system changed hands, or on purpose); sent to the AIMS manager. */
+  'organization.handover-summary': report.extend({
+    /** One line per part moved: the work, and who took it over. */
+    movedLines: z.array(singleLine(500)).max(500),
+    /** One line per part not moved, and why. */
+    notMovedLines: z.array(singleLine(500)).max(500),
+  }),
+  /** A workflow failed; sent to operations (ALERT_EMAIL), who are not users, so there is no "my tasks" link. */
+  'operations.workflow-failed': report.extend({
+    myTasksUrl: httpUrl.optional(),
+    workflowId: singleLine(500),
+    workflowType: singleLine(100),
+    runId: singleLine(100),
+    /** The failure as the workflow reported it. */
+    failure: z.string({ error: 'must be text' }).trim().min(1, 'is required').max(5000, 'must be at most 5000 characters'),
+  }),
   /** An external audit's window was missed, or the certificate expired; sent to the AIMS manager and top management. */
   'certification.escalated': report.extend({
     dueDate: isoInstant,

@@ -153,6 +153,18 @@ const templates = {
     body: 'Readiness of certificate {{certificateId}} for the {{auditName}} on {{dueDateText}}: {{#if ready}}everything the body will ask for is in place.{{else}}some things still need attention.{{/if}}{{#each checks}}\n\n{{this}}{{/each}}',
     button: 'Open',
   },
+  'organization.handover-summary': {
+    subject: 'Work handed over: {{title}}',
+    heading: 'Running work was handed over',
+    body: '{{title}}.{{#if movedLines.length}}\n\nHanded over:{{#each movedLines}}\n- {{this}}{{/each}}{{else}}\n\nNothing needed to move.{{/if}}{{#if notMovedLines.length}}\n\nNot moved, for you to look at:{{#each notMovedLines}}\n- {{this}}{{/each}}{{/if}}',
+    button: 'Open',
+  },
+  'operations.workflow-failed': {
+    subject: 'Workflow failed: {{title}}',
+    heading: 'A workflow failed',
+    body: 'The workflow "{{title}}" (run {{runId}}) failed: {{failure}}\n\nIts work stopped. Look at it in the Temporal UI, fix the cause, and reset or restart it; `GET /admin/work?state=failed` lists every failed workflow.',
+    button: 'Open',
+  },
   'certification.escalated': {
     subject: 'Certification at risk: {{auditName}} of {{certificateId}}',
     heading: 'The certificate needs your attention',

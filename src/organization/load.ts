@@ -61,15 +61,3 @@ export async function loadOrganization(file: string): Promise<Organization> {
   return parseOrganizationYaml(text, file);
 }
 
-/** For entry points: load the organization file or print its problems and exit 1. */
-export async function loadOrganizationOrExit(file: string): Promise<Organization> {
-  try {
-    return await loadOrganization(file);
-  } catch (err) {
-    if (err instanceof OrganizationFileError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(1);
-    }
-    throw err;
-  }
-}

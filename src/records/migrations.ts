@@ -115,6 +115,23 @@ CREATE TABLE sequence_allocations (
 );
 `,
   },
+  {
+    version: 4,
+    name: 'accepted organization files',
+    sql: `
+-- The organization file in force: each version accepted (after its checks against running work)
+-- is a row; the newest row is the one every process uses. Kept apart from the ledger, which
+-- records only the fact of each change (hashes and person ids), not the people's details.
+CREATE TABLE organization_versions (
+  seq         bigserial   PRIMARY KEY,
+  hash        text        NOT NULL CHECK (hash ~ '^[0-9a-f]{64}$'),
+  document    jsonb       NOT NULL,
+  accepted_by text        NOT NULL CHECK (accepted_by <> ''),
+  reason      text        NOT NULL,
+  accepted_at timestamptz NOT NULL DEFAULT now()
+);
+`,
+  },
 ];
 
 export class MigrationError extends Error {

@@ -14,6 +14,7 @@ import { ChainVerifier, contentHashOf, recordHashOf } from './hash.js';
 import { acquireLock } from './lockfile.js';
 import { migrate } from './migrations.js';
 import type {
+  AcceptedOrganization,
   EvidenceRecord,
   NewRecord,
   RecordFilter,
@@ -273,6 +274,28 @@ class SqlRecordsStore implements RecordsStore {
     },
   };
 
+  readonly organizations = {
+    latest: async (): Promise<AcceptedOrganization | undefined> => {
+      const [row] = await this.db().query('SELECT seq, hash, document, accepted_by, reason, accepted_at FROM organization_versions ORDER BY seq DESC LIMIT 1');
+      return row ? acceptedOf(row) : undefined;
+    },
+    accept: async (version: { hash: string; document: unknown; acceptedBy: string; reason: string }): Promise<AcceptedOrganization & { created: boolean }> => {
+      if (!/^[0-9a-f]{64}$/.test(version.hash)) throw new RecordValidationError('organization version', [{ field: 'hash', message: 'must be a sha256 hex digest' }]);
+      return this.db().transaction(async (tx) => {
+        // Two processes accepting the same file at once accept it once.
+        await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['organization_versions']);
+        const [latest] = await tx.query('SELECT seq, hash, document, accepted_by, reason, accepted_at FROM organization_versions ORDER BY seq DESC LIMIT 1');
+        if (latest && String(latest.hash) === version.hash) return { ...acceptedOf(latest), created: false };
+        const [row] = await tx.query(
+          `INSERT INTO organization_versions (hash, document, accepted_by, reason) VALUES ($1, $2, $3, $4)
+           RETURNING seq, hash, document, accepted_by, reason, accepted_at`,
+          [version.hash, JSON.stringify(version.document), version.acceptedBy, version.reason],
+        );
+        return { ...acceptedOf(row as Record<string, unknown>), created: true };
+      });
+    },
+  };
+
   async allocateSequence(scope: string, key: string): Promise<number> {
     for (const [name, value] of [['scope', scope], ['key', key]] as const) {
       if (typeof value !== 'string' || value.trim() === '' || value.length > 500) {
@@ -309,3 +332,14 @@ class SqlRecordsStore implements RecordsStore {
   }
 }
 
+function acceptedOf(row: Record<string, unknown>): AcceptedOrganization {
+  const document = typeof row.document === 'string' ? (JSON.parse(row.document) as unknown) : row.document;
+  return {
+    seq: Number(row.seq),
+    hash: String(row.hash),
+    document,
+    acceptedBy: String(row.accepted_by),
+    reason: String(row.reason),
+    acceptedAt: isoOf(row.accepted_at),
+  };
+}

@@ -63,6 +63,19 @@ export interface SentNotification {
   sentAt: string;
 }
 
+/** A version of the organization file accepted as the one in force. */
+export interface AcceptedOrganization {
+  /** Order of acceptance, from 1. */
+  seq: number;
+  /** sha256 of the canonical JSON of `document`. */
+  hash: string;
+  /** The organization file as parsed. */
+  document: unknown;
+  acceptedBy: string;
+  reason: string;
+  acceptedAt: string;
+}
+
 export interface RecordsStore {
   append(record: NewRecord): Promise<EvidenceRecord>;
   get(id: string): Promise<EvidenceRecord | undefined>;
@@ -72,6 +85,13 @@ export interface RecordsStore {
   notifications: {
     find(notificationId: string): Promise<SentNotification | undefined>;
     remember(sent: SentNotification): Promise<void>;
+  };
+  /** The organization file in force, one version after another. */
+  organizations: {
+    /** The version in force, if any was accepted. */
+    latest(): Promise<AcceptedOrganization | undefined>;
+    /** Accepts `document` unless it is the version in force already; answers the version in force. */
+    accept(version: { hash: string; document: unknown; acceptedBy: string; reason: string }): Promise<AcceptedOrganization & { created: boolean }>;
   };
   /**
    * The next number in `scope` (1, 2, 3, ...) for `key`; the same key in the same scope always

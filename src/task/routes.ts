@@ -37,7 +37,9 @@ const listQuerySchema = z.strictObject({
   owner: personIdSchema.optional().describe('Person id: the owner or a current assignee'),
   process: processSchema.optional().describe('Process key, e.g. `corrective-action`'),
   kind: z.enum(['task', 'approval'], { message: 'must be task or approval' }).optional(),
-  state: stateSchema.optional().describe('`open`, `overdue` (tasks) or `pending`, `overdue` (approvals)'),
+  state: stateSchema
+    .optional()
+    .describe('`open`, `overdue` (tasks) or `pending`, `overdue` (approvals); `failed` lists the workflows of every type that failed, for operations'),
   overdue: booleanParam('`true`: the due date has passed'),
   limit: limitParam(MAX_WORK_LIMIT, DEFAULT_WORK_LIMIT),
 });
@@ -45,7 +47,8 @@ const listQuerySchema = z.strictObject({
 const workItemSchema = z
   .object({
     id: z.string().describe('Workflow id'),
-    kind: z.enum(['task', 'approval']),
+    kind: z.enum(['task', 'approval', 'other']),
+    type: z.string().describe('The workflow type'),
     title: z.string(),
     state: z.string(),
     process: z.string().optional(),

@@ -10,9 +10,15 @@ import { TASK_WORKFLOW } from './contract.js';
 
 export type WorkKind = 'task' | 'approval';
 
+/** The state that lists failed workflows of every type (for operations), not open work. */
+export const FAILED = 'failed';
+
 export interface WorkItem {
   id: string;
-  kind: WorkKind;
+  /** `other` for a failed workflow that is neither a task nor an approval. */
+  kind: WorkKind | 'other';
+  /** The workflow type, e.g. `humanTask`, `correctiveAction`. */
+  type: string;
   title: string;
   state: string;
   process: string | undefined;
@@ -40,20 +46,24 @@ export const DEFAULT_WORK_LIMIT = 100;
 export const MAX_WORK_LIMIT = 500;
 
 
-/** The visibility query for open tasks and approvals on `taskQueue` matching `filter`. */
+/**
+ * The visibility query for open tasks and approvals on `taskQueue` matching `filter`; with
+ * state `failed`, for the workflows of every type that failed (of `kind`'s type when given).
+ */
 export function workQuery(taskQueue: string, filter: WorkFilter, now = new Date()): string {
-  const types = filter.kind ? [filter.kind === 'task' ? TASK_WORKFLOW : APPROVAL_WORKFLOW] : [TASK_WORKFLOW, APPROVAL_WORKFLOW];
+  const failed = filter.state === FAILED;
+  const types = filter.kind ? [filter.kind === 'task' ? TASK_WORKFLOW : APPROVAL_WORKFLOW] : failed ? [] : [TASK_WORKFLOW, APPROVAL_WORKFLOW];
   const parts = [
-    `ExecutionStatus = 'Running'`,
+    failed ? `ExecutionStatus = 'Failed'` : `ExecutionStatus = 'Running'`,
     `TaskQueue = ${literal(taskQueue)}`,
-    types.length === 1 ? `WorkflowType = ${literal(types[0] ?? '')}` : `(${types.map((t) => `WorkflowType = ${literal(t)}`).join(' OR ')})`,
+    ...(types.length === 0 ? [] : [types.length === 1 ? `WorkflowType = ${literal(types[0] ?? '')}` : `(${types.map((t) => `WorkflowType = ${literal(t)}`).join(' OR ')})`]),
   ];
   if (filter.owner) {
     parts.push(`(${searchAttributes.owner.name} = ${literal(filter.owner)} OR ${searchAttributes.assignees.name} = ${literal(filter.owner)})`);
   }
   if (filter.assignee) parts.push(`${searchAttributes.assignees.name} = ${literal(filter.assignee)}`);
   if (filter.process) parts.push(`${searchAttributes.process.name} = ${literal(filter.process)}`);
-  if (filter.state) parts.push(`${searchAttributes.state.name} = ${literal(filter.state)}`);
+  if (filter.state && !failed) parts.push(`${searchAttributes.state.name} = ${literal(filter.state)}`);
   if (filter.overdue !== undefined) {
     parts.push(`${searchAttributes.dueDate.name} ${filter.overdue ? '<' : '>='} ${literal(now.toISOString())}`);
   }
@@ -65,17 +75,19 @@ function workItem(info: WorkflowExecutionInfo, now: Date): WorkItem {
   const sa = info.typedSearchAttributes;
   const due = sa.get(searchAttributes.dueDate) ?? (typeof memo.dueAt === 'string' ? new Date(memo.dueAt) : undefined);
   const dueAt = isoOf(due);
-  const state = sa.get(searchAttributes.state) ?? 'unknown';
+  const failed = info.status.name === 'FAILED';
+  const state = failed ? FAILED : (sa.get(searchAttributes.state) ?? 'unknown');
   return {
     id: info.workflowId,
-    kind: info.type === APPROVAL_WORKFLOW ? 'approval' : 'task',
+    kind: info.type === APPROVAL_WORKFLOW ? 'approval' : info.type === TASK_WORKFLOW ? 'task' : 'other',
+    type: info.type,
     title: typeof memo.title === 'string' ? memo.title : info.workflowId,
     state,
     process: sa.get(searchAttributes.process),
     owner: sa.get(searchAttributes.owner),
     assignees: sa.get(searchAttributes.assignees) ?? [],
     dueAt,
-    overdue: state === 'overdue' || (dueAt !== undefined && Date.parse(dueAt) < now.getTime()),
+    overdue: !failed && (state === 'overdue' || (dueAt !== undefined && Date.parse(dueAt) < now.getTime())),
     clauses: sa.get(searchAttributes.clauses) ?? [],
     startedAt: info.startTime.toISOString(),
   };

@@ -370,7 +370,7 @@ export function recordsStoreSuite(backend: Backend): void {
         extra.push(again);
         expect(await again.get(first.id)).toEqual(first);
         const versions = await t.sql('SELECT version FROM schema_migrations ORDER BY version');
-        expect(versions.map((r) => Number(r.version))).toEqual([1, 2, 3]);
+        expect(versions.map((r) => Number(r.version))).toEqual([1, 2, 3, 4]);
         expect((await again.append(sample())).seq).toBe(2);
       });
     });
@@ -393,6 +393,35 @@ export function recordsStoreSuite(backend: Backend): void {
         await expect(
           store.notifications.remember({ notificationId: '', messageId: 'm', recipients: [], sentAt: '2027-03-01T09:00:00Z' }),
         ).rejects.toThrow(/notificationId: must not be empty/);
+      });
+    });
+
+    describe('organization versions', () => {
+      const doc = (name: string) => ({ organization: { name }, people: [{ id: 'ana' }] });
+      const hash = (n: number) => String(n).repeat(64).slice(0, 64);
+
+      it('accepts a version once, keeps the newest in force, and accepts an earlier one again as a new version', async () => {
+        expect(await store.organizations.latest()).toBeUndefined();
+        const first = await store.organizations.accept({ hash: hash(1), document: doc('Northwind'), acceptedBy: 'system', reason: 'start' });
+        expect(first).toMatchObject({ seq: 1, hash: hash(1), document: doc('Northwind'), acceptedBy: 'system', reason: 'start', created: true });
+        expect(await store.organizations.accept({ hash: hash(1), document: doc('Northwind'), acceptedBy: 'priya.raman', reason: 'again' })).toMatchObject({ seq: 1, created: false });
+        const second = await store.organizations.accept({ hash: hash(2), document: doc('Northwind Ltd'), acceptedBy: 'priya.raman', reason: 'renamed' });
+        expect(second).toMatchObject({ seq: 2, created: true });
+        const back = await store.organizations.accept({ hash: hash(1), document: doc('Northwind'), acceptedBy: 'priya.raman', reason: 'reverted' });
+        expect(back).toMatchObject({ seq: 3, hash: hash(1), created: true });
+        expect(await store.organizations.latest()).toMatchObject({ seq: 3, reason: 'reverted', document: doc('Northwind') });
+      });
+
+      it('accepts the same new version once when two processes accept it at once', async () => {
+        const results = await Promise.all(
+          Array.from({ length: 5 }, () => store.organizations.accept({ hash: hash(7), document: doc('Same'), acceptedBy: 'system', reason: 'worker start' })),
+        );
+        expect(results.filter((r) => r.created)).toHaveLength(1);
+        expect(new Set(results.map((r) => r.seq))).toEqual(new Set([1]));
+      });
+
+      it('refuses a version without a sha256 hash', async () => {
+        await expect(store.organizations.accept({ hash: 'nope', document: {}, acceptedBy: 'system', reason: 'x' })).rejects.toThrow(/hash: must be a sha256 hex digest/);
       });
     });
 
