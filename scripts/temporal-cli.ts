@@ -112,9 +112,11 @@ export function findTemporalCli(env: NodeJS.ProcessEnv = process.env): string | 
   return undefined;
 }
 
-function runGoInstall(go: string, env: NodeJS.ProcessEnv): Promise<void> {
+/** `go install <module>`, its output shown, within the time limit. */
+export function runGoInstall(go: string, env: NodeJS.ProcessEnv, module = TEMPORAL_CLI_MODULE): Promise<void> {
+  const command = `go install ${module}`;
   return new Promise((resolve, reject) => {
-    const child = spawn(go, ['install', TEMPORAL_CLI_MODULE], {
+    const child = spawn(go, ['install', module], {
       env,
       stdio: ['ignore', 'inherit', 'inherit'],
       timeout: GO_INSTALL_TIMEOUT_MS,
@@ -128,11 +130,11 @@ function runGoInstall(go: string, env: NodeJS.ProcessEnv): Promise<void> {
       else if (signal)
         reject(
           new TemporalCliError(
-            `${GO_INSTALL_COMMAND} was stopped by ${signal}` +
+            `${command} was stopped by ${signal}` +
               (signal === 'SIGKILL' ? ` (time limit ${GO_INSTALL_TIMEOUT_MS / 60_000} min)` : ''),
           ),
         );
-      else reject(new TemporalCliError(`${GO_INSTALL_COMMAND} failed with exit code ${code}`));
+      else reject(new TemporalCliError(`${command} failed with exit code ${code}`));
     });
   });
 }

@@ -9,6 +9,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { findParts, partsReport } from './lib/parts.js';
+import { ensureTopologyTools } from './lib/topology.js';
 import { ensureTemporalCli } from './temporal-cli.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -87,7 +89,10 @@ function runVitest(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
 }
 
 async function main(): Promise<number> {
-  const cli = await ensureTemporalCli((msg) => process.stderr.write(`${msg}\n`));
+  const log = (msg: string) => process.stderr.write(`${msg}\n`);
+  const cli = await ensureTemporalCli(log);
+  await ensureTopologyTools(log).catch((err: unknown) => log(`the production topology could not be built: ${err instanceof Error ? err.message : String(err)}`));
+  process.stdout.write(`${partsReport(findParts({ ...process.env, TEMPORAL_CLI: cli }))}\n\n`);
   await rm(REPORT_FILE, { force: true });
   const vitestCode = await runVitest(process.argv.slice(2), { ...process.env, TEMPORAL_CLI: cli });
 

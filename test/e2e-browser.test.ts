@@ -4,8 +4,8 @@
  * viewport, the evidence form filled in and submitted, and the workflow completed with
  * exactly that data, with its evidence record in the ledger.
  *
- * Needs Debian's chromium at /usr/bin/chromium (or CHROMIUM_PATH). Without it the test fails
- * in CI and is skipped locally with a message.
+ * Needs Debian's chromium at /usr/bin/chromium (or CHROMIUM_PATH); without it the test is
+ * skipped with the reason (npm test lists it first).
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -14,27 +14,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiInstance } from '../src/api/app.js';
 import type { HumanTaskInput, HumanTaskResult } from '../src/task/schema.js';
 import { freePort } from '../scripts/lib/wait.js';
-import { buildStackApp, chromiumAvailable, CHROMIUM_PATH, launchChromium, linkIn, TEST_ADMIN_HEADERS } from './helpers/browser.js';
+import { optionalPart } from '../scripts/lib/parts.js';
+import { buildStackApp, launchChromium, linkIn, TEST_ADMIN_HEADERS } from './helpers/browser.js';
 import { isNotification } from './helpers/smtp.js';
 import { inMs, startTestStack, type TestStack } from './helpers/temporal.js';
 
-const hasChromium = await chromiumAvailable();
-const inCi = Boolean(process.env.CI);
-if (!hasChromium && !inCi) {
-  console.warn(`e2e-browser: skipped: no Chromium at ${CHROMIUM_PATH} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
-}
+const chromium = optionalPart('Chromium');
+if (!chromium.here) console.warn(`e2e-browser: skipped: ${chromium.skipReason}`);
 
 const screenshotDir = path.resolve(import.meta.dirname, '..', '.test-results');
 
-describe.skipIf(!hasChromium && !inCi)('task page in a real browser', () => {
+describe.skipIf(!chromium.here)('task page in a real browser', () => {
   let stack: TestStack;
   let app: ApiInstance;
   let browser: Browser;
   let base: string;
 
   beforeAll(async () => {
-    // In CI without Chromium, the test itself fails (below) rather than being left out.
-    if (!hasChromium) return;
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     stack = await startTestStack({ publicBaseUrl: base });
@@ -50,7 +46,6 @@ describe.skipIf(!hasChromium && !inCi)('task page in a real browser', () => {
   });
 
   it('opens the e-mailed link, fills the evidence form, submits, and the workflow completes with that data', async () => {
-    if (!hasChromium) throw new Error(`Chromium is required in CI but is missing at ${CHROMIUM_PATH}: apt-get install -y chromium`);
     const started = await fetch(`${base}/admin/tasks`, {
       method: 'POST',
       headers: { ...TEST_ADMIN_HEADERS, 'content-type': 'application/json' },

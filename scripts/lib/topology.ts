@@ -19,7 +19,7 @@ import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
 import pg from 'pg';
 import { searchAttributeRegistrations } from '../../src/temporal/search-attributes.js';
-import { findGo, findOnPath, findTemporalCli, goBinDirectories } from '../temporal-cli.js';
+import { findGo, findOnPath, findTemporalCli, goBinDirectories, runGoInstall } from '../temporal-cli.js';
 import { startPostgresCluster, type PostgresCluster } from './postgres-cluster.js';
 import { freePort, isPortFree, waitFor, waitForHttp, waitForPort } from './wait.js';
 
@@ -65,6 +65,22 @@ export function findTopologyTools(env: NodeJS.ProcessEnv = process.env): Topolog
   if (!cli) return { missing: 'the Temporal CLI (see scripts/temporal-cli.ts)' };
   if (!schemaDir || !existsSync(schemaDir)) return { missing: `the Temporal ${TEMPORAL_SERVER_VERSION} schema files (in the Go module cache, or TEMPORAL_SCHEMA_DIR)` };
   return { server, sqlTool, schemaDir, cli };
+}
+
+/**
+ * Builds the Temporal server and its SQL tool with Go when they are missing (about three minutes
+ * on two cores, once). Without Go the topology stays unavailable and its tests are skipped.
+ */
+export async function ensureTopologyTools(log: (msg: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const found = findTopologyTools(env);
+  if (!('missing' in found)) return;
+  const go = findGo(env);
+  if (!go) return;
+  const goEnv = { ...env, PATH: [path.dirname(go), env.PATH ?? ''].filter(Boolean).join(path.delimiter) };
+  for (const module of [TEMPORAL_SERVER_MODULE, TEMPORAL_SQL_TOOL_MODULE]) {
+    log(`Building ${module} with Go for the production-topology tests (once; a few minutes)…`);
+    await runGoInstall(go, goEnv, module);
+  }
 }
 
 /** One process of the topology that can be killed and started again. */

@@ -4,15 +4,16 @@
  * received e-mail, and a headless Chromium (Debian's /usr/bin/chromium driven by
  * playwright-core; no browser download).
  */
-import { access, constants } from 'node:fs/promises';
 import type { Browser } from 'playwright-core';
 import { pino } from 'pino';
+import { CHROMIUM_PATH } from '../../scripts/lib/parts.js';
 import { createNotificationActivities } from '../../activities/notifications.js';
 import { buildApp, type ApiInstance } from '../../src/api/app.js';
 import type { ParsedMail } from './smtp.js';
 import type { TestStack } from './temporal.js';
 
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export { CHROMIUM_PATH };
 
 export const TEST_ADMIN_HEADERS = { authorization: 'Bearer test-admin-key-0123456789abcdef' } as const;
 
@@ -42,16 +43,6 @@ export function linkIn(mail: ParsedMail, path: string): string {
   const match = new RegExp(`https?://[^\\s"<>]+${escaped}\\?token=[\\w.-]+`).exec(mail.text ?? '');
   if (!match) throw new Error(`no ${path} link in the mail "${mail.subject ?? ''}"`);
   return match[0];
-}
-
-/** True when Chromium is installed where the tests expect it. */
-export async function chromiumAvailable(): Promise<boolean> {
-  try {
-    await access(CHROMIUM_PATH, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** A headless Chromium with a fresh temporary profile; close it when done. */
