@@ -7,11 +7,13 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { optionalPart } from '../scripts/lib/parts.js';
+import { TEMPORAL_CONFIG, TEMPORAL_SETUP_SCRIPTS } from '../scripts/lib/topology.js';
 import { findOnPath } from '../scripts/temporal-cli.js';
 import { searchAttributeRegistrations } from '../src/temporal/search-attributes.js';
 
@@ -47,12 +49,59 @@ interface ComposeService {
   image?: string;
   build?: { context: string; dockerfile: string };
   command?: string[] | null;
+  entrypoint?: string[] | null;
   environment?: Record<string, string | null>;
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: { test: string[] };
   ports?: { target: number; published: string }[];
   volumes?: { type: string; source?: string; target: string }[];
 }
+
+// Read without docker: the compose file runs Temporal with the harness's own files.
+describe('docker-compose.yml and the topology harness', () => {
+  interface RawService {
+    entrypoint?: string[];
+    command?: string[];
+    volumes?: string[];
+    environment?: Record<string, string>;
+  }
+  async function raw(): Promise<Record<string, RawService>> {
+    return (parse(await readFile(composeFile, 'utf8'), { merge: true }) as { services: Record<string, RawService> }).services;
+  }
+  /** The container path a host path of the repository is mounted at. */
+  function mountOf(service: RawService | undefined, hostPath: string): string | undefined {
+    const entry = service?.volumes?.find((v) => v.split(':')[0] === `./${hostPath}`);
+    return entry?.split(':')[1];
+  }
+
+  it('runs the set-up scripts the harness runs', async () => {
+    const services = await raw();
+    for (const [service, script] of [
+      ['temporal-schema', TEMPORAL_SETUP_SCRIPTS.schema],
+      ['temporal-setup', TEMPORAL_SETUP_SCRIPTS.namespace],
+    ] as const) {
+      const mounted = mountOf(services[service], path.dirname(script));
+      expect(mounted, `${service} mounts ${path.dirname(script)}`).toBeDefined();
+      expect(services[service]?.entrypoint).toEqual(['/bin/sh', `${mounted}/${path.basename(script)}`]);
+      expect(existsSync(path.join(repoRoot, script))).toBe(true);
+    }
+  });
+
+  it('starts the server with the configuration the harness uses', async () => {
+    const temporal = (await raw()).temporal;
+    const mounted = mountOf(temporal, TEMPORAL_CONFIG.dir);
+    expect(mounted).toBe(`/aimsflow/${TEMPORAL_CONFIG.dir}`);
+    expect(temporal?.command?.join(' ')).toContain(
+      `temporal-server --root /aimsflow --config ${TEMPORAL_CONFIG.dir} --env ${TEMPORAL_CONFIG.env}`,
+    );
+    expect(existsSync(path.join(repoRoot, TEMPORAL_CONFIG.dir, `${TEMPORAL_CONFIG.env}.yaml`))).toBe(true);
+    // Every variable the configuration template reads without a default is set by compose.
+    const template = await readFile(path.join(repoRoot, TEMPORAL_CONFIG.dir, `${TEMPORAL_CONFIG.env}.yaml`), 'utf8');
+    const required = [...template.matchAll(/\{\{ env "([A-Z_]+)"/g)].map((m) => m[1]!);
+    expect(required.length).toBeGreaterThan(0);
+    for (const name of new Set(required)) expect(Object.keys(temporal?.environment ?? {}), name).toContain(name);
+  });
+});
 
 const compose = optionalPart('docker compose (validation only, no engine)');
 if (!compose.here) console.warn(`compose.test.ts: skipped: ${compose.skipReason}`);
@@ -121,7 +170,7 @@ describe.skipIf(!compose.here)('docker-compose.yml', () => {
       expect(env.SMTP_URL).toBe('smtp://mailpit:1025');
     }
     expect(services.postgresql?.environment?.POSTGRES_PASSWORD).toBe(SECRETS.POSTGRES_PASSWORD);
-    expect(services.temporal?.environment?.POSTGRES_PWD).toBe(SECRETS.POSTGRES_PASSWORD);
+    expect(services.temporal?.environment?.POSTGRES_PASSWORD).toBe(SECRETS.POSTGRES_PASSWORD);
   });
 
   it('registers exactly the search attributes defined in src/temporal/shared.ts', async () => {
@@ -136,8 +185,8 @@ describe.skipIf(!compose.here)('docker-compose.yml', () => {
     });
     const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
     expect(pairs.sort(byName)).toEqual(searchAttributeRegistrations().sort(byName));
-    // The registration loop reads that variable.
-    expect(setup?.command?.join('\n')).toContain('search-attribute create');
+    // The shared set-up script reads that variable.
+    expect(setup?.entrypoint).toEqual(['/bin/sh', '/aimsflow/scripts/setup-namespace.sh']);
   });
 
   it('stays within the custom search attribute slots of SQL visibility', () => {

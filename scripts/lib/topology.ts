@@ -31,6 +31,13 @@ export const TEMPORAL_SERVER_VERSION = 'v1.29.1';
 export const TEMPORAL_SERVER_MODULE = `go.temporal.io/server/cmd/server@${TEMPORAL_SERVER_VERSION}`;
 export const TEMPORAL_SQL_TOOL_MODULE = `go.temporal.io/server/cmd/tools/sql@${TEMPORAL_SERVER_VERSION}`;
 
+/** The server's configuration (directory and environment) and set-up scripts docker-compose.yml mounts too. */
+export const TEMPORAL_CONFIG = { dir: 'config/temporal', env: 'postgresql' } as const;
+export const TEMPORAL_SETUP_SCRIPTS = {
+  schema: 'scripts/temporal/setup-schema.sh',
+  namespace: 'scripts/temporal/setup-namespace.sh',
+} as const;
+
 const DB_USER = 'temporal';
 const DB_PASSWORD = 'temporal-topology';
 const NAMESPACE = 'default';
@@ -208,7 +215,7 @@ export async function startTopology(options: TopologyOptions): Promise<Topology>
     await admin.query(`CREATE DATABASE aimsflow OWNER ${DB_USER}`);
     await admin.end();
     const dbEnv = { POSTGRES_HOST: '127.0.0.1', POSTGRES_PORT: String(postgres.port), POSTGRES_USER: DB_USER, POSTGRES_PASSWORD: DB_PASSWORD };
-    await run('sh', [path.join(repoRoot, 'scripts/temporal/setup-schema.sh')], {
+    await run('sh', [path.join(repoRoot, TEMPORAL_SETUP_SCRIPTS.schema)], {
       env: { ...process.env, ...dbEnv, SQL_PASSWORD: DB_PASSWORD, SQL_TOOL: tools.sqlTool, SCHEMA_DIR: tools.schemaDir },
       timeout: 180_000,
     });
@@ -220,7 +227,7 @@ export async function startTopology(options: TopologyOptions): Promise<Topology>
     const temporal = new ProcessPart(
       'temporal',
       () =>
-        spawn(tools.server, ['--root', repoRoot, '--config', 'config/temporal', '--env', 'postgresql', '--allow-no-auth', 'start'], {
+        spawn(tools.server, ['--root', repoRoot, '--config', TEMPORAL_CONFIG.dir, '--env', TEMPORAL_CONFIG.env, '--allow-no-auth', 'start'], {
           cwd: repoRoot,
           detached: true,
           stdio: ['ignore', 'pipe', 'pipe'],
@@ -237,7 +244,7 @@ export async function startTopology(options: TopologyOptions): Promise<Topology>
     );
     cleanup.push(() => temporal.kill());
     await temporal.start();
-    await run('sh', [path.join(repoRoot, 'scripts/temporal/setup-namespace.sh')], {
+    await run('sh', [path.join(repoRoot, TEMPORAL_SETUP_SCRIPTS.namespace)], {
       env: {
         ...process.env,
         TEMPORAL_CLI: tools.cli,
