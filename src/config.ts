@@ -53,6 +53,15 @@ export const configSchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   API_HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: port.default(3000),
+  /**
+   * A workflow bundle written by `npm run build` (dist/workflow-bundle.js): the worker starts
+   * from it instead of bundling workflows/ at every start. Unset: bundle at start.
+   */
+  WORKFLOW_BUNDLE: z
+    .string()
+    .min(1)
+    .transform((p) => path.resolve(p))
+    .optional(),
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(10).max(100_000).default(500),
   /** Where operations are told about a workflow that failed (none: it is logged only). */
   ALERT_EMAIL: z.email().optional(),

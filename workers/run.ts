@@ -3,6 +3,7 @@
  * organization and records store (the worker entry point, or the single local process that
  * also serves the API when the records store is the embedded one).
  */
+import { readFile } from 'node:fs/promises';
 import type { Client } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
@@ -35,6 +36,7 @@ export async function startWorker(deps: ServiceDeps): Promise<RunningWorker> {
   installRuntimeLogger(logger);
   const transport = createMailTransport({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, logger });
   const links = createLinkSigner({ secret: config.LINK_SECRET, ttlHours: config.LINK_TTL_HOURS, baseUrl: config.PUBLIC_BASE_URL });
+  const workflowBundle = config.WORKFLOW_BUNDLE ? { code: await readFile(config.WORKFLOW_BUNDLE, 'utf8') } : undefined;
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const temporal = await createTemporalClient(config);
   let worker: Worker;
@@ -44,6 +46,7 @@ export async function startWorker(deps: ServiceDeps): Promise<RunningWorker> {
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
+      ...(workflowBundle ? { workflowBundle } : {}),
       logger,
       activities: createActivities({
         organization: deps.organization,
@@ -63,7 +66,12 @@ export async function startWorker(deps: ServiceDeps): Promise<RunningWorker> {
     throw err;
   }
   logger.info(
-    { taskQueue: config.TEMPORAL_TASK_QUEUE, namespace: config.TEMPORAL_NAMESPACE, address: config.TEMPORAL_ADDRESS },
+    {
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      namespace: config.TEMPORAL_NAMESPACE,
+      address: config.TEMPORAL_ADDRESS,
+      workflowBundle: config.WORKFLOW_BUNDLE ?? 'bundled at start',
+    },
     'worker started',
   );
   const done = worker.run().finally(async () => {

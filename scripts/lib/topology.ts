@@ -262,6 +262,9 @@ export async function startTopology(options: TopologyOptions): Promise<Topology>
     const databaseUrl = `postgres://${DB_USER}:${DB_PASSWORD}@127.0.0.1:${postgres.port}/aimsflow`;
     const orgFile = path.join(dir, 'organization.yaml');
     await copyFile(path.join(repoRoot, 'config/organization.example.yaml'), orgFile);
+    // Workers start from one prebuilt bundle, as in production: a killed worker polls again in seconds.
+    const workflowBundle = path.join(dir, 'workflow-bundle.js');
+    await run(process.execPath, ['--import', 'tsx', 'scripts/bundle-workflows.ts', workflowBundle], { cwd: repoRoot, timeout: 300_000 });
     const apiPorts = await Promise.all(Array.from({ length: options.apis ?? 2 }, () => freePort()));
     const env: Record<string, string> = {
       TEMPORAL_ADDRESS: temporalAddress,
@@ -274,6 +277,7 @@ export async function startTopology(options: TopologyOptions): Promise<Topology>
       DATABASE_URL: databaseUrl,
       DATA_DIR: dir,
       ORG_FILE: orgFile,
+      WORKFLOW_BUNDLE: workflowBundle,
       LOG_LEVEL: 'info',
       ...options.env,
     };

@@ -25,6 +25,8 @@ export interface TestSmtpServer {
   rejectRecipients(predicate?: (address: string) => boolean): void;
   clear(): void;
   stop(): Promise<void>;
+  /** Listens again on the same port after `stop()` (an SMTP outage ends), keeping `messages`. */
+  restart(): Promise<void>;
 }
 
 export async function startSmtpServer(): Promise<TestSmtpServer> {
@@ -33,46 +35,50 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
   arrivals.setMaxListeners(100);
   let refuse: ((address: string) => boolean) | undefined;
 
-  const server = new SMTPServer({
-    secure: false,
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    allowInsecureAuth: true,
-    logger: false,
-    closeTimeout: 100,
-    size: 25 * 1024 * 1024,
-    onAuth(_auth, _session, callback) {
-      callback(null, { user: 'test' });
-    },
-    onRcptTo(address, _session, callback) {
-      if (refuse?.(address.address)) {
-        const err = new Error(`Mailbox ${address.address} refused by the test server`) as Error & { responseCode: number };
-        err.responseCode = 550;
-        callback(err);
-        return;
-      }
-      callback();
-    },
-    onData(stream, _session, callback) {
-      simpleParser(stream)
-        .then((parsed) => {
-          messages.push(parsed);
-          arrivals.emit('message', parsed);
-          callback();
-        })
-        .catch((err: unknown) => callback(err instanceof Error ? err : new Error(String(err))));
-    },
-  });
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
+  const create = () =>
+    new SMTPServer({
+      secure: false,
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      allowInsecureAuth: true,
+      logger: false,
+      closeTimeout: 100,
+      size: 25 * 1024 * 1024,
+      onAuth(_auth, _session, callback) {
+        callback(null, { user: 'test' });
+      },
+      onRcptTo(address, _session, callback) {
+        if (refuse?.(address.address)) {
+          const err = new Error(`Mailbox ${address.address} refused by the test server`) as Error & { responseCode: number };
+          err.responseCode = 550;
+          callback(err);
+          return;
+        }
+        callback();
+      },
+      onData(stream, _session, callback) {
+        simpleParser(stream)
+          .then((parsed) => {
+            messages.push(parsed);
+            arrivals.emit('message', parsed);
+            callback();
+          })
+          .catch((err: unknown) => callback(err instanceof Error ? err : new Error(String(err))));
+      },
     });
-  });
-  // Errors on a client connection (e.g. a client that hangs up) must not crash the test run.
-  server.on('error', () => undefined);
+
+  const listen = (server: SMTPServer, onPort: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(onPort, '127.0.0.1', () => {
+        server.off('error', reject);
+        // Errors on a client connection (e.g. a client that hangs up) must not crash the test run.
+        server.on('error', () => undefined);
+        resolve();
+      });
+    });
+  let server = create();
+  await listen(server, 0);
   const { port } = server.server.address() as AddressInfo;
 
   return {
@@ -105,6 +111,10 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
     },
     stop() {
       return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+    async restart() {
+      server = create();
+      await listen(server, port);
     },
   };
 }
