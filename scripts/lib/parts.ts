@@ -53,7 +53,7 @@ export function findParts(env: NodeJS.ProcessEnv = process.env): Part[] {
   const topology = findTopologyTools(env);
   const compose = dockerCompose();
   const postgresUrl = env.TEST_DATABASE_URL;
-  const postgresBin = findPostgresBinDir();
+  const postgresBin = findPostgresBinDir(env);
   return [
     { name: 'Temporal CLI (dev server)', found: cli, required: true, without: 'every workflow test fails (npm test builds it with Go when Go is installed)' },
     {

@@ -1,6 +1,6 @@
 /**
- * A throwaway PostgreSQL cluster from the Debian server binaries (`apt-get install
- * postgresql`), in a temporary directory on a free 127.0.0.1 port. PostgreSQL refuses to run as
+ * A throwaway PostgreSQL cluster from the server binaries (`apt-get install postgresql`, or see
+ * findPostgresBinDir), in a temporary directory on a free 127.0.0.1 port. PostgreSQL refuses to run as
  * root, so as root the server tools run as the `postgres` system user. The cluster can be
  * stopped and started again on the same port (a records-database outage).
  */
@@ -11,21 +11,29 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from './wait.js';
+import { findOnPath } from '../temporal-cli.js';
 
 const run = promisify(execFile);
 
-/** The newest Debian PostgreSQL server bin directory, if installed. */
-export function findPostgresBinDir(): string | undefined {
+/**
+ * The PostgreSQL server bin directory: `POSTGRES_BIN`, else the newest Debian/Ubuntu one
+ * (/usr/lib/postgresql/<version>/bin), else the directory of `initdb` on PATH (Homebrew, Fedora).
+ */
+export function findPostgresBinDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const hasTools = (bin: string) => existsSync(path.join(bin, 'initdb')) && existsSync(path.join(bin, 'pg_ctl'));
+  if (env.POSTGRES_BIN) return hasTools(env.POSTGRES_BIN) ? env.POSTGRES_BIN : undefined;
+  const initdb = findOnPath('initdb', env);
+  const onPath = initdb && hasTools(path.dirname(initdb)) ? path.dirname(initdb) : undefined;
   const root = '/usr/lib/postgresql';
-  if (!existsSync(root)) return undefined;
+  if (!existsSync(root)) return onPath;
   const versions = readdirSync(root)
     .filter((v) => /^\d+$/.test(v))
     .sort((a, b) => Number(b) - Number(a));
   for (const v of versions) {
     const bin = path.join(root, v, 'bin');
-    if (existsSync(path.join(bin, 'initdb')) && existsSync(path.join(bin, 'pg_ctl'))) return bin;
+    if (hasTools(bin)) return bin;
   }
-  return undefined;
+  return onPath;
 }
 
 export interface PostgresCluster {
