@@ -4,7 +4,14 @@
  * Starts, in order, the Temporal dev server (state in <data>/temporal.db, custom search
  * attributes registered, Web UI), a mail inbox (maildev), the worker and the API; waits for
  * each to answer; prints the URLs. Ctrl-C (SIGINT) or SIGTERM stops everything in reverse
- * order and exits 0. If any part dies on its own, the rest is stopped and the exit is non-zero.
+ * order and exits 0.
+ *
+ * A part that dies on its own is restarted, alone, after a delay that starts at 1 s and doubles
+ * up to 30 s (back to 1 s once it had been up a minute); every crash and restart is printed with
+ * the new pid. The Temporal server keeps its state in its file and comes back on the same port;
+ * the worker and the API reconnect to it by themselves. A part that crashes RESTART_MAX_CRASHES
+ * times within RESTART_WINDOW_SECONDS is not restarted again: the rest is stopped, the reason
+ * printed, and the exit is non-zero. Ordering matters only at first start.
  *
  * Ports and paths come from the environment (see `settingsSchema`); the worker and the API get
  * the project configuration (src/config.ts) in theirs. Development secrets are generated once
@@ -19,7 +26,7 @@ import type { Connection } from '@temporalio/client';
 import { z } from 'zod';
 import { DEFAULT_TASK_QUEUE, searchAttributeRegistrations } from '../src/temporal/search-attributes.js';
 import { loadOrCreateDevSecrets, secretEnv } from './dev-secrets.js';
-import { describeExit, Supervisor, type SupervisedChild } from './lib/supervisor.js';
+import { DEFAULT_RESTART_POLICY, Supervisor, type ChildSpec, type RestartPolicy, type SupervisedChild, type SupervisorEvent } from './lib/supervisor.js';
 import { connectWhenReady, ensureSearchAttributes } from './lib/temporal-admin.js';
 import { isPortFree, waitFor, waitForHttp } from './lib/wait.js';
 import { ensureTemporalCli } from './temporal-cli.js';
@@ -43,6 +50,14 @@ export const settingsSchema = z.object({
   START_TIMEOUT_SECONDS: z.coerce.number().int().min(5).max(3600).default(180),
   /** How long each part may take to stop before it is killed. */
   STOP_GRACE_SECONDS: z.coerce.number().int().min(1).max(600).default(10),
+  /** A part that crashes this many times within RESTART_WINDOW_SECONDS stops the stack. */
+  RESTART_MAX_CRASHES: z.coerce.number().int().min(1).max(1000).default(DEFAULT_RESTART_POLICY.maxCrashes),
+  RESTART_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(DEFAULT_RESTART_POLICY.windowMs / 1000),
+  /**
+   * Test only: the named part is replaced by a process that exits with code 3 at once, every
+   * time it is started, to exercise the give-up rule.
+   */
+  START_CRASH_CHILD: z.enum(['temporal', 'mail', 'worker', 'api', 'aimsflow']).optional(),
 });
 
 type Settings = z.output<typeof settingsSchema>;
@@ -106,6 +121,40 @@ async function checkPortsFree(settings: Settings): Promise<void> {
   }
 }
 
+/** "1 s", "2 min": a whole number of the largest unit that fits. */
+function humanDuration(ms: number): string {
+  if (ms >= 3_600_000 && ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
+  if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000} min`;
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+}
+
+function restartRule(policy: RestartPolicy): string {
+  return (
+    `a part that dies restarts after ${humanDuration(policy.initialDelayMs)}, doubling to ${humanDuration(policy.maxDelayMs)} ` +
+    `(back to ${humanDuration(policy.initialDelayMs)} once it was up ${humanDuration(policy.resetAfterMs)}); ` +
+    `${policy.maxCrashes} crashes of one part within ${humanDuration(policy.windowMs)} stop the stack`
+  );
+}
+
+function describeEvent(event: SupervisorEvent, policy: RestartPolicy): string {
+  const { child } = event;
+  const window = humanDuration(policy.windowMs);
+  switch (event.kind) {
+    case 'crashed':
+      return (
+        `${child.name} exited unexpectedly (${event.exit}); restarting it in ${humanDuration(event.delayMs)} ` +
+        `(crash ${event.crashesInWindow} within ${window}; at ${policy.maxCrashes} the stack stops)`
+      );
+    case 'restarted':
+      return `restarted ${child.name} (pid ${child.pid})`;
+    case 'gave-up':
+      return (
+        `${child.name} crashed ${event.crashesInWindow} times within ${window} (last: ${event.exit}); ` +
+        'giving up on it and stopping the rest.'
+      );
+  }
+}
+
 function requireEntryPoint(relative: string, owner: string): string {
   const file = path.join(repoRoot, relative);
   if (!existsSync(file)) fail(`${relative} is missing; it is the ${owner} entry point.`);
@@ -135,19 +184,34 @@ async function main(): Promise<void> {
   const apiLocalUrl = `http://${apiCheckHost.includes(':') ? `[${apiCheckHost}]` : apiCheckHost}:${settings.API_PORT}`;
   const apiPublicUrl = `http://localhost:${settings.API_PORT}`;
 
+  const restartPolicy: RestartPolicy = {
+    ...DEFAULT_RESTART_POLICY,
+    maxCrashes: settings.RESTART_MAX_CRASHES,
+    windowMs: settings.RESTART_WINDOW_SECONDS * 1000,
+  };
   let stopping: Promise<void> | undefined;
+  // Aborted once the stack is stopping, so the start-up waits end with it.
+  const stopController = new AbortController();
   const supervisor = new Supervisor({
     write: (text) => process.stdout.write(text),
     graceMs: settings.STOP_GRACE_SECONDS * 1000,
     color: useColor,
     prettyJson: process.stdout.isTTY === true,
-    onUnexpectedExit: (child, info) => {
-      void shutdown(1, `${child.name} exited unexpectedly (${describeExit(info)}); stopping the rest.`);
+    restart: restartPolicy,
+    onEvent: (event) => {
+      if (event.kind === 'gave-up') void shutdown(1, describeEvent(event, restartPolicy));
+      else say(describeEvent(event, restartPolicy));
     },
   });
+  const supervise = (spec: ChildSpec): SupervisedChild => {
+    if (spec.name !== settings.START_CRASH_CHILD) return supervisor.start(spec);
+    const crash = `console.error('START_CRASH_CHILD=${spec.name}: crashing on purpose (a test setting)'); process.exit(3);`;
+    return supervisor.start({ ...spec, command: process.execPath, args: ['-e', crash] });
+  };
 
   const shutdown = (code: number, reason: string): Promise<void> => {
     if (stopping) return stopping;
+    stopController.abort(new Error(reason));
     (code === 0 ? say : (m: string) => process.stderr.write(`${m}\n`))(reason);
     stopping = supervisor.stopAll().then(() => {
       say(code === 0 ? 'all stopped.' : 'all stopped after a failure.');
@@ -172,7 +236,7 @@ async function main(): Promise<void> {
   let connection: Connection | undefined;
   try {
     // 1. Temporal dev server with persistent state and the project's search attributes.
-    const temporal = supervisor.start({
+    const temporal = supervise({
       name: 'temporal',
       command: temporalCli,
       args: [
@@ -198,17 +262,17 @@ async function main(): Promise<void> {
     started(temporal);
     connection = await connectWhenReady(temporalAddress, settings.TEMPORAL_NAMESPACE, {
       timeoutMs: startTimeoutMs,
-      signal: temporal.exitSignal,
+      signal: stopController.signal,
     });
     const added = await ensureSearchAttributes(connection, settings.TEMPORAL_NAMESPACE);
     if (added.length > 0) say(`registered search attributes: ${added.join(', ')}`);
     await waitForHttp(`http://${BIND}:${settings.TEMPORAL_UI_PORT}/`, {
       timeoutMs: startTimeoutMs,
-      signal: temporal.exitSignal,
+      signal: stopController.signal,
     });
 
     // 2. Mail capture with a web inbox; mails persist in the data directory.
-    const maildev = supervisor.start({
+    const maildev = supervise({
       name: 'mail',
       command: process.execPath,
       args: [
@@ -230,7 +294,7 @@ async function main(): Promise<void> {
     started(maildev);
     await waitForHttp(`http://${BIND}:${settings.MAIL_WEB_PORT}/email`, {
       timeoutMs: startTimeoutMs,
-      signal: maildev.exitSignal,
+      signal: stopController.signal,
     });
 
     // 3. Worker and API with the project configuration.
@@ -250,7 +314,7 @@ async function main(): Promise<void> {
     const tsxLoader = pathToFileURL(require.resolve('tsx')).href;
 
     const launch = (name: string, entry: string) => {
-      const child = supervisor.start({
+      const child = supervise({
         name,
         command: process.execPath,
         args: ['--import', tsxLoader, entry],
@@ -260,12 +324,16 @@ async function main(): Promise<void> {
       started(child);
       return child;
     };
-    const worker = separate ? launch('worker', workerEntry) : launch('aimsflow', localEntry);
-    const api = separate ? launch('api', apiEntry) : worker;
+    if (separate) {
+      launch('worker', workerEntry);
+      launch('api', apiEntry);
+    } else {
+      launch('aimsflow', localEntry);
+    }
 
     const tq = connection;
     await Promise.all([
-      waitForHttp(`${apiLocalUrl}/healthz`, { timeoutMs: startTimeoutMs, signal: api.exitSignal }),
+      waitForHttp(`${apiLocalUrl}/healthz`, { timeoutMs: startTimeoutMs, signal: stopController.signal }),
       waitFor(
         `the worker to poll task queue ${settings.TEMPORAL_TASK_QUEUE}`,
         async () => {
@@ -279,7 +347,7 @@ async function main(): Promise<void> {
           );
           return (res.pollers?.length ?? 0) > 0 ? true : undefined;
         },
-        { timeoutMs: startTimeoutMs, intervalMs: 500, signal: worker.exitSignal },
+        { timeoutMs: startTimeoutMs, intervalMs: 500, signal: stopController.signal },
       ),
     ]);
   } catch (err) {
@@ -306,6 +374,7 @@ async function main(): Promise<void> {
       `  Mail inbox        http://localhost:${settings.MAIL_WEB_PORT}  (SMTP ${BIND}:${settings.MAIL_SMTP_PORT})`,
       `  Data directory    ${dataDir}`,
       `  Admin API key     ${adminKeyNote}`,
+      `  Restarts          ${restartRule(restartPolicy)}`,
       '',
     ].join('\n'),
   );

@@ -1,13 +1,19 @@
 /**
  * Process supervision for the local stack: starts named children in their own process groups,
- * prefixes every output line with the child's name, reports children that die on their own,
- * and stops everything in reverse start order (SIGTERM, then SIGKILL after a grace period).
+ * prefixes every output line with the child's name, restarts a child that dies on its own
+ * after a growing delay, gives up when one keeps crashing, and stops everything in reverse
+ * start order (SIGTERM, then SIGKILL after a grace period).
+ *
+ * The restart rule (see `RestartPolicy`): the first restart of a child waits `initialDelayMs`,
+ * each further one twice as long up to `maxDelayMs`; a child that stayed up `resetAfterMs`
+ * before crashing starts again from `initialDelayMs`. When one child crashes `maxCrashes`
+ * times within `windowMs`, the supervisor restarts it no more and reports that it gave up.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import readline from 'node:readline';
 
 export interface ChildSpec {
-  /** Short name used as the output prefix and in error messages. */
+  /** Short name used as the output prefix and in messages. */
   name: string;
   command: string;
   args: string[];
@@ -22,15 +28,66 @@ export interface ExitInfo {
   signal: NodeJS.Signals | null;
 }
 
+/** One supervised part; it keeps its name across restarts, its pid is the current process's. */
 export interface SupervisedChild {
   readonly name: string;
+  /** pid of the current process (the group leader). */
   readonly pid: number;
-  /** Settles when the process has exited. */
-  readonly exited: Promise<ExitInfo>;
-  /** Aborted when the process exits, for cancelling waits on it. */
-  readonly exitSignal: AbortSignal;
+  /** How many times it was restarted after a crash. */
+  readonly restarts: number;
   isRunning(): boolean;
 }
+
+export interface RestartPolicy {
+  /** Delay before the first restart after a crash. */
+  initialDelayMs: number;
+  /** The delay doubles with each crash up to this. */
+  maxDelayMs: number;
+  /** A child that was up at least this long before crashing restarts after `initialDelayMs` again. */
+  resetAfterMs: number;
+  /** This many crashes of one child within `windowMs` and it is not restarted again. */
+  maxCrashes: number;
+  windowMs: number;
+}
+
+export const DEFAULT_RESTART_POLICY: RestartPolicy = {
+  initialDelayMs: 1_000,
+  maxDelayMs: 30_000,
+  resetAfterMs: 60_000,
+  maxCrashes: 5,
+  windowMs: 5 * 60_000,
+};
+
+export type RestartDecision =
+  | { restart: true; delayMs: number; crashesInWindow: number }
+  | { restart: false; crashesInWindow: number };
+
+/** The crash record of one child and what the policy makes of its next crash (pure; clock injected). */
+export class CrashHistory {
+  private readonly crashTimes: number[] = [];
+  private streak = 0;
+
+  constructor(private readonly policy: RestartPolicy) {}
+
+  /** Records a crash at `now` of a process that had been up `upMs`. */
+  crashed(now: number, upMs: number): RestartDecision {
+    const { initialDelayMs, maxDelayMs, resetAfterMs, maxCrashes, windowMs } = this.policy;
+    this.crashTimes.push(now);
+    while (this.crashTimes.length > 0 && this.crashTimes[0]! <= now - windowMs) this.crashTimes.shift();
+    const crashesInWindow = this.crashTimes.length;
+    if (crashesInWindow >= maxCrashes) return { restart: false, crashesInWindow };
+    if (upMs >= resetAfterMs) this.streak = 0;
+    const delayMs = Math.min(maxDelayMs, initialDelayMs * 2 ** this.streak);
+    this.streak += 1;
+    return { restart: true, delayMs, crashesInWindow };
+  }
+}
+
+/** What happened to a child that was not asked to stop. */
+export type SupervisorEvent =
+  | { kind: 'crashed'; child: SupervisedChild; exit: string; delayMs: number; crashesInWindow: number }
+  | { kind: 'restarted'; child: SupervisedChild }
+  | { kind: 'gave-up'; child: SupervisedChild; exit: string; crashesInWindow: number };
 
 export interface SupervisorOptions {
   /** Where prefixed output lines go. */
@@ -41,8 +98,10 @@ export interface SupervisorOptions {
   color?: boolean;
   /** Render pino JSON log lines as short readable lines. */
   prettyJson?: boolean;
-  /** Called once when a child exits without having been asked to stop. */
-  onUnexpectedExit?: (child: SupervisedChild, info: ExitInfo) => void;
+  /** When and how often crashed children restart; DEFAULT_RESTART_POLICY when not given. */
+  restart?: RestartPolicy;
+  /** Told of every crash, restart and give-up. After `gave-up` the child stays down. */
+  onEvent?: (event: SupervisorEvent) => void;
 }
 
 const COLORS = [36, 35, 33, 32, 34, 31];
@@ -77,40 +136,28 @@ export function formatLogLine(line: string): string {
   return text;
 }
 
-class Child implements SupervisedChild {
+/** One process of a child: a spawn, its exit and its output. */
+class Run {
   readonly exited: Promise<ExitInfo>;
-  readonly exitSignal: AbortSignal;
-  stopping = false;
-  private exitInfo: ExitInfo | undefined;
+  exitInfo: ExitInfo | undefined;
 
   constructor(
-    readonly spec: ChildSpec,
     readonly process: ChildProcess & { pid: number },
+    readonly startedAt: number,
   ) {
-    const controller = new AbortController();
-    this.exitSignal = controller.signal;
     this.exited = new Promise((resolve) => {
       process.once('exit', (code, signal) => {
         this.exitInfo = { code, signal };
-        controller.abort(new Error(`${spec.name} exited`));
         resolve(this.exitInfo);
       });
     });
-  }
-
-  get name(): string {
-    return this.spec.name;
   }
 
   get pid(): number {
     return this.process.pid;
   }
 
-  isRunning(): boolean {
-    return this.exitInfo === undefined;
-  }
-
-  /** Signals the child's whole process group (it was started detached, as a group leader). */
+  /** Signals the run's whole process group (it was started detached, as a group leader). */
   signalGroup(signal: NodeJS.Signals): void {
     try {
       process.kill(-this.pid, signal);
@@ -125,6 +172,31 @@ class Child implements SupervisedChild {
   }
 }
 
+class Child implements SupervisedChild {
+  stopping = false;
+  restarts = 0;
+  restartTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly spec: ChildSpec,
+    readonly prefix: string,
+    readonly history: CrashHistory,
+    public run: Run,
+  ) {}
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  get pid(): number {
+    return this.run.pid;
+  }
+
+  isRunning(): boolean {
+    return this.run.exitInfo === undefined;
+  }
+}
+
 export function describeExit({ code, signal }: ExitInfo): string {
   return signal ? `killed by ${signal}` : `exit code ${code}`;
 }
@@ -132,12 +204,16 @@ export function describeExit({ code, signal }: ExitInfo): string {
 export class Supervisor {
   private readonly children: Child[] = [];
   private readonly prefixWidth = 8;
+  private readonly now = Date.now;
   private shuttingDown = false;
 
   constructor(private readonly options: SupervisorOptions) {
     // Last resort when this process exits without a clean stop: leave no orphans behind.
     process.once('exit', () => {
-      for (const child of this.children) if (child.isRunning()) child.signalGroup('SIGKILL');
+      for (const child of this.children) {
+        clearTimeout(child.restartTimer);
+        if (child.isRunning()) child.run.signalGroup('SIGKILL');
+      }
     });
   }
 
@@ -152,9 +228,25 @@ export class Supervisor {
     return `\u001b[${color}m${label}|\u001b[0m `;
   }
 
-  /** Starts a child in its own process group with piped, prefixed output. */
+  /**
+   * Starts a child in its own process group with piped, prefixed output; from then on it is
+   * restarted whenever it dies without having been asked to stop. Throws when the command
+   * cannot be started at all.
+   */
   start(spec: ChildSpec): SupervisedChild {
     if (this.shuttingDown) throw new Error(`not starting ${spec.name}: shutting down`);
+    const prefix = this.prefix(spec.name, this.children.length);
+    const history = new CrashHistory(this.options.restart ?? DEFAULT_RESTART_POLICY);
+    const ref: { child?: Child } = {};
+    const run = this.spawnRun(spec, prefix, () => ref.child?.stopping === true);
+    const child = new Child(spec, prefix, history, run);
+    ref.child = child;
+    this.children.push(child);
+    this.watch(child);
+    return child;
+  }
+
+  private spawnRun(spec: ChildSpec, prefix: string, stopping: () => boolean): Run {
     const proc = spawn(spec.command, spec.args, {
       cwd: spec.cwd,
       env: spec.env,
@@ -166,14 +258,11 @@ export class Supervisor {
       proc.once('error', () => undefined);
       throw new Error(`could not start ${spec.name} (${spec.command} not found or not executable)`);
     }
-    const child = new Child(spec, proc as ChildProcess & { pid: number });
-    const prefix = this.prefix(spec.name, this.children.length);
-    this.children.push(child);
-
+    const run = new Run(proc as ChildProcess & { pid: number }, this.now());
     const forward = (stream: NodeJS.ReadableStream) => {
       const rl = readline.createInterface({ input: stream, crlfDelay: Infinity });
       rl.on('line', (line) => {
-        if (child.stopping && spec.quietWhileStopping) return;
+        if (spec.quietWhileStopping && stopping()) return;
         const text = this.options.prettyJson ? formatLogLine(line) : line;
         this.options.write(
           text
@@ -188,24 +277,56 @@ export class Supervisor {
     proc.once('error', (err) => {
       this.options.write(`${prefix}failed to start: ${err.message}\n`);
     });
+    return run;
+  }
 
-    void child.exited.then((info) => {
-      if (!child.stopping && !this.shuttingDown) this.options.onUnexpectedExit?.(child, info);
+  /** Restarts the child's current run when it dies on its own. */
+  private watch(child: Child): void {
+    const run = child.run;
+    void run.exited.then((info) => {
+      if (child.stopping || this.shuttingDown) return;
+      // Whatever the crashed process left in its group (it may hold the ports) goes too.
+      run.signalGroup('SIGKILL');
+      this.crashed(child, describeExit(info), this.now() - run.startedAt);
     });
-    return child;
+  }
+
+  private crashed(child: Child, exit: string, upMs: number): void {
+    const decision = child.history.crashed(this.now(), upMs);
+    if (!decision.restart) {
+      this.options.onEvent?.({ kind: 'gave-up', child, exit, crashesInWindow: decision.crashesInWindow });
+      return;
+    }
+    this.options.onEvent?.({ kind: 'crashed', child, exit, delayMs: decision.delayMs, crashesInWindow: decision.crashesInWindow });
+    child.restartTimer = setTimeout(() => {
+      child.restartTimer = undefined;
+      if (child.stopping || this.shuttingDown) return;
+      const startedAt = this.now();
+      try {
+        child.run = this.spawnRun(child.spec, child.prefix, () => child.stopping);
+      } catch (err) {
+        this.crashed(child, err instanceof Error ? err.message : String(err), this.now() - startedAt);
+        return;
+      }
+      child.restarts += 1;
+      this.watch(child);
+      this.options.onEvent?.({ kind: 'restarted', child });
+    }, decision.delayMs);
   }
 
   private async stopChild(child: Child): Promise<void> {
     child.stopping = true;
+    clearTimeout(child.restartTimer);
+    const run = child.run;
     if (!child.isRunning()) {
-      child.signalGroup('SIGKILL');
+      run.signalGroup('SIGKILL');
       return;
     }
-    child.signalGroup('SIGTERM');
+    run.signalGroup('SIGTERM');
     const timedOut = Symbol('timeout');
     let timer: NodeJS.Timeout | undefined;
     const result = await Promise.race([
-      child.exited,
+      run.exited,
       new Promise<typeof timedOut>((resolve) => {
         timer = setTimeout(() => resolve(timedOut), this.options.graceMs);
       }),
@@ -215,17 +336,18 @@ export class Supervisor {
       this.options.write(
         `${child.name} did not stop within ${this.options.graceMs} ms; sending SIGKILL\n`,
       );
-      child.signalGroup('SIGKILL');
-      await child.exited;
+      run.signalGroup('SIGKILL');
+      await run.exited;
     } else {
       // Anything the child left behind in its group goes too.
-      child.signalGroup('SIGKILL');
+      run.signalGroup('SIGKILL');
     }
   }
 
-  /** Stops all children, last started first. Safe to call more than once. */
+  /** Stops all children, last started first; none is restarted from now on. Safe to call more than once. */
   async stopAll(): Promise<void> {
     this.shuttingDown = true;
+    for (const child of this.children) clearTimeout(child.restartTimer);
     for (const child of [...this.children].reverse()) await this.stopChild(child);
   }
 
@@ -234,7 +356,8 @@ export class Supervisor {
     this.shuttingDown = true;
     for (const child of this.children) {
       child.stopping = true;
-      child.signalGroup('SIGKILL');
+      clearTimeout(child.restartTimer);
+      child.run.signalGroup('SIGKILL');
     }
   }
 }
