@@ -5,12 +5,14 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRecordActivities } from '../../activities/records.js';
+import { runCli } from '../../src/cli/index.js';
 import { RecordConflictError, RecordsStoreClosedError, RecordValidationError } from '../../src/records/errors.js';
 import { exportRecords, verifyAuditPack } from '../../src/records/export.js';
 import { GENESIS_HASH, contentHashOf, recordHashOf, sha256Hex } from '../../src/records/hash.js';
 import type { Sql } from '../../src/records/driver.js';
 import type { BreakKind, EvidenceRecord, NewRecord, RecordsStore, VerifyResult } from '../../src/records/types.js';
 import { LedgerWatch, MAX_REPORTED_BREAKS } from '../../src/records/verify.js';
+import { buildTestApp, TEST_ADMIN_KEY, type TestApp } from './api.js';
 
 export type RawSql = (text: string, params?: unknown[]) => Promise<Record<string, unknown>[]>;
 
@@ -686,6 +688,109 @@ export function recordsStoreSuite(backend: Backend): void {
         const bad = await appendRecord({ ...sample(), kind: '' }).catch((err: unknown) => err);
         expect(bad).toMatchObject({ nonRetryable: true, type: 'RecordValidationError' });
         expect((bad as Error).message).toMatch(/kind: must not be empty/);
+      });
+    });
+
+    describe('through the admin API and the CLI', () => {
+      let app: TestApp;
+      let env: Record<string, string>;
+      beforeEach(async () => {
+        app = await buildTestApp({ records: store });
+        env = { AIMSFLOW_API_URL: await app.app.listen({ host: '127.0.0.1', port: 0 }), AIMSFLOW_ADMIN_KEY: TEST_ADMIN_KEY };
+      });
+      afterEach(async () => {
+        await app.close();
+      });
+      const cli = async (...argv: string[]) => {
+        const out: string[] = [];
+        const err: string[] = [];
+        const code = await runCli(argv, { env, out: (l) => out.push(l), err: (l) => err.push(l) });
+        return { code, out: out.join('\n'), err: err.join('\n') };
+      };
+      const get = async (url: string) => {
+        const res = await app.app.inject({ method: 'GET', url, headers: app.adminHeaders });
+        expect(res.statusCode, res.body).toBe(200);
+        return res;
+      };
+
+      it('read an untampered ledger as verified', async () => {
+        await appendMany(store, 4);
+        const page = (await get('/admin/records')).json<{ records: Array<{ verified: boolean }>; ledger: unknown }>();
+        expect(page.records.map((r) => r.verified)).toEqual([true, true, true, true]);
+        expect(page.ledger).toEqual({ intact: true, verifiedThrough: 4 });
+        expect((await get('/admin/records/verify')).json()).toMatchObject({ ok: true, records: 4, verifiedThrough: 4, breaks: [], breakCount: 0 });
+
+        expect(await cli('records', 'verify')).toEqual({ code: 0, out: 'ledger intact: 4 records', err: '' });
+        const listed = await cli('records', 'list');
+        expect(listed.code).toBe(0);
+        const lines = listed.out.split('\n');
+        expect(lines).toHaveLength(4);
+        for (const line of lines) expect(line).toMatch(/^\s+\d+ {2}verified {4}2027-/);
+        expect(listed.out).not.toMatch(/UNVERIFIED|Note:/);
+      });
+
+      it('list two tampered records by seq and id, and flag records from the first break on in every read', async () => {
+        const records = await appendMany(store, 6);
+        await tamper(t.sql, `UPDATE evidence_records SET content = '{"forged":true}' WHERE seq = 2; UPDATE evidence_records SET actor = 'mallory' WHERE seq = 5`);
+
+        const verified = (await get('/admin/records/verify')).json<VerifyResult>();
+        expectBreaks(verified, [
+          { seq: 2, id: records[1]!.id, kinds: ['content-hash'], reason: 'record 2: content hash mismatch (content edited)' },
+          { seq: 5, id: records[4]!.id, kinds: ['record-hash'] },
+        ]);
+        expect(verified).toMatchObject({ ok: false, records: 6, verifiedThrough: 1 });
+
+        const page = (await get('/admin/records?limit=3')).json<{ records: Array<{ seq: number; verified: boolean }>; nextAfterSeq: number; ledger: { note: string } }>();
+        expect(page.records.map((r) => [r.seq, r.verified])).toEqual([[1, true], [2, false], [3, false]]);
+        expect(page.ledger).toMatchObject({ intact: false, verifiedThrough: 1 });
+        expect(page.ledger.note).toMatch(/records from seq 2 on are unverified/);
+
+        const pack = (await get('/admin/records/export')).body.trimEnd().split('\n').map((l) => JSON.parse(l) as { type: string; seq?: number; verified?: boolean; verification?: VerifyResult });
+        expect(pack[0]?.verification?.breaks.map((b) => [b.seq, b.id])).toEqual([[2, records[1]!.id], [5, records[4]!.id]]);
+        expect(pack.filter((l) => l.type === 'record').map((l) => l.verified)).toEqual([true, false, false, false, false, false]);
+
+        const text = await cli('records', 'verify');
+        expect(text.code).toBe(1);
+        expect(text.out.split('\n')).toEqual([
+          'ledger broken: 2 broken records among 6 read; verified through record 1, records from seq 2 on are unverified',
+          `  seq 2  ${records[1]!.id}  content-hash: content hash mismatch (content edited)`,
+          `  seq 5  ${records[4]!.id}  record-hash: hash mismatch (id, kind, subject, clauses, actor, occurredAt, contentHash or prevHash edited)`,
+        ]);
+        expect(text.err).toBe('aimsflow: the evidence ledger failed verification: 2 broken records, first at seq 2');
+        const json = await cli('--json', 'records', 'verify');
+        expect(json.code).toBe(1);
+        expect((JSON.parse(json.out) as VerifyResult).breaks.map((b) => b.id)).toEqual([records[1]!.id, records[4]!.id]);
+
+        const listed = await cli('records', 'list', '--after-seq', '1', '--limit', '2');
+        expect(listed.code).toBe(0);
+        const lines = listed.out.split('\n');
+        expect(lines.slice(0, 2).map((l) => /^\s+(\d+) {2}(\S+)/.exec(l)?.slice(1))).toEqual([['2', 'UNVERIFIED'], ['3', 'UNVERIFIED']]);
+        expect(lines.slice(2)).toEqual([
+          'More: add --after-seq 3',
+          "Note: The evidence ledger's hash chain is broken: records from seq 2 on are unverified. `aimsflow records verify` (GET /admin/records/verify) lists every break.",
+        ]);
+        const bad = await cli('records', 'list', '--from', 'yesterday');
+        expect(bad.code).toBe(1);
+        expect(bad.err).toMatch(/GET \/admin\/records\?from=yesterday: 400/);
+        expect(bad.err).toMatch(/^ {2}from: /m);
+      });
+
+      it('describe the breaks and the flags in the OpenAPI document', async () => {
+        type Schema = { type?: string | string[]; properties?: Record<string, Schema>; items?: Schema; anyOf?: Schema[]; oneOf?: Schema[]; required?: string[] };
+        const doc = (await app.app.inject({ method: 'GET', url: '/openapi.json' })).json<{
+          paths: Record<string, { get: { responses: Record<string, { content: Record<string, { schema: Schema }> }> } }>;
+        }>();
+        const ok = (path: string) => doc.paths[path]!.get.responses['200']!.content['application/json']!.schema;
+        const verify = ok('/admin/records/verify');
+        const variants = verify.oneOf ?? verify.anyOf ?? [];
+        expect(variants).toHaveLength(2);
+        for (const variant of variants) {
+          expect(variant.required).toEqual(expect.arrayContaining(['ok', 'records', 'verifiedThrough', 'breaks', 'breakCount']));
+          expect(Object.keys(variant.properties!.breaks!.items!.properties!)).toEqual(['seq', 'id', 'kinds', 'reason']);
+        }
+        const list = ok('/admin/records');
+        expect(list.properties!.records!.items!.properties!.verified).toMatchObject({ type: 'boolean' });
+        expect(Object.keys(list.properties!.ledger!.properties!)).toEqual(['intact', 'verifiedThrough', 'note']);
       });
     });
 
