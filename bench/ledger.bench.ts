@@ -2,7 +2,8 @@
  * Evidence ledger throughput on embedded PGlite (in memory): sequential `append()` through the
  * records store (validation, canonical JSON, two sha256, head lock, insert, head update) versus
  * a bare baseline of plain single-row INSERTs of the same rows into a plain table on the same
- * PGlite instance, measured in alternating rounds of the same run; then `verify()` throughput.
+ * PGlite instance, measured in alternating rounds of the same run; then `verify()` throughput,
+ * and a page `read()` (records marked verified) against a bare `list()` of the same page.
  *
  *   npx tsx bench/ledger.bench.ts [records=2000]
  */
@@ -79,6 +80,22 @@ const verified = await store.verify();
 const verifyMs = performance.now() - t0;
 if (!verified.ok) throw new Error(`verify failed after the benchmark: ${verified.reason}`);
 
+// A page read for people (`read()`: records marked verified, after checking that the ledger did
+// not change since the last check) against the bare `list()` of the same page, alternating.
+const pages = 50;
+let listMs = 0;
+let readMs = 0;
+for (let i = 0; i < pages; i++) {
+  const afterSeq = (i * 97) % Math.max(1, verified.records - 100);
+  let t = performance.now();
+  await store.list({ afterSeq, limit: 100 });
+  listMs += performance.now() - t;
+  t = performance.now();
+  const page = await store.read({ afterSeq, limit: 100 });
+  readMs += performance.now() - t;
+  if (!page.ledger.intact || page.records.some((r) => !r.verified)) throw new Error('an untampered ledger read as unverified');
+}
+
 await store.close();
 await db.close();
 
@@ -91,3 +108,5 @@ console.log(`  bare INSERT (baseline)  ${fmt(baselineOps)} ops/s`);
 console.log(`  records store append    ${fmt(ledgerOps)} ops/s`);
 console.log(`  ratio append/baseline   ${(ledgerOps / baselineOps).toFixed(3)}  (append costs ${(baselineOps / ledgerOps).toFixed(2)}x a bare INSERT)`);
 console.log(`  verify()                ${fmt(verifyOps)} records/s over ${verified.records} records`);
+console.log(`  list() of 100 records   ${(listMs / pages).toFixed(2).padStart(8)} ms per page (baseline)`);
+console.log(`  read() of 100 records   ${(readMs / pages).toFixed(2).padStart(8)} ms per page, ratio read/list ${(readMs / listMs).toFixed(3)} (checks the ledger is unchanged, hashes nothing)`);

@@ -163,12 +163,14 @@ describe('AI systems admin API', () => {
     expect(change.statusCode, change.body).toBe(200);
     expect(change.json()).toMatchObject({ systemId: id, disposition: 'pending' });
     const assessment = await eventually(
-      () => get(`/admin/ai-systems/${id}/assessments/${year}-1`).then((r) => (r.statusCode === 200 ? r.json<{ status?: { state: string; trigger: string; changes: unknown[]; system: { impactTier: string } }; records: { kind: string }[] }>() : undefined)),
+      () => get(`/admin/ai-systems/${id}/assessments/${year}-1`).then((r) => (r.statusCode === 200 ? r.json<{ status?: { state: string; trigger: string; changes: unknown[]; system: { impactTier: string } }; records: { kind: string; verified: boolean }[] }>() : undefined)),
       (d) => d?.status?.state === 'scoping' && d.records.length > 0,
     );
     expect(assessment?.status).toMatchObject({ trigger: 'change', system: { impactTier: 'critical' } });
     expect(assessment?.status?.changes).toHaveLength(1);
     expect(assessment?.records.map((r) => r.kind)).toContain('impact-assessment.started');
+    // The page marks each ledger record; nothing was tampered with, so the chain vouches for all.
+    expect(assessment?.records.map((r) => r.verified)).toEqual(assessment?.records.map(() => true));
     expect((await get(`/admin/ai-systems/${id}/assessments/${year}-9`)).statusCode).toBe(404);
     expect((await get(`/admin/ai-systems/nope-${suffix}`)).statusCode).toBe(404);
 

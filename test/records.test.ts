@@ -79,7 +79,8 @@ describe('records store on PGlite (on disk)', () => {
     const reopened = await openRecordsStore({ dataDir });
     try {
       expect(await reopened.list()).toEqual([first, second]);
-      expect(await reopened.verify()).toEqual({ ok: true, records: 2, head: second.hash });
+      expect(await reopened.verify()).toMatchObject({ ok: true, records: 2, head: second.hash, breakCount: 0 });
+      expect((await reopened.read()).records.map((r) => r.verified)).toEqual([true, true]);
       expect(await reopened.notifications.find('n1')).toMatchObject({ messageId: '<m@x>' });
       expect((await reopened.append(sample())).prevHash).toBe(second.hash);
     } finally {

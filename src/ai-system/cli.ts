@@ -186,12 +186,13 @@ export function registerAiSystemCommands(program: Command, ctx: CliContext): voi
         assessmentId: string;
         status?: { state: string; timeline: { at: string; type: string; by: string; detail: string }[] };
         recorded?: { level?: number; signOff?: { role: string; by: string } };
-        records: { occurredAt: string; kind: string; actor: string }[];
+        records: { occurredAt: string; kind: string; actor: string; verified?: boolean }[];
       }>('GET', `${path(systemId)}/assessments/${encodeURIComponent(ref)}`);
       const lines = [
         `${d.assessmentId}: ${d.status?.state ?? (d.recorded ? 'recorded' : 'unknown')}${d.recorded ? ` (level ${d.recorded.level ?? '?'}, signed off by ${d.recorded.signOff?.by ?? '?'})` : ''}`,
         ...(d.status?.timeline ?? []).map((e) => `  ${e.at}  ${e.type}  ${e.by}: ${e.detail}`),
-        `  ledger: ${d.records.map((r) => r.kind).join(', ') || 'no records'}`,
+        `  ledger: ${d.records.map((r) => (r.verified === false ? `${r.kind} (UNVERIFIED)` : r.kind)).join(', ') || 'no records'}`,
+        ...(d.records.some((r) => r.verified === false) ? ['  Note: the hash chain of the ledger is broken; `aimsflow records verify` lists every break.'] : []),
       ];
       ctx.print(d, lines.join('\n'));
     });

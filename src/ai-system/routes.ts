@@ -130,7 +130,15 @@ const detailSchema = z
   })
   .describe('AiSystemDetail');
 
-const recordSchema = z.looseObject({ id: z.string(), kind: z.string(), subject: z.string(), actor: z.string(), occurredAt: z.string(), content: z.unknown() });
+const recordSchema = z.looseObject({
+  id: z.string(),
+  kind: z.string(),
+  subject: z.string(),
+  actor: z.string(),
+  occurredAt: z.string(),
+  content: z.unknown(),
+  verified: z.boolean().describe('False at or after the first break in the hash chain of the ledger'),
+});
 
 const assessmentSchema = z
   .object({
@@ -379,10 +387,12 @@ export const aiSystemRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
         if (err instanceof WorkflowNotFoundError) return undefined;
         throw err;
       });
-      const records = [
-        ...(await app.deps.records.list({ subject: workflowId, limit: 1000 })),
-        ...(await app.deps.records.list({ subjectPrefix: `${workflowId}/`, limit: 1000 })),
-      ].sort((a, b) => a.seq - b.seq);
+      const { records } = await app.deps.records.check(
+        [
+          ...(await app.deps.records.list({ subject: workflowId, limit: 1000 })),
+          ...(await app.deps.records.list({ subjectPrefix: `${workflowId}/`, limit: 1000 })),
+        ].sort((a, b) => a.seq - b.seq),
+      );
       if (!description && records.length === 0) throw new HttpError(404, `No impact assessment ${systemId}/${assessmentRef}.`);
       const status = description ? await handle.query(impactAssessmentStatusQuery).catch(() => undefined) : undefined;
       const recorded = records.find((r) => r.kind === 'impact-assessment.recorded' && r.subject === workflowId);

@@ -15,6 +15,7 @@ import { registerManagementReviewCommands } from '../management-review/cli.js';
 import { registerNonconformityCommands } from '../corrective-action/cli.js';
 import { registerScheduleCommands } from '../schedules/cli.js';
 import { registerPeopleCommands } from '../people/cli.js';
+import { registerRecordsCommands } from '../records/cli.js';
 
 /** An area's commands, added to the program. */
 export type RegisterCommands = (program: Command, ctx: CliContext) => void;
@@ -28,6 +29,7 @@ const areas: RegisterCommands[] = [
   registerCertificationCommands,
   registerInternalAuditCommands,
   registerPeopleCommands,
+  registerRecordsCommands,
 ];
 
 export function buildProgram(

@@ -1,15 +1,12 @@
 /**
- * `aimsflow nc ...` and `aimsflow records ...`: raise and follow nonconformities, check the
- * evidence ledger.
+ * `aimsflow nc ...`: raise and follow nonconformities.
  *
  *   aimsflow nc raise --file nc.yaml [--key <idempotency-key>]
  *   aimsflow nc list [--state overdue] [--severity major] [--owner sofia.lind]
  *   aimsflow nc show NC-2027-004
- *   aimsflow records verify
  */
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
-import { CliError } from '../cli/client.js';
 import type { CliContext } from '../cli/context.js';
 
 interface NcListItem {
@@ -68,15 +65,5 @@ export function registerNonconformityCommands(program: Command, ctx: CliContext)
       );
       const lines = [`${ncId}: ${detail.status.title ?? ''} (${detail.status.state})`, ...detail.status.timeline.map((e) => `  ${e.at}  ${e.type}  ${e.by}: ${e.detail}`)];
       ctx.print(detail, lines.join('\n'));
-    });
-
-  const records = program.command('records').description('the evidence ledger');
-  records
-    .command('verify')
-    .description('check the hash chain of every record')
-    .action(async () => {
-      const result = await ctx.api().request<{ ok: boolean; records: number; brokenAt?: number; reason?: string }>('GET', '/admin/records/verify');
-      if (!result.ok) throw new CliError(`ledger broken at record ${result.brokenAt ?? '?'}: ${result.reason ?? 'unknown reason'} (${result.records} records checked)`);
-      ctx.print(result, `ledger intact: ${result.records} records`);
     });
 }

@@ -3,15 +3,18 @@
  * from a cut-off download.
  *
  *   {"type":"audit-pack","format":1,"exportedAt":…,"filter":{…},"verification":{…VerifyResult}}
- *   {"type":"record", …EvidenceRecord}           one line per record, in seq order
+ *   {"type":"record", …EvidenceRecord, "verified":true}   one line per record, in seq order
  *   {"type":"end","records":N}
  *
- * `verification` covers the whole ledger at export time. A pack exported without a filter
- * holds the whole chain, which `verifyAuditPack` re-checks offline from the lines alone.
+ * `verification` covers the whole ledger at export time and lists every break. A record line
+ * is `verified` when it lies before the first break that verification found and it still
+ * matches its own hashes as it is written (so do all records before it in the pack). A pack
+ * exported without a filter holds the whole chain, which `verifyAuditPack` re-checks offline
+ * from the lines alone.
  */
 import { Readable } from 'node:stream';
 import { RecordValidationError } from './errors.js';
-import { ChainVerifier } from './hash.js';
+import { ChainVerifier, ownProblems } from './hash.js';
 import type { EvidenceRecord, RecordFilter, RecordsStore, VerifyResult } from './types.js';
 import { MAX_LIST_LIMIT, parseRecordFilter } from './validation.js';
 
@@ -53,12 +56,16 @@ export async function* exportRecords(
   yield `${JSON.stringify(header)}\n`;
   let count = 0;
   let afterSeq = parsed.afterSeq ?? 0;
+  // Records are re-hashed as they are written; one that changed since the verification makes it
+  // and everything after it unverified.
+  let verifiedThrough = verification.verifiedThrough;
   for (;;) {
     const want = cap === undefined ? MAX_LIST_LIMIT : Math.min(MAX_LIST_LIMIT, cap - count);
     if (want <= 0) break;
     const page = await store.list({ ...rest, afterSeq, limit: want });
     for (const record of page) {
-      yield `${JSON.stringify({ type: 'record', ...record })}\n`;
+      if (record.seq <= verifiedThrough && ownProblems(record).kinds.length > 0) verifiedThrough = record.seq - 1;
+      yield `${JSON.stringify({ type: 'record', ...record, verified: record.seq <= verifiedThrough })}\n`;
       count += 1;
     }
     const last = page.at(-1);
@@ -110,8 +117,8 @@ export async function verifyAuditPack(lines: AsyncIterable<string> | Iterable<st
     }
     if (entry.type !== 'record') return fail(`unexpected line type ${JSON.stringify(entry.type)}`);
     const { type: _type, ...record } = entry;
-    const reason = chain.check(record as EvidenceRecord);
-    if (reason !== undefined) return fail(reason);
+    const broken = chain.check(record as EvidenceRecord);
+    if (broken !== undefined) return fail(broken.reason);
   }
   if (!sawHeader) return fail('empty pack');
   if (!sawEnd) return fail('pack is cut off (no end marker)');

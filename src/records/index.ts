@@ -6,4 +6,5 @@ export { DirectoryLockedError } from './lockfile.js';
 export { MigrationError } from './migrations.js';
 export { exportRecords, auditPackStream, verifyAuditPack, type AuditPackHeader, type AuditPackCheck } from './export.js';
 export { ChainVerifier, GENESIS_HASH, canonicalJson, contentHashOf, recordHashOf } from './hash.js';
+export { MAX_REPORTED_BREAKS } from './verify.js';
 export { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, parseNewRecord } from './validation.js';

@@ -8,27 +8,27 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import type { Logger } from '../logger.js';
-import { pgliteDriver, postgresDriver, type Driver, type PostgresOptions, type Row } from './driver.js';
+import { pgliteDriver, postgresDriver, type Driver, type PostgresOptions } from './driver.js';
 import { RecordConflictError, RecordsStoreClosedError, RecordValidationError } from './errors.js';
-import { ChainVerifier, contentHashOf, recordHashOf } from './hash.js';
+import { contentHashOf, recordHashOf } from './hash.js';
 import { acquireLock } from './lockfile.js';
 import { migrate } from './migrations.js';
+import { COLUMNS, isoOf, toRecord } from './rows.js';
 import type {
   AcceptedOrganization,
   EvidenceRecord,
   NewRecord,
   RecordFilter,
+  RecordsRead,
   RecordsStore,
   SentNotification,
   VerifyResult,
 } from './types.js';
 import { parseNewRecord, parseRecordFilter, parseSentNotification } from './validation.js';
+import { LedgerWatch } from './verify.js';
 
 /** `dataDir` value that keeps an embedded store in memory only (tests, benchmarks). */
 export const IN_MEMORY = 'memory://';
-
-/** Records read per query while verifying. */
-export const VERIFY_PAGE_SIZE = 500;
 
 export interface OpenRecordsStoreOptions {
   /** postgres:// URL; when set the store uses PostgreSQL, otherwise embedded PGlite. */
@@ -80,31 +80,6 @@ export async function openRecordsStore(opts: OpenRecordsStoreOptions): Promise<R
   return new SqlRecordsStore(driver, logger, release);
 }
 
-const COLUMNS =
-  'seq, id, kind, subject, clauses, actor, occurred_at, content, content_hash, prev_hash, hash, recorded_at';
-
-function isoOf(value: unknown): string {
-  const date = value instanceof Date ? value : new Date(String(value));
-  return date.toISOString();
-}
-
-function toRecord(row: Row): EvidenceRecord {
-  return {
-    seq: Number(row.seq),
-    id: String(row.id),
-    kind: String(row.kind),
-    subject: String(row.subject),
-    clauses: (row.clauses as string[] | null) ?? [],
-    actor: String(row.actor),
-    occurredAt: isoOf(row.occurred_at),
-    content: row.content,
-    contentHash: String(row.content_hash),
-    prevHash: String(row.prev_hash),
-    hash: String(row.hash),
-    recordedAt: isoOf(row.recorded_at),
-  };
-}
-
 /** The existing record when it is the same one again, otherwise a conflict. */
 function sameOrConflict(existing: EvidenceRecord, rec: NewRecord, contentHash: string): EvidenceRecord {
   const differs: string[] = [];
@@ -126,6 +101,7 @@ function likePrefix(prefix: string): string {
 
 class SqlRecordsStore implements RecordsStore {
   private closed = false;
+  private readonly watch = new LedgerWatch(() => this.db());
 
   constructor(
     private readonly driver: Driver,
@@ -204,49 +180,18 @@ class SqlRecordsStore implements RecordsStore {
     return (await this.db().query(sql, params)).map(toRecord);
   }
 
-  async verify(): Promise<VerifyResult> {
-    const db = this.db();
-    const [head] = await db.query<{ seq: number | string; hash: string }>('SELECT seq, hash FROM ledger_head');
-    const headSeq = head ? Number(head.seq) : Number.MAX_SAFE_INTEGER;
-    const chain = new ChainVerifier();
-    const broken = (brokenAt: number, reason: string): VerifyResult => ({
-      ok: false,
-      records: chain.checked,
-      brokenAt,
-      reason,
-    });
-    for (let last = 0; ; ) {
-      const rows = await db.query(
-        `SELECT ${COLUMNS} FROM evidence_records WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT ${VERIFY_PAGE_SIZE}`,
-        [last, headSeq],
-      );
-      for (const row of rows) {
-        const record = toRecord(row);
-        const reason = chain.check(record);
-        if (reason !== undefined) return broken(Math.min(record.seq, chain.nextSeq), reason);
-      }
-      const lastRow = rows.at(-1);
-      if (!lastRow || rows.length < VERIFY_PAGE_SIZE) break;
-      last = Number(lastRow.seq);
-    }
-    if (!head) {
-      return broken(chain.nextSeq, `ledger head missing (deleted outside the store); ${chain.checked} records are intact`);
-    }
-    if (chain.nextSeq <= headSeq) {
-      return broken(chain.nextSeq, `record ${chain.nextSeq} missing (the ledger head is at record ${headSeq})`);
-    }
-    if (chain.head !== head.hash) {
-      return broken(headSeq, `record ${headSeq}: hash does not match the ledger head`);
-    }
-    // Appends move the head in the same transaction as the insert, so one statement sees both.
-    const [tail] = await db.query<{ max_seq: number | string | null; head_seq: number | string | null }>(
-      'SELECT (SELECT max(seq) FROM evidence_records) AS max_seq, (SELECT seq FROM ledger_head) AS head_seq',
-    );
-    if (tail && tail.max_seq !== null && tail.head_seq !== null && Number(tail.max_seq) > Number(tail.head_seq)) {
-      const orphan = Number(tail.head_seq) + 1;
-      return broken(orphan, `record ${orphan} is beyond the ledger head (inserted outside the store)`);
-    }
-    return { ok: true, records: chain.checked, head: chain.head };
+  async read(filter: RecordFilter = {}): Promise<RecordsRead> {
+    return this.check(await this.list(filter));
+  }
+
+  async check(records: readonly EvidenceRecord[]): Promise<RecordsRead> {
+    // The ledger is checked after the records were read, so the check covers every one of them.
+    const ledger = await this.watch.status();
+    return { records: records.map((r) => ({ ...r, verified: r.seq <= ledger.verifiedThrough })), ledger };
+  }
+
+  verify(): Promise<VerifyResult> {
+    return this.watch.verify();
   }
 
   readonly notifications = {

@@ -52,9 +52,86 @@ export interface RecordFilter {
   limit?: number;
 }
 
+/** What is wrong with a broken record (or with the ledger around it). */
+export type BreakKind =
+  /** `content` does not match `contentHash`: the content was edited. */
+  | 'content-hash'
+  /** A hashed field (id, kind, subject, clauses, actor, occurredAt, contentHash, prevHash) does not match `hash`. */
+  | 'record-hash'
+  /** `prevHash` is not the previous record's hash: that record was rewritten, or this link edited. */
+  | 'prev-link'
+  /** Records before this one are missing (seq gap). */
+  | 'seq-gap'
+  /** A record out of order or repeated (audit packs only; the database keeps seq unique and ordered). */
+  | 'seq-order'
+  /** Records up to the ledger head are missing (`id` is null). */
+  | 'missing'
+  /** The last record's hash is not the one the ledger head holds: it was rewritten. */
+  | 'head-mismatch'
+  /** The ledger head row was deleted, so the last record cannot be confirmed (`id` is null). */
+  | 'head-missing'
+  /** A record past the ledger head: inserted outside the store. */
+  | 'beyond-head';
+
+/** One broken record, by seq and id, with what is wrong. */
+export interface LedgerBreak {
+  /** Seq of the broken record; for `missing` and `head-missing`, the first seq that is not there. */
+  seq: number;
+  /** Its id; null when there is no record at `seq`. */
+  id: string | null;
+  /** Everything wrong with it, in the order checked. */
+  kinds: BreakKind[];
+  /** The same in words, e.g. `record 5: content hash mismatch (content edited)`. */
+  reason: string;
+}
+
+interface VerifyFacts {
+  /** Records read. */
+  records: number;
+  /** Hash of the last record read (the ledger head when ok; 64 zeros for an empty ledger). */
+  head: string;
+  /**
+   * Every record with a seq up to this one is verified; later ones are not. A record counts as
+   * verified when it and all records before it check out and the next record's link (or the
+   * ledger head) confirms its hash.
+   */
+  verifiedThrough: number;
+  /** Every broken record in seq order, up to MAX_REPORTED_BREAKS of them. */
+  breaks: LedgerBreak[];
+  /** How many breaks were found, including any left out of `breaks`. */
+  breakCount: number;
+}
+
 export type VerifyResult =
-  | { ok: true; records: number; head: string }
-  | { ok: false; records: number; brokenAt: number; reason: string };
+  | (VerifyFacts & { ok: true })
+  | (VerifyFacts & {
+      ok: false;
+      /** Seq of the first break (`breaks[0].seq`). */
+      brokenAt: number;
+      /** Reason of the first break (`breaks[0].reason`). */
+      reason: string;
+    });
+
+/** How far a read can trust the ledger, as of that read. */
+export interface LedgerStatus {
+  /** No break anywhere in the ledger. */
+  intact: boolean;
+  /** Records with a seq up to this one are verified; later ones are not. */
+  verifiedThrough: number;
+  /** For people, when some records are unverified: which ones and what to do. */
+  note?: string;
+}
+
+/** A record as a read shows it: with whether the hash chain vouches for it. */
+export type CheckedRecord = EvidenceRecord & {
+  /** False for records at or after the first break in the chain (see LedgerStatus.verifiedThrough). */
+  verified: boolean;
+};
+
+export interface RecordsRead {
+  records: CheckedRecord[];
+  ledger: LedgerStatus;
+}
 
 export interface SentNotification {
   notificationId: string;
@@ -79,7 +156,17 @@ export interface AcceptedOrganization {
 export interface RecordsStore {
   append(record: NewRecord): Promise<EvidenceRecord>;
   get(id: string): Promise<EvidenceRecord | undefined>;
+  /** Records as stored, unchecked: for computations over the ledger. Show people `read()`. */
   list(filter?: RecordFilter): Promise<EvidenceRecord[]>;
+  /**
+   * Records for people to see: `list(filter)`, each marked verified or not. Cheap: it re-hashes
+   * only records appended since the last check, unless the already checked part of the ledger
+   * changed in the database since (then it verifies the whole chain again before answering).
+   */
+  read(filter?: RecordFilter): Promise<RecordsRead>;
+  /** Marks records obtained from `list()` (or `get()`) the way `read()` does. */
+  check(records: readonly EvidenceRecord[]): Promise<RecordsRead>;
+  /** Checks the whole chain in one streaming pass and reports every broken record. */
   verify(): Promise<VerifyResult>;
   /** The send-once log used by the mail activity. */
   notifications: {

@@ -5,10 +5,14 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRecordActivities } from '../../activities/records.js';
+import { runCli } from '../../src/cli/index.js';
 import { RecordConflictError, RecordsStoreClosedError, RecordValidationError } from '../../src/records/errors.js';
 import { exportRecords, verifyAuditPack } from '../../src/records/export.js';
 import { GENESIS_HASH, contentHashOf, recordHashOf, sha256Hex } from '../../src/records/hash.js';
-import type { NewRecord, RecordsStore, VerifyResult } from '../../src/records/types.js';
+import type { Sql } from '../../src/records/driver.js';
+import type { BreakKind, EvidenceRecord, NewRecord, RecordsStore, VerifyResult } from '../../src/records/types.js';
+import { LedgerWatch, MAX_REPORTED_BREAKS } from '../../src/records/verify.js';
+import { buildTestApp, TEST_ADMIN_KEY, type TestApp } from './api.js';
 
 export type RawSql = (text: string, params?: unknown[]) => Promise<Record<string, unknown>[]>;
 
@@ -58,12 +62,35 @@ async function appendMany(store: RecordsStore, n: number, overrides: (i: number)
   return out;
 }
 
-function expectBroken(result: VerifyResult, expected: { brokenAt: number; reason: RegExp; records?: number }): void {
+/** The breaks of a failed verification, in order: seq, and id, kinds and reason where given. */
+function expectBreaks(
+  result: VerifyResult,
+  expected: Array<{ seq: number; id?: string | null; kinds: BreakKind[]; reason?: string | RegExp }>,
+): void {
   expect(result.ok).toBe(false);
-  if (result.ok) return;
-  expect(result.brokenAt).toBe(expected.brokenAt);
-  expect(result.reason).toMatch(expected.reason);
-  if (expected.records !== undefined) expect(result.records).toBe(expected.records);
+  expect(result.breakCount).toBe(expected.length);
+  expect(result.breaks.map((b) => b.seq)).toEqual(expected.map((e) => e.seq));
+  expected.forEach((e, i) => {
+    const actual = result.breaks[i]!;
+    expect(actual.kinds).toEqual(e.kinds);
+    if (e.id !== undefined) expect(actual.id).toBe(e.id);
+    if (typeof e.reason === 'string') expect(actual.reason).toBe(e.reason);
+    else if (e.reason) expect(actual.reason).toMatch(e.reason);
+  });
+  if (!result.ok) {
+    expect(result.brokenAt).toBe(expected[0]?.seq);
+    expect(result.reason).toBe(result.breaks[0]?.reason);
+  }
+}
+
+/** Rewrites a record the way a careful forger would: new actor and content, hashes recomputed. */
+async function forge(sql: RawSql, victim: EvidenceRecord): Promise<void> {
+  const forged = { ...victim, actor: 'mallory', content: { forged: true }, contentHash: contentHashOf({ forged: true }) };
+  forged.hash = recordHashOf(forged);
+  await tamper(
+    sql,
+    `UPDATE evidence_records SET actor = 'mallory', content = '{"forged":true}', content_hash = '${forged.contentHash}', hash = '${forged.hash}' WHERE seq = ${victim.seq}`,
+  );
 }
 
 async function collect(lines: AsyncIterable<string>): Promise<string[]> {
@@ -253,7 +280,7 @@ export function recordsStoreSuite(backend: Backend): void {
         expect(results.map((r) => r.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
         const listed = await store.list({ limit: 1000 });
         for (let i = 1; i < listed.length; i++) expect(listed[i]?.prevHash).toBe(listed[i - 1]?.hash);
-        expect(await store.verify()).toEqual({ ok: true, records: 50, head: listed.at(-1)?.hash });
+        expect(await store.verify()).toMatchObject({ ok: true, records: 50, head: listed.at(-1)?.hash, verifiedThrough: 50, breakCount: 0 });
       });
 
       it('keeps one chain when two stores on the same database append at once', async () => {
@@ -287,67 +314,104 @@ export function recordsStoreSuite(backend: Backend): void {
 
     describe('verify', () => {
       it('passes on an empty ledger', async () => {
-        expect(await store.verify()).toEqual({ ok: true, records: 0, head: GENESIS_HASH });
+        expect(await store.verify()).toEqual({ ok: true, records: 0, head: GENESIS_HASH, verifiedThrough: 0, breaks: [], breakCount: 0 });
       });
 
-      it('passes across several pages', async () => {
+      it('passes across several pages, and counts every break of a ledger edited throughout while listing the first 1000', async () => {
         const all = await appendMany(store, 1203);
-        expect(await store.verify()).toEqual({ ok: true, records: 1203, head: all.at(-1)?.hash });
+        expect(await store.verify()).toEqual({ ok: true, records: 1203, head: all.at(-1)?.hash, verifiedThrough: 1203, breaks: [], breakCount: 0 });
+        await tamper(t.sql, `UPDATE evidence_records SET content = '{"forged":true}' WHERE seq > 3`);
+        const result = await store.verify();
+        expect(result).toMatchObject({ ok: false, records: 1203, verifiedThrough: 3, brokenAt: 4, breakCount: 1200 });
+        expect(result.breaks).toHaveLength(MAX_REPORTED_BREAKS);
+        expect(result.breaks[0]).toEqual({ seq: 4, id: all[3]!.id, kinds: ['content-hash'], reason: 'record 4: content hash mismatch (content edited)' });
+        expect(result.breaks.at(-1)).toMatchObject({ seq: 1003, id: all[1002]!.id, kinds: ['content-hash'] });
       });
 
       it('detects edited content', async () => {
-        await appendMany(store, 8);
+        const records = await appendMany(store, 8);
         await tamper(t.sql, `UPDATE evidence_records SET content = '{"forged":true}' WHERE seq = 5`);
+        const reason = 'record 5: content hash mismatch (content edited)';
         expect(await store.verify()).toEqual({
           ok: false,
-          records: 4,
+          records: 8,
+          head: records[7]!.hash,
+          verifiedThrough: 4,
+          breaks: [{ seq: 5, id: records[4]!.id, kinds: ['content-hash'], reason }],
+          breakCount: 1,
           brokenAt: 5,
-          reason: 'record 5: content hash mismatch (content edited)',
+          reason,
         });
       });
 
-      it('detects an edited actor', async () => {
-        await appendMany(store, 8);
-        await tamper(t.sql, `UPDATE evidence_records SET actor = 'mallory' WHERE seq = 3`);
-        expectBroken(await store.verify(), { brokenAt: 3, reason: /^record 3: hash mismatch/ });
+      it('lists two tampered records with different breaks by seq and id, in one pass', async () => {
+        const records = await appendMany(store, 10);
+        await tamper(t.sql, `UPDATE evidence_records SET content = '"edited"' WHERE seq = 3; UPDATE evidence_records SET actor = 'mallory' WHERE seq = 7`);
+        const result = await store.verify();
+        expectBreaks(result, [
+          { seq: 3, id: records[2]!.id, kinds: ['content-hash'] },
+          { seq: 7, id: records[6]!.id, kinds: ['record-hash'], reason: /^record 7: hash mismatch \(id, kind, subject, clauses, actor/ },
+        ]);
+        expect(result).toMatchObject({ records: 10, verifiedThrough: 2, brokenAt: 3 });
       });
 
-      it('detects a record rewritten with recomputed hashes by the broken link after it', async () => {
+      it('detects an edited actor, and no longer vouches for the record before it', async () => {
+        await appendMany(store, 8);
+        await tamper(t.sql, `UPDATE evidence_records SET actor = 'mallory' WHERE seq = 3`);
+        const result = await store.verify();
+        expectBreaks(result, [{ seq: 3, kinds: ['record-hash'], reason: /^record 3: hash mismatch/ }]);
+        // Record 3's prev_hash is covered by its broken hash, so it no longer confirms record 2.
+        expect(result.verifiedThrough).toBe(1);
+      });
+
+      it('detects a record rewritten with recomputed hashes by the broken link after it, and does not vouch for the rewritten one', async () => {
         const records = await appendMany(store, 8);
-        const victim = records[3]!;
-        const forged = { ...victim, actor: 'mallory', content: { forged: true }, contentHash: contentHashOf({ forged: true }) };
-        forged.hash = recordHashOf(forged);
-        await tamper(t.sql, `UPDATE evidence_records SET actor = 'mallory', content = '{"forged":true}', content_hash = '${forged.contentHash}', hash = '${forged.hash}' WHERE seq = 4`);
-        expect(await store.verify()).toMatchObject({ ok: false, brokenAt: 5, reason: 'record 5: prev_hash does not match record 4' });
+        await forge(t.sql, records[3]!);
+        const result = await store.verify();
+        expectBreaks(result, [
+          { seq: 5, id: records[4]!.id, kinds: ['prev-link'], reason: 'record 5: prev_hash does not match record 4 (that record was rewritten, or this link edited)' },
+        ]);
+        expect(result.verifiedThrough).toBe(3);
       });
 
       it('detects a record deleted in the middle', async () => {
-        await appendMany(store, 10);
+        const records = await appendMany(store, 10);
         await tamper(t.sql, 'DELETE FROM evidence_records WHERE seq = 7');
-        expectBroken(await store.verify(), { records: 6, brokenAt: 7, reason: /^record 7 missing/ });
+        const result = await store.verify();
+        expectBreaks(result, [{ seq: 8, id: records[7]!.id, kinds: ['seq-gap'], reason: 'record 8: record 7 missing before it (seq gap)' }]);
+        expect(result).toMatchObject({ records: 9, verifiedThrough: 5 });
       });
 
       it('detects the first record deleted', async () => {
         await appendMany(store, 3);
         await tamper(t.sql, 'DELETE FROM evidence_records WHERE seq = 1');
-        expectBroken(await store.verify(), { records: 0, brokenAt: 1, reason: /^record 1 missing/ });
+        const result = await store.verify();
+        expectBreaks(result, [{ seq: 2, kinds: ['seq-gap'], reason: /^record 2: record 1 missing before it/ }]);
+        expect(result.verifiedThrough).toBe(0);
       });
 
-      it('detects the last record deleted, through the ledger head', async () => {
+      it('detects the last records deleted, through the ledger head', async () => {
         await appendMany(store, 10);
-        await tamper(t.sql, 'DELETE FROM evidence_records WHERE seq = 10');
-        expect(await store.verify()).toEqual({
-          ok: false,
-          records: 9,
-          brokenAt: 10,
-          reason: 'record 10 missing (the ledger head is at record 10)',
-        });
+        await tamper(t.sql, 'DELETE FROM evidence_records WHERE seq >= 9');
+        const result = await store.verify();
+        expectBreaks(result, [{ seq: 9, id: null, kinds: ['missing'], reason: 'records 9–10 missing (the ledger head is at record 10)' }]);
+        expect(result).toMatchObject({ records: 8, verifiedThrough: 7 });
+      });
+
+      it('detects the last record rewritten, through the ledger head', async () => {
+        const records = await appendMany(store, 4);
+        await forge(t.sql, records[3]!);
+        const result = await store.verify();
+        expectBreaks(result, [{ seq: 4, id: records[3]!.id, kinds: ['head-mismatch'], reason: /^record 4: hash does not match the ledger head/ }]);
+        expect(result.verifiedThrough).toBe(3);
       });
 
       it('detects a deleted ledger head', async () => {
         await appendMany(store, 4);
         await tamper(t.sql, 'DELETE FROM ledger_head');
-        expectBroken(await store.verify(), { records: 4, brokenAt: 5, reason: /^ledger head missing/ });
+        const result = await store.verify();
+        expectBreaks(result, [{ seq: 5, id: null, kinds: ['head-missing'], reason: /^ledger head missing \(deleted outside the store\): record 4 cannot be confirmed/ }]);
+        expect(result).toMatchObject({ records: 4, verifiedThrough: 3 });
       });
 
       it('detects a record slipped in past the ledger head', async () => {
@@ -359,7 +423,113 @@ export function recordsStoreSuite(backend: Backend): void {
            VALUES (4, $1, 'x', 's', '{}', 'a', now(), '{"x":1}', $2, $3, $4)`,
           [forged.id, forged.contentHash, forged.prevHash, forged.hash],
         );
-        expect(await store.verify()).toMatchObject({ ok: false, records: 3, brokenAt: 4, reason: 'record 4 is beyond the ledger head (inserted outside the store)' });
+        const result = await store.verify();
+        expectBreaks(result, [{ seq: 4, id: forged.id, kinds: ['beyond-head'], reason: 'record 4: beyond the ledger head (inserted outside the store)' }]);
+        expect(result).toMatchObject({ records: 3, verifiedThrough: 3 });
+      });
+
+      it('finds every kind of break in one pass', async () => {
+        const records = await appendMany(store, 12);
+        await forge(t.sql, records[5]!);
+        await tamper(
+          t.sql,
+          `UPDATE evidence_records SET content = '{}' WHERE seq = 2; UPDATE evidence_records SET subject = 'elsewhere' WHERE seq = 4;
+           DELETE FROM evidence_records WHERE seq = 9; DELETE FROM evidence_records WHERE seq = 12`,
+        );
+        const result = await store.verify();
+        expectBreaks(result, [
+          { seq: 2, id: records[1]!.id, kinds: ['content-hash'] },
+          { seq: 4, id: records[3]!.id, kinds: ['record-hash'] },
+          { seq: 7, id: records[6]!.id, kinds: ['prev-link'] },
+          { seq: 10, id: records[9]!.id, kinds: ['seq-gap'] },
+          { seq: 12, id: null, kinds: ['missing'] },
+        ]);
+        expect(result).toMatchObject({ records: 10, verifiedThrough: 1, brokenAt: 2 });
+      });
+    });
+
+    describe('reads', () => {
+      it('mark every record verified on an untampered ledger', async () => {
+        const records = await appendMany(store, 5);
+        const read = await store.read();
+        expect(read.ledger).toEqual({ intact: true, verifiedThrough: 5 });
+        expect(read.records).toEqual(records.map((r) => ({ ...r, verified: true })));
+        expect(await store.check(await store.list({ afterSeq: 3 }))).toEqual({
+          records: records.slice(3).map((r) => ({ ...r, verified: true })),
+          ledger: { intact: true, verifiedThrough: 5 },
+        });
+      });
+
+      it('mark records from the first break on as unverified, also when the read returns neither tampered record', async () => {
+        await appendMany(store, 10, (i) => ({ subject: i % 2 ? 'corrective-action/NC-1' : 'management-review/2027' }));
+        expect((await store.read()).ledger.intact).toBe(true);
+        await tamper(t.sql, `UPDATE evidence_records SET content = '"edited"' WHERE seq = 3; UPDATE evidence_records SET actor = 'mallory' WHERE seq = 7`);
+
+        const later = await store.read({ afterSeq: 7 });
+        expect(later.records.map((r) => [r.seq, r.verified])).toEqual([[8, false], [9, false], [10, false]]);
+        expect(later.ledger).toEqual({
+          intact: false,
+          verifiedThrough: 2,
+          note: "The evidence ledger's hash chain is broken: records from seq 3 on are unverified. `aimsflow records verify` (GET /admin/records/verify) lists every break.",
+        });
+        const reviews = await store.read({ subject: 'management-review/2027' });
+        expect(reviews.records.map((r) => [r.seq, r.verified])).toEqual([[2, true], [4, false], [6, false], [8, false], [10, false]]);
+        // Records appended after the break are not vouched for either.
+        const appended = await store.append(sample());
+        expect((await store.read({ afterSeq: 10 })).records).toEqual([{ ...appended, verified: false }]);
+      });
+
+      it('do not vouch for a record rewritten with recomputed hashes', async () => {
+        const records = await appendMany(store, 6);
+        await store.read();
+        await forge(t.sql, records[3]!);
+        const read = await store.read({ afterSeq: 2 });
+        expect(read.records.map((r) => [r.seq, r.verified])).toEqual([[3, true], [4, false], [5, false], [6, false]]);
+      });
+
+      it('hash only records appended since the last check, and the whole chain again after any change in the database', async () => {
+        await appendMany(store, 10);
+        let hashed = 0;
+        let probes = 0;
+        const sql: Sql = {
+          async query<T extends Record<string, unknown>>(text: string, params?: unknown[]) {
+            const rows = await t.sql(text, params);
+            if (text.includes('row_version')) hashed += rows.length;
+            if (text.includes('xmin_sum')) probes += 1;
+            return rows as T[];
+          },
+          async exec(text: string) {
+            await t.sql(text);
+          },
+        };
+        const watch = new LedgerWatch(() => sql);
+        const checked = async () => {
+          hashed = 0;
+          const status = await watch.status();
+          return { hashed, ...status };
+        };
+        expect(await checked()).toEqual({ hashed: 10, intact: true, verifiedThrough: 10 });
+        expect(await checked()).toEqual({ hashed: 0, intact: true, verifiedThrough: 10 });
+        const more = await appendMany(store, 5);
+        expect(await checked()).toEqual({ hashed: 5, intact: true, verifiedThrough: 15 });
+
+        await tamper(t.sql, `UPDATE evidence_records SET content = '[]' WHERE seq = 12`);
+        expect(await checked()).toMatchObject({ hashed: 15, intact: false, verifiedThrough: 11 });
+        // Past a break, appended records are unverified anyway: nothing is hashed.
+        await appendMany(store, 2);
+        expect(await checked()).toMatchObject({ hashed: 0, intact: false, verifiedThrough: 11 });
+        // Putting the content back is a change in the database too: the whole chain is verified again.
+        expect(more[1]!.seq).toBe(12);
+        await tamper(t.sql, `UPDATE evidence_records SET content = '${JSON.stringify(more[1]!.content)}' WHERE seq = 12`);
+        expect(await checked()).toEqual({ hashed: 17, intact: true, verifiedThrough: 17 });
+        // Tampering with the head alone is caught as well.
+        await tamper(t.sql, 'DELETE FROM ledger_head');
+        expect(await checked()).toMatchObject({ hashed: 17, intact: false, verifiedThrough: 16 });
+
+        // Callers arriving together share one check.
+        probes = 0;
+        await Promise.all([watch.status(), watch.status(), watch.status()]);
+        expect(probes).toBe(1);
       });
     });
 
@@ -459,9 +629,11 @@ export function recordsStoreSuite(backend: Backend): void {
           format: 1,
           exportedAt: '2027-06-01T00:00:00.000Z',
           filter: {},
-          verification: { ok: true, records: 5, head: records.at(-1)?.hash },
+          verification: { ok: true, records: 5, head: records.at(-1)?.hash, verifiedThrough: 5, breaks: [], breakCount: 0 },
         });
-        expect(parsed.slice(1, -1)).toEqual(records.map((r) => ({ type: 'record', ...(JSON.parse(JSON.stringify(r)) as Record<string, unknown>) })));
+        expect(parsed.slice(1, -1)).toEqual(
+          records.map((r) => ({ type: 'record', ...(JSON.parse(JSON.stringify(r)) as Record<string, unknown>), verified: true })),
+        );
         expect(parsed.at(-1)).toEqual({ type: 'end', records: 5 });
         expect(await verifyAuditPack(lines)).toEqual({ ok: true, records: 5, head: records.at(-1)?.hash });
 
@@ -485,11 +657,16 @@ export function recordsStoreSuite(backend: Backend): void {
         expect(await verifyAuditPack(lines)).toMatchObject({ ok: true, records: 1005 });
       });
 
-      it('reports a broken chain in the header and refuses a bad filter', async () => {
-        await appendMany(store, 3);
-        await tamper(t.sql, `UPDATE evidence_records SET content = '[]' WHERE seq = 2`);
-        const [header] = await collect(exportRecords(store));
-        expect(JSON.parse(header!)).toMatchObject({ verification: { ok: false, brokenAt: 2 } });
+      it('lists every break in the header, marks records from the first break on, and refuses a bad filter', async () => {
+        const records = await appendMany(store, 5);
+        await tamper(t.sql, `UPDATE evidence_records SET content = '[]' WHERE seq = 2; UPDATE evidence_records SET kind = 'forged' WHERE seq = 4`);
+        const [header, ...rest] = (await collect(exportRecords(store))).map((l) => JSON.parse(l) as { verification?: VerifyResult; seq?: number; verified?: boolean });
+        expect(header).toMatchObject({ verification: { ok: false, brokenAt: 2, breakCount: 2, verifiedThrough: 1 } });
+        expect(header!.verification!.breaks.map((b) => [b.seq, b.id, b.kinds])).toEqual([
+          [2, records[1]!.id, ['content-hash']],
+          [4, records[3]!.id, ['record-hash']],
+        ]);
+        expect(rest.slice(0, -1).map((l) => [l.seq, l.verified])).toEqual([[1, true], [2, false], [3, false], [4, false], [5, false]]);
         await expect(collect(exportRecords(store, { limit: 0 }))).rejects.toThrow(/limit: must be a whole number/);
         await expect(collect(exportRecords(store, { clause: 'ten' }))).rejects.toThrow(/clause: must be a clause/);
       });
@@ -511,6 +688,109 @@ export function recordsStoreSuite(backend: Backend): void {
         const bad = await appendRecord({ ...sample(), kind: '' }).catch((err: unknown) => err);
         expect(bad).toMatchObject({ nonRetryable: true, type: 'RecordValidationError' });
         expect((bad as Error).message).toMatch(/kind: must not be empty/);
+      });
+    });
+
+    describe('through the admin API and the CLI', () => {
+      let app: TestApp;
+      let env: Record<string, string>;
+      beforeEach(async () => {
+        app = await buildTestApp({ records: store });
+        env = { AIMSFLOW_API_URL: await app.app.listen({ host: '127.0.0.1', port: 0 }), AIMSFLOW_ADMIN_KEY: TEST_ADMIN_KEY };
+      });
+      afterEach(async () => {
+        await app.close();
+      });
+      const cli = async (...argv: string[]) => {
+        const out: string[] = [];
+        const err: string[] = [];
+        const code = await runCli(argv, { env, out: (l) => out.push(l), err: (l) => err.push(l) });
+        return { code, out: out.join('\n'), err: err.join('\n') };
+      };
+      const get = async (url: string) => {
+        const res = await app.app.inject({ method: 'GET', url, headers: app.adminHeaders });
+        expect(res.statusCode, res.body).toBe(200);
+        return res;
+      };
+
+      it('read an untampered ledger as verified', async () => {
+        await appendMany(store, 4);
+        const page = (await get('/admin/records')).json<{ records: Array<{ verified: boolean }>; ledger: unknown }>();
+        expect(page.records.map((r) => r.verified)).toEqual([true, true, true, true]);
+        expect(page.ledger).toEqual({ intact: true, verifiedThrough: 4 });
+        expect((await get('/admin/records/verify')).json()).toMatchObject({ ok: true, records: 4, verifiedThrough: 4, breaks: [], breakCount: 0 });
+
+        expect(await cli('records', 'verify')).toEqual({ code: 0, out: 'ledger intact: 4 records', err: '' });
+        const listed = await cli('records', 'list');
+        expect(listed.code).toBe(0);
+        const lines = listed.out.split('\n');
+        expect(lines).toHaveLength(4);
+        for (const line of lines) expect(line).toMatch(/^\s+\d+ {2}verified {4}2027-/);
+        expect(listed.out).not.toMatch(/UNVERIFIED|Note:/);
+      });
+
+      it('list two tampered records by seq and id, and flag records from the first break on in every read', async () => {
+        const records = await appendMany(store, 6);
+        await tamper(t.sql, `UPDATE evidence_records SET content = '{"forged":true}' WHERE seq = 2; UPDATE evidence_records SET actor = 'mallory' WHERE seq = 5`);
+
+        const verified = (await get('/admin/records/verify')).json<VerifyResult>();
+        expectBreaks(verified, [
+          { seq: 2, id: records[1]!.id, kinds: ['content-hash'], reason: 'record 2: content hash mismatch (content edited)' },
+          { seq: 5, id: records[4]!.id, kinds: ['record-hash'] },
+        ]);
+        expect(verified).toMatchObject({ ok: false, records: 6, verifiedThrough: 1 });
+
+        const page = (await get('/admin/records?limit=3')).json<{ records: Array<{ seq: number; verified: boolean }>; nextAfterSeq: number; ledger: { note: string } }>();
+        expect(page.records.map((r) => [r.seq, r.verified])).toEqual([[1, true], [2, false], [3, false]]);
+        expect(page.ledger).toMatchObject({ intact: false, verifiedThrough: 1 });
+        expect(page.ledger.note).toMatch(/records from seq 2 on are unverified/);
+
+        const pack = (await get('/admin/records/export')).body.trimEnd().split('\n').map((l) => JSON.parse(l) as { type: string; seq?: number; verified?: boolean; verification?: VerifyResult });
+        expect(pack[0]?.verification?.breaks.map((b) => [b.seq, b.id])).toEqual([[2, records[1]!.id], [5, records[4]!.id]]);
+        expect(pack.filter((l) => l.type === 'record').map((l) => l.verified)).toEqual([true, false, false, false, false, false]);
+
+        const text = await cli('records', 'verify');
+        expect(text.code).toBe(1);
+        expect(text.out.split('\n')).toEqual([
+          'ledger broken: 2 broken records among 6 read; verified through record 1, records from seq 2 on are unverified',
+          `  seq 2  ${records[1]!.id}  content-hash: content hash mismatch (content edited)`,
+          `  seq 5  ${records[4]!.id}  record-hash: hash mismatch (id, kind, subject, clauses, actor, occurredAt, contentHash or prevHash edited)`,
+        ]);
+        expect(text.err).toBe('aimsflow: the evidence ledger failed verification: 2 broken records, first at seq 2');
+        const json = await cli('--json', 'records', 'verify');
+        expect(json.code).toBe(1);
+        expect((JSON.parse(json.out) as VerifyResult).breaks.map((b) => b.id)).toEqual([records[1]!.id, records[4]!.id]);
+
+        const listed = await cli('records', 'list', '--after-seq', '1', '--limit', '2');
+        expect(listed.code).toBe(0);
+        const lines = listed.out.split('\n');
+        expect(lines.slice(0, 2).map((l) => /^\s+(\d+) {2}(\S+)/.exec(l)?.slice(1))).toEqual([['2', 'UNVERIFIED'], ['3', 'UNVERIFIED']]);
+        expect(lines.slice(2)).toEqual([
+          'More: add --after-seq 3',
+          "Note: The evidence ledger's hash chain is broken: records from seq 2 on are unverified. `aimsflow records verify` (GET /admin/records/verify) lists every break.",
+        ]);
+        const bad = await cli('records', 'list', '--from', 'yesterday');
+        expect(bad.code).toBe(1);
+        expect(bad.err).toMatch(/GET \/admin\/records\?from=yesterday: 400/);
+        expect(bad.err).toMatch(/^ {2}from: /m);
+      });
+
+      it('describe the breaks and the flags in the OpenAPI document', async () => {
+        type Schema = { type?: string | string[]; properties?: Record<string, Schema>; items?: Schema; anyOf?: Schema[]; oneOf?: Schema[]; required?: string[] };
+        const doc = (await app.app.inject({ method: 'GET', url: '/openapi.json' })).json<{
+          paths: Record<string, { get: { responses: Record<string, { content: Record<string, { schema: Schema }> }> } }>;
+        }>();
+        const ok = (path: string) => doc.paths[path]!.get.responses['200']!.content['application/json']!.schema;
+        const verify = ok('/admin/records/verify');
+        const variants = verify.oneOf ?? verify.anyOf ?? [];
+        expect(variants).toHaveLength(2);
+        for (const variant of variants) {
+          expect(variant.required).toEqual(expect.arrayContaining(['ok', 'records', 'verifiedThrough', 'breaks', 'breakCount']));
+          expect(Object.keys(variant.properties!.breaks!.items!.properties!)).toEqual(['seq', 'id', 'kinds', 'reason']);
+        }
+        const list = ok('/admin/records');
+        expect(list.properties!.records!.items!.properties!.verified).toMatchObject({ type: 'boolean' });
+        expect(Object.keys(list.properties!.ledger!.properties!)).toEqual(['intact', 'verifiedThrough', 'note']);
       });
     });
 

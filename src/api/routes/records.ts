@@ -1,12 +1,14 @@
 /**
- * Admin routes over the evidence ledger: list with filters, verify the hash chain, and
- * download the audit pack as NDJSON. Registered inside the admin scope (API key required).
+ * Admin routes over the evidence ledger: list with filters (each record marked verified or
+ * not), verify the hash chain (every break listed), and download the audit pack as NDJSON.
+ * Registered inside the admin scope (API key required).
  */
 import { Readable } from 'node:stream';
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { RecordValidationError } from '../../records/errors.js';
 import { exportRecords } from '../../records/export.js';
+import { MAX_REPORTED_BREAKS } from '../../records/verify.js';
 import type { RecordFilter } from '../../records/types.js';
 import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, recordFilterSchema } from '../../records/validation.js';
 import { errorResponses, errorResponseSchema, HttpError } from '../errors.js';
@@ -71,19 +73,69 @@ export const evidenceRecordSchema = z
   })
   .describe('EvidenceRecord');
 
+export const checkedRecordSchema = evidenceRecordSchema
+  .extend({
+    verified: z
+      .boolean()
+      .describe('False for records at or after the first break in the hash chain: the chain no longer vouches for them'),
+  })
+  .describe('CheckedEvidenceRecord');
+
+export const ledgerStatusSchema = z
+  .object({
+    intact: z.boolean().describe('No break anywhere in the ledger, as of this read'),
+    verifiedThrough: z.number().int().describe('Records with a seq up to this one are verified; later ones are not'),
+    note: z.string().optional().describe('When some records are unverified: which ones, and how to list the breaks'),
+  })
+  .describe('LedgerStatus');
+
 const listResponseSchema = z.object({
-  records: z.array(evidenceRecordSchema),
+  records: z.array(checkedRecordSchema),
   nextAfterSeq: z
     .number()
     .int()
     .nullable()
     .describe('Pass as afterSeq to get the next page; null when this page is the last'),
+  ledger: ledgerStatusSchema,
 });
 
-export const verifyResultSchema = z.discriminatedUnion('ok', [
-  z.object({ ok: z.literal(true), records: z.number().int(), head: z.string() }),
-  z.object({ ok: z.literal(false), records: z.number().int(), brokenAt: z.number().int(), reason: z.string() }),
-]);
+export const ledgerBreakSchema = z
+  .object({
+    seq: z.number().int().describe('Seq of the broken record; for `missing` and `head-missing`, the first seq that is not there'),
+    id: z.string().nullable().describe('Id of the broken record; null when no record is at that seq'),
+    kinds: z
+      .array(z.enum(['content-hash', 'record-hash', 'prev-link', 'seq-gap', 'seq-order', 'missing', 'head-mismatch', 'head-missing', 'beyond-head']))
+      .describe(
+        'What is wrong: `content-hash` content edited; `record-hash` a hashed field edited; `prev-link` the link to the previous record broken ' +
+          '(that record rewritten, or this link edited); `seq-gap` records before it missing; `missing` records up to the ledger head missing; ' +
+          '`head-mismatch` the last record rewritten; `head-missing` the ledger head deleted; `beyond-head` inserted past the ledger head',
+      ),
+    reason: z.string().describe('The same in words'),
+  })
+  .describe('LedgerBreak');
+
+const verifyFacts = {
+  records: z.number().int().describe('Records read'),
+  head: z.string().describe('Hash of the last record read (the ledger head when ok)'),
+  verifiedThrough: z
+    .number()
+    .int()
+    .describe('Records with a seq up to this one are verified: they and every record before them check out, and the next record or the ledger head confirms them'),
+  breaks: z.array(ledgerBreakSchema).describe(`Every broken record in seq order (at most ${MAX_REPORTED_BREAKS})`),
+  breakCount: z.number().int().describe('Breaks found, including any beyond the listed ones'),
+};
+
+export const verifyResultSchema = z
+  .discriminatedUnion('ok', [
+    z.object({ ok: z.literal(true), ...verifyFacts }),
+    z.object({
+      ok: z.literal(false),
+      ...verifyFacts,
+      brokenAt: z.number().int().describe('Seq of the first break'),
+      reason: z.string().describe('Reason of the first break'),
+    }),
+  ])
+  .describe('VerifyResult');
 
 const authResponses = {
   ...errorResponses,
@@ -115,7 +167,11 @@ export const recordsRoutes: FastifyPluginCallbackZod = (app, _options, done) => 
       schema: {
         tags: ['records'],
         summary: 'List evidence records',
-        description: 'Records in chain order, filtered; page with `afterSeq` = the previous `nextAfterSeq`.',
+        description:
+          'Records in chain order, filtered; page with `afterSeq` = the previous `nextAfterSeq`. Each record says whether the hash chain ' +
+          'vouches for it (`verified`); `ledger` says how far the chain is verified, with a note when records are unverified. ' +
+          'The chain is checked before answering: records appended since the last check are hashed, and a change in the database ' +
+          'to records already checked makes the whole chain be verified again.',
         security: adminSecurity,
         querystring: listQuerySchema,
         response: { 200: listResponseSchema, ...authResponses },
@@ -123,9 +179,9 @@ export const recordsRoutes: FastifyPluginCallbackZod = (app, _options, done) => 
     },
     async (request) => {
       const filter: RecordFilter = dropUndefined({ ...request.query, limit: request.query.limit ?? DEFAULT_LIST_LIMIT });
-      const records = await app.deps.records.list(filter).catch(asBadRequest);
+      const { records, ledger } = await app.deps.records.read(filter).catch(asBadRequest);
       const last = records.at(-1);
-      return { records, nextAfterSeq: last && records.length === filter.limit ? last.seq : null };
+      return { records, nextAfterSeq: last && records.length === filter.limit ? last.seq : null, ledger };
     },
   );
 
@@ -135,14 +191,21 @@ export const recordsRoutes: FastifyPluginCallbackZod = (app, _options, done) => 
       schema: {
         tags: ['records'],
         summary: 'Verify the hash chain',
-        description: 'Recomputes every hash; `ok: false` names the first broken record and why.',
+        description:
+          'Recomputes every hash in one pass over the whole chain and checks the ledger head; `ok: false` lists every broken record ' +
+          'by seq and id with what is wrong (`breaks`), and `verifiedThrough` says up to which record the chain vouches for the records.',
         security: adminSecurity,
         response: { 200: verifyResultSchema, ...authResponses },
       },
     },
     async (request) => {
       const result = await app.deps.records.verify();
-      if (!result.ok) request.log.error({ verify: result }, 'evidence ledger failed verification');
+      if (!result.ok) {
+        request.log.error(
+          { breakCount: result.breakCount, verifiedThrough: result.verifiedThrough, breaks: result.breaks.slice(0, 20) },
+          'evidence ledger failed verification',
+        );
+      }
       return result;
     },
   );
@@ -154,7 +217,8 @@ export const recordsRoutes: FastifyPluginCallbackZod = (app, _options, done) => 
         tags: ['records'],
         summary: 'Download the audit pack (NDJSON)',
         description:
-          'NDJSON audit pack: a header line (filter, chain verification), one line per evidence record in chain order, and an end line with the count.',
+          'NDJSON audit pack: a header line (filter, chain verification with every break), one line per evidence record in chain order ' +
+          '(with `verified`: false at or after the first break), and an end line with the count.',
         security: adminSecurity,
         querystring: exportQuerySchema,
         response: {
