@@ -56,6 +56,12 @@ export const configSchema = z.object({
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(10).max(100_000).default(500),
   /** Where operations are told about a workflow that failed (none: it is logged only). */
   ALERT_EMAIL: z.email().optional(),
+  /** When set, the API's `/metrics` asks for `Authorization: Bearer <METRICS_TOKEN>`; unset, it is open. */
+  METRICS_TOKEN: z
+    .string()
+    .min(24, 'must be at least 24 characters (or unset: /metrics open)')
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
 });
 
 export type Config = Readonly<z.output<typeof configSchema>>;
