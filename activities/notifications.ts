@@ -12,17 +12,29 @@ import { NotificationKind } from '../src/mail/notification-data.js';
 import { createNotificationSender, NotificationInputError, type NotificationSenderDeps, type SendNotificationInput, type SendNotificationResult } from '../src/mail/sender.js';
 import { linkPaths } from '../src/links/paths.js';
 import type { PersonRef } from '../src/common/schemas.js';
+import { activityAttempt, countInActivity } from './metrics.js';
 
 export { NOTIFICATION_ID_HEADER, NOTIFICATION_KIND_HEADER, type SendNotificationInput, type SendNotificationResult } from '../src/mail/sender.js';
 
 export function createNotificationActivities(deps: NotificationSenderDeps) {
   const sender = createNotificationSender(deps);
   return {
+    /** Counted in the worker's metrics: sent, failed (retryable or not) and sent by a retried attempt. */
     async sendNotification(input: SendNotificationInput): Promise<SendNotificationResult> {
+      const tags = { kind: NotificationKind.safeParse(input?.kind).data ?? 'unknown' };
+      const retried = (activityAttempt() ?? 1) > 1;
       try {
-        return await sender.sendNotification(input);
+        const result = await sender.sendNotification(input);
+        if (result.status === 'sent') {
+          countInActivity('mailsSent', tags);
+          if (retried) countInActivity('mailsRetried', tags);
+        }
+        return result;
       } catch (err) {
-        if (err instanceof NotificationInputError) throw ApplicationFailure.nonRetryable(err.message, 'InvalidInput', { issues: err.issues });
+        const badInput = err instanceof NotificationInputError;
+        countInActivity('mailsFailed', { ...tags, retryable: badInput ? 'false' : 'true' });
+        if (retried) countInActivity('mailsRetried', tags);
+        if (badInput) throw ApplicationFailure.nonRetryable(err.message, 'InvalidInput', { issues: err.issues });
         throw err;
       }
     },

@@ -10,6 +10,9 @@ import { DEFAULT_TASK_QUEUE } from './temporal/search-attributes.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+/** `host:port`, the host a name, an IPv4 address or a bracketed IPv6 address. */
+const HOST_PORT = /^([^\s:[\]]+|\[[0-9a-fA-F:]+\]):\d{1,5}$/;
+
 const port = z.coerce.number().int().min(1).max(65535);
 
 const url = (protocols: string[]) =>
@@ -65,6 +68,23 @@ export const configSchema = z.object({
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(10).max(100_000).default(500),
   /** Where operations are told about a workflow that failed (none: it is logged only). */
   ALERT_EMAIL: z.email().optional(),
+  /**
+   * The worker's Prometheus endpoint (the Temporal SDK's own exporter: its `temporal_*` metrics
+   * and the activities' counters at `/metrics`); empty turns it off.
+   */
+  WORKER_METRICS_ADDRESS: z
+    .string()
+    .trim()
+    .default('127.0.0.1:9464')
+    .refine((a) => a === '' || HOST_PORT.test(a), { message: 'must be host:port, e.g. 127.0.0.1:9464 (empty: off)', abort: true })
+    .refine((a) => a === '' || Number(a.slice(a.lastIndexOf(':') + 1)) <= 65535, 'the port must be at most 65535')
+    .transform((a) => a || undefined),
+  /** When set, the API's `/metrics` asks for `Authorization: Bearer <METRICS_TOKEN>`; unset, it is open. */
+  METRICS_TOKEN: z
+    .string()
+    .min(24, 'must be at least 24 characters (or unset: /metrics open)')
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
 });
 
 export type Config = Readonly<z.output<typeof configSchema>>;

@@ -63,6 +63,32 @@ describe('config', () => {
     }
   });
 
+  it('serves worker metrics on 127.0.0.1:9464 unless WORKER_METRICS_ADDRESS says otherwise (empty: off)', () => {
+    expect(parseConfig(secrets).WORKER_METRICS_ADDRESS).toBe('127.0.0.1:9464');
+    expect(parseConfig({ ...secrets, WORKER_METRICS_ADDRESS: '0.0.0.0:9500' }).WORKER_METRICS_ADDRESS).toBe('0.0.0.0:9500');
+    expect(parseConfig({ ...secrets, WORKER_METRICS_ADDRESS: '[::1]:9464' }).WORKER_METRICS_ADDRESS).toBe('[::1]:9464');
+    expect(parseConfig({ ...secrets, WORKER_METRICS_ADDRESS: '' }).WORKER_METRICS_ADDRESS).toBeUndefined();
+    for (const [value, problem] of [
+      ['9464', 'WORKER_METRICS_ADDRESS: must be host:port, e.g. 127.0.0.1:9464 (empty: off)'],
+      ['localhost:70000', 'WORKER_METRICS_ADDRESS: the port must be at most 65535'],
+    ] as const) {
+      let problems: string[] = [];
+      try {
+        parseConfig({ ...secrets, WORKER_METRICS_ADDRESS: value });
+      } catch (err) {
+        problems = (err as ConfigError).problems;
+      }
+      expect(problems).toEqual([problem]);
+    }
+  });
+
+  it('leaves /metrics open without METRICS_TOKEN and refuses a short one', () => {
+    expect(parseConfig(secrets).METRICS_TOKEN).toBeUndefined();
+    expect(parseConfig({ ...secrets, METRICS_TOKEN: '' }).METRICS_TOKEN).toBeUndefined();
+    expect(parseConfig({ ...secrets, METRICS_TOKEN: 'm'.repeat(24) }).METRICS_TOKEN).toBe('m'.repeat(24));
+    expect(() => parseConfig({ ...secrets, METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN: must be at least 24 characters/);
+  });
+
   it('stops a process with one line per bad variable and exit code 1', () => {
     const entry = path.resolve(import.meta.dirname, '../workers/main.ts');
     const tsx = path.resolve(import.meta.dirname, '../node_modules/.bin/tsx');

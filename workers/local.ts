@@ -9,12 +9,15 @@ import { configOrExit } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { runUntilSignal } from '../src/shutdown.js';
 import { startWorkerParts } from './run.js';
+import { installWorkerRuntime } from './runtime.js';
 
 const config = configOrExit();
 const logger = createLogger(config.LOG_LEVEL, 'aimsflow');
+const workerLogger = logger.child({ name: 'worker' });
+installWorkerRuntime(config, workerLogger);
 
 runUntilSignal(logger, 'worker and API', async (onStop, whenEnded) => {
-  const shared = await startWorkerParts({ config, logger }, onStop, whenEnded, logger.child({ name: 'worker' }));
+  const shared = await startWorkerParts({ config, logger }, onStop, whenEnded, workerLogger);
   const api = await startApi({ ...shared, logger: logger.child({ name: 'api' }) });
   onStop('API', () => api.close());
 });

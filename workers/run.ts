@@ -18,7 +18,7 @@ import type { Organization } from '../src/organization/schema.js';
 import { applyOrganization } from '../src/people/change.js';
 import type { RecordsStore } from '../src/records/types.js';
 import { openRecordsStore } from '../src/records/store.js';
-import { createAimsWorker, installRuntimeLogger } from './worker.js';
+import { createAimsWorker } from './worker.js';
 import { syncAiSystems } from '../src/ai-system/start.js';
 
 export interface RunningWorker {
@@ -33,7 +33,6 @@ export interface RunningWorker {
 
 export async function startWorker(deps: ServiceDeps): Promise<RunningWorker> {
   const { config, logger } = deps;
-  installRuntimeLogger(logger);
   const transport = createMailTransport({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, logger });
   const links = createLinkSigner({ secret: config.LINK_SECRET, ttlHours: config.LINK_TTL_HOURS, baseUrl: config.PUBLIC_BASE_URL });
   const workflowBundle = config.WORKFLOW_BUNDLE ? { code: await readFile(config.WORKFLOW_BUNDLE, 'utf8') } : undefined;

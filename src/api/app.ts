@@ -1,7 +1,8 @@
 /**
  * The API as a Fastify instance, without listening (server.ts listens; tests inject).
  *
- * Order matters: logging, request ids and the error handler first; then security headers,
+ * Order matters: logging, request ids, the error handler and metrics (src/api/plugins/metrics.ts:
+ * request timing, `/metrics`, counted ledger appends and mails) first; then security headers,
  * rate limits, form bodies and the OpenAPI collector; then routes. New route plugins live in
  * src/api/routes/ and are registered below: public ones directly, admin ones in the admin
  * scope (which requires an API key for every route inside it).
@@ -19,6 +20,7 @@ import type { AppDeps } from './deps.js';
 import { errorHandler, frameworkErrorHandler, notFoundHandler } from './errors.js';
 import { apiLogger } from './logging.js';
 import { adminScope } from './plugins/admin-auth.js';
+import { createApiMetrics, registerMetrics } from './plugins/metrics.js';
 import { registerDocsRoutes, registerOpenApi } from './plugins/docs.js';
 import { NOT_FOUND_RATE_LIMIT, registerRateLimit } from './plugins/rate-limit.js';
 import { registerSecurityHeaders } from './plugins/security.js';
@@ -75,7 +77,9 @@ export async function buildApp(deps: AppDeps): Promise<ApiInstance> {
     frameworkErrors: frameworkErrorHandler,
   });
 
-  app.decorate('deps', deps);
+  const metrics = createApiMetrics();
+  app.decorate('metrics', metrics);
+  app.decorate('deps', metrics.instrument(deps));
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);
@@ -83,6 +87,7 @@ export async function buildApp(deps: AppDeps): Promise<ApiInstance> {
   app.addHook('onRequest', async (request, reply) => {
     reply.header(REQUEST_ID_HEADER, request.id);
   });
+  registerMetrics(app, metrics);
 
   await registerSecurityHeaders(app, config);
   await registerRateLimit(app);

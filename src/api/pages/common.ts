@@ -16,7 +16,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config.js';
 import { linkPaths } from '../../links/paths.js';
 import type { Organization } from '../../organization/schema.js';
-import { createLinkSigner, LinkError, type LinkAction, type LinkClaims, type LinkSigner } from '../../links/signer.js';
+import { createLinkSigner, LinkError, type LinkAction, type LinkClaims, type LinkErrorCode, type LinkSigner } from '../../links/signer.js';
 import { formatDate, formatDateTime } from '../../mail/templates.js';
 import { checkFormPost, csrfToken } from '../csrf.js';
 import type { AppDeps } from '../deps.js';
@@ -29,6 +29,8 @@ export interface PageContext {
   temporal: Client | undefined;
   organization: (() => Organization) | undefined;
   sendNotification: AppDeps['sendNotification'];
+  /** Counts a refused link in the API's metrics. */
+  linkRefused: (reason: LinkErrorCode) => void;
 }
 
 export function pageContext(app: FastifyInstance): PageContext {
@@ -42,6 +44,7 @@ export function pageContext(app: FastifyInstance): PageContext {
     temporal: deps.temporal,
     organization: deps.organization,
     sendNotification: deps.sendNotification,
+    linkRefused: (reason) => app.metrics.linkRefused(reason),
   };
 }
 
@@ -234,9 +237,9 @@ export const temporalMissing = () =>
   });
 
 /**
- * Verifies a page link for `action`. Refusals become person-readable pages: an expired link
- * offers a fresh one by e-mail (`onExpired` may replace that page, e.g. when the work is
- * already closed), a link for another page points there.
+ * Verifies a page link for `action`. Refusals are counted by reason in the API's metrics and
+ * become person-readable pages: an expired link offers a fresh one by e-mail (`onExpired` may
+ * replace that page, e.g. when the work is already closed), a link for another page points there.
  */
 export async function verifyPageLink(
   ctx: PageContext,
@@ -248,6 +251,7 @@ export async function verifyPageLink(
     return await ctx.links.verify(token, { action });
   } catch (err) {
     if (!(err instanceof LinkError)) throw err;
+    ctx.linkRefused(err.code);
     if (err.code === 'expired' && err.claims && token) {
       await onExpired?.(err.claims);
       throw new PageError(410, {

@@ -56,7 +56,10 @@ export function renewLink(ctx: PageContext) {
     let claims: LinkClaims;
     try {
       const current = await ctx.links.verify(token);
-      if (current.action === 'link.renew') throw invalidLink();
+      if (current.action === 'link.renew') {
+        ctx.linkRefused('wrong-action');
+        throw invalidLink();
+      }
       return sendMessage(ctx, request, reply, 200, {
         heading: 'Your link still works',
         paragraphs: ['This link has not expired, so there is no need for a new one.'],
@@ -65,11 +68,17 @@ export function renewLink(ctx: PageContext) {
     } catch (err) {
       if (err instanceof PageError) throw err;
       if (!(err instanceof LinkError)) throw err;
-      if (err.code !== 'expired' || !err.claims) throw invalidLink();
+      if (err.code !== 'expired' || !err.claims) {
+        ctx.linkRefused(err.code);
+        throw invalidLink();
+      }
       claims = err.claims;
     }
     requireSameSiteForm(ctx, request, token ?? '');
-    if (claims.action === 'link.renew') throw invalidLink();
+    if (claims.action === 'link.renew') {
+      ctx.linkRefused('wrong-action');
+      throw invalidLink();
+    }
     const { organization, sendNotification } = ctx;
     if (!organization || !sendNotification) throw mailUnavailable();
     const org = organization();
