@@ -156,7 +156,7 @@ describe.skipIf(skipReason !== undefined)('the production topology under faults'
   it('loses nothing and duplicates nothing', async () => {
     const [api1, api2] = topology.apis as [Topology['apis'][0], Topology['apis'][0]];
     const apis = [api1, api2];
-    const [worker1, worker2] = topology.workers as [Part, Part];
+    const [worker1, worker2] = [topology.workers[0]!, topology.workers[1]!];
 
     // 1. Worker kill -9 loop under load: starts and completions through both APIs while the
     //    workers die in turn (never both at once), each started again at once.

@@ -77,7 +77,6 @@ export async function startWorker(deps: ServiceDeps): Promise<RunningWorker> {
     transport.close();
     await temporal.connection.close();
     await connection.close();
-    logger.info('worker stopped');
   });
   return {
     worker,

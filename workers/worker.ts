@@ -3,7 +3,7 @@
  * Used by the worker entry point and by tests (with their own connection and task queue).
  */
 import { fileURLToPath } from 'node:url';
-import { bundleWorkflowCode, Runtime, Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
+import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
 import type { Duration, LogLevel, LogMetadata, Logger as TemporalLogger } from '@temporalio/common';
 import type { Logger } from '../src/logger.js';
 import type { Activities } from '../activities/index.js';
@@ -66,17 +66,6 @@ export function temporalLogger(logger: Logger): TemporalLogger {
     warn: (m, meta) => write('WARN', m, meta),
     error: (m, meta) => write('ERROR', m, meta),
   };
-}
-
-let runtimeInstalled = false;
-/**
- * Routes SDK and workflow logs through pino; once per process. The process's own shutdown
- * (src/process.ts) stops the worker in order, so the SDK does not react to signals itself.
- */
-export function installRuntimeLogger(logger: Logger): void {
-  if (runtimeInstalled) return;
-  Runtime.install({ logger: temporalLogger(logger), shutdownSignals: [] });
-  runtimeInstalled = true;
 }
 
 export interface AimsWorkerOptions {

@@ -110,7 +110,8 @@ export interface Topology {
   databaseUrl: string;
   postgres: PostgresCluster;
   temporal: Part;
-  workers: Part[];
+  /** Each serves its Prometheus metrics at `metricsUrl`. */
+  workers: Array<Part & { metricsUrl: string }>;
   apis: Array<Part & { url: string }>;
   /** Environment the aimsflow processes run with. */
   env: Record<string, string>;
@@ -288,8 +289,16 @@ export async function startTopology(options: TopologyOptions): Promise<Topology>
         stdio: ['ignore', 'pipe', 'pipe'],
         env: { ...process.env, NODE_ENV: 'production', FORCE_COLOR: '0', ...env, ...extra },
       });
-    const workers = Array.from({ length: options.workers ?? 2 }, (_, i) => {
-      return new ProcessPart(`worker-${i + 1}`, node('workers/main.ts'), async () => undefined, log);
+    const workerCount = options.workers ?? 2;
+    const metricsPorts = await Promise.all(Array.from({ length: workerCount }, () => freePort()));
+    const workers = metricsPorts.map((metricsPort, i) => {
+      const part = new ProcessPart(
+        `worker-${i + 1}`,
+        node('workers/main.ts', { WORKER_METRICS_ADDRESS: `127.0.0.1:${metricsPort}` }),
+        async () => undefined,
+        log,
+      );
+      return Object.assign(part, { metricsUrl: `http://127.0.0.1:${metricsPort}/metrics` });
     });
     const apis = apiPorts.map((port, i) => {
       const url = `http://127.0.0.1:${port}`;

@@ -68,7 +68,7 @@ export function errorBody(statusCode: number, message: string, requestId: string
 }
 
 /** Paths that always answer JSON, whatever the Accept header says. */
-const API_PATH_PREFIXES = ['/admin', '/healthz', '/readyz', '/openapi.json', '/docs'];
+const API_PATH_PREFIXES = ['/admin', '/healthz', '/readyz', '/metrics', '/openapi.json', '/docs'];
 
 /** True when the client is a browser asking for a page rather than an API client. */
 export function prefersHtml(request: FastifyRequest): boolean {
