@@ -215,6 +215,11 @@ describe('sendNotification through a real SMTP server', () => {
     expect(err).not.toBeInstanceOf(ApplicationFailure);
     expect((err as MailTransportError).message).toMatch(/SMTP send via 127\.0\.0\.1:\d+ failed/);
     expect((err as MailTransportError).responseCode).toBe(550);
+    // The server's words and the command they answered are in the failure.
+    expect((err as MailTransportError).command).toBe('RCPT TO');
+    expect((err as MailTransportError).response).toMatch(/^550 /);
+    expect((err as MailTransportError).message).toContain((err as MailTransportError).response);
+    expect((err as MailTransportError).message).toMatch(/command RCPT TO/);
     expect(await store.notifications.find(input.notificationId)).toBeUndefined();
     expect(smtp.messages).toHaveLength(0);
 
@@ -233,12 +238,45 @@ describe('sendNotification through a real SMTP server', () => {
       const input = await assignedInput(`${taskWf}/assigned/down`);
       const err = await failureOf(dead.sendNotification(input));
       expect(err).toBeInstanceOf(MailTransportError);
-      expect((err as MailTransportError).message).toMatch(/ECONNREFUSED/);
+      expect((err as MailTransportError).message).toMatch(/failed: connect ECONNREFUSED 127\.0\.0\.1:\d+ \(ESOCKET, command CONN\)$/);
+      expect((err as MailTransportError).code).toBe('ESOCKET');
       expect((err as MailTransportError).permanent).toBe(false);
       expect(await store.notifications.find(input.notificationId)).toBeUndefined();
-      await expect(deadTransport.verify()).rejects.toThrow(/is not usable/);
+      await expect(deadTransport.verify()).rejects.toThrow(/is not usable: connect ECONNREFUSED .*\(ESOCKET, command CONN\)/);
     } finally {
       deadTransport.close();
+    }
+  });
+
+  it('names what a server said when it turns the connection away, in the failure and in the log line', async () => {
+    const busy = net.createServer((socket) => {
+      socket.on('error', () => undefined);
+      socket.end('421 4.3.2 Too busy, try again later\r\n');
+    });
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const { port } = busy.address() as AddressInfo;
+    const lines: string[] = [];
+    const captured = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
+    const refused = createMailTransport({ smtpUrl: `smtp://127.0.0.1:${port}`, from, logger: captured, timeouts: fastTimeouts });
+    try {
+      const input = await assignedInput(`${taskWf}/assigned/busy`);
+      const err = await failureOf(refused.send({ to: input.to, ...renderNotification('task.assigned', input.data) }));
+      expect(err).toBeInstanceOf(MailTransportError);
+      const failure = err as MailTransportError;
+      expect(failure.message).toMatch(/^SMTP send via 127\.0\.0\.1:\d+ failed: .*421 4\.3\.2 Too busy, try again later.*\(EPROTOCOL, command CONN\)$/);
+      expect(failure.responseCode).toBe(421);
+      expect(failure.permanent).toBe(false);
+      const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'mail send failed');
+      expect(logged).toMatchObject({
+        code: 'EPROTOCOL',
+        command: 'CONN',
+        responseCode: 421,
+        response: '421 4.3.2 Too busy, try again later',
+        error: expect.stringContaining('Too busy') as unknown,
+      });
+    } finally {
+      refused.close();
+      await new Promise<void>((resolve) => busy.close(() => resolve()));
     }
   });
 
@@ -256,7 +294,7 @@ describe('sendNotification through a real SMTP server', () => {
       const rendered = renderNotification('task.assigned', input.data);
       const err = await failureOf(stalled.send({ to: input.to, ...rendered }));
       expect(err).toBeInstanceOf(MailTransportError);
-      expect((err as MailTransportError).message).toMatch(/greeting/i);
+      expect((err as MailTransportError).message).toMatch(/Greeting never received \(ETIMEDOUT, command CONN\)$/);
     } finally {
       stalled.close();
       for (const s of sockets) s.destroy();

@@ -2,8 +2,13 @@
  * SMTP transport: a pooled nodemailer transport with short connection, greeting and socket
  * timeouts and an overall deadline per message, so a dead or stalling server fails a send
  * within seconds and the calling activity is retried by Temporal.
+ *
+ * A failure says what the server or the socket said: nodemailer's message, the SMTP response
+ * and its code, the command that failed and the error code (`ESOCKET`, `ECONNECTION`,
+ * `ETIMEDOUT`, `EPROTOCOL`, `EENVELOPE`, ...), in the error's message and in the log line.
  */
 import nodemailer from 'nodemailer';
+import { MAIL_SEND_TIMEOUT_MS } from '../common/mail-timing.js';
 import type { Logger } from '../logger.js';
 
 export interface MailAddress {
@@ -75,35 +80,93 @@ export interface MailTransportOptions {
 export const defaultMailTimeouts: MailTimeouts = {
   connectionMs: 10_000,
   greetingMs: 10_000,
-  socketMs: 30_000,
-  sendMs: 60_000,
+  socketMs: 20_000,
+  sendMs: MAIL_SEND_TIMEOUT_MS,
 };
+
+/** What nodemailer tells about a failure. */
+export interface SmtpErrorDetails {
+  /** nodemailer's message (it includes the server's response when there was one). */
+  message: string;
+  /** nodemailer's error code, e.g. `ESOCKET`, `ECONNECTION`, `ETIMEDOUT`, `EPROTOCOL`, `EENVELOPE`, `EMESSAGE`. */
+  code?: string;
+  /** The system error underneath, e.g. `ECONNREFUSED`. */
+  originalCode?: string;
+  /** The server's response line, e.g. `421 4.3.2 Service not available`. */
+  response?: string;
+  responseCode?: number;
+  /** The SMTP command that failed (`CONN` while connecting and greeting), e.g. `RCPT TO`. */
+  command?: string;
+  permanent?: boolean;
+}
 
 /** A failed send or verify. `permanent` is true for a 5xx refusal from the server. */
 export class MailTransportError extends Error {
   readonly code: string | undefined;
+  readonly originalCode: string | undefined;
+  readonly response: string | undefined;
   readonly responseCode: number | undefined;
+  readonly command: string | undefined;
   readonly permanent: boolean;
 
-  constructor(message: string, details: { code?: string; responseCode?: number; permanent?: boolean; cause?: unknown }) {
+  constructor(message: string, details: Omit<SmtpErrorDetails, 'message'> & { cause?: unknown }) {
     super(message, { cause: details.cause });
     this.name = 'MailTransportError';
     this.code = details.code;
+    this.originalCode = details.originalCode;
+    this.response = details.response;
     this.responseCode = details.responseCode;
+    this.command = details.command;
     this.permanent = details.permanent ?? false;
   }
 }
 
-function errorDetails(err: unknown): { code?: string; responseCode?: number; permanent?: boolean; message: string } {
+const text = (value: unknown) => (typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined);
+
+export function smtpErrorDetails(err: unknown): SmtpErrorDetails {
   if (!(err instanceof Error)) return { message: String(err) };
-  const e = err as Error & { code?: unknown; responseCode?: unknown; permanent?: unknown };
-  return {
-    message: e.message,
-    ...(typeof e.code === 'string' ? { code: e.code } : {}),
-    ...(typeof e.responseCode === 'number' ? { responseCode: e.responseCode } : {}),
-    ...(typeof e.permanent === 'boolean' ? { permanent: e.permanent } : {}),
-  };
+  const e = err as Error & { code?: unknown; originalCode?: unknown; response?: unknown; responseCode?: unknown; command?: unknown; permanent?: unknown };
+  const details: SmtpErrorDetails = { message: text(e.message) ?? '' };
+  const code = text(e.code);
+  const originalCode = text(e.originalCode);
+  const response = text(e.response);
+  const command = text(e.command);
+  if (code) details.code = code;
+  if (originalCode) details.originalCode = originalCode;
+  if (response) details.response = response;
+  if (typeof e.responseCode === 'number') details.responseCode = e.responseCode;
+  if (command) details.command = command;
+  if (typeof e.permanent === 'boolean') details.permanent = e.permanent;
+  return details;
 }
+
+/**
+ * One line saying what went wrong: nodemailer's message, the server's response when the
+ * message does not quote it, and the codes and command in brackets, e.g.
+ * `connect ECONNREFUSED 127.0.0.1:1025 (ESOCKET, command CONN)`.
+ */
+export function describeSmtpError(details: SmtpErrorDetails): string {
+  const { message, response, responseCode, command } = details;
+  const said = response && !message.includes(response) ? `server said "${response}"` : undefined;
+  const main = [message, said].filter(Boolean).join('; ') || 'no error text from the SMTP client';
+  const codes = [...new Set([details.code, details.originalCode].filter((c) => c && !message.includes(c)))];
+  const tags = [
+    ...codes,
+    ...(responseCode && !main.includes(String(responseCode)) ? [`SMTP ${responseCode}`] : []),
+    ...(command ? [`command ${command}`] : []),
+  ];
+  return tags.length > 0 ? `${main} (${tags.join(', ')})` : main;
+}
+
+/** The fields of a failure for a log line (the message text included). */
+const logFields = (details: SmtpErrorDetails) => ({
+  error: details.message,
+  code: details.code,
+  originalCode: details.originalCode,
+  response: details.response,
+  responseCode: details.responseCode,
+  command: details.command,
+});
 
 const toNodemailerAddress = (a: MailAddress) => ({ name: a.name, address: a.email });
 
@@ -182,10 +245,10 @@ export function createMailTransport(options: MailTransportOptions): MailTranspor
         logger.debug({ messageId: result.messageId, ms: Date.now() - started }, 'mail sent');
         return result;
       } catch (err) {
-        const details = errorDetails(err);
+        const { message, ...details } = smtpErrorDetails(err);
         const aborted = details.code === 'EABORT';
-        const reason = aborted ? `no answer within ${timeouts.sendMs} ms` : details.message;
-        logger.warn({ code: details.code, responseCode: details.responseCode, ms: Date.now() - started }, 'mail send failed');
+        const reason = aborted ? `no answer within ${timeouts.sendMs} ms` : describeSmtpError({ message, ...details });
+        logger.warn({ ...logFields({ message, ...details }), ms: Date.now() - started }, 'mail send failed');
         throw new MailTransportError(`SMTP send via ${where} failed: ${reason}`, { ...details, cause: err });
       }
     },
@@ -194,8 +257,8 @@ export function createMailTransport(options: MailTransportOptions): MailTranspor
       try {
         await transporter.verify();
       } catch (err) {
-        const details = errorDetails(err);
-        throw new MailTransportError(`SMTP server ${where} is not usable: ${details.message}`, { ...details, cause: err });
+        const { message, ...details } = smtpErrorDetails(err);
+        throw new MailTransportError(`SMTP server ${where} is not usable: ${describeSmtpError({ message, ...details })}`, { ...details, cause: err });
       }
     },
 

@@ -5,6 +5,7 @@
 import { ActivityFailure, isCancellation, log, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../../activities/index.js';
 import type { NotifyInput } from '../../activities/notifications.js';
+import { MAIL_ACTIVITY_START_TO_CLOSE_MS, MAIL_RETRY_MAX_INTERVAL_MS } from '../../src/common/mail-timing.js';
 
 const nonRetryableErrorTypes = ['InvalidInput', 'OrganizationLookupError', 'RecordValidationError', 'RecordConflictError'];
 
@@ -20,14 +21,19 @@ export const acts = proxyActivities<Activities>({
   },
 });
 
-/** Mail: retried for up to a day (an SMTP outage must not lose a notification). */
+/**
+ * Mail: retried for up to a day (an SMTP outage must not lose a notification), at least once a
+ * minute, so mail follows a recovered SMTP server within about a minute. One attempt lasts just
+ * longer than the transport's send deadline (src/common/mail-timing.ts), so the mail of a worker
+ * that died mid-send is retried elsewhere within a minute.
+ */
 export const mail = proxyActivities<Activities>({
-  startToCloseTimeout: '2 minutes',
+  startToCloseTimeout: MAIL_ACTIVITY_START_TO_CLOSE_MS,
   scheduleToCloseTimeout: '1 day',
   retry: {
     initialInterval: '5 seconds',
     backoffCoefficient: 2,
-    maximumInterval: '15 minutes',
+    maximumInterval: MAIL_RETRY_MAX_INTERVAL_MS,
     nonRetryableErrorTypes,
   },
 });
