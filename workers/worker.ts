@@ -68,6 +68,15 @@ export function temporalLogger(logger: Logger): TemporalLogger {
   };
 }
 
+/**
+ * How long a workflow task waits on this worker's sticky queue before Temporal hands it to any
+ * worker on the shared queue (the SDK's default is 10 s). A worker that died holds its cached
+ * workflows' next tasks (an update from a page, a timer, a signal) only this long before a live
+ * worker replays them; a live worker picks up its sticky tasks in milliseconds, so a few
+ * seconds rarely costs an extra replay.
+ */
+export const STICKY_QUEUE_SCHEDULE_TO_START_TIMEOUT: Duration = '3s';
+
 export interface AimsWorkerOptions {
   connection: NativeConnection;
   namespace: string;
@@ -90,5 +99,6 @@ export async function createAimsWorker(options: AimsWorkerOptions): Promise<Work
     workflowBundle: options.workflowBundle ?? (await bundleWorkflows(options.logger)),
     maxCachedWorkflows: options.maxCachedWorkflows ?? 500,
     shutdownGraceTime: options.shutdownGraceTime ?? '20s',
+    stickyQueueScheduleToStartTimeout: STICKY_QUEUE_SCHEDULE_TO_START_TIMEOUT,
   });
 }
