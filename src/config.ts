@@ -66,6 +66,8 @@ export const configSchema = z.object({
     .transform((p) => path.resolve(p))
     .optional(),
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(10).max(100_000).default(500),
+  /** Deadline of the SMTP check in /readyz (connect, greeting, EHLO). */
+  SMTP_CHECK_TIMEOUT_MS: z.coerce.number().int().min(100, 'must be at least 100').max(60_000, 'must be at most 60000').default(5000),
   /** Where operations are told about a workflow that failed (none: it is logged only). */
   ALERT_EMAIL: z.email().optional(),
   /**

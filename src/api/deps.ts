@@ -10,10 +10,22 @@ import type { LinkSigner } from '../links/signer.js';
 import type { Logger } from '../logger.js';
 import type { RecordsStore } from '../records/types.js';
 
-/** Readiness probes: each resolves when its dependency answers, or rejects saying why. */
+/** A readiness probe: resolves when its dependency answers, or rejects saying why. */
+export type ReadinessProbe = () => Promise<void>;
+
+/** A probe with its own deadline, or one that `/readyz` reports without failing on it. */
+export interface ReadinessCheck {
+  probe: ReadinessProbe;
+  /** Deadline for this probe (default: `readinessTimeoutMs`). */
+  timeoutMs?: number;
+  /** Reported in the body, but never makes `/readyz` answer 503. */
+  reportOnly?: boolean;
+}
+
+/** Readiness checks by name (the records store is always checked, and required). */
 export interface ReadinessChecks {
-  temporal: () => Promise<void>;
-  [name: string]: () => Promise<void>;
+  temporal: ReadinessProbe | ReadinessCheck;
+  [name: string]: ReadinessProbe | ReadinessCheck;
 }
 
 export interface AppDeps {

@@ -6,9 +6,10 @@
 import { createLinkSigner } from '../links/signer.js';
 import { createNotificationSender } from '../mail/sender.js';
 import { createMailTransport } from '../mail/transport.js';
-import { checkTemporal, createTemporalClient } from '../temporal/client.js';
+import { createTemporalClient } from '../temporal/client.js';
 import type { ServiceDeps } from '../shutdown.js';
 import { buildApp } from './app.js';
+import { readinessChecks } from './routes/health.js';
 
 export interface RunningApi {
   address: string;
@@ -39,7 +40,7 @@ export async function startApi(deps: ServiceDeps): Promise<RunningApi> {
       organization: deps.organization,
       links: createLinkSigner({ secret: config.LINK_SECRET, ttlHours: config.LINK_TTL_HOURS, baseUrl: config.PUBLIC_BASE_URL }),
       sendNotification: (input) => notifications.sendNotification(input),
-      readiness: { temporal: () => checkTemporal(temporal.connection) },
+      readiness: readinessChecks(config, temporal.connection, transport),
     });
     const address = await app.listen({ host: config.API_HOST, port: config.API_PORT });
     logger.info({ address, docs: `${address}/docs` }, 'API listening');

@@ -2,6 +2,7 @@
  * Temporal client factory used by the API, the CLI and scripts.
  */
 import { Client, Connection } from '@temporalio/client';
+import { optionalTsToMs } from '@temporalio/common';
 import type { Config } from '../config.js';
 
 /**
@@ -44,3 +45,33 @@ export async function checkTemporal(connection: Connection, timeoutMs = 2000): P
   await connection.withDeadline(Date.now() + timeoutMs, () => connection.workflowService.getSystemInfo({}));
 }
 
+/** `temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW`. */
+const TASK_QUEUE_TYPE_WORKFLOW = 1;
+
+/**
+ * How recently a worker must have polled to count as alive. An idle worker's polls are long
+ * polls of about a minute, so a live worker is always seen within this; a worker that died
+ * stops counting this long after its last poll.
+ */
+export const WORKER_SEEN_WITHIN_MS = 90_000;
+
+/**
+ * Resolves when at least one worker has polled `taskQueue` for workflow tasks within
+ * `WORKER_SEEN_WITHIN_MS` (Temporal's describe-task-queue); rejects saying so otherwise.
+ */
+export async function checkWorkers(
+  connection: Connection,
+  namespace: string,
+  taskQueue: string,
+  timeoutMs = 2000,
+  now: () => number = Date.now,
+): Promise<void> {
+  const { pollers } = await connection.withDeadline(Date.now() + timeoutMs, () =>
+    connection.workflowService.describeTaskQueue({ namespace, taskQueue: { name: taskQueue }, taskQueueType: TASK_QUEUE_TYPE_WORKFLOW }),
+  );
+  const seen = pollers.map((p) => optionalTsToMs(p.lastAccessTime)).filter((t): t is number => t !== undefined);
+  const live = seen.filter((t) => now() - t <= WORKER_SEEN_WITHIN_MS);
+  if (live.length > 0) return;
+  const last = seen.length > 0 ? `; the last poll was ${Math.round((now() - Math.max(...seen)) / 1000)} s ago` : '';
+  throw new Error(`no worker has polled task queue "${taskQueue}" in the last ${WORKER_SEEN_WITHIN_MS / 1000} s${last}`);
+}
