@@ -66,6 +66,10 @@ export const configSchema = z.object({
     .transform((p) => path.resolve(p))
     .optional(),
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(10).max(100_000).default(500),
+  /** How long a page waits for a workflow's live status before it shows the last published state. */
+  PAGE_QUERY_TIMEOUT_MS: z.coerce.number().int().min(100, 'must be at least 100').max(60_000, 'must be at most 60000').default(2500),
+  /** How long a page's form waits for the workflow to take the answer before giving the form back, not saved. */
+  PAGE_UPDATE_TIMEOUT_MS: z.coerce.number().int().min(500, 'must be at least 500').max(60_000, 'must be at most 60000').default(5000),
   /** Deadline of the SMTP check in /readyz (connect, greeting, EHLO). */
   SMTP_CHECK_TIMEOUT_MS: z.coerce.number().int().min(100, 'must be at least 100').max(60_000, 'must be at most 60000').default(5000),
   /** Where operations are told about a workflow that failed (none: it is logged only). */

@@ -7,8 +7,14 @@
  * - `closed`: the workflow is no longer running (its status says how it ended);
  * - `gone`: there is no such workflow (or it was archived).
  * The workflow's validator is the only place that refuses; callers do not repeat its checks.
+ *
+ * A query and an update are answered by a worker, a description and the history by the Temporal
+ * service itself. With `timeouts`, each call has a deadline: `read` gives the workflow as last
+ * published (search attributes, memo, start input) when no worker answers its query in time,
+ * and an update that no worker takes in time throws WorkflowUpdateRPCTimeoutOrCancelledError.
  */
 import {
+  ServiceError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   type Client,
@@ -24,20 +30,41 @@ export interface FoundWorkflow {
   running: boolean;
 }
 
+/** A workflow with its live status, or, when no worker answered in time, as last published. */
+export type ReadWorkflow<S> = FoundWorkflow & ({ live: true; status: S } | { live: false; status?: undefined; unanswered: string });
+
 export type UpdateOutcome<R> =
   | { kind: 'ok'; result: R }
   | { kind: 'refused'; reason: string }
   | { kind: 'closed'; status: string }
   | { kind: 'gone' };
 
+/** Deadlines of the gateway's calls, in milliseconds; none: the SDK's own. */
+export interface GatewayTimeouts {
+  /** Describe and history reads (answered by the Temporal service). */
+  callMs?: number;
+  /** A status query (answered by a worker). */
+  queryMs?: number;
+  /** An update (taken by a worker). */
+  updateMs?: number;
+}
+
 export class WorkflowGateway {
-  constructor(readonly client: Client) {}
+  constructor(
+    readonly client: Client,
+    readonly timeouts: GatewayTimeouts = {},
+  ) {}
+
+  /** Runs `call` with a deadline `ms` from now (none when `ms` is undefined). */
+  private within<R>(ms: number | undefined, call: () => Promise<R>): Promise<R> {
+    return ms === undefined ? call() : this.client.connection.withDeadline(Date.now() + ms, call);
+  }
 
   /** The workflow `workflowId` when it exists and is of `type` (or one of the types); undefined otherwise. */
   async find(workflowId: string, type: string | readonly string[]): Promise<FoundWorkflow | undefined> {
     const handle = this.client.workflow.getHandle(workflowId);
     try {
-      const description = await handle.describe();
+      const description = await this.within(this.timeouts.callMs, () => handle.describe());
       if (typeof type === 'string' ? description.type !== type : !type.includes(description.type)) return undefined;
       return { workflowId, handle, description, running: description.status.name === 'RUNNING' };
     } catch (err) {
@@ -51,11 +78,51 @@ export class WorkflowGateway {
     const found = await this.find(workflowId, type);
     if (!found) return undefined;
     try {
-      return { ...found, status: await found.handle.query(query) };
+      return { ...found, status: await this.within(this.timeouts.queryMs, () => found.handle.query(query)) };
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return undefined;
       throw err;
     }
+  }
+
+  /**
+   * The workflow and its status from `query` when a worker answers within `timeouts.queryMs`;
+   * otherwise the workflow as last published, with why the query went unanswered (no worker in
+   * time, or the query failed). Undefined when there is no such workflow.
+   */
+  async read<S>(workflowId: string, type: string | readonly string[], query: QueryDefinition<S>): Promise<ReadWorkflow<S> | undefined> {
+    const found = await this.find(workflowId, type);
+    if (!found) return undefined;
+    try {
+      return { ...found, live: true, status: await this.within(this.timeouts.queryMs, () => found.handle.query(query)) };
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return undefined;
+      if (err instanceof ServiceError) {
+        const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';
+        return { ...found, live: false, unanswered: `${err.message}${cause}` };
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * The arguments the workflow run was started with (the first event of its history, kept by the
+   * Temporal service: no worker needed).
+   */
+  async startArgs(found: FoundWorkflow): Promise<unknown[]> {
+    const { client } = this;
+    const { history } = await this.within(this.timeouts.callMs, () =>
+      client.workflowService.getWorkflowExecutionHistory({
+        namespace: client.options.namespace,
+        execution: { workflowId: found.workflowId, runId: found.description.runId },
+        maximumPageSize: 1,
+      }),
+    );
+    const payloads = history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? [];
+    const converter = client.options.loadedDataConverter;
+    let decoded = payloads;
+    for (const codec of [...converter.payloadCodecs].reverse()) decoded = await codec.decode(decoded);
+    return decoded.map((payload) => converter.payloadConverter.fromPayload(payload));
   }
 
   /** Runs `send` against a running workflow and says what happened (see `sendToRunning`). */
@@ -63,9 +130,13 @@ export class WorkflowGateway {
     return sendToRunning(found, send);
   }
 
-  /** Sends `definition` with `arg` to a running workflow (see `sendToRunning`). */
+  /**
+   * Sends `definition` with `arg` to a running workflow (see `sendToRunning`), within
+   * `timeouts.updateMs`. An update that times out may still be taken later, once a worker
+   * picks the workflow up: callers say "not confirmed", never "failed".
+   */
   update<R, A>(found: FoundWorkflow, definition: UpdateDefinition<R, [A]>, arg: A): Promise<UpdateOutcome<R>> {
-    return this.run(found, (handle) => handle.executeUpdate(definition, { args: [arg] }));
+    return this.run(found, (handle) => this.within(this.timeouts.updateMs, () => handle.executeUpdate(definition, { args: [arg] })));
   }
 }
 

@@ -3,7 +3,15 @@
  * full content, the rule and the progress, who decided what, and Approve / Reject with a
  * comment. The form carries the hash of the content it showed, so a decision on content that
  * changed in the meantime is refused and the page shows the new version.
+ *
+ * When no worker answers the status query in time, the page shows what the approval last
+ * published (title, state, due date, who it waits for) with a "refreshing" note and no decision
+ * form: a decision is bound to exactly the version shown, and only the workflow knows the current
+ * version and the decisions so far. A decision POSTed then (or one no worker takes in time) comes
+ * back with the comment kept, "not saved yet", 503 and Retry-After. Sending it again is safe: the
+ * workflow takes one decision per approver and version.
  */
+import { WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { contentHashSchema, type ApprovalStatus } from './schema.js';
 import { linkPaths } from '../links/paths.js';
@@ -29,10 +37,15 @@ import {
   sendMessage,
   sendWorkPage,
   closedInsteadOfExpired,
+  notSavedYetNotice,
+  publishedState,
+  refreshingNotice,
+  RETRY_AFTER_SECONDS,
   timeText,
   tokenFrom,
   verifyPageLink,
   verifyPostedLink,
+  type MessageModel,
   type PageContext,
 } from '../api/pages/common.js';
 
@@ -164,11 +177,52 @@ export function approvalPageModel(ctx: PageContext, view: ApprovalView, now = ne
 
 type LoadedApproval = FoundWorkflow & { status: ApprovalStatus; clauses: string[] };
 
-/** The approval and its status, read once; a 404 page when there is none. */
-async function loadApproval(gateway: WorkflowGateway, workflowId: string): Promise<LoadedApproval> {
-  const work = await gateway.load(workflowId, APPROVAL_WORKFLOW, approvalStatusQuery);
+/** The approval, read once: live, or as last published; a 404 page when there is none. */
+async function readApproval(gateway: WorkflowGateway, workflowId: string, log?: FastifyRequest['log']): Promise<LoadedApproval | (FoundWorkflow & { status?: undefined })> {
+  const work = await gateway.read(workflowId, APPROVAL_WORKFLOW, approvalStatusQuery);
   if (!work) throw notFoundPage('approval');
+  if (!work.live) {
+    log?.warn({ workflowId, reason: work.unanswered }, 'approval page shows the last published state: no worker answered in time');
+    return work;
+  }
   return { ...work, clauses: work.description.typedSearchAttributes.get(searchAttributes.clauses) ?? [] };
+}
+
+/** Whether an approval as last published still waits for decisions. */
+function publishedOpen(work: FoundWorkflow): boolean {
+  const { state } = publishedState(work);
+  return work.running && (state === undefined || state === 'pending' || state === 'overdue');
+}
+
+/**
+ * The message page of an approval as last published, because no worker answered in time: a
+ * "refreshing" note for a GET; "not saved yet" with what the person entered for a decision
+ * that could not be sent.
+ */
+function stalePage(
+  work: FoundWorkflow,
+  person: string,
+  entered?: Array<{ label: string; value: string }>,
+): { model: MessageModel; frame: { pageTitle: string } } {
+  const published = publishedState(work);
+  const open = publishedOpen(work);
+  const state = (published.state ?? 'pending') as ApprovalStatus['state'];
+  const label = state in stateLabels ? stateLabels[state][0] : state;
+  const title = published.title ?? 'Approval';
+  return {
+    model: {
+      heading: title,
+      paragraphs: [
+        ...(entered ? notSavedYetNotice('decision', false).paragraphs : refreshingNotice.paragraphs),
+        open ? `${label}${published.dueAt ? `, decide by ${dayText(published.dueAt)}` : ''}.` : `This approval is closed: ${label.toLowerCase()}.`,
+        ...(open && published.assignees.includes(person)
+          ? ['Your decision form shows again once the page is up to date, because a decision is bound to exactly the version you read.']
+          : []),
+      ],
+      ...(entered && entered.length > 0 ? { entered } : {}),
+    },
+    frame: { pageTitle: title },
+  };
 }
 
 function closedPage(status: ApprovalStatus): PageError {
@@ -190,7 +244,16 @@ function renderApproval(
 }
 
 const closedApprovalInsteadOfExpired = (ctx: PageContext) =>
-  closedInsteadOfExpired(ctx, loadApproval, ({ status }) => (isOpen(status) ? undefined : closedPage(status)));
+  closedInsteadOfExpired(
+    ctx,
+    (gateway, workflowId) => readApproval(gateway, workflowId),
+    (work, claims) => {
+      if (work.status) return isOpen(work.status) ? undefined : closedPage(work.status);
+      if (publishedOpen(work)) return undefined;
+      const { model, frame } = stalePage(work, claims.person);
+      return new PageError(409, model, frame);
+    },
+  );
 
 const contentChangedNotice = (status: ApprovalStatus) => ({
   kind: 'warn' as const,
@@ -204,7 +267,12 @@ export function showApproval(ctx: PageContext) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     const token = tokenFrom(request);
     const claims = await verifyPageLink(ctx, token, 'approval.decide', closedApprovalInsteadOfExpired(ctx));
-    const { status, running, clauses } = await loadApproval(pageGateway(ctx), claims.task);
+    const work = await readApproval(pageGateway(ctx), claims.task, request.log);
+    if (!work.status) {
+      const { model, frame } = stalePage(work, claims.person);
+      return sendMessage(ctx, request, reply, 200, model, frame);
+    }
+    const { status, running, clauses } = work;
     return renderApproval(ctx, request, reply, 200, { status, running, clauses, claims, token: token ?? '' });
   };
 }
@@ -220,7 +288,15 @@ export function submitApproval(ctx: PageContext) {
     );
     requireSameSiteForm(ctx, request, token ?? '');
     const gateway = pageGateway(ctx);
-    const work = await loadApproval(gateway, claims.task);
+    const read = await readApproval(gateway, claims.task, request.log);
+    if (!read.status) {
+      request.log.warn({ workflowId: claims.task, sent: false }, 'decision not saved: no worker answered in time');
+      reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+      const entered = [{ label: 'Decision', value: field(body, 'decision') }, { label: 'Comment', value: comment }].filter((e) => e.value.trim() !== '');
+      const { model, frame } = stalePage(read, claims.person, entered);
+      return sendMessage(ctx, request, reply, 503, model, frame);
+    }
+    const work = read;
     const { status } = work;
     if (!isOpen(status)) throw closedPage(status);
     const view: ApprovalView = { status, running: work.running, clauses: work.clauses, claims, token: token ?? '', comment };
@@ -228,12 +304,21 @@ export function submitApproval(ctx: PageContext) {
     const shownHash = field(body, 'contentHash');
 
     // The workflow decides; the page only explains its answer.
-    const outcome = await gateway.update(work, decideUpdate, {
+    const decide = {
       by: claims.person,
       decision: decision as 'approve' | 'reject',
       contentHash: shownHash,
       ...(comment.trim() ? { comment: comment.trim() } : {}),
-    });
+    };
+    let outcome;
+    try {
+      outcome = await gateway.update(work, decideUpdate, decide);
+    } catch (err) {
+      if (!(err instanceof WorkflowUpdateRPCTimeoutOrCancelledError)) throw err;
+      request.log.warn({ workflowId: claims.task, sent: true }, 'decision not saved: no worker took it in time');
+      reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+      return renderApproval(ctx, request, reply, 503, { ...view, notice: notSavedYetNotice('decision', true) });
+    }
     if (outcome.kind === 'ok') {
       request.log.info({ workflowId: claims.task, person: claims.person, decision }, 'approval decided from its page');
       const ack = outcome.result;

@@ -3,14 +3,22 @@
  * form for its form key and the recent history. GET reads the live status through the
  * workflow's status query; POST validates the form (re-rendering it with the errors beside
  * the fields and every value kept) and completes the task through the workflow's update.
+ *
+ * When no worker answers the status query in time, the page is drawn from what the task last
+ * published (title, due date, state, assignee, its start input, its ledger record once closed)
+ * with a "refreshing" note, and the form still shows while the task is open. A POST then checks
+ * the form but does not send it: the form comes back with the answers kept, "not saved yet",
+ * 503 and Retry-After. An update that no worker takes in time gets the same page; sending it
+ * again is safe, because a task is completed once (a second answer finds it done).
  */
+import { WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { answerLabel, errorSummary, formFields, forms, validateForm, type FormKey, type FormProblem, type Values } from '../forms/index.js';
 import { linkPaths } from '../links/paths.js';
-import type { TaskStatus } from './schema.js';
+import { humanTaskInputSchema, type TaskState, type TaskStatus } from './schema.js';
 import type { LinkClaims } from '../links/signer.js';
 import { completeTaskUpdate, TASK_WORKFLOW, taskStatusQuery } from './contract.js';
-import type { FoundWorkflow, WorkflowGateway } from '../api/gateway.js';
+import type { FoundWorkflow, ReadWorkflow, WorkflowGateway } from '../api/gateway.js';
 import { csrfToken } from '../api/csrf.js';
 import { describeClause } from '../api/views/clauses.js';
 import {
@@ -27,6 +35,11 @@ import {
   sendMessage,
   sendWorkPage,
   closedInsteadOfExpired,
+  latestRecord,
+  notSavedYetNotice,
+  publishedState,
+  refreshingNotice,
+  RETRY_AFTER_SECONDS,
   timeText,
   tokenFrom,
   verifyPageLink,
@@ -50,6 +63,8 @@ function completionEntries(form: FormKey, data: Record<string, unknown>): Array<
 interface TaskView {
   status: TaskStatus;
   running: boolean;
+  /** False when the status is the last published one (no worker answered in time). */
+  live: boolean;
   claims: LinkClaims;
   token: string;
   values?: Values;
@@ -87,6 +102,7 @@ export function taskPageModel(ctx: PageContext, view: TaskView, now = new Date()
   const problems = view.problems ?? [];
   const notice =
     view.notice ??
+    (!view.live ? refreshingNotice : undefined) ??
     (status.state === 'completed' && status.completion
       ? { kind: 'done', paragraphs: [`This task was completed by ${personName(ctx, status.completion.by)} on ${timeText(status.completion.at)}.`] }
       : undefined);
@@ -135,14 +151,69 @@ export function taskPageModel(ctx: PageContext, view: TaskView, now = new Date()
   };
 }
 
-type LoadedTask = FoundWorkflow & { status: TaskStatus };
+type LoadedTask = FoundWorkflow & { status: TaskStatus; live: boolean };
 
-/** The task and its status, read once; a 404 page when there is none. */
-async function loadTask(gateway: WorkflowGateway, workflowId: string): Promise<LoadedTask> {
-  const work = await gateway.load(workflowId, TASK_WORKFLOW, taskStatusQuery);
+/** The task and its status, read once (live, or as last published); a 404 page when there is none. */
+async function loadTask(ctx: PageContext, gateway: WorkflowGateway, workflowId: string, log?: FastifyRequest['log']): Promise<LoadedTask> {
+  const work = await gateway.read(workflowId, TASK_WORKFLOW, taskStatusQuery);
   if (!work) throw notFoundPage('task');
-  return work;
+  if (work.live) return work;
+  log?.warn({ workflowId, reason: work.unanswered }, 'task page shows the last published state: no worker answered in time');
+  return { ...work, live: false, status: await publishedTask(ctx, gateway, work) };
 }
+
+const taskStates: readonly TaskState[] = ['open', 'overdue', 'completed', 'cancelled'];
+
+/**
+ * The task as it last published itself: search attributes and memo (state, assignee and
+ * delegate, due date), the start input (instructions, form), and for a closed task its ledger
+ * record (the answer, or why it was cancelled). No history: only the workflow keeps it.
+ */
+async function publishedTask(ctx: PageContext, gateway: WorkflowGateway, work: ReadWorkflow<TaskStatus>): Promise<TaskStatus> {
+  const published = publishedState(work);
+  const [input] = await gateway.startArgs(work);
+  const parsed = humanTaskInputSchema.safeParse(input);
+  if (!parsed.success) throw new Error(`task ${work.workflowId}: its start input cannot be read (${parsed.error.issues[0]?.message ?? 'invalid'})`);
+  const spec = parsed.data;
+  const recorded = taskStates.find((s) => s === published.state);
+  const state: TaskState = recorded ?? (work.running ? 'open' : 'completed');
+  const owner = published.owner;
+  const delegate = published.assignees.find((id) => id !== owner);
+  const status: TaskStatus = {
+    taskId: work.workflowId,
+    title: published.title ?? spec.title,
+    instructions: spec.instructions,
+    clauses: published.clauses ?? spec.clauses,
+    process: published.process ?? spec.process,
+    ...(published.aiSystem ?? spec.aiSystem ? { aiSystem: published.aiSystem ?? spec.aiSystem } : {}),
+    form: spec.form,
+    choices: spec.choices ?? [],
+    state,
+    assignee: owner
+      ? { id: owner, name: personName(ctx, owner), email: '' }
+      : 'person' in spec.assignee
+        ? { id: spec.assignee.person, name: personName(ctx, spec.assignee.person), email: '' }
+        : { id: '', name: `${spec.assignee.role}${spec.assignee.of ? ` of ${spec.assignee.of}` : ''}`, email: '' },
+    ...(delegate ? { delegate: { id: delegate, name: personName(ctx, delegate), email: '' } } : {}),
+    requestedBy: spec.requestedBy,
+    dueAt: published.dueAt ?? spec.dueAt,
+    createdAt: work.description.startTime.toISOString(),
+    escalationLevel: 0,
+    history: [],
+  };
+  if (state === 'completed') {
+    const record = await latestRecord(ctx, work.workflowId, 'task.completed');
+    const data = (record?.content as { data?: unknown } | undefined)?.data;
+    if (record) status.completion = { by: record.actor, at: record.occurredAt, data: data && typeof data === 'object' ? (data as Record<string, unknown>) : {} };
+  }
+  if (state === 'cancelled') {
+    const record = await latestRecord(ctx, work.workflowId, 'task.cancelled');
+    const reason = (record?.content as { reason?: unknown } | undefined)?.reason;
+    if (record) status.cancellation = { by: record.actor, at: record.occurredAt, reason: typeof reason === 'string' ? reason : 'not recorded' };
+  }
+  return status;
+}
+
 
 /** The page for a task that was cancelled. */
 function cancelledPage(ctx: PageContext, status: TaskStatus): PageError {
@@ -179,7 +250,7 @@ function renderTask(ctx: PageContext, request: FastifyRequest, reply: FastifyRep
 
 /** For an expired link to a task that is already closed: say so instead of offering a fresh link. */
 const closedWorkInsteadOfExpired = (ctx: PageContext) =>
-  closedInsteadOfExpired(ctx, loadTask, ({ status }) =>
+  closedInsteadOfExpired(ctx, (gateway, workflowId) => loadTask(ctx, gateway, workflowId), ({ status }) =>
     status.state === 'completed' ? alreadyDonePage(ctx, status) : status.state === 'cancelled' ? cancelledPage(ctx, status) : undefined,
   );
 
@@ -187,9 +258,9 @@ export function showTask(ctx: PageContext) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     const token = tokenFrom(request);
     const claims = await verifyPageLink(ctx, token, 'task.view', closedWorkInsteadOfExpired(ctx));
-    const { status, running } = await loadTask(pageGateway(ctx), claims.task);
+    const { status, running, live } = await loadTask(ctx, pageGateway(ctx), claims.task, request.log);
     if (status.state === 'cancelled') throw cancelledPage(ctx, status);
-    return renderTask(ctx, request, reply, 200, { status, running, claims, token: token ?? '' });
+    return renderTask(ctx, request, reply, 200, { status, running, live, claims, token: token ?? '' });
   };
 }
 
@@ -203,18 +274,31 @@ export function submitTask(ctx: PageContext) {
     );
     requireSameSiteForm(ctx, request, token ?? '');
     const gateway = pageGateway(ctx);
-    const work = await loadTask(gateway, claims.task);
-    const { status, running } = work;
+    const work = await loadTask(ctx, gateway, claims.task, request.log);
+    const { status, running, live } = work;
     if (status.state === 'completed') throw alreadyDonePage(ctx, status);
     if (status.state === 'cancelled') throw cancelledPage(ctx, status);
 
     const { data, values } = forms[status.form].parse(body);
-    const view: TaskView = { status, running, claims, token: token ?? '', values };
+    const view: TaskView = { status, running, live, claims, token: token ?? '', values };
     const form = validateForm(status.form, data, status.choices);
     if (!form.ok) return renderTask(ctx, request, reply, 400, { ...view, problems: form.problems });
+    const notSaved = (sent: boolean) => {
+      request.log.warn({ workflowId: claims.task, sent }, 'task answer not saved: no worker took it in time');
+      reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+      return renderTask(ctx, request, reply, 503, { ...view, notice: notSavedYetNotice('answer', sent) });
+    };
+    // No worker answered the status query: the update would wait on the same missing worker.
+    if (!live) return notSaved(false);
 
     // The workflow decides whether this person may complete it now; the page explains its answer.
-    const outcome = await gateway.update(work, completeTaskUpdate, { by: claims.person, data: form.data });
+    let outcome;
+    try {
+      outcome = await gateway.update(work, completeTaskUpdate, { by: claims.person, data: form.data });
+    } catch (err) {
+      if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return notSaved(true);
+      throw err;
+    }
     if (outcome.kind === 'ok') {
       request.log.info({ workflowId: claims.task, person: claims.person }, 'task completed from its page');
       return sendMessage(

@@ -4,6 +4,12 @@
  *
  * Pages always answer HTML (whatever the Accept header says), never cache, and never change
  * anything on GET.
+ *
+ * Pages never hang on a worker: a workflow's status query that no worker answers within
+ * `PAGE_QUERY_TIMEOUT_MS` gives way to the state the workflow last published (search
+ * attributes, memo, start input, ledger) with a short "refreshing" note; a form whose answer
+ * cannot be passed to the workflow comes back with everything typed kept, a "not saved yet"
+ * note and 503 with Retry-After.
  */
 import type { Client } from '@temporalio/client';
 import {
@@ -16,11 +22,13 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config.js';
 import { linkPaths } from '../../links/paths.js';
 import type { Organization } from '../../organization/schema.js';
+import type { RecordsStore } from '../../records/types.js';
+import { searchAttributes } from '../../temporal/search-attributes.js';
 import { createLinkSigner, LinkError, type LinkAction, type LinkClaims, type LinkErrorCode, type LinkSigner } from '../../links/signer.js';
 import { formatDate, formatDateTime } from '../../mail/templates.js';
 import { checkFormPost, csrfToken } from '../csrf.js';
 import type { AppDeps } from '../deps.js';
-import { WorkflowGateway } from '../gateway.js';
+import { WorkflowGateway, type FoundWorkflow } from '../gateway.js';
 import { renderPage, type LayoutModel, type PageName } from '../views/render.js';
 
 export interface PageContext {
@@ -31,6 +39,8 @@ export interface PageContext {
   sendNotification: AppDeps['sendNotification'];
   /** Counts a refused link in the API's metrics. */
   linkRefused: (reason: LinkErrorCode) => void;
+  /** The ledger, for what a closed piece of work recorded when its workflow cannot answer. */
+  records: RecordsStore | undefined;
 }
 
 export function pageContext(app: FastifyInstance): PageContext {
@@ -45,6 +55,7 @@ export function pageContext(app: FastifyInstance): PageContext {
     organization: deps.organization,
     sendNotification: deps.sendNotification,
     linkRefused: (reason) => app.metrics.linkRefused(reason),
+    records: deps.records,
   };
 }
 
@@ -135,6 +146,7 @@ export function pageHandler(
       }
       if (err instanceof ServiceError || err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
         request.log.warn({ err }, 'Temporal did not answer a page request');
+        reply.header('retry-after', String(RETRY_AFTER_SECONDS));
         return sendMessage(ctx, request, reply, 503, {
           heading: 'Please try again in a minute',
           paragraphs: [
@@ -294,10 +306,89 @@ export function requireSameSiteForm(ctx: PageContext, request: FastifyRequest, t
   }
 }
 
-/** The workflow gateway for a page; the "try again later" page when Temporal is not configured. */
+/**
+ * The workflow gateway for a page, with the page deadlines (describe, history and query within
+ * `PAGE_QUERY_TIMEOUT_MS`, an update within `PAGE_UPDATE_TIMEOUT_MS`); the "try again later"
+ * page when Temporal is not configured.
+ */
 export function pageGateway(ctx: PageContext): WorkflowGateway {
   if (!ctx.temporal) throw temporalMissing();
-  return new WorkflowGateway(ctx.temporal);
+  const { PAGE_QUERY_TIMEOUT_MS, PAGE_UPDATE_TIMEOUT_MS } = ctx.config;
+  return new WorkflowGateway(ctx.temporal, { callMs: PAGE_QUERY_TIMEOUT_MS, queryMs: PAGE_QUERY_TIMEOUT_MS, updateMs: PAGE_UPDATE_TIMEOUT_MS });
+}
+
+/** Seconds a person (or their browser) is asked to wait before sending a form again. */
+export const RETRY_AFTER_SECONDS = 10;
+
+/** The note on a page drawn from the last published state, because no worker answered in time. */
+export const refreshingNotice = {
+  kind: 'info' as const,
+  title: 'Refreshing',
+  paragraphs: ['This page may be a moment behind while the latest state loads. Reload it in a moment to see the current state.'],
+};
+
+/**
+ * The note on a form that came back because its answer was not taken in time: `sent` false when
+ * it was never passed on (nothing is saved), true when it was passed on but not confirmed (it may
+ * still be saved; sending the same answer again is safe, it is never recorded twice).
+ */
+export const notSavedYetNotice = (what: string, sent: boolean) => ({
+  kind: 'error' as const,
+  title: 'Not saved yet',
+  paragraphs: sent
+    ? [
+        `We could not confirm that your ${what} was saved. Everything you entered is still below: please send it again in a moment. If it was saved in the meantime, you will be told so, and it is not recorded twice.`,
+      ]
+    : [`We could not pass your ${what} on just now, so it is not saved yet. Everything you entered is still below: please send it again in a moment.`],
+});
+
+/** What a workflow last published about itself: its search attributes and memo (no worker needed). */
+export interface PublishedState {
+  state?: string;
+  /** Person id accountable for the work. */
+  owner?: string;
+  /** Person ids who must act now. */
+  assignees: string[];
+  dueAt?: string;
+  clauses?: string[];
+  process?: string;
+  aiSystem?: string;
+  /** The memo's title. */
+  title?: string;
+}
+
+export function publishedState(found: FoundWorkflow): PublishedState {
+  const attributes = found.description.typedSearchAttributes;
+  const memo = found.description.memo ?? {};
+  const due = attributes.get(searchAttributes.dueDate);
+  const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined);
+  const published: PublishedState = { assignees: attributes.get(searchAttributes.assignees) ?? [] };
+  const state = text(attributes.get(searchAttributes.state));
+  const owner = text(attributes.get(searchAttributes.owner));
+  const dueAt = text(memo.dueAt) ?? (due ? due.toISOString() : undefined);
+  const clauses = attributes.get(searchAttributes.clauses);
+  const process = text(attributes.get(searchAttributes.process));
+  const aiSystem = text(attributes.get(searchAttributes.aiSystem));
+  const title = text(memo.title);
+  if (state) published.state = state;
+  if (owner) published.owner = owner;
+  if (dueAt) published.dueAt = dueAt;
+  if (clauses) published.clauses = clauses;
+  if (process) published.process = process;
+  if (aiSystem) published.aiSystem = aiSystem;
+  if (title) published.title = title;
+  return published;
+}
+
+/** The newest ledger record of `kind` about `subject`, or undefined (also when the ledger cannot answer). */
+export async function latestRecord(ctx: PageContext, subject: string, kind: string): Promise<{ actor: string; occurredAt: string; content: unknown } | undefined> {
+  if (!ctx.records) return undefined;
+  try {
+    const records = await ctx.records.list({ subject, kind, limit: 100 });
+    return records.at(-1);
+  } catch {
+    return undefined;
+  }
 }
 
 /** A person's name from the organization file; the id itself when unknown; `the AIMS team` for `system`. */
@@ -330,11 +421,11 @@ export async function sendWorkPage(
 export function closedInsteadOfExpired<W>(
   ctx: PageContext,
   load: (gateway: WorkflowGateway, workflowId: string) => Promise<W>,
-  closedPage: (work: W) => PageError | undefined,
+  closedPage: (work: W, claims: LinkClaims) => PageError | undefined,
 ): (claims: LinkClaims) => Promise<void> {
   return async (claims) => {
     if (!ctx.temporal) return;
-    const page = closedPage(await load(new WorkflowGateway(ctx.temporal), claims.task));
+    const page = closedPage(await load(pageGateway(ctx), claims.task), claims);
     if (page) throw page;
   };
 }
