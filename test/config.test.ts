@@ -89,6 +89,25 @@ describe('config', () => {
     expect(() => parseConfig({ ...secrets, METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN: must be at least 24 characters/);
   });
 
+  it('gives pages 2.5 s for a status query and 5 s for an update, and /readyz 5 s for SMTP, each within bounds', () => {
+    const defaults = parseConfig(secrets);
+    expect([defaults.PAGE_QUERY_TIMEOUT_MS, defaults.PAGE_UPDATE_TIMEOUT_MS, defaults.SMTP_CHECK_TIMEOUT_MS]).toEqual([2500, 5000, 5000]);
+    expect(parseConfig({ ...secrets, PAGE_QUERY_TIMEOUT_MS: '1500' }).PAGE_QUERY_TIMEOUT_MS).toBe(1500);
+    for (const [name, value, problem] of [
+      ['PAGE_QUERY_TIMEOUT_MS', '50', 'PAGE_QUERY_TIMEOUT_MS: must be at least 100'],
+      ['PAGE_UPDATE_TIMEOUT_MS', '120000', 'PAGE_UPDATE_TIMEOUT_MS: must be at most 60000'],
+      ['SMTP_CHECK_TIMEOUT_MS', 'soon', 'SMTP_CHECK_TIMEOUT_MS: Invalid input: expected number, received NaN'],
+    ] as const) {
+      let problems: string[] = [];
+      try {
+        parseConfig({ ...secrets, [name]: value });
+      } catch (err) {
+        problems = (err as ConfigError).problems;
+      }
+      expect(problems).toEqual([problem]);
+    }
+  });
+
   it('stops a process with one line per bad variable and exit code 1', () => {
     const entry = path.resolve(import.meta.dirname, '../workers/main.ts');
     const tsx = path.resolve(import.meta.dirname, '../node_modules/.bin/tsx');
