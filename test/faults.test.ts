@@ -161,19 +161,25 @@ describe.skipIf(skipReason !== undefined)('the production topology under faults'
     // 1. Worker kill -9 loop under load: starts and completions through both APIs while the
     //    workers die in turn (never both at once), each started again at once.
     note('phase 1: worker kill loop');
+    const WORKER_KILLS = 12;
     let killing = true;
     const killer = (async () => {
-      for (let i = 0; killing && i < 16; i++) {
+      for (let i = 0; i < WORKER_KILLS; i++) {
         await sleep(3_000);
-        const victim = i % 2 === 0 ? worker1 : worker2;
-        await bounce(victim);
+        await bounce(i % 2 === 0 ? worker1 : worker2);
         counts.workerKills += 1;
       }
+      killing = false;
     })();
-    for (let i = 0; i < 16; i++) await startTask(apis[i % 2]!, `1.${i}`, i % 2 === 0);
-    await Promise.all(stories.filter((s) => s.complete).map((s) => completeFromPage(s.workflowId)));
-    killing = false;
+    // Load for as long as the kills go on: a start a second, every other task completed from its page.
+    const completing: Promise<void>[] = [];
+    for (let i = 0; killing; i++) {
+      await startTask(apis[i % 2]!, `1.${i}`, i % 2 === 0);
+      if (i % 2 === 0) completing.push(completeFromPage(stories.at(-1)!.workflowId));
+      await sleep(1_000);
+    }
     await killer;
+    await Promise.all(completing);
     await Promise.all(topology.workers.map((w) => w.start()));
     await waitForPollers(topology.temporalAddress, topology.taskQueue, 2, 120_000);
 
