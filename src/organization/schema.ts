@@ -5,7 +5,7 @@
  * Workflow-safe (zod only); src/organization.ts loads the YAML from disk.
  */
 import { z } from 'zod';
-import { calendarDate } from '../common/dates.js';
+import { calendarDate, timeZoneName } from '../common/dates.js';
 import { durationString } from '../common/duration.js';
 
 const id = z
@@ -49,7 +49,7 @@ export const organizationSchema = z
     organization: z.object({
       id,
       name: z.string().min(1),
-      timezone: z.string().default('UTC'),
+      timezone: timeZoneName.default('UTC'),
     }),
     aims: z.object({
       scope: z.string().min(1),

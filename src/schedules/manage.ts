@@ -24,6 +24,7 @@ import {
   type ScheduleSettings,
   type ScheduleSettingsInput,
 } from './schema.js';
+import { canonicalTimeZone } from '../common/dates.js';
 import { DEFAULT_TASK_QUEUE, searchAttributes } from '../temporal/search-attributes.js';
 import { StartInputError } from '../temporal/start.js';
 import { SCHEDULED_CYCLE_WORKFLOW, type ScheduledCycleWorkflow } from './contract.js';
@@ -62,7 +63,8 @@ function spec(settings: ScheduleSettings): ScheduleSpec {
         comment: `every year on ${settings.day} ${monthName(settings.month).toLowerCase()} at ${pad(settings.hour)}:${pad(settings.minute)}`,
       },
     ],
-    ...(settings.timezone ? { timezone: settings.timezone } : {}),
+    // The server knows each zone by its tz database name, spelt exactly: send ICU's spelling.
+    ...(settings.timezone ? { timezone: canonicalTimeZone(settings.timezone) ?? settings.timezone } : {}),
   };
 }
 
