@@ -127,6 +127,27 @@ describe('yearly schedules through the admin API', () => {
     expect((await app.inject({ method: 'DELETE', url: '/admin/schedules/management-review', headers: TEST_ADMIN_HEADERS })).statusCode).toBe(204);
   });
 
+  it('answers puts, reads and deletes racing each other without a server error', { timeout: 60_000 }, async () => {
+    const del = () => app.inject({ method: 'DELETE', url: '/admin/schedules/management-review', headers: TEST_ADMIN_HEADERS });
+    const statuses: number[] = [];
+    for (let round = 0; round < 12; round++) {
+      const answers = await Promise.all([
+        put('management-review', { month: 4, day: 1 + (round % 28) }),
+        del(),
+        put('management-review', { month: 5, day: 1 }),
+        get('/admin/schedules/management-review'),
+        post('/admin/schedules/management-review/pause'),
+        del(),
+      ]);
+      statuses.push(...answers.map((a) => a.statusCode));
+    }
+    expect(statuses.filter((s) => s >= 500)).toEqual([]);
+    expect(statuses).toContain(201);
+    expect(statuses).toContain(204);
+    await del();
+    expect((await get('/admin/schedules/management-review')).statusCode).toBe(404);
+  });
+
   it('pauses and resumes with a note, idempotently', async () => {
     const paused = await post('/admin/schedules/internal-audit-programme/pause', { note: 'programme being redesigned' });
     expect(paused.statusCode, paused.body).toBe(200);

@@ -11,6 +11,7 @@ import {
   deleteCycleSchedule,
   getCycleSchedule,
   putCycleSchedule,
+  ScheduleWriteConflict,
   setCycleSchedulePaused,
   triggerCycleSchedule,
   type ScheduleDeps,
@@ -93,7 +94,7 @@ export const scheduleRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
           'Idempotent: the same settings again change nothing. `paused: true` keeps it without firing.',
         params: paramsSchema,
         body: scheduleSettingsSchema,
-        response: { 200: scheduleSchema, 201: scheduleSchema },
+        response: { 200: scheduleSchema, 201: scheduleSchema, 409: errorResponseSchema.describe('A delete of the same schedule won the race: send it again') },
       }),
     },
     async (request, reply) => {
@@ -102,6 +103,7 @@ export const scheduleRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
         request.log.info({ scheduleId: schedule.scheduleId, created }, 'yearly schedule written');
         return reply.code(created ? 201 : 200).send(schedule);
       } catch (err) {
+        if (err instanceof ScheduleWriteConflict) throw new HttpError(409, err.message, { cause: err });
         return startRefused(err);
       }
     },
