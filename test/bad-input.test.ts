@@ -3,8 +3,10 @@
  * stack (Temporal dev server, worker, PGlite records): the requests are the ones schemathesis
  * found (test/fuzz.test.ts), kept here so they stay fixed when the fuzzer is not installed.
  */
+import { ServiceError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiInstance } from '../src/api/app.js';
+import { sendToRunning, type FoundWorkflow } from '../src/api/gateway.js';
 import { nulPaths } from '../src/api/plugins/input-guard.js';
 import { canonicalTimeZone, timeZoneName } from '../src/common/dates.js';
 import { durationString, parseDuration } from '../src/common/duration.js';
@@ -174,5 +176,59 @@ describe('query parameters compared with each other', () => {
     expect(paths).toEqual(expect.arrayContaining(['from', 'to']));
     expect(await refusedPaths(await send('GET', '/admin/improvements?from=2027-02-01&to=2027-01-01'))).toEqual(['from']);
     expect((await send('GET', '/admin/improvements?from=2027-01-01&to=2027-02-01')).statusCode).toBe(200);
+  });
+});
+
+describe('the OpenAPI document', () => {
+  type Responses = Record<string, { content?: Record<string, unknown> }>;
+  const responsesOf = async (path: string, method: string): Promise<Responses> => {
+    const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json<{ paths: Record<string, Record<string, { responses: Responses }>> }>();
+    return doc.paths[path]![method]!.responses;
+  };
+
+  it('declares the answers routes really give: JSON errors beside an HTML pack, 404 and 409 for schedules', async () => {
+    const pack = await responsesOf('/admin/management-reviews/{reviewId}/pack', 'get');
+    expect(Object.keys(pack['200']!.content!)).toEqual(['text/html']);
+    for (const status of ['400', '401', '404', '409', '503']) expect(Object.keys(pack[status]!.content!), status).toEqual(['application/json']);
+    const unauthorized = await app.inject({ method: 'GET', url: '/admin/management-reviews/2027/pack' });
+    expect(unauthorized.statusCode).toBe(401);
+    expect(unauthorized.headers['content-type']).toMatch(/^application\/json/);
+
+    for (const [path, method] of [
+      ['/admin/schedules/{kind}', 'get'],
+      ['/admin/schedules/{kind}', 'delete'],
+      ['/admin/schedules/{kind}/pause', 'post'],
+      ['/admin/schedules/{kind}/resume', 'post'],
+      ['/admin/schedules/{kind}/run', 'post'],
+    ] as const) {
+      expect(Object.keys(await responsesOf(path, method)), `${method} ${path}`).toContain('404');
+    }
+    expect(Object.keys(await responsesOf('/admin/schedules/{kind}', 'put'))).toContain('409');
+  });
+});
+
+describe('an update lost with a failed workflow task', () => {
+  // The server's answer when the workflow task carrying an update failed (seen under the fuzzer
+  // when an update met a review being cancelled): the update had no effect.
+  const lost = () =>
+    new ServiceError('Workflow Update failed', {
+      cause: Object.assign(new Error('9 FAILED_PRECONDITION: Unable to perform workflow execution update due to unexpected workflow task failure.'), {
+        code: 9,
+        details: 'Unable to perform workflow execution update due to unexpected workflow task failure.',
+      }),
+    });
+  const workflow = (statuses: string[]) => {
+    const handle = { describe: () => Promise.resolve({ status: { name: statuses.shift() ?? 'RUNNING' } }) };
+    return { workflowId: 'task/x', handle, description: { status: { name: 'RUNNING' } }, running: true } as unknown as FoundWorkflow;
+  };
+
+  it('is sent again while the workflow runs, and answered as closed once it has closed', async () => {
+    let sends = 0;
+    const flaky = () => (++sends === 1 ? Promise.reject(lost()) : Promise.resolve('ack'));
+    await expect(sendToRunning(workflow(['RUNNING']), flaky)).resolves.toEqual({ kind: 'ok', result: 'ack' });
+    expect(sends).toBe(2);
+    await expect(sendToRunning(workflow(['CANCELLED']), () => Promise.reject(lost()))).resolves.toEqual({ kind: 'closed', status: 'cancelled' });
+    await expect(sendToRunning(workflow([]), () => Promise.reject(lost()))).rejects.toThrow('Workflow Update failed');
+    await expect(sendToRunning(workflow([]), () => Promise.reject(new ServiceError('unavailable')))).rejects.toThrow('unavailable');
   });
 });
