@@ -232,3 +232,42 @@ describe('an update lost with a failed workflow task', () => {
     await expect(sendToRunning(workflow([]), () => Promise.reject(new ServiceError('unavailable')))).rejects.toThrow('unavailable');
   });
 });
+
+describe('titles and names shown as one line', () => {
+  it('a line break in a title or a name is a 400 naming it: the mail layer would refuse the notification', async () => {
+    const task = await send('POST', '/admin/tasks', {
+      title: 'Evidence for\nthe review',
+      instructions: 'Two\nlines are fine here.',
+      clauses: [],
+      process: 'adhoc',
+      assignee: { person: 'sofia.lind' },
+      dueAt: new Date(Date.now() + 86_400_000).toISOString(),
+      form: 'text',
+      policy: { reminderOffsets: [], escalation: [] },
+    });
+    expect(await refusedPaths(task)).toEqual(['title']);
+    expect(task.json<ErrorBody>().issues?.[0]?.message).toBe('must be a single line without control characters');
+
+    // The fuzzer's finding: a system registered with a tab in its name got assessment tasks that were never mailed.
+    const system = await send('POST', '/admin/ai-systems', {
+      id: 'fuzz-tabbed',
+      name: 'Churn\tmodel',
+      owner: 'marco.rossi',
+      purpose: 'Predicts churn.',
+      impactTier: 'low',
+      lifecycle: 'deployed',
+    });
+    expect(await refusedPaths(system)).toEqual(['name']);
+
+    const nc = await send('POST', '/admin/nonconformities', {
+      title: 'Model card\r\nmissing',
+      description: 'The credit model has no model card.',
+      severity: 'minor',
+      source: 'admin',
+      clauses: ['A.6.2.7'],
+      owner: 'sofia.lind',
+      raisedBy: 'priya.raman',
+    });
+    expect(await refusedPaths(nc)).toEqual(['title']);
+  });
+});

@@ -11,6 +11,7 @@
  * date that keeps the rules but leaves little room is a warning.
  */
 import { z } from 'zod';
+import { SINGLE_LINE } from '../common/text.js';
 import { isCalendarDate } from '../common/dates.js';
 import { durationString } from '../common/duration.js';
 import { ncIdSchema, severities } from '../corrective-action/nc-id.js';
@@ -200,7 +201,7 @@ export const certificationInputSchema = z
     certificateId: certificateIdSchema,
     standard: z.literal('iso42001', { message: 'must be "iso42001"' }).default('iso42001'),
     /** The certification body; defaults to the organization file's `certification.body`. */
-    body: z.object({ name: z.string().trim().min(1, 'is required').max(200), contactEmail: z.email().optional() }).optional(),
+    body: z.object({ name: z.string().trim().min(1, 'is required').max(200).regex(...SINGLE_LINE), contactEmail: z.email().optional() }).optional(),
     startedBy: actorSchema.default('system'),
     /** An existing certificate: the cycle starts at its first surveillance (no Stage 1 and 2). */
     certificate: certificateDatesSchema.optional(),

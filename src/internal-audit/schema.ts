@@ -5,6 +5,7 @@
  * workflows write. Workflow-safe (zod only).
  */
 import { z } from 'zod';
+import { SINGLE_LINE } from '../common/text.js';
 import { isCalendarDate } from '../common/dates.js';
 import { durationString } from '../common/duration.js';
 import type { Organization } from '../organization/schema.js';
@@ -80,7 +81,7 @@ export function windowEndMs(w: { end: string }): number {
 export const plannedAuditSchema = z
   .object({
     auditId: auditIdSchema,
-    title: z.string().trim().min(3, 'must be at least 3 characters').max(200),
+    title: z.string().trim().min(3, 'must be at least 3 characters').max(200).regex(...SINGLE_LINE),
     /** What the audit is for and what it is checked against (defaults are filled in). */
     objectives: z.string().trim().max(5000).optional(),
     criteria: z.string().trim().max(5000).optional(),

@@ -5,6 +5,7 @@
  * Workflow-safe (zod only); src/organization.ts loads the YAML from disk.
  */
 import { z } from 'zod';
+import { SINGLE_LINE } from '../common/text.js';
 import { calendarDate, timeZoneName } from '../common/dates.js';
 import { durationString } from '../common/duration.js';
 
@@ -16,7 +17,7 @@ const isoDate = calendarDate;
 
 export const personSchema = z.object({
   id,
-  name: z.string().min(1),
+  name: z.string().min(1).max(200).regex(...SINGLE_LINE),
   email: z.email(),
   manager: id.optional(),
   title: z.string().optional(),
@@ -26,7 +27,7 @@ export const impactTiers = ['low', 'medium', 'high', 'critical'] as const;
 
 export const aiSystemSchema = z.object({
   id,
-  name: z.string().min(1),
+  name: z.string().trim().min(1).max(200).regex(...SINGLE_LINE),
   owner: id,
   purpose: z.string().min(1),
   impactTier: z.enum(impactTiers),
@@ -48,7 +49,7 @@ export const organizationSchema = z
   .object({
     organization: z.object({
       id,
-      name: z.string().min(1),
+      name: z.string().min(1).max(200).regex(...SINGLE_LINE),
       timezone: timeZoneName.default('UTC'),
     }),
     aims: z.object({
@@ -79,7 +80,7 @@ export const organizationSchema = z
     aiSystems: z.array(aiSystemSchema).default([]),
     certification: z
       .object({
-        body: z.object({ name: z.string().min(1), contactEmail: z.email().optional() }),
+        body: z.object({ name: z.string().min(1).max(200).regex(...SINGLE_LINE), contactEmail: z.email().optional() }),
         certificate: z
           .object({
             id: z.string().min(1),
