@@ -271,3 +271,29 @@ describe('titles and names shown as one line', () => {
     expect(await refusedPaths(nc)).toEqual(['title']);
   });
 });
+
+describe('clause references', () => {
+  it('are refused at the start when the ledger would refuse them: the NC would fail at its first record', async () => {
+    const nc = await send('POST', '/admin/nonconformities', {
+      title: 'Model card missing',
+      description: 'The credit model has no model card.',
+      severity: 'minor',
+      source: 'admin',
+      clauses: ['A.6.2.7', '4.100', '10.1.1.1.1', 'A.123.4'],
+      owner: 'sofia.lind',
+      raisedBy: 'priya.raman',
+    });
+    expect(await refusedPaths(nc)).toEqual(['clauses.1', 'clauses.2', 'clauses.3']);
+    const task = await send('POST', '/admin/tasks', {
+      title: 'Evidence',
+      instructions: 'Link it.',
+      clauses: ['9.2', 'A.10.4', '6.1.4', 'A.6.2.8'],
+      process: 'adhoc',
+      assignee: { person: 'sofia.lind' },
+      dueAt: new Date(Date.now() + 86_400_000).toISOString(),
+      form: 'text',
+      policy: { reminderOffsets: [], escalation: [] },
+    });
+    expect(task.statusCode, task.body).toBe(201);
+  });
+});

@@ -3,6 +3,7 @@
  * states, its timeline and the messages sent to it. Workflow-safe.
  */
 import { z } from 'zod';
+import { CLAUSE_OR_CONTROL } from '../common/clauses.js';
 import { SINGLE_LINE } from '../common/text.js';
 import { durationString } from '../common/duration.js';
 import type { PlanAction } from '../forms/index.js';
@@ -16,7 +17,7 @@ export type NcSource = (typeof ncSources)[number];
 
 const clauseRef = z
   .string()
-  .regex(/^((4|5|6|7|8|9|10)(\.\d+)*|A\.\d+(\.\d+)+)$/, 'must be a clause (e.g. 9.2) or an Annex A control (e.g. A.5.4)');
+  .regex(CLAUSE_OR_CONTROL, 'must be a clause (e.g. 9.2) or an Annex A control (e.g. A.5.4)');
 
 /** What raising an NC needs, apart from its id (the API, audits and triage share it). */
 export const nonconformityFieldsSchema = z.object({

@@ -5,6 +5,7 @@
  * Workflow-safe (zod only); src/organization.ts loads the YAML from disk.
  */
 import { z } from 'zod';
+import { ANNEX_A_CONTROL, CLAUSE_NUMBER } from '../common/clauses.js';
 import { SINGLE_LINE } from '../common/text.js';
 import { calendarDate, timeZoneName } from '../common/dates.js';
 import { durationString } from '../common/duration.js';
@@ -55,13 +56,13 @@ export const organizationSchema = z
     aims: z.object({
       scope: z.string().min(1),
       standards: z.array(z.string().min(1)).min(1).default(['ISO/IEC 42001:2023']),
-      clauses: z.array(z.string().regex(/^(4|5|6|7|8|9|10)(\.\d+)*$/, 'must be a clause number 4-10')).min(1),
+      clauses: z.array(z.string().regex(CLAUSE_NUMBER, 'must be a clause number 4-10')).min(1),
       annexA: z.object({
-        applicable: z.array(z.string().regex(/^A\.\d+(\.\d+)+$/, 'must be an Annex A control id like A.5.4')),
+        applicable: z.array(z.string().regex(ANNEX_A_CONTROL, 'must be an Annex A control id like A.5.4')),
         excluded: z
           .array(
             z.object({
-              control: z.string().regex(/^A\.\d+(\.\d+)+$/, 'must be an Annex A control id like A.5.4'),
+              control: z.string().regex(ANNEX_A_CONTROL, 'must be an Annex A control id like A.5.4'),
               justification: z.string().min(1),
             }),
           )
