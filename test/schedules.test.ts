@@ -100,6 +100,54 @@ describe('yearly schedules through the admin API', () => {
     expect((await get('/admin/schedules/management-review')).statusCode).toBe(404);
   });
 
+  it('refuses a time zone or a meeting delay it cannot use, naming the field, and takes a zone in any spelling', async () => {
+    // The fuzzer's request: `timezone: "0"` and an empty `meetingAfter` made Temporal and `ms` throw.
+    const fuzzed = await put('management-review', { day: 1, hour: 8, meetingAfter: '', minute: 0, month: 1, note: '', paused: false, timezone: '0', yearOffset: 0 });
+    expect(fuzzed.statusCode, fuzzed.body).toBe(400);
+    expect(fuzzed.json<{ issues: { path: string; message: string }[] }>().issues).toEqual(
+      expect.arrayContaining([
+        { path: 'timezone', message: 'must be an IANA time zone such as "Europe/Berlin" or "UTC"' },
+        { path: 'meetingAfter', message: 'must be a duration such as "7d", "12h", "30m" or "10s"' },
+      ]),
+    );
+    for (const timezone of ['+01:00', 'Mars/Olympus', 'EUROPE BERLIN']) {
+      const bad = await put('management-review', { month: 3, day: 1, timezone });
+      expect(bad.statusCode, timezone).toBe(400);
+      expect(bad.json<{ issues: { path: string }[] }>().issues.map((i) => i.path)).toEqual(['timezone']);
+    }
+    expect((await put('management-review', { month: 3, day: 1, meetingAfter: '   ' })).statusCode).toBe(400);
+    expect((await get('/admin/schedules/management-review')).statusCode).toBe(404);
+
+    // Temporal knows a zone only by its exact tz name: a lower-case one is sent in ICU's spelling.
+    const created = await put('management-review', { month: 3, day: 1, timezone: 'europe/berlin' });
+    expect(created.statusCode, created.body).toBe(201);
+    expect(created.json<CycleScheduleView>().settings.timezone).toBe('europe/berlin');
+    const described = await stack.client.schedule.getHandle(cycleScheduleId('management-review', stack.taskQueue)).describe();
+    expect(described.spec.timezone).toBe('Europe/Berlin');
+    expect((await app.inject({ method: 'DELETE', url: '/admin/schedules/management-review', headers: TEST_ADMIN_HEADERS })).statusCode).toBe(204);
+  });
+
+  it('answers puts, reads and deletes racing each other without a server error', { timeout: 60_000 }, async () => {
+    const del = () => app.inject({ method: 'DELETE', url: '/admin/schedules/management-review', headers: TEST_ADMIN_HEADERS });
+    const statuses: number[] = [];
+    for (let round = 0; round < 12; round++) {
+      const answers = await Promise.all([
+        put('management-review', { month: 4, day: 1 + (round % 28) }),
+        del(),
+        put('management-review', { month: 5, day: 1 }),
+        get('/admin/schedules/management-review'),
+        post('/admin/schedules/management-review/pause'),
+        del(),
+      ]);
+      statuses.push(...answers.map((a) => a.statusCode));
+    }
+    expect(statuses.filter((s) => s >= 500)).toEqual([]);
+    expect(statuses).toContain(201);
+    expect(statuses).toContain(204);
+    await del();
+    expect((await get('/admin/schedules/management-review')).statusCode).toBe(404);
+  });
+
   it('pauses and resumes with a note, idempotently', async () => {
     const paused = await post('/admin/schedules/internal-audit-programme/pause', { note: 'programme being redesigned' });
     expect(paused.statusCode, paused.body).toBe(200);

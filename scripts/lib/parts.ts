@@ -7,6 +7,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { accessSync, constants, existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { findOnPath, findTemporalCli } from '../temporal-cli.js';
 import { findPostgresBinDir } from './postgres-cluster.js';
 import { findTopologyTools } from './topology.js';
@@ -43,6 +45,30 @@ export function dockerCompose(): { docker: string; version: string } | { missing
   }
 }
 
+/** Where `.ci/run` installs schemathesis (a Python venv); `SCHEMATHESIS` names another `st`. */
+export const SCHEMATHESIS_VENV = path.join(os.homedir(), '.cache', 'aimsflow', 'schemathesis');
+
+/**
+ * The schemathesis command line (`st`) and its version: `SCHEMATHESIS`, else `schemathesis`
+ * on PATH, else the venv `.ci/run` installs; or why there is none.
+ */
+export function findSchemathesis(env: NodeJS.ProcessEnv = process.env): { st: string; version: string } | { missing: string } {
+  const how = `python3 -m venv ${SCHEMATHESIS_VENV} && ${SCHEMATHESIS_VENV}/bin/pip install 'schemathesis==4.*', or set SCHEMATHESIS to an st binary`;
+  const given = env.SCHEMATHESIS;
+  const st = given ?? findOnPath('schemathesis', env) ?? path.join(SCHEMATHESIS_VENV, 'bin', 'st');
+  if (!existsSync(st) || !executable(st)) {
+    return { missing: given ? `SCHEMATHESIS=${given} is not an executable file` : `schemathesis is not installed (${how})` };
+  }
+  try {
+    const out = execFileSync(st, ['--version'], { encoding: 'utf8', timeout: 20_000, stdio: ['ignore', 'pipe', 'pipe'] });
+    const version = /version\s+(\S+)/.exec(out)?.[1] ?? out.trim();
+    if (!version.startsWith('4.')) return { missing: `${st} is schemathesis ${version}; the fuzz test needs 4.x (${how})` };
+    return { st, version };
+  } catch (err) {
+    return { missing: `${st} --version failed (${err instanceof Error ? err.message : String(err)})` };
+  }
+}
+
 export function findParts(env: NodeJS.ProcessEnv = process.env): Part[] {
   let cli: string | undefined;
   try {
@@ -52,6 +78,7 @@ export function findParts(env: NodeJS.ProcessEnv = process.env): Part[] {
   }
   const topology = findTopologyTools(env);
   const compose = dockerCompose();
+  const schemathesis = findSchemathesis(env);
   const postgresUrl = env.TEST_DATABASE_URL;
   const postgresBin = findPostgresBinDir(env);
   return [
@@ -79,6 +106,12 @@ export function findParts(env: NodeJS.ProcessEnv = process.env): Part[] {
       found: 'missing' in compose ? undefined : `${compose.docker} (compose ${compose.version})`,
       required: false,
       without: `the docker-compose.yml tests are skipped: ${'missing' in compose ? compose.missing : ''}`,
+    },
+    {
+      name: 'schemathesis (API fuzzer)',
+      found: 'missing' in schemathesis ? undefined : `${schemathesis.st} (${schemathesis.version})`,
+      required: false,
+      without: `the OpenAPI fuzz test is skipped: ${'missing' in schemathesis ? schemathesis.missing : ''}`,
     },
   ];
 }

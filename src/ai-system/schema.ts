@@ -4,6 +4,7 @@
  * Workflow-safe.
  */
 import { z } from 'zod';
+import { SINGLE_LINE } from '../common/text.js';
 import { durationString } from '../common/duration.js';
 import {
   aiSystemIdSchema,
@@ -162,7 +163,7 @@ export interface AiSystemResult {
 /** Changes to a registration (any subset of its fields but the id). */
 export const registrationChangesSchema = z
   .strictObject({
-    name: z.string().trim().min(1, 'is required').max(200).optional(),
+    name: z.string().trim().min(1, 'is required').max(200).regex(...SINGLE_LINE).optional(),
     owner: personIdSchema.optional(),
     purpose: z.string().trim().min(1, 'is required').max(5000).optional(),
     impactTier: z.enum(impactTiers, { message: `must be one of ${impactTiers.join(', ')}` }).optional(),

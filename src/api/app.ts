@@ -22,6 +22,7 @@ import { apiLogger } from './logging.js';
 import { adminScope } from './plugins/admin-auth.js';
 import { createApiMetrics, registerMetrics } from './plugins/metrics.js';
 import { registerDocsRoutes, registerOpenApi } from './plugins/docs.js';
+import { registerInputGuard } from './plugins/input-guard.js';
 import { NOT_FOUND_RATE_LIMIT, registerRateLimit } from './plugins/rate-limit.js';
 import { registerSecurityHeaders } from './plugins/security.js';
 import { pageRoutes } from './pages/index.js';
@@ -93,6 +94,7 @@ export async function buildApp(deps: AppDeps): Promise<ApiInstance> {
   await registerRateLimit(app);
   await app.register(formbody);
   await registerOpenApi(app, config);
+  registerInputGuard(app);
 
   app.setNotFoundHandler({ preHandler: app.rateLimit({ ...NOT_FOUND_RATE_LIMIT }) }, notFoundHandler);
 

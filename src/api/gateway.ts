@@ -13,6 +13,7 @@
  * published (search attributes, memo, start input) when no worker answers its query in time,
  * and an update that no worker takes in time throws WorkflowUpdateRPCTimeoutOrCancelledError.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   ServiceError,
   WorkflowNotFoundError,
@@ -146,11 +147,41 @@ export class WorkflowGateway {
  */
 export async function sendToRunning<R>(found: FoundWorkflow, send: (handle: WorkflowHandle) => Promise<R>): Promise<UpdateOutcome<R>> {
   if (!found.running) return { kind: 'closed', status: found.description.status.name.toLowerCase() };
-  try {
-    return { kind: 'ok', result: await send(found.handle) };
-  } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError) return { kind: 'refused', reason: (err.cause?.message ?? err.message).replace(/\.$/, '') };
-    if (err instanceof WorkflowNotFoundError) return { kind: 'gone' };
-    throw err;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return { kind: 'ok', result: await send(found.handle) };
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError) return { kind: 'refused', reason: (err.cause?.message ?? err.message).replace(/\.$/, '') };
+      if (err instanceof WorkflowNotFoundError) return { kind: 'gone' };
+      if (attempt >= UPDATE_ATTEMPTS || !lostWithWorkflowTask(err)) throw err;
+      // The update was never applied: send it again, unless the workflow has closed meanwhile.
+      await sleep(100 * attempt);
+      const status = await found.handle.describe().then(
+        (d) => d.status.name,
+        (describeErr: unknown) => {
+          if (describeErr instanceof WorkflowNotFoundError) return undefined;
+          throw describeErr;
+        },
+      );
+      if (status === undefined) return { kind: 'gone' };
+      if (status !== 'RUNNING') return { kind: 'closed', status: status.toLowerCase() };
+    }
   }
 }
+
+/** Tries of an update lost with a failed workflow task. */
+const UPDATE_ATTEMPTS = 3;
+
+/**
+ * The server drops an update whose workflow task failed (e.g. another update or signal arrived
+ * while the workflow was closing, and the server refused the task's commands) with
+ * FAILED_PRECONDITION; the update had no effect, so sending it again is safe.
+ */
+function lostWithWorkflowTask(err: unknown): boolean {
+  if (!(err instanceof ServiceError)) return false;
+  const cause = err.cause as { code?: unknown; details?: unknown } | undefined;
+  return cause?.code === GRPC_FAILED_PRECONDITION && typeof cause.details === 'string' && /workflow task failure/i.test(cause.details);
+}
+
+/** gRPC's status code FAILED_PRECONDITION (fixed by the gRPC specification). */
+const GRPC_FAILED_PRECONDITION = 9;

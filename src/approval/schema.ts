@@ -2,6 +2,7 @@
  * Approval: input, rule, decisions and result. Workflow-safe.
  */
 import { z } from 'zod';
+import { SINGLE_LINE } from '../common/text.js';
 import { assigneeRefSchema } from '../organization/schema.js';
 import { actorSchema, personIdSchema, processSchema, timingPolicySchema, type PersonRef } from '../common/schemas.js';
 import { durationString } from '../common/duration.js';
@@ -18,7 +19,7 @@ export type ApprovalRule = z.infer<typeof approvalRuleSchema>;
 export const approvalInputSchema = z.object({
   /** What kind of thing is approved, e.g. `management-review`, `impact-assessment`, `adhoc`. */
   kind: z.string().regex(/^[a-z][a-z0-9-]{1,48}$/, 'must be a kind key such as management-review'),
-  title: z.string().trim().min(3).max(200),
+  title: z.string().trim().min(3).max(200).regex(...SINGLE_LINE),
   summary: z.string().trim().min(1).max(20000),
   contentUrl: z.url({ protocol: /^https?$/ }).optional(),
   contentHash: contentHashSchema,
@@ -114,7 +115,7 @@ export const reviseSchema = z.object({
   by: actorSchema,
   contentHash: contentHashSchema,
   summary: z.string().trim().min(1).max(20000).optional(),
-  title: z.string().trim().min(3).max(200).optional(),
+  title: z.string().trim().min(3).max(200).regex(...SINGLE_LINE).optional(),
   contentUrl: z.url({ protocol: /^https?$/ }).optional(),
   note: z.string().trim().max(2000).optional(),
 });

@@ -11,6 +11,8 @@
  * date that keeps the rules but leaves little room is a warning.
  */
 import { z } from 'zod';
+import { CLAUSE_OR_CONTROL } from '../common/clauses.js';
+import { SINGLE_LINE } from '../common/text.js';
 import { isCalendarDate } from '../common/dates.js';
 import { durationString } from '../common/duration.js';
 import { ncIdSchema, severities } from '../corrective-action/nc-id.js';
@@ -134,7 +136,7 @@ export const bodyFindingSchema = z.object({
   severity: z.enum(findingSeverities, { message: `must be one of ${findingSeverities.join(', ')}` }),
   title: z.string().trim().min(3, 'must be at least 3 characters').max(200),
   description: z.string().trim().min(1, 'is required').max(10000),
-  clauses: z.array(z.string().regex(/^((4|5|6|7|8|9|10)(\.\d+)*|A\.\d+(\.\d+)+)$/, 'must be a clause or an Annex A control')).max(20).default([]),
+  clauses: z.array(z.string().regex(CLAUSE_OR_CONTROL, 'must be a clause or an Annex A control')).max(20).default([]),
   /** Who owns the corrective action; defaults to the AIMS manager. */
   owner: personIdSchema.optional(),
   /** The body's deadline for a nonconformity; defaults from the settings. */
@@ -200,7 +202,7 @@ export const certificationInputSchema = z
     certificateId: certificateIdSchema,
     standard: z.literal('iso42001', { message: 'must be "iso42001"' }).default('iso42001'),
     /** The certification body; defaults to the organization file's `certification.body`. */
-    body: z.object({ name: z.string().trim().min(1, 'is required').max(200), contactEmail: z.email().optional() }).optional(),
+    body: z.object({ name: z.string().trim().min(1, 'is required').max(200).regex(...SINGLE_LINE), contactEmail: z.email().optional() }).optional(),
     startedBy: actorSchema.default('system'),
     /** An existing certificate: the cycle starts at its first surveillance (no Stage 1 and 2). */
     certificate: certificateDatesSchema.optional(),

@@ -4,6 +4,7 @@
  * Workflow-safe.
  */
 import { z } from 'zod';
+import { CLAUSE_OR_CONTROL } from './clauses.js';
 import { durationString } from './duration.js';
 import { escalationStepSchema } from '../organization/schema.js';
 
@@ -14,7 +15,7 @@ export const actorSchema = z.union([personIdSchema, z.literal('system')]);
 
 export const clauseRef = z
   .string()
-  .regex(/^((4|5|6|7|8|9|10)(\.\d+)*|A\.\d+(\.\d+)+)$/, 'must be a clause (e.g. 9.2) or an Annex A control (e.g. A.5.4)');
+  .regex(CLAUSE_OR_CONTROL, 'must be a clause (e.g. 9.2) or an Annex A control (e.g. A.5.4)');
 
 export const processSchema = z.string().regex(/^[a-z][a-z0-9-]{1,48}$/, 'must be a process key such as corrective-action');
 

@@ -3,13 +3,14 @@
  * their name and e-mail address, and how its triage ends. Workflow-safe.
  */
 import { z } from 'zod';
+import { SINGLE_LINE } from '../common/text.js';
 import { durationString } from '../common/duration.js';
 import type { TriageDecision } from '../forms/index.js';
 import { timingPolicySchema } from '../common/schemas.js';
 
 export const concernInputSchema = z.object({
   /** Left out for an anonymous report. */
-  reporterName: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters').optional(),
+  reporterName: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters').regex(...SINGLE_LINE).optional(),
   /** Left out for an anonymous report; without it the reporter is not told the outcome. */
   reporterEmail: z.email({ message: 'must be an e-mail address such as name@example.com' }).max(254, 'must be at most 254 characters').optional(),
   /** What happened. */

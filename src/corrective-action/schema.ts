@@ -3,6 +3,8 @@
  * states, its timeline and the messages sent to it. Workflow-safe.
  */
 import { z } from 'zod';
+import { CLAUSE_OR_CONTROL } from '../common/clauses.js';
+import { SINGLE_LINE } from '../common/text.js';
 import { durationString } from '../common/duration.js';
 import type { PlanAction } from '../forms/index.js';
 import { ncIdSchema, severities, type Severity } from './nc-id.js';
@@ -15,11 +17,11 @@ export type NcSource = (typeof ncSources)[number];
 
 const clauseRef = z
   .string()
-  .regex(/^((4|5|6|7|8|9|10)(\.\d+)*|A\.\d+(\.\d+)+)$/, 'must be a clause (e.g. 9.2) or an Annex A control (e.g. A.5.4)');
+  .regex(CLAUSE_OR_CONTROL, 'must be a clause (e.g. 9.2) or an Annex A control (e.g. A.5.4)');
 
 /** What raising an NC needs, apart from its id (the API, audits and triage share it). */
 export const nonconformityFieldsSchema = z.object({
-  title: z.string().trim().min(3, 'must be at least 3 characters').max(200),
+  title: z.string().trim().min(3, 'must be at least 3 characters').max(200).regex(...SINGLE_LINE),
   description: z.string().trim().min(1, 'is required').max(10000),
   severity: z.enum(severities, { message: 'must be "major" or "minor"' }),
   source: z.enum(ncSources, { message: `must be one of ${ncSources.join(', ')}` }),

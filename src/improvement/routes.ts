@@ -31,7 +31,12 @@ const listQuerySchema = z
     from: instant.optional().describe('Raised at or after'),
     to: instant.optional().describe('Raised before (a date counts as its whole day); states as they were then'),
   })
-  .refine((q) => !q.from || !q.to || bound(q.from, 'from') < bound(q.to, 'to'), { path: ['from'], message: 'must be before to' });
+  // Compared only once both are valid instants (zod runs an object's refinement after its fields' failed checks).
+  .refine((q) => !q.from || !q.to || bound(q.from, 'from') < bound(q.to, 'to'), {
+    path: ['from'],
+    message: 'must be before to',
+    when: (payload) => payload.issues.length === 0,
+  });
 
 /** A bound as an instant: a date starts at 00:00 UTC, and a date `to` covers its whole day. */
 function bound(v: string, which: 'from' | 'to'): string {

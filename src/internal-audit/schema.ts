@@ -5,6 +5,8 @@
  * workflows write. Workflow-safe (zod only).
  */
 import { z } from 'zod';
+import { ANNEX_A_CONTROL, CLAUSE_NUMBER } from '../common/clauses.js';
+import { SINGLE_LINE } from '../common/text.js';
 import { isCalendarDate } from '../common/dates.js';
 import { durationString } from '../common/duration.js';
 import type { Organization } from '../organization/schema.js';
@@ -27,8 +29,8 @@ export const auditIdSchema = z
 // ---------------------------------------------------------------------------------------------
 // Scope, window, planned audit
 
-const clauseSchema = z.string().trim().regex(/^(4|5|6|7|8|9|10)(\.\d+)*$/, 'must be a clause number 4-10 such as 9.2');
-const controlSchema = z.string().trim().regex(/^A\.\d+(\.\d+)+$/, 'must be an Annex A control id such as A.5.4');
+const clauseSchema = z.string().trim().regex(CLAUSE_NUMBER, 'must be a clause number 4-10 such as 9.2');
+const controlSchema = z.string().trim().regex(ANNEX_A_CONTROL, 'must be an Annex A control id such as A.5.4');
 const processKeySchema = z.string().trim().regex(/^[a-z][a-z0-9-]{1,48}$/, 'must be a process key such as data-management');
 const aiSystemIdSchema = z.string().trim().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be an AI system id');
 
@@ -80,7 +82,7 @@ export function windowEndMs(w: { end: string }): number {
 export const plannedAuditSchema = z
   .object({
     auditId: auditIdSchema,
-    title: z.string().trim().min(3, 'must be at least 3 characters').max(200),
+    title: z.string().trim().min(3, 'must be at least 3 characters').max(200).regex(...SINGLE_LINE),
     /** What the audit is for and what it is checked against (defaults are filled in). */
     objectives: z.string().trim().max(5000).optional(),
     criteria: z.string().trim().max(5000).optional(),

@@ -216,8 +216,12 @@ export const managementReviewRoutes: FastifyPluginCallbackZod = (app, _options, 
       schema: review.schema({
         summary: 'The review pack as a printable HTML document (with the minutes once recorded)',
         params: paramsSchema,
-        produces: ['text/html'],
-        response: { 200: z.string().describe('HTML'), 404: errorResponseSchema, 409: errorResponseSchema },
+        // Only the pack itself is HTML; every error is the JSON error body, as on any admin route.
+        response: {
+          200: { description: 'The pack (HTML)', content: { 'text/html': { schema: z.string() } } },
+          404: errorResponseSchema.describe('No such management review'),
+          409: errorResponseSchema.describe('The pack is not built yet'),
+        },
       }),
     },
     async (request, reply) => {

@@ -5,7 +5,9 @@
  * Workflow-safe (zod only); src/organization.ts loads the YAML from disk.
  */
 import { z } from 'zod';
-import { calendarDate } from '../common/dates.js';
+import { ANNEX_A_CONTROL, CLAUSE_NUMBER } from '../common/clauses.js';
+import { SINGLE_LINE } from '../common/text.js';
+import { calendarDate, timeZoneName } from '../common/dates.js';
 import { durationString } from '../common/duration.js';
 
 const id = z
@@ -16,7 +18,7 @@ const isoDate = calendarDate;
 
 export const personSchema = z.object({
   id,
-  name: z.string().min(1),
+  name: z.string().min(1).max(200).regex(...SINGLE_LINE),
   email: z.email(),
   manager: id.optional(),
   title: z.string().optional(),
@@ -26,7 +28,7 @@ export const impactTiers = ['low', 'medium', 'high', 'critical'] as const;
 
 export const aiSystemSchema = z.object({
   id,
-  name: z.string().min(1),
+  name: z.string().trim().min(1).max(200).regex(...SINGLE_LINE),
   owner: id,
   purpose: z.string().min(1),
   impactTier: z.enum(impactTiers),
@@ -48,19 +50,19 @@ export const organizationSchema = z
   .object({
     organization: z.object({
       id,
-      name: z.string().min(1),
-      timezone: z.string().default('UTC'),
+      name: z.string().min(1).max(200).regex(...SINGLE_LINE),
+      timezone: timeZoneName.default('UTC'),
     }),
     aims: z.object({
       scope: z.string().min(1),
       standards: z.array(z.string().min(1)).min(1).default(['ISO/IEC 42001:2023']),
-      clauses: z.array(z.string().regex(/^(4|5|6|7|8|9|10)(\.\d+)*$/, 'must be a clause number 4-10')).min(1),
+      clauses: z.array(z.string().regex(CLAUSE_NUMBER, 'must be a clause number 4-10')).min(1),
       annexA: z.object({
-        applicable: z.array(z.string().regex(/^A\.\d+(\.\d+)+$/, 'must be an Annex A control id like A.5.4')),
+        applicable: z.array(z.string().regex(ANNEX_A_CONTROL, 'must be an Annex A control id like A.5.4')),
         excluded: z
           .array(
             z.object({
-              control: z.string().regex(/^A\.\d+(\.\d+)+$/, 'must be an Annex A control id like A.5.4'),
+              control: z.string().regex(ANNEX_A_CONTROL, 'must be an Annex A control id like A.5.4'),
               justification: z.string().min(1),
             }),
           )
@@ -79,7 +81,7 @@ export const organizationSchema = z
     aiSystems: z.array(aiSystemSchema).default([]),
     certification: z
       .object({
-        body: z.object({ name: z.string().min(1), contactEmail: z.email().optional() }),
+        body: z.object({ name: z.string().min(1).max(200).regex(...SINGLE_LINE), contactEmail: z.email().optional() }),
         certificate: z
           .object({
             id: z.string().min(1),

@@ -16,6 +16,7 @@ import {
   type ScheduleOptionsStartWorkflowAction,
   type ScheduleSpec,
 } from '@temporalio/client';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   launcherInput,
   scheduleSettingsSchema,
@@ -24,10 +25,15 @@ import {
   type ScheduleSettings,
   type ScheduleSettingsInput,
 } from './schema.js';
+import { canonicalTimeZone } from '../common/dates.js';
 import { DEFAULT_TASK_QUEUE, searchAttributes } from '../temporal/search-attributes.js';
 import { StartInputError } from '../temporal/start.js';
 import { SCHEDULED_CYCLE_WORKFLOW, type ScheduledCycleWorkflow } from './contract.js';
 
+
+/** How often a put that races a delete is tried, and the pause before the next try (times the attempt). */
+const WRITE_ATTEMPTS = 5;
+const WRITE_RETRY_DELAY_MS = 200;
 
 /** Runs missed while the server was down are made up within this window. */
 const CATCHUP_WINDOW = '7 days';
@@ -62,7 +68,8 @@ function spec(settings: ScheduleSettings): ScheduleSpec {
         comment: `every year on ${settings.day} ${monthName(settings.month).toLowerCase()} at ${pad(settings.hour)}:${pad(settings.minute)}`,
       },
     ],
-    ...(settings.timezone ? { timezone: settings.timezone } : {}),
+    // The server knows each zone by its tz database name, spelt exactly: send ICU's spelling.
+    ...(settings.timezone ? { timezone: canonicalTimeZone(settings.timezone) ?? settings.timezone } : {}),
   };
 }
 
@@ -134,28 +141,45 @@ export async function putCycleSchedule(
   const settings: ScheduleSettings = { ...given, timezone: given.timezone ?? deps.defaultTimezone };
   const scheduleId = cycleScheduleId(kind, deps.taskQueue);
   const note = settings.note ?? (settings.paused ? 'paused by an admin' : undefined);
-  let created = true;
-  try {
-    await deps.client.schedule.create({
-      scheduleId,
-      spec: spec(settings),
-      action: action(kind, deps.taskQueue, scheduleId, settings),
-      policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: CATCHUP_WINDOW },
-      state: { paused: settings.paused, ...(note ? { note } : {}) },
-    });
-  } catch (err) {
-    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-    created = false;
-    await deps.client.schedule.getHandle(scheduleId).update((previous) => ({
-      ...previous,
-      spec: spec(settings),
-      action: action(kind, deps.taskQueue, scheduleId, settings),
-      state: { paused: settings.paused, ...(note ? { note } : {}) },
-    }));
+  const options = {
+    scheduleId,
+    spec: spec(settings),
+    action: action(kind, deps.taskQueue, scheduleId, settings),
+    state: { paused: settings.paused, ...(note ? { note } : {}) },
+  };
+  // A schedule deleted meanwhile (by a concurrent request) is still "running" for a moment
+  // when created, and already gone when updated: try again, a few times.
+  for (let attempt = 1; attempt <= WRITE_ATTEMPTS; attempt++) {
+    let created = true;
+    try {
+      await deps.client.schedule.create({ ...options, policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: CATCHUP_WINDOW } });
+    } catch (err) {
+      if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+      created = false;
+      try {
+        await deps.client.schedule.getHandle(scheduleId).update((previous) => ({ ...previous, ...options }));
+      } catch (updateErr) {
+        if (!(updateErr instanceof ScheduleNotFoundError)) throw updateErr;
+        await sleep(WRITE_RETRY_DELAY_MS * attempt);
+        continue;
+      }
+    }
+    const schedule = await getCycleSchedule(deps, kind);
+    if (!schedule) throw new ScheduleWriteConflict(scheduleId, 'it was deleted right after it was written');
+    return { created, schedule };
   }
-  const schedule = await getCycleSchedule(deps, kind);
-  if (!schedule) throw new ScheduleNotFoundError(`schedule ${scheduleId} vanished right after it was written`, scheduleId);
-  return { created, schedule };
+  throw new ScheduleWriteConflict(scheduleId, 'it was being deleted while it was written');
+}
+
+/** A put that lost a race with a delete of the same schedule; sending it again settles it. */
+export class ScheduleWriteConflict extends Error {
+  constructor(
+    readonly scheduleId: string,
+    why: string,
+  ) {
+    super(`Schedule ${scheduleId} was not written: ${why}; send the request again.`);
+    this.name = 'ScheduleWriteConflict';
+  }
 }
 
 /** The schedule of `kind`, or undefined when there is none. */

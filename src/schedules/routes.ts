@@ -11,11 +11,12 @@ import {
   deleteCycleSchedule,
   getCycleSchedule,
   putCycleSchedule,
+  ScheduleWriteConflict,
   setCycleSchedulePaused,
   triggerCycleSchedule,
   type ScheduleDeps,
 } from './manage.js';
-import { HttpError } from '../api/errors.js';
+import { errorResponseSchema, HttpError } from '../api/errors.js';
 import { guardTemporalRoutes, temporalClient } from '../api/plugins/temporal-routes.js';
 import { adminSchema, startRefused } from '../api/plugins/workflow-routes.js';
 import '../api/deps.js';
@@ -35,6 +36,9 @@ const scheduleSchema = z
     updatedAt: z.string().optional(),
   })
   .describe('CycleSchedule');
+
+/** The answer of a route naming a kind that has no schedule yet. */
+const noSchedule = errorResponseSchema.describe('No schedule of that kind: create it with PUT');
 
 const noteBodySchema = z
   .strictObject({ note: z.string().trim().min(1).max(500).optional().describe('Why; shown in the Temporal UI') })
@@ -69,7 +73,7 @@ export const scheduleRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
       schema: adminSchema('schedules', {
         summary: 'One yearly schedule: its settings, next runs and what it started recently',
         params: paramsSchema,
-        response: { 200: scheduleSchema },
+        response: { 200: scheduleSchema, 404: noSchedule },
       }),
     },
     async (request) => {
@@ -90,7 +94,7 @@ export const scheduleRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
           'Idempotent: the same settings again change nothing. `paused: true` keeps it without firing.',
         params: paramsSchema,
         body: scheduleSettingsSchema,
-        response: { 200: scheduleSchema, 201: scheduleSchema },
+        response: { 200: scheduleSchema, 201: scheduleSchema, 409: errorResponseSchema.describe('A delete of the same schedule won the race: send it again') },
       }),
     },
     async (request, reply) => {
@@ -99,6 +103,7 @@ export const scheduleRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
         request.log.info({ scheduleId: schedule.scheduleId, created }, 'yearly schedule written');
         return reply.code(created ? 201 : 200).send(schedule);
       } catch (err) {
+        if (err instanceof ScheduleWriteConflict) throw new HttpError(409, err.message, { cause: err });
         return startRefused(err);
       }
     },
@@ -115,7 +120,7 @@ export const scheduleRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
           summary: paused ? 'Pause a yearly schedule (it keeps its settings)' : 'Resume a paused yearly schedule',
           params: paramsSchema,
           body: noteBodySchema,
-          response: { 200: scheduleSchema },
+          response: { 200: scheduleSchema, 404: noSchedule },
         }),
       },
       async (request) => {
@@ -133,7 +138,7 @@ export const scheduleRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
         summary: 'Run a yearly schedule now',
         description: "As if it fired now: this year's cycle is started unless it already was.",
         params: paramsSchema,
-        response: { 202: z.object({ kind: z.enum(scheduledCycleKinds), triggered: z.literal(true) }) },
+        response: { 202: z.object({ kind: z.enum(scheduledCycleKinds), triggered: z.literal(true) }), 404: noSchedule },
       }),
     },
     async (request, reply) => {
@@ -148,7 +153,7 @@ export const scheduleRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
       schema: adminSchema('schedules', {
         summary: 'Delete a yearly schedule (cycles it started keep running)',
         params: paramsSchema,
-        response: { 204: z.null().describe('Deleted') },
+        response: { 204: z.null().describe('Deleted'), 404: noSchedule },
       }),
     },
     async (request, reply) => {

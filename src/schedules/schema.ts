@@ -4,6 +4,7 @@
  * the cycle it starts. Workflow-safe (zod only).
  */
 import { z } from 'zod';
+import { timeZoneName } from '../common/dates.js';
 import { durationString } from '../common/duration.js';
 
 /** The cycles a yearly schedule can start. */
@@ -53,7 +54,7 @@ export const scheduleSettingsSchema = z
     hour: z.number().int().min(0, 'must be 0-23').max(23, 'must be 0-23').default(8),
     minute: z.number().int().min(0, 'must be 0-59').max(59, 'must be 0-59').default(0),
     /** IANA time zone the time is in; default the organization's. */
-    timezone: z.string().min(1).max(64).optional(),
+    timezone: timeZoneName.optional(),
     paused: z.boolean().default(false),
     /** Why it is paused, or anything operations should know; shown in the Temporal UI. */
     note: z.string().trim().max(500).optional(),

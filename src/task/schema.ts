@@ -2,13 +2,14 @@
  * Human task: input, state and the messages people send to it. Workflow-safe.
  */
 import { z } from 'zod';
+import { SINGLE_LINE } from '../common/text.js';
 import { formKeySchema, type FormKey } from '../forms/index.js';
 import { assigneeRefSchema } from '../organization/schema.js';
 import { actorSchema, clauseRef, personIdSchema, processSchema, timingPolicySchema, type PersonRef } from '../common/schemas.js';
 
 export const humanTaskInputSchema = z
   .object({
-    title: z.string().trim().min(3).max(200),
+    title: z.string().trim().min(3).max(200).regex(...SINGLE_LINE),
     instructions: z.string().trim().min(1).max(10000),
     clauses: z.array(clauseRef).max(20).default([]),
     process: processSchema.default('adhoc'),

@@ -9,6 +9,7 @@ import { pino } from 'pino';
 import { CHROMIUM_PATH } from '../../scripts/lib/parts.js';
 import { createNotificationActivities } from '../../activities/notifications.js';
 import { buildApp, type ApiInstance } from '../../src/api/app.js';
+import type { Logger } from '../../src/logger.js';
 import type { ParsedMail } from './smtp.js';
 import type { TestStack } from './temporal.js';
 
@@ -17,8 +18,8 @@ export { CHROMIUM_PATH };
 
 export const TEST_ADMIN_HEADERS = { authorization: 'Bearer test-admin-key-0123456789abcdef' } as const;
 
-/** The API on the stack: pages and admin routes act on the stack's workflows. */
-export async function buildStackApp(stack: TestStack): Promise<ApiInstance> {
+/** The API on the stack: pages and admin routes act on the stack's workflows. Silent unless given a logger. */
+export async function buildStackApp(stack: TestStack, options: { logger?: Logger } = {}): Promise<ApiInstance> {
   const notifications = createNotificationActivities({
     transport: stack.transport,
     notifications: stack.records.notifications,
@@ -27,7 +28,7 @@ export async function buildStackApp(stack: TestStack): Promise<ApiInstance> {
   });
   return buildApp({
     config: stack.config,
-    logger: false,
+    logger: options.logger ?? false,
     records: stack.records,
     temporal: stack.client,
     readiness: { temporal: () => Promise.resolve() },

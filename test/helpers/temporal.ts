@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { inject } from 'vitest';
 import { Client, Connection, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { msToTs } from '@temporalio/common/lib/time.js';
 import { NativeConnection, type Worker, type WorkflowBundle } from '@temporalio/worker';
 import { pino, type Logger } from 'pino';
 import { createActivities } from '../../activities/index.js';
@@ -21,6 +22,9 @@ import { parseOrganizationYaml } from '../../src/organization/load.js';
 import { openRecordsStore } from '../../src/records/store.js';
 import type { RecordsStore } from '../../src/records/types.js';
 import { bundleWorkflows, createAimsWorker } from '../../workers/worker.js';
+import { ensureSearchAttributes, listCustomSearchAttributes } from '../../scripts/lib/temporal-admin.js';
+import { waitFor } from '../../scripts/lib/wait.js';
+import { searchAttributeRegistrations } from '../../src/temporal/search-attributes.js';
 import { startSmtpServer } from './smtp.js';
 
 export const exampleOrgFile = path.resolve(import.meta.dirname, '../../config/organization.example.yaml');
@@ -69,10 +73,12 @@ export async function startTestStack(
      * test files on the shared dev server.
      */
     randomNcNumbers?: boolean;
+    /** A namespace of the shared dev server other than the run's (see `createTestNamespace`). */
+    namespace?: string;
   } = {},
 ): Promise<TestStack> {
   const address = inject('temporalAddress');
-  const namespace = inject('temporalNamespace');
+  const namespace = opts.namespace ?? inject('temporalNamespace');
   const taskQueue = `test-${randomUUID()}`;
   const smtp = await startSmtpServer();
   const config = parseConfig({
@@ -141,6 +147,34 @@ export async function startTestStack(
       await smtp.stop();
     },
   };
+}
+
+/**
+ * A new namespace on the shared dev server with the project's search attributes, for a test
+ * whose workflow ids are not its own to choose (a fuzzer's): nothing it starts can collide
+ * with the ids other test files use in the run's namespace.
+ */
+export async function createTestNamespace(prefix: string): Promise<string> {
+  const address = inject('temporalAddress');
+  const namespace = `${prefix}-${randomUUID()}`;
+  const connection = await Connection.connect({ address });
+  try {
+    await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('1 day') });
+    await waitFor(`namespace ${namespace}`, () => connection.workflowService.describeNamespace({ namespace }), { timeoutMs: 30_000, intervalMs: 250 });
+    await ensureSearchAttributes(connection, namespace);
+    const wanted = searchAttributeRegistrations().map((r) => r.name);
+    await waitFor(
+      `the search attributes of ${namespace}`,
+      async () => {
+        const known = await listCustomSearchAttributes(connection, namespace);
+        return wanted.every((name) => known.has(name)) ? true : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
+    return namespace;
+  } finally {
+    await connection.close();
+  }
 }
 
 /** An in-memory records store whose NC numbers start above a random six-digit offset. */

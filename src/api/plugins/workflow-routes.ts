@@ -58,11 +58,14 @@ export function startRefused(err: unknown, alreadyStarted?: (workflowId: string)
   throw err;
 }
 
+/** A response: a JSON body's schema, or bodies by content type (e.g. `{ content: { 'text/html': { schema } } }`). */
+export type ResponseSchema = z.ZodType | { description?: string; content: Record<string, { schema: z.ZodType }> };
+
 /**
  * An admin route's schema: `schema` with the process's tag, the API key, and besides the
  * route's own responses those of every route working through Temporal (400, 401, 500, 503).
  */
-export function adminSchema<const S extends { summary: string; response: Record<number, z.ZodType> }>(tag: string, schema: S) {
+export function adminSchema<const S extends { summary: string; response: Record<number, ResponseSchema> }>(tag: string, schema: S) {
   return { tags: [tag], security: adminSecurity, ...schema, response: { ...schema.response, ...temporalRouteResponses } };
 }
 
@@ -147,7 +150,7 @@ export function workflowRoutes<P, K extends keyof P, S>(app: FastifyInstance, op
 
   return {
     /** `adminSchema` with the process's tag. */
-    schema: <const T extends { summary: string; response: Record<number, z.ZodType> }>(schema: T) => adminSchema(tag, schema),
+    schema: <const T extends { summary: string; response: Record<number, ResponseSchema> }>(schema: T) => adminSchema(tag, schema),
 
     /** The workflow the parameters name; a 404 when there is none. */
     find,
