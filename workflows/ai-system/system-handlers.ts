@@ -79,7 +79,10 @@ export function registerAiSystemHandlers(s: AiSystem): void {
     check,
     apply: async (input): Promise<UpdateAck> => {
       const { changes, by, reason } = input;
-      if (changes.owner) await acts.resolvePerson(changes.owner).catch(() => reject(`owner: unknown person "${changes.owner}"`));
+      if (changes.owner) {
+        const owner = await acts.resolvePerson(changes.owner).catch(() => reject(`owner: unknown person "${changes.owner}"`));
+        if (owner.unknown) reject(`owner: unknown person "${changes.owner}"`);
+      }
       const before = s.system;
       const changed = (Object.keys(changes) as Array<keyof typeof changes>).filter((k) => changes[k] !== before[k]);
       if (changed.length === 0) return { ok: true, state: s.state(), message: 'Nothing to change: the registration already says so.' };

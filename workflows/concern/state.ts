@@ -10,6 +10,7 @@ import type { HumanTaskInput } from '../../src/task/schema.js';
 import { searchAttributes } from '../../src/temporal/search-attributes.js';
 import { acts, bestEffort, mail } from '../lib/activities.js';
 import { raiseNonconformity } from '../lib/children.js';
+import { unknownText } from '../lib/people.js';
 import { Recorder } from '../lib/recorder.js';
 import { formatDay } from '../lib/util.js';
 
@@ -100,7 +101,8 @@ export class Concern {
   async accept(by: string, triage: Triage): Promise<ConcernResult | AskAgain> {
     const owner = triage.owner ?? by;
     try {
-      await acts.resolvePeople([{ person: owner }]);
+      const unknown = unknownText(await acts.resolvePeople([{ person: owner }]));
+      if (unknown) return { again: `The previous decision could not be carried out: the owner ${owner} is not in the organization (${unknown}).` };
     } catch (err) {
       if (!(err instanceof ActivityFailure)) throw err;
       return { again: `The previous decision could not be carried out: the owner ${owner} is not in the organization (${err.cause?.message ?? err.message}).` };

@@ -9,6 +9,7 @@ import { calendarDay, pastDueActions } from '../../src/corrective-action/schema.
 import type { FormKey, PlanAction } from '../../src/forms/index.js';
 import { acts } from '../lib/activities.js';
 import { childWorkflowId, runApproval, runStep, type CompletedStep } from '../lib/children.js';
+import { unknownText } from '../lib/people.js';
 import { formatDay, StepCancelled } from '../lib/util.js';
 import { PLAN_DUE_DATES_PATCH, STEP_REASK_PATCH } from './patches.js';
 import type { Nonconformity } from './state.js';
@@ -98,7 +99,8 @@ async function approvalStep(nc: Nonconformity, key: string, what: string, input:
 async function planProblems(planned: PlanAction[]): Promise<string[]> {
   const problems: string[] = [];
   try {
-    await acts.resolvePeople(planned.map((a) => ({ person: a.owner })));
+    const owners = await acts.resolvePeople(planned.map((a) => ({ person: a.owner })));
+    if (unknownText(owners)) problems.push(unknownText(owners));
   } catch (err) {
     if (!(err instanceof ActivityFailure)) throw err;
     problems.push(err.cause?.message ?? err.message);

@@ -20,6 +20,7 @@ import {
 import { IMPROVEMENT_CLAUSE, IMPROVEMENT_RAISED, improvementId, improvementSubject, type ImprovementRaisedContent } from '../../src/improvement/schema.js';
 import { acts } from '../lib/activities.js';
 import { childWorkflowId, raiseNonconformity, runApproval, runStep, type CompletedStep } from '../lib/children.js';
+import { unknownText } from '../lib/people.js';
 import { formatDay, StepCancelled } from '../lib/util.js';
 import type { Audit } from './audit-state.js';
 
@@ -194,7 +195,11 @@ export async function recordFindings(a: Audit): Promise<ApprovedReport> {
     const rows = (recorded.data.findings ?? []) as AuditFindingRow[];
     const owners = [...new Set(rows.filter((r) => r.type === 'major-nc' || r.type === 'minor-nc').map((r) => r.owner ?? audit.auditee))];
     try {
-      await acts.resolvePeople(owners.map((person) => ({ person })));
+      const unknown = unknownText(await acts.resolvePeople(owners.map((person) => ({ person }))));
+      if (unknown) {
+        feedback = `\n\nThe previous findings could not be used: ${unknown}.`;
+        continue;
+      }
     } catch (err) {
       if (isCancellation(err)) throw err;
       feedback = `\n\nThe previous findings could not be used: ${err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err)}.`;

@@ -9,6 +9,7 @@ import { completeTaskUpdate, delegateTaskUpdate, extendDueUpdate, reassignTaskUp
 import { completeTaskSchema, delegateTaskSchema, extendDueSchema, reassignTaskSchema } from '../../src/task/schema.js';
 import { acts } from '../lib/activities.js';
 import { lookUpOrReject, onCancel, onComment, onUpdate } from '../lib/handlers.js';
+import { rejectUnknown } from '../lib/people.js';
 import { formatDay, reject } from '../lib/util.js';
 import type { Task } from './state.js';
 
@@ -50,6 +51,7 @@ export function registerTaskHandlers(task: Task): void {
     },
     apply: async (input) => {
       const to = await lookUpOrReject(() => acts.resolvePerson(input.to));
+      rejectUnknown([to]);
       task.ensureOpen();
       const previous = task.assignee;
       task.assignee = { id: to.id, name: to.name, email: to.email };
@@ -74,6 +76,7 @@ export function registerTaskHandlers(task: Task): void {
     },
     apply: async (input) => {
       const to = await lookUpOrReject(() => acts.resolvePerson(input.to));
+      rejectUnknown([to]);
       task.ensureOpen();
       task.delegate = { id: to.id, name: to.name, email: to.email };
       task.record('delegated', input.by, `delegated to ${to.name}${input.note ? `: ${input.note}` : ''}`, { to: to.id });
