@@ -39,12 +39,16 @@ export type TaskEventType =
   | 'reminded'
   | 'overdue'
   | 'escalated'
+  /** The assignee is not in the organization (any more): the task went to the fallback. */
+  | 'rerouted'
   | 'reassigned'
   | 'delegated'
   | 'due-extended'
   | 'commented'
   | 'completed'
-  | 'cancelled';
+  | 'cancelled'
+  /** Someone's part in the task (assignee, delegate, escalation manager) was handed over. */
+  | 'handover';
 
 export interface TaskEvent {
   at: string;

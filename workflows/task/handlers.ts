@@ -11,6 +11,7 @@ import { acts } from '../lib/activities.js';
 import { lookUpOrReject, onCancel, onComment, onUpdate } from '../lib/handlers.js';
 import { rejectUnknown } from '../lib/people.js';
 import { formatDay, reject } from '../lib/util.js';
+import { registerTaskHandover } from './handover.js';
 import type { Task } from './state.js';
 
 export function registerTaskHandlers(task: Task): void {
@@ -117,6 +118,8 @@ export function registerTaskHandlers(task: Task): void {
     (input) => task.record('commented', input.by, input.text),
     ack,
   );
+
+  registerTaskHandover(task);
 
   onCancel(
     { ready, ensureOpen: () => task.ensureOpen(), allowed: () => ['system', task.ensureOpen().aimsManagerId], refusal: 'only the AIMS manager can cancel this task' },
