@@ -46,11 +46,19 @@ export interface HandoverOptions<T extends string> {
   move: (h: Handover, to: Person & { managerId?: string }) => Promise<MovedPart[]>;
   /** Publishes the workflow's view after a move (its owner and assignees change). */
   publish: () => void;
+  /** Where what `from` holds here is handed over instead (e.g. an audit's people, by its programme); said in the answer. */
+  elsewhere?: (from: string) => string | undefined;
 }
 
 /** Registers the handover update with the workflow's own rules for moving its parts. */
 export function onHandover<T extends string>(o: HandoverOptions<T>): void {
-  const nothing = (h: Handover): HandoverAck => ({ ok: true, state: o.state(), message: `${h.from} holds nothing here; nothing to hand over.`, moved: false, parts: [] });
+  const nothing = (h: Handover): HandoverAck => ({
+    ok: true,
+    state: o.state(),
+    message: o.elsewhere?.(h.from) ?? `${h.from} holds nothing here; nothing to hand over.`,
+    moved: false,
+    parts: [],
+  });
   onUpdate(handoverUpdate, {
     schema: handoverSchema,
     ready: o.ready,
