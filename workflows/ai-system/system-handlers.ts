@@ -20,6 +20,7 @@ import { zodProblems } from '../../src/common/schemas.js';
 import { acts } from '../lib/activities.js';
 import { onUpdate } from '../lib/handlers.js';
 import { reject } from '../lib/util.js';
+import { registerAiSystemHandover } from './system-handover.js';
 import type { AiSystem } from './system-state.js';
 
 /** Takes a change: attaches it to the running assessment, or keeps it for the next one. */
@@ -98,6 +99,8 @@ export function registerAiSystemHandlers(s: AiSystem): void {
       return { ok: true, state: s.state(), message: `Registration updated (${fields}).` };
     },
   });
+
+  registerAiSystemHandover(s);
 
   onUpdate(retireUpdate, {
     schema: retireSchema,
