@@ -13,6 +13,7 @@ import { acts } from '../lib/activities.js';
 import { lookUpOrReject, onUpdate } from '../lib/handlers.js';
 import { rejectUnknown } from '../lib/people.js';
 import { reject } from '../lib/util.js';
+import { registerReviewHandover } from './handover.js';
 import type { Review } from './state.js';
 import { minutesText } from './texts.js';
 
@@ -48,6 +49,8 @@ export function registerReviewHandlers(review: Review): void {
       }
     },
   });
+
+  registerReviewHandover(review);
 
   onUpdate(cancelReviewUpdate, {
     schema: cancelSchema,
