@@ -9,7 +9,7 @@ import type { TriageDecision } from '../../src/forms/index.js';
 import type { HumanTaskInput } from '../../src/task/schema.js';
 import { searchAttributes } from '../../src/temporal/search-attributes.js';
 import { acts, bestEffort, mail } from '../lib/activities.js';
-import { raiseNonconformity } from '../lib/children.js';
+import { raiseNonconformity, type Reask } from '../lib/children.js';
 import { unknownText } from '../lib/people.js';
 import { Recorder } from '../lib/recorder.js';
 import { formatDay } from '../lib/util.js';
@@ -81,6 +81,16 @@ export class Concern {
       form: 'triage',
       requestedBy: 'system',
       policy: spec.policy.tasks,
+    };
+  }
+
+  /** A triage task that fails is asked again; each failure is on the timeline and in the ledger. */
+  reask(): Reask {
+    return {
+      onFailed: async (f) => {
+        this.recorder.event('step-failed', 'system', `the triage task ${f.reason}; ${f.next ? 'asked again' : `failed ${f.failures} times, given up`}`, { workflowId: f.workflowId });
+        await this.recorder.append('concern.step-failed', 'system', { step: f.key, workflowId: f.workflowId, reason: f.reason, failures: f.failures, askedAgain: f.next !== undefined });
+      },
     };
   }
 
