@@ -594,6 +594,27 @@ describe('internal audit programme when people change or audits fail', () => {
     expect(changed.map((r) => [r.actor, (r.content as { to: string }).to])).toEqual([['hannah.okafor', 'liam.walsh']]);
   });
 
+  it('a lead auditor who left is not reminded: the AIMS manager is, and the timeline says why', async () => {
+    const programme = await startProgramme({
+      audits: [audit({ auditId: 'A-01', leadAuditor: 'liam.walsh', window: windowIn(3, 60) })],
+      // The reminder is due about a minute before the window: it goes out right after approval.
+      policy: { reminderBefore: '179s', stepDue: '1h', approvalDue: '1h', tasks: quiet },
+    });
+    // The plan was checked while liam.walsh was still there; he leaves before the reminder.
+    await eventually(() => status(programme), (s) => s.state === 'approval');
+    const saved = stack.organization.people;
+    try {
+      stack.organization.people = saved.filter((p) => p.id !== 'liam.walsh');
+      await decide(programme.workflowId, 'plan-approval-1', 'david.chen', 'approve');
+      await stack.smtp.waitFor((m) => isNotification(m, programme.workflowId, 'internal-audit.reminder', 'priya.raman@northwind.example'), 20_000);
+      const s = await status(programme);
+      expect(s.timeline.find((e) => e.type === 'auditor-reminded')?.detail).toContain('liam.walsh is not in the organization; the AIMS manager is reminded');
+      expect(stack.smtp.messages.filter((m) => isNotification(m, programme.workflowId, 'internal-audit.reminder', 'liam.walsh@northwind.example'))).toEqual([]);
+    } finally {
+      stack.organization.people = saved;
+    }
+  });
+
   it('a standalone audit hands over its own lead auditor (impartiality checked, a conflict refused) and auditee', async () => {
     const id = `internal-audit/${year}-t${randomUUID().slice(0, 8)}/A-09`;
     terminateLater.push(id);

@@ -176,8 +176,12 @@ async function watch(p: Programme, a: TrackedAudit): Promise<void> {
       a.reminded = true;
       if (!started(a) && Date.now() < windowStartMs(a.window)) {
         const [auditor, auditee] = await acts.resolvePeople([{ person: a.leadAuditor }, { person: a.auditee }]);
-        p.event('auditor-reminded', 'system', `${a.auditId}: ${a.leadAuditor} reminded of the window ${windowText(a.window)}`);
-        await p.send('internal-audit.reminder', auditor ? [auditor] : [], {
+        // A lead auditor no longer in the organization: the AIMS manager is reminded instead (to give the audit to another auditor).
+        const gone = auditor?.unknown === true;
+        const to = gone ? await acts.resolvePeople([{ person: p.aimsManager }]) : auditor ? [auditor] : [];
+        const who = gone ? `${a.leadAuditor} is not in the organization; the AIMS manager is` : `${a.leadAuditor}`;
+        p.event('auditor-reminded', 'system', `${a.auditId}: ${who} reminded of the window ${windowText(a.window)}`);
+        await p.send('internal-audit.reminder', to, {
           title: `${a.auditId}: ${a.title}`,
           windowText: windowText(a.window),
           auditeeName: auditee?.name ?? a.auditee,
