@@ -375,7 +375,9 @@ describe('human task when people change', () => {
     expect((await handover(handle, 'liam.walsh', 'aisha.khan')).parts).toEqual([{ part: 'delegate', to: 'aisha.khan' }]);
     await mailed(handle, 'aisha.khan@northwind.example', 'task.assigned');
     // sofia.lind's manager, marco.rossi, hands his part to david.chen: the reassignment is now his to make.
+    expect((await handle.query(taskStatusQuery)).escalationManager).toBe('marco.rossi');
     expect((await handover(handle, 'marco.rossi', 'david.chen')).parts).toEqual([{ part: 'escalation-manager', to: 'david.chen' }]);
+    expect((await handle.query(taskStatusQuery)).escalationManager).toBe('david.chen');
     await mailed(handle, 'david.chen@northwind.example', 'work.handed-over');
     expect(
       await updateRejection(handle.executeUpdate(reassignTaskUpdate, { args: [{ by: 'marco.rossi', to: 'tom.baker', reason: 'x' }] })),

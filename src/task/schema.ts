@@ -70,6 +70,8 @@ export interface TaskStatus {
   state: TaskState;
   assignee: PersonRef;
   delegate?: PersonRef;
+  /** The manager recorded at assignment, whom the ladder escalates to (a handover replaces them). */
+  escalationManager?: string;
   requestedBy: string;
   dueAt: string;
   createdAt: string;

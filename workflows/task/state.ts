@@ -140,6 +140,7 @@ export class Task {
       state: this.state,
       assignee: this.assignee,
       delegate: this.delegate,
+      ...(this.managerId ? { escalationManager: this.managerId } : {}),
       requestedBy: spec.requestedBy,
       dueAt: this.dueIso(),
       createdAt: this.createdAt,
