@@ -69,6 +69,7 @@ export function createActivities(deps: ActivityDeps) {
       sendNotification: (input) => notifications.sendNotification(input),
       links: deps.links,
       organizationName: () => deps.organization().organization.name,
+      logger: deps.logger,
     }),
   };
 }

@@ -4,11 +4,10 @@
  * an audit report goes to, and the state of the nonconformities raised by audits. Read-only, so
  * safe to retry.
  */
-import { ApplicationFailure } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
 import { durationMs } from '../src/common/duration.js';
 import type { AuditScope, CoverageResult, PlannedAudit } from '../src/internal-audit/schema.js';
-import { findPerson, type Organization } from '../src/organization/schema.js';
+import type { Organization } from '../src/organization/schema.js';
 import type { PersonRef } from '../src/common/schemas.js';
 import { correctiveActionWorkflowId } from '../src/corrective-action/contract.js';
 import { cycleCoverage } from '../src/internal-audit/coverage.js';
@@ -34,10 +33,6 @@ export interface InternalAuditSettings {
 }
 
 export function createInternalAuditActivities({ organization, records, temporal }: InternalAuditDeps) {
-  const personRef = (org: Organization, id: string): PersonRef => {
-    const p = findPerson(org, id);
-    return { id: p.id, name: p.name, email: p.email };
-  };
   return {
     /** The internal audit settings of the organization file. */
     async internalAuditSettings(): Promise<InternalAuditSettings> {
@@ -70,23 +65,23 @@ export function createInternalAuditActivities({ organization, records, temporal 
 
     /**
      * Who receives an audit report: the auditee and their manager, the owners of the processes
-     * and AI systems in scope, and the AIMS manager.
+     * and AI systems in scope, and the AIMS manager. Someone no longer in the organization is
+     * left out (a look-up never fails: people leave while audits run).
      */
     async internalAuditReportRecipients(input: { auditee: string; scope: AuditScope }): Promise<PersonRef[]> {
       const org = organization();
-      try {
-        const auditee = findPerson(org, input.auditee);
-        const ids = [
-          auditee.id,
-          ...(auditee.manager ? [auditee.manager] : []),
-          ...input.scope.processes.map((p) => org.roles.processOwners[p]).filter((x): x is string => !!x),
-          ...input.scope.aiSystems.map((s) => org.aiSystems.find((a) => a.id === s)?.owner).filter((x): x is string => !!x),
-          org.roles.aimsManager,
-        ];
-        return [...new Set(ids)].map((id) => personRef(org, id));
-      } catch (err) {
-        throw ApplicationFailure.nonRetryable(err instanceof Error ? err.message : String(err), 'OrganizationLookupError');
-      }
+      const auditee = org.people.find((p) => p.id === input.auditee);
+      const ids = [
+        input.auditee,
+        ...(auditee?.manager ? [auditee.manager] : []),
+        ...input.scope.processes.map((p) => org.roles.processOwners[p]).filter((x): x is string => !!x),
+        ...input.scope.aiSystems.map((s) => org.aiSystems.find((a) => a.id === s)?.owner).filter((x): x is string => !!x),
+        org.roles.aimsManager,
+      ];
+      return [...new Set(ids)].flatMap((id) => {
+        const p = org.people.find((x) => x.id === id);
+        return p ? [{ id: p.id, name: p.name, email: p.email }] : [];
+      });
     },
 
     /** The current state of each nonconformity (the corrective action's AimsState), or `unknown`. */

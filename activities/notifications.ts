@@ -12,6 +12,7 @@ import { NotificationKind } from '../src/mail/notification-data.js';
 import { createNotificationSender, NotificationInputError, type NotificationSenderDeps, type SendNotificationInput, type SendNotificationResult } from '../src/mail/sender.js';
 import { linkPaths } from '../src/links/paths.js';
 import type { PersonRef } from '../src/common/schemas.js';
+import type { Logger } from '../src/logger.js';
 import { activityAttempt, countInActivity } from './metrics.js';
 
 export { NOTIFICATION_ID_HEADER, NOTIFICATION_KIND_HEADER, type SendNotificationInput, type SendNotificationResult } from '../src/mail/sender.js';
@@ -65,19 +66,34 @@ export interface NotifyDeps {
   sendNotification: NotificationActivities['sendNotification'];
   links: LinkSigner;
   organizationName: () => string;
+  /** Where recipients who cannot be mailed are reported. */
+  logger?: Pick<Logger, 'warn'>;
 }
 
-export function createNotifyActivities({ sendNotification, links, organizationName }: NotifyDeps) {
+/** Whether a person can be mailed: the directory answers people no longer in the organization without an address. */
+const mailable = (p: PersonRef) => typeof p.email === 'string' && p.email.trim() !== '';
+
+export function createNotifyActivities({ sendNotification, links, organizationName, logger }: NotifyDeps) {
   return {
-    async notify(input: NotifyInput): Promise<{ sent: number; alreadySent: number }> {
+    /**
+     * Mails each recipient once. A recipient without an address (someone no longer in the
+     * organization) is skipped and logged, never a failure; so is a calendar invitation whose
+     * organizer has none (the mail goes without it).
+     */
+    async notify(input: NotifyInput): Promise<{ sent: number; alreadySent: number; skipped: string[] }> {
+      const skipped = [...new Set(input.to.filter((p) => !mailable(p)).map((p) => p.id))];
+      const to = input.to.filter(mailable);
+      if (skipped.length) logger?.warn({ notificationId: input.notificationId, kind: input.kind, skipped }, 'recipients without an e-mail address skipped');
       let attachments;
-      if (input.invite) {
+      if (input.invite && !mailable(input.invite.organizer)) {
+        logger?.warn({ notificationId: input.notificationId, organizer: input.invite.organizer.id }, 'calendar invitation left out: the organizer has no e-mail address');
+      } else if (input.invite && to.length) {
         const { organizer, ...invite } = input.invite;
         try {
           attachments = [
             calendarAttachment(invite, {
               organizer: { name: organizer.name, email: organizer.email },
-              attendees: input.to.map((p) => ({ name: p.name, email: p.email })),
+              attendees: to.map((p) => ({ name: p.name, email: p.email })),
             }),
           ];
         } catch (err) {
@@ -89,7 +105,7 @@ export function createNotifyActivities({ sendNotification, links, organizationNa
       let sent = 0;
       let alreadySent = 0;
       const seen = new Set<string>();
-      for (const person of input.to) {
+      for (const person of to) {
         if (seen.has(person.id)) continue;
         seen.add(person.id);
         const myTasksToken = await links.sign({ wf: input.link?.wf ?? input.notificationId, action: 'tasks.mine', person: person.id });
@@ -112,7 +128,7 @@ export function createNotifyActivities({ sendNotification, links, organizationNa
         if (result.status === 'sent') sent += 1;
         else alreadySent += 1;
       }
-      return { sent, alreadySent };
+      return { sent, alreadySent, skipped };
     },
   };
 }

@@ -14,6 +14,7 @@ import type { AiSystemPolicy, AiSystemStatus } from '../src/ai-system/schema.js'
 import type { AiSystemRegistration } from '../src/ai-system/impact-assessment.js';
 import { approvalStatusQuery, decideUpdate } from '../src/approval/contract.js';
 import { completeTaskUpdate, taskStatusQuery } from '../src/task/contract.js';
+import { handoverUpdate } from '../src/common/messages.js';
 import { ensureAiSystem } from '../src/ai-system/start.js';
 import type { aiSystem } from '../workflows/ai-system/ai-system.js';
 import type { impactAssessment } from '../workflows/ai-system/impact-assessment.js';
@@ -380,4 +381,57 @@ describe('AI system impact assessment', () => {
     await h.executeUpdate(retireUpdate, { args: [{ by: 'system', reason: 'end of test' }] });
     await h.result();
   }, 180_000);
+});
+
+/** People change and steps fail while systems are assessed (issue #21). */
+describe('AI system when people change or steps fail', () => {
+  const handover = (h: { executeUpdate: WorkflowHandle['executeUpdate'] }, from: string, to: string) =>
+    h.executeUpdate(handoverUpdate, { args: [{ by: 'system', from, to, reason: `${from} moved to the risk team`, ref: 'org-change-12' }] });
+
+  it('hands over the system owner as a registration change, and the running assessment’s next steps go to the new owner', async () => {
+    const system = registration();
+    const h = await register(system, { assessment: { tasks: quiet } });
+    const first = assessmentId(system, 1);
+    const child = stack.client.workflow.getHandle(first);
+    await eventually(() => child.query(impactAssessmentStatusQuery).catch(() => undefined), (st) => st?.currentStep?.key === 'scoping');
+
+    expect(await handover(h, 'sofia.lind', 'marco.rossi')).toMatchObject({ moved: true, parts: [{ part: 'owner', to: 'marco.rossi' }] });
+    expect(await handover(h, 'sofia.lind', 'marco.rossi')).toMatchObject({ moved: false });
+    const s = await status(h);
+    expect(s.system.owner).toBe('marco.rossi');
+    expect(s.history.at(-1)).toMatchObject({ type: 'handover', by: 'system' });
+    const [updated] = await stack.records.list({ subject: h.workflowId, kind: 'ai-system.updated' });
+    expect(updated?.content).toMatchObject({ changes: { owner: 'marco.rossi' }, reason: 'handed over from sofia.lind: sofia.lind moved to the risk team' });
+    const [record] = await stack.records.list({ subject: h.workflowId, kind: 'handover' });
+    expect(record?.content).toMatchObject({ systemId: system.id, from: 'sofia.lind', to: 'marco.rossi', part: 'owner', ref: 'org-change-12' });
+    await eventually(() => h.describe(), (d) => d.searchAttributes.AimsOwner?.[0] === 'marco.rossi');
+    await stack.smtp.waitFor((m) => isNotification(m, h.workflowId, 'work.handed-over', 'marco.rossi@northwind.example'), 20_000);
+
+    // The running assessment answers for its own part: the scoping task is sofia's, the next step marco's.
+    expect(await handover(child, 'sofia.lind', 'marco.rossi')).toMatchObject({ moved: true, parts: [{ part: 'owner', to: 'marco.rossi' }] });
+    await complete(`${first}/scoping`, 'sofia.lind', scoping);
+    await complete(`${first}/assessment-1`, 'marco.rossi', lowImpact);
+    expect((await child.query(impactAssessmentStatusQuery)).system.owner).toBe('marco.rossi');
+    await h.executeUpdate(retireUpdate, { args: [{ by: 'system', reason: 'end of test' }] });
+    await h.result();
+    await recordHistory('ai-system-handover', h.workflowId);
+  });
+
+  it('a failed step of an assessment is asked again; the timeline and the ledger say why', async () => {
+    const system = registration();
+    const h = await register(system, { assessment: { tasks: quiet } });
+    const first = assessmentId(system, 1);
+    const scopingTask = stack.client.workflow.getHandle(`${first}/scoping`);
+    await eventually(() => scopingTask.describe().catch(() => undefined), (d) => d?.status.name === 'RUNNING');
+    await scopingTask.terminate('the worker lost it');
+    await complete(`${first}/scoping-r2`, 'sofia.lind', scoping);
+    const child = stack.client.workflow.getHandle(first);
+    const s = await eventually(() => child.query(impactAssessmentStatusQuery), (st) => st.currentStep?.key === 'assessment-1');
+    expect(s.timeline.find((e) => e.type === 'step-failed')).toMatchObject({ detail: 'Scope the impact assessment: it was terminated; asked again', workflowId: `${first}/scoping` });
+    const [failed] = await stack.records.list({ subject: first, kind: 'impact-assessment.step-failed' });
+    expect(failed?.content).toMatchObject({ step: 'scoping', reason: 'it was terminated', failures: 1, askedAgain: true });
+    await h.executeUpdate(retireUpdate, { args: [{ by: 'system', reason: 'end of test' }] });
+    await h.result();
+    await recordHistory('impact-assessment-step-failed', first);
+  });
 });

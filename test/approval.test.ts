@@ -3,8 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { ApprovalInput, ApprovalResult } from '../src/approval/schema.js';
 import { approvalStatusQuery, decideUpdate, reviseUpdate } from '../src/approval/contract.js';
+import { cancelUpdate, handoverUpdate } from '../src/common/messages.js';
+import type { Organization } from '../src/organization/schema.js';
+import { recordHistory } from './helpers/histories.js';
 import { isNotification } from './helpers/smtp.js';
-import { eventually, inMs, startTestStack, updateRejection, type TestStack } from './helpers/temporal.js';
+import { eventually, exampleOrganization, inMs, startTestStack, updateRejection, type TestStack } from './helpers/temporal.js';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -166,5 +169,113 @@ describe('approval', () => {
     expect(result.status).toBe('expired');
     const [record] = await stack.records.list({ subject: handle.workflowId, kind: 'approval.expired' });
     expect(record).toBeDefined();
+  });
+});
+
+/** People change while approvals run (issue #21): a stack of its own whose organization the tests change. */
+describe('approval when people change', () => {
+  let people: TestStack;
+  let org: Organization;
+  beforeAll(async () => {
+    org = structuredClone(await exampleOrganization());
+    people = await startTestStack({ organization: org });
+  });
+  afterAll(async () => {
+    await people?.stop();
+  });
+
+  const start = (overrides: Partial<ApprovalInput>) =>
+    people.start<[ApprovalInput], ApprovalResult>('approval', [
+      {
+        kind: 'corrective-action-plan',
+        title: 'NC-2027-004: action plan',
+        summary: 'Retrain the drift detector; add a weekly check.',
+        contentHash: v1,
+        approvers: [{ person: 'tom.baker' }, { person: 'elena.petrova' }],
+        rule: { type: 'all' },
+        preparer: 'priya.raman',
+        process: 'corrective-action',
+        dueAt: inMs(60 * 60_000),
+        policy: { reminderOffsets: [], escalation: [] },
+        ...overrides,
+      },
+    ]);
+  const asked = (handle: Handle, id: string) => people.smtp.waitFor((m) => isNotification(m, handle.workflowId, 'approval.requested', `${id}@northwind.example`), 20_000);
+  const handover = (handle: Handle, from: string, to: string) =>
+    handle.executeUpdate(handoverUpdate, { args: [{ by: 'system', from, to, reason: `${from} left the company`, ref: 'org-change-8' }] });
+  const vote = (handle: Handle, by: string) => handle.executeUpdate(decideUpdate, { args: [{ by, decision: 'approve', contentHash: v1 }] });
+
+  it('hands an undecided approver’s decision over; a decided one keeps theirs; twice moves nothing', async () => {
+    const handle = await start({});
+    await asked(handle, 'tom.baker');
+    await vote(handle, 'elena.petrova');
+    expect(await handover(handle, 'elena.petrova', 'liam.walsh')).toMatchObject({ moved: false });
+    const ack = await handover(handle, 'tom.baker', 'aisha.khan');
+    expect(ack).toMatchObject({ moved: true, parts: [{ part: 'approver', to: 'aisha.khan' }] });
+    await asked(handle, 'aisha.khan');
+    expect(await updateRejection(vote(handle, 'tom.baker'))).toMatch(/not one of the approvers/);
+    expect(await handover(handle, 'tom.baker', 'aisha.khan')).toMatchObject({ moved: false, parts: [] });
+    const [record] = await people.records.list({ subject: handle.workflowId, kind: 'handover' });
+    expect(record?.content).toMatchObject({ from: 'tom.baker', to: 'aisha.khan', part: 'approver', reason: 'tom.baker left the company', ref: 'org-change-8' });
+    expect((await handle.describe()).searchAttributes.AimsAssignees).toEqual(['aisha.khan']);
+    await vote(handle, 'aisha.khan');
+    const result = await handle.result();
+    expect(result.status).toBe('approved');
+    expect(result.decisions.map((d) => d.by)).toEqual(['elena.petrova', 'aisha.khan']);
+    await recordHistory('approval-handover', handle.workflowId);
+  });
+
+  it('separation of duties: a handover to the preparer or to another approver goes to the first top manager who is neither', async () => {
+    const handle = await start({});
+    await asked(handle, 'tom.baker');
+    const toPreparer = await handover(handle, 'tom.baker', 'priya.raman');
+    expect(toPreparer.parts).toEqual([
+      { part: 'approver', to: 'hannah.okafor', note: 'Priya Raman prepared the content (separation of duties): Hannah Okafor of top management decides instead' },
+    ]);
+    await asked(handle, 'hannah.okafor');
+    const toApprover = await handover(handle, 'elena.petrova', 'hannah.okafor');
+    expect(toApprover.parts).toEqual([
+      { part: 'approver', to: 'david.chen', note: 'Hannah Okafor already approves it (separation of duties): David Chen of top management decides instead' },
+    ]);
+    await asked(handle, 'david.chen');
+    expect((await handle.query(approvalStatusQuery)).approvers.map((a) => a.id)).toEqual(['hannah.okafor', 'david.chen']);
+    expect(await updateRejection(vote(handle, 'priya.raman'))).toMatch(/separation of duties/);
+    await handle.executeUpdate(cancelUpdate, { args: [{ by: 'system', reason: 'test done' }] });
+  });
+
+  it('hands the preparer’s part over: the outcome goes to the new preparer, whose own decision goes to top management', async () => {
+    const handle = await start({ approvers: [{ person: 'tom.baker' }], rule: { type: 'any' } });
+    await asked(handle, 'tom.baker');
+    const ack = await handover(handle, 'priya.raman', 'tom.baker');
+    expect(ack.parts).toEqual([
+      { part: 'preparer', to: 'tom.baker' },
+      { part: 'approver', to: 'hannah.okafor', note: 'Tom Baker prepared the content (separation of duties): Hannah Okafor of top management decides instead' },
+    ]);
+    await people.smtp.waitFor((m) => isNotification(m, handle.workflowId, 'work.handed-over', 'tom.baker@northwind.example'), 20_000);
+    await vote(handle, 'hannah.okafor');
+    expect((await handle.result()).status).toBe('approved');
+    await people.smtp.waitFor((m) => isNotification(m, handle.workflowId, 'approval.decided', 'tom.baker@northwind.example'), 20_000);
+  });
+
+  it('an approver who left before or while it runs: a top manager decides in their place, and the timeline says why', async () => {
+    const saved = org.people;
+    org.people = saved.filter((p) => p.id !== 'tom.baker');
+    try {
+      const handle = await start({ dueAt: inMs(2000), policy: { reminderOffsets: ['1s'], escalation: [] } });
+      await asked(handle, 'hannah.okafor');
+      org.people = saved.filter((p) => p.id !== 'elena.petrova');
+      await asked(handle, 'david.chen');
+      const s = await handle.query(approvalStatusQuery);
+      expect(s.approvers.map((a) => a.id)).toEqual(['hannah.okafor', 'david.chen']);
+      expect(s.history.filter((e) => e.type === 'rerouted').map((e) => e.detail)).toEqual([
+        'tom.baker is not in the organization: Hannah Okafor of top management decides instead',
+        'elena.petrova is not in the organization: David Chen of top management decides instead',
+      ]);
+      await vote(handle, 'hannah.okafor');
+      await vote(handle, 'david.chen');
+      expect((await handle.result()).status).toBe('approved');
+    } finally {
+      org.people = saved;
+    }
   });
 });

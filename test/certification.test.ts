@@ -17,7 +17,7 @@ import {
   recordDecisionUpdate,
 } from '../src/certification/contract.js';
 import { approvalStatusQuery, decideUpdate } from '../src/approval/contract.js';
-import { cancelUpdate } from '../src/common/messages.js';
+import { cancelUpdate, handoverUpdate } from '../src/common/messages.js';
 import { ncStatusQuery } from '../src/corrective-action/contract.js';
 import { listNonconformities } from '../src/corrective-action/visibility.js';
 import { MANAGEMENT_REVIEW_WORKFLOW } from '../src/management-review/contract.js';
@@ -175,6 +175,28 @@ describe('certification cycle', () => {
     const kinds = (await stack.records.list({ subject: cycle.workflowId, limit: 1000 })).map((r) => r.kind);
     expect(kinds.filter((k) => k === 'certification.audit-recorded')).toHaveLength(5);
     expect(kinds).toEqual(expect.arrayContaining(['certification.cycle-started', 'certification.decision', 'certification.recertified', 'certification.cycle-ended']));
+  });
+
+  it('hands over the AIMS manager and a top manager: reminders reach the current holders; twice moves nothing', async () => {
+    const cycle = await start(certified({ plan: { surveillance1: at(12), surveillance2: at(200 * 86_400), recertification: at(400 * 86_400) }, policy: { reminderOffsets: ['6s'], readinessChecks: [], auditWindow: '1h', correctiveAction: quietNc } }));
+    await waitFor(cycle, (s) => s.state !== undefined && s.timeline.length > 0);
+    const handover = (from: string, to: string) => cycle.executeUpdate(handoverUpdate, { args: [{ by: 'system', from, to, reason: `${from} changed roles`, ref: 'org-change-14' }] });
+    expect(await handover('priya.raman', 'liam.walsh')).toMatchObject({ moved: true, parts: [{ part: 'aims-manager', to: 'liam.walsh' }] });
+    expect(await handover('priya.raman', 'liam.walsh')).toMatchObject({ moved: false });
+    expect(await handover('hannah.okafor', 'elena.petrova')).toMatchObject({ moved: true, parts: [{ part: 'top-management', to: 'elena.petrova' }] });
+    const reminder = await stack.smtp.waitFor((m) => isNotification(m, cycle.workflowId, 'certification.reminder', 'liam.walsh@northwind.example'), 20_000);
+    expect(reminder.subject).toContain('surveillance');
+    expect(stack.smtp.messages.filter((m) => isNotification(m, cycle.workflowId, 'certification.reminder', manager))).toEqual([]);
+    // The new AIMS manager records outcomes; the one who handed over no longer can.
+    expect(await updateRejection(cycle.executeUpdate(endCycleUpdate, { args: [{ by: 'priya.raman', reason: 'x' }] }))).toContain('only the AIMS manager');
+    const records = await stack.records.list({ subject: cycle.workflowId, kind: 'handover' });
+    expect(records.map((r) => r.content)).toMatchObject([
+      { from: 'priya.raman', to: 'liam.walsh', part: 'aims-manager', ref: 'org-change-14' },
+      { from: 'hannah.okafor', to: 'elena.petrova', part: 'top-management' },
+    ]);
+    await cycle.executeUpdate(endCycleUpdate, { args: [{ by: 'liam.walsh', reason: 'test done' }] });
+    await cycle.result();
+    await recordHistory('certification-handover', cycle.workflowId);
   });
 
   it('refuses impossible dates at start with the rule they break, and on a move; risky moves warn', async () => {
@@ -476,9 +498,17 @@ describe('certification cycle', () => {
       const daysAhead = (Date.parse(`${String(reviewInput.meetingDate)}T00:00:00Z`) - Date.now()) / 86_400_000;
       expect(daysAhead).toBeGreaterThan(1);
       expect(daysAhead).toBeLessThanOrEqual(2);
-      await review.terminate('test finished').catch((e: unknown) => {
+      // A review that fails (here: terminated) while the cycle runs is recorded and started again, fresh.
+      await review.terminate('the worker lost it').catch((e: unknown) => {
         if (!(e instanceof WorkflowNotFoundError)) throw e;
       });
+      const again = await waitFor(cycle, (st) => st.timeline.some((e) => e.type === 'review-failed') && st.timeline.some((e) => e.detail.includes('started in place of')));
+      expect(again.timeline.find((e) => e.type === 'review-failed')?.detail).toBe(`management review ${report.reviewStarted!.reviewId} failed; a fresh one is started`);
+      const fresh = `${report.reviewStarted!.workflowId}-r2`;
+      reviews.push(fresh);
+      expect((await stack.client.workflow.getHandle(fresh).describe()).type).toBe(MANAGEMENT_REVIEW_WORKFLOW);
+      const [failed] = await stack.records.list({ subject: cycle.workflowId, kind: 'certification.review-failed' });
+      expect(failed?.content).toMatchObject({ audit: 'surveillance1', reviewId: report.reviewStarted!.reviewId, failures: 1, askedAgain: true });
 
       for (const to of [manager, ...top]) {
         const mail = await stack.smtp.waitFor((m) => isNotification(m, cycle.workflowId, 'certification.readiness', to), 20_000);
@@ -489,6 +519,8 @@ describe('certification cycle', () => {
       const ledger = await stack.records.list({ subject: cycle.workflowId, kind: 'certification.readiness' });
       expect(ledger).toHaveLength(1);
       await cycle.executeUpdate(endCycleUpdate, { args: [{ by: 'system', reason: 'test done' }] });
+      await cycle.result();
+      await recordHistory('certification-review-failed', cycle.workflowId);
     });
 
     it('with internal audits in the period that leave part of the scope uncovered: not complete, the missing items named', async () => {

@@ -147,6 +147,26 @@ describe('report a concern', () => {
     expect(JSON.stringify(triaged?.content)).not.toContain('ada.meyer');
   });
 
+  it('a triage task that fails is asked again, in the ledger; one that fails every time ends the concern as cancelled, never failed', async () => {
+    const terminate = async (id: string) => {
+      const task = stack.client.workflow.getHandle(id);
+      await eventually(() => task.describe().catch(() => undefined), (d) => d?.status.name === 'RUNNING');
+      await task.terminate('the worker lost it');
+    };
+    const ref = await report([['description', 'The support assistant drafted a reply with another customer’s address.']]);
+    await terminate(`${ref}/triage-1`);
+    await triage(ref, 'triage-1-r2', { decision: 'reject', note: 'A test message from the vendor sandbox.' });
+    expect(await result(ref)).toMatchObject({ outcome: 'reject' });
+    const [failed] = await stack.records.list({ subject: ref, kind: 'concern.step-failed' });
+    expect(failed?.content).toMatchObject({ step: 'triage-1', reason: 'it was terminated', failures: 1, askedAgain: true });
+
+    const other = await report([['description', 'The fraud model flagged every card from one bank today.']]);
+    for (const key of ['triage-1', 'triage-1-r2', 'triage-1-r3']) await terminate(`${other}/${key}`);
+    expect(await result(other)).toMatchObject({ outcome: 'cancelled', by: 'system', note: 'the step "Triage a reported concern: The fraud model flagged every card from one bank today." failed 3 time(s); the last time it was terminated' });
+    const [triaged] = await stack.records.list({ subject: other, kind: 'concern.triaged' });
+    expect(triaged?.content).toMatchObject({ outcome: 'cancelled' });
+  });
+
   it('merge: an unknown NC asks the triage again with the reason; a running NC gets the concern on its timeline', async () => {
     const ncId = `NC-2027-${randomInt(100_000, 999_999)}`;
     const nc = await startCorrectiveAction(stack.client, stack.taskQueue, {

@@ -8,13 +8,14 @@ import { bundlerOptions, createAimsWorker, workflowInterceptorModules } from '..
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { cancelNeedsApproval, pastDueActions, type CorrectiveActionInput, type CorrectiveActionResult } from '../src/corrective-action/schema.js';
-import { cancelUpdate, commentUpdate } from '../src/common/messages.js';
+import { cancelUpdate, commentUpdate, handoverUpdate } from '../src/common/messages.js';
+import type { Organization } from '../src/organization/schema.js';
 import { mergeConcernUpdate, ncStatusQuery } from '../src/corrective-action/contract.js';
 import { approvalStatusQuery, decideUpdate } from '../src/approval/contract.js';
 import { completeTaskUpdate, taskStatusQuery } from '../src/task/contract.js';
 import { isNotification } from './helpers/smtp.js';
 import { recordHistory } from './helpers/histories.js';
-import { eventually, startTestStack, updateRejection, type TestStack } from './helpers/temporal.js';
+import { eventually, exampleOrganization, startTestStack, updateRejection, type TestStack } from './helpers/temporal.js';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -28,7 +29,7 @@ type NcHandle = WorkflowHandle<(input: CorrectiveActionInput) => Promise<Correct
 
 const quiet = { reminderOffsets: [], escalation: [] };
 
-function raise(overrides: Partial<CorrectiveActionInput> = {}): Promise<NcHandle> {
+function raise(overrides: Partial<CorrectiveActionInput> = {}, on: TestStack = stack): Promise<NcHandle> {
   const ncId = `NC-2027-${randomInt(100_000, 999_999)}`;
   const input: CorrectiveActionInput = {
     ncId,
@@ -44,14 +45,14 @@ function raise(overrides: Partial<CorrectiveActionInput> = {}): Promise<NcHandle
     policy: { stepDue: '1h', effectivenessWait: '1s', overallTarget: '1h', tasks: quiet },
     ...overrides,
   };
-  return stack.start<[CorrectiveActionInput], CorrectiveActionResult>('correctiveAction', [input], {
+  return on.start<[CorrectiveActionInput], CorrectiveActionResult>('correctiveAction', [input], {
     workflowId: `corrective-action/${input.ncId}`,
   });
 }
 
 /** Waits for the step's child task to be set up, then completes it as `by`. */
-async function complete(nc: NcHandle, key: string, by: string, data: Record<string, unknown>) {
-  const task = stack.client.workflow.getHandle(`${nc.workflowId}/${key}`);
+async function complete(nc: NcHandle, key: string, by: string, data: Record<string, unknown>, on: TestStack = stack) {
+  const task = on.client.workflow.getHandle(`${nc.workflowId}/${key}`);
   await eventually(
     () => task.query(taskStatusQuery).catch(() => undefined),
     (s) => s?.state === 'open' && s.assignee.id !== '',
@@ -59,8 +60,8 @@ async function complete(nc: NcHandle, key: string, by: string, data: Record<stri
   return task.executeUpdate(completeTaskUpdate, { args: [{ by, data }] });
 }
 
-async function decide(nc: NcHandle, key: string, by: string, decision: 'approve' | 'reject', comment?: string) {
-  const approval = stack.client.workflow.getHandle(`${nc.workflowId}/${key}`);
+async function decide(nc: NcHandle, key: string, by: string, decision: 'approve' | 'reject', comment?: string, on: TestStack = stack) {
+  const approval = on.client.workflow.getHandle(`${nc.workflowId}/${key}`);
   const s = await eventually(
     () => approval.query(approvalStatusQuery).catch(() => undefined),
     (st) => st?.state === 'pending' && st.approvers.length > 0,
@@ -389,5 +390,119 @@ describe('corrective action', () => {
       await running;
       await connection.close();
     }
+  });
+});
+
+/** People change and steps fail while corrective actions run (issue #21): a stack of its own whose organization the tests change. */
+describe('corrective action when people change or steps fail', () => {
+  let people: TestStack;
+  let org: Organization;
+  beforeAll(async () => {
+    org = structuredClone(await exampleOrganization());
+    people = await startTestStack({ organization: org, randomNcNumbers: true });
+  });
+  afterAll(async () => {
+    await people?.stop();
+  });
+
+  /** Waits for the step's child to run, then terminates it (as an operator would, or a crash). */
+  async function terminate(nc: NcHandle, key: string) {
+    const child = people.client.workflow.getHandle(`${nc.workflowId}/${key}`);
+    await eventually(() => child.describe().catch(() => undefined), (d) => d?.status.name === 'RUNNING');
+    await child.terminate('the worker lost it');
+  }
+  const handover = (nc: NcHandle, from: string, to: string) =>
+    nc.executeUpdate(handoverUpdate, { args: [{ by: 'system', from, to, reason: `${from} moved to the risk team`, ref: 'org-change-9' }] });
+
+  it('a failed step is asked again as a fresh task; the timeline and the ledger say why', async () => {
+    const nc = await raise({ severity: 'minor', source: 'incident' }, people);
+    await terminate(nc, 'containment');
+    await complete(nc, 'containment-r2', 'sofia.lind', evidence('Contained.'), people);
+    await complete(nc, 'root-cause-1', 'sofia.lind', rootCause('Alert threshold too loose'), people);
+    await complete(nc, 'action-plan-1-1', 'sofia.lind', plan('Tighten the threshold'), people);
+    // A failed approval is asked again too.
+    await terminate(nc, 'plan-approval-1-1');
+    await decide(nc, 'plan-approval-1-1-r2', 'priya.raman', 'approve', undefined, people);
+    const s = await eventually(() => nc.query(ncStatusQuery), (st) => st.currentStep?.key === 'action-1-1');
+    const failed = s.timeline.filter((e) => e.type === 'step-failed');
+    expect(failed.map((e) => e.workflowId)).toEqual([`${nc.workflowId}/containment`, `${nc.workflowId}/plan-approval-1-1`]);
+    expect(failed[0]?.detail).toBe('it was terminated; the step is asked again');
+    const records = await people.records.list({ subject: nc.workflowId, kind: 'nonconformity.step-failed' });
+    expect(records.map((r) => r.content)).toMatchObject([
+      { step: 'containment', reason: 'it was terminated', failures: 1, askedAgain: true },
+      { step: 'plan-approval-1-1', reason: 'it was terminated', failures: 1, askedAgain: true },
+    ]);
+    await nc.executeUpdate(cancelUpdate, { args: [{ by: 'system', reason: 'test done' }] });
+    expect((await nc.result()).status).toBe('cancelled');
+    await recordHistory('corrective-action-step-failed', nc.workflowId);
+  });
+
+  it('a step that fails every time it is asked ends the NC through its cancellation, never failing it', async () => {
+    const nc = await raise({ severity: 'minor', source: 'incident' }, people);
+    for (const key of ['containment', 'containment-r2', 'containment-r3']) await terminate(nc, key);
+    const result = await nc.result();
+    expect(result.status).toBe('cancelled');
+    expect(result.cancellation).toMatchObject({ by: 'system', reason: 'the step containment failed 3 times; the last time it was terminated' });
+    const [cancelled] = await people.records.list({ subject: nc.workflowId, kind: 'nonconformity.cancelled' });
+    expect(cancelled).toBeDefined();
+  });
+
+  it('an owner who left: steps go to the AIMS manager, the escalation reroutes the NC to them, and it still closes', async () => {
+    const nc = await raise({ severity: 'minor', source: 'incident', policy: { stepDue: '1h', effectivenessWait: '1s', overallTarget: '3s', tasks: quiet } }, people);
+    const containment = people.client.workflow.getHandle(`${nc.workflowId}/containment`);
+    await eventually(() => containment.query(taskStatusQuery).catch(() => undefined), (t) => t?.history.some((e) => e.type === 'assigned') === true);
+    const saved = org.people;
+    org.people = saved.filter((p) => p.id !== 'sofia.lind');
+    try {
+      await complete(nc, 'containment', 'sofia.lind', evidence('Contained before leaving.'), people);
+      await complete(nc, 'root-cause-1', 'priya.raman', rootCause('No owner for alerts'), people);
+      const escalated = await eventually(() => nc.query(ncStatusQuery), (st) => st.timeline.some((e) => e.type === 'rerouted'));
+      expect(escalated.overdue).toBe(true);
+      expect(escalated.owner).toBe('priya.raman');
+      expect(escalated.timeline.find((e) => e.type === 'rerouted')?.detail).toBe(
+        'the owner sofia.lind is not in the organization; the AIMS manager priya.raman owns the nonconformity now',
+      );
+      await people.smtp.waitFor((m) => isNotification(m, nc.workflowId, 'nc.escalated', 'hannah.okafor@northwind.example'), 20_000);
+      await complete(nc, 'action-plan-1-1', 'priya.raman', plan('Name an alert owner'), people);
+      // The AIMS manager planned it: top management approves.
+      await decide(nc, 'plan-approval-1-1', 'hannah.okafor', 'approve', undefined, people);
+      await complete(nc, 'action-1-1', 'tom.baker', evidence('Owner named.'), people);
+      await complete(nc, 'effectiveness-1', 'priya.raman', { answer: 'yes', justification: 'Alerts handled since.' }, people);
+      await complete(nc, 'system-change-1', 'priya.raman', { answer: 'no', justification: 'No change needed.' }, people);
+      expect(await nc.result()).toMatchObject({ status: 'closed' });
+      await people.smtp.waitFor((m) => isNotification(m, nc.workflowId, 'nc.closed', 'priya.raman@northwind.example'), 20_000);
+    } finally {
+      org.people = saved;
+    }
+  });
+
+  it('hands over the owner and an action’s owner: later steps and asks go to them; twice moves nothing', async () => {
+    const nc = await raise({ severity: 'minor', source: 'incident' }, people);
+    const containment = people.client.workflow.getHandle(`${nc.workflowId}/containment`);
+    await eventually(() => containment.query(taskStatusQuery).catch(() => undefined), (t) => t?.history.some((e) => e.type === 'assigned') === true);
+    const ack = await handover(nc, 'sofia.lind', 'marco.rossi');
+    expect(ack).toMatchObject({ moved: true, parts: [{ part: 'owner', to: 'marco.rossi' }] });
+    expect(await handover(nc, 'sofia.lind', 'marco.rossi')).toMatchObject({ moved: false });
+    await people.smtp.waitFor((m) => isNotification(m, nc.workflowId, 'work.handed-over', 'marco.rossi@northwind.example'), 20_000);
+    const [record] = await people.records.list({ subject: nc.workflowId, kind: 'handover' });
+    expect(record?.content).toMatchObject({ from: 'sofia.lind', to: 'marco.rossi', part: 'owner', reason: 'sofia.lind moved to the risk team', ref: 'org-change-9' });
+    expect((await nc.describe()).searchAttributes.AimsOwner).toEqual(['marco.rossi']);
+    // The running containment task was sofia's (it gets its own handover); the next step is marco's.
+    await complete(nc, 'containment', 'sofia.lind', evidence('Contained.'), people);
+    await complete(nc, 'root-cause-1', 'marco.rossi', rootCause('Alert threshold too loose'), people);
+    await complete(nc, 'action-plan-1-1', 'marco.rossi', plan('Tighten the threshold'), people);
+    await decide(nc, 'plan-approval-1-1', 'priya.raman', 'approve', undefined, people);
+    await eventually(() => nc.query(ncStatusQuery), (st) => st.currentStep?.key === 'action-1-1');
+    expect((await handover(nc, 'tom.baker', 'elena.petrova')).parts).toEqual([{ part: 'action-owner', to: 'elena.petrova' }]);
+    // Asked again, the action is the new owner's.
+    const action = people.client.workflow.getHandle(`${nc.workflowId}/action-1-1`);
+    await eventually(() => action.query(taskStatusQuery).catch(() => undefined), (t) => t?.state === 'open');
+    await action.executeUpdate(cancelUpdate, { args: [{ by: 'system', reason: 'Tom left' }] });
+    await complete(nc, 'action-1-1-r2', 'elena.petrova', evidence('Threshold tightened.'), people);
+    const s = await eventually(() => nc.query(ncStatusQuery), (st) => st.actions[0]?.done === true);
+    expect(s.actions).toMatchObject([{ owner: 'elena.petrova', done: true }]);
+    await nc.executeUpdate(cancelUpdate, { args: [{ by: 'system', reason: 'test done' }] });
+    await nc.result();
+    await recordHistory('corrective-action-handover', nc.workflowId);
   });
 });

@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { HumanTaskInput, HumanTaskResult } from '../src/task/schema.js';
-import { cancelUpdate, commentUpdate } from '../src/common/messages.js';
+import { cancelUpdate, commentUpdate, handoverUpdate } from '../src/common/messages.js';
+import type { Organization } from '../src/organization/schema.js';
 import { completeTaskUpdate, delegateTaskUpdate, extendDueUpdate, reassignTaskUpdate, taskStatusQuery } from '../src/task/contract.js';
+import { recordHistory } from './helpers/histories.js';
 import { isNotification } from './helpers/smtp.js';
-import { eventually, inMs, startTestStack, updateRejection, type TestStack } from './helpers/temporal.js';
+import { eventually, exampleOrganization, inMs, startTestStack, updateRejection, type TestStack } from './helpers/temporal.js';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -228,10 +230,162 @@ describe('human task', () => {
     expect(message).toContain('dueAt: must be an ISO-8601 date-time');
   });
 
-  it('fails clearly when the assignee role resolves to nobody', async () => {
+  it('a role nobody holds does not fail the task: the AIMS manager holds it', async () => {
     const handle = await startTask({ assignee: { role: 'process-owner', of: 'no-such-process' } });
-    const err = await handle.result().catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(WorkflowFailedError);
-    expect(String(((err as WorkflowFailedError).cause?.cause as Error | undefined)?.message)).toMatch(/no owner for process "no-such-process"/);
+    await mailTo(handle, priya, 'task.assigned');
+    const s = await status(handle);
+    expect(s.state).toBe('open');
+    expect(s.assignee.id).toBe('priya.raman');
+    await handle.executeUpdate(completeTaskUpdate, { args: [{ by: 'priya.raman', data: evidence }] });
+    expect((await handle.result()).completedBy).toBe('priya.raman');
+  });
+});
+
+/**
+ * People change while tasks run (issue #21): a stack of its own whose organization the tests
+ * change as an organization file reload would.
+ */
+describe('human task when people change', () => {
+  let people: TestStack;
+  let org: Organization;
+  beforeAll(async () => {
+    org = structuredClone(await exampleOrganization());
+    people = await startTestStack({ organization: org });
+  });
+  afterAll(async () => {
+    await people?.stop();
+  });
+
+  const start = (overrides: Partial<HumanTaskInput>) =>
+    people.start<[HumanTaskInput], HumanTaskResult>('humanTask', [
+      {
+        title: 'Review the fraud-detection thresholds',
+        instructions: 'Check the thresholds against last month and attach the evidence.',
+        clauses: ['8.2'],
+        process: 'ai-system-lifecycle',
+        assignee: { person: 'sofia.lind' },
+        dueAt: inMs(60 * 60_000),
+        form: 'evidence',
+        policy: { reminderOffsets: [], escalation: [] },
+        ...overrides,
+      },
+    ]);
+  const mailed = (handle: TaskHandle, email: string, kind: string) => people.smtp.waitFor((m) => isNotification(m, handle.workflowId, kind, email), 20_000);
+  const count = (handle: TaskHandle, email: string, kind: string) => people.smtp.messages.filter((m) => isNotification(m, handle.workflowId, kind, email)).length;
+  const sofia = 'sofia.lind@northwind.example';
+  const marco = 'marco.rossi@northwind.example';
+  /** sofia.lind leaves; her process goes to marco.rossi. Returns the undo. */
+  const sofiaLeaves = () => {
+    const before = structuredClone({ people: org.people, processOwners: org.roles.processOwners });
+    org.people = org.people.filter((p) => p.id !== 'sofia.lind');
+    org.roles.processOwners['data-management'] = 'marco.rossi';
+    return () => {
+      org.people = before.people;
+      org.roles.processOwners = before.processOwners;
+    };
+  };
+  const handover = (handle: TaskHandle, from: string, to: string) =>
+    handle.executeUpdate(handoverUpdate, { args: [{ by: 'system', from, to, reason: `${from} moved to another team`, ref: 'org-change-7' }] });
+
+  it('an assignee unknown at escalation does not fail the task: it escalates to the manager recorded at assignment, who takes the task', async () => {
+    const handle = await start({ dueAt: inMs(1500), policy: { reminderOffsets: [], escalation: [{ after: '500ms', to: 'manager' }] } });
+    await mailed(handle, sofia, 'task.assigned');
+    const undo = sofiaLeaves();
+    try {
+      const s = await eventually(() => handle.query(taskStatusQuery), (st) => st.escalationLevel === 1, { timeoutMs: 20_000 });
+      expect(s.state).toBe('overdue');
+      expect(s.assignee.id).toBe('marco.rossi');
+      const rerouted = s.history.find((e) => e.type === 'rerouted');
+      expect(rerouted?.detail).toBe('sofia.lind is not in the organization; the task goes to Marco Rossi, the manager recorded at assignment');
+      const escalated = s.history.find((e) => e.type === 'escalated');
+      expect(escalated?.data?.to).toEqual(['marco.rossi']);
+      expect(escalated?.detail).toContain('sofia.lind is not in the organization');
+      const assigned = await mailed(handle, marco, 'task.assigned');
+      expect(assigned.text).toContain('Reason: sofia.lind is not in the organization');
+      await mailed(handle, marco, 'task.escalated');
+      expect(count(handle, sofia, 'task.escalated')).toBe(0);
+      await handle.executeUpdate(completeTaskUpdate, { args: [{ by: 'marco.rossi', data: evidence }] });
+      expect(await handle.result()).toMatchObject({ status: 'completed', completedBy: 'marco.rossi' });
+      await recordHistory('human-task-rerouted', handle.workflowId);
+    } finally {
+      undo();
+    }
+  });
+
+  it('an assignee unknown at a reminder hands the task to the fallback, who is reminded', async () => {
+    const handle = await start({ dueAt: inMs(2500), policy: { reminderOffsets: ['1500ms'], escalation: [] } });
+    await mailed(handle, sofia, 'task.assigned');
+    const undo = sofiaLeaves();
+    try {
+      await mailed(handle, marco, 'task.reminder');
+      expect(count(handle, sofia, 'task.reminder')).toBe(0);
+      const s = await handle.query(taskStatusQuery);
+      expect(s.assignee.id).toBe('marco.rossi');
+      expect(s.history.map((e) => e.type)).toEqual(expect.arrayContaining(['rerouted', 'reminded']));
+      await handle.executeUpdate(cancelUpdate, { args: [{ by: 'system', reason: 'test done' }] });
+    } finally {
+      undo();
+    }
+  });
+
+  it('hands over the assignee: the new one is mailed, the ledger records it, a second handover moves nothing', async () => {
+    const handle = await start({ assignee: { person: 'tom.baker' } });
+    await mailed(handle, 'tom.baker@northwind.example', 'task.assigned');
+    const ack = await handover(handle, 'tom.baker', 'elena.petrova');
+    expect(ack).toMatchObject({ ok: true, moved: true, parts: [{ part: 'assignee', to: 'elena.petrova' }] });
+    const assigned = await mailed(handle, 'elena.petrova@northwind.example', 'task.assigned');
+    expect(assigned.text).toContain('Handed over from tom.baker: tom.baker moved to another team');
+    const s = await handle.query(taskStatusQuery);
+    expect(s.assignee.id).toBe('elena.petrova');
+    // The manager recorded at assignment is the new assignee's.
+    expect(
+      await updateRejection(handle.executeUpdate(completeTaskUpdate, { args: [{ by: 'tom.baker', data: evidence }] })),
+    ).toMatch(/only Elena Petrova can complete/);
+    const [record] = await people.records.list({ subject: handle.workflowId, kind: 'handover' });
+    expect(record?.content).toMatchObject({ taskId: handle.workflowId, from: 'tom.baker', to: 'elena.petrova', part: 'assignee', reason: 'tom.baker moved to another team', ref: 'org-change-7' });
+    expect((await handle.describe()).searchAttributes.AimsOwner).toEqual(['elena.petrova']);
+
+    expect(await handover(handle, 'tom.baker', 'elena.petrova')).toMatchObject({ moved: false, parts: [] });
+    expect(await people.records.list({ subject: handle.workflowId, kind: 'handover' })).toHaveLength(1);
+    expect(await updateRejection(handover(handle, 'elena.petrova', 'nobody.here'))).toMatch(/to: unknown person "nobody.here"/);
+    await handle.executeUpdate(completeTaskUpdate, { args: [{ by: 'elena.petrova', data: evidence }] });
+    await handle.result();
+    await recordHistory('human-task-handover', handle.workflowId);
+  });
+
+  it('a task asked of a role goes to the role’s new holder, whoever the handover names', async () => {
+    const handle = await start({ assignee: { role: 'process-owner', of: 'data-management' } });
+    await mailed(handle, sofia, 'task.assigned');
+    const undo = sofiaLeaves();
+    try {
+      const ack = await handover(handle, 'sofia.lind', 'tom.baker');
+      expect(ack.parts).toEqual([{ part: 'assignee', to: 'marco.rossi', note: 'the task is asked of process-owner: its holder takes it' }]);
+      await mailed(handle, marco, 'task.assigned');
+      expect((await handle.query(taskStatusQuery)).assignee.id).toBe('marco.rossi');
+      await handle.executeUpdate(cancelUpdate, { args: [{ by: 'system', reason: 'test done' }] });
+    } finally {
+      undo();
+    }
+  });
+
+  it('hands over the delegate and the escalation manager recorded at assignment', async () => {
+    const handle = await start({});
+    await mailed(handle, sofia, 'task.assigned');
+    await handle.executeUpdate(delegateTaskUpdate, { args: [{ by: 'sofia.lind', to: 'liam.walsh' }] });
+    expect((await handover(handle, 'liam.walsh', 'aisha.khan')).parts).toEqual([{ part: 'delegate', to: 'aisha.khan' }]);
+    await mailed(handle, 'aisha.khan@northwind.example', 'task.assigned');
+    // sofia.lind's manager, marco.rossi, hands his part to david.chen: the reassignment is now his to make.
+    expect((await handle.query(taskStatusQuery)).escalationManager).toBe('marco.rossi');
+    expect((await handover(handle, 'marco.rossi', 'david.chen')).parts).toEqual([{ part: 'escalation-manager', to: 'david.chen' }]);
+    expect((await handle.query(taskStatusQuery)).escalationManager).toBe('david.chen');
+    await mailed(handle, 'david.chen@northwind.example', 'work.handed-over');
+    expect(
+      await updateRejection(handle.executeUpdate(reassignTaskUpdate, { args: [{ by: 'marco.rossi', to: 'tom.baker', reason: 'x' }] })),
+    ).toMatch(/only the AIMS manager or the assignee's manager/);
+    await handle.executeUpdate(reassignTaskUpdate, { args: [{ by: 'david.chen', to: 'tom.baker', reason: 'Tom takes it' }] });
+    const s = await handle.query(taskStatusQuery);
+    expect(s.assignee.id).toBe('tom.baker');
+    expect(s.history.filter((e) => e.type === 'handover').map((e) => e.data?.part)).toEqual(['delegate', 'escalation-manager']);
+    await handle.executeUpdate(cancelUpdate, { args: [{ by: 'system', reason: 'test done' }] });
   });
 });

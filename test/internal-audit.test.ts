@@ -37,6 +37,7 @@ import {
 import { ncStatusQuery } from '../src/corrective-action/contract.js';
 import { approvalStatusQuery, decideUpdate } from '../src/approval/contract.js';
 import { completeTaskUpdate, taskStatusQuery } from '../src/task/contract.js';
+import { handoverUpdate } from '../src/common/messages.js';
 import { recordHistory } from './helpers/histories.js';
 import { isNotification, type ParsedMail } from './helpers/smtp.js';
 import { eventually, startTestStack, updateRejection, type TestStack } from './helpers/temporal.js';
@@ -528,5 +529,133 @@ describe('internal audit programme: schedule', () => {
     } finally {
       await schedule.delete();
     }
+  });
+});
+
+/** People change and audits fail while the programme runs (issue #21). */
+describe('internal audit programme when people change or audits fail', () => {
+  const auditIdOf = (pid: string, auditId: string) => `${pid.replace('internal-audit-programme/', 'internal-audit/')}/${auditId}`;
+  const handover = (handle: { executeUpdate: ProgrammeHandle['executeUpdate'] }, from: string, to: string) =>
+    handle.executeUpdate(handoverUpdate, { args: [{ by: 'system', from, to, reason: `${from} left the company`, ref: 'org-change-11' }] });
+  const auditStatus = (id: string) => stack.client.workflow.getHandle(id).query(auditStatusQuery);
+
+  it('hands over the lead auditor through the impartiality check, and the auditee; twice moves nothing; the audit points at its programme', async () => {
+    const programme = await runningProgramme([audit({ auditId: 'A-01', window: windowIn(300, 360) })]);
+    const pid = programme.workflowId;
+    const a01 = auditIdOf(pid, 'A-01');
+    await eventually(() => auditStatus(a01).catch(() => undefined), (s) => s?.state === 'planning');
+    // The audit itself leaves its people to the programme.
+    const direct = await stack.client.workflow.getHandle(a01).executeUpdate(handoverUpdate, { args: [{ by: 'system', from: 'aisha.khan', to: 'liam.walsh', reason: 'left' }] });
+    expect(direct).toMatchObject({ moved: false, message: `aisha.khan's part in audit A-01 is handed over by its programme ${pid}.` });
+
+    expect(await handover(programme, 'aisha.khan', 'liam.walsh')).toMatchObject({ moved: true, parts: [{ part: 'lead-auditor', to: 'liam.walsh' }] });
+    expect(await handover(programme, 'aisha.khan', 'liam.walsh')).toMatchObject({ moved: false });
+    await stack.smtp.waitFor((m) => isNotification(m, a01, 'internal-audit.invitation', 'liam.walsh@northwind.example'), 20_000);
+    await eventually(() => auditStatus(a01), (s) => s.leadAuditor === 'liam.walsh');
+    // The running plan task moves to the new auditor.
+    await complete(a01, 'audit-plan-2', 'liam.walsh', { text: 'Plan: interviews and record sampling.' });
+
+    expect(await handover(programme, 'sofia.lind', 'marco.rossi')).toMatchObject({ moved: true, parts: [{ part: 'auditee', to: 'marco.rossi' }] });
+    await eventually(() => auditStatus(a01), (s) => s.auditee === 'marco.rossi');
+    await stack.smtp.waitFor((m) => isNotification(m, a01, 'internal-audit.invitation', 'marco.rossi@northwind.example'), 20_000);
+    const s = await status(programme);
+    expect(s.audits[0]).toMatchObject({ leadAuditor: 'liam.walsh', auditee: 'marco.rossi' });
+    const records = await stack.records.list({ subject: pid, kind: 'handover' });
+    expect(records.map((r) => r.content)).toMatchObject([
+      { from: 'aisha.khan', to: 'liam.walsh', part: 'lead-auditor', reason: 'aisha.khan left the company', ref: 'org-change-11' },
+      { from: 'sofia.lind', to: 'marco.rossi', part: 'auditee' },
+    ]);
+    await recordHistory('internal-audit-programme-handover', pid);
+  });
+
+  it('a lead auditor handed to someone who would audit their own work: top management names another, the AIMS manager is told', async () => {
+    const programme = await runningProgramme([audit({ auditId: 'A-01', window: windowIn(300, 360) })]);
+    const pid = programme.workflowId;
+    const a01 = auditIdOf(pid, 'A-01');
+    // sofia.lind is the auditee and owns the data-management process in scope.
+    const ack = await handover(programme, 'aisha.khan', 'sofia.lind');
+    expect(ack.parts.map((x) => [x.part, x.to])).toEqual([['lead-auditor', 'hannah.okafor']]);
+    expect(ack.parts[0]?.note).toContain('Sofia Lind may not lead it (');
+    expect(ack.parts[0]?.note).toContain('[impartiality: auditor is the auditee]');
+    expect(ack.parts[0]?.note).toContain('top management names another lead auditor');
+    expect(await handover(programme, 'aisha.khan', 'sofia.lind')).toMatchObject({ moved: false });
+    await stack.smtp.waitFor((m) => isNotification(m, pid, 'work.handed-over', 'priya.raman@northwind.example'), 20_000);
+    const conflict = (await status(programme)).timeline.find((e) => e.type === 'auditor-conflict');
+    expect(conflict?.detail).toContain('A-01: Sofia Lind may not lead it');
+    // Top management names someone who conflicts too, then an impartial auditor.
+    await complete(pid, 'name-auditor-1', 'hannah.okafor', { text: 'sofia.lind' });
+    const again = stack.client.workflow.getHandle(`${pid}/name-auditor-1-2`);
+    const asked = await eventually(() => again.query(taskStatusQuery).catch(() => undefined), (t) => t?.state === 'open');
+    expect(asked!.instructions).toContain('sofia.lind could not be taken: ');
+    await complete(pid, 'name-auditor-1-2', 'hannah.okafor', { text: 'liam.walsh' });
+    await eventually(() => status(programme), (s) => s.audits[0]?.leadAuditor === 'liam.walsh');
+    await eventually(() => auditStatus(a01), (s) => s.leadAuditor === 'liam.walsh');
+    const changed = await stack.records.list({ subject: pid, kind: 'internal-audit-programme.auditor-changed' });
+    expect(changed.map((r) => [r.actor, (r.content as { to: string }).to])).toEqual([['hannah.okafor', 'liam.walsh']]);
+  });
+
+  it('a lead auditor who left is not reminded: the AIMS manager is, and the timeline says why', async () => {
+    const programme = await startProgramme({
+      audits: [audit({ auditId: 'A-01', leadAuditor: 'liam.walsh', window: windowIn(3, 60) })],
+      // The reminder is due about a minute before the window: it goes out right after approval.
+      policy: { reminderBefore: '179s', stepDue: '1h', approvalDue: '1h', tasks: quiet },
+    });
+    // The plan was checked while liam.walsh was still there; he leaves before the reminder.
+    await eventually(() => status(programme), (s) => s.state === 'approval');
+    const saved = stack.organization.people;
+    try {
+      stack.organization.people = saved.filter((p) => p.id !== 'liam.walsh');
+      await decide(programme.workflowId, 'plan-approval-1', 'david.chen', 'approve');
+      await stack.smtp.waitFor((m) => isNotification(m, programme.workflowId, 'internal-audit.reminder', 'priya.raman@northwind.example'), 20_000);
+      const s = await status(programme);
+      expect(s.timeline.find((e) => e.type === 'auditor-reminded')?.detail).toContain('liam.walsh is not in the organization; the AIMS manager is reminded');
+      expect(stack.smtp.messages.filter((m) => isNotification(m, programme.workflowId, 'internal-audit.reminder', 'liam.walsh@northwind.example'))).toEqual([]);
+    } finally {
+      stack.organization.people = saved;
+    }
+  });
+
+  it('a standalone audit hands over its own lead auditor (impartiality checked, a conflict refused) and auditee', async () => {
+    const id = `internal-audit/${year}-t${randomUUID().slice(0, 8)}/A-09`;
+    terminateLater.push(id);
+    const handle = await stack.start<[InternalAuditInput], InternalAuditResult>(
+      'internalAudit',
+      [{ year, audit: audit({ auditId: 'A-09', window: windowIn(300, 360) }), programmeWorkflowId: 'none', policy: { stepDue: '1h', approvalDue: '1h', tasks: quiet } }],
+      { workflowId: id },
+    );
+    await eventually(() => auditStatus(id).catch(() => undefined), (st) => st?.state === 'planning');
+    expect(await updateRejection(handover(handle, 'aisha.khan', 'sofia.lind'))).toContain('Sofia Lind may not lead audit A-09: ');
+    expect(await handover(handle, 'aisha.khan', 'liam.walsh')).toMatchObject({ moved: true, parts: [{ part: 'lead-auditor', to: 'liam.walsh' }] });
+    expect(await handover(handle, 'sofia.lind', 'marco.rossi')).toMatchObject({ moved: true, parts: [{ part: 'auditee', to: 'marco.rossi' }] });
+    const s = await eventually(() => auditStatus(id), (st) => st.leadAuditor === 'liam.walsh' && st.auditee === 'marco.rossi');
+    expect(s.timeline.map((e) => e.type)).toEqual(expect.arrayContaining(['handover', 'auditor-changed', 'auditee-changed']));
+    expect(await handover(handle, 'aisha.khan', 'liam.walsh')).toMatchObject({ moved: false });
+    await handle.terminate('test done');
+  });
+
+  it('an audit workflow that fails is started again as a fresh child, on the timeline and in the ledger', async () => {
+    const programme = await runningProgramme([audit({ auditId: 'A-01', window: windowIn(300, 360) })]);
+    const pid = programme.workflowId;
+    const a01 = auditIdOf(pid, 'A-01');
+    // A step's task that fails is asked again within the audit.
+    const planTask = stack.client.workflow.getHandle(`${a01}/audit-plan`);
+    await eventually(() => planTask.describe().catch(() => undefined), (d) => d?.status.name === 'RUNNING');
+    await planTask.terminate('the worker lost it');
+    const reasked = await eventually(() => auditStatus(a01), (st) => st.currentStep?.key === 'audit-plan-r2');
+    expect(reasked.timeline.find((e) => e.type === 'step-failed')?.detail).toBe('Prepare the audit plan: it was terminated; asked again');
+    const [stepFailed] = await eventually(() => stack.records.list({ subject: a01, kind: 'internal-audit.step-failed' }), (r) => r.length === 1);
+    expect(stepFailed?.content).toMatchObject({ step: 'audit-plan', reason: 'it was terminated', failures: 1, askedAgain: true });
+    await recordHistory('internal-audit-step-failed', a01);
+    // The audit's own workflow failing: the programme starts it again.
+    await stack.client.workflow.getHandle(a01).terminate('the worker lost it');
+    const s = await eventually(() => status(programme), (st) => st.audits[0]?.workflowId === `${a01}-r2`);
+    expect(s.audits[0]?.state).toBe('planned');
+    expect(s.timeline.find((e) => e.type === 'audit-failed')?.detail).toBe(`audit A-01 (${a01}): it was terminated; asked again`);
+    await eventually(() => auditStatus(`${a01}-r2`).catch(() => undefined), (st) => st?.state === 'planning');
+    const [failed] = await stack.records.list({ subject: pid, kind: 'internal-audit-programme.audit-failed' });
+    expect(failed?.content).toMatchObject({ step: 'A-01', workflowId: a01, reason: 'it was terminated', failures: 1, askedAgain: true });
+    await programme.executeUpdate(cancelAuditUpdate, { args: [{ by: 'system', auditId: 'A-01', reason: 'test done' }] });
+    await eventually(() => stack.client.workflow.getHandle(`${a01}-r2`).describe(), (d) => d.status.name !== 'RUNNING');
+    await recordHistory('internal-audit-programme-audit-failed', pid);
   });
 });

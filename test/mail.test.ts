@@ -334,6 +334,7 @@ describe('notification templates', () => {
     'management-review.cancelled': { ...common, meetingText: 'Mon 15 Mar 2027, 10:00 to 12:00 UTC', reason: 'Merged into the H2 review' },
     'management-review.pack': { ...common, meetingText: 'Mon 15 Mar 2027, 10:00 to 12:00 UTC', suppliedInputs: 4, missingInputs: 1, packHash: 'a'.repeat(64) },
     'impact-assessment.not-completed': { ...common, dueDate: '2027-03-01', nextStartAt: '2027-03-31T09:00:00Z', reason: 'the sign-off was cancelled' },
+    'work.handed-over': { ...common, part: 'the owner of NC-2027-004', fromName: 'Sofia Lind', toName: 'Marco Rossi', reason: 'Sofia left the company' },
     'link.renewed': { ...common, expiresAt: '2027-01-24T09:00:00Z' },
   };
 
@@ -371,6 +372,10 @@ describe('notification templates', () => {
     );
     expect(renderNotification('task.cancelled', samples['task.cancelled']).text).toContain('Reason: Duplicate of NC-2027-003');
     expect(renderNotification('link.renewed', samples['link.renewed']).text).toContain('This link works until Sun 24 Jan 2027, 09:00 UTC.');
+    const handedOver = renderNotification('work.handed-over', { ...samples['work.handed-over'], note: 'Top management names another auditor.' }).text;
+    expect(handedOver).toContain('Sofia Lind held the owner of NC-2027-004 in "Management review 2027". It now goes to Marco Rossi.');
+    expect(handedOver).toContain('Top management names another auditor.');
+    expect(handedOver).toContain('Reason: Sofia left the company');
     expect(renderNotification('approval.requested', samples['approval.requested']).subject).toBe(
       'Approval needed: Management review 2027 (by Sun 10 Jan 2027)',
     );

@@ -16,6 +16,7 @@ import { completedReviews } from '../src/management-review/summary.js';
 import { ncStatusQuery } from '../src/corrective-action/contract.js';
 import { approvalStatusQuery, decideUpdate } from '../src/approval/contract.js';
 import { completeTaskUpdate, taskStatusQuery } from '../src/task/contract.js';
+import { handoverUpdate } from '../src/common/messages.js';
 import { recordHistory } from './helpers/histories.js';
 import { isNotification } from './helpers/smtp.js';
 import { eventually, startTestStack, updateRejection, type TestStack } from './helpers/temporal.js';
@@ -446,5 +447,56 @@ describe('management review', () => {
     const history = await review.fetchHistory();
     const failed = history.events?.find((e) => e.workflowExecutionFailedEventAttributes);
     expect(failed?.workflowExecutionFailedEventAttributes?.failure?.message).toContain('meetingDate: must be a date as YYYY-MM-DD');
+  });
+});
+
+/** People change and steps fail while reviews run (issue #21). */
+describe('management review when people change or steps fail', () => {
+  const handover = (review: Review, from: string, to: string) =>
+    review.executeUpdate(handoverUpdate, { args: [{ by: 'system', from, to, reason: `${from} left the company`, ref: 'org-change-13' }] });
+
+  it('hands over an input owner and an attendee; the new attendee is invited; twice moves nothing', async () => {
+    const review = await startReview({ reviewId: reviewId() });
+    await eventually(() => statusOf(review), (s) => s.inputs.length === 5 && s.attendees.includes('marco.rossi'));
+    const ack = await handover(review, 'marco.rossi', 'tom.baker');
+    expect(ack).toMatchObject({ moved: true, parts: [{ part: 'input-owner', to: 'tom.baker' }, { part: 'attendee', to: 'tom.baker' }] });
+    expect(await handover(review, 'marco.rossi', 'tom.baker')).toMatchObject({ moved: false });
+    const invited = await stack.smtp.waitFor((m) => isNotification(m, review.workflowId, 'management-review.invitation', 'tom.baker@northwind.example'), 20_000);
+    expect(attachment(invited, /\.ics$/)).toBeDefined();
+    const s = await statusOf(review);
+    expect(s.inputs.find((i) => i.key === 'd')?.owner).toBe('tom.baker');
+    expect(s.attendees).toContain('tom.baker');
+    expect(s.attendees).not.toContain('marco.rossi');
+    const records = await stack.records.list({ subject: review.workflowId, kind: 'handover' });
+    expect(records.map((r) => (r.content as { part: string }).part)).toEqual(['input-owner', 'attendee']);
+    await stack.smtp.waitFor((m) => isNotification(m, review.workflowId, 'work.handed-over', 'tom.baker@northwind.example'), 20_000);
+    await review.executeUpdate(cancelReviewUpdate, { args: [{ by: 'system', reason: 'test done' }] });
+    await review.result();
+    await recordHistory('management-review-handover', review.workflowId);
+  });
+
+  it('a failed input task and a failed approval are asked again; the timeline and the ledger say why', async () => {
+    const review = await startReview({ reviewId: reviewId(), policy: { inputsDue: '1h', meetingIn: '4s', tasks: quiet } });
+    const inputB = stack.client.workflow.getHandle(`${review.workflowId}/input-b`);
+    await eventually(() => inputB.describe().catch(() => undefined), (d) => d?.status.name === 'RUNNING');
+    await inputB.terminate('the worker lost it');
+    await supply(review, 'b-r2', 'priya.raman', 'Regulation on AI credit scoring changed in the UK.');
+    const supplied = await eventually(() => statusOf(review), (s) => s.inputs.find((i) => i.key === 'b')?.state === 'supplied');
+    expect(supplied.inputs.find((i) => i.key === 'b')?.taskWorkflowId).toBe(`${review.workflowId}/input-b-r2`);
+    expect(supplied.timeline.find((e) => e.type === 'step-failed')?.detail).toBe('input (b): it was terminated; asked again');
+
+    await eventually(() => statusOf(review), (s) => s.state === 'awaiting-minutes', { timeoutMs: 30_000 });
+    await review.executeUpdate(recordMinutesUpdate, { args: [minutes({ actions: [], missingInputs: acceptedMissing('a', 'c', 'd', 'e') }) as never] });
+    const first = await eventually(() => statusOf(review), (s) => s.approval?.round === 1);
+    const approval = stack.client.workflow.getHandle(first.approval!.workflowId);
+    await eventually(() => approval.describe().catch(() => undefined), (d) => d?.status.name === 'RUNNING');
+    await approval.terminate('the worker lost it');
+    const again = await eventually(() => statusOf(review), (s) => s.approval?.workflowId === `${review.workflowId}/approval-1-r2`);
+    expect(again.state).toBe('awaiting-approval');
+    await decide(again.approval!.workflowId, 'hannah.okafor', 'approve');
+    await decide(again.approval!.workflowId, 'david.chen', 'approve');
+    expect(await review.result()).toMatchObject({ status: 'completed' });
+    const failed = await stack.records.list({ subject: review.workflowId, kind: 'management-review.step-failed' });
+    expect(failed.map((r) => (r.content as { step: string }).step)).toEqual(['input-b', 'approval-1']);
   });
 });

@@ -179,7 +179,11 @@ export interface ImpactAssessmentEvent {
     | 'change-attached'
     | 'recorded'
     | 'risk-treatment-opened'
-    | 'cancelled';
+    | 'cancelled'
+    /** A step's task or the sign-off failed; it is asked again, or the assessment gives up on it. */
+    | 'step-failed'
+    /** The system owner's part in the assessment was handed over. */
+    | 'handover';
   by: string;
   detail: string;
   workflowId?: string;

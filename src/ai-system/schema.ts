@@ -76,7 +76,9 @@ export interface AiSystemEvent {
     | 'assessment-recorded'
     | 'assessment-cancelled'
     | 'continued-as-new'
-    | 'retired';
+    | 'retired'
+    /** The system's owner was handed over (a registration change). */
+    | 'handover';
   by: string;
   detail: string;
   workflowId?: string;

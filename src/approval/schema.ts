@@ -62,7 +62,11 @@ export interface ApprovalEvent {
     | 'approved'
     | 'rejected'
     | 'expired'
-    | 'cancelled';
+    | 'cancelled'
+    /** An approver not in the organization (any more) was replaced; the detail says by whom and why. */
+    | 'rerouted'
+    /** An approver's pending decision or the preparer's part was handed over. */
+    | 'handover';
   by: string;
   detail: string;
 }

@@ -517,7 +517,11 @@ export type CertificationEventType =
   | 'certified'
   | 'nonconformity-closed'
   | 'recertified'
-  | 'ended';
+  | 'ended'
+  /** A management review the cycle started failed; a fresh one is started, or the cycle gives up on it. */
+  | 'review-failed'
+  /** The AIMS manager's or a top manager's part was handed over: the cycle looked its people up again. */
+  | 'handover';
 
 export interface CertificationEvent {
   at: string;

@@ -93,6 +93,12 @@ export type NcEventType =
   | 'step-started'
   | 'step-completed'
   | 'step-reasked'
+  /** A step's task or approval failed (failed, timed out, terminated); it is asked again, or the NC gives up on it. */
+  | 'step-failed'
+  /** The owner is not in the organization (any more): the AIMS manager took over. */
+  | 'rerouted'
+  /** The owner's (or the AIMS manager's, or an action owner's) part was handed over. */
+  | 'handover'
   | 'plan-refused'
   | 'plan-approved'
   | 'plan-rejected'

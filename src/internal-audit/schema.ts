@@ -204,7 +204,9 @@ export type InternalAuditSpec = z.output<typeof internalAuditInputSchema>;
 /** A change the programme passes to a running audit. */
 export type AuditChange =
   | { type: 'reschedule'; window: AuditWindow; reason: string; by: string }
-  | { type: 'auditor'; leadAuditor: string; reason: string; by: string };
+  | { type: 'auditor'; leadAuditor: string; reason: string; by: string }
+  /** The auditee was handed over (they left, or the process changed hands). */
+  | { type: 'auditee'; auditee: string; reason: string; by: string };
 
 export const findingTypes = ['major-nc', 'minor-nc', 'observation', 'opportunity'] as const;
 export type FindingType = (typeof findingTypes)[number];

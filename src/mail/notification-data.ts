@@ -258,6 +258,20 @@ export const notificationDataSchemas = {
     /** Why it did not complete. */
     reason: z.string({ error: 'must be text' }).trim().min(1, 'is required').max(2000, 'must be at most 2000 characters'),
   }),
+  /**
+   * Someone's part in running work was handed over (they left, or their role changed hands):
+   * sent to whoever takes it over, or to the AIMS manager when the workflow's rules route it
+   * elsewhere (e.g. an auditor who would audit their own work).
+   */
+  'work.handed-over': report.extend({
+    /** What was handed over, e.g. `the owner of NC-2027-004`. */
+    part: singleLine(300),
+    fromName: singleLine(200),
+    toName: singleLine(200),
+    reason: z.string({ error: 'must be text' }).trim().min(1, 'is required').max(2000, 'must be at most 2000 characters'),
+    /** What the workflow's rules did about it, e.g. who decides instead. */
+    note: optionalText(2000),
+  }),
   /** A fresh link after an expired one. */
   'link.renewed': base.extend({
     /** When the new link stops working. */

@@ -219,6 +219,12 @@ const templates = {
     body: 'The impact assessment "{{title}}" ended without a signed-off record. ISO/IEC 42001 8.4 asks for the assessment at planned intervals, so the next one starts on {{nextStartAtText}}; the reassessment was planned for {{dueDateText}}.\n\nPlease make sure the system owner and AI governance can take part this time.',
     button: 'Open',
   },
+  'work.handed-over': {
+    subject: 'Handed over: {{part}} ({{title}})',
+    heading: 'Work handed over',
+    body: '{{fromName}} held {{part}} in "{{title}}". It now goes to {{toName}}.{{#if note}}\n\n{{note}}{{/if}}\n\nReminders, escalations and the next steps follow the new holder; the handover is kept in the management system records.',
+    button: 'Open',
+  },
   'link.renewed': {
     subject: 'Your new link: {{title}}',
     heading: 'Here is a fresh link',

@@ -236,7 +236,11 @@ export type ManagementReviewEventType =
   | 'expired'
   | 'action-created'
   | 'completed'
-  | 'cancelled';
+  | 'cancelled'
+  /** An input task or the approval failed; it is asked again, or the review routes around it. */
+  | 'step-failed'
+  /** An input owner's, an attendee's or the AIMS manager's part was handed over. */
+  | 'handover';
 
 export interface ManagementReviewEvent {
   at: string;

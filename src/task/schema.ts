@@ -40,12 +40,16 @@ export type TaskEventType =
   | 'reminded'
   | 'overdue'
   | 'escalated'
+  /** The assignee is not in the organization (any more): the task went to the fallback. */
+  | 'rerouted'
   | 'reassigned'
   | 'delegated'
   | 'due-extended'
   | 'commented'
   | 'completed'
-  | 'cancelled';
+  | 'cancelled'
+  /** Someone's part in the task (assignee, delegate, escalation manager) was handed over. */
+  | 'handover';
 
 export interface TaskEvent {
   at: string;
@@ -67,6 +71,8 @@ export interface TaskStatus {
   state: TaskState;
   assignee: PersonRef;
   delegate?: PersonRef;
+  /** The manager recorded at assignment, whom the ladder escalates to (a handover replaces them). */
+  escalationManager?: string;
   requestedBy: string;
   dueAt: string;
   createdAt: string;

@@ -4,6 +4,7 @@
  */
 import { setHandler } from '@temporalio/workflow';
 import { attachChangeSignal, impactAssessmentStatusQuery } from '../../src/ai-system/contract.js';
+import { registerImpactAssessmentHandover } from './assessment-handover.js';
 import type { ImpactAssessment } from './assessment-state.js';
 
 export function registerImpactAssessmentHandlers(a: ImpactAssessment): void {
@@ -11,4 +12,5 @@ export function registerImpactAssessmentHandlers(a: ImpactAssessment): void {
   setHandler(attachChangeSignal, (change) => {
     if (!a.isClosed()) a.attach(change);
   });
+  registerImpactAssessmentHandover(a);
 }

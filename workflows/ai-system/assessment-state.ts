@@ -52,7 +52,8 @@ export type StepTask = Pick<HumanTaskInput, 'assignee' | 'form' | 'choices'> & {
 
 export class ImpactAssessment {
   readonly workflowId = workflowInfo().workflowId;
-  readonly system: ImpactAssessmentSpec['system'];
+  /** The system as assessed; its owner moves with a handover. */
+  system: ImpactAssessmentSpec['system'];
   /** `<systemId>/<year>-<n>`. */
   readonly assessmentId: string;
   readonly clauses = IMPACT_ASSESSMENT_CLAUSES;

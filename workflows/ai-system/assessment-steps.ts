@@ -11,7 +11,7 @@ import { impactScaleChoices, type ImpactRow } from '../../src/forms/index.js';
 import { searchAttributes } from '../../src/temporal/search-attributes.js';
 import type { Ending } from '../lib/lifecycle.js';
 import { acts } from '../lib/activities.js';
-import { childWorkflowId, runApproval, runStep, startDetachedTask, type CompletedStep } from '../lib/children.js';
+import { childWorkflowId, runApproval, runStep, startDetachedTask, type CompletedStep, type Reask } from '../lib/children.js';
 import { StepCancelled } from '../lib/util.js';
 import type { ImpactAssessment, StepTask } from './assessment-state.js';
 
@@ -20,10 +20,22 @@ const REVIEW_CHOICES = ['approve', 'send back'];
 /** Sign-offs of high-tier systems go to top management whatever the level (issue #13). */
 const SIGN_OFF_BY_TIER_PATCH = 'impact-assessment-sign-off-by-tier';
 
-/** Runs a step's human task as a child; the status names it while it runs. */
+/** A step's task or the sign-off failed: the timeline and the ledger say why; the fresh child asked next is the current step. */
+function stepFailed(a: ImpactAssessment, what: string): Reask {
+  return {
+    onFailed: async (f) => {
+      a.event('step-failed', 'system', `${what}: ${f.reason}; ${f.next ? 'asked again' : `failed ${f.failures} times, given up`}`, f.workflowId);
+      if (f.next) a.currentStep = f.next;
+      a.publish();
+      await a.recorder.append('impact-assessment.step-failed', 'system', { step: f.key, workflowId: f.workflowId, reason: f.reason, failures: f.failures, askedAgain: f.next !== undefined });
+    },
+  };
+}
+
+/** Runs a step's human task as a child; the status names it while it runs. A task that fails is asked again. */
 async function step(a: ImpactAssessment, key: string, title: string, instructions: string, task: StepTask): Promise<CompletedStep> {
   a.stepStarted(key, title);
-  const done = await runStep(key, a.taskInput(title, instructions, task), title);
+  const done = await runStep(key, a.taskInput(title, instructions, task), title, stepFailed(a, title));
   a.currentStep = undefined;
   return done;
 }
@@ -115,17 +127,17 @@ export async function signOff(a: ImpactAssessment, preparer: string): Promise<st
     clauses: a.clauses,
     dueAt: a.dueIn(a.due.signOff),
     policy: a.spec.policy.tasks,
-  });
+  }, stepFailed(a, 'the sign-off'));
   a.currentStep = undefined;
   const outcome = approvalOutcome(decision);
   if (outcome.approved) {
     a.signOff = { role, by: outcome.approvedBy[0] ?? 'system', at: decision.decidedAt, contentHash };
-    a.event('signed-off', a.signOff.by, `signed off by ${signer}`, childWorkflowId(key));
+    a.event('signed-off', a.signOff.by, `signed off by ${signer}`, decision.approvalId);
     return undefined;
   }
   if (decision.status === 'cancelled') throw new StepCancelled('system', 'the sign-off was cancelled');
   a.signOffRefusals += 1;
-  a.event('sign-off-refused', outcome.rejectedBy ?? 'system', `sign-off refused: ${outcome.reason}`, childWorkflowId(key));
+  a.event('sign-off-refused', outcome.rejectedBy ?? 'system', `sign-off refused: ${outcome.reason}`, decision.approvalId);
   return `\n\nThe sign-off refused the previous assessment: ${outcome.reason}`;
 }
 

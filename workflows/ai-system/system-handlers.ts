@@ -20,6 +20,7 @@ import { zodProblems } from '../../src/common/schemas.js';
 import { acts } from '../lib/activities.js';
 import { onUpdate } from '../lib/handlers.js';
 import { reject } from '../lib/util.js';
+import { registerAiSystemHandover } from './system-handover.js';
 import type { AiSystem } from './system-state.js';
 
 /** Takes a change: attaches it to the running assessment, or keeps it for the next one. */
@@ -79,7 +80,10 @@ export function registerAiSystemHandlers(s: AiSystem): void {
     check,
     apply: async (input): Promise<UpdateAck> => {
       const { changes, by, reason } = input;
-      if (changes.owner) await acts.resolvePerson(changes.owner).catch(() => reject(`owner: unknown person "${changes.owner}"`));
+      if (changes.owner) {
+        const owner = await acts.resolvePerson(changes.owner).catch(() => reject(`owner: unknown person "${changes.owner}"`));
+        if (owner.unknown) reject(`owner: unknown person "${changes.owner}"`);
+      }
       const before = s.system;
       const changed = (Object.keys(changes) as Array<keyof typeof changes>).filter((k) => changes[k] !== before[k]);
       if (changed.length === 0) return { ok: true, state: s.state(), message: 'Nothing to change: the registration already says so.' };
@@ -95,6 +99,8 @@ export function registerAiSystemHandlers(s: AiSystem): void {
       return { ok: true, state: s.state(), message: `Registration updated (${fields}).` };
     },
   });
+
+  registerAiSystemHandover(s);
 
   onUpdate(retireUpdate, {
     schema: retireSchema,

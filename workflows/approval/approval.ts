@@ -3,14 +3,24 @@
  * hash) under a rule (all, any, n of m), with separation of duties (the preparer cannot
  * approve). A new content version voids earlier decisions and asks again.
  */
-import { isCancellation } from '@temporalio/workflow';
+import { isCancellation, patched } from '@temporalio/workflow';
 import { approvalInputSchema, requiredApprovals, type ApprovalInput, type ApprovalResult, type ApprovalState } from '../../src/approval/schema.js';
 import { acts } from '../lib/activities.js';
 import { DueTimeline, walkLadder } from '../lib/ladder.js';
 import { closing } from '../lib/lifecycle.js';
+import { ref } from '../lib/people.js';
 import { invalidInput, parseOrThrow } from '../lib/util.js';
 import { registerApprovalHandlers } from './handlers.js';
 import { Approval } from './state.js';
+
+/** Undecided approvers who left the organization hand their decision on at the next reminder or escalation (issue #21). */
+const APPROVER_REROUTE_PATCH = 'approval-reroutes-unknown-approver';
+
+/** Before a reminder or an escalation: an undecided approver the organization no longer names hands the decision to top management. */
+async function recheckApprovers(a: Approval): Promise<void> {
+  if (!patched(APPROVER_REROUTE_PATCH) || a.pending().length === 0) return;
+  await a.rerouteGone(await acts.resolvePeople(a.pending().map((p) => ({ person: p.id }))), true);
+}
 
 export async function approval(rawInput: ApprovalInput): Promise<ApprovalResult> {
   const a = new Approval(parseOrThrow(approvalInputSchema, rawInput, 'approval input'));
@@ -24,9 +34,9 @@ export async function approval(rawInput: ApprovalInput): Promise<ApprovalResult>
     acts.resolvePeople(spec.approvers),
     acts.resolveTaskPeople({ assignee: { person: spec.preparer }, policy: spec.policy }),
   ]);
-  a.preparer = { id: preparer.id, name: preparer.name, email: preparer.email };
+  a.preparer = ref(preparer);
   // Separation of duties: whoever prepared the content is never one of its approvers.
-  a.approvers = people.filter((p) => p.id !== a.preparer.id);
+  a.approvers = people.filter((p) => p.id !== a.preparer.id).map(ref);
   a.required = requiredApprovals(spec.rule, a.approvers.length);
   if (a.approvers.length === 0 || a.required > a.approvers.length) {
     invalidInput(
@@ -39,6 +49,9 @@ export async function approval(rawInput: ApprovalInput): Promise<ApprovalResult>
     expireAfterMs: a.expireAfterMs,
   });
   a.timeline.arm(Date.parse(spec.dueAt), a.createdAt);
+  // Approvers no longer in the organization: a top manager decides in their place; a vacant role has a stand-in.
+  await a.rerouteGone(people, false);
+  for (const p of people.filter((x) => x.insteadOf)) a.event('rerouted', 'system', `${p.name} decides: ${p.insteadOf}`);
   a.people = timing;
   a.event('requested', a.preparer.id, `approval requested from ${a.approvers.map((p) => p.name).join(', ')} (${spec.rule.type}, ${a.required} needed)`);
   a.publish();
@@ -49,6 +62,7 @@ export async function approval(rawInput: ApprovalInput): Promise<ApprovalResult>
     await a.send('approval.requested', a.approvers, { rule: a.ruleText() });
     await walkLadder(a.timeline, () => a.isClosed(), {
       reminder: async () => {
+        await recheckApprovers(a);
         a.event('reminded', 'system', `reminder sent to ${a.pending().map((p) => p.name).join(', ')}`);
         await a.send('approval.reminder', a.pending());
       },
@@ -60,6 +74,7 @@ export async function approval(rawInput: ApprovalInput): Promise<ApprovalResult>
       escalation: async (index) => {
         const step = timing.escalation[index];
         if (!step) return;
+        await recheckApprovers(a);
         // The ladder climbs from the approvers who have not decided: their managers, then top
         // management; an approver is never escalated to about their own pending decision.
         const waiting = a.pending();

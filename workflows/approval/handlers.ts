@@ -8,6 +8,7 @@ import { decideSchema, reviseSchema, tally } from '../../src/approval/schema.js'
 import type { UpdateAck } from '../../src/common/messages.js';
 import { onCancel, onComment, onUpdate } from '../lib/handlers.js';
 import { reject } from '../lib/util.js';
+import { registerApprovalHandover } from './handover.js';
 import type { Approval } from './state.js';
 
 export function registerApprovalHandlers(approval: Approval): void {
@@ -74,6 +75,8 @@ export function registerApprovalHandlers(approval: Approval): void {
 
   const involved = () => ['system', approval.preparer.id, approval.ensureOpen().aimsManagerId, ...approval.approvers.map((a) => a.id)];
   onComment({ ready, allowed: involved, refusal: 'only people involved in this approval can comment on it' }, (input) => approval.event('commented', input.by, input.text), ack);
+
+  registerApprovalHandover(approval);
 
   onCancel(
     {

@@ -9,7 +9,9 @@ import type { PersonRef } from '../../src/common/schemas.js';
 import type { ApprovalEvent, ApprovalResult, ApprovalSpec, ApprovalState, ApprovalStatus, Decision } from '../../src/approval/schema.js';
 import { durationMs } from '../../src/common/duration.js';
 import { searchAttributes } from '../../src/temporal/search-attributes.js';
+import { acts } from '../lib/activities.js';
 import { DueTimeline } from '../lib/ladder.js';
+import { ref, type Person } from '../lib/people.js';
 import { Recorder } from '../lib/recorder.js';
 import { formatDay, reject } from '../lib/util.js';
 
@@ -55,8 +57,8 @@ export class Approval {
     return this.recorder.timeline;
   }
 
-  event(type: ApprovalEvent['type'], by: string, detail: string): void {
-    this.recorder.event(type, by, detail);
+  event(type: ApprovalEvent['type'], by: string, detail: string, data?: Record<string, unknown>): void {
+    this.recorder.event(type, by, detail, { data });
   }
 
   publish(): void {
@@ -149,6 +151,50 @@ export class Approval {
       memo: { kind: 'approval', title: this.title, dueAt: this.dueIso() },
       details: `**${this.state}** · ${this.title} · ${approvals}/${this.required} approvals (${this.spec.rule.type}) · version ${this.version} · due ${formatDay(this.timeline.dueAt)}`,
     };
+  }
+
+  /** Whether `id` may take a decision here: neither the preparer nor already an approver. */
+  eligible(id: string): boolean {
+    return id !== this.preparer.id && !this.approvers.some((a) => a.id === id);
+  }
+
+  /**
+   * Who takes the decision of the approver `fromId`: `to` when they may; when they may not
+   * (separation of duties: `to` prepared the content or already approves), or there is no `to`
+   * (`fromId` left), the first top manager who may; undefined when nobody may.
+   */
+  async standIn(to: PersonRef | undefined, fromId: string): Promise<{ person: PersonRef; note?: string } | undefined> {
+    if (to && this.eligible(to.id)) return { person: to };
+    const why = to ? `${to.name} ${to.id === this.preparer.id ? 'prepared the content' : 'already approves it'} (separation of duties)` : `${fromId} is not in the organization`;
+    const top = await acts.resolvePeople([{ role: 'top-management' }]);
+    const person = top.find((c) => !c.unknown && !c.insteadOf && this.eligible(c.id));
+    return person ? { person: ref(person), note: `${why}: ${person.name} of top management decides instead` } : undefined;
+  }
+
+  /** Puts `to` in the place of the undecided approver `fromId`; the ladder looks at the approvers again. */
+  replaceApprover(fromId: string, to: PersonRef): void {
+    this.approvers = this.approvers.map((a) => (a.id === fromId ? to : a));
+    this.timeline.touch();
+  }
+
+  /**
+   * Undecided approvers the organization no longer names hand their decision to a stand-in (see
+   * `standIn`), who is asked for it when `ask`; the timeline says why.
+   */
+  async rerouteGone(people: readonly Person[], ask: boolean): Promise<void> {
+    const gone = people.filter((p) => p.unknown && this.pending().some((a) => a.id === p.id));
+    if (gone.length === 0) return;
+    for (const person of gone) {
+      const stand = await this.standIn(undefined, person.id);
+      if (!stand) {
+        this.event('rerouted', 'system', `${person.id} is not in the organization and nobody else may decide in their place`);
+        continue;
+      }
+      this.replaceApprover(person.id, stand.person);
+      this.event('rerouted', 'system', stand.note ?? `${person.id} → ${stand.person.name}`);
+      if (ask) await this.send('approval.requested', [stand.person], { rule: this.ruleText(), reason: stand.note });
+    }
+    this.publish();
   }
 
   /** The result, the ledger record of every decision, and the preparer's mail. */

@@ -36,11 +36,13 @@ import { raiseNonconformity } from '../lib/children.js';
 import { onUpdate } from '../lib/handlers.js';
 import { reject } from '../lib/util.js';
 import type { Certification } from './state.js';
+import { registerCertificationHandover } from './handover.js';
 
 export function registerCertificationHandlers(c: Certification): void {
   const ready = () => c.settings !== undefined;
 
   setHandler(certificationStatusQuery, () => c.status());
+  registerCertificationHandover(c);
 
   onUpdate(moveAuditDatesUpdate, {
     schema: moveDatesSchema,

@@ -4,13 +4,13 @@
  * escalated), the body's decision (escalated when late), the watch on the certificate's expiry,
  * and the management review started when a readiness check finds none complete.
  */
-import { condition } from '@temporalio/workflow';
+import { condition, isCancellation, log, patched } from '@temporalio/workflow';
 import { auditNames, DAY_MS, dateEndMs, dateMs, dayOf, isReady, readinessLines, type AuditKey, type ReadinessReport } from '../../src/certification/schema.js';
 import { MANAGEMENT_REVIEW_WORKFLOW, managementReviewWorkflowId } from '../../src/management-review/contract.js';
 import type { ManagementReviewInput } from '../../src/management-review/schema.js';
 import { searchAttributes } from '../../src/temporal/search-attributes.js';
 import { acts } from '../lib/activities.js';
-import { startDetached } from '../lib/children.js';
+import { FAILED_CHILD_PATCH, startDetached, STEP_ATTEMPTS } from '../lib/children.js';
 import type { Certification, Step } from './state.js';
 const abbreviations: Record<AuditKey, string> = { stage1: 'st1', stage2: 'st2', surveillance1: 'sv1', surveillance2: 'sv2', recertification: 'rc' };
 
@@ -121,9 +121,11 @@ async function checkReadiness(c: Certification, key: AuditKey, offsetMs: number)
  * Starts a management review covering the period before the audit, as a child that outlives the
  * cycle; one already started (an earlier check, a retried task) is the review asked for.
  */
-async function startReview(c: Certification, key: AuditKey): Promise<{ reviewId: string; workflowId: string }> {
+async function startReview(c: Certification, key: AuditKey, ask = 1): Promise<{ reviewId: string; workflowId: string }> {
   const due = dateMs(c.plannedOf(key));
-  const qualifier = `${c.spec.certificateId.toLowerCase()}-c${c.cycle}-${abbreviations[key]}`.slice(0, 31).replace(/-+$/, '');
+  const base = `${c.spec.certificateId.toLowerCase()}-c${c.cycle}-${abbreviations[key]}`;
+  // A review asked again after a failure: a fresh one, `...-r<n>`.
+  const qualifier = ask === 1 ? base.slice(0, 31).replace(/-+$/, '') : `${base.slice(0, 28).replace(/-+$/, '')}-r${ask}`;
   const reviewId = `${new Date(due).getUTCFullYear()}-${qualifier}`;
   const workflowId = managementReviewWorkflowId(reviewId);
   const input: ManagementReviewInput = {
@@ -142,8 +144,30 @@ async function startReview(c: Certification, key: AuditKey): Promise<{ reviewId:
       { key: searchAttributes.process, value: 'management-review' },
       { key: searchAttributes.ref, value: reviewId },
     ],
+    onClosed: (result) => {
+      if (result !== undefined) return;
+      reviewFailed(c, key, reviewId, ask).catch((err: unknown) => {
+        if (!isCancellation(err)) log.error('a failed management review could not be asked again', { reviewId, error: err instanceof Error ? err.message : String(err) });
+      });
+    },
   });
   return { reviewId, workflowId };
+}
+
+/**
+ * A management review the cycle started failed (or was terminated) while the cycle runs: recorded,
+ * and a fresh one is started (`...-r<n>`), up to `STEP_ATTEMPTS` in all.
+ */
+async function reviewFailed(c: Certification, key: AuditKey, reviewId: string, ask: number): Promise<void> {
+  if (c.finished() || !patched(FAILED_CHILD_PATCH)) return;
+  const again = ask < STEP_ATTEMPTS;
+  c.event('review-failed', 'system', `management review ${reviewId} failed; ${again ? 'a fresh one is started' : `it failed ${ask} times and is given up`}`, { reviewId });
+  c.publish();
+  await c.append('certification.review-failed', 'system', { audit: key, reviewId, failures: ask, askedAgain: again }, `review-failed-${reviewId}`);
+  if (!again) return;
+  const started = await startReview(c, key, ask + 1);
+  c.event('readiness', 'system', `management review ${started.reviewId} started in place of ${reviewId}`, { reviewId: started.reviewId });
+  c.publish();
 }
 
 /**

@@ -10,7 +10,8 @@ import { concernInputSchema, DEFAULT_TRIAGE_DUE, type ConcernInput, type Concern
 import { durationMs } from '../../src/common/duration.js';
 import { acts } from '../lib/activities.js';
 import { runTask } from '../lib/children.js';
-import { parseOrThrow } from '../lib/util.js';
+import { parseOrThrow, StepFailed } from '../lib/util.js';
+import type { HumanTaskResult } from '../../src/task/schema.js';
 import { Concern, type Triage } from './state.js';
 
 export async function concern(rawInput: ConcernInput): Promise<ConcernResult> {
@@ -22,7 +23,14 @@ export async function concern(rawInput: ConcernInput): Promise<ConcernResult> {
 
   let feedback = '';
   for (let round = 1; ; round += 1) {
-    const task = await runTask(`triage-${round}`, c.triageTask(feedback, triageDueMs));
+    let task: HumanTaskResult;
+    try {
+      task = await runTask(`triage-${round}`, c.triageTask(feedback, triageDueMs), c.reask());
+    } catch (err) {
+      // A triage task that failed every time it was asked: the concern ends as cancelled, saying why.
+      if (!(err instanceof StepFailed)) throw err;
+      return c.finish('system', 'cancelled', { note: err.reason });
+    }
     if (task.status !== 'completed') {
       const cancelled = task.cancellation;
       return c.finish(cancelled?.by ?? 'system', 'cancelled', cancelled ? { note: cancelled.reason } : {});

@@ -9,7 +9,8 @@ import type { TriageDecision } from '../../src/forms/index.js';
 import type { HumanTaskInput } from '../../src/task/schema.js';
 import { searchAttributes } from '../../src/temporal/search-attributes.js';
 import { acts, bestEffort, mail } from '../lib/activities.js';
-import { raiseNonconformity } from '../lib/children.js';
+import { raiseNonconformity, type Reask } from '../lib/children.js';
+import { unknownText } from '../lib/people.js';
 import { Recorder } from '../lib/recorder.js';
 import { formatDay } from '../lib/util.js';
 
@@ -83,6 +84,16 @@ export class Concern {
     };
   }
 
+  /** A triage task that fails is asked again; each failure is on the timeline and in the ledger. */
+  reask(): Reask {
+    return {
+      onFailed: async (f) => {
+        this.recorder.event('step-failed', 'system', `the triage task ${f.reason}; ${f.next ? 'asked again' : `failed ${f.failures} times, given up`}`, { workflowId: f.workflowId });
+        await this.recorder.append('concern.step-failed', 'system', { step: f.key, workflowId: f.workflowId, reason: f.reason, failures: f.failures, askedAgain: f.next !== undefined });
+      },
+    };
+  }
+
   /** The outcome: published, recorded, returned. */
   async finish(by: string, outcome: ConcernResult['outcome'], extra: { ncId?: string; note?: string; reporterTold?: boolean }): Promise<ConcernResult> {
     this.state = outcome;
@@ -100,7 +111,8 @@ export class Concern {
   async accept(by: string, triage: Triage): Promise<ConcernResult | AskAgain> {
     const owner = triage.owner ?? by;
     try {
-      await acts.resolvePeople([{ person: owner }]);
+      const unknown = unknownText(await acts.resolvePeople([{ person: owner }]));
+      if (unknown) return { again: `The previous decision could not be carried out: the owner ${owner} is not in the organization (${unknown}).` };
     } catch (err) {
       if (!(err instanceof ActivityFailure)) throw err;
       return { again: `The previous decision could not be carried out: the owner ${owner} is not in the organization (${err.cause?.message ?? err.message}).` };

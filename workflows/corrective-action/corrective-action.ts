@@ -93,8 +93,11 @@ export async function correctiveAction(rawInput: CorrectiveActionInput): Promise
     if (nc.state === 'closed' && nc.closedAt) {
       const { closedAt, notEffectiveCount, rootCauses, actions, effectiveness, systemChange } = nc;
       await nc.recorder.append('nonconformity.closed', 'system', { closedAt, notEffectiveCount, rootCauses, actions, effectiveness, systemChange: systemChange ?? null, timeline: nc.recorder.timeline }, 'closed');
-      const [owner] = await acts.resolvePeople([{ person: spec.owner }]);
-      if (owner) await nc.send('nc.closed', [owner], { closedAt, notEffectiveCount });
+      // An owner no longer in the organization: the AIMS manager is told instead.
+      const [owner, aimsManager] = await acts.resolvePeople([{ person: nc.owner }, { role: 'aims-manager' }]);
+      const told = owner?.unknown && aimsManager ? aimsManager : owner;
+      if (owner?.unknown) nc.event('rerouted', 'system', `the owner ${owner.id} is not in the organization; the closure is told to the AIMS manager`);
+      if (told) await nc.send('nc.closed', [told], { closedAt, notEffectiveCount });
     } else if (nc.cancellation) {
       const { reason, approvedBy } = nc.cancellation;
       await nc.recorder.append('nonconformity.cancelled', nc.cancellation.by, { reason, ...(approvedBy ? { approvedBy } : {}), state: nc.state, timeline: nc.recorder.timeline }, 'cancelled');

@@ -11,6 +11,7 @@ import { cancelNeedsApproval, mergeConcernSchema } from '../../src/corrective-ac
 import { onComment, onUpdate, type Permission } from '../lib/handlers.js';
 import { formatDay, reject } from '../lib/util.js';
 import { requestCancellation } from './cancellation.js';
+import { registerNonconformityHandover } from './handover.js';
 import { CANCEL_APPROVAL_PATCH } from './patches.js';
 import type { Nonconformity } from './state.js';
 
@@ -22,7 +23,7 @@ export function registerNonconformityHandlers(nc: Nonconformity, lifecycle: Canc
   setHandler(ncStatusQuery, () => nc.status());
 
   onComment(
-    { ready, allowed: () => ['system', nc.spec.owner, nc.aimsManagerId], refusal: 'only the owner or the AIMS manager can post an update on this nonconformity' },
+    { ready, allowed: () => ['system', nc.owner, nc.aimsManagerId], refusal: 'only the owner or the AIMS manager can post an update on this nonconformity' },
     async (input) => {
       nc.event('commented', input.by, input.text);
       await nc.recorder.append('nonconformity.comment', input.by, { text: input.text });
@@ -49,6 +50,8 @@ export function registerNonconformityHandlers(nc: Nonconformity, lifecycle: Canc
       return ack(`Concern ${input.concernId} merged into ${nc.ncId}.`);
     },
   });
+
+  registerNonconformityHandover(nc);
 
   const mayCancel = aimsManagerOnly('cancel a nonconformity');
   onUpdate(cancelUpdate, {

@@ -27,6 +27,8 @@ export class Nonconformity {
   readonly clauses: string[];
   readonly raisedAt: string;
   state: NcState = 'containment';
+  /** Who owns the corrective action: the input's owner until a handover (or their leaving) moves it. */
+  owner: string;
   aimsManagerId: string | undefined;
   targetAtMs: number;
   overdue = false;
@@ -54,6 +56,7 @@ export class Nonconformity {
     this.clauses = [...new Set(['10.2', ...spec.clauses])];
     this.raisedAt = new Date(spec.raisedAt ?? Date.now()).toISOString();
     this.targetAtMs = Date.parse(this.raisedAt);
+    this.owner = spec.owner;
     this.recorder = new Recorder<NcEventType>({ view: () => this.view(), clauses: this.clauses, identity: () => ({ ncId: spec.ncId }) });
   }
 
@@ -85,6 +88,19 @@ export class Nonconformity {
     this.effectivenessWaitMs = policy.effectivenessWait ? durationMs(policy.effectivenessWait) : timing.effectivenessWaitMs;
     this.targetAtMs = Date.parse(this.raisedAt) + (policy.overallTarget ? durationMs(policy.overallTarget) : timing.overallTargetMs);
     this.aimsManagerId = timing.aimsManagerId;
+  }
+
+  /**
+   * The owner is not in the organization (any more): the AIMS manager owns the NC from now on
+   * (its later steps, escalation and closure mail), and the timeline says why.
+   */
+  ownerGone(ownerId: string): void {
+    if (this.owner !== ownerId || !this.aimsManagerId) return;
+    this.owner = this.aimsManagerId;
+    this.event('rerouted', 'system', `the owner ${ownerId} is not in the organization; the AIMS manager ${this.aimsManagerId} owns the nonconformity now`, {
+      data: { from: ownerId, to: this.aimsManagerId },
+    });
+    this.publish();
   }
 
   targetAt(): string {
@@ -122,7 +138,7 @@ export class Nonconformity {
       sourceRef: spec.sourceRef,
       clauses: this.clauses,
       aiSystem: spec.aiSystem,
-      owner: spec.owner,
+      owner: this.owner,
       raisedBy: spec.raisedBy,
       raisedAt: this.raisedAt,
       targetAt: this.targetAt(),
@@ -155,14 +171,14 @@ export class Nonconformity {
         { key: searchAttributes.ref, value: spec.ncId },
         { key: searchAttributes.severity, value: spec.severity },
         { key: searchAttributes.source, value: spec.source },
-        { key: searchAttributes.owner, value: spec.owner },
+        { key: searchAttributes.owner, value: this.owner },
         { key: searchAttributes.state, value: late ? 'overdue' : this.state },
         { key: searchAttributes.dueDate, value: new Date(this.targetAtMs) },
         { key: searchAttributes.clauses, value: this.clauses },
         ...(spec.aiSystem ? [{ key: searchAttributes.aiSystem, value: spec.aiSystem }] : []),
       ],
       memo: { kind: 'nonconformity', ncId: spec.ncId, title: spec.title, severity: spec.severity, source: spec.source, state: this.state },
-      details: `**${spec.ncId}** · ${stateText[this.state]} · ${spec.severity} · ${spec.title} · owner ${spec.owner} · target ${formatDay(this.targetAtMs)}${loops}${late ? ' · past target, escalated' : ''}${asked}`,
+      details: `**${spec.ncId}** · ${stateText[this.state]} · ${spec.severity} · ${spec.title} · owner ${this.owner} · target ${formatDay(this.targetAtMs)}${loops}${late ? ' · past target, escalated' : ''}${asked}`,
     };
   }
 }

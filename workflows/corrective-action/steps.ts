@@ -8,27 +8,38 @@ import { approvalOutcome, type ApprovalInput, type ApprovalResult } from '../../
 import { calendarDay, pastDueActions } from '../../src/corrective-action/schema.js';
 import type { FormKey, PlanAction } from '../../src/forms/index.js';
 import { acts } from '../lib/activities.js';
-import { childWorkflowId, runApproval, runStep, type CompletedStep } from '../lib/children.js';
-import { formatDay, StepCancelled } from '../lib/util.js';
+import { askedKey, childFailed, childWorkflowId, failureText, FAILED_CHILD_PATCH, runApproval, runStep, STEP_ATTEMPTS, type CompletedStep } from '../lib/children.js';
+import { unknownText } from '../lib/people.js';
+import { formatDay, StepCancelled, StepFailed } from '../lib/util.js';
 import { PLAN_DUE_DATES_PATCH, STEP_REASK_PATCH } from './patches.js';
 import type { Nonconformity } from './state.js';
 
 export const dueIn = (ms: number) => new Date(Date.now() + ms).toISOString();
 
-/** The key of a step's child: the step's own the first time, `<key>-r<n>` when asked the n-th time. */
-const askedKey = (key: string, ask: number) => (ask === 1 ? key : `${key}-r${ask}`);
-
 export interface StepOptions {
-  assignee?: string;
+  /** Whom the step is for, looked at each time it is asked (a handover may move it); default the NC's owner. */
+  assignee?: () => string;
   dueAt?: string;
   choices?: string[];
   recordKind: string;
 }
 
 /**
+ * A step's child failed: the timeline and the ledger say why. After `STEP_ATTEMPTS` failures the
+ * NC gives up on the step (`StepFailed`), which cancels it the way a step cancelled on its own did.
+ */
+async function stepFailed(nc: Nonconformity, key: string, child: string, reason: string, failures: number): Promise<void> {
+  const again = failures < STEP_ATTEMPTS;
+  nc.event('step-failed', 'system', `${reason}; ${again ? 'the step is asked again' : `the step failed ${failures} times and is given up`}`, { workflowId: child });
+  await nc.recorder.append('nonconformity.step-failed', 'system', { step: key, workflowId: child, reason, failures, askedAgain: again });
+  if (!again) throw new StepFailed(`the step ${key} failed ${failures} times; the last time ${reason}`);
+}
+
+/**
  * Runs one step as a human task (the owner's by default); returns who completed it, the form
  * data and the task's workflow id. A task cancelled on its own (its cancel update) is asked
- * again as a fresh task, `<key>-r2`, ...; the timeline records who cancelled it and why.
+ * again as a fresh task, `<key>-r2`, ...; the timeline records who cancelled it and why. A task
+ * that fails is asked again the same way, up to `STEP_ATTEMPTS` times (see `stepFailed`).
  */
 export async function step(
   nc: Nonconformity,
@@ -39,6 +50,7 @@ export async function step(
   opts: StepOptions,
 ): Promise<CompletedStep> {
   const { spec } = nc;
+  let failures = 0;
   for (let ask = 1; ; ask += 1) {
     const taskKey = askedKey(key, ask);
     const child = childWorkflowId(taskKey);
@@ -55,7 +67,7 @@ export async function step(
           clauses: nc.clauses,
           process: 'corrective-action',
           ...(spec.aiSystem ? { aiSystem: spec.aiSystem } : {}),
-          assignee: { person: opts.assignee ?? spec.owner },
+          assignee: { person: opts.assignee?.() ?? nc.owner },
           dueAt: opts.dueAt ?? dueIn(nc.stepDueMs),
           form,
           ...(opts.choices ? { choices: opts.choices } : {}),
@@ -65,6 +77,10 @@ export async function step(
         title,
       );
     } catch (err) {
+      if (childFailed(err) && patched(FAILED_CHILD_PATCH)) {
+        await stepFailed(nc, key, child, failureText(err), ++failures);
+        continue;
+      }
       if (!(err instanceof StepCancelled) || !patched(STEP_REASK_PATCH)) throw err;
       nc.event('step-reasked', err.by, `${err.reason}; the step is asked again`, { workflowId: child });
       continue;
@@ -76,14 +92,22 @@ export async function step(
   }
 }
 
-/** Runs an approval as a step; one cancelled on its own (its cancel update) is asked again, `<key>-r2`, .... */
+/** Runs an approval as a step; one cancelled on its own (its cancel update), or failed, is asked again, `<key>-r2`, .... */
 async function approvalStep(nc: Nonconformity, key: string, what: string, input: () => ApprovalInput): Promise<{ decision: ApprovalResult; workflowId: string }> {
+  let failures = 0;
   for (let ask = 1; ; ask += 1) {
     const approvalKey = askedKey(key, ask);
     const workflowId = childWorkflowId(approvalKey);
     nc.currentStep = { key: approvalKey, workflowId };
     nc.publish();
-    const decision = await runApproval(approvalKey, input());
+    let decision: ApprovalResult;
+    try {
+      decision = await runApproval(approvalKey, input());
+    } catch (err) {
+      if (!childFailed(err) || !patched(FAILED_CHILD_PATCH)) throw err;
+      await stepFailed(nc, key, workflowId, failureText(err), ++failures);
+      continue;
+    }
     nc.currentStep = undefined;
     if (decision.status !== 'cancelled') return { decision, workflowId };
     if (!patched(STEP_REASK_PATCH)) throw new StepCancelled('system', `the approval of ${what} was cancelled`);
@@ -98,7 +122,8 @@ async function approvalStep(nc: Nonconformity, key: string, what: string, input:
 async function planProblems(planned: PlanAction[]): Promise<string[]> {
   const problems: string[] = [];
   try {
-    await acts.resolvePeople(planned.map((a) => ({ person: a.owner })));
+    const owners = await acts.resolvePeople(planned.map((a) => ({ person: a.owner })));
+    if (unknownText(owners)) problems.push(unknownText(owners));
   } catch (err) {
     if (!(err instanceof ActivityFailure)) throw err;
     problems.push(err.cause?.message ?? err.message);
@@ -168,7 +193,8 @@ export async function implement(nc: Nonconformity, planned: PlanAction[]): Promi
   await Promise.all(
     planned.map(async (a, i) => {
       const completed = await step(nc, `action-${cycle}-${i + 1}`, `Action ${i + 1}: ${a.description.slice(0, 120)}`, a.description, 'evidence', {
-        assignee: a.owner,
+        // A handover of the action's owner moves the action for any later ask.
+        assignee: () => nc.actions[first + i]?.owner ?? a.owner,
         dueAt: `${a.dueDate}T23:59:59Z`,
         recordKind: 'nonconformity.action',
       });
@@ -235,10 +261,13 @@ export async function watchTarget(nc: Nonconformity): Promise<void> {
   nc.overdue = true;
   nc.event('escalated', 'system', `open past its target date ${formatDay(nc.targetAtMs)}; escalated to top management`);
   nc.publish();
-  const [owner, ...top] = await acts.resolvePeople([{ person: nc.spec.owner }, { role: 'top-management' }]);
+  const [owner, ...top] = await acts.resolvePeople([{ person: nc.owner }, { role: 'top-management' }]);
+  const ownerName = owner?.name ?? nc.owner;
+  // An owner no longer in the organization: the AIMS manager owns the NC from now on.
+  if (owner?.unknown) nc.ownerGone(owner.id);
   await nc.recorder.append('nonconformity.escalated', 'system', { targetAt: nc.targetAt(), state: nc.state, to: top.map((p) => p.id) }, 'escalated');
   await nc.send('nc.escalated', top, {
-    ownerName: owner?.name ?? nc.spec.owner,
+    ownerName,
     severity: nc.spec.severity,
     targetDate: nc.targetAt(),
     stateText: nc.stateText(),

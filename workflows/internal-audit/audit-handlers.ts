@@ -4,6 +4,7 @@
  */
 import { setHandler } from '@temporalio/workflow';
 import { auditChangeSignal, auditStatusQuery } from '../../src/internal-audit/contract.js';
+import { registerAuditHandover } from './audit-handover.js';
 import type { Audit } from './audit-state.js';
 
 export function registerAuditHandlers(audit: Audit): void {
@@ -12,4 +13,5 @@ export function registerAuditHandlers(audit: Audit): void {
     if (audit.isClosed()) return;
     audit.pendingChanges.push(change);
   });
+  registerAuditHandover(audit);
 }

@@ -29,7 +29,11 @@ import { Recorder } from '../lib/recorder.js';
 export type AuditEventType =
   | 'rescheduled'
   | 'auditor-changed'
+  | 'auditee-changed'
   | 'step-started'
+  /** A step's task or approval failed; it is asked again, or the audit gives up on it. */
+  | 'step-failed'
+  | 'handover'
   | 'step-restarted'
   | 'step-completed'
   | 'report-approved'
@@ -65,6 +69,8 @@ export class Audit {
   state: AuditState = 'invited';
   window: AuditWindow;
   leadAuditor: string;
+  /** Who is audited: the plan's auditee until a handover moves it. */
+  auditee: string;
   inviteSequence = 0;
   currentStep: AuditStatus['currentStep'];
   plan: Record<string, unknown> | undefined;
@@ -88,6 +94,7 @@ export class Audit {
     this.audit = spec.audit;
     this.window = spec.audit.window;
     this.leadAuditor = spec.audit.leadAuditor;
+    this.auditee = spec.audit.auditee;
     this.clauses = [...new Set(['9.2', ...spec.audit.scope.clauses, ...spec.audit.scope.controls])];
     this.objectives = spec.audit.objectives ?? defaultObjectives;
     this.criteria = spec.audit.criteria ?? defaultCriteria;
@@ -155,7 +162,7 @@ export class Audit {
   async invite(change: InviteChange, to: string[]): Promise<void> {
     const { audit } = this;
     // Resolved apart: the directory drops repeated people from one look-up.
-    const [auditor, auditee] = (await acts.resolvePeople([{ person: this.leadAuditor }, { person: audit.auditee }])) as [PersonRef, PersonRef];
+    const [auditor, auditee] = (await acts.resolvePeople([{ person: this.leadAuditor }, { person: this.auditee }])) as [PersonRef, PersonRef];
     const [organizer] = (await acts.resolvePeople([{ person: this.settings?.aimsManagerId ?? this.leadAuditor }])) as [PersonRef];
     const recipients = await acts.resolvePeople(to.map((person) => ({ person })));
     const sequence = this.inviteSequence;
@@ -194,7 +201,7 @@ export class Audit {
     const { audit } = this;
     return [
       `Internal audit ${audit.auditId} (${this.spec.year}): ${audit.title}`,
-      `Window: ${windowText(this.window)}. Lead auditor: ${this.leadAuditor}. Auditee: ${audit.auditee}.`,
+      `Window: ${windowText(this.window)}. Lead auditor: ${this.leadAuditor}. Auditee: ${this.auditee}.`,
       `Scope: ${scopeText(audit.scope)}`,
       `Objectives: ${this.objectives}`,
       `Criteria: ${this.criteria}`,
@@ -211,7 +218,7 @@ export class Audit {
       scope: this.audit.scope,
       window: this.window,
       leadAuditor: this.leadAuditor,
-      auditee: this.audit.auditee,
+      auditee: this.auditee,
       state: this.state,
       inviteSequence: this.inviteSequence,
       currentStep: this.currentStep,
@@ -239,7 +246,7 @@ export class Audit {
         ...(aiSystem ? [{ key: searchAttributes.aiSystem, value: aiSystem }] : []),
       ],
       memo: { kind: 'internal-audit', auditId: audit.auditId, year: spec.year, title: audit.title, state: this.state },
-      details: `**${audit.auditId}** (${spec.year}) · ${stateText[this.state]} · ${audit.title} · auditor ${this.leadAuditor} · auditee ${audit.auditee} · window ${windowText(this.window)}${this.ncIds.length ? ` · ${this.ncIds.length} NC(s) raised` : ''}`,
+      details: `**${audit.auditId}** (${spec.year}) · ${stateText[this.state]} · ${audit.title} · auditor ${this.leadAuditor} · auditee ${this.auditee} · window ${windowText(this.window)}${this.ncIds.length ? ` · ${this.ncIds.length} NC(s) raised` : ''}`,
     };
   }
 

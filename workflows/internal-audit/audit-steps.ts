@@ -19,11 +19,12 @@ import {
 } from '../../src/internal-audit/schema.js';
 import { IMPROVEMENT_CLAUSE, IMPROVEMENT_RAISED, improvementId, improvementSubject, type ImprovementRaisedContent } from '../../src/improvement/schema.js';
 import { acts } from '../lib/activities.js';
-import { childWorkflowId, raiseNonconformity, runApproval, runStep, type CompletedStep } from '../lib/children.js';
+import { childWorkflowId, raiseNonconformity, runApproval, runStep, type CompletedStep, type Reask } from '../lib/children.js';
+import { unknownText } from '../lib/people.js';
 import { formatDay, StepCancelled } from '../lib/util.js';
 import type { Audit } from './audit-state.js';
 
-/** Applies the changes the programme sent: a moved window or another auditor. */
+/** Applies the changes the programme sent: a moved window, another auditor or another auditee. */
 async function applyChanges(a: Audit): Promise<void> {
   while (a.pendingChanges.length) {
     const change = a.pendingChanges.shift()!;
@@ -31,7 +32,15 @@ async function applyChanges(a: Audit): Promise<void> {
       a.window = change.window;
       a.event('rescheduled', change.by, `window moved to ${windowText(a.window)}: ${change.reason}`);
       a.publish();
-      await a.invite('rescheduled', [a.leadAuditor, a.audit.auditee]);
+      await a.invite('rescheduled', [a.leadAuditor, a.auditee]);
+    } else if (change.type === 'auditee') {
+      if (change.auditee === a.auditee) continue;
+      const previous = a.auditee;
+      a.auditee = change.auditee;
+      a.event('auditee-changed', change.by, `auditee ${previous} → ${a.auditee}: ${change.reason}`);
+      a.publish();
+      // The new auditee gets the window in their calendar; a running auditee step is a task and moves with its own handover.
+      await a.invite('scheduled', [a.auditee]);
     } else if (change.leadAuditor !== a.leadAuditor) {
       const previous = a.leadAuditor;
       // The previous auditor's calendar entry is withdrawn, then the new auditor is invited.
@@ -41,7 +50,7 @@ async function applyChanges(a: Audit): Promise<void> {
       a.publish();
       a.auditorChanges += 1;
       a.auditorScope?.cancel();
-      await a.invite('auditor-changed', [a.leadAuditor, a.audit.auditee]);
+      await a.invite('auditor-changed', [a.leadAuditor, a.auditee]);
     }
   }
 }
@@ -109,9 +118,22 @@ const findingsStep = (a: Audit, round: number, feedback: string): AuditStep => (
   recordKind: 'internal-audit.findings',
 });
 
+/** A step's task or approval failed: the timeline and the ledger say why; the fresh child asked next is the current step. */
+function stepFailed(a: Audit, what: string): Reask {
+  return {
+    onFailed: async (f) => {
+      a.event('step-failed', 'system', `${what}: ${f.reason}; ${f.next ? 'asked again' : `failed ${f.failures} times, given up`}`);
+      if (f.next) a.currentStep = f.next;
+      a.publish();
+      await a.recorder.append('internal-audit.step-failed', 'system', { step: f.key, workflowId: f.workflowId, reason: f.reason, failures: f.failures, askedAgain: f.next !== undefined });
+    },
+  };
+}
+
 /**
  * Runs one step as a human task and records it; an auditor step cancelled because the auditor
- * changed runs again for the new auditor (`<key>-2`, ...).
+ * changed runs again for the new auditor (`<key>-2`, ...); a task that fails is asked again
+ * (`<key>-r2`, ...), and after three failures the audit gives the step up and is cancelled.
  */
 export async function runAuditStep(a: Audit, step: AuditStep): Promise<CompletedStep> {
   const { audit } = a;
@@ -134,7 +156,7 @@ export async function runAuditStep(a: Audit, step: AuditStep): Promise<Completed
             clauses: a.clauses,
             process: 'internal-audit',
             ...(audit.scope.aiSystems[0] ? { aiSystem: audit.scope.aiSystems[0] } : {}),
-            assignee: { person: step.who === 'auditor' ? a.leadAuditor : audit.auditee },
+            assignee: { person: step.who === 'auditor' ? a.leadAuditor : a.auditee },
             dueAt: step.dueAt(),
             form: step.form,
             ...(step.choices ? { choices: step.choices } : {}),
@@ -142,6 +164,7 @@ export async function runAuditStep(a: Audit, step: AuditStep): Promise<Completed
             policy: a.spec.policy.tasks,
           },
           step.title,
+          stepFailed(a, step.title),
         ),
       );
     } catch (err) {
@@ -176,7 +199,7 @@ function numberFindings(a: Audit, rows: AuditFindingRow[]): AuditFinding[] {
     refs: r.refs,
     statement: r.statement,
     evidence: r.evidence,
-    ...(r.type === 'major-nc' || r.type === 'minor-nc' ? { owner: r.owner ?? a.audit.auditee } : {}),
+    ...(r.type === 'major-nc' || r.type === 'minor-nc' ? { owner: r.owner ?? a.auditee } : {}),
   }));
 }
 
@@ -192,9 +215,13 @@ export async function recordFindings(a: Audit): Promise<ApprovedReport> {
     await a.setState('findings');
     const recorded = await runAuditStep(a, findingsStep(a, round, feedback));
     const rows = (recorded.data.findings ?? []) as AuditFindingRow[];
-    const owners = [...new Set(rows.filter((r) => r.type === 'major-nc' || r.type === 'minor-nc').map((r) => r.owner ?? audit.auditee))];
+    const owners = [...new Set(rows.filter((r) => r.type === 'major-nc' || r.type === 'minor-nc').map((r) => r.owner ?? a.auditee))];
     try {
-      await acts.resolvePeople(owners.map((person) => ({ person })));
+      const unknown = unknownText(await acts.resolvePeople(owners.map((person) => ({ person }))));
+      if (unknown) {
+        feedback = `\n\nThe previous findings could not be used: ${unknown}.`;
+        continue;
+      }
     } catch (err) {
       if (isCancellation(err)) throw err;
       feedback = `\n\nThe previous findings could not be used: ${err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err)}.`;
@@ -223,7 +250,7 @@ export async function recordFindings(a: Audit): Promise<ApprovedReport> {
       clauses: a.clauses,
       dueAt: new Date(Date.now() + a.approvalDueMs).toISOString(),
       policy: a.spec.policy.tasks,
-    });
+    }, stepFailed(a, 'the report approval'));
     a.currentStep = undefined;
     const outcome = approvalOutcome(decision);
     if (outcome.approved) {
@@ -249,7 +276,7 @@ export async function raiseNonconformities(a: Audit): Promise<void> {
       sourceRef: f.findingId,
       clauses: f.refs,
       ...(audit.scope.aiSystems.length === 1 ? { aiSystem: audit.scope.aiSystems[0] } : {}),
-      owner: f.owner ?? audit.auditee,
+      owner: f.owner ?? a.auditee,
       raisedBy: a.leadAuditor,
     });
     f.ncId = nc.ncId;
@@ -284,7 +311,7 @@ export async function raiseImprovements(a: Audit): Promise<void> {
         programmeWorkflowId: spec.programmeWorkflowId,
         title: audit.title,
         leadAuditor: a.leadAuditor,
-        auditee: audit.auditee,
+        auditee: a.auditee,
       },
       raisedBy: a.leadAuditor,
       raisedAt,
@@ -310,7 +337,7 @@ export async function report(a: Audit, approved: ApprovedReport): Promise<void> 
   const reportedAt = new Date().toISOString();
   a.reportedAt = reportedAt;
   a.publish();
-  const recipients = await acts.internalAuditReportRecipients({ auditee: audit.auditee, scope: audit.scope });
+  const recipients = await acts.internalAuditReportRecipients({ auditee: a.auditee, scope: audit.scope });
   const [auditor] = await acts.resolvePeople([{ person: a.leadAuditor }]);
   await a.recorder.notify(
     {
@@ -345,7 +372,7 @@ export async function report(a: Audit, approved: ApprovedReport): Promise<void> 
     scope: audit.scope,
     window: a.window,
     leadAuditor: a.leadAuditor,
-    auditee: audit.auditee,
+    auditee: a.auditee,
     reportedAt,
     approvedBy: approved.approvedBy,
     findings: a.findings,
@@ -365,7 +392,7 @@ export async function closeCancelled(a: Audit, reason: string): Promise<void> {
   a.cancellation = { by: 'system', at: new Date().toISOString(), reason };
   a.event('cancelled', 'system', reason);
   a.publish();
-  await a.invite('cancelled', [a.leadAuditor, a.audit.auditee]);
+  await a.invite('cancelled', [a.leadAuditor, a.auditee]);
   await a.recorder.append('internal-audit.cancelled', 'system', { reason, timeline: a.timeline }, 'cancelled');
   await a.progress();
 }

@@ -47,7 +47,7 @@ export async function internalAudit(rawInput: InternalAuditInput): Promise<Inter
     new CancellationScope(),
     async () => {
       // Invitation: the lead auditor and the auditee get the window in their calendars.
-      await a.invite('scheduled', [a.leadAuditor, a.audit.auditee]);
+      await a.invite('scheduled', [a.leadAuditor, a.auditee]);
 
       // Plan: the lead auditor prepares the audit plan before the window.
       await a.setState('planning');

@@ -29,6 +29,7 @@ import {
 import { onUpdate } from '../lib/handlers.js';
 import { formatDay, reject } from '../lib/util.js';
 import { plannedOf, started, type Programme } from './programme-state.js';
+import { registerProgrammeHandover } from './programme-handover.js';
 import { startAudit } from './programme-steps.js';
 
 const messages = (issues: PlanIssue[]) => issues.map((i) => i.message);
@@ -65,6 +66,7 @@ export function registerProgrammeHandlers(p: Programme): void {
   });
 
   registerAuditChanges(p);
+  registerProgrammeHandover(p);
 
   onUpdate(closeYearUpdate, {
     schema: closeYearSchema,
@@ -129,11 +131,7 @@ function registerAuditChanges(p: Programme): void {
         const changed = { ...plannedOf(a), leadAuditor: input.leadAuditor };
         const result = await p.validate({ audits: p.audits.map((x) => (x.auditId === a.auditId ? changed : plannedOf(x))), checkIds: [a.auditId] });
         if (result.errors.length) reject(`The auditor was not changed: ${describeIssues(result.errors)}`);
-        const previous = a.leadAuditor;
-        a.leadAuditor = input.leadAuditor;
-        p.changed(a, 'auditor-changed', input.by, `${a.auditId}: lead auditor ${previous} → ${a.leadAuditor}: ${input.reason}`);
-        await p.signalAudit(a.auditId, { type: 'auditor', leadAuditor: a.leadAuditor, reason: input.reason, by: input.by });
-        await p.recorder.append('internal-audit-programme.auditor-changed', input.by, { auditId: a.auditId, from: previous, to: a.leadAuditor, reason: input.reason });
+        await p.changeAuditor(a, input.leadAuditor, input.by, input.reason);
         return p.ack(`${a.leadAuditor} now leads audit ${a.auditId}.`);
       }),
   });

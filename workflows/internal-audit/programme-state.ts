@@ -42,6 +42,13 @@ export type ProgrammeEventType =
   | 'audit-escalated'
   | 'audit-rescheduled'
   | 'auditor-changed'
+  | 'auditee-changed'
+  /** A handover's new lead auditor would break impartiality: top management names another. */
+  | 'auditor-conflict'
+  /** An audit's workflow, the planning task or the plan's approval failed: asked again, or given up. */
+  | 'audit-failed'
+  | 'step-failed'
+  | 'handover'
   | 'audit-added'
   | 'audit-cancelled'
   | 'year-closed'
@@ -128,6 +135,10 @@ export class Programme {
   readonly generation = new Map<string, number>();
   /** Each audit's run, awaited before the programme closes. */
   readonly running: Promise<void>[] = [];
+  /** Audits whose lead auditor top management is asked to name (a handover's `to` conflicted): the task's key. */
+  readonly naming = new Map<string, string>();
+  /** Naming tasks started so far (their keys are numbered). */
+  namings = 0;
   readonly recorder: Recorder<ProgrammeEventType>;
 
   constructor(readonly spec: InternalAuditProgrammeSpec) {
@@ -260,6 +271,18 @@ export class Programme {
       if (isCancellation(err)) throw err;
       return reject(`the plan could not be checked: ${err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err)}`);
     }
+  }
+
+  /**
+   * Gives the audit another lead auditor (checked by the caller): shown, passed to the audit's
+   * workflow (which invites them and restarts a running auditor step for them) and recorded.
+   */
+  async changeAuditor(a: TrackedAudit, leadAuditor: string, by: string, reason: string): Promise<void> {
+    const previous = a.leadAuditor;
+    a.leadAuditor = leadAuditor;
+    this.changed(a, 'auditor-changed', by, `${a.auditId}: lead auditor ${previous} → ${a.leadAuditor}: ${reason}`);
+    await this.signalAudit(a.auditId, { type: 'auditor', leadAuditor, reason, by });
+    await this.recorder.append('internal-audit-programme.auditor-changed', by, { auditId: a.auditId, from: previous, to: leadAuditor, reason });
   }
 
   /** Passes a change to the audit's workflow, once started. */

@@ -3,8 +3,8 @@
  * manager), its approval, each audit as a child workflow with a reminder before its window and
  * an escalation at its end, and the year-end report.
  */
-import { CancellationScope, condition, isCancellation, log, ParentClosePolicy, startChild } from '@temporalio/workflow';
-import { approvalOutcome } from '../../src/approval/schema.js';
+import { CancellationScope, ChildWorkflowFailure, condition, isCancellation, log, ParentClosePolicy, patched, startChild } from '@temporalio/workflow';
+import { approvalOutcome, type ApprovalInput, type ApprovalOutcome } from '../../src/approval/schema.js';
 import { INTERNAL_AUDIT_WORKFLOW, type InternalAuditWorkflow } from '../../src/internal-audit/contract.js';
 import {
   addCounts,
@@ -15,13 +15,14 @@ import {
   windowStartMs,
   windowText,
   zeroCounts,
+  type InternalAuditResult,
   type ProgrammeReportContent,
   type TrackedAudit,
 } from '../../src/internal-audit/schema.js';
 import { searchAttributes } from '../../src/temporal/search-attributes.js';
 import { acts } from '../lib/activities.js';
-import { childWorkflowId, runApproval, runTask } from '../lib/children.js';
-import { invalidInput } from '../lib/util.js';
+import { childFailed, childWorkflowId, failureText, FAILED_CHILD_PATCH, runApproval, runTask, STEP_ATTEMPTS, type Reask } from '../lib/children.js';
+import { invalidInput, StepFailed } from '../lib/util.js';
 import { closedAudit, plannedOf, started, type PendingPlan, type Programme } from './programme-state.js';
 
 /** A plan given at start is checked like one submitted later; errors fail the start. */
@@ -31,6 +32,21 @@ export async function checkStartPlan(p: Programme): Promise<void> {
   if (result.errors.length) invalidInput(`Invalid internal audit programme: ${describeIssues(result.errors)}`);
   p.pendingPlan = { audits, by: p.spec.requestedBy, warnings: result.warnings, coverage: result.coverage };
 }
+
+/** A child of the programme failed: the timeline and the ledger say why (`what` names it). */
+async function childFailedRecord(p: Programme, type: 'audit-failed' | 'step-failed', what: string, f: { key: string; workflowId: string; reason: string; failures: number; again: boolean }): Promise<void> {
+  p.event(type, 'system', `${what}: ${f.reason}; ${f.again ? 'asked again' : `failed ${f.failures} times, given up`}`);
+  p.publish();
+  await p.recorder.append(`internal-audit-programme.${type}`, 'system', { step: f.key, workflowId: f.workflowId, reason: f.reason, failures: f.failures, askedAgain: f.again });
+}
+
+/** Re-asks a failed step of the programme, recording each failure. */
+export const reaskStep = (p: Programme, what: string, onNext?: (workflowId: string) => void): Reask => ({
+  onFailed: async (f) => {
+    if (f.next) onNext?.(f.next.workflowId);
+    await childFailedRecord(p, 'step-failed', what, { ...f, again: f.next !== undefined });
+  },
+});
 
 /** Waits for a plan, with a task to the AIMS manager that reminds and escalates until it arrives. */
 export async function awaitPlan(p: Programme, round: number, why: string): Promise<void> {
@@ -54,19 +70,29 @@ export async function awaitPlan(p: Programme, round: number, why: string): Promi
       }),
     );
     let done = false;
+    let failed: string | undefined;
     const settled = task.then(
       () => {
         done = true;
       },
       (err: unknown) => {
         done = true;
+        // Withdrawn: the plan arrived.
+        if (isCancellation(err) && scope.consideredCancelled) return;
+        // A planning task that failed (or was cancelled outside the programme): asked again with a fresh task.
+        if (err instanceof ChildWorkflowFailure && patched(FAILED_CHILD_PATCH)) {
+          failed = failureText(err);
+          return;
+        }
         if (!isCancellation(err)) throw err;
       },
     );
     await condition(() => p.pendingPlan !== undefined || done);
     if (!done) scope.cancel();
     await settled;
-    if (!p.pendingPlan) p.event('plan-task-closed', p.aimsManager, 'the planning task was closed without a plan; asked again');
+    if (failed !== undefined && !p.pendingPlan) {
+      await childFailedRecord(p, 'step-failed', 'the planning task', { key: taskKey, workflowId: childWorkflowId(taskKey), reason: failed, failures: 1, again: true });
+    } else if (!p.pendingPlan) p.event('plan-task-closed', p.aimsManager, 'the planning task was closed without a plan; asked again');
   }
   p.planTask = undefined;
 }
@@ -86,7 +112,7 @@ export async function approvePlan(p: Programme): Promise<PendingPlan> {
     p.publish();
     await p.recorder.append('internal-audit-programme.plan', plan.by, { round, audits: plan.audits, warnings: plan.warnings, coverage: plan.coverage }, `plan-${round}`);
     const preparer = plan.by === 'system' ? p.aimsManager : plan.by;
-    const decision = await runApproval(approvalKey, {
+    const input: ApprovalInput = {
       kind: 'internal-audit-programme',
       title: `Internal audit programme ${p.year}`,
       summary: [
@@ -104,10 +130,10 @@ export async function approvePlan(p: Programme): Promise<PendingPlan> {
       clauses: p.clauses,
       dueAt: new Date(Date.now() + p.approvalDueMs).toISOString(),
       policy: p.spec.policy.tasks,
-    });
-    const outcome = approvalOutcome(decision);
+    };
+    const outcome = await planDecision(p, approvalKey, input, round);
     if (outcome.approved) {
-      p.approvedAt = decision.decidedAt;
+      p.approvedAt = outcome.decidedAt;
       const by = outcome.approvedBy;
       p.event('plan-approved', by.join(', ') || 'system', `plan approved (round ${round})`);
       await p.recorder.append('internal-audit-programme.approved', by[0] ?? 'system', { round, approvedBy: by, audits: plan.audits }, 'approved');
@@ -118,6 +144,20 @@ export async function approvePlan(p: Programme): Promise<PendingPlan> {
     p.event('plan-rejected', outcome.rejectedBy ?? 'system', `plan sent back: ${outcome.reason}`);
     p.pendingPlan = undefined;
     await awaitPlan(p, round + 1, `The plan of the ${p.year} internal audit programme was sent back: ${outcome.reason}. Please revise it and submit it again.`);
+  }
+}
+
+/**
+ * The plan's approval, asked again when it fails; one that failed every time it was asked sends
+ * the plan back to planning, like a rejection.
+ */
+async function planDecision(p: Programme, key: string, input: ApprovalInput, round: number): Promise<ApprovalOutcome & { decidedAt?: string }> {
+  try {
+    const decision = await runApproval(key, input, reaskStep(p, 'the plan approval', (workflowId) => (p.approval = { workflowId, round })));
+    return { ...approvalOutcome(decision), decidedAt: decision.decidedAt };
+  } catch (err) {
+    if (!(err instanceof StepFailed)) throw err;
+    return { approved: false, approvedBy: [], reason: `the approval could not run: ${err.reason}` };
   }
 }
 
@@ -136,8 +176,12 @@ async function watch(p: Programme, a: TrackedAudit): Promise<void> {
       a.reminded = true;
       if (!started(a) && Date.now() < windowStartMs(a.window)) {
         const [auditor, auditee] = await acts.resolvePeople([{ person: a.leadAuditor }, { person: a.auditee }]);
-        p.event('auditor-reminded', 'system', `${a.auditId}: ${a.leadAuditor} reminded of the window ${windowText(a.window)}`);
-        await p.send('internal-audit.reminder', auditor ? [auditor] : [], {
+        // A lead auditor no longer in the organization: the AIMS manager is reminded instead (to give the audit to another auditor).
+        const gone = auditor?.unknown === true;
+        const to = gone ? await acts.resolvePeople([{ person: p.aimsManager }]) : auditor ? [auditor] : [];
+        const who = gone ? `${a.leadAuditor} is not in the organization; the AIMS manager is` : `${a.leadAuditor}`;
+        p.event('auditor-reminded', 'system', `${a.auditId}: ${who} reminded of the window ${windowText(a.window)}`);
+        await p.send('internal-audit.reminder', to, {
           title: `${a.auditId}: ${a.title}`,
           windowText: windowText(a.window),
           auditeeName: auditee?.name ?? a.auditee,
@@ -171,40 +215,58 @@ async function watch(p: Programme, a: TrackedAudit): Promise<void> {
 
 const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
-/** Starts an audit as a child workflow (cancelled with the programme), with its reminder and escalation watch. */
+/**
+ * Starts an audit as a child workflow (cancelled with the programme), with its reminder and
+ * escalation watch. An audit workflow that fails is started again as a fresh child
+ * (`<workflow id>-r2`, ...), recorded; after three failures the audit counts as cancelled.
+ */
 export function startAudit(p: Programme, a: TrackedAudit): void {
   const scope = new CancellationScope();
   p.scopes.set(a.auditId, scope);
   const { policy } = p.spec;
+  const firstId = a.workflowId;
   const run = scope
     .run(async () => {
-      const handle = await startChild<InternalAuditWorkflow>(INTERNAL_AUDIT_WORKFLOW, {
-        workflowId: a.workflowId,
-        args: [
-          {
-            year: p.year,
-            audit: plannedOf(a),
-            programmeWorkflowId: p.workflowId,
-            policy: {
-              ...(policy.stepDue ? { stepDue: policy.stepDue } : {}),
-              ...(policy.approvalDue ? { approvalDue: policy.approvalDue } : {}),
-              tasks: policy.tasks,
+      let watching: Promise<void> | undefined;
+      let result: InternalAuditResult;
+      for (let ask = 1; ; ask += 1) {
+        const handle = await startChild<InternalAuditWorkflow>(INTERNAL_AUDIT_WORKFLOW, {
+          workflowId: a.workflowId,
+          args: [
+            {
+              year: p.year,
+              audit: plannedOf(a),
+              programmeWorkflowId: p.workflowId,
+              policy: {
+                ...(policy.stepDue ? { stepDue: policy.stepDue } : {}),
+                ...(policy.approvalDue ? { approvalDue: policy.approvalDue } : {}),
+                tasks: policy.tasks,
+              },
             },
-          },
-        ],
-        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-        staticSummary: `Internal audit ${a.auditId} (${p.year}): ${a.title}`,
-        typedSearchAttributes: [
-          { key: searchAttributes.process, value: 'internal-audit' },
-          { key: searchAttributes.ref, value: `IA-${p.year}-${a.auditId}` },
-          { key: searchAttributes.owner, value: a.leadAuditor },
-        ],
-      });
-      p.handles.set(a.auditId, handle);
-      const watching = watch(p, a).catch((err: unknown) => {
-        if (!isCancellation(err)) log.error('internal audit watch failed', { auditId: a.auditId, error: messageOf(err) });
-      });
-      const result = await handle.result();
+          ],
+          parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+          staticSummary: `Internal audit ${a.auditId} (${p.year}): ${a.title}`,
+          typedSearchAttributes: [
+            { key: searchAttributes.process, value: 'internal-audit' },
+            { key: searchAttributes.ref, value: `IA-${p.year}-${a.auditId}` },
+            { key: searchAttributes.owner, value: a.leadAuditor },
+          ],
+        });
+        p.handles.set(a.auditId, handle);
+        watching ??= watch(p, a).catch((err: unknown) => {
+          if (!isCancellation(err)) log.error('internal audit watch failed', { auditId: a.auditId, error: messageOf(err) });
+        });
+        try {
+          result = await handle.result();
+          break;
+        } catch (err) {
+          if (!childFailed(err) || !patched(FAILED_CHILD_PATCH)) throw err;
+          const again = ask < STEP_ATTEMPTS;
+          await childFailedRecord(p, 'audit-failed', `audit ${a.auditId} (${a.workflowId})`, { key: a.auditId, workflowId: a.workflowId, reason: failureText(err), failures: ask, again });
+          if (!again) throw new StepFailed(`the audit workflow failed ${ask} times; the last time ${failureText(err)}`);
+          a.workflowId = `${firstId}-r${ask + 1}`;
+        }
+      }
       if (result.status === 'reported') {
         a.step = 'reported';
         a.ncIds = result.ncIds;
@@ -218,7 +280,8 @@ export function startAudit(p: Programme, a: TrackedAudit): void {
     .catch((err: unknown) => {
       const cancelled = isCancellation(err);
       if (!cancelled) log.error('internal audit failed', { auditId: a.auditId, error: messageOf(err) });
-      a.cancellation ??= { by: 'system', at: new Date().toISOString(), reason: cancelled ? 'cancelled' : `the audit workflow failed: ${messageOf(err)}` };
+      const reason = err instanceof StepFailed ? err.reason : `the audit workflow failed: ${messageOf(err)}`;
+      a.cancellation ??= { by: 'system', at: new Date().toISOString(), reason: cancelled ? 'cancelled' : reason };
       p.publish();
     });
   p.running.push(run);

@@ -5,7 +5,18 @@
  * (a nonconformity raised by an audit, an action decided by a review).
  */
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, type SearchAttributePair } from '@temporalio/common';
-import { executeChild, ParentClosePolicy, startChild, workflowInfo } from '@temporalio/workflow';
+import {
+  CancellationScope,
+  ChildWorkflowFailure,
+  executeChild,
+  isCancellation,
+  ParentClosePolicy,
+  patched,
+  startChild,
+  TerminatedFailure,
+  TimeoutFailure,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { APPROVAL_WORKFLOW, type ApprovalWorkflow } from '../../src/approval/contract.js';
 import type { ApprovalInput, ApprovalResult } from '../../src/approval/schema.js';
 import {
@@ -19,21 +30,101 @@ import { TASK_WORKFLOW, type HumanTaskWorkflow } from '../../src/task/contract.j
 import type { HumanTaskInput, HumanTaskResult } from '../../src/task/schema.js';
 import { searchAttributes } from '../../src/temporal/search-attributes.js';
 import { acts } from './activities.js';
-import { StepCancelled } from './util.js';
+import { StepCancelled, StepFailed } from './util.js';
 
 /** The id of this workflow's child for `key`. */
 export function childWorkflowId(key: string): string {
   return `${workflowInfo().workflowId}/${key}`;
 }
 
-/** Runs a human task as a child and waits for its result (completed or cancelled). */
-export function runTask(key: string, input: HumanTaskInput): Promise<HumanTaskResult> {
-  return executeChild<HumanTaskWorkflow>(TASK_WORKFLOW, {
-    workflowId: childWorkflowId(key),
-    args: [input],
-    staticSummary: input.title,
-    typedSearchAttributes: [{ key: searchAttributes.process, value: input.process ?? 'adhoc' }],
-  });
+/**
+ * A child that failed is asked again as a fresh child instead of failing its parent (issue #21).
+ * Histories in which a failed child failed its parent replay the old way.
+ */
+export const FAILED_CHILD_PATCH = 'failed-child-reasked';
+
+/** How many times a step whose child keeps failing is asked in all before its process gives up on it. */
+export const STEP_ATTEMPTS = 3;
+
+/**
+ * Whether `err` is a child that failed on its own: it failed, timed out, was terminated, or was
+ * cancelled by someone other than this workflow (the scope it runs in is not being cancelled).
+ */
+export function childFailed(err: unknown): err is ChildWorkflowFailure {
+  if (!(err instanceof ChildWorkflowFailure)) return false;
+  return !isCancellation(err) || !CancellationScope.current().consideredCancelled;
+}
+
+/** What happened to a failed child, in words for the timeline and the ledger. */
+export function failureText(err: ChildWorkflowFailure): string {
+  const cause = err.cause;
+  if (cause instanceof TerminatedFailure) return 'it was terminated';
+  if (cause instanceof TimeoutFailure) return 'it timed out';
+  if (isCancellation(err)) return 'it was cancelled outside its process';
+  return `it failed: ${cause?.message ?? err.message}`;
+}
+
+/** The key of a step's child asked the n-th time: the step's own key first, then `<key>-r<n>`. */
+export const askedKey = (key: string, ask: number): string => (ask === 1 ? key : `${key}-r${ask}`);
+
+/** A step's child failed: which one, why, how often so far, and the fresh child asked next (none when the process gives up). */
+export interface StepFailure {
+  key: string;
+  workflowId: string;
+  reason: string;
+  failures: number;
+  next?: { key: string; workflowId: string };
+}
+
+/** How a step re-asks a failed child: the process records each failure (timeline and ledger) before the next ask. */
+export interface Reask {
+  onFailed: (failure: StepFailure) => void | Promise<void>;
+  /** Asks in all (default `STEP_ATTEMPTS`). */
+  attempts?: number;
+}
+
+/**
+ * Runs a step's child under `key`; one that fails is asked again as a fresh child
+ * (`<key>-r2`, ...) up to `attempts` times in all, each failure told to `onFailed`; then the step
+ * ends with `StepFailed`, which the process's lifecycle ends like a step cancelled on its own.
+ * Without `reask`, or in a history from before, a failed child fails the step as it always did.
+ */
+export async function reasking<T>(key: string, what: string, run: (key: string) => Promise<T>, reask?: Reask): Promise<T> {
+  const attempts = reask?.attempts ?? STEP_ATTEMPTS;
+  for (let ask = 1; ; ask += 1) {
+    const current = askedKey(key, ask);
+    try {
+      return await run(current);
+    } catch (err) {
+      if (!reask || !childFailed(err) || !patched(FAILED_CHILD_PATCH)) throw err;
+      const reason = failureText(err);
+      const nextKey = ask < attempts ? askedKey(key, ask + 1) : undefined;
+      await reask.onFailed({
+        key: current,
+        workflowId: childWorkflowId(current),
+        reason,
+        failures: ask,
+        ...(nextKey ? { next: { key: nextKey, workflowId: childWorkflowId(nextKey) } } : {}),
+      });
+      if (!nextKey) throw new StepFailed(`the step "${what}" failed ${ask} time(s); the last time ${reason}`);
+    }
+  }
+}
+
+/** Runs a human task as a child and waits for its result (completed or cancelled); a failed one is asked again with `reask`. */
+export function runTask(key: string, input: HumanTaskInput, reask?: Reask): Promise<HumanTaskResult> {
+  return reasking(
+    key,
+    input.title,
+    (asked) =>
+      executeChild<HumanTaskWorkflow>(TASK_WORKFLOW, {
+        workflowId: childWorkflowId(asked),
+        args: [input],
+        staticSummary: input.title,
+        typedSearchAttributes: [{ key: searchAttributes.process, value: input.process ?? 'adhoc' }],
+      }),
+    reask,
+  );
 }
 
 /** A completed step: who completed it, the form data, and the task's workflow id. */
@@ -45,25 +136,32 @@ export interface CompletedStep {
 
 /**
  * Runs a human task as a step of a process: resolves with who completed it and the data, and
- * throws `StepCancelled` when the task was cancelled on its own (not by this workflow).
+ * throws `StepCancelled` when the task was cancelled on its own (not by this workflow). A task
+ * that fails is asked again with `reask` (see `reasking`).
  */
-export async function runStep(key: string, input: HumanTaskInput, what = input.title): Promise<CompletedStep> {
-  const result = await runTask(key, input);
+export async function runStep(key: string, input: HumanTaskInput, what = input.title, reask?: Reask): Promise<CompletedStep> {
+  const result = await runTask(key, input, reask);
   if (result.status !== 'completed') {
     const c = result.cancellation;
     throw new StepCancelled(c?.by ?? 'system', `the step "${what}" was cancelled${c ? `: ${c.reason}` : ''}`);
   }
-  return { by: result.completedBy ?? 'system', data: result.data ?? {}, workflowId: childWorkflowId(key) };
+  return { by: result.completedBy ?? 'system', data: result.data ?? {}, workflowId: result.taskId };
 }
 
-/** Runs an approval as a child and waits for its result. */
-export function runApproval(key: string, input: ApprovalInput): Promise<ApprovalResult> {
-  return executeChild<ApprovalWorkflow>(APPROVAL_WORKFLOW, {
-    workflowId: childWorkflowId(key),
-    args: [input],
-    staticSummary: input.title,
-    typedSearchAttributes: [{ key: searchAttributes.process, value: input.process ?? 'adhoc' }],
-  });
+/** Runs an approval as a child and waits for its result; a failed one is asked again with `reask` (its id is the result's `approvalId`). */
+export function runApproval(key: string, input: ApprovalInput, reask?: Reask): Promise<ApprovalResult> {
+  return reasking(
+    key,
+    input.title,
+    (asked) =>
+      executeChild<ApprovalWorkflow>(APPROVAL_WORKFLOW, {
+        workflowId: childWorkflowId(asked),
+        args: [input],
+        staticSummary: input.title,
+        typedSearchAttributes: [{ key: searchAttributes.process, value: input.process ?? 'adhoc' }],
+      }),
+    reask,
+  );
 }
 
 export interface DetachedChild {

@@ -41,3 +41,14 @@ export class StepCancelled extends Error {
     this.name = 'StepCancelled';
   }
 }
+
+/**
+ * A step's child failed every time it was asked (failed, timed out, terminated): the process
+ * gives up on the step and ends the way a step cancelled on its own ends it.
+ */
+export class StepFailed extends StepCancelled {
+  constructor(reason: string) {
+    super('system', reason);
+    this.name = 'StepFailed';
+  }
+}

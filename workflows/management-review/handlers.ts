@@ -11,7 +11,9 @@ import { minutesActions, minutesProblems } from '../../src/management-review/rul
 import { reviewMinutesSchema, type ReviewMinutes } from '../../src/management-review/schema.js';
 import { acts } from '../lib/activities.js';
 import { lookUpOrReject, onUpdate } from '../lib/handlers.js';
+import { rejectUnknown } from '../lib/people.js';
 import { reject } from '../lib/util.js';
+import { registerReviewHandover } from './handover.js';
 import type { Review } from './state.js';
 import { minutesText } from './texts.js';
 
@@ -48,6 +50,8 @@ export function registerReviewHandlers(review: Review): void {
     },
   });
 
+  registerReviewHandover(review);
+
   onUpdate(cancelReviewUpdate, {
     schema: cancelSchema,
     ready,
@@ -70,7 +74,7 @@ export function registerReviewHandlers(review: Review): void {
  */
 async function recordMinutes(review: Review, input: ReviewMinutes): Promise<UpdateAck> {
   if (review.approved || review.isClosed()) reject(alreadyApproved);
-  await lookUpOrReject(() => acts.resolvePeople([...input.attendees, ...minutesActions(input).map((a) => a.owner)].map((person) => ({ person }))));
+  rejectUnknown(await lookUpOrReject(() => acts.resolvePeople([...input.attendees, ...minutesActions(input).map((a) => a.owner)].map((person) => ({ person })))));
   const contentHash = await acts.contentHash(review.approvalContent(input));
   const version = (review.minutes?.version ?? 0) + 1;
   const packHash = review.pack?.contentHash ?? null;

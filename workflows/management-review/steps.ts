@@ -11,10 +11,22 @@ import { minutesActions } from '../../src/management-review/rules.js';
 import type { HumanTaskResult } from '../../src/task/schema.js';
 import { searchAttributes } from '../../src/temporal/search-attributes.js';
 import { acts, bestEffort, mail } from '../lib/activities.js';
-import { childWorkflowId, raiseNonconformity, runApproval, runTask, startDetachedTask } from '../lib/children.js';
-import { formatDay } from '../lib/util.js';
+import { childWorkflowId, raiseNonconformity, runApproval, runTask, startDetachedTask, type Reask } from '../lib/children.js';
+import { formatDay, StepFailed } from '../lib/util.js';
 import { CLAUSES, type Review } from './state.js';
 import { improvementItemsText, previousActionsText } from './texts.js';
+
+/** A step's task or approval failed: the timeline and the ledger say why; `onNext` is told the fresh child asked next. */
+function stepFailed(review: Review, what: string, onNext: (workflowId: string) => void): Reask {
+  return {
+    onFailed: async (f) => {
+      if (f.next) onNext(f.next.workflowId);
+      review.event('step-failed', 'system', `${what}: ${f.reason}; ${f.next ? 'asked again' : `failed ${f.failures} times, given up`}`, f.workflowId);
+      review.publish();
+      await review.recorder.append('management-review.step-failed', 'system', { step: f.key, workflowId: f.workflowId, reason: f.reason, failures: f.failures, askedAgain: f.next !== undefined });
+    },
+  };
+}
 
 /** The organization's input owners, attendees, approvers and dates for this review; the start on record. */
 export async function planReview(review: Review): Promise<void> {
@@ -117,7 +129,9 @@ async function requestInput(review: Review, input: ReviewInputStatus, automatic:
   review.event('input-requested', 'system', `input (${input.key}) requested from ${input.owner}`, input.taskWorkflowId);
   let result: HumanTaskResult;
   try {
-    result = await runTask(`input-${input.key}`, {
+    result = await runTask(
+      `input-${input.key}`,
+      {
       title: `Management review ${review.spec.reviewId}: input (${input.key}) ${input.title}`,
       instructions,
       clauses: ['9.3', '9.3.2'],
@@ -127,9 +141,12 @@ async function requestInput(review: Review, input: ReviewInputStatus, automatic:
       form: 'text',
       requestedBy: 'system',
       policy: review.taskPolicy(),
-    });
+      },
+      stepFailed(review, `input (${input.key})`, (workflowId) => (input.taskWorkflowId = workflowId)),
+    );
   } catch (err) {
-    if (!isCancellation(err)) throw err;
+    // Withdrawn at the meeting, or failed every time it was asked: the input stays requested and is missing at the meeting.
+    if (!isCancellation(err) && !(err instanceof StepFailed)) throw err;
     return;
   }
   if (result.status !== 'completed') return;
@@ -170,7 +187,9 @@ export async function sendPack(review: Review): Promise<void> {
   const { organizer, attendees, pack } = review;
   if (!organizer || !pack) return;
   const notificationId = review.recorder.notificationId(review.recorder.sequenced('pack'));
-  const sent = await bestEffort('review pack not sent', () => mail.sendManagementReviewPack({ notificationId, pack, to: attendees, organizer, sequence: 1 }), {
+  // Attendees no longer in the organization have no address: the pack goes to the others.
+  const to = attendees.filter((a) => a.email !== '');
+  const sent = await bestEffort('review pack not sent', () => mail.sendManagementReviewPack({ notificationId, pack, to, organizer, sequence: 1 }), {
     workflowId: review.workflowId,
   });
   const supplied = review.supplied();
@@ -194,9 +213,11 @@ export async function approveResults(review: Review): Promise<ApprovalResult> {
     review.event('approval-requested', 'system', `results sent to top management for approval (round ${round})`, approvalId);
     review.publish();
     const { settings, spec } = review;
-    let decision: ApprovalResult;
+    let decision: ApprovalResult | StepFailed;
     try {
-      decision = await runApproval(key, {
+      decision = await runApproval(
+        key,
+        {
         kind: MANAGEMENT_REVIEW_PROCESS,
         title: `Management review ${spec.reviewId}: results`,
         summary: review.approvalSummary.slice(0, 20000),
@@ -209,9 +230,22 @@ export async function approveResults(review: Review): Promise<ApprovalResult> {
         dueAt: new Date(Date.now() + settings.approvalDueMs).toISOString(),
         ...(spec.policy.approvalExpireAfter ? { expireAfter: spec.policy.approvalExpireAfter } : {}),
         policy: review.taskPolicy(),
+        },
+        stepFailed(review, `the approval (round ${round})`, (workflowId) => (review.approval = { workflowId, round, state: 'pending' })),
+      ).catch((err: unknown) => {
+        // An approval that failed every time it was asked: back to the AIMS manager, like a rejection.
+        if (err instanceof StepFailed) return err;
+        throw err;
       });
     } finally {
       review.approvalRunning = false;
+    }
+    if (decision instanceof StepFailed) {
+      review.approval = { workflowId: review.approval.workflowId, round, state: 'failed' };
+      review.event('rejected', 'system', `approval round ${round} could not run (${decision.reason}); the AIMS manager records the minutes again`, review.approval.workflowId);
+      review.state = 'awaiting-minutes';
+      review.publish();
+      continue;
     }
     review.approval = { workflowId: approvalId, round, state: decision.status, decidedAt: decision.decidedAt };
     const current = decision.decisions.filter((d) => !d.voided);

@@ -9,7 +9,9 @@ import { completeTaskUpdate, delegateTaskUpdate, extendDueUpdate, reassignTaskUp
 import { completeTaskSchema, delegateTaskSchema, extendDueSchema, reassignTaskSchema } from '../../src/task/schema.js';
 import { acts } from '../lib/activities.js';
 import { lookUpOrReject, onCancel, onComment, onUpdate } from '../lib/handlers.js';
+import { rejectUnknown } from '../lib/people.js';
 import { formatDay, reject } from '../lib/util.js';
+import { registerTaskHandover } from './handover.js';
 import type { Task } from './state.js';
 
 export function registerTaskHandlers(task: Task): void {
@@ -50,6 +52,7 @@ export function registerTaskHandlers(task: Task): void {
     },
     apply: async (input) => {
       const to = await lookUpOrReject(() => acts.resolvePerson(input.to));
+      rejectUnknown([to]);
       task.ensureOpen();
       const previous = task.assignee;
       task.assignee = { id: to.id, name: to.name, email: to.email };
@@ -74,6 +77,7 @@ export function registerTaskHandlers(task: Task): void {
     },
     apply: async (input) => {
       const to = await lookUpOrReject(() => acts.resolvePerson(input.to));
+      rejectUnknown([to]);
       task.ensureOpen();
       task.delegate = { id: to.id, name: to.name, email: to.email };
       task.record('delegated', input.by, `delegated to ${to.name}${input.note ? `: ${input.note}` : ''}`, { to: to.id });
@@ -114,6 +118,8 @@ export function registerTaskHandlers(task: Task): void {
     (input) => task.record('commented', input.by, input.text),
     ack,
   );
+
+  registerTaskHandover(task);
 
   onCancel(
     { ready, ensureOpen: () => task.ensureOpen(), allowed: () => ['system', task.ensureOpen().aimsManagerId], refusal: 'only the AIMS manager can cancel this task' },

@@ -8,7 +8,9 @@ import type { NotificationKind } from '../../activities/notifications.js';
 import type { PersonRef } from '../../src/common/schemas.js';
 import type { HumanTaskResult, HumanTaskSpec, TaskEventType, TaskState, TaskStatus } from '../../src/task/schema.js';
 import { searchAttributes } from '../../src/temporal/search-attributes.js';
+import { acts } from '../lib/activities.js';
 import { DueTimeline } from '../lib/ladder.js';
+import { ref } from '../lib/people.js';
 import { Recorder } from '../lib/recorder.js';
 import { formatDay, reject } from '../lib/util.js';
 
@@ -77,13 +79,36 @@ export class Task {
     return [this.ensureOpen().aimsManagerId, ...(this.managerId ? [this.managerId] : [])];
   }
 
-  /** The organization's people and timing, once looked up: re-arms the ladder from the task's creation. */
+  /**
+   * The organization's people and timing, once looked up: re-arms the ladder from the task's
+   * creation. An assignee not in the organization (or a role nobody holds) was replaced by a
+   * fallback: the timeline says why.
+   */
   setUp(people: ResolvedTaskPeople): void {
-    this.assignee = people.assignee;
+    this.assignee = ref(people.assignee);
     this.managerId = people.managerId;
     this.timeline = new DueTimeline({ reminderOffsetsMs: people.reminderOffsetsMs, escalationAfterMs: people.escalationAfterMs });
     this.timeline.arm(Date.parse(this.spec.dueAt), Date.parse(this.createdAt));
     this.people = people;
+    if (people.rerouted) this.record('rerouted', 'system', people.rerouted.reason, { from: people.rerouted.from, to: people.rerouted.to });
+  }
+
+  /**
+   * Before a reminder or an escalation: an assignee no longer in the organization hands the task
+   * to the fallback (the manager recorded at assignment, else the AIMS manager), who gets the
+   * assignment mail with the reason. True when it moved.
+   */
+  async rerouteIfGone(): Promise<boolean> {
+    const { assignee, managerId } = this;
+    const found = await acts.resolveTaskPeople({ assignee: { person: assignee.id }, policy: this.spec.policy, ...(managerId ? { managerId } : {}) });
+    if (!found.rerouted || this.isClosed() || this.assignee.id !== assignee.id) return false;
+    this.assignee = ref(found.assignee);
+    this.managerId = found.managerId;
+    if (this.delegate?.id === this.assignee.id) this.delegate = undefined;
+    this.record('rerouted', 'system', found.rerouted.reason, { from: assignee.id, to: this.assignee.id });
+    this.publish();
+    await this.send('task.assigned', [this.assignee], { reason: found.rerouted.reason });
+    return true;
   }
 
   /** The assignee, with the delegate first when there is one. */
@@ -115,6 +140,7 @@ export class Task {
       state: this.state,
       assignee: this.assignee,
       delegate: this.delegate,
+      ...(this.managerId ? { escalationManager: this.managerId } : {}),
       requestedBy: spec.requestedBy,
       dueAt: this.dueIso(),
       createdAt: this.createdAt,
