@@ -9,8 +9,8 @@ import { handoverUpdate } from '../src/common/messages.js';
 import type { Handover } from '../src/common/schemas.js';
 import type { Organization } from '../src/organization/schema.js';
 import type { HandoverOutcome, PlannedHandover } from '../src/people/contract.js';
-import { handoverTarget, type PersonMove, type PersonWorkItem } from '../src/people/rules.js';
-import { personWork } from '../src/people/work.js';
+import { handoverOrder, handoverTarget, type PersonMove, type PersonWorkItem } from '../src/people/rules.js';
+import { personWork, workKeepingRoles } from '../src/people/work.js';
 
 export interface PeopleActivityDeps {
   organization: () => Organization;
@@ -22,12 +22,21 @@ const HANDOVER_TIMEOUT_MS = 20_000;
 
 export function createPeopleActivities({ organization, temporal }: PeopleActivityDeps) {
   return {
-    /** The running work `move.from` holds (only about `move.aiSystem` when given), and who is asked to take each part. */
+    /**
+     * The running work `move.from` holds (only about `move.aiSystem` when given), with the work
+     * that keeps a role they held, in the order to hand it over, and who is asked to take each part.
+     */
     async planHandovers(input: { move: PersonMove }): Promise<PlannedHandover[]> {
       const { move } = input;
       const org = organization();
       const items = (await personWork(temporal.client, temporal.taskQueue, move.from)).filter((i) => !move.aiSystem || i.aiSystem === move.aiSystem);
-      return items.map((item) => ({ item, to: move.to ?? handoverTarget(item, move.from, move.managerBefore, org) }));
+      const byId = new Map(items.map((i) => [i.workflowId, i]));
+      for (const kept of await workKeepingRoles(temporal.client, temporal.taskQueue, move.roles ?? [])) {
+        const held = byId.get(kept.workflowId);
+        if (held) held.parts.push('role');
+        else byId.set(kept.workflowId, kept);
+      }
+      return handoverOrder([...byId.values()]).map((item) => ({ item, to: move.to ?? handoverTarget(item, move.from, move.managerBefore, org, move.roles) }));
     },
 
     /** Sends one workflow its handover; a refusal or a workflow that closed meanwhile is an outcome, not a failure. */

@@ -7,7 +7,9 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { parseOrganizationYaml } from '../src/organization/load.js';
 import type { Organization } from '../src/organization/schema.js';
-import { defaultSuccessor, handoverTarget, leaversBetween, movesBetween, vacantRoles, vacantRolesMessage, type PersonWorkItem } from '../src/people/rules.js';
+import { ORGANIZATION_REFRESH_MS } from '../src/organization/holder.js';
+import { ORGANIZATION_SETTLE_MS } from '../src/people/contract.js';
+import { defaultSuccessor, handoverOrder, handoverTarget, leaversBetween, movesBetween, vacantRoles, vacantRolesMessage, type PersonWorkItem } from '../src/people/rules.js';
 import { exampleOrgFile } from './helpers/temporal.js';
 
 const example = async () => parseOrganizationYaml(await readFile(exampleOrgFile, 'utf8'));
@@ -92,5 +94,41 @@ describe('people rules', () => {
     const { [process]: _gone, ...rest } = before.roles.processOwners;
     const noOwner: Organization = { ...before, roles: { ...before.roles, processOwners: rest } };
     expect(vacantRoles(before, noOwner, { types: {}, processes: { [process]: ['task/adhoc/2027/x'] } })).toEqual([{ role: `roles.processOwners.${process}`, neededBy: ['task/adhoc/2027/x'] }]);
+  });
+
+  it('tells the work that keeps a role when its holder leaves, and hands it to the role\'s new holder', async () => {
+    const before = await example();
+    const aims = before.roles.aimsManager;
+    const heir = before.people.find((p) => p.id !== aims && !before.roles.topManagement.includes(p.id))!.id;
+    const after = without(before, aims, heir);
+    const [move] = movesBetween(before, after, [aims]);
+    expect(move).toMatchObject({ from: aims, roles: ['aims-manager'] });
+    const cycle = item({ workflowId: 'certification/2027', type: 'certificationCycle', parts: ['role'] });
+    const nc = item({ workflowId: 'corrective-action/NC-2027-001', type: 'correctiveAction', parts: ['role'] });
+    expect(handoverTarget(cycle, aims, undefined, after, move!.roles)).toBe(heir);
+    expect(handoverTarget(nc, aims, undefined, after, move!.roles)).toBe(heir);
+    // A top manager who leaves: the cycle goes to the next top manager.
+    const top = before.roles.topManagement[0]!;
+    const afterTop = without(before, top, heir);
+    const [topMove] = movesBetween(before, afterTop, [top]);
+    expect(topMove?.roles).toEqual(['top-management']);
+    expect(handoverTarget(cycle, top, undefined, afterTop, topMove!.roles)).toBe(afterTop.roles.topManagement.find((id) => id !== top));
+    // Someone without a role keeps none.
+    expect(movesBetween(before, without(before, 'sofia.lind', 'marco.rossi'), ['sofia.lind'])[0]?.roles).toBeUndefined();
+  });
+
+  it('hands over an audit programme first, then the other processes, then their steps', () => {
+    const order = handoverOrder([
+      item({ workflowId: 'task/a', type: 'humanTask' }),
+      item({ workflowId: 'corrective-action/NC-1', type: 'correctiveAction' }),
+      item({ workflowId: 'approval/b', type: 'approval' }),
+      item({ workflowId: 'internal-audit-programme/2027', type: 'internalAuditProgramme' }),
+      item({ workflowId: 'internal-audit/2027/A-01', type: 'internalAudit' }),
+    ]).map((i) => i.workflowId);
+    expect(order).toEqual(['internal-audit-programme/2027', 'corrective-action/NC-1', 'internal-audit/2027/A-01', 'approval/b', 'task/a']);
+  });
+
+  it('waits for every process to read a new organization version before handing over', () => {
+    expect(ORGANIZATION_SETTLE_MS).toBeGreaterThanOrEqual(2 * ORGANIZATION_REFRESH_MS);
   });
 });

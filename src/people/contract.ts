@@ -7,6 +7,13 @@ import type { PersonMove, PersonWorkItem } from './rules.js';
 
 export const ORGANIZATION_CHANGE_WORKFLOW = 'organizationChange';
 
+/**
+ * How long a change waits before its first handover: twice the interval at which every process
+ * reads the version in force (ORGANIZATION_REFRESH_MS in src/organization/holder.ts), so the
+ * workflows taking over look people up in the new version.
+ */
+export const ORGANIZATION_SETTLE_MS = 10_000;
+
 export interface OrganizationChangeInput {
   /** What the change is known by: the accepted organization version, or a handover request. */
   ref: string;

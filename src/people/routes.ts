@@ -31,7 +31,7 @@ const workItemSchema = z.object({
   title: z.string(),
   state: z.string().optional(),
   dueAt: z.string().optional(),
-  parts: z.array(z.enum(['owner', 'assignee'])),
+  parts: z.array(z.enum(['owner', 'assignee', 'role'])),
 });
 
 const handoverBody = z

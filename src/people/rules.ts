@@ -12,11 +12,28 @@
  *   to the AIMS manager.
  * - Leading an audit goes to another internal auditor; the audit checks impartiality again and
  *   sends a conflict to top management.
+ * - A role a workflow holds on to (the AIMS manager, top management) goes to the role's holder
+ *   in the new file.
+ * - Parents are handed over before their steps: an audit programme first (it restarts the
+ *   auditor's running step itself), then the other processes, then tasks and approvals.
  */
 import type { Organization } from '../organization/schema.js';
 
-/** A part someone holds in running work, as visibility shows it. */
-export type WorkPart = 'owner' | 'assignee';
+/**
+ * A part someone holds in running work: as visibility shows it (owner, who must act), or
+ * through a role the workflow resolved at its start (the AIMS manager of every open NC, top
+ * management of a certification cycle), which visibility does not show.
+ */
+export type WorkPart = 'owner' | 'assignee' | 'role';
+
+/** Roles whose holder running workflows resolve once and keep: they are told when the holder leaves. */
+export type HeldRole = 'aims-manager' | 'top-management';
+
+/** The workflow types that keep each held role. */
+export const workflowsKeepingRole: Record<HeldRole, string[]> = {
+  'aims-manager': ['correctiveAction', 'managementReview', 'certificationCycle'],
+  'top-management': ['certificationCycle'],
+};
 
 export interface PersonWorkItem {
   workflowId: string;
@@ -102,17 +119,30 @@ export function defaultSuccessor(leaver: string, managerBefore: string | undefin
  * Who takes over `leaver`'s part in `item` by default. The workflow may still choose another
  * (a role's new holder, top management when separation of duties forbids this person).
  */
-export function handoverTarget(item: PersonWorkItem, leaver: string, managerBefore: string | undefined, after: Organization): string {
+export function handoverTarget(item: PersonWorkItem, leaver: string, managerBefore: string | undefined, after: Organization, roles: readonly HeldRole[] = []): string {
   const fallback = defaultSuccessor(leaver, undefined, after);
+  if (item.parts.length === 1 && item.parts[0] === 'role') {
+    const keepsAimsManager = roles.includes('aims-manager') && workflowsKeepingRole['aims-manager'].includes(item.type);
+    const holder = keepsAimsManager ? after.roles.aimsManager : after.roles.topManagement.find((id) => id !== leaver);
+    return holder && holder !== leaver && inOrg(after, holder) ? holder : fallback;
+  }
   if (item.parts.includes('owner') && item.type === 'aiSystem') {
     const named = after.aiSystems.find((s) => s.id === (item.aiSystem ?? item.ref))?.owner;
     return named && named !== leaver && inOrg(after, named) ? named : fallback;
   }
-  if (item.parts.includes('owner') && item.type === 'internalAudit') {
+  if (item.type === 'internalAuditProgramme' || (item.parts.includes('owner') && item.type === 'internalAudit')) {
     return after.roles.internalAuditors.find((a) => a !== leaver && inOrg(after, a)) ?? fallback;
   }
   if (item.parts.includes('owner') && !item.parts.includes('assignee') && item.type !== 'humanTask' && item.type !== 'approval') return fallback;
   return defaultSuccessor(leaver, managerBefore, after);
+}
+
+const STEP_TYPES = new Set(['humanTask', 'approval']);
+
+/** The order handovers are sent in: audit programmes, then the other processes, then their steps. */
+export function handoverOrder(items: readonly PersonWorkItem[]): PersonWorkItem[] {
+  const rank = (i: PersonWorkItem) => (i.type === 'internalAuditProgramme' ? 0 : STEP_TYPES.has(i.type) ? 2 : 1);
+  return [...items].sort((a, b) => rank(a) - rank(b) || a.workflowId.localeCompare(b.workflowId));
 }
 
 /** A person whose running work moves, and why. */
@@ -124,6 +154,8 @@ export interface PersonMove {
   managerBefore?: string;
   /** Only the work about this AI system (its owner changed). */
   aiSystem?: string;
+  /** Roles they held that running workflows keep (they left while holding them). */
+  roles?: HeldRole[];
   reason: string;
 }
 
@@ -132,7 +164,15 @@ export function movesBetween(before: Organization | undefined, after: Organizati
   const nameOf = (id: string) => before?.people.find((p) => p.id === id)?.name ?? id;
   const moves: PersonMove[] = leavers.map((from) => {
     const managerBefore = before?.people.find((p) => p.id === from)?.manager;
-    return { from, ...(managerBefore ? { managerBefore } : {}), reason: `${nameOf(from)} is no longer in the organization` };
+    const roles: HeldRole[] = [];
+    if (before?.roles.aimsManager === from) roles.push('aims-manager');
+    if (before?.roles.topManagement.includes(from)) roles.push('top-management');
+    return {
+      from,
+      ...(managerBefore ? { managerBefore } : {}),
+      ...(roles.length ? { roles } : {}),
+      reason: `${nameOf(from)} is no longer in the organization`,
+    };
   });
   for (const system of after.aiSystems) {
     const previous = before?.aiSystems.find((s) => s.id === system.id)?.owner;

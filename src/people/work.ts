@@ -7,7 +7,7 @@
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { searchAttributes } from '../temporal/search-attributes.js';
 import { isoOf, memoText, visibilityLiteral as literal } from '../temporal/visibility.js';
-import type { PersonWorkItem, RunningWork, WorkPart } from './rules.js';
+import { workflowsKeepingRole, type HeldRole, type PersonWorkItem, type RunningWork, type WorkPart } from './rules.js';
 
 const RUNNING = `ExecutionStatus = 'Running'`;
 /** Most work items read for one person or one check (a safety bound, far above real use). */
@@ -46,6 +46,17 @@ export async function personWork(client: Client, taskQueue: string, personId: st
   const query = `${RUNNING} AND TaskQueue = ${literal(taskQueue)} AND (${searchAttributes.owner.name} = ${who} OR ${searchAttributes.assignees.name} = ${who})`;
   const items = (await list(client, query)).map((info) => itemOf(info, personId));
   return items.sort((a, b) => (a.dueAt ?? '9999').localeCompare(b.dueAt ?? '9999') || a.workflowId.localeCompare(b.workflowId));
+}
+
+/**
+ * The running workflows that keep one of `roles` (resolved at their start, so visibility does
+ * not name the holder), as work items with the part `role`.
+ */
+export async function workKeepingRoles(client: Client, taskQueue: string, roles: readonly HeldRole[]): Promise<PersonWorkItem[]> {
+  const types = [...new Set(roles.flatMap((role) => workflowsKeepingRole[role]))];
+  if (!types.length) return [];
+  const query = `${RUNNING} AND TaskQueue = ${literal(taskQueue)} AND WorkflowType IN (${types.map(literal).join(', ')})`;
+  return (await list(client, query)).map((info) => ({ ...itemOf(info, ''), parts: ['role'] }));
 }
 
 /** Every person id running work on `taskQueue` names as its owner or as someone who must act. */

@@ -10,6 +10,8 @@ import { CHROMIUM_PATH } from '../../scripts/lib/parts.js';
 import { createNotificationActivities } from '../../activities/notifications.js';
 import { buildApp, type ApiInstance } from '../../src/api/app.js';
 import type { Logger } from '../../src/logger.js';
+import type { Config } from '../../src/config.js';
+import type { Organization } from '../../src/organization/schema.js';
 import type { ParsedMail } from './smtp.js';
 import type { TestStack } from './temporal.js';
 
@@ -19,7 +21,10 @@ export { CHROMIUM_PATH };
 export const TEST_ADMIN_HEADERS = { authorization: 'Bearer test-admin-key-0123456789abcdef' } as const;
 
 /** The API on the stack: pages and admin routes act on the stack's workflows. Silent unless given a logger. */
-export async function buildStackApp(stack: TestStack, options: { logger?: Logger } = {}): Promise<ApiInstance> {
+export async function buildStackApp(
+  stack: TestStack,
+  options: { logger?: Logger; config?: Partial<Config>; organization?: () => Organization } = {},
+): Promise<ApiInstance> {
   const notifications = createNotificationActivities({
     transport: stack.transport,
     notifications: stack.records.notifications,
@@ -27,12 +32,12 @@ export async function buildStackApp(stack: TestStack, options: { logger?: Logger
     logger: pino({ level: 'silent' }),
   });
   return buildApp({
-    config: stack.config,
+    config: options.config ? { ...stack.config, ...options.config } : stack.config,
     logger: options.logger ?? false,
     records: stack.records,
     temporal: stack.client,
     readiness: { temporal: () => Promise.resolve() },
-    organization: () => stack.organization,
+    organization: options.organization ?? (() => stack.organization),
     links: stack.links,
     sendNotification: (input) => notifications.sendNotification(input),
   });

@@ -75,6 +75,10 @@ export async function startTestStack(
     randomNcNumbers?: boolean;
     /** A namespace of the shared dev server other than the run's (see `createTestNamespace`). */
     namespace?: string;
+    /** Where the worker's activities read the organization (default: `organization`, fixed). */
+    organizationSource?: () => Organization;
+    /** ALERT_EMAIL of the worker: where a failed workflow is reported. */
+    alertEmail?: string;
   } = {},
 ): Promise<TestStack> {
   const address = inject('temporalAddress');
@@ -107,13 +111,14 @@ export async function startTestStack(
     taskQueue,
     workflowBundle: await workflowBundle(),
     activities: createActivities({
-      organization: () => organization,
+      organization: opts.organizationSource ?? (() => organization),
       records,
       transport,
       links,
       mailFrom: config.MAIL_FROM,
       logger,
       temporal: { client, taskQueue },
+      ...(opts.alertEmail ? { alertEmail: opts.alertEmail } : {}),
     }),
     shutdownGraceTime: '1s',
   });

@@ -6,8 +6,8 @@
  * The outcome of every handover, moved or not and why, goes to the ledger and to the AIMS
  * manager.
  */
-import { workflowInfo } from '@temporalio/workflow';
-import type { HandoverOutcome, OrganizationChangeInput, OrganizationChangeResult } from '../../src/people/contract.js';
+import { sleep, workflowInfo } from '@temporalio/workflow';
+import { ORGANIZATION_SETTLE_MS, type HandoverOutcome, type OrganizationChangeInput, type OrganizationChangeResult } from '../../src/people/contract.js';
 import { searchAttributes } from '../../src/temporal/search-attributes.js';
 import { acts } from '../lib/activities.js';
 import { Recorder } from '../lib/recorder.js';
@@ -33,6 +33,8 @@ export async function organizationChange(input: OrganizationChangeInput): Promis
     identity: () => ({ ref: input.ref, workflowId: workflowInfo().workflowId }),
   });
   recorder.publish();
+  // Every process reads the new organization version before anyone is looked up in it.
+  await sleep(ORGANIZATION_SETTLE_MS);
 
   // Each person's running work, found when the change runs, handed over part by part.
   for (const move of input.moves) {
