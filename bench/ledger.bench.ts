@@ -5,12 +5,14 @@
  * PGlite instance, measured in alternating rounds of the same run; then `verify()` throughput,
  * and a page `read()` (records marked verified) against a bare `list()` of the same page.
  *
- *   npx tsx bench/ledger.bench.ts [records=2000]
+ *   npm run bench -- ledger            (BENCH_RECORDS=2000)
+ *   npx tsx bench/ledger.bench.ts [records]
  */
 import { performance } from 'node:perf_hooks';
 import { PGlite } from '@electric-sql/pglite';
 import { openRecordsStore } from '../src/records/store.js';
 import type { NewRecord } from '../src/records/types.js';
+import { benchFigures } from './lib/results.js';
 
 const total = Number.parseInt(process.argv[2] ?? process.env.BENCH_RECORDS ?? '2000', 10);
 if (!Number.isInteger(total) || total < 100) {
@@ -110,3 +112,10 @@ console.log(`  ratio append/baseline   ${(ledgerOps / baselineOps).toFixed(3)}  
 console.log(`  verify()                ${fmt(verifyOps)} records/s over ${verified.records} records`);
 console.log(`  list() of 100 records   ${(listMs / pages).toFixed(2).padStart(8)} ms per page (baseline)`);
 console.log(`  read() of 100 records   ${(readMs / pages).toFixed(2).padStart(8)} ms per page, ratio read/list ${(readMs / listMs).toFixed(3)} (checks the ledger is unchanged, hashes nothing)`);
+
+const figures = benchFigures('ledger');
+const detail = { records: done, rounds, store: 'PGlite in memory' };
+figures.add({ name: 'ledger append', value: ledgerOps, unit: '/s', baseline: baselineOps, detail });
+figures.add({ name: 'verify', value: verifyOps, unit: 'records/s', detail: { records: verified.records } });
+figures.add({ name: 'read() of 100 records', value: readMs / pages, unit: 'ms', baseline: listMs / pages, detail: { pages } });
+await figures.write();

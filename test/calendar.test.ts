@@ -108,7 +108,7 @@ describe('notify with an invitation', () => {
       data: { title: 'Internal audit A-03 of clause 9.2', actionUrl: 'http://127.0.0.1:3000/admin' },
       invite: { uid: 'internal-audit/2027/A-03', title: 'Internal audit A-03', start: '2027-03-01', end: '2027-03-05', organizer: { id: 'dana.novak', ...organizer } },
     });
-    expect(result).toEqual({ sent: 2, alreadySent: 0 });
+    expect(result).toEqual({ sent: 2, alreadySent: 0, skipped: [] });
     for (const person of people) {
       const mail = await smtp.waitFor((m) => m.to !== undefined && JSON.stringify(m.to).includes(person.email) && m.subject?.includes('A-03') === true);
       const ics = mail.attachments.find((a) => a.contentType === 'text/calendar');

@@ -200,7 +200,13 @@ class ProcessPart implements Part {
 export async function startTopology(options: TopologyOptions): Promise<Topology> {
   const tools = findTopologyTools();
   if ('missing' in tools) throw new Error(`the production topology needs ${tools.missing}`);
-  const log = options.log ?? (() => undefined);
+  // The last lines of every part, kept to say why the topology did not come up.
+  const recent: string[] = [];
+  const log = (line: string) => {
+    recent.push(line);
+    if (recent.length > 40) recent.shift();
+    options.log?.(line);
+  };
   const dir = await mkdtemp(path.join(os.tmpdir(), 'aimsflow-topology-'));
   const cleanup: Array<() => Promise<void>> = [async () => rm(dir, { recursive: true, force: true })];
   const stop = async () => {
@@ -250,6 +256,8 @@ export async function startTopology(options: TopologyOptions): Promise<Topology>
         ...process.env,
         TEMPORAL_CLI: tools.cli,
         TEMPORAL_ADDRESS: temporalAddress,
+        // A busy two-core machine can take minutes to bring a fresh cluster's ring together.
+        HEALTH_WAIT_SECONDS: '240',
         NAMESPACE,
         AIMS_SEARCH_ATTRIBUTES: searchAttributeRegistrations()
           .map((r) => `${r.name}=${r.type}`)
@@ -320,6 +328,7 @@ export async function startTopology(options: TopologyOptions): Promise<Topology>
     return { temporalAddress, namespace: NAMESPACE, taskQueue, databaseUrl, postgres, temporal, workers, apis, env, stop };
   } catch (err) {
     await stop();
+    if (err instanceof Error && recent.length) err.message += `\nlast output of the parts:\n${recent.join('\n')}`;
     throw err;
   }
 }

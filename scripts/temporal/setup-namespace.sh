@@ -4,6 +4,7 @@
 # (temporal-setup) and by the harness that runs the production topology in tests.
 #   TEMPORAL_CLI            the Temporal CLI (default: temporal)
 #   TEMPORAL_ADDRESS        the frontend, host:port
+#   HEALTH_WAIT_SECONDS     how long to wait for the server (default 90)
 #   NAMESPACE, NAMESPACE_RETENTION (default 720h)
 #   AIMS_SEARCH_ATTRIBUTES  Name=Type pairs separated by white space
 set -eu
@@ -11,7 +12,11 @@ cli=${TEMPORAL_CLI:-temporal}
 tries=0
 until "$cli" operator cluster health --address "$TEMPORAL_ADDRESS" 2>/dev/null | grep -q SERVING; do
   tries=$((tries + 1))
-  if [ "$tries" -ge 90 ]; then echo "Temporal did not become healthy" >&2; exit 1; fi
+  if [ "$tries" -ge "${HEALTH_WAIT_SECONDS:-90}" ]; then
+    echo "Temporal at $TEMPORAL_ADDRESS did not answer SERVING within ${HEALTH_WAIT_SECONDS:-90} s:" >&2
+    "$cli" operator cluster health --address "$TEMPORAL_ADDRESS" >&2 || true
+    exit 1
+  fi
   sleep 1
 done
 if "$cli" operator namespace describe --address "$TEMPORAL_ADDRESS" -n "$NAMESPACE" >/dev/null 2>&1; then
