@@ -239,13 +239,23 @@ describe.skipIf(skipReason !== undefined)('the production topology under faults'
     for await (const w of client.workflow.list({ query: `TaskQueue = '${topology.taskQueue}' AND ExecutionStatus = 'Failed'` })) failed.push(w.workflowId);
     expect(failed).toEqual([]);
 
-    // Every mail exactly once.
+    // Every mail once, as far as SMTP allows: a worker killed after the SMTP server accepted a
+    // mail and before the sent log was written sends it again on retry, with the same
+    // Message-ID (derived from the notification id), so mail clients drop the copy. So every
+    // notification arrives with exactly one Message-ID, and copies only come from kills.
     const ours = smtp.messages.filter((m) => ids.some((id) => notificationId(m).startsWith(`${id}/`)));
-    const byNotification = new Map<string, number>();
-    for (const m of ours) byNotification.set(notificationId(m), (byNotification.get(notificationId(m)) ?? 0) + 1);
-    const duplicates = [...byNotification].filter(([, n]) => n > 1);
-    expect(duplicates).toEqual([]);
-    const kinds = (kind: string) => ours.filter((m) => notificationKind(m) === kind).length;
+    const byNotification = new Map<string, { copies: number; messageIds: Set<string> }>();
+    for (const m of ours) {
+      const seen = byNotification.get(notificationId(m)) ?? { copies: 0, messageIds: new Set<string>() };
+      seen.copies += 1;
+      seen.messageIds.add(m.messageId ?? '(none)');
+      byNotification.set(notificationId(m), seen);
+    }
+    for (const [id, seen] of byNotification) expect([...seen.messageIds], id).toHaveLength(1);
+    expect([...byNotification.values()].some((s) => s.messageIds.has('(none)'))).toBe(false);
+    const resent = [...byNotification.values()].filter((s) => s.copies > 1).length;
+    expect(resent).toBeLessThanOrEqual(counts.workerKills);
+    const kinds = (kind: string) => [...byNotification.keys()].filter((id) => ours.some((m) => notificationId(m) === id && notificationKind(m) === kind)).length;
     const completed = stories.filter((s) => s.complete).length;
     expect(kinds('task.assigned')).toBe(stories.length);
     expect(kinds('task.completed')).toBe(completed);
@@ -264,7 +274,7 @@ describe.skipIf(skipReason !== undefined)('the production topology under faults'
 
     const figures =
       `faults: ${stories.length} tasks, ${completed} completions, ${counts.workerKills} worker kills, ` +
-      `${ours.length} mails (each once), ${verified.records} ledger records (verify ok); ` +
+      `${byNotification.size} notifications, ${ours.length} mails (${resent} resent after a kill, same Message-ID), ${verified.records} ledger records (verify ok); ` +
       `${counts.refusedWhileDown} starts refused with 503 while Temporal was down, ${counts.startRetries} start retries ` +
       `(connection refused), ${counts.completionRetries} page retries`;
     note(figures);
