@@ -105,6 +105,10 @@ export const configSchema = z.object({
   API_PORT: port.default(3000),
   /** The reverse proxies in front of the API whose X-Forwarded-For is believed (see `trustProxy`). */
   TRUST_PROXY: trustProxy,
+  /** Page requests a minute with a valid link, per person the link names (each API replica counts its own). */
+  LINK_LIMIT_PER_PERSON: z.coerce.number().int().min(1, 'must be at least 1').max(100_000).default(120),
+  /** Link checks that failed (forged, altered, expired, malformed) a minute per client address, before 429. */
+  LINK_FAILURE_LIMIT_PER_ADDRESS: z.coerce.number().int().min(1, 'must be at least 1').max(100_000).default(30),
   /**
    * A workflow bundle written by `npm run build` (dist/workflow-bundle.js): the worker starts
    * from it instead of bundling workflows/ at every start. Unset: bundle at start.

@@ -141,6 +141,14 @@ describe('config', () => {
     }
   });
 
+  it('limits link pages to 120 requests a minute per person and 30 failed link checks a minute per address by default', () => {
+    const defaults = parseConfig(secrets);
+    expect([defaults.LINK_LIMIT_PER_PERSON, defaults.LINK_FAILURE_LIMIT_PER_ADDRESS]).toEqual([120, 30]);
+    expect(parseConfig({ ...secrets, LINK_LIMIT_PER_PERSON: '600' }).LINK_LIMIT_PER_PERSON).toBe(600);
+    expect(() => parseConfig({ ...secrets, LINK_LIMIT_PER_PERSON: '0' })).toThrow(/LINK_LIMIT_PER_PERSON: must be at least 1/);
+    expect(() => parseConfig({ ...secrets, LINK_FAILURE_LIMIT_PER_ADDRESS: 'many' })).toThrow(/LINK_FAILURE_LIMIT_PER_ADDRESS: /);
+  });
+
   it('stops a process with one line per bad variable and exit code 1', () => {
     const entry = path.resolve(import.meta.dirname, '../workers/main.ts');
     const tsx = path.resolve(import.meta.dirname, '../node_modules/.bin/tsx');

@@ -275,6 +275,18 @@ export function checkLink(ctx: PageContext, request: FastifyRequest, action?: Li
 }
 
 /**
+ * The person a link check proves: the one a valid link names (also a valid link opened on the
+ * wrong page); with `expired`, also the one an expired link names (its signature still checks
+ * out). Undefined when the link proves nobody.
+ */
+export function provenPerson(check: LinkCheck, options: { expired?: boolean } = {}): string | undefined {
+  if (check.claims) return check.claims.person;
+  const { error } = check;
+  if (!error.claims) return undefined;
+  return error.code !== 'expired' || options.expired ? error.claims.person : undefined;
+}
+
+/**
  * Verifies a page link for `action` (through `checkLink`, so once per request). Refusals are
  * counted by reason in the API's metrics and become person-readable pages: an expired link
  * offers a fresh one by e-mail (`onExpired` may replace that page, e.g. when the work is
