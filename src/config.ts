@@ -4,6 +4,7 @@
  * Secrets (LINK_SECRET, ADMIN_API_KEYS) have no defaults. `npm start` generates development
  * secrets once and keeps them in the data directory (see scripts/dev-secrets.ts).
  */
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_TASK_QUEUE } from './temporal/search-attributes.js';
@@ -14,6 +15,52 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 const HOST_PORT = /^([^\s:[\]]+|\[[0-9a-fA-F:]+\]):\d{1,5}$/;
 
 const port = z.coerce.number().int().min(1).max(65535);
+
+/** Named address ranges Fastify (proxy-addr) accepts in a trusted-proxy list. */
+const PROXY_RANGES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** An address, an address/prefix (CIDR) or a named range, as a trusted-proxy list entry. */
+function isProxyEntry(entry: string): boolean {
+  if (PROXY_RANGES.includes(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+/** The most reverse proxies anyone puts in front of the API; a larger count is a typo. */
+const MAX_PROXY_HOPS = 32;
+
+/**
+ * Which reverse proxies the API believes about the client's address (X-Forwarded-For), the
+ * address its rate limits count: off (unset, empty, `false` or `0`), a number of hops (believed
+ * when the direct peer is on a loopback or private address; see src/api/trust-proxy.ts), `true`
+ * (every hop: a client reaching the API directly then chooses its own address), or a
+ * comma-separated list of proxy addresses, CIDR ranges and `loopback`, `linklocal`, `uniquelocal`.
+ */
+const trustProxy = z
+  .string()
+  .trim()
+  .default('')
+  .transform((value, ctx): boolean | number | readonly string[] => {
+    if (value === '' || value === 'false') return false;
+    if (value === 'true') return true;
+    if (/^\d+$/.test(value)) {
+      const hops = Number(value);
+      if (hops <= MAX_PROXY_HOPS) return hops === 0 ? false : hops;
+      ctx.addIssue({ code: 'custom', message: `must be at most ${MAX_PROXY_HOPS} proxy hops, got ${value}` });
+      return z.NEVER;
+    }
+    const entries = value.split(',').map((e) => e.trim());
+    const bad = entries.filter((e) => !isProxyEntry(e));
+    if (bad.length === 0) return Object.freeze(entries);
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be true, a number of proxy hops, or a comma-separated list of proxy addresses or CIDR ranges (e.g. 10.0.0.0/8, loopback); not understood: ${bad.map((e) => JSON.stringify(e)).join(', ')}`,
+    });
+    return z.NEVER;
+  });
 
 const url = (protocols: string[]) =>
   z.url({ protocol: new RegExp(`^(${protocols.join('|')})$`) });
@@ -56,6 +103,12 @@ export const configSchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   API_HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: port.default(3000),
+  /** The reverse proxies in front of the API whose X-Forwarded-For is believed (see `trustProxy`). */
+  TRUST_PROXY: trustProxy,
+  /** Page requests a minute with a valid link, per person the link names (each API replica counts its own). */
+  LINK_LIMIT_PER_PERSON: z.coerce.number().int().min(1, 'must be at least 1').max(100_000).default(120),
+  /** Link checks that failed (forged, altered, expired, malformed) a minute per client address, before 429. */
+  LINK_FAILURE_LIMIT_PER_ADDRESS: z.coerce.number().int().min(1, 'must be at least 1').max(100_000).default(30),
   /**
    * A workflow bundle written by `npm run build` (dist/workflow-bundle.js): the worker starts
    * from it instead of bundling workflows/ at every start. Unset: bundle at start.

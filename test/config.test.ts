@@ -108,6 +108,47 @@ describe('config', () => {
     }
   });
 
+  it('trusts no proxy unless TRUST_PROXY names them: true, a hop count, or addresses and CIDR ranges', () => {
+    expect(parseConfig(secrets).TRUST_PROXY).toBe(false);
+    for (const off of ['', 'false', '0', '  ']) expect(parseConfig({ ...secrets, TRUST_PROXY: off }).TRUST_PROXY).toBe(false);
+    expect(parseConfig({ ...secrets, TRUST_PROXY: 'true' }).TRUST_PROXY).toBe(true);
+    expect(parseConfig({ ...secrets, TRUST_PROXY: '1' }).TRUST_PROXY).toBe(1);
+    expect(parseConfig({ ...secrets, TRUST_PROXY: ' 2 ' }).TRUST_PROXY).toBe(2);
+    expect(parseConfig({ ...secrets, TRUST_PROXY: '10.0.0.0/8, 192.168.1.7,::1, fd00::/8,loopback' }).TRUST_PROXY).toEqual([
+      '10.0.0.0/8',
+      '192.168.1.7',
+      '::1',
+      'fd00::/8',
+      'loopback',
+    ]);
+    for (const [value, problem] of [
+      ['yes', /^TRUST_PROXY: must be true, a number of proxy hops, or a comma-separated list .*not understood: "yes"$/],
+      ['-1', /^TRUST_PROXY: must be true, .*not understood: "-1"$/],
+      ['1.5', /^TRUST_PROXY: must be true, .*not understood: "1.5"$/],
+      ['33', /^TRUST_PROXY: must be at most 32 proxy hops, got 33$/],
+      ['10.0.0.0/33, proxy.local', /^TRUST_PROXY: must be true, .*not understood: "10.0.0.0\/33", "proxy.local"$/],
+      ['10.0.0.1,,10.0.0.2', /^TRUST_PROXY: must be true, .*not understood: ""$/],
+      ['::1/129', /not understood: "::1\/129"$/],
+    ] as const) {
+      let problems: string[] = [];
+      try {
+        parseConfig({ ...secrets, TRUST_PROXY: value });
+      } catch (err) {
+        problems = (err as ConfigError).problems;
+      }
+      expect(problems, value).toHaveLength(1);
+      expect(problems[0], value).toMatch(problem);
+    }
+  });
+
+  it('limits link pages to 120 requests a minute per person and 30 failed link checks a minute per address by default', () => {
+    const defaults = parseConfig(secrets);
+    expect([defaults.LINK_LIMIT_PER_PERSON, defaults.LINK_FAILURE_LIMIT_PER_ADDRESS]).toEqual([120, 30]);
+    expect(parseConfig({ ...secrets, LINK_LIMIT_PER_PERSON: '600' }).LINK_LIMIT_PER_PERSON).toBe(600);
+    expect(() => parseConfig({ ...secrets, LINK_LIMIT_PER_PERSON: '0' })).toThrow(/LINK_LIMIT_PER_PERSON: must be at least 1/);
+    expect(() => parseConfig({ ...secrets, LINK_FAILURE_LIMIT_PER_ADDRESS: 'many' })).toThrow(/LINK_FAILURE_LIMIT_PER_ADDRESS: /);
+  });
+
   it('stops a process with one line per bad variable and exit code 1', () => {
     const entry = path.resolve(import.meta.dirname, '../workers/main.ts');
     const tsx = path.resolve(import.meta.dirname, '../node_modules/.bin/tsx');

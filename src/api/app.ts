@@ -29,6 +29,7 @@ import { pageRoutes } from './pages/index.js';
 import { concernRoutes } from '../concern/routes.js';
 import { peopleRoutes } from '../people/routes.js';
 import { genReqId, REQUEST_ID_HEADER } from './request-id.js';
+import { trustProxyOption } from './trust-proxy.js';
 import { aiSystemRoutes } from '../ai-system/routes.js';
 import { healthRoutes } from './routes/health.js';
 import { internalAuditRoutes } from '../internal-audit/routes.js';
@@ -73,7 +74,7 @@ export async function buildApp(deps: AppDeps): Promise<ApiInstance> {
     requestIdHeader: false,
     bodyLimit: BODY_LIMIT_BYTES,
     requestTimeout: 30_000,
-    trustProxy: false,
+    trustProxy: trustProxyOption(config.TRUST_PROXY),
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     frameworkErrors: frameworkErrorHandler,
   });

@@ -266,7 +266,7 @@ const contentChangedNotice = (status: ApprovalStatus) => ({
 export function showApproval(ctx: PageContext) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     const token = tokenFrom(request);
-    const claims = await verifyPageLink(ctx, token, 'approval.decide', closedApprovalInsteadOfExpired(ctx));
+    const claims = await verifyPageLink(ctx, request, 'approval.decide', closedApprovalInsteadOfExpired(ctx));
     const work = await readApproval(pageGateway(ctx), claims.task, request.log);
     if (!work.status) {
       const { model, frame } = stalePage(work, claims.person);
@@ -283,7 +283,7 @@ export function submitApproval(ctx: PageContext) {
     const body = formBody(request);
     const comment = field(body, 'comment');
     const claims = await verifyPostedLink(
-      () => verifyPageLink(ctx, token, 'approval.decide', closedApprovalInsteadOfExpired(ctx)),
+      () => verifyPageLink(ctx, request, 'approval.decide', closedApprovalInsteadOfExpired(ctx)),
       [{ label: 'Comment', value: comment }],
     );
     requireSameSiteForm(ctx, request, token ?? '');

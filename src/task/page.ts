@@ -257,7 +257,7 @@ const closedWorkInsteadOfExpired = (ctx: PageContext) =>
 export function showTask(ctx: PageContext) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     const token = tokenFrom(request);
-    const claims = await verifyPageLink(ctx, token, 'task.view', closedWorkInsteadOfExpired(ctx));
+    const claims = await verifyPageLink(ctx, request, 'task.view', closedWorkInsteadOfExpired(ctx));
     const { status, running, live } = await loadTask(ctx, pageGateway(ctx), claims.task, request.log);
     if (status.state === 'cancelled') throw cancelledPage(ctx, status);
     return renderTask(ctx, request, reply, 200, { status, running, live, claims, token: token ?? '' });
@@ -269,7 +269,7 @@ export function submitTask(ctx: PageContext) {
     const token = tokenFrom(request);
     const body = formBody(request);
     const claims = await verifyPostedLink(
-      () => verifyPageLink(ctx, token, 'task.view', closedWorkInsteadOfExpired(ctx)),
+      () => verifyPageLink(ctx, request, 'task.view', closedWorkInsteadOfExpired(ctx)),
       enteredValues(Object.fromEntries(Object.entries(body).filter(([k]) => k !== 'csrf' && k !== 'token'))),
     );
     requireSameSiteForm(ctx, request, token ?? '');

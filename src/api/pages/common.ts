@@ -248,43 +248,79 @@ export const temporalMissing = () =>
     paragraphs: ['The workflow service is not available right now.'],
   });
 
+/** What checking a request's link found: the link's claims, or why it was refused. */
+export type LinkCheck =
+  | { token: string | undefined; claims: LinkClaims; error?: undefined }
+  | { token: string | undefined; claims?: undefined; error: LinkError };
+
+const linkChecks = new WeakMap<FastifyRequest, { action: LinkAction | undefined; check: Promise<LinkCheck> }>();
+
 /**
- * Verifies a page link for `action`. Refusals are counted by reason in the API's metrics and
- * become person-readable pages: an expired link offers a fresh one by e-mail (`onExpired` may
- * replace that page, e.g. when the work is already closed), a link for another page points there.
+ * Verifies the request's link (the `token` query parameter or form field) for `action` (any
+ * action when undefined), once per request: the rate limit and the page share the answer.
+ */
+export function checkLink(ctx: PageContext, request: FastifyRequest, action?: LinkAction): Promise<LinkCheck> {
+  const known = linkChecks.get(request);
+  if (known && known.action === action) return known.check;
+  const token = tokenFrom(request);
+  const check = ctx.links.verify(token, action === undefined ? {} : { action }).then(
+    (claims): LinkCheck => ({ token, claims }),
+    (err: unknown): LinkCheck => {
+      if (err instanceof LinkError) return { token, error: err };
+      throw err;
+    },
+  );
+  linkChecks.set(request, { action, check });
+  return check;
+}
+
+/**
+ * The person a link check proves: the one a valid link names (also a valid link opened on the
+ * wrong page); with `expired`, also the one an expired link names (its signature still checks
+ * out). Undefined when the link proves nobody.
+ */
+export function provenPerson(check: LinkCheck, options: { expired?: boolean } = {}): string | undefined {
+  if (check.claims) return check.claims.person;
+  const { error } = check;
+  if (!error.claims) return undefined;
+  return error.code !== 'expired' || options.expired ? error.claims.person : undefined;
+}
+
+/**
+ * Verifies a page link for `action` (through `checkLink`, so once per request). Refusals are
+ * counted by reason in the API's metrics and become person-readable pages: an expired link
+ * offers a fresh one by e-mail (`onExpired` may replace that page, e.g. when the work is
+ * already closed), a link for another page points there.
  */
 export async function verifyPageLink(
   ctx: PageContext,
-  token: string | undefined,
+  request: FastifyRequest,
   action: LinkAction,
   onExpired?: (claims: LinkClaims) => Promise<void>,
 ): Promise<LinkClaims> {
-  try {
-    return await ctx.links.verify(token, { action });
-  } catch (err) {
-    if (!(err instanceof LinkError)) throw err;
-    ctx.linkRefused(err.code);
-    if (err.code === 'expired' && err.claims && token) {
-      await onExpired?.(err.claims);
-      throw new PageError(410, {
-        heading: 'This link has expired',
-        paragraphs: [
-          'Links in our e-mails work for a limited time, so that an old e-mail cannot be used by someone else.',
-          'We can e-mail a fresh link to you, at the address we have on file for the person this link was sent to.',
-        ],
-        form: renewFormFor(ctx, token),
-      });
-    }
-    if (err.code === 'wrong-action' && err.claims && token) {
-      const path = linkPaths[err.claims.action];
-      throw new PageError(400, {
-        heading: 'This link belongs to another page',
-        paragraphs: ['The link you opened is meant for a different page.'],
-        ...(err.claims.action !== 'link.renew' ? { link: { url: ctx.links.url(path, token), label: 'Open the right page' } } : {}),
-      });
-    }
-    throw invalidLink();
+  const { token, claims, error: err } = await checkLink(ctx, request, action);
+  if (claims) return claims;
+  ctx.linkRefused(err.code);
+  if (err.code === 'expired' && err.claims && token) {
+    await onExpired?.(err.claims);
+    throw new PageError(410, {
+      heading: 'This link has expired',
+      paragraphs: [
+        'Links in our e-mails work for a limited time, so that an old e-mail cannot be used by someone else.',
+        'We can e-mail a fresh link to you, at the address we have on file for the person this link was sent to.',
+      ],
+      form: renewFormFor(ctx, token),
+    });
   }
+  if (err.code === 'wrong-action' && err.claims && token) {
+    const path = linkPaths[err.claims.action];
+    throw new PageError(400, {
+      heading: 'This link belongs to another page',
+      paragraphs: ['The link you opened is meant for a different page.'],
+      ...(err.claims.action !== 'link.renew' ? { link: { url: ctx.links.url(path, token), label: 'Open the right page' } } : {}),
+    });
+  }
+  throw invalidLink();
 }
 
 /** Refuses a form POST that fails the cross-site checks, with a 403 page. */

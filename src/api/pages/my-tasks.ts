@@ -12,7 +12,6 @@ import {
   personName,
   pageGateway,
   sendPage,
-  tokenFrom,
   verifyPageLink,
   type PageContext,
 } from './common.js';
@@ -22,7 +21,7 @@ const MAX_SHOWN = 200;
 
 export function showMyTasks(ctx: PageContext) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
-    const claims = await verifyPageLink(ctx, tokenFrom(request), 'tasks.mine');
+    const claims = await verifyPageLink(ctx, request, 'tasks.mine');
     // Person ids go into a visibility query: only well-formed ids are accepted.
     if (!personIdSchema.safeParse(claims.person).success) throw invalidLink();
     const client = pageGateway(ctx).client;

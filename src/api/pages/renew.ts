@@ -9,11 +9,12 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { linkPaths } from '../../links/paths.js';
-import { LinkError, type LinkClaims } from '../../links/signer.js';
+import type { LinkClaims } from '../../links/signer.js';
 import type { SendNotificationResult } from '../../../activities/notifications.js';
 import { APPROVAL_WORKFLOW } from '../../approval/contract.js';
 import { TASK_WORKFLOW } from '../../task/contract.js';
 import {
+  checkLink,
   invalidLink,
   PageError,
   personName,
@@ -22,7 +23,6 @@ import {
   pageGateway,
   sendMessage,
   timeText,
-  tokenFrom,
   type PageContext,
 } from './common.js';
 
@@ -52,10 +52,8 @@ export function renewLink(ctx: PageContext) {
   const inFlight = new Map<string, Promise<{ result: SendNotificationResult; expiresAt: string }>>();
 
   return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
-    const token = tokenFrom(request);
-    let claims: LinkClaims;
-    try {
-      const current = await ctx.links.verify(token);
+    const { token, claims: current, error } = await checkLink(ctx, request);
+    if (current) {
       if (current.action === 'link.renew') {
         ctx.linkRefused('wrong-action');
         throw invalidLink();
@@ -65,15 +63,12 @@ export function renewLink(ctx: PageContext) {
         paragraphs: ['This link has not expired, so there is no need for a new one.'],
         link: { url: ctx.links.url(linkPaths[current.action], token ?? ''), label: 'Open it' },
       });
-    } catch (err) {
-      if (err instanceof PageError) throw err;
-      if (!(err instanceof LinkError)) throw err;
-      if (err.code !== 'expired' || !err.claims) {
-        ctx.linkRefused(err.code);
-        throw invalidLink();
-      }
-      claims = err.claims;
     }
+    if (error.code !== 'expired' || !error.claims) {
+      ctx.linkRefused(error.code);
+      throw invalidLink();
+    }
+    const claims = error.claims;
     requireSameSiteForm(ctx, request, token ?? '');
     if (claims.action === 'link.renew') {
       ctx.linkRefused('wrong-action');

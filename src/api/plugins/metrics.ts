@@ -3,8 +3,9 @@
  *
  * Each app has its own registry (tests build several apps in one process; the global default
  * registry is never used): request latency by method, route template and status code, link
- * refusals by reason, ledger appends and mails sent by this API. The process's default metrics
- * (CPU, memory, event loop, GC) are collected once per process and served by every app in it.
+ * refusals by reason, 429 refusals by the limit they were over, ledger appends and mails sent by
+ * this API. The process's default metrics (CPU, memory, event loop, GC) are collected once per
+ * process and served by every app in it.
  *
  * Access: open on the API port unless METRICS_TOKEN is set, then `Authorization: Bearer
  * <METRICS_TOKEN>` (Prometheus sends it with `authorization.credentials` in its scrape config).
@@ -41,15 +42,25 @@ function processMetrics(): Registry {
   return processRegistry;
 }
 
+/**
+ * Which limit a 429 came from: `failed-token` the client address's failed link checks,
+ * `subject` the requests of the person a valid link names, `address` a per-address limit
+ * (the concern form, unknown routes).
+ */
+export type RateLimitReason = 'failed-token' | 'subject' | 'address';
+
 export interface ApiMetrics {
   requests: Histogram<'method' | 'route' | 'status_code'>;
   linkRefusals: Counter<'reason'>;
+  rateLimits: Counter<'reason'>;
   ledgerAppends: Counter<'kind'>;
   ledgerAppendFailures: Counter<'kind'>;
   mailsSent: Counter<'kind'>;
   mailsFailed: Counter<'kind'>;
   /** Counts a signed link refused by a page. */
   linkRefused(reason: LinkErrorCode): void;
+  /** Counts a request refused with 429, by the limit it was over. */
+  rateLimited(reason: RateLimitReason): void;
   /** The deps with the records store and the mail sender counted. */
   instrument(deps: AppDeps): AppDeps;
   /** The Prometheus text of this app's metrics and the process's; `contentType` to send with it. */
@@ -70,6 +81,12 @@ export function createApiMetrics(): ApiMetrics {
   const linkRefusals = new Counter({
     name: 'aimsflow_link_refusals_total',
     help: 'Signed links refused by the pages, by reason: expired, invalid, wrong-action, wrong-person',
+    labelNames: ['reason'] as const,
+    registers,
+  });
+  const rateLimits = new Counter({
+    name: 'aimsflow_rate_limited_total',
+    help: 'Requests refused with 429, by the limit they were over: failed-token (failed link checks of the client address), subject (requests of the person a valid link names), address (per-address limits)',
     labelNames: ['reason'] as const,
     registers,
   });
@@ -136,11 +153,13 @@ export function createApiMetrics(): ApiMetrics {
   return {
     requests,
     linkRefusals,
+    rateLimits,
     ledgerAppends,
     ledgerAppendFailures,
     mailsSent,
     mailsFailed,
     linkRefused: (reason) => linkRefusals.inc({ reason }),
+    rateLimited: (reason) => rateLimits.inc({ reason }),
     instrument: (deps) => ({
       ...deps,
       records: countedRecords(deps.records),
