@@ -1,7 +1,7 @@
 /**
  * Process configuration: one zod schema over the environment, parsed once and frozen.
  *
- * Secrets (LINK_SECRET, ADMIN_API_KEYS) have no defaults. `npm start` generates development
+ * Secrets (LINK_SECRET, ADMIN_API_KEYS, SESSION_SECRET) have no defaults. `npm start` generates development
  * secrets once and keeps them in the data directory (see scripts/dev-secrets.ts).
  */
 import { isIP } from 'node:net';
@@ -61,6 +61,20 @@ const trustProxy = z
     });
     return z.NEVER;
   });
+
+/** True for an http(s) URL on localhost or a loopback address (a local provider in development). */
+function isLoopbackUrl(value: string): boolean {
+  try {
+    const { hostname } = new URL(value);
+    return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+  } catch {
+    return false;
+  }
+}
+
+/** An optional variable: empty counts as unset. */
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value) => (typeof value === 'string' && value.trim() === '' ? undefined : value), schema.optional());
 
 const url = (protocols: string[]) =>
   z.url({ protocol: new RegExp(`^(${protocols.join('|')})$`) });
@@ -144,6 +158,39 @@ export const configSchema = z.object({
     .min(24, 'must be at least 24 characters (or unset: /metrics open)')
     .optional()
     .or(z.literal('').transform(() => undefined)),
+  /**
+   * Sign-in for people (OpenID Connect, authorization code with PKCE; src/auth/). Unset: sign-in
+   * is off, /login says so, and the admin API takes keys only. https, or http on a loopback host.
+   */
+  OIDC_ISSUER: optional(
+    z
+      .url({ protocol: /^https?$/, error: "must be the provider's issuer URL, e.g. https://login.example.com/realms/aims" })
+      .refine((u) => u.startsWith('https://') || isLoopbackUrl(u), 'must be https (http only on localhost or 127.0.0.1)')
+      .transform((u) => u.replace(/\/+$/, '')),
+  ),
+  /** The client (application) id registered at the provider for this API. */
+  OIDC_CLIENT_ID: optional(z.string().trim().min(1)),
+  /** The client's secret; unset: a public client (PKCE only, no client authentication). */
+  OIDC_CLIENT_SECRET: optional(z.string().min(1)),
+  /** Where the provider sends people back; default `<PUBLIC_BASE_URL>/auth/callback`. Register exactly this at the provider. */
+  OIDC_REDIRECT_URL: optional(url(['http', 'https'])),
+  /** Which ID token claim names the person: `email` (matched to the organization file's e-mail addresses) or `sub` (matched to person ids). */
+  OIDC_PERSON_CLAIM: z.enum(['email', 'sub']).default('email'),
+  /** Scopes asked of the provider (space-separated; `openid` is always included). */
+  OIDC_SCOPES: z.string().trim().default('openid email profile'),
+  /** Deadline of every call to the provider (discovery, keys, token exchange). */
+  OIDC_TIMEOUT_MS: z.coerce.number().int().min(500, 'must be at least 500').max(60_000, 'must be at most 60000').default(5000),
+  /** Encrypts and signs the session cookie (at least 32 characters); required with OIDC_ISSUER. npm start generates one. */
+  SESSION_SECRET: optional(z.string().min(32, 'must be at least 32 characters')),
+  /** A session ends after this many minutes without a request. */
+  SESSION_IDLE_MINUTES: z.coerce.number().int().min(1, 'must be at least 1').max(24 * 60, 'must be at most 1440').default(60),
+  /** A session ends this many hours after sign-in, however active. */
+  SESSION_MAX_HOURS: z.coerce.number().int().min(1, 'must be at least 1').max(24 * 30, 'must be at most 720').default(12),
+}).superRefine((c, ctx) => {
+  if (c.OIDC_ISSUER === undefined) return;
+  // Sign-in needs its client and a session key; name each missing variable.
+  if (c.OIDC_CLIENT_ID === undefined) ctx.addIssue({ code: 'custom', path: ['OIDC_CLIENT_ID'], message: 'is required with OIDC_ISSUER (the client id registered at the provider)' });
+  if (c.SESSION_SECRET === undefined) ctx.addIssue({ code: 'custom', path: ['SESSION_SECRET'], message: 'is required with OIDC_ISSUER (at least 32 characters; npm start generates one)' });
 });
 
 export type Config = Readonly<z.output<typeof configSchema>>;

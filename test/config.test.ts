@@ -149,6 +149,47 @@ describe('config', () => {
     expect(() => parseConfig({ ...secrets, LINK_FAILURE_LIMIT_PER_ADDRESS: 'many' })).toThrow(/LINK_FAILURE_LIMIT_PER_ADDRESS: /);
   });
 
+  it('leaves sign-in off without OIDC_ISSUER, and with it needs a client id and a session secret, naming each bad variable', () => {
+    const off = parseConfig(secrets);
+    expect(off.OIDC_ISSUER).toBeUndefined();
+    expect([off.OIDC_PERSON_CLAIM, off.OIDC_TIMEOUT_MS, off.SESSION_IDLE_MINUTES, off.SESSION_MAX_HOURS]).toEqual(['email', 5000, 60, 12]);
+    expect(parseConfig({ ...secrets, OIDC_ISSUER: '' }).OIDC_ISSUER).toBeUndefined();
+
+    const on = parseConfig({ ...secrets, OIDC_ISSUER: 'https://login.example.com/realms/aims/', OIDC_CLIENT_ID: 'aimsflow', SESSION_SECRET: 's'.repeat(32) });
+    expect(on.OIDC_ISSUER).toBe('https://login.example.com/realms/aims');
+    expect(parseConfig({ ...secrets, OIDC_ISSUER: 'http://127.0.0.1:4000', OIDC_CLIENT_ID: 'x', SESSION_SECRET: 's'.repeat(32) }).OIDC_ISSUER).toBe('http://127.0.0.1:4000');
+
+    const problemsOf = (env: Record<string, string>) => {
+      try {
+        parseConfig({ ...secrets, ...env });
+        return [];
+      } catch (err) {
+        return (err as ConfigError).problems;
+      }
+    };
+    expect(problemsOf({ OIDC_ISSUER: 'https://login.example.com' }).sort()).toEqual([
+      'OIDC_CLIENT_ID: is required with OIDC_ISSUER (the client id registered at the provider)',
+      'SESSION_SECRET: is required with OIDC_ISSUER (at least 32 characters; npm start generates one)',
+    ]);
+    expect(problemsOf({ OIDC_ISSUER: 'http://login.example.com', OIDC_CLIENT_ID: 'x', SESSION_SECRET: 's'.repeat(32) })).toEqual([
+      'OIDC_ISSUER: must be https (http only on localhost or 127.0.0.1)',
+    ]);
+    const bad = problemsOf({
+      OIDC_ISSUER: 'not a url',
+      OIDC_CLIENT_ID: 'x',
+      SESSION_SECRET: 'short',
+      OIDC_PERSON_CLAIM: 'upn',
+      OIDC_REDIRECT_URL: 'ftp://x',
+      OIDC_TIMEOUT_MS: '10',
+      SESSION_IDLE_MINUTES: '0',
+      SESSION_MAX_HOURS: 'forever',
+    });
+    expect(new Set(bad.map((p) => p.split(':')[0]))).toEqual(
+      new Set(['OIDC_ISSUER', 'SESSION_SECRET', 'OIDC_PERSON_CLAIM', 'OIDC_REDIRECT_URL', 'OIDC_TIMEOUT_MS', 'SESSION_IDLE_MINUTES', 'SESSION_MAX_HOURS']),
+    );
+    expect(bad).toContain('SESSION_SECRET: must be at least 32 characters');
+  });
+
   it('stops a process with one line per bad variable and exit code 1', () => {
     const entry = path.resolve(import.meta.dirname, '../workers/main.ts');
     const tsx = path.resolve(import.meta.dirname, '../node_modules/.bin/tsx');

@@ -3,7 +3,8 @@
  *
  * Order matters: logging, request ids, the error handler and metrics (src/api/plugins/metrics.ts:
  * request timing, `/metrics`, counted ledger appends and mails) first; then security headers,
- * rate limits, form bodies and the OpenAPI collector; then routes. New route plugins live in
+ * rate limits, form bodies and the OpenAPI collector; then the session cookie of people who
+ * signed in (src/auth/session.ts: sets `request.principal`), then routes. New route plugins live in
  * src/api/routes/ and are registered below: public ones directly, admin ones in the admin
  * scope (which requires an API key for every route inside it).
  */
@@ -40,6 +41,9 @@ import { nonconformityRoutes } from '../corrective-action/routes.js';
 import { recordsRoutes } from './routes/records.js';
 import { scheduleRoutes } from '../schedules/routes.js';
 import { workRoutes } from '../task/routes.js';
+import { signInSettings } from '../auth/oidc.js';
+import { authRoutes } from '../auth/routes.js';
+import { registerSessions } from '../auth/session.js';
 
 export type { AppDeps, ReadinessChecks } from './deps.js';
 
@@ -99,7 +103,11 @@ export async function buildApp(deps: AppDeps): Promise<ApiInstance> {
 
   app.setNotFoundHandler({ preHandler: app.rateLimit({ ...NOT_FOUND_RATE_LIMIT }) }, notFoundHandler);
 
+  // Sessions of people who signed in set request.principal before any route's own checks.
+  if (signInSettings(config)) await registerSessions(app, config);
+
   await app.register(healthRoutes);
+  await app.register(authRoutes);
   await app.register(pageRoutes);
   await app.register(adminScope([recordsRoutes, workRoutes, nonconformityRoutes, concernRoutes, peopleRoutes, scheduleRoutes, aiSystemRoutes, certificationRoutes, managementReviewRoutes, internalAuditRoutes, improvementRoutes]), { prefix: '/admin' });
   await registerDocsRoutes(app);
