@@ -1,20 +1,36 @@
 /**
  * Development secrets for the local stack: generated once (crypto random) into
- * `<data dir>/dev-secrets.json` with mode 0600 and reused on later runs, so signed links and
- * the admin API key stay valid across restarts. Values set in the environment win.
+ * `<data dir>/dev-secrets.json` with mode 0600 and reused on later runs, so signed links, the
+ * admin API key and sign-in sessions stay valid across restarts. Values set in the environment
+ * win. A file written before a secret existed gets the missing ones added.
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 
 export const DEV_SECRETS_FILE = 'dev-secrets.json';
 
+/** Secrets added after the first release of this file: generated when an older file lacks them. */
+const laterSecrets = {
+  /** The API's session cookie key. */
+  SESSION_SECRET: () => randomBytes(48).toString('base64url'),
+  /** The API's client secret at the local OpenID provider. */
+  OIDC_CLIENT_SECRET: () => randomBytes(32).toString('base64url'),
+  /** Signs the local OpenID provider's own cookies. */
+  OIDC_PROVIDER_COOKIE_SECRET: () => randomBytes(48).toString('base64url'),
+} as const;
+
 const devSecretsSchema = z.object({
   LINK_SECRET: z.string().min(32),
   ADMIN_API_KEY: z.string().min(24),
+  SESSION_SECRET: z.string().min(32),
+  OIDC_CLIENT_SECRET: z.string().min(24),
+  OIDC_PROVIDER_COOKIE_SECRET: z.string().min(32),
   createdAt: z.string(),
 });
+
+const storedSchema = devSecretsSchema.partial({ SESSION_SECRET: true, OIDC_CLIENT_SECRET: true, OIDC_PROVIDER_COOKIE_SECRET: true });
 
 export type DevSecrets = z.infer<typeof devSecretsSchema>;
 
@@ -36,6 +52,9 @@ export function generateDevSecrets(now = new Date()): DevSecrets {
   return {
     LINK_SECRET: randomBytes(48).toString('base64url'),
     ADMIN_API_KEY: `aims_dev_${randomBytes(24).toString('base64url')}`,
+    SESSION_SECRET: laterSecrets.SESSION_SECRET(),
+    OIDC_CLIENT_SECRET: laterSecrets.OIDC_CLIENT_SECRET(),
+    OIDC_PROVIDER_COOKIE_SECRET: laterSecrets.OIDC_PROVIDER_COOKIE_SECRET(),
     createdAt: now.toISOString(),
   };
 }
@@ -54,7 +73,7 @@ async function readExisting(file: string): Promise<DevSecrets | undefined> {
   } catch {
     throw new DevSecretsError(`${file} is not valid JSON; fix it or delete it to generate new secrets`);
   }
-  const parsed = devSecretsSchema.safeParse(json);
+  const parsed = storedSchema.safeParse(json);
   if (!parsed.success) {
     const fields = parsed.error.issues.map((i) => i.path.join('.') || '(file)').join(', ');
     throw new DevSecretsError(
@@ -64,7 +83,16 @@ async function readExisting(file: string): Promise<DevSecrets | undefined> {
   // Keep the file private even if someone loosened its permissions.
   const { mode } = await stat(file);
   if ((mode & 0o077) !== 0) await chmod(file, 0o600);
-  return parsed.data;
+  const stored = parsed.data;
+  const missing = (Object.keys(laterSecrets) as Array<keyof typeof laterSecrets>).filter((name) => stored[name] === undefined);
+  if (missing.length === 0) return stored as DevSecrets;
+  const completed = { ...stored } as DevSecrets;
+  for (const name of missing) completed[name] = laterSecrets[name]();
+  // Written aside and renamed over, so a crash never leaves half a file.
+  const partial = `${file}.${process.pid}.tmp`;
+  await writeFile(partial, `${JSON.stringify(completed, null, 2)}\n`, { mode: 0o600 });
+  await rename(partial, file);
+  return completed;
 }
 
 /** Reads the data directory's dev secrets, generating and saving them on first use. */
@@ -95,8 +123,8 @@ export async function loadOrCreateDevSecrets(dataDir: string): Promise<LoadedDev
 export function secretEnv(
   secrets: DevSecrets,
   env: NodeJS.ProcessEnv,
-): { LINK_SECRET: string; ADMIN_API_KEYS: string; fromFile: ('LINK_SECRET' | 'ADMIN_API_KEYS')[] } {
-  const fromFile: ('LINK_SECRET' | 'ADMIN_API_KEYS')[] = [];
+): { LINK_SECRET: string; ADMIN_API_KEYS: string; SESSION_SECRET: string; fromFile: ('LINK_SECRET' | 'ADMIN_API_KEYS' | 'SESSION_SECRET')[] } {
+  const fromFile: ('LINK_SECRET' | 'ADMIN_API_KEYS' | 'SESSION_SECRET')[] = [];
   let linkSecret = env.LINK_SECRET?.trim();
   if (!linkSecret) {
     linkSecret = secrets.LINK_SECRET;
@@ -107,5 +135,10 @@ export function secretEnv(
     adminKeys = secrets.ADMIN_API_KEY;
     fromFile.push('ADMIN_API_KEYS');
   }
-  return { LINK_SECRET: linkSecret, ADMIN_API_KEYS: adminKeys, fromFile };
+  let sessionSecret = env.SESSION_SECRET?.trim();
+  if (!sessionSecret) {
+    sessionSecret = secrets.SESSION_SECRET;
+    fromFile.push('SESSION_SECRET');
+  }
+  return { LINK_SECRET: linkSecret, ADMIN_API_KEYS: adminKeys, SESSION_SECRET: sessionSecret, fromFile };
 }

@@ -2,8 +2,10 @@
  * `npm start`: the whole local stack in one command.
  *
  * Starts, in order, the Temporal dev server (state in <data>/temporal.db, custom search
- * attributes registered, Web UI), a mail inbox (maildev), the worker and the API; waits for
- * each to answer; prints the URLs. Ctrl-C (SIGINT) or SIGTERM stops everything in reverse
+ * attributes registered, Web UI), a mail inbox (maildev), a local OpenID provider for signing
+ * in (scripts/oidc-provider.ts: the organization's people, any password; not started when
+ * OIDC_ISSUER names a real provider), the worker and the API; waits for each to answer; prints
+ * the URLs. Ctrl-C (SIGINT) or SIGTERM stops everything in reverse
  * order and exits 0.
  *
  * A part that dies on its own is restarted, alone, after a delay that starts at 1 s and doubles
@@ -15,7 +17,7 @@
  *
  * Ports and paths come from the environment (see `settingsSchema`); the worker and the API get
  * the project configuration (src/config.ts) in theirs. Development secrets are generated once
- * into <data>/dev-secrets.json; LINK_SECRET / ADMIN_API_KEYS set by the user win.
+ * into <data>/dev-secrets.json; LINK_SECRET / ADMIN_API_KEYS / SESSION_SECRET set by the user win.
  */
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -47,6 +49,8 @@ export const settingsSchema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().min(1).default(DEFAULT_TASK_QUEUE),
   MAIL_SMTP_PORT: port.default(1025),
   MAIL_WEB_PORT: port.default(1080),
+  /** The local OpenID provider (unused when OIDC_ISSUER names another provider). */
+  OIDC_PROVIDER_PORT: port.default(3100),
   API_HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: port.default(3000),
   /** Deadline for each part to come up. */
@@ -60,7 +64,7 @@ export const settingsSchema = z.object({
    * Test only: the named part is replaced by a process that exits with code 3 at once, every
    * time it is started, to exercise the give-up rule.
    */
-  START_CRASH_CHILD: z.enum(['temporal', 'mail', 'worker', 'api', 'aimsflow']).optional(),
+  START_CRASH_CHILD: z.enum(['temporal', 'mail', 'oidc', 'worker', 'api', 'aimsflow']).optional(),
 });
 
 type Settings = z.output<typeof settingsSchema>;
@@ -70,8 +74,15 @@ const PORT_VARIABLES = [
   ['TEMPORAL_UI_PORT', 'Temporal Web UI'],
   ['MAIL_SMTP_PORT', 'mail SMTP'],
   ['MAIL_WEB_PORT', 'mail inbox'],
+  ['OIDC_PROVIDER_PORT', 'local OpenID provider'],
   ['API_PORT', 'API'],
 ] as const;
+
+/** The API's client id at the local OpenID provider. */
+const LOCAL_CLIENT_ID = 'aimsflow-local';
+
+/** True when the user points sign-in at a provider of their own: no local provider then. */
+const ownProvider = (env: NodeJS.ProcessEnv) => Boolean(env.OIDC_ISSUER?.trim());
 
 /** All local services listen on the loopback interface only. */
 const BIND = '127.0.0.1';
@@ -105,16 +116,20 @@ function parseSettings(env: NodeJS.ProcessEnv): Settings {
   return result.data;
 }
 
+function portVariables(): ReadonlyArray<(typeof PORT_VARIABLES)[number]> {
+  return ownProvider(process.env) ? PORT_VARIABLES.filter(([variable]) => variable !== 'OIDC_PROVIDER_PORT') : PORT_VARIABLES;
+}
+
 async function checkPortsFree(settings: Settings): Promise<void> {
   const ports = new Map<number, string>();
-  for (const [variable, label] of PORT_VARIABLES) {
+  for (const [variable, label] of portVariables()) {
     const value = settings[variable];
     const clash = ports.get(value);
     if (clash) fail(`${variable}=${value} (${label}) is also used for ${clash}; choose distinct ports.`);
     ports.set(value, `${variable} (${label})`);
   }
   const busy: string[] = [];
-  for (const [variable, label] of PORT_VARIABLES) {
+  for (const [variable, label] of portVariables()) {
     const value = settings[variable];
     const host = variable === 'API_PORT' ? settings.API_HOST : BIND;
     if (!(await isPortFree(value, host))) busy.push(`  ${label}: port ${value} is in use (set ${variable} to another port)`);
@@ -173,6 +188,7 @@ async function main(): Promise<void> {
   const workerEntry = requireEntryPoint('workers/main.ts', 'worker');
   const apiEntry = requireEntryPoint('src/api/server.ts', 'API');
   const localEntry = requireEntryPoint('workers/local.ts', 'combined worker and API');
+  const providerEntry = requireEntryPoint('scripts/oidc-provider.ts', 'local OpenID provider');
   await checkPortsFree(settings);
 
   const temporalCli = await ensureTemporalCli(say);
@@ -186,6 +202,9 @@ async function main(): Promise<void> {
   const apiCheckHost = settings.API_HOST === '0.0.0.0' || settings.API_HOST === '::' ? BIND : settings.API_HOST;
   const apiLocalUrl = `http://${apiCheckHost.includes(':') ? `[${apiCheckHost}]` : apiCheckHost}:${settings.API_PORT}`;
   const apiPublicUrl = `http://localhost:${settings.API_PORT}`;
+  const publicBaseUrl = process.env.PUBLIC_BASE_URL || apiPublicUrl;
+  const localIssuer = ownProvider(process.env) ? undefined : `http://${BIND}:${settings.OIDC_PROVIDER_PORT}`;
+  const tsxLoader = pathToFileURL(require.resolve('tsx')).href;
 
   const restartPolicy: RestartPolicy = {
     ...DEFAULT_RESTART_POLICY,
@@ -311,23 +330,51 @@ async function main(): Promise<void> {
       signal: stopController.signal,
     });
 
-    // 3. Worker and API with the project configuration.
+    // 3. The local OpenID provider: the organization's people sign in with any password.
+    if (localIssuer) {
+      const provider = supervise({
+        name: 'oidc',
+        command: process.execPath,
+        args: ['--import', tsxLoader, providerEntry],
+        env: {
+          ...process.env,
+          OIDC_PROVIDER_PORT: String(settings.OIDC_PROVIDER_PORT),
+          OIDC_CLIENT_ID: LOCAL_CLIENT_ID,
+          OIDC_CLIENT_SECRET: secrets.OIDC_CLIENT_SECRET,
+          OIDC_PROVIDER_COOKIE_SECRET: secrets.OIDC_PROVIDER_COOKIE_SECRET,
+          PUBLIC_BASE_URL: publicBaseUrl,
+          DATA_DIR: dataDir,
+        },
+        cwd: repoRoot,
+      });
+      started(provider);
+      await waitForHttp(`${localIssuer}/.well-known/openid-configuration`, {
+        timeoutMs: startTimeoutMs,
+        signal: stopController.signal,
+      });
+    }
+
+    // 4. Worker and API with the project configuration.
+    const signIn: NodeJS.ProcessEnv = localIssuer
+      ? { OIDC_ISSUER: localIssuer, OIDC_CLIENT_ID: LOCAL_CLIENT_ID, OIDC_CLIENT_SECRET: secrets.OIDC_CLIENT_SECRET }
+      : {};
     const appEnv: NodeJS.ProcessEnv = {
       ...process.env,
       TEMPORAL_ADDRESS: temporalAddress,
       TEMPORAL_NAMESPACE: settings.TEMPORAL_NAMESPACE,
       TEMPORAL_TASK_QUEUE: settings.TEMPORAL_TASK_QUEUE,
       SMTP_URL: `smtp://${BIND}:${settings.MAIL_SMTP_PORT}`,
-      PUBLIC_BASE_URL: process.env.PUBLIC_BASE_URL || apiPublicUrl,
+      PUBLIC_BASE_URL: publicBaseUrl,
       LINK_SECRET: secretVars.LINK_SECRET,
       ADMIN_API_KEYS: secretVars.ADMIN_API_KEYS,
+      SESSION_SECRET: secretVars.SESSION_SECRET,
+      ...signIn,
       DATA_DIR: dataDir,
       API_HOST: settings.API_HOST,
       API_PORT: String(settings.API_PORT),
       WORKFLOW_BUNDLE: workflowBundle,
     };
     await bundled;
-    const tsxLoader = pathToFileURL(require.resolve('tsx')).href;
 
     const launch = (name: string, entry: string) => {
       const child = supervise({
@@ -388,6 +435,9 @@ async function main(): Promise<void> {
       `  API               ${apiPublicUrl}`,
       `  API docs          ${apiPublicUrl}/docs`,
       `  Mail inbox        http://localhost:${settings.MAIL_WEB_PORT}  (SMTP ${BIND}:${settings.MAIL_SMTP_PORT})`,
+      localIssuer
+        ? `  Sign in           ${publicBaseUrl}/login  (local OpenID provider ${localIssuer}: the organization's people, ANY password, development only)`
+        : `  Sign in           ${publicBaseUrl}/login  (OpenID provider ${process.env.OIDC_ISSUER?.trim() ?? ''})`,
       `  Data directory    ${dataDir}`,
       `  Admin API key     ${adminKeyNote}`,
       `  Restarts          ${restartRule(restartPolicy)}`,

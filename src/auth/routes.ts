@@ -14,6 +14,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError } from '../api/errors.js';
 import { pageContext, sendMessage, type MessageModel, type PageContext } from '../api/pages/common.js';
 import { publicRateLimit } from '../api/plugins/rate-limit.js';
+import { helmetOptions, pageCspDirectives } from '../api/plugins/security.js';
 import type { Organization, Person } from '../organization/schema.js';
 import { CALLBACK_PATH, ProviderUnavailable, RelyingParty, SignInRefused, signInSettings, type SignInSettings } from './oidc.js';
 import { needsSameSite, sameSiteRequest, sessionLimits } from './session.js';
@@ -209,7 +210,24 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
     return reply.header('cache-control', 'no-store').redirect(atProvider?.href ?? SESSION_PATH, 303);
   });
 
-  app.get(SESSION_PATH, { schema: { hide: true } }, async (request, reply) => {
+  // The sign-out form posts here and is redirected on to the provider's logout, which the
+  // page's form-action must allow.
+  const sessionPage = {
+    schema: { hide: true },
+    ...(settings
+      ? {
+          helmet: {
+            ...helmetOptions(config),
+            contentSecurityPolicy: {
+              useDefaults: false,
+              directives: { ...pageCspDirectives(config), formAction: ["'self'", new URL(settings.issuer).origin] },
+            },
+          },
+        }
+      : {}),
+  };
+
+  app.get(SESSION_PATH, sessionPage, async (request, reply) => {
     const principal = request.principal?.via === 'session' ? request.principal : undefined;
     const org = organizationOf(ctx);
     const person = principal ? org?.people.find((p) => p.id === principal.id) : undefined;
