@@ -23,6 +23,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CrashHistory, Supervisor, type RestartPolicy, type SupervisorEvent } from '../scripts/lib/supervisor.js';
 import { freePorts, isPortFree, waitFor } from '../scripts/lib/wait.js';
 import { DEV_SECRETS_FILE } from '../scripts/dev-secrets.js';
+import { signInOverHttp, whoIsSignedIn } from './helpers/oidc.js';
 import { searchAttributes } from '../src/temporal/search-attributes.js';
 import { startPostgres, type TestPostgres } from './helpers/postgres.js';
 
@@ -121,13 +122,13 @@ async function get(url: string): Promise<{ status: number; body: string }> {
 }
 
 // A type literal (not an interface), so Object.entries() keeps the number type.
-type Ports = { temporal: number; ui: number; smtp: number; mailWeb: number; api: number };
+type Ports = { temporal: number; ui: number; smtp: number; mailWeb: number; oidc: number; api: number };
 
 /** A temporary data directory, free ports and the environment `start.ts` runs with. */
 async function stackSetup(prefix: string): Promise<{ dataDir: string; ports: Ports; env: NodeJS.ProcessEnv }> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), prefix));
-  const [temporal, ui, smtp, mailWeb, api] = await freePorts(5);
-  const ports = { temporal: temporal!, ui: ui!, smtp: smtp!, mailWeb: mailWeb!, api: api! };
+  const [temporal, ui, smtp, mailWeb, oidc, api] = await freePorts(6);
+  const ports = { temporal: temporal!, ui: ui!, smtp: smtp!, mailWeb: mailWeb!, oidc: oidc!, api: api! };
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     DATA_DIR: dataDir,
@@ -135,12 +136,13 @@ async function stackSetup(prefix: string): Promise<{ dataDir: string; ports: Por
     TEMPORAL_UI_PORT: String(ports.ui),
     MAIL_SMTP_PORT: String(ports.smtp),
     MAIL_WEB_PORT: String(ports.mailWeb),
+    OIDC_PROVIDER_PORT: String(ports.oidc),
     API_PORT: String(ports.api),
     API_HOST: '127.0.0.1',
     NO_COLOR: '1',
   };
   // The stack must generate its own secrets and choose its own URLs; no database unless a test sets one.
-  for (const name of ['LINK_SECRET', 'ADMIN_API_KEYS', 'PUBLIC_BASE_URL', 'TEMPORAL_ADDRESS', 'SMTP_URL', 'DATABASE_URL', 'START_CRASH_CHILD']) {
+  for (const name of ['LINK_SECRET', 'ADMIN_API_KEYS', 'SESSION_SECRET', 'PUBLIC_BASE_URL', 'TEMPORAL_ADDRESS', 'SMTP_URL', 'DATABASE_URL', 'START_CRASH_CHILD', 'OIDC_ISSUER', 'OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET', 'OIDC_REDIRECT_URL']) {
     delete env[name];
   }
   return { dataDir, ports, env };
@@ -193,8 +195,9 @@ describe('npm start', () => {
       expect(banner).toContain(`http://localhost:${ports.mailWeb}`);
       expect(banner).toContain(path.join(dataDir, DEV_SECRETS_FILE));
       expect(banner).toMatch(/generated development secrets/);
-      // Temporal, maildev, and the worker and API in one process (embedded records store).
-      expect(first.childPids()).toHaveLength(3);
+      expect(banner).toContain(`http://localhost:${ports.api}/login  (local OpenID provider http://127.0.0.1:${ports.oidc}`);
+      // Temporal, maildev, the local OpenID provider, and the worker and API in one process (embedded records store).
+      expect(first.childPids()).toHaveLength(4);
 
       expect((await get(`${apiUrl}/healthz`)).status).toBe(200);
       expect((await get(`${apiUrl}/readyz`)).status).toBe(200);
@@ -207,9 +210,15 @@ describe('npm start', () => {
       const secretsPath = path.join(dataDir, DEV_SECRETS_FILE);
       const secretsBefore = await readFile(secretsPath, 'utf8');
       expect((await stat(secretsPath)).mode & 0o777).toBe(0o600);
-      const secrets = JSON.parse(secretsBefore) as { LINK_SECRET: string; ADMIN_API_KEY: string };
+      const secrets = JSON.parse(secretsBefore) as { LINK_SECRET: string; ADMIN_API_KEY: string; SESSION_SECRET: string; OIDC_CLIENT_SECRET: string };
       expect(secrets.LINK_SECRET.length).toBeGreaterThanOrEqual(32);
       expect(secrets.ADMIN_API_KEY.length).toBeGreaterThanOrEqual(24);
+      expect(secrets.SESSION_SECRET.length).toBeGreaterThanOrEqual(32);
+      expect(secrets.OIDC_CLIENT_SECRET.length).toBeGreaterThanOrEqual(24);
+
+      // Sign-in through the local provider works out of the box.
+      const signedIn = await signInOverHttp(`http://localhost:${ports.api}`, 'priya.raman');
+      expect(signedIn.principal).toEqual({ kind: 'person', id: 'priya.raman', via: 'session' });
 
       // A mail through the captured SMTP port.
       const transport = nodemailer.createTransport({
@@ -277,6 +286,8 @@ describe('npm start', () => {
       expect(await readFile(secretsPath, 'utf8')).toBe(secretsBefore);
       expect((await get(`${apiUrl}/healthz`)).status).toBe(200);
       expect((await get(`${mailUrl}/email`)).body).toContain(subject);
+      // The session cookie from before the restart still holds (its key is a kept secret).
+      expect(await whoIsSignedIn(`http://localhost:${ports.api}`, signedIn.jar)).toEqual({ kind: 'person', id: 'priya.raman', via: 'session' });
 
       // The task survived the restart, and the restarted worker serves it.
       const work = await fetch(`${apiUrl}/admin/work/${encodeURIComponent(workflowId)}`, { headers: admin });
@@ -427,7 +438,7 @@ describe('npm start heals', () => {
       runs.push(run);
       await run.waitForOutput(/aimsflow is running/, START_TIMEOUT_MS);
       expect(run.output()).toMatch(/Restarts +a part that dies restarts after 1 s, doubling to 30 s .*5 crashes of one part within 5 min stop the stack/);
-      const names = ['worker', 'api', 'mail', 'temporal'];
+      const names = ['worker', 'api', 'mail', 'oidc', 'temporal'];
       for (const name of names) expect(run.pidOf(name)).toBeGreaterThan(0);
       const { ADMIN_API_KEY: adminKey } = JSON.parse(await readFile(path.join(dataDir, DEV_SECRETS_FILE), 'utf8')) as { ADMIN_API_KEY: string };
       await waitReady(urls.api, 30_000);
@@ -451,6 +462,8 @@ describe('npm start heals', () => {
         await waitReady(urls.api, remaining());
         const readyAfterMs = Date.now() - killedAt;
         tasks.push(await taskRoundTrip(urls, adminKey, `Heal test after killing ${name} ${Date.now()}`, remaining()));
+        // People sign in again through the restarted provider (its signing key is kept in the data directory).
+        if (name === 'oidc') expect((await signInOverHttp(urls.api, 'priya.raman')).principal).toMatchObject({ id: 'priya.raman', via: 'session' });
         console.info(`kill -9 ${name}: /readyz ready after ${readyAfterMs} ms, mail of a new task in the inbox after ${Date.now() - killedAt} ms`);
 
         // Only the killed part was restarted; the others (the worker and the API across a
@@ -472,7 +485,7 @@ describe('npm start heals', () => {
       }
 
       const pids = run.childPids();
-      expect(pids).toHaveLength(8);
+      expect(pids).toHaveLength(10);
       expect(await stopWithSigint(run)).toEqual({ code: 0, signal: null });
       expect(run.output()).toContain('all stopped.');
       for (const pid of pids) expect(isAlive(pid), `pid ${pid} still running`).toBe(false);
@@ -480,7 +493,7 @@ describe('npm start heals', () => {
         expect(await isPortFree(port), `${name} port ${port} still taken`).toBe(true);
       }
     },
-    START_TIMEOUT_MS + 4 * (HEAL_DEADLINE_MS + 10_000) + 60_000 + STOP_TIMEOUT_MS,
+    START_TIMEOUT_MS + 5 * (HEAL_DEADLINE_MS + 10_000) + 60_000 + STOP_TIMEOUT_MS,
   );
 
   it(

@@ -143,3 +143,30 @@ export async function signIn(app: FastifyInstance, login: string, returnTo?: str
   const callback = await apiRequest(app, jar, { url: `${back.pathname}${back.search}` });
   return { jar, callback };
 }
+
+/** A GET to a listening API over HTTP with the jar's cookies (redirects not followed). */
+export async function httpGet(apiUrl: string, jar: CookieJar, url: string, headers: Record<string, string> = {}): Promise<Response> {
+  const res = await fetch(new URL(url, apiUrl), {
+    redirect: 'manual',
+    headers: { ...(jar.cookies.size ? { cookie: jar.header() } : {}), ...headers },
+    signal: AbortSignal.timeout(15_000),
+  });
+  jar.take(res.headers.getSetCookie());
+  return res;
+}
+
+/** Signs in as `login` on a listening API (e.g. the one `npm start` runs) and returns who /auth/session says is signed in. */
+export async function signInOverHttp(apiUrl: string, login: string, jar = new CookieJar()): Promise<{ jar: CookieJar; principal: unknown }> {
+  const started = await httpGet(apiUrl, jar, '/login');
+  if (started.status !== 303) throw new Error(`/login answered ${started.status}: ${(await started.text()).slice(0, 300)}`);
+  const back = await loginAtProvider(started.headers.get('location') ?? '', login);
+  const callback = await httpGet(apiUrl, jar, `${back.pathname}${back.search}`);
+  if (callback.status !== 303) throw new Error(`the callback answered ${callback.status}: ${(await callback.text()).slice(0, 300)}`);
+  return { jar, principal: await whoIsSignedIn(apiUrl, jar) };
+}
+
+/** The principal of the jar's session on a listening API, or undefined when not signed in. */
+export async function whoIsSignedIn(apiUrl: string, jar: CookieJar): Promise<unknown> {
+  const res = await httpGet(apiUrl, jar, '/auth/session', { accept: 'application/json' });
+  return res.status === 200 ? ((await res.json()) as { principal: unknown }).principal : undefined;
+}
