@@ -21,7 +21,7 @@ import { Client, Connection } from '@temporalio/client';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CrashHistory, Supervisor, type RestartPolicy, type SupervisorEvent } from '../scripts/lib/supervisor.js';
-import { freePorts, isPortFree, waitFor } from '../scripts/lib/wait.js';
+import { freePorts, isPortFree, waitFor, waitForHttp } from '../scripts/lib/wait.js';
 import { DEV_SECRETS_FILE } from '../scripts/dev-secrets.js';
 import { signInOverHttp, whoIsSignedIn } from './helpers/oidc.js';
 import { searchAttributes } from '../src/temporal/search-attributes.js';
@@ -463,7 +463,10 @@ describe('npm start heals', () => {
         const readyAfterMs = Date.now() - killedAt;
         tasks.push(await taskRoundTrip(urls, adminKey, `Heal test after killing ${name} ${Date.now()}`, remaining()));
         // People sign in again through the restarted provider (its signing key is kept in the data directory).
-        if (name === 'oidc') expect((await signInOverHttp(urls.api, 'priya.raman')).principal).toMatchObject({ id: 'priya.raman', via: 'session' });
+        if (name === 'oidc') {
+          await waitForHttp(`http://127.0.0.1:${ports.oidc}/.well-known/openid-configuration`, { timeoutMs: remaining() });
+          expect((await signInOverHttp(urls.api, 'priya.raman')).principal).toMatchObject({ id: 'priya.raman', via: 'session' });
+        }
         console.info(`kill -9 ${name}: /readyz ready after ${readyAfterMs} ms, mail of a new task in the inbox after ${Date.now() - killedAt} ms`);
 
         // Only the killed part was restarted; the others (the worker and the API across a
