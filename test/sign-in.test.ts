@@ -8,6 +8,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DevProvider } from '../src/auth/dev-provider.js';
+import { redactUrl } from '../src/api/logging.js';
 import { safeReturnTo } from '../src/auth/routes.js';
 import { SESSION_COOKIE, sessionEnded } from '../src/auth/session.js';
 import type { Organization } from '../src/organization/schema.js';
@@ -25,6 +26,12 @@ function paragraphs(html: string): string[] {
 }
 
 describe('returnTo and session limits (pure)', () => {
+  it('keeps the authorization code and state of the callback out of request logs', () => {
+    expect(redactUrl('/auth/callback?code=abc123&state=xyz&iss=http%3A%2F%2F127.0.0.1%3A3100')).toBe(
+      '/auth/callback?code=[redacted]&state=[redacted]&iss=http%3A%2F%2F127.0.0.1%3A3100',
+    );
+  });
+
   it.each([
     [undefined, '/auth/session'],
     ['', '/auth/session'],

@@ -12,8 +12,11 @@ export const REDACTED = '[redacted]';
 /** Path segments whose following segment is a signed link token. */
 const TOKEN_PATH_SEGMENTS = new Set(['t', 'a', 'me', 'renew']);
 
-/** Query parameters whose values are credentials. Compared case-insensitively. */
-const SECRET_QUERY_PARAMS = new Set(['token', 'access_token', 'id_token', 'refresh_token', 'key', 'api_key', 'apikey', 'secret', 'signature', 'sig']);
+/**
+ * Query parameters whose values are credentials (with `code` and `state`, the OpenID Connect
+ * authorization code and state on /auth/callback). Compared case-insensitively.
+ */
+const SECRET_QUERY_PARAMS = new Set(['token', 'access_token', 'id_token', 'refresh_token', 'key', 'api_key', 'apikey', 'secret', 'signature', 'sig', 'code', 'state']);
 
 /** Three base64url parts, the first starting like a JSON object header. */
 const JWT_SHAPE = /^eyJ[\w-]*\.[\w-]*\.[\w-]*$/;
