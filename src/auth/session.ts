@@ -46,17 +46,6 @@ declare module '@fastify/secure-session' {
 
 export const SESSION_COOKIE = 'aimsflow_session';
 
-/** The OpenAPI security scheme of a signed-in person's session (declared beside the API key's). */
-export const SESSION_SCHEME = 'sessionCookie';
-
-export const sessionSecurityScheme = {
-  type: 'apiKey',
-  in: 'cookie',
-  name: SESSION_COOKIE,
-  description:
-    "A signed-in person's session, from GET /login (OpenID Connect). Requests that change something must come from this site (Origin / Sec-Fetch-Site).",
-} as const;
-
 /** How often the last-seen time is written back (each write re-issues the cookie). */
 const SEEN_RESOLUTION_MS = 60_000;
 

@@ -8,7 +8,6 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import type { Config } from '../../config.js';
-import { SESSION_SCHEME, sessionSecurityScheme } from '../../auth/session.js';
 import { BEARER_SCHEME } from './admin-auth.js';
 
 export const API_VERSION = '0.1.0';
@@ -53,7 +52,6 @@ export async function registerOpenApi(app: FastifyInstance, config: Config): Pro
             scheme: 'bearer',
             description: 'An admin API key, one of ADMIN_API_KEYS',
           },
-          [SESSION_SCHEME]: sessionSecurityScheme,
         },
       },
     },
