@@ -24,6 +24,7 @@ import { hkdfSync } from 'node:crypto';
 import secureSession from '@fastify/secure-session';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
+import type { Organization } from '../organization/schema.js';
 import { HttpError } from '../api/errors.js';
 import type { PendingSignIn } from './oidc.js';
 import './principal.js';
@@ -106,6 +107,15 @@ export function needsSameSite(request: FastifyRequest): boolean {
   return path === '/logout' || path === '/admin' || path.startsWith('/admin/');
 }
 
+/** The organization in force, or undefined when the API has none or it cannot be read right now. */
+function organizationOrUndefined(app: FastifyInstance): Organization | undefined {
+  try {
+    return app.deps.organization?.();
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Registers the session cookie and the hook that turns a valid session into
  * `request.principal`. Call before the routes (hooks reach only routes registered after them).
@@ -138,7 +148,7 @@ export async function registerSessions(app: FastifyInstance, config: Config): Pr
       session.delete();
       return;
     }
-    const organization = app.deps.organization?.();
+    const organization = organizationOrUndefined(app);
     if (organization && !organization.people.some((p) => p.id === person)) {
       request.log.info({ person }, 'session ended: the person is no longer in the organization file');
       session.delete();
