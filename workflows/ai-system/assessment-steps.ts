@@ -8,6 +8,7 @@ import { approvalOutcome } from '../../src/approval/schema.js';
 import { CancellationScope, isCancellation, patched } from '@temporalio/workflow';
 import { resultingLevel, scoreImpacts, signOffRoute, impactAreaText, type ImpactScope, type ScoredImpact } from '../../src/ai-system/impact-assessment.js';
 import { impactScaleChoices, type ImpactRow } from '../../src/forms/index.js';
+import { impactReviewer } from '../../src/people/duties.js';
 import { searchAttributes } from '../../src/temporal/search-attributes.js';
 import type { Ending } from '../lib/lifecycle.js';
 import { acts } from '../lib/activities.js';
@@ -19,6 +20,9 @@ const REVIEW_CHOICES = ['approve', 'send back'];
 
 /** Sign-offs of high-tier systems go to top management whatever the level (issue #13). */
 const SIGN_OFF_BY_TIER_PATCH = 'impact-assessment-sign-off-by-tier';
+
+/** The review goes to an AI-governance member who neither owns the system nor assessed it. */
+const REVIEWER_NOT_OWNER_PATCH = 'impact-assessment-reviewer-not-owner';
 
 /** A step's task or the sign-off failed: the timeline and the ledger say why; the fresh child asked next is the current step. */
 function stepFailed(a: ImpactAssessment, what: string): Reask {
@@ -74,6 +78,23 @@ export async function assessImpacts(a: ImpactAssessment, feedback: string): Prom
   return assessed.by;
 }
 
+/**
+ * The reviewer (src/people/duties.ts): the first AI-governance member who neither owns the system
+ * nor assessed it, else the AIMS manager, else top management; neither may take the review over.
+ * Reviews asked before the rule existed go to the role as they did.
+ */
+async function reviewer(a: ImpactAssessment): Promise<Pick<StepTask, 'assignee' | 'conflicts'>> {
+  if (!patched(REVIEWER_NOT_OWNER_PATCH)) return { assignee: { role: 'ai-governance' } };
+  const members = await acts.resolvePeople([{ role: 'ai-governance' }]);
+  const routed = impactReviewer({
+    members: members.filter((m) => !m.unknown && !m.insteadOf).map((m) => m.id),
+    systemOwner: a.system.owner,
+    assessedBy: a.assessedBy,
+    aimsManager: a.settings.aimsManagerId,
+  });
+  return { assignee: routed.reviewer, conflicts: routed.conflicts };
+}
+
 /** 3. AI governance reviews: approves, or sends it back; returns the feedback for the next round when sent back. */
 export async function review(a: ImpactAssessment): Promise<string | undefined> {
   const { round } = a;
@@ -83,7 +104,7 @@ export async function review(a: ImpactAssessment): Promise<string | undefined> {
     `review-${round}`,
     `Review the impact assessment${round > 1 ? ` (round ${round})` : ''}`,
     'Review the scope and the impacts. Approve, or send it back with your comments in the note (the assessment is done again).',
-    { assignee: { role: 'ai-governance' }, form: 'choice', choices: REVIEW_CHOICES, dueMs: a.due.review },
+    { ...(await reviewer(a)), form: 'choice', choices: REVIEW_CHOICES, dueMs: a.due.review },
   );
   const comments = typeof reviewed.data.note === 'string' ? reviewed.data.note : '';
   await a.recorder.append('impact-assessment.reviewed', reviewed.by, { round, decision: reviewed.data.choice, comments }, `reviewed-${round}`);

@@ -49,6 +49,7 @@ export function registerTaskHandlers(task: Task): void {
     check: (input) => {
       managersOnly(input, 'reassign this task');
       if (input.to === task.assignee.id) reject(`the task is already assigned to ${task.assignee.name}`);
+      task.refuseConflicting(input.to, 'reassigned');
     },
     apply: async (input) => {
       const to = await lookUpOrReject(() => acts.resolvePerson(input.to));
@@ -74,6 +75,7 @@ export function registerTaskHandlers(task: Task): void {
       task.ensureOpen();
       if (input.by !== task.assignee.id) reject(`only the assignee (${task.assignee.name}) can delegate this task`);
       if (input.to === task.assignee.id) reject('cannot delegate a task to its own assignee');
+      task.refuseConflicting(input.to, 'delegated');
     },
     apply: async (input) => {
       const to = await lookUpOrReject(() => acts.resolvePerson(input.to));
