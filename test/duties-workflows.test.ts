@@ -228,12 +228,12 @@ describe('separation of duties: corrective action and impact assessment', () => 
     await openTask(`${nc.workflowId}/action-1-1`);
   });
 
-  it('the impact review skips the AI-governance member who owns the system, who cannot take it over', async () => {
-    // elena.petrova is the first AI-governance member; here she owns the system.
+  /** Registers a low-tier system owned by `owner`, has them scope it; returns the first assessment's workflow id. */
+  async function scopedAssessment(owner: string): Promise<string> {
     const system: AiSystemRegistration = {
       id: `dpo-assistant-${randomBytes(4).toString('hex')}`,
       name: 'Data protection request assistant',
-      owner: 'elena.petrova',
+      owner,
       purpose: 'Drafts answers to data subject requests for the DPO to check.',
       impactTier: 'low',
       lifecycle: 'deployed',
@@ -246,7 +246,7 @@ describe('separation of duties: corrective action and impact assessment', () => 
     );
     terminateLater.push(ensured.workflowId);
     const assessment = `impact-assessment/${system.id}/${year}-1`;
-    await complete(`${assessment}/scoping`, 'elena.petrova', {
+    await complete(`${assessment}/scoping`, owner, {
       intendedUse: 'Drafts answers to data subject requests; the DPO checks each one.',
       foreseeableMisuse: 'Answers sent without the DPO check.',
       deploymentContext: 'Internal tool, about 40 requests a month.',
@@ -255,9 +255,16 @@ describe('separation of duties: corrective action and impact assessment', () => 
       affectedGroups: 'None in particular.',
       society: 'Trust in data protection.',
     });
-    await complete(`${assessment}/assessment-1`, 'elena.petrova', {
-      impacts: [{ area: 'individuals', description: 'An incomplete answer.', severity: 'minor', likelihood: 'possible', mitigation: 'DPO check.', residualSeverity: 'minor', residualLikelihood: 'rare' }],
-    });
+    return assessment;
+  }
+  const lowImpacts = {
+    impacts: [{ area: 'individuals', description: 'An incomplete answer.', severity: 'minor', likelihood: 'possible', mitigation: 'DPO check.', residualSeverity: 'minor', residualLikelihood: 'rare' }],
+  };
+
+  it('the impact review skips the AI-governance member who owns the system, who cannot take it over', async () => {
+    // elena.petrova is the first AI-governance member; here she owns the system.
+    const assessment = await scopedAssessment('elena.petrova');
+    await complete(`${assessment}/assessment-1`, 'elena.petrova', lowImpacts);
     // Before: the review went to the first member of the role, the owner herself.
     const { task: review, status } = await openTask(`${assessment}/review-1`);
     expect(status.assignee.id).toBe('priya.raman');
@@ -267,5 +274,21 @@ describe('separation of duties: corrective action and impact assessment', () => 
     await review.executeUpdate(completeTaskUpdate, { args: [{ by: 'priya.raman', data: { choice: 'approve' } }] });
     const reviewed = await eventually(() => stack.records.list({ subject: assessment, kind: 'impact-assessment.reviewed' }), (r) => r.length > 0);
     expect(reviewed[0]!.actor).toBe('priya.raman');
+  });
+
+  it('the AIMS manager who owns a system and delegated its assessment does not sign it off: top management does', async () => {
+    const assessment = await scopedAssessment('priya.raman');
+    const { task } = await openTask(`${assessment}/assessment-1`);
+    await task.executeUpdate(delegateTaskUpdate, { args: [{ by: 'priya.raman', to: 'liam.walsh' }] });
+    await complete(`${assessment}/assessment-1`, 'liam.walsh', lowImpacts);
+    const { status: review } = await openTask(`${assessment}/review-1`);
+    expect(review.assignee.id).toBe('elena.petrova');
+    await complete(`${assessment}/review-1`, 'elena.petrova', { choice: 'approve' });
+    // Before: below the threshold, assessed by someone else, the AIMS manager signed off her own system.
+    const { approval, status } = await pendingApproval(`${assessment}/sign-off-1`);
+    expect(status.approvers.map((p) => p.id).sort()).toEqual(['david.chen', 'hannah.okafor']);
+    expect(await updateRejection(approval.executeUpdate(decideUpdate, { args: [{ by: 'priya.raman', decision: 'approve', contentHash: status.contentHash }] }))).toContain(
+      'priya.raman prepared the content [separation of duties: approver prepared or completed the content]',
+    );
   });
 });

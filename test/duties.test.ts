@@ -22,6 +22,7 @@ import {
 } from '../src/people/duties.js';
 import { auditProblems, describeIssues, plannedAuditSchema } from '../src/internal-audit/schema.js';
 import { organizationSchema, type Organization } from '../src/organization/schema.js';
+import { signOffRoute } from '../src/ai-system/impact-assessment.js';
 import { exampleOrganization } from './helpers/temporal.js';
 
 let org: Organization;
@@ -146,6 +147,13 @@ describe('reviews, triage and tasks', () => {
     const routed = impactReviewer({ members, systemOwner: owner, assessedBy, aimsManager: 'priya.raman' });
     expect(routed.reviewer).toEqual(reviewer);
     expect(conflictOf(routed.conflicts, owner)?.rule).toBe('separation of duties: reviewer owns the AI system');
+  });
+
+  it('an impact assessment is not signed off by the AIMS manager who owns the system, even when someone else assessed it', () => {
+    const route = (owner: string | undefined, preparer: string) => signOffRoute({ level: 2, threshold: 12, impactTier: 'low', preparer, owner, aimsManagerId: 'priya.raman' });
+    expect(route('marco.rossi', 'marco.rossi')).toEqual({ role: 'aims-manager', reason: 'below-threshold' });
+    expect(route('priya.raman', 'liam.walsh')).toEqual({ role: 'top-management', reason: 'preparer' });
+    expect(route(undefined, 'priya.raman')).toEqual({ role: 'top-management', reason: 'preparer' });
   });
 
   it('a concern about the AIMS manager is triaged by top management, and the AIMS manager may not take the task', () => {
