@@ -17,6 +17,7 @@ import type { AiSystemRegistration } from '../src/ai-system/impact-assessment.js
 import type { CorrectiveActionInput, CorrectiveActionResult } from '../src/corrective-action/schema.js';
 import { INTERNAL_AUDIT_PROGRAMME_WORKFLOW, INTERNAL_AUDIT_WORKFLOW } from '../src/internal-audit/contract.js';
 import type { InternalAuditInput, InternalAuditProgrammeInput, InternalAuditResult, PlannedAuditInput, ProgrammeResult } from '../src/internal-audit/schema.js';
+import { handoverUpdate } from '../src/common/messages.js';
 import { completeTaskUpdate, delegateTaskUpdate, reassignTaskUpdate, taskStatusQuery } from '../src/task/contract.js';
 import type { HumanTaskInput, HumanTaskResult } from '../src/task/schema.js';
 import { eventually, inMs, startTestStack, updateRejection, type TestStack } from './helpers/temporal.js';
@@ -81,6 +82,32 @@ describe('separation of duties: tasks and approvals', () => {
     // Someone without a conflict may take it.
     await handle.executeUpdate(delegateTaskUpdate, { args: [{ by: 'tom.baker', to: 'marco.rossi' }] });
     expect((await handle.query(taskStatusQuery)).delegate?.id).toBe('marco.rossi');
+  });
+
+  it('a handover never gives a task to a person it conflicts with: the AIMS manager takes the assignee part, the assignee the delegate part', async () => {
+    const conflicts = [{ person: 'sofia.lind', rule: 'impartiality: auditor is the auditee' as const, reason: 'sofia.lind is the auditee' }];
+    const base = { instructions: 'Record the findings.', dueAt: inMs(60 * 60_000), policy: quiet, conflicts };
+    const handover = (id: string, from: string, to: string) =>
+      stack.client.workflow.getHandle(id).executeUpdate(handoverUpdate, { args: [{ by: 'system', from, to, reason: `${from} moved to the data team`, ref: 'org-change-12' }] });
+
+    const assigned = await stack.start<[HumanTaskInput], HumanTaskResult>('humanTask', [{ ...base, title: 'Record the findings', assignee: { person: 'aisha.khan' } }]);
+    terminateLater.push(assigned.workflowId);
+    await openTask(assigned.workflowId);
+    expect(await handover(assigned.workflowId, 'aisha.khan', 'sofia.lind')).toMatchObject({
+      moved: true,
+      parts: [{ part: 'assignee', to: 'priya.raman', note: 'sofia.lind is the auditee [impartiality: auditor is the auditee]: Priya Raman takes the task instead' }],
+    });
+    expect((await assigned.query(taskStatusQuery)).assignee.id).toBe('priya.raman');
+
+    const delegated = await stack.start<[HumanTaskInput], HumanTaskResult>('humanTask', [{ ...base, title: 'Record the findings again', assignee: { person: 'aisha.khan' } }]);
+    terminateLater.push(delegated.workflowId);
+    await openTask(delegated.workflowId);
+    await delegated.executeUpdate(delegateTaskUpdate, { args: [{ by: 'aisha.khan', to: 'liam.walsh' }] });
+    expect(await handover(delegated.workflowId, 'liam.walsh', 'sofia.lind')).toMatchObject({
+      moved: true,
+      parts: [{ part: 'delegate', to: 'aisha.khan', note: 'sofia.lind is the auditee [impartiality: auditor is the auditee]: the assignee Aisha Khan does the work' }],
+    });
+    expect((await delegated.query(taskStatusQuery)).delegate).toBeUndefined();
   });
 
   it('an approval leaves out the approvers who conflict and refuses their decision, naming the rule', async () => {
