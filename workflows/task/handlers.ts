@@ -29,7 +29,7 @@ export function registerTaskHandlers(task: Task): void {
     check: (input) => {
       task.ensureOpen();
       if (!task.actors().includes(input.by)) {
-        reject(`only ${task.assignee.name}${task.delegate ? ` or ${task.delegate.name}` : ''} can complete this task`);
+        reject(`only ${task.assignee.name}${task.delegate ? ` or ${task.delegate.name}` : ''} can complete this task${task.conflictNote(input.by)}`);
       }
       const form = validateForm(task.spec.form, input.data, task.spec.choices ?? []);
       if (!form.ok) reject(`the form is not valid: ${describeProblems(form.problems)}`);
