@@ -20,6 +20,7 @@ import type { InternalAuditInput, InternalAuditProgrammeInput, InternalAuditResu
 import { handoverUpdate } from '../src/common/messages.js';
 import { completeTaskUpdate, delegateTaskUpdate, reassignTaskUpdate, taskStatusQuery } from '../src/task/contract.js';
 import type { HumanTaskInput, HumanTaskResult } from '../src/task/schema.js';
+import { recordHistory } from './helpers/histories.js';
 import { eventually, inMs, startTestStack, updateRejection, type TestStack } from './helpers/temporal.js';
 import { WorkflowFailedError } from '@temporalio/client';
 
@@ -201,6 +202,7 @@ describe('separation of duties: internal audit', () => {
     expect(await handle.result()).toMatchObject({ status: 'reported' });
     const [reported] = await stack.records.list({ subject: workflowId, kind: 'internal-audit.reported' });
     expect(reported!.content).toMatchObject({ approvedBy: ['hannah.okafor'] });
+    await recordHistory('internal-audit-report-duties', workflowId);
   });
 
   it("a clause-only scope (8.2) led by that clause's process owner is refused, naming the rule", async () => {
@@ -253,6 +255,7 @@ describe('separation of duties: corrective action and impact assessment', () => 
     );
     await decide(`${nc.workflowId}/plan-approval-1-1`, 'david.chen', 'approve');
     await openTask(`${nc.workflowId}/action-1-1`);
+    await recordHistory('corrective-action-plan-owner', nc.workflowId);
   });
 
   /** Registers a low-tier system owned by `owner`, has them scope it; returns the first assessment's workflow id. */
@@ -317,5 +320,8 @@ describe('separation of duties: corrective action and impact assessment', () => 
     expect(await updateRejection(approval.executeUpdate(decideUpdate, { args: [{ by: 'priya.raman', decision: 'approve', contentHash: status.contentHash }] }))).toContain(
       'priya.raman prepared the content [separation of duties: approver prepared or completed the content]',
     );
+    await decide(`${assessment}/sign-off-1`, 'hannah.okafor', 'approve');
+    await eventually(() => stack.records.list({ subject: assessment, kind: 'impact-assessment.recorded' }), (r) => r.length > 0);
+    await recordHistory('impact-assessment-duties', assessment);
   });
 });
