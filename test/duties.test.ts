@@ -23,6 +23,7 @@ import {
 import { auditProblems, describeIssues, plannedAuditSchema } from '../src/internal-audit/schema.js';
 import { organizationSchema, type Organization } from '../src/organization/schema.js';
 import { signOffRoute } from '../src/ai-system/impact-assessment.js';
+import { humanTaskInputSchema } from '../src/task/schema.js';
 import { exampleOrganization } from './helpers/temporal.js';
 
 let org: Organization;
@@ -191,6 +192,29 @@ describe('the rules and the organization file', () => {
       { person: 'david.chen', kind: 'clause', area: '8.3 (implemented by the process "ai-risk-management")', items: ['8.3'], process: 'ai-risk-management' },
       { person: 'tom.baker', kind: 'clause', area: 'A.8.4 (implemented by the process "customer-operations")', items: ['A.8.4'], process: 'customer-operations' },
     ]);
+  });
+
+  it('a task input assigning the task to a person it names as conflicting is refused, naming the field and the rule', () => {
+    const parsed = humanTaskInputSchema.safeParse({
+      title: 'Record the findings',
+      instructions: 'Record each finding.',
+      assignee: { person: 'sofia.lind' },
+      dueAt: '2027-03-01T17:00:00Z',
+      conflicts: [{ person: 'sofia.lind', rule: 'impartiality: auditor is the auditee', reason: 'sofia.lind is the auditee' }],
+    });
+    expect(parsed.success).toBe(false);
+    expect(parsed.error!.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual([
+      'assignee.person: may not hold this task: sofia.lind is the auditee [impartiality: auditor is the auditee]',
+    ]);
+    const unknownRule = humanTaskInputSchema.safeParse({
+      title: 'Record the findings',
+      instructions: 'Record each finding.',
+      assignee: { person: 'aisha.khan' },
+      dueAt: '2027-03-01T17:00:00Z',
+      conflicts: [{ person: 'sofia.lind', rule: 'because I say so', reason: 'x' }],
+    });
+    expect(unknownRule.success).toBe(false);
+    expect(unknownRule.error!.issues[0]!.path).toEqual(['conflicts', 0, 'rule']);
   });
 
   it('refuses processClauses naming an unknown process or a malformed clause', () => {

@@ -21,6 +21,7 @@ export async function startApproval(
   const spec = parseStartInput(approvalInputSchema, input, 'approval input');
   const check = new StartCheck('approval input', opts.organization).person('preparer', spec.preparer);
   const approvers = new Set(spec.approvers.flatMap((ref, i) => check.ref(`approvers.${i}`, ref)));
+  spec.conflicts.forEach((c, i) => check.person(`conflicts.${i}.person`, c.person));
   if (opts.organization && check.issues.length === 0) {
     // Separation of duties: the preparer and those who conflict never approve, so count the others.
     approvers.delete(spec.preparer);

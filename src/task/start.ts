@@ -22,6 +22,7 @@ export async function startHumanTask(
   const spec = parseStartInput(humanTaskInputSchema, input, 'task input');
   const check = new StartCheck('task input', opts.organization);
   check.ref('person' in spec.assignee ? 'assignee.person' : 'assignee', spec.assignee);
+  spec.conflicts.forEach((c, i) => check.person(`conflicts.${i}.person`, c.person));
   check.actor('requestedBy', spec.requestedBy).aiSystem('aiSystem', spec.aiSystem).done();
   const person = 'person' in spec.assignee ? spec.assignee.person : undefined;
   return client.workflow.start<HumanTaskWorkflow>(TASK_WORKFLOW, {
