@@ -194,18 +194,7 @@ describe('the rules and the organization file', () => {
     ]);
   });
 
-  it('a task input assigning the task to a person it names as conflicting is refused, naming the field and the rule', () => {
-    const parsed = humanTaskInputSchema.safeParse({
-      title: 'Record the findings',
-      instructions: 'Record each finding.',
-      assignee: { person: 'sofia.lind' },
-      dueAt: '2027-03-01T17:00:00Z',
-      conflicts: [{ person: 'sofia.lind', rule: 'impartiality: auditor is the auditee', reason: 'sofia.lind is the auditee' }],
-    });
-    expect(parsed.success).toBe(false);
-    expect(parsed.error!.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual([
-      'assignee.person: may not hold this task: sofia.lind is the auditee [impartiality: auditor is the auditee]',
-    ]);
+  it('task conflicts must name a known rule', () => {
     const unknownRule = humanTaskInputSchema.safeParse({
       title: 'Record the findings',
       instructions: 'Record each finding.',

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { SINGLE_LINE } from '../common/text.js';
 import { formKeySchema, type FormKey } from '../forms/index.js';
 import { assigneeRefSchema } from '../organization/schema.js';
-import { conflictOf, conflictsSchema, conflictText } from '../people/duties.js';
+import { conflictsSchema } from '../people/duties.js';
 import { actorSchema, clauseRef, personIdSchema, processSchema, timingPolicySchema, type PersonRef } from '../common/schemas.js';
 
 export const humanTaskInputSchema = z
@@ -30,8 +30,6 @@ export const humanTaskInputSchema = z
     if (input.form === 'choice' && (!input.choices || input.choices.length < 2)) {
       ctx.addIssue({ code: 'custom', path: ['choices'], message: 'a choice form needs at least two choices' });
     }
-    const conflict = 'person' in input.assignee ? conflictOf(input.conflicts, input.assignee.person) : undefined;
-    if (conflict) ctx.addIssue({ code: 'custom', path: ['assignee', 'person'], message: `may not hold this task: ${conflictText(conflict)}` });
   });
 
 export type HumanTaskInput = z.input<typeof humanTaskInputSchema>;
