@@ -12,6 +12,7 @@
 import type { AssigneeRef, EscalationStep, Organization } from '../src/organization/schema.js';
 import type { PersonRef } from '../src/common/schemas.js';
 import { durationMs } from '../src/common/duration.js';
+import { dutyFacts, type DutyFacts } from '../src/people/duties.js';
 
 export interface DirectoryDeps {
   /** The current organization (loaded and validated at worker start, reloaded when it changes). */
@@ -142,6 +143,11 @@ export function createDirectoryActivities({ organization }: DirectoryDeps) {
     },
 
     /** A person by id; one not in the organization comes back `unknown`, without an address. */
+    /** The organization as the separation-of-duties rules read it (src/people/duties.ts). */
+    async dutyFacts(): Promise<DutyFacts> {
+      return dutyFacts(organization());
+    },
+
     async resolvePerson(personId: string): Promise<DirectoryPerson & { managerId?: string }> {
       const org = organization();
       const manager = managerOf(org, personId);

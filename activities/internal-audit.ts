@@ -6,6 +6,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { durationMs } from '../src/common/duration.js';
+import { dutyFacts, type DutyFacts } from '../src/people/duties.js';
 import type { AuditScope, CoverageResult, PlannedAudit } from '../src/internal-audit/schema.js';
 import type { Organization } from '../src/organization/schema.js';
 import type { PersonRef } from '../src/common/schemas.js';
@@ -30,6 +31,8 @@ export interface InternalAuditSettings {
   planDueMs: number;
   stepDueMs: number;
   approvalDueMs: number;
+  /** The organization as the separation-of-duties rules read it; absent in settings recorded before it existed. */
+  duties?: DutyFacts;
 }
 
 export function createInternalAuditActivities({ organization, records, temporal }: InternalAuditDeps) {
@@ -47,6 +50,7 @@ export function createInternalAuditActivities({ organization, records, temporal 
         planDueMs: durationMs(s.planDue),
         stepDueMs: durationMs(s.stepDue),
         approvalDueMs: durationMs(s.approvalDue),
+        duties: dutyFacts(org),
       };
     },
 

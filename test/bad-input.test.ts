@@ -122,6 +122,25 @@ describe('durations', () => {
     expect(await refusedPaths(response)).toEqual(['policy.reminderOffsets.0']);
     expect(response.json<ErrorBody>().issues?.[0]?.message).toBe('must be at most 100 years');
   });
+
+  it('a task for a person it names as conflicting, or conflicts naming an unknown person, is a 400 naming the field and the rule', async () => {
+    const task = {
+      title: 'Record the findings',
+      instructions: 'Record each finding.',
+      clauses: [],
+      process: 'adhoc',
+      assignee: { person: 'sofia.lind' },
+      dueAt: new Date(Date.now() + 86_400_000).toISOString(),
+      form: 'text',
+      policy: { reminderOffsets: [], escalation: [] },
+      conflicts: [{ person: 'sofia.lind', rule: 'impartiality: auditor is the auditee', reason: 'sofia.lind is the auditee' }],
+    };
+    const refused = await send('POST', '/admin/tasks', task);
+    expect(await refusedPaths(refused)).toEqual(['assignee.person']);
+    expect(refused.json<ErrorBody>().issues?.[0]?.message).toBe('may not hold this task: sofia.lind is the auditee [impartiality: auditor is the auditee]');
+    const unknown = await send('POST', '/admin/tasks', { ...task, assignee: { person: 'aisha.khan' }, conflicts: [{ ...task.conflicts[0], person: 'zoe.nobody' }] });
+    expect(await refusedPaths(unknown)).toEqual(['conflicts.0.person']);
+  });
 });
 
 describe('time zones', () => {

@@ -10,12 +10,12 @@ import type { ApiInstance } from '../src/api/app.js';
 import { issueFormToken } from '../src/api/csrf.js';
 import type { ConcernInput, ConcernResult } from '../src/concern/schema.js';
 import { ncStatusQuery } from '../src/corrective-action/contract.js';
-import { completeTaskUpdate, taskStatusQuery } from '../src/task/contract.js';
+import { completeTaskUpdate, delegateTaskUpdate, reassignTaskUpdate, taskStatusQuery } from '../src/task/contract.js';
 import { startConcern } from '../src/concern/start.js';
 import { startCorrectiveAction } from '../src/corrective-action/start.js';
 import { buildStackApp, linkIn } from './helpers/browser.js';
 import { isNotification } from './helpers/smtp.js';
-import { eventually, startTestStack, type TestStack } from './helpers/temporal.js';
+import { eventually, startTestStack, updateRejection, type TestStack } from './helpers/temporal.js';
 
 let stack: TestStack;
 let app: ApiInstance;
@@ -218,6 +218,47 @@ describe('report a concern', () => {
     const merged = status.timeline.find((e) => e.type === 'concern-merged');
     expect(merged).toMatchObject({ by: 'priya.raman', detail: `concern ${handle.workflowId} merged: Same pattern as the audit finding` });
     expect(merged?.data).toMatchObject({ summary: input.description });
+  });
+
+  it('about the AIMS manager: top management triages it, the AIMS manager cannot take the task over, and the report stays anonymous', async () => {
+    const form = await app.inject({ method: 'GET', url: '/concern', headers: { accept: 'text/html' } });
+    expect(form.body).toMatch(/<select id="f-about" name="about"/);
+    const description = 'The AIMS manager told the team to skip the impact assessment of the support assistant.';
+    const ref = await report([
+      ['description', description],
+      ['about', 'aims-manager'],
+      ['reporterName', ''],
+      ['reporterEmail', ''],
+    ]);
+    const task = stack.client.workflow.getHandle(`${ref}/triage-1`);
+    const open = await eventually(() => task.query(taskStatusQuery).catch(() => undefined), (s) => s?.state === 'open' && s.assignee.id !== '');
+    expect(open!.assignee.id).toBe('hannah.okafor');
+    expect(open!.instructions).toContain('about the AIMS manager');
+    await stack.smtp.waitFor((m) => isNotification(m, `${ref}/triage-1`, 'task.assigned', 'hannah.okafor@northwind.example'), 20_000);
+    expect(stack.smtp.messages.some((m) => isNotification(m, `${ref}/triage-1`, 'task.assigned', 'priya.raman@northwind.example'))).toBe(false);
+
+    const rule = '[separation of duties: concern about the AIMS manager]';
+    expect(await updateRejection(task.executeUpdate(reassignTaskUpdate, { args: [{ by: 'system', to: 'priya.raman', reason: 'She knows the team' }] }))).toContain(rule);
+    expect(await updateRejection(task.executeUpdate(delegateTaskUpdate, { args: [{ by: 'hannah.okafor', to: 'priya.raman' }] }))).toContain(rule);
+    expect(await updateRejection(task.executeUpdate(completeTaskUpdate, { args: [{ by: 'priya.raman', data: { decision: 'reject', note: 'Not a concern' } }] }))).toBe(
+      'only Hannah Okafor can complete this task: the concern is about the AIMS manager [separation of duties: concern about the AIMS manager]',
+    );
+
+    await task.executeUpdate(completeTaskUpdate, { args: [{ by: 'hannah.okafor', data: { decision: 'reject', note: 'Checked: the assessment ran on time.' } }] });
+    expect(await result(ref)).toMatchObject({ outcome: 'reject', by: 'hannah.okafor' });
+    const [reported] = await stack.records.list({ subject: ref, kind: 'concern.reported' });
+    expect(reported!.content).toMatchObject({ description, aboutAimsManager: true });
+    expect(JSON.stringify(reported!.content)).not.toContain('priya');
+  });
+
+  it('refuses an unknown answer to "about the AIMS manager"', async () => {
+    const res = await postForm('/concern', [
+      ['csrf', await concernForm()],
+      ['description', 'Something worrying happened with the credit model.'],
+      ['about', 'marco.rossi'],
+    ]);
+    expect(res.statusCode).toBe(400);
+    expect(res.body).toContain('Is it about the AIMS manager?: is not one of the listed answers');
   });
 
   it('re-renders bad input with a message beside each field and the typed values kept', async () => {

@@ -98,18 +98,26 @@ export const HIGH_IMPACT_TIERS: ReadonlyArray<(typeof impactTiers)[number]> = ['
 /** Who signs off an assessment, and why. */
 export interface SignOffRoute {
   role: 'top-management' | 'aims-manager';
-  /** `level`: at or above the threshold; `impact-tier`: a high-tier system; `preparer`: the AIMS manager assessed it; `below-threshold`: the AIMS manager signs. */
+  /** `level`: at or above the threshold; `impact-tier`: a high-tier system; `preparer`: the AIMS manager assessed or owns it; `below-threshold`: the AIMS manager signs. */
   reason: 'level' | 'impact-tier' | 'preparer' | 'below-threshold';
 }
 
 /**
  * Routes the sign-off: top management at or above the threshold, for every system of a high
  * impact tier (`high`, `critical`) whatever the level, and when the AIMS manager assessed it
- * (the preparer cannot sign off their own work); the AIMS manager otherwise.
+ * or owns the system (nobody signs off their own work); the AIMS manager otherwise.
  */
-export function signOffRoute(input: { level: number; threshold: number; impactTier: (typeof impactTiers)[number]; preparer: string; aimsManagerId: string }): SignOffRoute {
+export function signOffRoute(input: {
+  level: number;
+  threshold: number;
+  impactTier: (typeof impactTiers)[number];
+  preparer: string;
+  /** The system's owner, who scoped it: they do not sign it off either (src/people/duties.ts). */
+  owner?: string | undefined;
+  aimsManagerId: string;
+}): SignOffRoute {
   if (signOffRole(input.level, input.threshold) === 'top-management') return { role: 'top-management', reason: 'level' };
-  if (input.preparer === input.aimsManagerId) return { role: 'top-management', reason: 'preparer' };
+  if (input.preparer === input.aimsManagerId || input.owner === input.aimsManagerId) return { role: 'top-management', reason: 'preparer' };
   if (HIGH_IMPACT_TIERS.includes(input.impactTier)) return { role: 'top-management', reason: 'impact-tier' };
   return { role: 'aims-manager', reason: 'below-threshold' };
 }

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { SINGLE_LINE } from '../common/text.js';
 import { assigneeRefSchema } from '../organization/schema.js';
+import { conflictsSchema } from '../people/duties.js';
 import { actorSchema, personIdSchema, processSchema, timingPolicySchema, type PersonRef } from '../common/schemas.js';
 import { durationString } from '../common/duration.js';
 
@@ -27,6 +28,8 @@ export const approvalInputSchema = z.object({
   rule: approvalRuleSchema.default({ type: 'all' }),
   /** Who prepared the content; they may not approve it (separation of duties). */
   preparer: personIdSchema,
+  /** Others who must not approve (who completed the content, the owner of what it is about, ...), each with the rule and why. */
+  conflicts: conflictsSchema,
   process: processSchema.default('adhoc'),
   clauses: z.array(z.string()).max(20).default([]),
   dueAt: z.iso.datetime({ offset: true, message: 'must be an ISO-8601 date-time, e.g. 2027-03-01T17:00:00Z' }),

@@ -21,12 +21,15 @@ export async function startApproval(
   const spec = parseStartInput(approvalInputSchema, input, 'approval input');
   const check = new StartCheck('approval input', opts.organization).person('preparer', spec.preparer);
   const approvers = new Set(spec.approvers.flatMap((ref, i) => check.ref(`approvers.${i}`, ref)));
+  spec.conflicts.forEach((c, i) => check.person(`conflicts.${i}.person`, c.person));
   if (opts.organization && check.issues.length === 0) {
-    // Separation of duties: the preparer never approves, so count the others.
+    // Separation of duties: the preparer and those who conflict never approve, so count the others.
     approvers.delete(spec.preparer);
+    for (const c of spec.conflicts) approvers.delete(c.person);
     const required = requiredApprovals(spec.rule, approvers.size);
     if (approvers.size === 0 || required > approvers.size) {
-      check.add('approvers', `needs at least ${required || 1} approver(s) other than the preparer; found ${approvers.size}`);
+      const others = spec.conflicts.length ? ' and those who conflict' : '';
+      check.add('approvers', `needs at least ${required || 1} approver(s) other than the preparer${others}; found ${approvers.size}`);
     }
   }
   check.done();

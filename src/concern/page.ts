@@ -18,12 +18,16 @@ const FORM_PURPOSE = 'concern';
 
 const fieldsSchema = concernInputSchema.pick({ description: true, aiSystem: true, reporterName: true, reporterEmail: true });
 
-type Values = Record<'description' | 'aiSystem' | 'reporterName' | 'reporterEmail', string>;
+/** The value of the `about` field for a concern about the AIMS manager. */
+export const ABOUT_AIMS_MANAGER = 'aims-manager';
+
+type Values = Record<'description' | 'aiSystem' | 'about' | 'reporterName' | 'reporterEmail', string>;
 type Problems = Partial<Record<keyof Values, string>>;
 
 const labels: Record<keyof Values, string> = {
   description: 'What happened',
   aiSystem: 'Which AI system',
+  about: 'Is it about the AIMS manager?',
   reporterName: 'Your name',
   reporterEmail: 'Your e-mail address',
 };
@@ -60,6 +64,14 @@ function pageModel(ctx: PageContext, values: Values, problems: Problems) {
           },
         ]
       : []),
+    {
+      ...base('about', 'Optional. If your concern is about the AIMS manager, top management handles it instead of them.'),
+      kind: 'select',
+      options: [
+        { value: '', label: 'No, or I prefer not to say', checked: values.about !== ABOUT_AIMS_MANAGER },
+        { value: ABOUT_AIMS_MANAGER, label: 'Yes: top management should handle it', checked: values.about === ABOUT_AIMS_MANAGER },
+      ],
+    },
     { ...base('reporterName', 'Optional.'), kind: 'input', type: 'text' },
     { ...base('reporterEmail', 'Optional. Only used to tell you the outcome if we do not take your report further.'), kind: 'input', type: 'email' },
   ];
@@ -76,7 +88,7 @@ function renderForm(ctx: PageContext, request: FastifyRequest, reply: FastifyRep
   return sendPage(ctx, request, reply, statusCode, 'concern', pageModel(ctx, values, problems), { pageTitle: 'Report a concern' });
 }
 
-const empty: Values = { description: '', aiSystem: '', reporterName: '', reporterEmail: '' };
+const empty: Values = { description: '', aiSystem: '', about: '', reporterName: '', reporterEmail: '' };
 
 export function showConcernForm(ctx: PageContext) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => renderForm(ctx, request, reply, 200, empty, {});
@@ -88,6 +100,7 @@ export function submitConcern(ctx: PageContext) {
     const values: Values = {
       description: field(body, 'description'),
       aiSystem: field(body, 'aiSystem').trim(),
+      about: field(body, 'about').trim(),
       reporterName: field(body, 'reporterName'),
       reporterEmail: field(body, 'reporterEmail').trim(),
     };
@@ -105,7 +118,8 @@ export function submitConcern(ctx: PageContext) {
       });
     }
 
-    const input = Object.fromEntries(Object.entries(values).filter(([, v]) => v.trim() !== ''));
+    const { about, ...fields } = values;
+    const input = Object.fromEntries(Object.entries(fields).filter(([, v]) => v.trim() !== ''));
     const problems: Problems = {};
     const parsed = fieldsSchema.safeParse(input);
     if (!parsed.success) {
@@ -116,12 +130,13 @@ export function submitConcern(ctx: PageContext) {
     }
     const org = organizationOf(ctx);
     if (values.aiSystem && org && !org.aiSystems.some((s) => s.id === values.aiSystem)) problems.aiSystem ??= 'is not one of the listed systems';
+    if (about && about !== ABOUT_AIMS_MANAGER) problems.about = 'is not one of the listed answers';
     if (!parsed.success || Object.keys(problems).length) return renderForm(ctx, request, reply, 400, values, problems);
 
     const client = pageGateway(ctx).client;
     let handle;
     try {
-      handle = await startConcern(client, ctx.config.TEMPORAL_TASK_QUEUE, { ...parsed.data, reportedAt: new Date().toISOString() }, org ? { organization: org } : {});
+      handle = await startConcern(client, ctx.config.TEMPORAL_TASK_QUEUE, { ...parsed.data, ...(about === ABOUT_AIMS_MANAGER ? { aboutAimsManager: true } : {}), reportedAt: new Date().toISOString() }, org ? { organization: org } : {});
     } catch (err) {
       if (!(err instanceof StartInputError)) throw err;
       for (const issue of err.issues) problems[(issue.path in labels ? issue.path : 'description') as keyof Values] ??= issue.message;

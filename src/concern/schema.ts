@@ -17,6 +17,12 @@ export const concernInputSchema = z.object({
   description: z.string().trim().min(10, 'must be at least 10 characters').max(10000, 'must be at most 10000 characters'),
   /** The AI system concerned, from the inventory. */
   aiSystem: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be an AI system id').optional(),
+  /**
+   * The reporter says the concern is about the AIMS manager: top management triages it, and the
+   * AIMS manager may not take the triage over (src/people/duties.ts). Names no one else, so an
+   * anonymous report stays anonymous.
+   */
+  aboutAimsManager: z.boolean().optional(),
   reportedAt: z.iso.datetime({ offset: true, message: 'must be an ISO-8601 date-time' }),
   policy: z
     .object({

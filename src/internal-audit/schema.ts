@@ -10,6 +10,7 @@ import { SINGLE_LINE } from '../common/text.js';
 import { isCalendarDate } from '../common/dates.js';
 import { durationString } from '../common/duration.js';
 import type { Organization } from '../organization/schema.js';
+import { auditorConflicts, dutyFacts } from '../people/duties.js';
 import { actorSchema, personIdSchema, timingPolicySchema } from '../common/schemas.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -465,51 +466,13 @@ export interface ProgrammeReportContent {
 // ---------------------------------------------------------------------------------------------
 // Validation rules
 
-/** Clauses 9.2, 9.3 and 10.2 are AIMS processes run by the AIMS manager. */
-export const aimsManagerOwnClauses = ['9.2', '9.3', '10.2'] as const;
-
-const coversClause = (scopeClause: string, item: string) => item === scopeClause || item.startsWith(`${scopeClause}.`) || scopeClause.startsWith(`${item}.`);
-
 /**
- * Impartiality of one audit's lead auditor; each problem names its rule. An auditor must not be
- * the auditee, own a process or an AI system in scope, or audit AIMS work they run themselves.
+ * Impartiality of one audit's lead auditor (the rules live in src/people/duties.ts); each problem
+ * names its rule. An auditor must not be the auditee, own a process, an AI system or a clause in
+ * scope, or audit AIMS work they run themselves.
  */
 export function impartialityProblems(org: Organization, audit: PlannedAudit, path: string): PlanIssue[] {
-  const out: PlanIssue[] = [];
-  const auditor = audit.leadAuditor;
-  const field = `${path}.leadAuditor`;
-  if (auditor === audit.auditee) {
-    out.push({ field, rule: 'impartiality: auditor is the auditee', message: `${auditor} cannot audit themselves (they are the auditee)` });
-  }
-  for (const process of audit.scope.processes) {
-    if (org.roles.processOwners[process] === auditor) {
-      out.push({
-        field,
-        rule: 'impartiality: auditor owns a process in scope',
-        message: `${auditor} owns the process "${process}" in the audit scope`,
-      });
-    }
-  }
-  for (const systemId of audit.scope.aiSystems) {
-    if (org.aiSystems.find((s) => s.id === systemId)?.owner === auditor) {
-      out.push({
-        field,
-        rule: 'impartiality: auditor owns an AI system in scope',
-        message: `${auditor} owns the AI system "${systemId}" in the audit scope`,
-      });
-    }
-  }
-  if (auditor === org.roles.aimsManager) {
-    const own = audit.scope.clauses.filter((c) => aimsManagerOwnClauses.some((o) => coversClause(o, c)));
-    if (own.length) {
-      out.push({
-        field,
-        rule: 'impartiality: auditor performs the audited AIMS process',
-        message: `${auditor} is the AIMS manager and runs the work of clause(s) ${own.join(', ')} in the audit scope`,
-      });
-    }
-  }
-  return out;
+  return auditorConflicts(dutyFacts(org), audit).map((c) => ({ field: `${path}.leadAuditor`, rule: c.rule, message: c.reason }));
 }
 
 /** Problems of one audit against the organization and the year; errors only. */

@@ -5,7 +5,7 @@
  * Workflow-safe (zod only); src/organization.ts loads the YAML from disk.
  */
 import { z } from 'zod';
-import { ANNEX_A_CONTROL, CLAUSE_NUMBER } from '../common/clauses.js';
+import { ANNEX_A_CONTROL, CLAUSE_NUMBER, CLAUSE_OR_CONTROL } from '../common/clauses.js';
 import { SINGLE_LINE } from '../common/text.js';
 import { calendarDate, timeZoneName } from '../common/dates.js';
 import { durationString } from '../common/duration.js';
@@ -68,6 +68,13 @@ export const organizationSchema = z
           )
           .default([]),
       }),
+      /**
+       * The clauses and Annex A controls each process implements, e.g. `ai-risk-management: [6.1.2,
+       * 8.2]`: whoever owns the process owns them, for auditor impartiality and report approval.
+       */
+      processClauses: z
+        .record(id, z.array(z.string().regex(CLAUSE_OR_CONTROL, 'must be a clause number 4-10 or an Annex A control id like A.5.4')).min(1))
+        .default({}),
     }),
     people: z.array(personSchema).min(1),
     roles: z.object({
@@ -270,6 +277,11 @@ export const organizationSchema = z
     org.roles.aiGovernance.forEach((p, i) => known(['roles', 'aiGovernance', i], p));
     for (const [process, owner] of Object.entries(org.roles.processOwners)) {
       known(['roles', 'processOwners', process], owner);
+    }
+    for (const process of Object.keys(org.aims.processClauses)) {
+      if (!(process in org.roles.processOwners)) {
+        ctx.addIssue({ code: 'custom', path: ['aims', 'processClauses', process], message: `unknown process "${process}" (not in roles.processOwners)` });
+      }
     }
     const systems = new Set<string>();
     org.aiSystems.forEach((system, i) => {

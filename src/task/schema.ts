@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { SINGLE_LINE } from '../common/text.js';
 import { formKeySchema, type FormKey } from '../forms/index.js';
 import { assigneeRefSchema } from '../organization/schema.js';
+import { conflictsSchema } from '../people/duties.js';
 import { actorSchema, clauseRef, personIdSchema, processSchema, timingPolicySchema, type PersonRef } from '../common/schemas.js';
 
 export const humanTaskInputSchema = z
@@ -22,6 +23,8 @@ export const humanTaskInputSchema = z
     /** Who asked for it (a person id or `system`). */
     requestedBy: actorSchema.default('system'),
     policy: timingPolicySchema.prefault({}),
+    /** People who must not hold the task (delegate or reassignee), each with the rule and why; set by the parent process. */
+    conflicts: conflictsSchema,
   })
   .superRefine((input, ctx) => {
     if (input.form === 'choice' && (!input.choices || input.choices.length < 2)) {

@@ -8,6 +8,7 @@ import { searchAttributes } from '../temporal/search-attributes.js';
 import { adhocWorkflowId, initialAttributes, parseStartInput, StartCheck, type StartOptions } from '../temporal/start.js';
 import { TASK_WORKFLOW, type HumanTaskWorkflow } from './contract.js';
 import { humanTaskInputSchema, type HumanTaskInput } from './schema.js';
+import { conflictOf, conflictText } from '../people/duties.js';
 
 /**
  * Validates `input` (throws StartInputError naming each bad field) and starts a `humanTask`
@@ -22,6 +23,10 @@ export async function startHumanTask(
   const spec = parseStartInput(humanTaskInputSchema, input, 'task input');
   const check = new StartCheck('task input', opts.organization);
   check.ref('person' in spec.assignee ? 'assignee.person' : 'assignee', spec.assignee);
+  spec.conflicts.forEach((c, i) => check.person(`conflicts.${i}.person`, c.person));
+  // Separation of duties: nobody is given a task the input says they must not hold.
+  const conflict = 'person' in spec.assignee ? conflictOf(spec.conflicts, spec.assignee.person) : undefined;
+  if (conflict) check.add('assignee.person', `may not hold this task: ${conflictText(conflict)}`);
   check.actor('requestedBy', spec.requestedBy).aiSystem('aiSystem', spec.aiSystem).done();
   const person = 'person' in spec.assignee ? spec.assignee.person : undefined;
   return client.workflow.start<HumanTaskWorkflow>(TASK_WORKFLOW, {

@@ -48,7 +48,7 @@ export interface StepDue {
 }
 
 /** A step's task: who does it, the form and how long it may take. */
-export type StepTask = Pick<HumanTaskInput, 'assignee' | 'form' | 'choices'> & { dueMs: number };
+export type StepTask = Pick<HumanTaskInput, 'assignee' | 'form' | 'choices' | 'conflicts'> & { dueMs: number };
 
 export class ImpactAssessment {
   readonly workflowId = workflowInfo().workflowId;
@@ -172,6 +172,7 @@ export class ImpactAssessment {
       ...(task.choices ? { choices: task.choices } : {}),
       requestedBy: 'system',
       policy: this.spec.policy.tasks,
+      ...(task.conflicts?.length ? { conflicts: task.conflicts } : {}),
     };
   }
 

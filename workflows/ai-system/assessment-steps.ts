@@ -8,6 +8,7 @@ import { approvalOutcome } from '../../src/approval/schema.js';
 import { CancellationScope, isCancellation, patched } from '@temporalio/workflow';
 import { resultingLevel, scoreImpacts, signOffRoute, impactAreaText, type ImpactScope, type ScoredImpact } from '../../src/ai-system/impact-assessment.js';
 import { impactScaleChoices, type ImpactRow } from '../../src/forms/index.js';
+import { approverConflicts, impactReviewer } from '../../src/people/duties.js';
 import { searchAttributes } from '../../src/temporal/search-attributes.js';
 import type { Ending } from '../lib/lifecycle.js';
 import { acts } from '../lib/activities.js';
@@ -19,6 +20,12 @@ const REVIEW_CHOICES = ['approve', 'send back'];
 
 /** Sign-offs of high-tier systems go to top management whatever the level (issue #13). */
 const SIGN_OFF_BY_TIER_PATCH = 'impact-assessment-sign-off-by-tier';
+
+/** The sign-off leaves out the system owner: the AIMS manager who owns it goes to top management, a top manager who owns it does not sign. */
+const SIGN_OFF_NOT_OWNER_PATCH = 'impact-assessment-sign-off-not-owner';
+
+/** The review goes to an AI-governance member who neither owns the system nor assessed it. */
+const REVIEWER_NOT_OWNER_PATCH = 'impact-assessment-reviewer-not-owner';
 
 /** A step's task or the sign-off failed: the timeline and the ledger say why; the fresh child asked next is the current step. */
 function stepFailed(a: ImpactAssessment, what: string): Reask {
@@ -74,6 +81,23 @@ export async function assessImpacts(a: ImpactAssessment, feedback: string): Prom
   return assessed.by;
 }
 
+/**
+ * The reviewer (src/people/duties.ts): the first AI-governance member who neither owns the system
+ * nor assessed it, else the AIMS manager, else top management; neither may take the review over.
+ * Reviews asked before the rule existed go to the role as they did.
+ */
+async function reviewer(a: ImpactAssessment): Promise<Pick<StepTask, 'assignee' | 'conflicts'>> {
+  if (!patched(REVIEWER_NOT_OWNER_PATCH)) return { assignee: { role: 'ai-governance' } };
+  const members = await acts.resolvePeople([{ role: 'ai-governance' }]);
+  const routed = impactReviewer({
+    members: members.filter((m) => !m.unknown && !m.insteadOf).map((m) => m.id),
+    systemOwner: a.system.owner,
+    assessedBy: a.assessedBy,
+    aimsManager: a.settings.aimsManagerId,
+  });
+  return { assignee: routed.reviewer, conflicts: routed.conflicts };
+}
+
 /** 3. AI governance reviews: approves, or sends it back; returns the feedback for the next round when sent back. */
 export async function review(a: ImpactAssessment): Promise<string | undefined> {
   const { round } = a;
@@ -83,7 +107,7 @@ export async function review(a: ImpactAssessment): Promise<string | undefined> {
     `review-${round}`,
     `Review the impact assessment${round > 1 ? ` (round ${round})` : ''}`,
     'Review the scope and the impacts. Approve, or send it back with your comments in the note (the assessment is done again).',
-    { assignee: { role: 'ai-governance' }, form: 'choice', choices: REVIEW_CHOICES, dueMs: a.due.review },
+    { ...(await reviewer(a)), form: 'choice', choices: REVIEW_CHOICES, dueMs: a.due.review },
   );
   const comments = typeof reviewed.data.note === 'string' ? reviewed.data.note : '';
   await a.recorder.append('impact-assessment.reviewed', reviewed.by, { round, decision: reviewed.data.choice, comments }, `reviewed-${round}`);
@@ -99,14 +123,16 @@ export async function review(a: ImpactAssessment): Promise<string | undefined> {
 /**
  * 4. Sign-off of exactly what was assessed (bound to its content hash): by top management at
  * or above the threshold, for a high-tier system whatever the level, or when the AIMS manager
- * assessed it; by the AIMS manager otherwise.
+ * assessed or owns it; by the AIMS manager otherwise. The owner never signs it off.
  * Returns the feedback for the next round when refused.
  */
 export async function signOff(a: ImpactAssessment, preparer: string): Promise<string | undefined> {
   const { round, settings } = a;
   const level = a.level ?? 0;
   a.state = 'sign-off';
-  const route = signOffRoute({ level, threshold: settings.signOffThreshold, impactTier: a.system.impactTier, preparer, aimsManagerId: settings.aimsManagerId });
+  // The system owner scoped what is signed off: neither they nor the assessor sign it (sign-offs asked before this keep their approver).
+  const owner = patched(SIGN_OFF_NOT_OWNER_PATCH) ? a.system.owner : undefined;
+  const route = signOffRoute({ level, threshold: settings.signOffThreshold, impactTier: a.system.impactTier, preparer, owner, aimsManagerId: settings.aimsManagerId });
   // A sign-off requested before the impact-tier rule existed keeps the approver it was sent to.
   const role = route.reason === 'impact-tier' && !patched(SIGN_OFF_BY_TIER_PATCH) ? 'aims-manager' : route.role;
   const signer = role === 'top-management' ? 'top management' : 'the AIMS manager';
@@ -123,6 +149,7 @@ export async function signOff(a: ImpactAssessment, preparer: string): Promise<st
     approvers: [role === 'top-management' ? { role: 'top-management' } : { person: settings.aimsManagerId }],
     rule: { type: 'any' },
     preparer,
+    conflicts: approverConflicts({ preparedBy: [owner] }),
     process: 'impact-assessment',
     clauses: a.clauses,
     dueAt: a.dueIn(a.due.signOff),

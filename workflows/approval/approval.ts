@@ -5,6 +5,7 @@
  */
 import { isCancellation, patched } from '@temporalio/workflow';
 import { approvalInputSchema, requiredApprovals, type ApprovalInput, type ApprovalResult, type ApprovalState } from '../../src/approval/schema.js';
+import { conflictOf, conflictText } from '../../src/people/duties.js';
 import { acts } from '../lib/activities.js';
 import { DueTimeline, walkLadder } from '../lib/ladder.js';
 import { closing } from '../lib/lifecycle.js';
@@ -35,13 +36,17 @@ export async function approval(rawInput: ApprovalInput): Promise<ApprovalResult>
     acts.resolveTaskPeople({ assignee: { person: spec.preparer }, policy: spec.policy }),
   ]);
   a.preparer = ref(preparer);
-  // Separation of duties: whoever prepared the content is never one of its approvers.
-  a.approvers = people.filter((p) => p.id !== a.preparer.id).map(ref);
+  // Separation of duties: whoever prepared the content, or conflicts otherwise, is never one of its approvers.
+  a.approvers = people.filter((p) => p.id !== a.preparer.id && !conflictOf(spec.conflicts, p.id)).map(ref);
   a.required = requiredApprovals(spec.rule, a.approvers.length);
   if (a.approvers.length === 0 || a.required > a.approvers.length) {
+    const others = spec.conflicts.length ? ` or those who conflict (${spec.conflicts.map(conflictText).join('; ')})` : '';
     invalidInput(
-      `Invalid approval input: approvers: needs at least ${a.required || 1} approver(s) other than the preparer (${a.preparer.name}); found ${a.approvers.length}`,
+      `Invalid approval input: approvers: needs at least ${a.required || 1} approver(s) other than the preparer (${a.preparer.name})${others}; found ${a.approvers.length}`,
     );
+  }
+  for (const left of people.filter((p) => p.id !== a.preparer.id && conflictOf(spec.conflicts, p.id))) {
+    a.event('rerouted', 'system', `${left.name} does not decide: ${conflictText(conflictOf(spec.conflicts, left.id)!)}`);
   }
   a.timeline = new DueTimeline({
     reminderOffsetsMs: timing.reminderOffsetsMs,

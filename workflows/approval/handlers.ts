@@ -4,6 +4,7 @@
  */
 import { setHandler } from '@temporalio/workflow';
 import { approvalStatusQuery, decideUpdate, reviseUpdate } from '../../src/approval/contract.js';
+import { APPROVER_PREPARED, conflictOf, conflictText } from '../../src/people/duties.js';
 import { decideSchema, reviseSchema, tally } from '../../src/approval/schema.js';
 import type { UpdateAck } from '../../src/common/messages.js';
 import { onCancel, onComment, onUpdate } from '../lib/handlers.js';
@@ -22,7 +23,9 @@ export function registerApprovalHandlers(approval: Approval): void {
     ready,
     check: (input) => {
       approval.ensureOpen();
-      if (input.by === approval.preparer.id) reject('separation of duties: the preparer cannot approve their own content');
+      if (input.by === approval.preparer.id) reject(`the preparer cannot approve their own content [${APPROVER_PREPARED}]`);
+      const conflict = conflictOf(approval.spec.conflicts, input.by);
+      if (conflict) reject(`you cannot decide on this item: ${conflictText(conflict)}`);
       if (!approval.approvers.some((a) => a.id === input.by)) reject('you are not one of the approvers of this item');
       if (input.contentHash !== approval.contentHash) reject('the content changed since you opened it; reload the page and review the current version');
       if (approval.current().some((d) => d.by === input.by)) reject('you have already decided on this version');

@@ -8,6 +8,7 @@ import type { NotificationKind } from '../../activities/notifications.js';
 import type { PersonRef } from '../../src/common/schemas.js';
 import type { ApprovalEvent, ApprovalResult, ApprovalSpec, ApprovalState, ApprovalStatus, Decision } from '../../src/approval/schema.js';
 import { durationMs } from '../../src/common/duration.js';
+import { conflictOf, conflictText } from '../../src/people/duties.js';
 import { searchAttributes } from '../../src/temporal/search-attributes.js';
 import { acts } from '../lib/activities.js';
 import { DueTimeline } from '../lib/ladder.js';
@@ -155,7 +156,7 @@ export class Approval {
 
   /** Whether `id` may take a decision here: neither the preparer nor already an approver. */
   eligible(id: string): boolean {
-    return id !== this.preparer.id && !this.approvers.some((a) => a.id === id);
+    return id !== this.preparer.id && !conflictOf(this.spec.conflicts, id) && !this.approvers.some((a) => a.id === id);
   }
 
   /**
@@ -165,7 +166,14 @@ export class Approval {
    */
   async standIn(to: PersonRef | undefined, fromId: string): Promise<{ person: PersonRef; note?: string } | undefined> {
     if (to && this.eligible(to.id)) return { person: to };
-    const why = to ? `${to.name} ${to.id === this.preparer.id ? 'prepared the content' : 'already approves it'} (separation of duties)` : `${fromId} is not in the organization`;
+    const conflict = to ? conflictOf(this.spec.conflicts, to.id) : undefined;
+    const why = !to
+      ? `${fromId} is not in the organization`
+      : to.id === this.preparer.id
+        ? `${to.name} prepared the content (separation of duties)`
+        : conflict
+          ? conflictText(conflict)
+          : `${to.name} already approves it (separation of duties)`;
     const top = await acts.resolvePeople([{ role: 'top-management' }]);
     const person = top.find((c) => !c.unknown && !c.insteadOf && this.eligible(c.id));
     return person ? { person: ref(person), note: `${why}: ${person.name} of top management decides instead` } : undefined;

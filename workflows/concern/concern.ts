@@ -1,6 +1,7 @@
 /**
  * A reported concern (ISO/IEC 42001 Annex A.3.3), one workflow per report, id
- * `concern/<yyyy>/<short-random>`: the AIMS manager triages it in a human task and accepts it
+ * `concern/<yyyy>/<short-random>`: the AIMS manager (top management when the reporter says it is
+ * about the AIMS manager) triages it in a human task and accepts it
  * (a nonconformity is raised with source `concern`), rejects it (the reporter, when they left
  * an e-mail address, is told the reason) or merges it into an open nonconformity. A merge the
  * nonconformity refuses, or an owner who is not in the organization, asks the triage again
@@ -17,7 +18,7 @@ import { Concern, type Triage } from './state.js';
 export async function concern(rawInput: ConcernInput): Promise<ConcernResult> {
   const c = new Concern(parseOrThrow(concernInputSchema, rawInput, 'concern'));
   c.recorder.publish();
-  await c.recorder.append('concern.reported', 'system', { description: c.spec.description }, 'reported');
+  await c.recorder.append('concern.reported', 'system', { description: c.spec.description, ...(c.spec.aboutAimsManager ? { aboutAimsManager: true } : {}) }, 'reported');
   const [aimsManager] = await acts.resolvePeople([{ role: 'aims-manager' }]);
   const triageDueMs = durationMs(c.spec.policy.triageDue ?? DEFAULT_TRIAGE_DUE);
 
@@ -25,7 +26,7 @@ export async function concern(rawInput: ConcernInput): Promise<ConcernResult> {
   for (let round = 1; ; round += 1) {
     let task: HumanTaskResult;
     try {
-      task = await runTask(`triage-${round}`, c.triageTask(feedback, triageDueMs), c.reask());
+      task = await runTask(`triage-${round}`, c.triageTask(feedback, triageDueMs, aimsManager?.id), c.reask());
     } catch (err) {
       // A triage task that failed every time it was asked: the concern ends as cancelled, saying why.
       if (!(err instanceof StepFailed)) throw err;

@@ -7,6 +7,7 @@ import type { ConcernResult, ConcernSpec } from '../../src/concern/schema.js';
 import type { Severity } from '../../src/corrective-action/nc-id.js';
 import type { TriageDecision } from '../../src/forms/index.js';
 import type { HumanTaskInput } from '../../src/task/schema.js';
+import { concernTriage } from '../../src/people/duties.js';
 import { searchAttributes } from '../../src/temporal/search-attributes.js';
 import { acts, bestEffort, mail } from '../lib/activities.js';
 import { raiseNonconformity, type Reask } from '../lib/children.js';
@@ -61,14 +62,16 @@ export class Concern {
     });
   }
 
-  /** The triage task of one round, for the AIMS manager. */
-  triageTask(feedback: string, dueMs: number): HumanTaskInput {
+  /** The triage task of one round, for the AIMS manager (top management when the concern is about the AIMS manager). */
+  triageTask(feedback: string, dueMs: number, aimsManagerId: string | undefined): HumanTaskInput {
     const { spec } = this;
+    const triage = concernTriage({ aimsManager: aimsManagerId ?? '', aboutAimsManager: spec.aboutAimsManager === true && aimsManagerId !== undefined });
     const reporter = spec.reporterName ?? (spec.reporterEmail ? spec.reporterEmail : 'someone who stayed anonymous');
     return {
       title: `Triage a reported concern: ${this.summary}`.slice(0, 200),
       instructions: [
         `A concern was reported on ${formatDay(Date.parse(spec.reportedAt))} by ${reporter}${spec.aiSystem ? ` about the AI system ${spec.aiSystem}` : ''}. Reference: ${this.concernId}.`,
+        ...(spec.aboutAimsManager ? ['The reporter says the concern is about the AIMS manager: top management triages it, and the AIMS manager may not take the task.'] : []),
         spec.description,
         'Decide: accept it as a nonconformity (choose its severity and, if not you, its owner), reject it (the note is the reason the reporter is told, when they left an e-mail address), or merge it into an open nonconformity (give its id).',
         ...(feedback ? [feedback] : []),
@@ -76,11 +79,12 @@ export class Concern {
       clauses: CONCERN_CLAUSES,
       process: 'concern',
       ...(spec.aiSystem ? { aiSystem: spec.aiSystem } : {}),
-      assignee: { role: 'aims-manager' },
+      assignee: triage.assignee,
       dueAt: new Date(Date.now() + dueMs).toISOString(),
       form: 'triage',
       requestedBy: 'system',
       policy: spec.policy.tasks,
+      ...(triage.conflicts.length ? { conflicts: triage.conflicts } : {}),
     };
   }
 

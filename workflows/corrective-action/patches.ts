@@ -11,3 +11,6 @@ export const PLAN_DUE_DATES_PATCH = 'ca-plan-due-dates';
 
 /** Cancelling a major NC, or one from the certification body, asks top management first. */
 export const CANCEL_APPROVAL_PATCH = 'ca-cancel-approval';
+
+/** The plan approver follows from the NC's owner (who never approves it), not only from who completed the plan. */
+export const PLAN_APPROVER_PATCH = 'ca-plan-approver-from-owner';

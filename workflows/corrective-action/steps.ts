@@ -11,7 +11,8 @@ import { acts } from '../lib/activities.js';
 import { askedKey, childFailed, childWorkflowId, failureText, FAILED_CHILD_PATCH, runApproval, runStep, STEP_ATTEMPTS, type CompletedStep } from '../lib/children.js';
 import { unknownText } from '../lib/people.js';
 import { formatDay, StepCancelled, StepFailed } from '../lib/util.js';
-import { PLAN_DUE_DATES_PATCH, STEP_REASK_PATCH } from './patches.js';
+import { PLAN_APPROVER_PATCH, PLAN_DUE_DATES_PATCH, STEP_REASK_PATCH } from './patches.js';
+import { actionPlanApproval, type ApprovalRouting } from '../../src/people/duties.js';
 import type { Nonconformity } from './state.js';
 
 export const dueIn = (ms: number) => new Date(Date.now() + ms).toISOString();
@@ -135,7 +136,7 @@ async function planProblems(planned: PlanAction[]): Promise<string[]> {
 
 /**
  * The action plan for this cycle, approved by the AIMS manager (top management when the AIMS
- * manager planned it). A plan that cannot be used, or is sent back, is asked for again with
+ * manager owns the NC or planned it; the owner and whoever completed the plan never approve it). A plan that cannot be used, or is sent back, is asked for again with
  * the reason in the new task's instructions.
  */
 export async function approvedPlan(nc: Nonconformity): Promise<PlanAction[]> {
@@ -160,14 +161,19 @@ export async function approvedPlan(nc: Nonconformity): Promise<PlanAction[]> {
       continue;
     }
     const contentHash = await acts.contentHash({ ncId: spec.ncId, cycle, rootCause: nc.rootCauses.at(-1)?.rootCause ?? '', actions: planned });
+    // The approver follows from the NC's owner, not only from who completed the plan (src/people/duties.ts).
+    const routing: ApprovalRouting = patched(PLAN_APPROVER_PATCH)
+      ? actionPlanApproval({ aimsManager, ncOwner: nc.owner, completedBy: plan.by })
+      : { approvers: plan.by === aimsManager ? [{ role: 'top-management' }] : [{ person: aimsManager }], conflicts: [] };
     const { decision, workflowId } = await approvalStep(nc, `plan-approval-${cycle}-${round}`, 'the action plan', () => ({
       kind: 'corrective-action-plan',
       title: `${spec.ncId}: action plan (cycle ${cycle})`,
       summary: `${nc.context()}\n\nActions:\n${planned.map((a, i) => `${i + 1}. ${a.description} (owner ${a.owner}, due ${a.dueDate})`).join('\n')}`,
       contentHash,
-      approvers: plan.by === aimsManager ? [{ role: 'top-management' }] : [{ person: aimsManager }],
+      approvers: routing.approvers,
       rule: { type: 'any' },
       preparer: plan.by,
+      conflicts: routing.conflicts,
       process: 'corrective-action',
       clauses: nc.clauses,
       dueAt: dueIn(nc.approvalDueMs),

@@ -3,7 +3,8 @@
  * human task (restarted for a new lead auditor), the findings and the report's approval, the
  * nonconformities raised as corrective actions, and the report or the cancellation.
  */
-import { CancellationScope, condition, isCancellation } from '@temporalio/workflow';
+import { CancellationScope, condition, isCancellation, patched } from '@temporalio/workflow';
+import { auditorTaskConflicts, auditReportApproval, type ApprovalRouting } from '../../src/people/duties.js';
 import { approvalOutcome } from '../../src/approval/schema.js';
 import type { AuditFindingRow, FormKey } from '../../src/forms/index.js';
 import {
@@ -162,6 +163,8 @@ export async function runAuditStep(a: Audit, step: AuditStep): Promise<Completed
             ...(step.choices ? { choices: step.choices } : {}),
             requestedBy: 'system',
             policy: a.spec.policy.tasks,
+            // An auditor's task never goes to the auditee or an owner of an area in scope.
+            ...(step.who === 'auditor' ? { conflicts: auditorTaskConflicts(a.settings?.duties, { auditee: a.auditee, scope: audit.scope }) } : {}),
           },
           step.title,
           stepFailed(a, step.title),
@@ -182,6 +185,21 @@ export async function runAuditStep(a: Audit, step: AuditStep): Promise<Completed
     await a.recorder.append(step.recordKind, done.by, { step: taskKey, title: step.title, workflowId: done.workflowId, data: done.data }, taskKey);
     return done;
   }
+}
+
+/** Audits whose settings predate the separation-of-duties facts look them up at the report's approval. */
+export const AUDIT_REPORT_DUTIES_PATCH = 'audit-report-approver-duties';
+
+/**
+ * Who approves the report (src/people/duties.ts): the AIMS manager, unless they lead or recorded
+ * the audit, are the auditee or own an area in scope; then top management, without those of
+ * them who are. Audits that reached this point before the rule existed keep the old routing.
+ */
+async function reportRouting(a: Audit, recordedBy: string): Promise<ApprovalRouting> {
+  const aimsManagerId = a.settings!.aimsManagerId;
+  const facts = a.settings?.duties ?? (patched(AUDIT_REPORT_DUTIES_PATCH) ? await acts.dutyFacts() : undefined);
+  if (!facts) return { approvers: [a.leadAuditor, recordedBy].includes(aimsManagerId) ? [{ role: 'top-management' }] : [{ person: aimsManagerId }], conflicts: [] };
+  return auditReportApproval({ ...facts, aimsManager: aimsManagerId }, { auditee: a.auditee, leadAuditor: a.leadAuditor, recordedBy, scope: a.audit.scope });
 }
 
 /** The approved report: the finding counts, who approved it, and the auditor's note. */
@@ -235,7 +253,7 @@ export async function recordFindings(a: Audit): Promise<ApprovedReport> {
     const key = `report-approval-${round}`;
     a.currentStep = { key, workflowId: childWorkflowId(key) };
     a.publish();
-    const aimsManagerId = a.settings!.aimsManagerId;
+    const routing = await reportRouting(a, recorded.by);
     const decision = await runApproval(key, {
       kind: 'internal-audit-report',
       title: `${audit.auditId}: internal audit report (${audit.title})`,
@@ -243,9 +261,10 @@ export async function recordFindings(a: Audit): Promise<ApprovedReport> {
         .map((f) => `${f.findingId} (${f.type}, ${f.refs.join(', ')}): ${f.statement}\nEvidence: ${f.evidence}`)
         .join('\n\n')}${typeof recorded.data.note === 'string' ? `\n\nNote: ${recorded.data.note}` : ''}`,
       contentHash,
-      approvers: [a.leadAuditor, recorded.by].includes(aimsManagerId) ? [{ role: 'top-management' }] : [{ person: aimsManagerId }],
+      approvers: routing.approvers,
       rule: { type: 'any' },
       preparer: recorded.by,
+      conflicts: routing.conflicts,
       process: 'internal-audit',
       clauses: a.clauses,
       dueAt: new Date(Date.now() + a.approvalDueMs).toISOString(),

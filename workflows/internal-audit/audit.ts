@@ -2,7 +2,8 @@
  * Internal audit (ISO/IEC 42001 9.2): one workflow per audit of a programme. The lead auditor
  * and the auditee get a calendar invitation for the window; the auditor plans the audit, the
  * auditee acknowledges the plan, the auditor does the fieldwork and records the findings; the
- * report is approved (AIMS manager, or top management when the AIMS manager leads the audit),
+ * report is approved (AIMS manager, or top management when the AIMS manager leads or recorded the
+ * audit, is the auditee or owns an area in scope: src/people/duties.ts),
  * each nonconformity starts a corrective action that outlives the audit, each observation and
  * opportunity for improvement becomes an improvement item in the ledger, the report is e-mailed
  * to the relevant managers and the audit record goes to the ledger. The programme moves the

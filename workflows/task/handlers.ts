@@ -29,7 +29,7 @@ export function registerTaskHandlers(task: Task): void {
     check: (input) => {
       task.ensureOpen();
       if (!task.actors().includes(input.by)) {
-        reject(`only ${task.assignee.name}${task.delegate ? ` or ${task.delegate.name}` : ''} can complete this task`);
+        reject(`only ${task.assignee.name}${task.delegate ? ` or ${task.delegate.name}` : ''} can complete this task${task.conflictNote(input.by)}`);
       }
       const form = validateForm(task.spec.form, input.data, task.spec.choices ?? []);
       if (!form.ok) reject(`the form is not valid: ${describeProblems(form.problems)}`);
@@ -49,6 +49,7 @@ export function registerTaskHandlers(task: Task): void {
     check: (input) => {
       managersOnly(input, 'reassign this task');
       if (input.to === task.assignee.id) reject(`the task is already assigned to ${task.assignee.name}`);
+      task.refuseConflicting(input.to, 'reassigned');
     },
     apply: async (input) => {
       const to = await lookUpOrReject(() => acts.resolvePerson(input.to));
@@ -74,6 +75,7 @@ export function registerTaskHandlers(task: Task): void {
       task.ensureOpen();
       if (input.by !== task.assignee.id) reject(`only the assignee (${task.assignee.name}) can delegate this task`);
       if (input.to === task.assignee.id) reject('cannot delegate a task to its own assignee');
+      task.refuseConflicting(input.to, 'delegated');
     },
     apply: async (input) => {
       const to = await lookUpOrReject(() => acts.resolvePerson(input.to));

@@ -6,6 +6,7 @@ import { workflowInfo } from '@temporalio/workflow';
 import type { ResolvedTaskPeople } from '../../activities/directory.js';
 import type { NotificationKind } from '../../activities/notifications.js';
 import type { PersonRef } from '../../src/common/schemas.js';
+import { conflictOf, conflictText, taskHolderRefusal } from '../../src/people/duties.js';
 import type { HumanTaskResult, HumanTaskSpec, TaskEventType, TaskState, TaskStatus } from '../../src/task/schema.js';
 import { searchAttributes } from '../../src/temporal/search-attributes.js';
 import { acts } from '../lib/activities.js';
@@ -72,6 +73,18 @@ export class Task {
     if (this.isClosed()) reject(`the task is already ${this.state}`);
     if (!this.people) reject('the task is still being set up; try again in a moment');
     return this.people;
+  }
+
+  /** Rejects giving the task to `to` when its process named them as conflicting (src/people/duties.ts). */
+  refuseConflicting(to: string, action: 'delegated' | 'reassigned'): void {
+    const why = taskHolderRefusal(this.spec.conflicts, to, action);
+    if (why) reject(why);
+  }
+
+  /** `: <reason> [<rule>]` when the task's process named `person` as conflicting, else empty (for refusals). */
+  conflictNote(person: string): string {
+    const conflict = conflictOf(this.spec.conflicts, person);
+    return conflict ? `: ${conflictText(conflict)}` : '';
   }
 
   /** The AIMS manager and the assignee's manager. */
