@@ -1,9 +1,14 @@
 /**
  * Development secrets for the local stack: generated once (crypto random) into
  * `<data dir>/dev-secrets.json` with mode 0600 and reused on later runs, so signed links and
- * the admin API key stay valid across restarts. Values set in the environment win.
+ * the API keys stay valid across restarts. Values set in the environment win.
+ *
+ * Two dev keys: `ADMIN_API_KEY` belongs to the organization's AIMS manager (a person, who gets
+ * their roles from the organization file) and `OPERATIONS_API_KEY` to the service `operations`
+ * (role operations-admin). The API is configured with their hashes only (API_KEYS).
  */
 import { randomBytes } from 'node:crypto';
+import { hashKey } from '../src/auth/api-keys.js';
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
@@ -12,7 +17,10 @@ export const DEV_SECRETS_FILE = 'dev-secrets.json';
 
 const devSecretsSchema = z.object({
   LINK_SECRET: z.string().min(32),
+  /** The AIMS manager's dev key. */
   ADMIN_API_KEY: z.string().min(24),
+  /** The dev key of the service `operations` (files from before it get one on the next start). */
+  OPERATIONS_API_KEY: z.string().min(24).optional(),
   createdAt: z.string(),
 });
 
@@ -36,6 +44,7 @@ export function generateDevSecrets(now = new Date()): DevSecrets {
   return {
     LINK_SECRET: randomBytes(48).toString('base64url'),
     ADMIN_API_KEY: `aims_dev_${randomBytes(24).toString('base64url')}`,
+    OPERATIONS_API_KEY: `aims_ops_${randomBytes(24).toString('base64url')}`,
     createdAt: now.toISOString(),
   };
 }
@@ -72,7 +81,13 @@ export async function loadOrCreateDevSecrets(dataDir: string): Promise<LoadedDev
   await mkdir(dataDir, { recursive: true });
   const file = path.join(dataDir, DEV_SECRETS_FILE);
   const existing = await readExisting(file);
-  if (existing) return { secrets: existing, file, created: false };
+  if (existing?.OPERATIONS_API_KEY) return { secrets: existing, file, created: false };
+  if (existing) {
+    // A file from before the operations key: add one, keep the rest.
+    const upgraded = { ...existing, OPERATIONS_API_KEY: `aims_ops_${randomBytes(24).toString('base64url')}` };
+    await writeFile(file, `${JSON.stringify(upgraded, null, 2)}\n`, { mode: 0o600 });
+    return { secrets: upgraded, file, created: false };
+  }
 
   const secrets = generateDevSecrets();
   try {
@@ -88,24 +103,33 @@ export async function loadOrCreateDevSecrets(dataDir: string): Promise<LoadedDev
   return { secrets, file, created: true };
 }
 
+/** The principals of the dev keys, as `npm start` prints them. */
+export function devKeyPrincipals(aimsManager: string): { ADMIN_API_KEY: string; OPERATIONS_API_KEY: string } {
+  return { ADMIN_API_KEY: `person ${aimsManager} (the AIMS manager)`, OPERATIONS_API_KEY: 'service operations (role operations-admin)' };
+}
+
 /**
  * The secret variables for the worker and the API: the user's environment first, then the
- * dev secrets. Returns which ones came from the file.
+ * dev secrets (API_KEYS lists the dev keys by hash: the AIMS manager `aimsManager` and the
+ * service `operations`). Returns which ones came from the file.
  */
 export function secretEnv(
   secrets: DevSecrets,
   env: NodeJS.ProcessEnv,
-): { LINK_SECRET: string; ADMIN_API_KEYS: string; fromFile: ('LINK_SECRET' | 'ADMIN_API_KEYS')[] } {
-  const fromFile: ('LINK_SECRET' | 'ADMIN_API_KEYS')[] = [];
+  aimsManager: string,
+): { LINK_SECRET: string; API_KEYS: string; fromFile: ('LINK_SECRET' | 'API_KEYS')[] } {
+  const fromFile: ('LINK_SECRET' | 'API_KEYS')[] = [];
   let linkSecret = env.LINK_SECRET?.trim();
   if (!linkSecret) {
     linkSecret = secrets.LINK_SECRET;
     fromFile.push('LINK_SECRET');
   }
-  let adminKeys = env.ADMIN_API_KEYS?.trim();
-  if (!adminKeys) {
-    adminKeys = secrets.ADMIN_API_KEY;
-    fromFile.push('ADMIN_API_KEYS');
+  let apiKeys = env.API_KEYS?.trim();
+  if (!apiKeys) {
+    const keys: object[] = [{ name: 'dev-aims-manager', sha256: hashKey(secrets.ADMIN_API_KEY), person: aimsManager }];
+    if (secrets.OPERATIONS_API_KEY) keys.push({ name: 'dev-operations', sha256: hashKey(secrets.OPERATIONS_API_KEY), service: 'operations', roles: ['operations-admin'] });
+    apiKeys = JSON.stringify(keys);
+    fromFile.push('API_KEYS');
   }
-  return { LINK_SECRET: linkSecret, ADMIN_API_KEYS: adminKeys, fromFile };
+  return { LINK_SECRET: linkSecret, API_KEYS: apiKeys, fromFile };
 }
