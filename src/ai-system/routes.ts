@@ -225,7 +225,7 @@ export const aiSystemRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
   app.post(
     '/ai-systems',
     {
-      preHandler: requirePermission('ai-system.register'),
+      preValidation: requirePermission('ai-system.register'),
       schema: aiSystem.schema({
         summary: 'Register an AI system',
         description:
@@ -269,7 +269,7 @@ export const aiSystemRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
   app.post(
     '/ai-systems/sync',
     {
-      preHandler: requirePermission('ai-system.sync'),
+      preValidation: requirePermission('ai-system.sync'),
       schema: aiSystem.schema({
         summary: "Ensure the workflows of the organization file's inventory",
         description: 'Starts the workflow of every system in the file that does not run yet; a system marked `retired` in the file is retired.',
@@ -336,7 +336,7 @@ export const aiSystemRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
   app.get(
     '/ai-systems/:systemId/assessments',
     {
-      preHandler: requirePermission('ai-system.read'),
+      preValidation: requirePermission('ai-system.read'),
       schema: aiSystem.schema({
         summary: 'Every impact assessment of an AI system, from the ledger',
         description: 'Oldest first, with its trigger and outcome; also for systems retired long ago.',
@@ -380,7 +380,7 @@ export const aiSystemRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
   app.get(
     '/ai-systems/:systemId/assessments/:assessmentRef',
     {
-      preHandler: requirePermission('ai-system.read'),
+      preValidation: requirePermission('ai-system.read'),
       schema: aiSystem.schema({
         summary: "One impact assessment's full content and history",
         description: 'The live status and timeline while Temporal holds the workflow, and every ledger record of the assessment and its steps.',

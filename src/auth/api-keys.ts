@@ -105,9 +105,9 @@ function unwrap(value: unknown): unknown {
 /** What a presented key is: the principal it authenticates, or nothing. */
 export interface KeyRing {
   /** The principal of the key (compared in constant time against every entry), or undefined. */
-  principal(presented: string): Principal | undefined;
+  principal: (presented: string) => Principal | undefined;
   /** The roles of a service key, by name (none for a person's key or an unknown name). */
-  serviceRoles(name: string): readonly Role[];
+  serviceRoles: (name: string) => readonly Role[];
 }
 
 export function keyRing(entries: readonly ApiKeyEntry[]): KeyRing {

@@ -75,7 +75,7 @@ export type Permission = keyof typeof PERMISSIONS;
 const ALL = Object.keys(PERMISSIONS) as Permission[];
 const READS = ALL.filter((p) => p.endsWith('.read'));
 const EVIDENCE: Permission[] = ['records.read', 'records.verify', 'records.export'];
-const OPERATIONS: Permission[] = ['schedules.manage', 'organization.reload', 'ai-system.sync', 'people.handover'];
+const OPERATIONS: Permission[] = ['schedules.manage', 'organization.reload', 'ai-system.sync'];
 
 /** The policy: what each role may do. A principal may do what any of its roles may. */
 export const POLICY: Readonly<Record<Role, readonly Permission[]>> = {

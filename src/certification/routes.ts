@@ -139,7 +139,7 @@ export const certificationRoutes: FastifyPluginCallbackZod = (app, _options, don
   app.post(
     '/certifications',
     {
-      preHandler: requirePermission('certification.start'),
+      preValidation: requirePermission('certification.start'),
       schema: cycle.schema({
         summary: "Start a certificate's cycle",
         description:

@@ -45,7 +45,7 @@ export const concernRoutes: FastifyPluginCallbackZod = (app, _options, done) => 
   app.post(
     '/concerns/:year/:ref/triage',
     {
-      preHandler: requirePermission('concern.triage'),
+      preValidation: requirePermission('concern.triage'),
       schema: adminSchema('nonconformities', {
         summary: 'Triage a reported concern',
         description:

@@ -187,7 +187,7 @@ export const nonconformityRoutes: FastifyPluginCallbackZod = (app, _options, don
   app.post(
     '/nonconformities',
     {
-      preHandler: requirePermission('corrective-action.raise'),
+      preValidation: requirePermission('corrective-action.raise'),
       schema: nc.schema({
         summary: 'Raise a nonconformity',
         description:
@@ -237,7 +237,7 @@ export const nonconformityRoutes: FastifyPluginCallbackZod = (app, _options, don
   app.get(
     '/nonconformities/summary',
     {
-      preHandler: requirePermission('corrective-action.read'),
+      preValidation: requirePermission('corrective-action.read'),
       schema: nc.schema({
         summary: 'Nonconformities and corrective actions for management review (9.3.2 d)',
         description:

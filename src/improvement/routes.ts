@@ -105,7 +105,7 @@ export const improvementRoutes: FastifyPluginCallbackZod = (app, _options, done)
   app.get(
     '/improvements',
     {
-      preHandler: requirePermission('improvement.read'),
+      preValidation: requirePermission('improvement.read'),
       schema: {
         tags: ['improvement'],
         summary: 'Improvement items (10.1): open ones by default',
@@ -128,7 +128,7 @@ export const improvementRoutes: FastifyPluginCallbackZod = (app, _options, done)
   app.get(
     '/improvements/:id',
     {
-      preHandler: requirePermission('improvement.read'),
+      preValidation: requirePermission('improvement.read'),
       schema: { tags: ['improvement'], summary: 'One improvement item with its state', security: adminSecurity, params, response: { 200: itemSchema, ...responses } },
     },
     async (request) => {
@@ -141,7 +141,7 @@ export const improvementRoutes: FastifyPluginCallbackZod = (app, _options, done)
   app.post(
     '/improvements/:id/action',
     {
-      preHandler: requirePermission('improvement.triage'),
+      preValidation: requirePermission('improvement.triage'),
       schema: {
         tags: ['improvement'],
         summary: 'Turn an improvement item into an action',
@@ -166,7 +166,7 @@ export const improvementRoutes: FastifyPluginCallbackZod = (app, _options, done)
   app.post(
     '/improvements/:id/dismiss',
     {
-      preHandler: requirePermission('improvement.triage'),
+      preValidation: requirePermission('improvement.triage'),
       schema: {
         tags: ['improvement'],
         summary: 'Dismiss an improvement item with a reason',

@@ -174,7 +174,7 @@ export const internalAuditRoutes: FastifyPluginCallbackZod = (app, _options, don
   app.post(
     '/internal-audit-programmes',
     {
-      preHandler: requirePermission('internal-audit.start'),
+      preValidation: requirePermission('internal-audit.start'),
       schema: programme.schema({
         summary: 'Start the internal audit programme of a year',
         description:
@@ -206,7 +206,7 @@ export const internalAuditRoutes: FastifyPluginCallbackZod = (app, _options, don
   app.get(
     '/internal-audit-programmes',
     {
-      preHandler: requirePermission('internal-audit.read'),
+      preValidation: requirePermission('internal-audit.read'),
       schema: programme.schema({
         summary: 'List internal audit programmes',
         description: 'From Temporal visibility (eventually consistent), newest first: each programme with its state and its audits\' states.',
@@ -329,7 +329,7 @@ export const internalAuditRoutes: FastifyPluginCallbackZod = (app, _options, don
   app.get(
     '/internal-audits/summary',
     {
-      preHandler: requirePermission('internal-audit.read'),
+      preValidation: requirePermission('internal-audit.read'),
       schema: programme.schema({
         summary: 'Internal audit results of a period (9.3.2 d, certification readiness)',
         description:

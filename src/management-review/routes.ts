@@ -130,7 +130,7 @@ export const managementReviewRoutes: FastifyPluginCallbackZod = (app, _options, 
   app.post(
     '/management-reviews',
     {
-      preHandler: requirePermission('management-review.start'),
+      preValidation: requirePermission('management-review.start'),
       schema: review.schema({
         summary: 'Start a management review',
         description:
@@ -158,7 +158,7 @@ export const managementReviewRoutes: FastifyPluginCallbackZod = (app, _options, 
   app.get(
     '/management-reviews',
     {
-      preHandler: requirePermission('management-review.read'),
+      preValidation: requirePermission('management-review.read'),
       schema: review.schema({
         summary: 'List management reviews with their decisions and action status',
         description:
@@ -218,7 +218,7 @@ export const managementReviewRoutes: FastifyPluginCallbackZod = (app, _options, 
   app.get(
     '/management-reviews/:reviewId/pack',
     {
-      preHandler: requirePermission('management-review.read'),
+      preValidation: requirePermission('management-review.read'),
       schema: review.schema({
         summary: 'The review pack as a printable HTML document (with the minutes once recorded)',
         params: paramsSchema,

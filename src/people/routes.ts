@@ -62,7 +62,7 @@ export const peopleRoutes: FastifyPluginCallbackZod = (app, _options, done) => {
   app.get(
     '/people/:id/work',
     {
-      preHandler: requirePermission('people.read'),
+      preValidation: requirePermission('people.read'),
       schema: adminSchema(TAG, {
         summary: "A person's running work: what they own and what waits for them",
         params: personParams,
@@ -79,7 +79,7 @@ export const peopleRoutes: FastifyPluginCallbackZod = (app, _options, done) => {
   app.post(
     '/people/:id/handover',
     {
-      preHandler: requirePermission('people.handover'),
+      preValidation: requirePermission('people.handover'),
       schema: adminSchema(TAG, {
         summary: "Hand over all of a person's running work",
         description:
@@ -118,7 +118,7 @@ export const peopleRoutes: FastifyPluginCallbackZod = (app, _options, done) => {
   app.post(
     '/organization/reload',
     {
-      preHandler: requirePermission('organization.reload'),
+      preValidation: requirePermission('organization.reload'),
       schema: adminSchema(TAG, {
         summary: 'Put the organization file into force',
         description:

@@ -57,7 +57,7 @@ export const scheduleRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
   app.get(
     '/schedules',
     {
-      preHandler: requirePermission('schedules.read'),
+      preValidation: requirePermission('schedules.read'),
       schema: adminSchema('schedules', {
         summary: 'The yearly schedules of the recurring cycles',
         response: { 200: z.object({ items: z.array(scheduleSchema) }) },
@@ -72,7 +72,7 @@ export const scheduleRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
   app.get(
     '/schedules/:kind',
     {
-      preHandler: requirePermission('schedules.read'),
+      preValidation: requirePermission('schedules.read'),
       schema: adminSchema('schedules', {
         summary: 'One yearly schedule: its settings, next runs and what it started recently',
         params: paramsSchema,
@@ -89,7 +89,7 @@ export const scheduleRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
   app.put(
     '/schedules/:kind',
     {
-      preHandler: requirePermission('schedules.manage'),
+      preValidation: requirePermission('schedules.manage'),
       schema: adminSchema('schedules', {
         summary: 'Create or update the yearly schedule of a cycle',
         description:
@@ -120,7 +120,7 @@ export const scheduleRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
     app.post(
       `/schedules/:kind/${action}`,
       {
-        preHandler: requirePermission('schedules.manage'),
+        preValidation: requirePermission('schedules.manage'),
         schema: adminSchema('schedules', {
           summary: paused ? 'Pause a yearly schedule (it keeps its settings)' : 'Resume a paused yearly schedule',
           params: paramsSchema,
@@ -139,7 +139,7 @@ export const scheduleRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
   app.post(
     '/schedules/:kind/run',
     {
-      preHandler: requirePermission('schedules.manage'),
+      preValidation: requirePermission('schedules.manage'),
       schema: adminSchema('schedules', {
         summary: 'Run a yearly schedule now',
         description: "As if it fired now: this year's cycle is started unless it already was.",
@@ -156,7 +156,7 @@ export const scheduleRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
   app.delete(
     '/schedules/:kind',
     {
-      preHandler: requirePermission('schedules.manage'),
+      preValidation: requirePermission('schedules.manage'),
       schema: adminSchema('schedules', {
         summary: 'Delete a yearly schedule (cycles it started keep running)',
         params: paramsSchema,

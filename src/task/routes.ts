@@ -142,7 +142,7 @@ export const workRoutes: FastifyPluginCallbackZod = (app, _options, done) => {
   app.post(
     '/tasks',
     {
-      preHandler: requirePermission('tasks.start'),
+      preValidation: requirePermission('tasks.start'),
       schema: work.schema({
         summary: 'Start a standalone human task',
         description:
@@ -157,7 +157,7 @@ export const workRoutes: FastifyPluginCallbackZod = (app, _options, done) => {
   app.post(
     '/approvals',
     {
-      preHandler: requirePermission('tasks.start'),
+      preValidation: requirePermission('tasks.start'),
       schema: work.schema({
         summary: 'Start a standalone approval',
         description: 'The approvers get an e-mail with a signed link to the approval page. The id is `approval/adhoc/<year>/<random>`.',

@@ -5,7 +5,7 @@
  * as the key's principal. Missing or wrong credentials get 401 with `WWW-Authenticate`.
  *
  * Every admin route declares the permission it needs with `requirePermission(...)` as its
- * `preHandler`; the scope refuses to register a route that declares none. A principal without
+ * `preValidation` hook; the scope refuses to register a route that declares none. A principal without
  * the permission gets 403 naming the permission and the principal (src/auth/permissions.ts).
  *
  * Use `adminScope` to register admin route plugins (every route inside is protected).
@@ -17,7 +17,7 @@ import type {
   FastifyReply,
   FastifyRequest,
   HookHandlerDoneFunction,
-  preHandlerHookHandler,
+  preValidationHookHandler,
 } from 'fastify';
 import { keyRing, type KeyRing } from '../../auth/api-keys.js';
 import { actorOf, describePrincipal, PERMISSIONS, permits, principalRoles, type Permission } from '../../auth/permissions.js';
@@ -76,13 +76,14 @@ export function createAdminAuth(ring: KeyRing): AdminAuthHook {
 }
 
 const PERMISSION = Symbol('aimsflow.permission');
-type PermissionHook = preHandlerHookHandler & { [PERMISSION]?: Permission };
+type PermissionHook = preValidationHookHandler & { [PERMISSION]?: Permission };
 
 /**
- * A route's `preHandler`: lets the request through only when its principal's roles permit
- * `permission`; 401 without a principal, 403 naming the permission and the principal.
+ * A route's `preValidation` hook: lets the request through only when its principal's roles
+ * permit `permission`; 401 without a principal, 403 naming the permission and the principal.
+ * It runs before the body is validated, so a caller without the permission learns nothing of it.
  */
-export function requirePermission(permission: Permission): preHandlerHookHandler {
+export function requirePermission(permission: Permission): preValidationHookHandler {
   const hook: PermissionHook = function checkPermission(this: FastifyInstance, request, _reply, done) {
     const principal = request.principal;
     if (!principal) {
@@ -102,8 +103,8 @@ export function requirePermission(permission: Permission): preHandlerHookHandler
 }
 
 /** The permission a route's options declare (through `requirePermission`), if any. */
-function declaredPermission(preHandler: unknown): Permission | undefined {
-  const hooks = Array.isArray(preHandler) ? preHandler : [preHandler];
+function declaredPermission(declared: unknown): Permission | undefined {
+  const hooks = Array.isArray(declared) ? declared : [declared];
   for (const hook of hooks) {
     const permission = (hook as PermissionHook | undefined)?.[PERMISSION];
     if (permission) return permission;
@@ -157,16 +158,19 @@ declare module 'fastify' {
 /**
  * A plugin that registers route plugins behind authentication (and `no-store` caching):
  * `await app.register(adminScope([recordsRoutes, workflowRoutes]), { prefix: '/admin' })`.
- * Every route inside must declare its permission (`requirePermission`), or registering fails.
+ * Every route inside must declare its permission (`requirePermission`), or registering fails;
+ * `permissions` (when given) collects them by `METHOD /url`.
  */
-export function adminScope(plugins: readonly RoutePlugin[]): FastifyPluginAsync {
+export function adminScope(plugins: readonly RoutePlugin[], permissions?: Map<string, Permission>): FastifyPluginAsync {
   return async function adminRoutes(scope: FastifyInstance) {
     const ring = keyRing(scope.deps.config.API_KEYS);
     if (!scope.hasDecorator('adminKeys')) scope.decorate('adminKeys', ring);
     scope.addHook('onRoute', (route) => {
-      if (!declaredPermission(route.preHandler)) {
-        throw new Error(`admin route ${String(route.method)} ${route.url} declares no permission (preHandler: requirePermission(...))`);
+      const permission = declaredPermission(route.preValidation);
+      if (!permission) {
+        throw new Error(`admin route ${String(route.method)} ${route.url} declares no permission (preValidation: requirePermission(...))`);
       }
+      for (const method of [route.method].flat()) if (method !== 'HEAD') permissions?.set(`${method} ${route.url}`, permission);
     });
     scope.addHook('onRequest', (_request, reply, done) => {
       reply.header('cache-control', 'no-store');

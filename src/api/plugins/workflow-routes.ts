@@ -150,7 +150,7 @@ export function workflowRoutes<P, K extends keyof P, S>(app: FastifyInstance, op
       app.get(
         path,
         {
-          preHandler: requirePermission(options.read),
+          preValidation: requirePermission(options.read),
           schema: adminSchema(tag, {
             summary: route.summary,
             description: route.description,
@@ -170,7 +170,7 @@ export function workflowRoutes<P, K extends keyof P, S>(app: FastifyInstance, op
       app.get(
         path,
         {
-          preHandler: requirePermission(options.read),
+          preValidation: requirePermission(options.read),
           schema: adminSchema(tag, {
             summary: route.summary,
             description: route.description,
@@ -201,7 +201,7 @@ export function workflowRoutes<P, K extends keyof P, S>(app: FastifyInstance, op
       app.route({
         method: route.method ?? 'POST',
         url: path,
-        preHandler: requirePermission(route.permission),
+        preValidation: requirePermission(route.permission),
         schema: adminSchema(tag, {
           summary: route.summary,
           description: route.description,

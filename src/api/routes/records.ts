@@ -165,7 +165,7 @@ export const recordsRoutes: FastifyPluginCallbackZod = (app, _options, done) => 
   app.get(
     '/records',
     {
-      preHandler: requirePermission('records.read'),
+      preValidation: requirePermission('records.read'),
       schema: {
         tags: ['records'],
         summary: 'List evidence records',
@@ -190,7 +190,7 @@ export const recordsRoutes: FastifyPluginCallbackZod = (app, _options, done) => 
   app.get(
     '/records/verify',
     {
-      preHandler: requirePermission('records.verify'),
+      preValidation: requirePermission('records.verify'),
       schema: {
         tags: ['records'],
         summary: 'Verify the hash chain',
@@ -216,7 +216,7 @@ export const recordsRoutes: FastifyPluginCallbackZod = (app, _options, done) => 
   app.get(
     '/records/export',
     {
-      preHandler: requirePermission('records.export'),
+      preValidation: requirePermission('records.export'),
       schema: {
         tags: ['records'],
         summary: 'Download the audit pack (NDJSON)',
