@@ -266,6 +266,20 @@ describe('API', () => {
       }
     });
 
+    it("logs the request's principal and the key's name, never the key", async () => {
+      const logs = captureLogs();
+      const app = await otherApp({ logger: logs.logger });
+      try {
+        const res = await app.app.inject({ method: 'GET', url: '/admin/records', headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` } });
+        expect(res.statusCode).toBe(200);
+        const completed = logs.entries().find((e) => e.reqId === res.headers['x-request-id'] && e.msg === 'request completed');
+        expect(completed).toMatchObject({ principal: 'priya.raman', key: 'test-priya.raman', via: 'api-key' });
+        expect(logs.text()).not.toContain(TEST_ADMIN_KEY);
+      } finally {
+        await app.close();
+      }
+    });
+
     it('accepts any configured key, with the scheme in any case', async () => {
       const second = 'second-admin-key-abcdefghijklmnop';
       const keys = [

@@ -41,6 +41,13 @@ function unauthorized(message: string, invalidToken: boolean): HttpError {
   return new HttpError(401, message, { headers: { 'www-authenticate': challenge } });
 }
 
+/** Every later log line of the request names its principal (and the key's name, never the key). */
+function nameInLogs(request: FastifyRequest, reply: FastifyReply, principal: Principal): void {
+  const log = request.log.child({ principal: actorOf(principal), ...(principal.key ? { key: principal.key } : {}), via: principal.via });
+  request.log = log;
+  reply.log = log;
+}
+
 export type AdminAuthHook = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void;
 
 /** The principal `authorization` authenticates, or why it does not. */
@@ -58,8 +65,9 @@ function authenticate(authorization: string | undefined, ring: KeyRing): Princip
  * its bearer key must be one of the ring's, and the request then acts as the key's principal.
  */
 export function createAdminAuth(ring: KeyRing): AdminAuthHook {
-  return function adminAuth(request, _reply, done) {
+  return function adminAuth(request, reply, done) {
     if (request.principal) {
+      nameInLogs(request, reply, request.principal);
       done();
       return;
     }
@@ -70,7 +78,7 @@ export function createAdminAuth(ring: KeyRing): AdminAuthHook {
       return;
     }
     request.principal = outcome;
-    request.log.info({ principal: `${outcome.kind}:${outcome.id}`, key: outcome.key }, 'admin request authenticated');
+    nameInLogs(request, reply, outcome);
     done();
   };
 }
