@@ -140,7 +140,7 @@ async function stackSetup(prefix: string): Promise<{ dataDir: string; ports: Por
     NO_COLOR: '1',
   };
   // The stack must generate its own secrets and choose its own URLs; no database unless a test sets one.
-  for (const name of ['LINK_SECRET', 'ADMIN_API_KEYS', 'PUBLIC_BASE_URL', 'TEMPORAL_ADDRESS', 'SMTP_URL', 'DATABASE_URL', 'START_CRASH_CHILD']) {
+  for (const name of ['LINK_SECRET', 'API_KEYS', 'ADMIN_API_KEYS', 'PUBLIC_BASE_URL', 'TEMPORAL_ADDRESS', 'SMTP_URL', 'DATABASE_URL', 'START_CRASH_CHILD']) {
     delete env[name];
   }
   return { dataDir, ports, env };
@@ -193,6 +193,9 @@ describe('npm start', () => {
       expect(banner).toContain(`http://localhost:${ports.mailWeb}`);
       expect(banner).toContain(path.join(dataDir, DEV_SECRETS_FILE));
       expect(banner).toMatch(/generated development secrets/);
+      // Whose each dev key is.
+      expect(banner).toContain('person priya.raman (the AIMS manager)');
+      expect(banner).toContain('service operations (role operations-admin)');
       // Temporal, maildev, and the worker and API in one process (embedded records store).
       expect(first.childPids()).toHaveLength(3);
 
@@ -207,9 +210,15 @@ describe('npm start', () => {
       const secretsPath = path.join(dataDir, DEV_SECRETS_FILE);
       const secretsBefore = await readFile(secretsPath, 'utf8');
       expect((await stat(secretsPath)).mode & 0o777).toBe(0o600);
-      const secrets = JSON.parse(secretsBefore) as { LINK_SECRET: string; ADMIN_API_KEY: string };
+      const secrets = JSON.parse(secretsBefore) as { LINK_SECRET: string; ADMIN_API_KEY: string; OPERATIONS_API_KEY: string };
       expect(secrets.LINK_SECRET.length).toBeGreaterThanOrEqual(32);
       expect(secrets.ADMIN_API_KEY.length).toBeGreaterThanOrEqual(24);
+      // The operations key reads and manages schedules but starts no work.
+      const ops = { authorization: `Bearer ${secrets.OPERATIONS_API_KEY}`, 'content-type': 'application/json' };
+      expect((await fetch(`${apiUrl}/admin/schedules`, { headers: ops })).status).toBe(200);
+      const opsTask = await fetch(`${apiUrl}/admin/tasks`, { method: 'POST', headers: ops, body: '{}' });
+      expect(opsTask.status).toBe(403);
+      expect(await opsTask.text()).toContain('service operations (key dev-operations)');
 
       // A mail through the captured SMTP port.
       const transport = nodemailer.createTransport({
