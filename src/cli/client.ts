@@ -14,6 +14,9 @@ export const cliEnvSchema = z.object({
 });
 export type CliEnv = z.output<typeof cliEnvSchema>;
 
+/** Help of the `--by` options: the API records whoever holds the key, and refuses any other name. */
+export const BY_HELP = "your person id, if given (it must be the key's person: the API records whoever holds the key)";
+
 /** A failure the CLI prints as one line (or a few, one per bad field) and exits 1 with. */
 export class CliError extends Error {
   constructor(
