@@ -367,7 +367,9 @@ async function apiReady(url: string): Promise<boolean> {
 /** A port P such that P, P+1, P+2, P+6, P+10 and P-300.. are likely free: picked high and checked. */
 async function freeBasePort(): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 20_000);
+    // Below 32768: Temporal keeps its membership port in a PostgreSQL smallint (39003 failed the
+    // server with "value is out of range for type smallint").
+    const base = 20_000 + Math.floor(Math.random() * 12_000);
     const ports = [base, base + 1, base + 2, base + 6, base + 10, base - 300, base - 299, base - 298, base - 294];
     if ((await Promise.all(ports.map((p) => isPortFree(p)))).every(Boolean)) return base;
   }
