@@ -1,11 +1,16 @@
 /**
  * Development secrets for the local stack: generated once (crypto random) into
  * `<data dir>/dev-secrets.json` with mode 0600 and reused on later runs, so signed links, the
- * admin API key and sign-in sessions stay valid across restarts. Values set in the environment
- * win. A file written before a secret existed gets the missing ones added.
+ * API keys and sign-in sessions stay valid across restarts. Values set in the environment win.
+ * A file written before a secret existed gets the missing ones added.
+ *
+ * Two dev keys: `ADMIN_API_KEY` belongs to the organization's AIMS manager (a person, who gets
+ * their roles from the organization file) and `OPERATIONS_API_KEY` to the service `operations`
+ * (role operations-admin). The API is configured with their hashes only (API_KEYS).
  */
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { hashKey } from '../src/auth/api-keys.js';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -19,18 +24,22 @@ const laterSecrets = {
   OIDC_CLIENT_SECRET: () => randomBytes(32).toString('base64url'),
   /** Signs the local OpenID provider's own cookies. */
   OIDC_PROVIDER_COOKIE_SECRET: () => randomBytes(48).toString('base64url'),
+  /** The dev key of the service `operations`. */
+  OPERATIONS_API_KEY: () => `aims_ops_${randomBytes(24).toString('base64url')}`,
 } as const;
 
 const devSecretsSchema = z.object({
   LINK_SECRET: z.string().min(32),
+  /** The AIMS manager's dev key. */
   ADMIN_API_KEY: z.string().min(24),
   SESSION_SECRET: z.string().min(32),
   OIDC_CLIENT_SECRET: z.string().min(24),
   OIDC_PROVIDER_COOKIE_SECRET: z.string().min(32),
+  OPERATIONS_API_KEY: z.string().min(24),
   createdAt: z.string(),
 });
 
-const storedSchema = devSecretsSchema.partial({ SESSION_SECRET: true, OIDC_CLIENT_SECRET: true, OIDC_PROVIDER_COOKIE_SECRET: true });
+const storedSchema = devSecretsSchema.partial({ SESSION_SECRET: true, OIDC_CLIENT_SECRET: true, OIDC_PROVIDER_COOKIE_SECRET: true, OPERATIONS_API_KEY: true });
 
 export type DevSecrets = z.infer<typeof devSecretsSchema>;
 
@@ -55,6 +64,7 @@ export function generateDevSecrets(now = new Date()): DevSecrets {
     SESSION_SECRET: laterSecrets.SESSION_SECRET(),
     OIDC_CLIENT_SECRET: laterSecrets.OIDC_CLIENT_SECRET(),
     OIDC_PROVIDER_COOKIE_SECRET: laterSecrets.OIDC_PROVIDER_COOKIE_SECRET(),
+    OPERATIONS_API_KEY: laterSecrets.OPERATIONS_API_KEY(),
     createdAt: now.toISOString(),
   };
 }
@@ -116,29 +126,40 @@ export async function loadOrCreateDevSecrets(dataDir: string): Promise<LoadedDev
   return { secrets, file, created: true };
 }
 
+/** The principals of the dev keys, as `npm start` prints them. */
+export function devKeyPrincipals(aimsManager: string): { ADMIN_API_KEY: string; OPERATIONS_API_KEY: string } {
+  return { ADMIN_API_KEY: `person ${aimsManager} (the AIMS manager)`, OPERATIONS_API_KEY: 'service operations (role operations-admin)' };
+}
+
 /**
  * The secret variables for the worker and the API: the user's environment first, then the
- * dev secrets. Returns which ones came from the file.
+ * dev secrets (API_KEYS lists the dev keys by hash: the AIMS manager `aimsManager` and the
+ * service `operations`). Returns which ones came from the file.
  */
 export function secretEnv(
   secrets: DevSecrets,
   env: NodeJS.ProcessEnv,
-): { LINK_SECRET: string; ADMIN_API_KEYS: string; SESSION_SECRET: string; fromFile: ('LINK_SECRET' | 'ADMIN_API_KEYS' | 'SESSION_SECRET')[] } {
-  const fromFile: ('LINK_SECRET' | 'ADMIN_API_KEYS' | 'SESSION_SECRET')[] = [];
+  aimsManager: string,
+): { LINK_SECRET: string; API_KEYS: string; SESSION_SECRET: string; fromFile: ('LINK_SECRET' | 'API_KEYS' | 'SESSION_SECRET')[] } {
+  const fromFile: ('LINK_SECRET' | 'API_KEYS' | 'SESSION_SECRET')[] = [];
   let linkSecret = env.LINK_SECRET?.trim();
   if (!linkSecret) {
     linkSecret = secrets.LINK_SECRET;
     fromFile.push('LINK_SECRET');
   }
-  let adminKeys = env.ADMIN_API_KEYS?.trim();
-  if (!adminKeys) {
-    adminKeys = secrets.ADMIN_API_KEY;
-    fromFile.push('ADMIN_API_KEYS');
+  let apiKeys = env.API_KEYS?.trim();
+  if (!apiKeys) {
+    const keys = [
+      { name: 'dev-aims-manager', sha256: hashKey(secrets.ADMIN_API_KEY), person: aimsManager },
+      { name: 'dev-operations', sha256: hashKey(secrets.OPERATIONS_API_KEY), service: 'operations', roles: ['operations-admin'] },
+    ];
+    apiKeys = JSON.stringify(keys);
+    fromFile.push('API_KEYS');
   }
   let sessionSecret = env.SESSION_SECRET?.trim();
   if (!sessionSecret) {
     sessionSecret = secrets.SESSION_SECRET;
     fromFile.push('SESSION_SECRET');
   }
-  return { LINK_SECRET: linkSecret, ADMIN_API_KEYS: adminKeys, SESSION_SECRET: sessionSecret, fromFile };
+  return { LINK_SECRET: linkSecret, API_KEYS: apiKeys, SESSION_SECRET: sessionSecret, fromFile };
 }

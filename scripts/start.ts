@@ -17,7 +17,7 @@
  *
  * Ports and paths come from the environment (see `settingsSchema`); the worker and the API get
  * the project configuration (src/config.ts) in theirs. Development secrets are generated once
- * into <data>/dev-secrets.json; LINK_SECRET / ADMIN_API_KEYS / SESSION_SECRET set by the user win.
+ * into <data>/dev-secrets.json; LINK_SECRET / API_KEYS / SESSION_SECRET set by the user win.
  */
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -29,7 +29,8 @@ import { promisify } from 'node:util';
 import type { Connection } from '@temporalio/client';
 import { z } from 'zod';
 import { DEFAULT_TASK_QUEUE, searchAttributeRegistrations } from '../src/temporal/search-attributes.js';
-import { loadOrCreateDevSecrets, secretEnv } from './dev-secrets.js';
+import { loadOrganization } from '../src/organization/load.js';
+import { devKeyPrincipals, loadOrCreateDevSecrets, secretEnv } from './dev-secrets.js';
 import { DEFAULT_RESTART_POLICY, Supervisor, type ChildSpec, type RestartPolicy, type SupervisedChild, type SupervisorEvent } from './lib/supervisor.js';
 import { connectWhenReady, ensureSearchAttributes } from './lib/temporal-admin.js';
 import { isPortFree, waitFor, waitForHttp } from './lib/wait.js';
@@ -195,7 +196,9 @@ async function main(): Promise<void> {
   await mkdir(dataDir, { recursive: true });
   const { secrets, file: secretsFile, created } = await loadOrCreateDevSecrets(dataDir);
   if (created) say(`generated development secrets in ${secretsFile}`);
-  const secretVars = secretEnv(secrets, process.env);
+  // The AIMS manager's dev key belongs to the AIMS manager of the organization file in use.
+  const aimsManager = (await loadOrganization(path.resolve(process.env.ORG_FILE || './config/organization.example.yaml'))).roles.aimsManager;
+  const secretVars = secretEnv(secrets, process.env, aimsManager);
 
   const startTimeoutMs = settings.START_TIMEOUT_SECONDS * 1000;
   const temporalAddress = `${BIND}:${settings.TEMPORAL_PORT}`;
@@ -366,7 +369,7 @@ async function main(): Promise<void> {
       SMTP_URL: `smtp://${BIND}:${settings.MAIL_SMTP_PORT}`,
       PUBLIC_BASE_URL: publicBaseUrl,
       LINK_SECRET: secretVars.LINK_SECRET,
-      ADMIN_API_KEYS: secretVars.ADMIN_API_KEYS,
+      API_KEYS: secretVars.API_KEYS,
       SESSION_SECRET: secretVars.SESSION_SECRET,
       ...signIn,
       DATA_DIR: dataDir,
@@ -423,9 +426,10 @@ async function main(): Promise<void> {
   await connection.close().catch(() => undefined);
   if (stopping) return;
 
-  const adminKeyNote = secretVars.fromFile.includes('ADMIN_API_KEYS')
-    ? `ADMIN_API_KEY in ${secretsFile}`
-    : 'from ADMIN_API_KEYS in your environment';
+  const principals = devKeyPrincipals(aimsManager);
+  const adminKeyNote = secretVars.fromFile.includes('API_KEYS')
+    ? `ADMIN_API_KEY in ${secretsFile}: ${principals.ADMIN_API_KEY}; OPERATIONS_API_KEY: ${principals.OPERATIONS_API_KEY}`
+    : 'from API_KEYS in your environment';
   say(
     [
       '',
@@ -439,7 +443,7 @@ async function main(): Promise<void> {
         ? `  Sign in           ${publicBaseUrl}/login  (local OpenID provider ${localIssuer}: the organization's people, ANY password, development only)`
         : `  Sign in           ${publicBaseUrl}/login  (OpenID provider ${process.env.OIDC_ISSUER?.trim() ?? ''})`,
       `  Data directory    ${dataDir}`,
-      `  Admin API key     ${adminKeyNote}`,
+      `  API keys          ${adminKeyNote}`,
       `  Restarts          ${restartRule(restartPolicy)}`,
       '',
     ].join('\n'),

@@ -6,7 +6,7 @@
  *   npx tsx scripts/topology.ts
  */
 import { SMTPServer } from 'smtp-server';
-import { startTopology } from './lib/topology.js';
+import { startTopology, TOPOLOGY_ADMIN_KEY } from './lib/topology.js';
 import { freePort } from './lib/wait.js';
 
 const smtpPort = await freePort();
@@ -31,7 +31,7 @@ process.stdout.write(
     `PostgreSQL  ${topology.databaseUrl}`,
     ...topology.apis.map((a) => `API         ${a.url}`),
     `SMTP        127.0.0.1:${smtpPort}`,
-    `Admin key   ${topology.env.ADMIN_API_KEYS}`,
+    `API key     ${TOPOLOGY_ADMIN_KEY} (person priya.raman, the AIMS manager)`,
     '',
   ].join('\n'),
 );

@@ -1,12 +1,13 @@
 /**
  * Process configuration: one zod schema over the environment, parsed once and frozen.
  *
- * Secrets (LINK_SECRET, ADMIN_API_KEYS, SESSION_SECRET) have no defaults. `npm start` generates development
+ * Secrets (LINK_SECRET, SESSION_SECRET) and the API keys (API_KEYS, by hash) have no defaults. `npm start` generates development
  * secrets once and keeps them in the data directory (see scripts/dev-secrets.ts).
  */
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
+import { apiKeysSchema, readApiKeysSource } from './auth/api-keys.js';
 import { DEFAULT_TASK_QUEUE } from './temporal/search-attributes.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -100,14 +101,28 @@ export const configSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
     .optional()
     .or(z.literal('').transform(() => undefined)),
+  /**
+   * The API keys, each by name and SHA-256 with its principal (a person, or a service with its
+   * roles): an inline JSON list or the path of a YAML/JSON file (see src/auth/api-keys.ts).
+   */
+  API_KEYS: z
+    .string({ error: 'is required: an inline JSON list of keys or the path of a YAML/JSON file listing them (npm start generates one)' })
+    .min(1, 'is required: an inline JSON list of keys or the path of a YAML/JSON file listing them')
+    .transform((value, ctx) => {
+      try {
+        return readApiKeysSource(value);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    })
+    .pipe(apiKeysSchema),
+  /** Anonymous keys are gone: every key belongs to a principal (API_KEYS). */
   ADMIN_API_KEYS: z
-    .string({ error: 'is required: comma-separated keys of at least 24 characters each' })
-    .transform((s) => s.split(',').map((k) => k.trim()).filter(Boolean))
-    .pipe(
-      z
-        .array(z.string().min(24, 'each key must be at least 24 characters'))
-        .min(1, 'needs at least one key'),
-    ),
+    .undefined({
+      error: 'is replaced by API_KEYS (each key by name and SHA-256, with the person or service it belongs to); `npm run cli -- keys hash` prints the hash of a key',
+    })
+    .optional(),
   DATA_DIR: z.string().min(1).default('./data').transform((p) => path.resolve(p)),
   ORG_FILE: z
     .string()
@@ -207,12 +222,13 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   const result = configSchema.safeParse(env);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {
-      const variable = String(issue.path[0] ?? '(environment)');
+      const [first, ...rest] = issue.path;
+      const variable = String(first ?? '(environment)') + rest.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
       return `${variable}: ${issue.message}`;
     });
     throw new ConfigError(problems);
   }
-  return Object.freeze({ ...result.data, ADMIN_API_KEYS: Object.freeze([...result.data.ADMIN_API_KEYS]) }) as Config;
+  return Object.freeze({ ...result.data, API_KEYS: Object.freeze(result.data.API_KEYS.map((k) => Object.freeze(k))) }) as Config;
 }
 
 let cached: Config | undefined;

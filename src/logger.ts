@@ -19,10 +19,12 @@ export const redactPaths = [
   '*.secret',
   'LINK_SECRET',
   'ADMIN_API_KEYS',
+  'API_KEYS',
   'DATABASE_URL',
   'SMTP_URL',
   '*.LINK_SECRET',
   '*.ADMIN_API_KEYS',
+  '*.API_KEYS',
   '*.DATABASE_URL',
   '*.SMTP_URL',
 ];

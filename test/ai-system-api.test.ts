@@ -12,6 +12,7 @@ import { runCli } from '../src/cli/index.js';
 import type { Organization } from '../src/organization/schema.js';
 import type { impactAssessment } from '../workflows/ai-system/impact-assessment.js';
 import { buildStackApp, TEST_ADMIN_HEADERS } from './helpers/browser.js';
+import { headersOf, keyOf } from './helpers/keys.js';
 import { eventually, exampleOrganization, startTestStack, type TestStack } from './helpers/temporal.js';
 
 const suffix = randomBytes(3).toString('hex');
@@ -45,7 +46,7 @@ afterAll(async () => {
 });
 
 const registered: string[] = [];
-const post = (url: string, payload: object) => app.inject({ method: 'POST', url, headers: TEST_ADMIN_HEADERS, payload });
+const post = (url: string, payload: object, headers: object = TEST_ADMIN_HEADERS) => app.inject({ method: 'POST', url, headers: { ...headers }, payload });
 const patch = (url: string, payload: object) => app.inject({ method: 'PATCH', url, headers: TEST_ADMIN_HEADERS, payload });
 const get = (url: string) => app.inject({ method: 'GET', url, headers: TEST_ADMIN_HEADERS });
 
@@ -60,9 +61,14 @@ interface ListItem {
 const list = async (query = '') => (await get(`/admin/ai-systems${query}`)).json<{ items: ListItem[] }>().items;
 
 async function cli(...argv: string[]) {
+  return cliAs(undefined, ...argv);
+}
+
+/** The CLI with the key of `person` (default the AIMS manager's). */
+async function cliAs(person: string | undefined, ...argv: string[]) {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await runCli(argv, { env, out: (l) => out.push(l), err: (l) => err.push(l) });
+  const code = await runCli(argv, { env: person ? { ...env, AIMSFLOW_ADMIN_KEY: keyOf(person) } : env, out: (l) => out.push(l), err: (l) => err.push(l) });
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
@@ -158,8 +164,9 @@ describe('AI systems admin API', () => {
     const badChange = await post(`/admin/ai-systems/${id}/changes`, { type: 'colour', why: 'x' });
     expect(badChange.statusCode).toBe(400);
     expect(badChange.json<{ issues: { path: string }[] }>().issues.map((i) => i.path)).toEqual(['type', 'why']);
-    expect((await post(`/admin/ai-systems/${id}/changes`, { type: 'model', why: 'New gradient-boosted model', by: 'zoe' })).statusCode).toBe(400);
-    const change = await post(`/admin/ai-systems/${id}/changes`, { type: 'model', why: 'New gradient-boosted model', by: 'marco.rossi' });
+    // Announced as whoever is authenticated: naming someone else is refused.
+    expect((await post(`/admin/ai-systems/${id}/changes`, { type: 'model', why: 'New gradient-boosted model', by: 'zoe' })).statusCode).toBe(403);
+    const change = await post(`/admin/ai-systems/${id}/changes`, { type: 'model', why: 'New gradient-boosted model', by: 'elena.petrova' }, headersOf('elena.petrova'));
     expect(change.statusCode, change.body).toBe(200);
     expect(change.json()).toMatchObject({ systemId: id, disposition: 'pending' });
     const assessment = await eventually(
@@ -208,7 +215,7 @@ describe('AI systems admin API', () => {
       expect(shown.out).toContain(`${id}: KYC document check (due; medium tier; owner sofia.lind)`);
       const listed = await eventually(() => cli('ai-systems', 'list', '--owner', 'sofia.lind'), (r) => r.out.includes(id));
       expect(listed.out).toMatch(new RegExp(`${id}\\s+due\\s+medium`));
-      const changed = await cli('ai-systems', 'change', id, '--type', 'jurisdiction', '--why', 'Now used in Ireland', '--by', 'sofia.lind');
+      const changed = await cliAs('sofia.lind', 'ai-systems', 'change', id, '--type', 'jurisdiction', '--why', 'Now used in Ireland', '--by', 'sofia.lind');
       expect(changed.code, changed.err).toBe(0);
       expect(changed.out).toMatch(/^Change recorded; the reassessment starts at /);
       const refused = await cli('ai-systems', 'change', id, '--type', 'weather', '--why', 'Sunny');

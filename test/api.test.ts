@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { hashKey } from '../src/auth/api-keys.js';
 import { HttpError, INTERNAL_ERROR_MESSAGE } from '../src/api/errors.js';
 import { redactUrl } from '../src/api/logging.js';
 import { publicRateLimit, PUBLIC_RATE_LIMIT } from '../src/api/plugins/rate-limit.js';
@@ -265,9 +266,27 @@ describe('API', () => {
       }
     });
 
+    it("logs the request's principal and the key's name, never the key", async () => {
+      const logs = captureLogs();
+      const app = await otherApp({ logger: logs.logger });
+      try {
+        const res = await app.app.inject({ method: 'GET', url: '/admin/records', headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` } });
+        expect(res.statusCode).toBe(200);
+        const completed = logs.entries().find((e) => e.reqId === res.headers['x-request-id'] && e.msg === 'request completed');
+        expect(completed).toMatchObject({ principal: 'priya.raman', key: 'test-priya.raman', via: 'api-key' });
+        expect(logs.text()).not.toContain(TEST_ADMIN_KEY);
+      } finally {
+        await app.close();
+      }
+    });
+
     it('accepts any configured key, with the scheme in any case', async () => {
       const second = 'second-admin-key-abcdefghijklmnop';
-      const app = await otherApp({ env: { ADMIN_API_KEYS: `${TEST_ADMIN_KEY},${second}` } });
+      const keys = [
+        { name: 'priya', sha256: hashKey(TEST_ADMIN_KEY), person: 'priya.raman' },
+        { name: 'reader', sha256: hashKey(second), service: 'reader', roles: ['external-auditor'] },
+      ];
+      const app = await otherApp({ env: { API_KEYS: JSON.stringify(keys) } });
       try {
         for (const authorization of [`Bearer ${second}`, `bearer ${TEST_ADMIN_KEY}`]) {
           const res = await app.app.inject({ method: 'GET', url: '/admin/records', headers: { authorization } });
@@ -395,7 +414,7 @@ describe('API', () => {
   });
 
   describe('OpenAPI and docs', () => {
-    it('/openapi.json lists the admin routes behind the bearer scheme', async () => {
+    it('/openapi.json lists the admin routes behind the bearer and the session cookie schemes', async () => {
       const res = await t.app.inject({ method: 'GET', url: '/openapi.json' });
       expect(res.statusCode).toBe(200);
       const doc = res.json<{
@@ -405,12 +424,18 @@ describe('API', () => {
       }>();
       expect(doc.openapi).toMatch(/^3\./);
       expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
+      expect(doc.components.securitySchemes.sessionCookie).toMatchObject({ type: 'apiKey', in: 'cookie', name: 'aimsflow_session' });
+      const either = [{ bearerAuth: [] }, { sessionCookie: [] }];
       for (const path of ['/admin/records', '/admin/records/verify', '/admin/records/export']) {
-        expect(doc.paths[path]?.get?.security, path).toEqual([{ bearerAuth: [] }]);
+        expect(doc.paths[path]?.get?.security, path).toEqual(either);
       }
       const adminPaths = Object.keys(doc.paths).filter((p) => p.startsWith('/admin'));
+      expect(adminPaths.length).toBeGreaterThan(30);
       for (const path of adminPaths) {
-        for (const operation of Object.values(doc.paths[path] ?? {})) expect(operation.security, path).toEqual([{ bearerAuth: [] }]);
+        for (const operation of Object.values(doc.paths[path] ?? {}) as Array<{ security?: unknown; responses?: Record<string, unknown> }>) {
+          expect(operation.security, path).toEqual(either);
+          expect(Object.keys(operation.responses ?? {}), path).toEqual(expect.arrayContaining(['401', '403']));
+        }
       }
       const params = doc.paths['/admin/records']?.get?.parameters?.map((p) => `${p.in}:${p.name}`);
       expect(params).toEqual(

@@ -53,12 +53,13 @@ describe('durations', () => {
     expect(durationString.safeParse('100y').success).toBe(true);
   });
 
-  // Each body is the one the fuzzer sent: an empty duration somewhere in `policy` made `ms` throw.
+  // Each body is the one the fuzzer sent: an empty duration somewhere in `policy` made `ms` throw. The
+  // actor fields name the key's person (priya.raman): a body naming anyone else is refused before validation.
   const emptyDurations: Array<[string, string, unknown, string[]]> = [
     [
       'POST',
       '/admin/ai-systems',
-      { by: '0', id: '0', impactTier: 'low', lifecycle: 'deployed', name: '0', owner: '0', purpose: '0', policy: { reassessEvery: '', startBefore: '', changeDebounce: '', firstAssessmentIn: '', retryAfter: '', continueAsNewAfter: 1, maxHistoryEvents: 100, assessment: { tasks: { escalation: [{ after: '' }] } } } },
+      { by: 'priya.raman', id: '0', impactTier: 'low', lifecycle: 'deployed', name: '0', owner: '0', purpose: '0', policy: { reassessEvery: '', startBefore: '', changeDebounce: '', firstAssessmentIn: '', retryAfter: '', continueAsNewAfter: 1, maxHistoryEvents: 100, assessment: { tasks: { escalation: [{ after: '' }] } } } },
       ['policy.reassessEvery', 'policy.startBefore', 'policy.changeDebounce', 'policy.firstAssessmentIn', 'policy.retryAfter', 'policy.assessment.tasks.escalation.0.after'],
     ],
     [
@@ -70,31 +71,31 @@ describe('durations', () => {
     [
       'POST',
       '/admin/certifications',
-      { body: { name: '0' }, certificate: { decisionDate: '', expiresOn: '' }, certificateId: '000', plan: { recertification: '', surveillance1: '', surveillance2: '' }, policy: { correctiveAction: { stepDue: '', effectivenessWait: '', approvalDue: '', tasks: { reminderOffsets: [], escalation: [{ after: '' }] } } }, standard: 'iso42001', startedBy: 'system' },
+      { body: { name: '0' }, certificate: { decisionDate: '', expiresOn: '' }, certificateId: '000', plan: { recertification: '', surveillance1: '', surveillance2: '' }, policy: { correctiveAction: { stepDue: '', effectivenessWait: '', approvalDue: '', tasks: { reminderOffsets: [], escalation: [{ after: '' }] } } }, standard: 'iso42001', startedBy: 'priya.raman' },
       ['policy.correctiveAction.stepDue', 'policy.correctiveAction.effectivenessWait', 'policy.correctiveAction.approvalDue', 'policy.correctiveAction.tasks.escalation.0.after'],
     ],
     [
       'POST',
       '/admin/internal-audit-programmes',
-      { audits: [{ auditId: 'A-0', auditee: '0', leadAuditor: '0', scope: {}, title: '000', window: { end: '', start: '' } }], policy: { stepDue: '', approvalDue: '', tasks: {}, reminderBefore: '', planDue: '', yearEndAt: '' }, requestedBy: '0', year: 2000 },
+      { audits: [{ auditId: 'A-0', auditee: '0', leadAuditor: '0', scope: {}, title: '000', window: { end: '', start: '' } }], policy: { stepDue: '', approvalDue: '', tasks: {}, reminderBefore: '', planDue: '', yearEndAt: '' }, requestedBy: 'priya.raman', year: 2000 },
       ['policy.stepDue', 'policy.approvalDue', 'policy.reminderBefore', 'policy.planDue'],
     ],
     [
       'POST',
       '/admin/management-reviews',
-      { meetingDate: '', periodFrom: '', policy: { inputsDue: '', meetingIn: '', approvalDue: '', approvalExpireAfter: '', tasks: { escalation: [{ after: '' }] } }, requestedBy: 'system', reviewId: '0000', trigger: 'admin', triggerRef: '0' },
+      { meetingDate: '', periodFrom: '', policy: { inputsDue: '', meetingIn: '', approvalDue: '', approvalExpireAfter: '', tasks: { escalation: [{ after: '' }] } }, requestedBy: 'priya.raman', reviewId: '0000', trigger: 'admin', triggerRef: '0' },
       ['policy.inputsDue', 'policy.meetingIn', 'policy.approvalDue', 'policy.approvalExpireAfter', 'policy.tasks.escalation.0.after'],
     ],
     [
       'POST',
       '/admin/nonconformities',
-      { aiSystem: '0', clauses: [], description: '0', owner: '0', policy: { tasks: { escalation: [{ after: '' }] } }, raisedAt: '2000-01-01T00:00:00Z', raisedBy: 'system', severity: 'major', source: 'admin', sourceRef: '0', title: '000' },
+      { aiSystem: '0', clauses: [], description: '0', owner: '0', policy: { tasks: { escalation: [{ after: '' }] } }, raisedAt: '2000-01-01T00:00:00Z', raisedBy: 'priya.raman', severity: 'major', source: 'admin', sourceRef: '0', title: '000' },
       ['policy.tasks.escalation.0.after'],
     ],
     [
       'POST',
       '/admin/tasks',
-      { title: '000', instructions: '0', clauses: [], process: 'adhoc', aiSystem: '', assignee: { person: '0' }, dueAt: '0020-02-29T00:00:00Z', form: 'text', choices: [], requestedBy: 'system', policy: { escalation: [{ after: '' }] } },
+      { title: '000', instructions: '0', clauses: [], process: 'adhoc', aiSystem: '', assignee: { person: '0' }, dueAt: '0020-02-29T00:00:00Z', form: 'text', choices: [], requestedBy: 'priya.raman', policy: { escalation: [{ after: '' }] } },
       ['policy.escalation.0.after'],
     ],
   ];

@@ -8,7 +8,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiInstance } from '../src/api/app.js';
+import { hashKey, keyRing } from '../src/auth/api-keys.js';
 import { runCli } from '../src/cli/index.js';
+import { parseConfig } from '../src/config.js';
+import { keyOf } from './helpers/keys.js';
 import { buildStackApp } from './helpers/browser.js';
 import { eventually, startTestStack, type TestStack } from './helpers/temporal.js';
 
@@ -32,9 +35,13 @@ afterAll(async () => {
 });
 
 async function cli(...argv: string[]) {
+  return cliWith(env, argv);
+}
+
+async function cliWith(withEnv: Record<string, string>, argv: string[], stdin?: string) {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await runCli(argv, { env, out: (l) => out.push(l), err: (l) => err.push(l) });
+  const code = await runCli(argv, { env: withEnv, out: (l) => out.push(l), err: (l) => err.push(l), ...(stdin === undefined ? {} : { stdin: () => Promise.resolve(stdin) }) });
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
@@ -99,6 +106,42 @@ describe('aimsflow nc', () => {
     const missing = await cli('nc', 'raise', '--file', path.join(dir, 'missing.yaml'));
     expect(missing.err).toContain('cannot read');
     expect((await cli('nc', 'show', 'NC-1999-999')).err).toContain('404');
+  });
+});
+
+describe('aimsflow nc as someone without the permission', () => {
+  it("prints the API's refusal naming the permission and the key's person, and exits 1", async () => {
+    const file = path.join(dir, 'nc-ines.yaml');
+    await writeFile(file, ncYaml.replace('raisedBy: priya.raman\n', ''));
+    const refused = await cliWith({ ...env, AIMSFLOW_ADMIN_KEY: keyOf('ines.moreau') }, ['nc', 'raise', '--file', file]);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toContain('POST /admin/nonconformities: 403');
+    expect(refused.err).toContain('person ines.moreau (key test-ines.moreau) holds the roles external-auditor');
+    expect(refused.err).toContain('(permission corrective-action.raise)');
+    const read = await cliWith({ ...env, AIMSFLOW_ADMIN_KEY: keyOf('ines.moreau') }, ['records', 'verify']);
+    expect(read.code, read.err).toBe(0);
+  });
+});
+
+describe('aimsflow keys', () => {
+  it('hashes a key from standard input or the argument, as API_KEYS lists it', async () => {
+    const fromStdin = await cliWith({}, ['keys', 'hash'], 'a-key-of-at-least-sixteen\n');
+    expect(fromStdin).toEqual({ code: 0, out: hashKey('a-key-of-at-least-sixteen'), err: '' });
+    expect((await cliWith({}, ['keys', 'hash', 'a-key-of-at-least-sixteen'])).out).toBe(hashKey('a-key-of-at-least-sixteen'));
+    expect((await cliWith({}, ['keys', 'hash', 'short'])).code).toBe(1);
+  });
+
+  it('makes a key for a service with its API_KEYS entry, which configures an API that accepts it', async () => {
+    const made = await cliWith({}, ['--json', 'keys', 'new', '--name', 'ci-deploy', '--service', 'ci', '--role', 'operations-admin']);
+    expect(made.code, made.err).toBe(0);
+    const { key, entry } = JSON.parse(made.out) as { key: string; entry: { sha256: string } };
+    expect(entry).toEqual({ name: 'ci-deploy', sha256: hashKey(key), service: 'ci', roles: ['operations-admin'] });
+    const config = parseConfig({ LINK_SECRET: 'a'.repeat(32), API_KEYS: JSON.stringify([entry]) });
+    expect(keyRing(config.API_KEYS).principal(key)).toEqual({ kind: 'service', id: 'ci', via: 'api-key', key: 'ci-deploy' });
+
+    const refused = await cliWith({}, ['keys', 'new', '--name', 'x', '--service', 'ci', '--role', 'aims-manager']);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/^ {2}roles\.0: /m);
   });
 });
 

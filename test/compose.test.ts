@@ -21,11 +21,11 @@ const repoRoot = path.resolve(import.meta.dirname, '..');
 const composeFile = path.join(repoRoot, 'docker-compose.yml');
 const docker = findOnPath('docker');
 
-const REQUIRED_SECRETS = ['POSTGRES_PASSWORD', 'LINK_SECRET', 'ADMIN_API_KEYS'] as const;
+const REQUIRED_SECRETS = ['POSTGRES_PASSWORD', 'LINK_SECRET', 'API_KEYS'] as const;
 const SECRETS: Record<(typeof REQUIRED_SECRETS)[number], string> = {
   POSTGRES_PASSWORD: 'compose-test-db-password-0123456789',
   LINK_SECRET: 'compose-test-link-secret-0123456789abcdef',
-  ADMIN_API_KEYS: 'compose-test-admin-key-0123456789',
+  API_KEYS: '[{"name":"compose-ops","sha256":"' + '0'.repeat(64) + '","service":"operations","roles":["operations-admin"]}]',
 };
 
 /** Custom search attribute columns per type in Temporal's SQL (PostgreSQL) visibility schema. */
@@ -164,7 +164,7 @@ describe.skipIf(!compose.here)('docker-compose.yml', () => {
     for (const name of ['api', 'worker']) {
       const env = services[name]?.environment ?? {};
       expect(env.LINK_SECRET).toBe(SECRETS.LINK_SECRET);
-      expect(env.ADMIN_API_KEYS).toBe(SECRETS.ADMIN_API_KEYS);
+      expect(env.API_KEYS).toBe(SECRETS.API_KEYS);
       expect(env.DATABASE_URL).toBe(`postgres://aimsflow:${SECRETS.POSTGRES_PASSWORD}@postgresql:5432/aimsflow`);
       expect(env.TEMPORAL_ADDRESS).toBe('temporal:7233');
       expect(env.SMTP_URL).toBe('smtp://mailpit:1025');

@@ -4,6 +4,7 @@
  * its three outcomes: accept raises a nonconformity, reject tells the reporter, merge attaches
  * the concern to an open nonconformity.
  */
+import { TEST_ADMIN_KEY } from './helpers/keys.js';
 import { randomInt } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiInstance } from '../src/api/app.js';
@@ -194,7 +195,7 @@ describe('report a concern', () => {
 
     // The second round goes through the admin API, which finds the open triage task.
     const url = `/admin/concerns/${handle.workflowId.slice('concern/'.length)}/triage`;
-    const admin = { authorization: `Bearer ${stack.config.ADMIN_API_KEYS[0]}` };
+    const admin = { authorization: `Bearer ${TEST_ADMIN_KEY}` };
     const incomplete = await app.inject({ method: 'POST', url, headers: admin, payload: { triage: { decision: 'merge' } } });
     expect(incomplete.statusCode).toBe(400);
     expect(incomplete.json<{ issues: { path: string; message: string }[] }>().issues).toContainEqual({

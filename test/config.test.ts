@@ -1,12 +1,27 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { hashKey } from '../src/auth/api-keys.js';
 import { ConfigError, parseConfig } from '../src/config.js';
 
+const KEYS = [{ name: 'priya-laptop', sha256: hashKey('k'.repeat(24)), person: 'priya.raman' }];
 const secrets = {
   LINK_SECRET: 'a'.repeat(32),
-  ADMIN_API_KEYS: 'k'.repeat(24),
+  API_KEYS: JSON.stringify(KEYS),
 };
+
+/** The problems parseConfig names for `env`, or [] when it accepts it. */
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    parseConfig(env);
+    return [];
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    return err.problems;
+  }
+}
 
 describe('config', () => {
   it('applies defaults, resolves paths and freezes the result', () => {
@@ -19,7 +34,7 @@ describe('config', () => {
       PUBLIC_BASE_URL: 'http://localhost:3000',
       API_PORT: 3000,
       LOG_LEVEL: 'info',
-      ADMIN_API_KEYS: ['k'.repeat(24)],
+      API_KEYS: KEYS,
     });
     expect(config.DATABASE_URL).toBeUndefined();
     expect(path.isAbsolute(config.DATA_DIR)).toBe(true);
@@ -37,7 +52,7 @@ describe('config', () => {
       expect(err).toBeInstanceOf(ConfigError);
       const problems = (err as ConfigError).problems;
       expect(problems.some((p) => p.startsWith('LINK_SECRET:'))).toBe(true);
-      expect(problems.some((p) => p.startsWith('ADMIN_API_KEYS:'))).toBe(true);
+      expect(problems.some((p) => p.startsWith('API_KEYS:'))).toBe(true);
     }
   });
 
@@ -45,7 +60,7 @@ describe('config', () => {
     try {
       parseConfig({
         LINK_SECRET: 'short',
-        ADMIN_API_KEYS: 'tooshort, also-short',
+        API_KEYS: '[{"name":"x","sha256":"abc"}]',
         TEMPORAL_ADDRESS: 'no-port',
         SMTP_URL: 'http://mail',
         API_PORT: '70000',
@@ -57,10 +72,59 @@ describe('config', () => {
       const problems = (err as ConfigError).problems;
       const variables = problems.map((p) => p.split(':')[0]);
       expect(new Set(variables)).toEqual(
-        new Set(['LINK_SECRET', 'ADMIN_API_KEYS', 'TEMPORAL_ADDRESS', 'SMTP_URL', 'API_PORT', 'LOG_LEVEL', 'DATABASE_URL']),
+        new Set(['LINK_SECRET', 'API_KEYS[0].sha256', 'API_KEYS[0].person', 'TEMPORAL_ADDRESS', 'SMTP_URL', 'API_PORT', 'LOG_LEVEL', 'DATABASE_URL']),
       );
       expect(problems.find((p) => p.startsWith('LINK_SECRET'))).toContain('at least 32 characters');
     }
+  });
+
+  it('reads API_KEYS inline or from a YAML file, each key by name and SHA-256 with its principal', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'aimsflow-keys-'));
+    const file = path.join(dir, 'keys.yaml');
+    writeFileSync(
+      file,
+      `keys:\n  - { name: ci-deploy, sha256: ${hashKey('c'.repeat(32)).toUpperCase()}, service: ci, roles: [operations-admin] }\n  - { name: ines, sha256: ${hashKey('i'.repeat(32))}, person: ines.moreau }\n`,
+    );
+    const config = parseConfig({ ...secrets, API_KEYS: file });
+    expect(config.API_KEYS).toEqual([
+      { name: 'ci-deploy', sha256: hashKey('c'.repeat(32)), service: 'ci', roles: ['operations-admin'] },
+      { name: 'ines', sha256: hashKey('i'.repeat(32)), person: 'ines.moreau' },
+    ]);
+    expect(problemsOf({ ...secrets, API_KEYS: path.join(dir, 'missing.yaml') })[0]).toMatch(/^API_KEYS: is neither an inline JSON list nor a readable file \(ENOENT/);
+  });
+
+  it('refuses API_KEYS entries that are ambiguous, duplicated or give a person roles, naming the entry and field', () => {
+    const sha = hashKey('x'.repeat(30));
+    const problems = problemsOf({
+      ...secrets,
+      API_KEYS: JSON.stringify([
+        { name: 'a', sha256: sha, person: 'priya.raman', roles: ['operations-admin'] },
+        { name: 'b', sha256: hashKey('y'.repeat(30)), service: 'ci' },
+        { name: 'c', sha256: sha, person: 'x', service: 'y', roles: ['external-auditor'] },
+        { name: 'd', sha256: hashKey('z'.repeat(30)), service: 'ci', roles: ['aims-manager'] },
+      ]),
+    });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'API_KEYS[0].roles: a person gets their roles from the organization file',
+        expect.stringMatching(/^API_KEYS\[1\]\.roles: a service needs its roles/),
+        'API_KEYS[2].person: name either a person or a service',
+        expect.stringMatching(/^API_KEYS\[3\]\.roles\[0\]: /),
+      ]),
+    );
+    const duplicates = problemsOf({
+      ...secrets,
+      API_KEYS: JSON.stringify([
+        { name: 'a', sha256: sha, person: 'priya.raman' },
+        { name: 'a', sha256: hashKey('y'.repeat(30)), person: 'tom.baker' },
+        { name: 'c', sha256: sha, service: 'ci', roles: ['operations-admin'] },
+      ]),
+    });
+    expect(duplicates).toEqual(['API_KEYS[1].name: duplicate key name "a"', 'API_KEYS[2].sha256: the same key is listed twice']);
+  });
+
+  it('refuses ADMIN_API_KEYS (anonymous keys) and says what replaced it', () => {
+    expect(problemsOf({ ...secrets, ADMIN_API_KEYS: 'k'.repeat(24) })).toEqual([expect.stringMatching(/^ADMIN_API_KEYS: is replaced by API_KEYS/)]);
   });
 
   it('serves worker metrics on 127.0.0.1:9464 unless WORKER_METRICS_ADDRESS says otherwise (empty: off)', () => {
@@ -201,6 +265,6 @@ describe('config', () => {
     expect(run.status).toBe(1);
     const lines = run.stderr.trim().split('\n');
     expect(lines[0]).toBe('Invalid configuration:');
-    expect(lines.slice(1).map((l) => l.trim().split(':')[0]).sort()).toEqual(['ADMIN_API_KEYS', 'API_PORT', 'LINK_SECRET']);
+    expect(lines.slice(1).map((l) => l.trim().split(':')[0]).sort()).toEqual(['API_KEYS', 'API_PORT', 'LINK_SECRET']);
   });
 });

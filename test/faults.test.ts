@@ -19,7 +19,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findTopologyTools, startTopology, waitForPollers, type Part, type Topology } from '../scripts/lib/topology.js';
+import { findTopologyTools, startTopology, TOPOLOGY_ADMIN_KEY, waitForPollers, type Part, type Topology } from '../scripts/lib/topology.js';
 import { waitFor } from '../scripts/lib/wait.js';
 import { linkIn } from './helpers/browser.js';
 import { isNotification, notificationId, notificationKind, startSmtpServer, type TestSmtpServer } from './helpers/smtp.js';
@@ -65,7 +65,7 @@ describe.skipIf(skipReason !== undefined)('the production topology under faults'
     await smtp?.stop();
   }, 120_000);
 
-  const adminKey = () => topology.env.ADMIN_API_KEYS!.split(',')[0]!;
+  const adminKey = () => TOPOLOGY_ADMIN_KEY;
 
   /** Starts one task through `api`; retries only when the request never reached a server. */
   async function startTask(api: { url: string }, label: string, complete: boolean): Promise<void> {

@@ -186,7 +186,6 @@ async function seed(base: string): Promise<Seeds> {
   });
   await post('/admin/internal-audit-programmes', {
     year,
-    requestedBy: 'liam.walsh',
     audits: [
       {
         auditId: 'A-01',

@@ -4,6 +4,7 @@
  * were at its end), and the admin API against the real stack: list, turn into a task or a
  * corrective action that outlives the request, dismiss with a reason, every refusal naming why.
  */
+import { headersOf } from './helpers/keys.js';
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ApiInstance } from '../src/api/app.js';
@@ -157,8 +158,11 @@ describe('improvement admin API', () => {
     expect(issues[0]!.message).toMatch(/is not in the future \(now .*\) \[due date in the future\]$/);
     const dueAt = new Date(now + 7 * 86_400_000).toISOString();
     const notTheManager = await post(`/admin/improvements/${first!.id}/action`, { as: 'task', assignee: 'sofia.lind', dueAt, by: 'marco.rossi' });
-    expect(notTheManager.statusCode).toBe(409);
-    expect(notTheManager.json<{ message: string }>().message).toBe('Not actioned: only the AIMS manager can turn an improvement item into an action.');
+    expect(notTheManager.statusCode).toBe(403);
+    expect(notTheManager.json<{ message: string }>().message).toContain('by names "marco.rossi"');
+    const asMarco = await app.inject({ method: 'POST', url: `/admin/improvements/${first!.id}/action`, headers: headersOf('marco.rossi'), payload: { as: 'task', assignee: 'sofia.lind', dueAt } });
+    expect(asMarco.statusCode).toBe(403);
+    expect(asMarco.json<{ message: string }>().message).toContain('(permission improvement.triage)');
     expect((await post('/admin/improvements/IMP-nothing-A-09-F1/action', { as: 'task', assignee: 'sofia.lind', dueAt })).statusCode).toBe(404);
     const unknownPerson = await post(`/admin/improvements/${first!.id}/action`, { as: 'task', assignee: 'nobody', dueAt });
     expect(unknownPerson.statusCode).toBe(400);

@@ -14,6 +14,7 @@ import { runCli } from '../src/cli/index.js';
 import { INTERNAL_AUDIT_PROGRAMME_REPORT, type ProgrammeReportContent } from '../src/internal-audit/schema.js';
 import { approvalStatusQuery, decideUpdate } from '../src/approval/contract.js';
 import { buildStackApp, linkIn, TEST_ADMIN_HEADERS } from './helpers/browser.js';
+import { headersOf } from './helpers/keys.js';
 import { isNotification } from './helpers/smtp.js';
 import { startHumanTask } from '../src/task/start.js';
 import { eventually, startTestStack, type TestStack } from './helpers/temporal.js';
@@ -40,7 +41,7 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-const send = (method: 'POST' | 'PUT', url: string, payload: object) => app.inject({ method, url, headers: TEST_ADMIN_HEADERS, payload });
+const send = (method: 'POST' | 'PUT', url: string, payload: object, headers: object = TEST_ADMIN_HEADERS) => app.inject({ method, url, headers: { ...headers }, payload });
 const get = (url: string) => app.inject({ method: 'GET', url, headers: TEST_ADMIN_HEADERS });
 
 async function cli(...argv: string[]) {
@@ -95,7 +96,7 @@ describe('internal audit admin API', () => {
     const badPlan = await send('PUT', `/admin/internal-audit-programmes/${year}/plan`, { audits: [audit(year, { leadAuditor: 'priya.raman', scope: { clauses: ['10.2'] } })] });
     expect(badPlan.statusCode, badPlan.body).toBe(400);
     expect(badPlan.json<{ issues: Issue[] }>().issues[0]!.message).toContain('[impartiality: auditor performs the audited AIMS process]');
-    const plan = await send('PUT', `/admin/internal-audit-programmes/${year}/plan`, { audits: [audit(year), audit(year, { auditId: 'A-02', title: 'AI policy', scope: { clauses: ['5.2'], controls: ['A.2.2'] }, auditee: 'priya.raman', window: { start: `${year}-05-10`, end: `${year}-05-11` } })], by: 'liam.walsh' });
+    const plan = await send('PUT', `/admin/internal-audit-programmes/${year}/plan`, { audits: [audit(year), audit(year, { auditId: 'A-02', title: 'AI policy', scope: { clauses: ['5.2'], controls: ['A.2.2'] }, auditee: 'priya.raman', window: { start: `${year}-05-10`, end: `${year}-05-11` } })], by: 'liam.walsh' }, headersOf('liam.walsh'));
     expect(plan.statusCode, plan.body).toBe(200);
     const ack = plan.json<{ ok: boolean; warnings: string[] }>();
     expect(ack.warnings[0]).toContain(`not covered within the 3-year audit cycle (${year - 2}-${year})`);

@@ -9,6 +9,7 @@
  * Real parts throughout: the Temporal dev server, the API listening on a port (requests with a
  * deadline, as a browser would give up), a real SMTP server whose mails carry the links.
  */
+import { TEST_API_KEYS } from './helpers/keys.js';
 import { createHash, randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
@@ -61,7 +62,7 @@ beforeAll(async () => {
     MAIL_FROM: 'aimsflow <aimsflow@northwind.example>',
     PUBLIC_BASE_URL: base,
     LINK_SECRET: 'test-link-secret-0123456789abcdef0123456789',
-    ADMIN_API_KEYS: 'test-admin-key-0123456789abcdef',
+    API_KEYS: TEST_API_KEYS,
     DATA_DIR: IN_MEMORY,
     LOG_LEVEL: 'silent',
   });

@@ -25,13 +25,6 @@ import { eventually, startTestStack, type TestStack } from './helpers/temporal.j
 const chromium = optionalPart('Chromium');
 if (!chromium.here) console.warn(`sign-in-browser: skipped: ${chromium.skipReason}`);
 
-/**
- * The admin routes take `request.principal` (set from the session) as the actor once the admin
- * key check admits a request whose principal is already set (src/api/plugins/admin-auth.ts,
- * principals and permissions). Until then a session alone gets 401 there.
- */
-const ADMIN_ROUTES_ACCEPT_SESSIONS = false;
-
 const screenshotDir = path.resolve(import.meta.dirname, '..', '.test-results');
 
 /** A same-origin request made by the page's own script, so the browser sends its cookies and headers. */
@@ -134,7 +127,7 @@ describe.skipIf(!chromium.here)('sign-in in a real browser', () => {
     await context.close();
   });
 
-  it.skipIf(!ADMIN_ROUTES_ACCEPT_SESSIONS)('starts a management review from the signed-in page: the ledger names the signed-in person', async () => {
+  it('starts a management review from the signed-in page: the ledger names the signed-in person', async () => {
     const problems: string[] = [];
     const page = await signInAs('priya.raman', problems);
     const reviewId = `2027-sso${randomInt(100_000, 999_999)}`;

@@ -142,7 +142,7 @@ async function stackSetup(prefix: string): Promise<{ dataDir: string; ports: Por
     NO_COLOR: '1',
   };
   // The stack must generate its own secrets and choose its own URLs; no database unless a test sets one.
-  for (const name of ['LINK_SECRET', 'ADMIN_API_KEYS', 'SESSION_SECRET', 'PUBLIC_BASE_URL', 'TEMPORAL_ADDRESS', 'SMTP_URL', 'DATABASE_URL', 'START_CRASH_CHILD', 'OIDC_ISSUER', 'OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET', 'OIDC_REDIRECT_URL']) {
+  for (const name of ['LINK_SECRET', 'API_KEYS', 'ADMIN_API_KEYS', 'SESSION_SECRET', 'PUBLIC_BASE_URL', 'TEMPORAL_ADDRESS', 'SMTP_URL', 'DATABASE_URL', 'START_CRASH_CHILD', 'OIDC_ISSUER', 'OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET', 'OIDC_REDIRECT_URL']) {
     delete env[name];
   }
   return { dataDir, ports, env };
@@ -196,6 +196,9 @@ describe('npm start', () => {
       expect(banner).toContain(path.join(dataDir, DEV_SECRETS_FILE));
       expect(banner).toMatch(/generated development secrets/);
       expect(banner).toContain(`http://localhost:${ports.api}/login  (local OpenID provider http://127.0.0.1:${ports.oidc}`);
+      // Whose each dev key is.
+      expect(banner).toContain('person priya.raman (the AIMS manager)');
+      expect(banner).toContain('service operations (role operations-admin)');
       // Temporal, maildev, the local OpenID provider, and the worker and API in one process (embedded records store).
       expect(first.childPids()).toHaveLength(4);
 
@@ -210,11 +213,17 @@ describe('npm start', () => {
       const secretsPath = path.join(dataDir, DEV_SECRETS_FILE);
       const secretsBefore = await readFile(secretsPath, 'utf8');
       expect((await stat(secretsPath)).mode & 0o777).toBe(0o600);
-      const secrets = JSON.parse(secretsBefore) as { LINK_SECRET: string; ADMIN_API_KEY: string; SESSION_SECRET: string; OIDC_CLIENT_SECRET: string };
+      const secrets = JSON.parse(secretsBefore) as { LINK_SECRET: string; ADMIN_API_KEY: string; OPERATIONS_API_KEY: string; SESSION_SECRET: string; OIDC_CLIENT_SECRET: string };
       expect(secrets.LINK_SECRET.length).toBeGreaterThanOrEqual(32);
       expect(secrets.ADMIN_API_KEY.length).toBeGreaterThanOrEqual(24);
       expect(secrets.SESSION_SECRET.length).toBeGreaterThanOrEqual(32);
       expect(secrets.OIDC_CLIENT_SECRET.length).toBeGreaterThanOrEqual(24);
+      // The operations key reads and manages schedules but starts no work.
+      const ops = { authorization: `Bearer ${secrets.OPERATIONS_API_KEY}`, 'content-type': 'application/json' };
+      expect((await fetch(`${apiUrl}/admin/schedules`, { headers: ops })).status).toBe(200);
+      const opsTask = await fetch(`${apiUrl}/admin/tasks`, { method: 'POST', headers: ops, body: '{}' });
+      expect(opsTask.status).toBe(403);
+      expect(await opsTask.text()).toContain('service operations (key dev-operations)');
 
       // Sign-in through the local provider works out of the box.
       const signedIn = await signInOverHttp(`http://localhost:${ports.api}`, 'priya.raman');

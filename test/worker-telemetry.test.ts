@@ -10,6 +10,7 @@
  * - every line the worker printed, on stdout and stderr, parses as JSON, none carries a colour
  *   code, and forwarded core warnings are among them (so the check can fail).
  */
+import { TEST_API_KEYS } from './helpers/keys.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -28,7 +29,7 @@ import { searchAttributeRegistrations } from '../src/temporal/search-attributes.
 import { metricSum } from './helpers/prometheus.js';
 import { isNotification, startSmtpServer, type TestSmtpServer } from './helpers/smtp.js';
 import { inMs } from './helpers/temporal.js';
-import { TEST_ADMIN_KEY, TEST_LINK_SECRET } from './helpers/api.js';
+import { TEST_LINK_SECRET } from './helpers/api.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '..');
 const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
@@ -154,7 +155,7 @@ describe('worker process: JSON logs through a server outage, and its metrics', (
       SMTP_URL: smtp.url,
       MAIL_FROM: 'aimsflow <aimsflow@northwind.example>',
       LINK_SECRET: TEST_LINK_SECRET,
-      ADMIN_API_KEYS: TEST_ADMIN_KEY,
+      API_KEYS: TEST_API_KEYS,
       DATA_DIR: path.join(dir, 'data'),
       DATABASE_URL: '',
       LOG_LEVEL: 'info',

@@ -1,36 +1,41 @@
 import type { FastifyRequest } from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { actingPerson, asAimsManager, type Fallback } from '../src/api/plugins/workflow-routes.js';
-import type { Organization } from '../src/organization/schema.js';
-import { exampleOrganization } from './helpers/temporal.js';
+import { requestActor } from '../src/api/plugins/admin-auth.js';
+import { actingPerson } from '../src/api/plugins/workflow-routes.js';
+import type { Principal } from '../src/auth/principal.js';
 
-/** A request as actingPerson sees it: its body, and the API's organization file if any. */
-function request(body: unknown, organization?: Organization): FastifyRequest {
-  return { body, server: { deps: { organization: organization && (() => organization) } } } as unknown as FastifyRequest;
+/** A request as actingPerson sees it: its body and its principal. */
+function request(body: unknown, principal?: Principal): FastifyRequest {
+  return { body, principal } as unknown as FastifyRequest;
 }
 
-describe('who acts in an admin update', () => {
-  it('is the person the body names, whatever the fallback', async () => {
-    const org = await exampleOrganization();
-    expect(actingPerson(request({ by: 'tom.baker' }))).toBe('tom.baker');
-    expect(actingPerson(request({ by: 'tom.baker' }, org), asAimsManager)).toBe('tom.baker');
+const priya: Principal = { kind: 'person', id: 'priya.raman', via: 'api-key', key: 'priya-laptop' };
+const ops: Principal = { kind: 'service', id: 'operations', via: 'api-key', key: 'ops-runner' };
+
+describe('who acts in an admin request', () => {
+  it('is the principal, whatever the body says', () => {
+    expect(actingPerson(request({ by: 'tom.baker' }, priya))).toBe('priya.raman');
+    expect(actingPerson(request(undefined, priya))).toBe('priya.raman');
   });
 
-  it('is the system by default, also without a body', () => {
-    expect(actingPerson(request({ reason: 'duplicate' }))).toBe('system');
-    expect(actingPerson(request(undefined))).toBe('system');
+  it('is service:<name> for a service key', () => {
+    expect(actingPerson(request({}, ops))).toBe('service:operations');
   });
 
-  it("falls back to the organization's AIMS manager where a route says so", async () => {
-    const org = await exampleOrganization();
-    expect(actingPerson(request({}, org), asAimsManager)).toBe(org.roles.aimsManager);
-    const managerOrSystem: Fallback = (o) => asAimsManager(o) ?? 'system';
-    expect(actingPerson(request({}), managerOrSystem)).toBe('system');
+  it('is refused (401) without a principal: never `system`', () => {
+    expect(() => actingPerson(request({}))).toThrow(expect.objectContaining({ statusCode: 401 }));
   });
 
-  it('asks for `by` when the fallback knows nobody (no organization file)', () => {
-    expect(() => actingPerson(request({}), asAimsManager)).toThrow(
-      expect.objectContaining({ statusCode: 400, issues: [{ path: 'by', message: 'is required' }] }),
-    );
+  it('refuses (403) a body naming someone else, naming the field and the principal', () => {
+    let refusal: unknown;
+    try {
+      requestActor(request({}, priya), 'tom.baker', 'requestedBy');
+    } catch (err) {
+      refusal = err;
+    }
+    expect(refusal).toMatchObject({ statusCode: 403 });
+    expect((refusal as Error).message).toMatch(/requestedBy names "tom\.baker".*person priya\.raman \(key priya-laptop\)/);
+    expect(() => requestActor(request({}, priya), 'system')).toThrow(expect.objectContaining({ statusCode: 403 }));
+    expect(requestActor(request({}, priya), 'priya.raman')).toBe('priya.raman');
   });
 });

@@ -9,6 +9,7 @@
  * Every part can be killed with SIGKILL and started again, for the fault suite
  * (test/faults.test.ts); `npx tsx scripts/topology.ts` runs it by hand.
  */
+import { hashKey } from '../../src/auth/api-keys.js';
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
@@ -43,6 +44,9 @@ const DB_PASSWORD = 'temporal-topology';
 const NAMESPACE = 'default';
 /** `temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW`. */
 const TASK_QUEUE_TYPE_WORKFLOW = 1;
+
+/** The API key of the topology's APIs (the example organization's AIMS manager, priya.raman). */
+export const TOPOLOGY_ADMIN_KEY = 'topology-admin-key-0123456789abcdef';
 
 export interface TopologyTools {
   server: string;
@@ -282,7 +286,8 @@ export async function startTopology(options: TopologyOptions): Promise<Topology>
       SMTP_URL: options.smtpUrl,
       PUBLIC_BASE_URL: `http://127.0.0.1:${apiPorts[0]}`,
       LINK_SECRET: 'topology-link-secret-0123456789abcdefghij',
-      ADMIN_API_KEYS: 'topology-admin-key-0123456789abcdef',
+      // The example organization's AIMS manager holds the topology's key.
+      API_KEYS: JSON.stringify([{ name: 'topology-aims-manager', sha256: hashKey(TOPOLOGY_ADMIN_KEY), person: 'priya.raman' }]),
       DATABASE_URL: databaseUrl,
       DATA_DIR: dir,
       ORG_FILE: orgFile,
@@ -362,7 +367,9 @@ async function apiReady(url: string): Promise<boolean> {
 /** A port P such that P, P+1, P+2, P+6, P+10 and P-300.. are likely free: picked high and checked. */
 async function freeBasePort(): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 20_000);
+    // Below 32768: Temporal keeps its membership port in a PostgreSQL smallint (39003 failed the
+    // server with "value is out of range for type smallint").
+    const base = 20_000 + Math.floor(Math.random() * 12_000);
     const ports = [base, base + 1, base + 2, base + 6, base + 10, base - 300, base - 299, base - 298, base - 294];
     if ((await Promise.all(ports.map((p) => isPortFree(p)))).every(Boolean)) return base;
   }

@@ -13,7 +13,7 @@
  *   aimsflow ai-systems assessment credit-scoring 2027-1
  */
 import type { Command } from 'commander';
-import { CliError } from '../cli/client.js';
+import { BY_HELP, CliError } from '../cli/client.js';
 import type { CliContext } from '../cli/context.js';
 
 interface ListItem {
@@ -83,7 +83,7 @@ export function registerAiSystemCommands(program: Command, ctx: CliContext): voi
   ai.command('register')
     .description('register an AI system from a YAML or JSON file (id, name, owner, purpose, impactTier, lifecycle)')
     .requiredOption('-f, --file <path>', 'the system, YAML or JSON (- for standard input)')
-    .option('--by <person>', 'who registers it')
+    .option('--by <person>', BY_HELP)
     .action(async (o: { file: string; by?: string }) => {
       const body = (await ctx.readInput(o.file)) as Record<string, unknown> | null;
       if (!body || typeof body !== 'object' || Array.isArray(body)) throw new CliError(`${o.file}: must hold one AI system (a mapping)`);
@@ -127,7 +127,7 @@ export function registerAiSystemCommands(program: Command, ctx: CliContext): voi
     .option('--impact-tier <tier>', 'low, medium, high or critical')
     .option('--lifecycle <stage>', 'design, development, deployed or retired')
     .option('--reason <text>')
-    .option('--by <person>')
+    .option('--by <person>', BY_HELP)
     .action(async (systemId: string, o: { name?: string; owner?: string; purpose?: string; impactTier?: string; lifecycle?: string; reason?: string; by?: string }) => {
       const { reason, by, ...fields } = o;
       const changes = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
@@ -140,7 +140,7 @@ export function registerAiSystemCommands(program: Command, ctx: CliContext): voi
     .description('announce a significant change (it starts a reassessment, or is attached to the running one)')
     .requiredOption('--type <type>', 'model, data-source, intended-use, deployment-context or jurisdiction')
     .requiredOption('--why <text>', 'what changed')
-    .option('--by <person>', 'who announces it')
+    .option('--by <person>', BY_HELP)
     .action(async (systemId: string, o: { type: string; why: string; by?: string }) => {
       const r = await ctx.api().request<Ack>('POST', `${path(systemId)}/changes`, { type: o.type, why: o.why, ...(o.by ? { by: o.by } : {}) });
       ctx.print(r, r.message);
@@ -150,7 +150,7 @@ export function registerAiSystemCommands(program: Command, ctx: CliContext): voi
     .argument('<systemId>')
     .description('retire an AI system (a running assessment is cancelled; a final record is written)')
     .requiredOption('--reason <text>')
-    .option('--by <person>')
+    .option('--by <person>', BY_HELP)
     .action(async (systemId: string, o: { reason: string; by?: string }) => {
       const r = await ctx.api().request<Ack>('POST', `${path(systemId)}/retire`, { reason: o.reason, ...(o.by ? { by: o.by } : {}) });
       ctx.print(r, r.message);

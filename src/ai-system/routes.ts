@@ -36,6 +36,7 @@ import { checkRegistration, ensureAiSystem, syncAiSystems } from './start.js';
 import { executionFacts } from '../temporal/visibility.js';
 import { errorResponseSchema, HttpError } from '../api/errors.js';
 import { guardTemporalRoutes, temporalClient } from '../api/plugins/temporal-routes.js';
+import { requirePermission } from '../api/plugins/admin-auth.js';
 import { actingPerson, startRefused, workflowRoutes } from '../api/plugins/workflow-routes.js';
 import { limitParam } from '../api/query-params.js';
 import '../api/deps.js';
@@ -45,7 +46,7 @@ import '../api/deps.js';
 const registerBodySchema = z
   .strictObject({
     ...aiSystemRegistrationSchema.shape,
-    by: actorSchema.optional().describe('Who registers it (a person id); default `system`'),
+    by: actorSchema.optional().describe('If given, must name whoever is authenticated: the registration is recorded as them'),
     policy: aiSystemPolicySchema.optional().describe("Overrides of the organization's impact-assessment settings for this system"),
   })
   .describe('RegisterAiSystem');
@@ -66,7 +67,7 @@ const registeredSchema = z
 const updateBodySchema = z
   .strictObject({
     changes: registrationChangesSchema,
-    by: actorSchema.optional().describe('Who changes it; default `system`'),
+    by: actorSchema.optional().describe('If given, must name whoever is authenticated: the change is recorded as them'),
     reason: z.string().trim().max(2000).optional(),
   })
   .describe('UpdateAiSystem');
@@ -75,13 +76,13 @@ const changeBodySchema = z
   .strictObject({
     type: z.enum(changeTypes, { message: `must be one of ${changeTypes.join(', ')}` }),
     why: z.string().trim().min(3, 'must say what changed (at least 3 characters)').max(5000),
-    by: actorSchema.optional().describe('Who announces it (a person id); default `system`'),
+    by: actorSchema.optional().describe('If given, must name whoever is authenticated: the announcement is recorded as them'),
   })
   .describe('SignificantChange');
 
 const retireBodySchema = z.strictObject({
   reason: z.string().trim().min(1, 'a reason is required').max(2000, 'must be at most 2000 characters'),
-  by: actorSchema.optional(),
+  by: actorSchema.optional().describe('If given, must name whoever is authenticated: the retirement is recorded as them'),
 });
 
 const ackSchema = z.object({
@@ -201,6 +202,7 @@ export const aiSystemRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
 
   const aiSystem = workflowRoutes(app, {
     tag: 'ai-systems',
+    read: 'ai-system.read',
     type: AI_SYSTEM_WORKFLOW,
     params: systemParamsSchema,
     key: 'systemId',
@@ -223,6 +225,7 @@ export const aiSystemRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
   app.post(
     '/ai-systems',
     {
+      preValidation: requirePermission('ai-system.register'),
       schema: aiSystem.schema({
         summary: 'Register an AI system',
         description:
@@ -266,6 +269,7 @@ export const aiSystemRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
   app.post(
     '/ai-systems/sync',
     {
+      preValidation: requirePermission('ai-system.sync'),
       schema: aiSystem.schema({
         summary: "Ensure the workflows of the organization file's inventory",
         description: 'Starts the workflow of every system in the file that does not run yet; a system marked `retired` in the file is retired.',
@@ -290,6 +294,7 @@ export const aiSystemRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
     method: 'PATCH',
     summary: "Update an AI system's registration",
     description: 'Applies to the next steps and assessments; recorded in the ledger. Setting `lifecycle: retired` retires the system.',
+    permission: 'ai-system.register',
     body: updateBodySchema,
     update: updateRegistrationUpdate,
     check: ({ body: { changes }, by }) => {
@@ -305,6 +310,7 @@ export const aiSystemRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
     description:
       'Model, data source, intended use, deployment context or jurisdiction, with who and why. Changes within the debounce window of ' +
       'the first start one reassessment; a change during a running assessment is attached to it.',
+    permission: 'ai-system.change',
     body: changeBodySchema,
     update: announceChangeUpdate,
     check: ({ by }) => checkActor(by),
@@ -319,6 +325,7 @@ export const aiSystemRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
   aiSystem.update('/ai-systems/:systemId/retire', {
     summary: 'Retire an AI system',
     description: 'Cancels a running assessment, writes the final record and ends the workflow.',
+    permission: 'ai-system.register',
     body: retireBodySchema,
     update: retireUpdate,
     check: ({ by }) => checkActor(by),
@@ -329,6 +336,7 @@ export const aiSystemRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
   app.get(
     '/ai-systems/:systemId/assessments',
     {
+      preValidation: requirePermission('ai-system.read'),
       schema: aiSystem.schema({
         summary: 'Every impact assessment of an AI system, from the ledger',
         description: 'Oldest first, with its trigger and outcome; also for systems retired long ago.',
@@ -372,6 +380,7 @@ export const aiSystemRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
   app.get(
     '/ai-systems/:systemId/assessments/:assessmentRef',
     {
+      preValidation: requirePermission('ai-system.read'),
       schema: aiSystem.schema({
         summary: "One impact assessment's full content and history",
         description: 'The live status and timeline while Temporal holds the workflow, and every ledger record of the assessment and its steps.',

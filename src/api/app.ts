@@ -6,7 +6,8 @@
  * rate limits, form bodies and the OpenAPI collector; then the session cookie of people who
  * signed in (src/auth/session.ts: sets `request.principal`), then routes. New route plugins live in
  * src/api/routes/ and are registered below: public ones directly, admin ones in the admin
- * scope (which requires an API key for every route inside it).
+ * scope (which authenticates every request inside it and refuses a route that declares no
+ * permission).
  */
 import formbody from '@fastify/formbody';
 import Fastify, {
@@ -17,6 +18,7 @@ import Fastify, {
   type RawServerDefault,
 } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Permission } from '../auth/permissions.js';
 import type { AppDeps } from './deps.js';
 import { errorHandler, frameworkErrorHandler, notFoundHandler } from './errors.js';
 import { apiLogger } from './logging.js';
@@ -46,6 +48,13 @@ import { authRoutes } from '../auth/routes.js';
 import { registerSessions } from '../auth/session.js';
 
 export type { AppDeps, ReadinessChecks } from './deps.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The permission each admin route declares, by `METHOD /admin/...` (src/auth/permissions.ts). */
+    adminPermissions: ReadonlyMap<string, Permission>;
+  }
+}
 
 /** Largest request body accepted (forms and admin JSON are small). */
 export const BODY_LIMIT_BYTES = 256 * 1024;
@@ -109,7 +118,9 @@ export async function buildApp(deps: AppDeps): Promise<ApiInstance> {
   await app.register(healthRoutes);
   await app.register(authRoutes);
   await app.register(pageRoutes);
-  await app.register(adminScope([recordsRoutes, workRoutes, nonconformityRoutes, concernRoutes, peopleRoutes, scheduleRoutes, aiSystemRoutes, certificationRoutes, managementReviewRoutes, internalAuditRoutes, improvementRoutes]), { prefix: '/admin' });
+  const permissions = new Map<string, Permission>();
+  app.decorate('adminPermissions', permissions);
+  await app.register(adminScope([recordsRoutes, workRoutes, nonconformityRoutes, concernRoutes, peopleRoutes, scheduleRoutes, aiSystemRoutes, certificationRoutes, managementReviewRoutes, internalAuditRoutes, improvementRoutes], permissions), { prefix: '/admin' });
   await registerDocsRoutes(app);
 
   return app.withTypeProvider<ZodTypeProvider>();

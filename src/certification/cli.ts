@@ -11,7 +11,7 @@
  *   aimsflow certification end CERT-2027-01 --reason "certificate transferred"
  */
 import type { Command } from 'commander';
-import { CliError } from '../cli/client.js';
+import { BY_HELP, CliError } from '../cli/client.js';
 import type { CliContext } from '../cli/context.js';
 
 interface Issue {
@@ -112,7 +112,7 @@ export function registerCertificationCommands(program: Command, ctx: CliContext)
     .option('--surveillance2 <date>')
     .option('--recertification <date>')
     .requiredOption('--reason <text>', 'why the dates move')
-    .option('--by <person>', "the AIMS manager's person id")
+    .option('--by <person>', BY_HELP)
     .action(async (certificateId: string, o: Record<string, string | undefined>) => {
       const { reason, by, ...rest } = o;
       const dates = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
@@ -139,7 +139,7 @@ export function registerCertificationCommands(program: Command, ctx: CliContext)
     .option('--reason <text>')
     .option('--next-plan <path>', 'with a recertification: the next cycle\'s dates (surveillance1, surveillance2, recertification), YAML or JSON')
     .option('--accepted-plans <ncIds>', "granted: the NCs (comma-separated) whose action plans the body accepted; every open major's is required")
-    .option('--by <person>', "the AIMS manager's person id")
+    .option('--by <person>', BY_HELP)
     .action(async (certificateId: string, o: { decision: string; decidedOn: string; expiresOn?: string; reason?: string; nextPlan?: string; acceptedPlans?: string; by?: string }) => {
       const body = {
         decision: o.decision,
@@ -158,7 +158,7 @@ export function registerCertificationCommands(program: Command, ctx: CliContext)
     .argument('<certificateId>')
     .description('end the certification cycle')
     .requiredOption('--reason <text>')
-    .option('--by <person>', "the AIMS manager's person id")
+    .option('--by <person>', BY_HELP)
     .action(async (certificateId: string, o: { reason: string; by?: string }) => {
       printAck(await ctx.api().request<Ack>('POST', path(certificateId, 'end'), { reason: o.reason, ...(o.by ? { by: o.by } : {}) }));
     });

@@ -34,7 +34,9 @@ import { listCertifications } from './visibility.js';
 import { startCertificationCycle } from './start.js';
 import { errorResponseSchema, HttpError } from '../api/errors.js';
 import { guardTemporalRoutes, temporalClient } from '../api/plugins/temporal-routes.js';
-import { startRefused, workflowRoutes } from '../api/plugins/workflow-routes.js';
+import type { Permission } from '../auth/permissions.js';
+import { requirePermission } from '../api/plugins/admin-auth.js';
+import { actingPerson, startRefused, workflowRoutes } from '../api/plugins/workflow-routes.js';
 import '../api/deps.js';
 
 // Schemas
@@ -103,7 +105,7 @@ const ackSchema = z.object({
     .describe('Corrective actions started from the findings'),
 });
 
-const byField = { by: z.string().regex(/^([a-z0-9][a-z0-9._-]{0,63}|system)$/, 'must be a person id or "system"').optional().describe("The AIMS manager's person id; default `system`") };
+const byField = { by: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be a person id').optional().describe('If given, must name whoever is authenticated (the AIMS manager): the update is recorded as them') };
 const moveBodySchema = z.strictObject({ ...moveDatesSchema.shape, ...byField }).describe('MoveAuditDates');
 const outcomeBodySchema = z.strictObject({ ...recordOutcomeSchema.shape, ...byField }).describe('RecordAuditOutcome');
 const decisionBodySchema = z.strictObject({ ...recordDecisionSchema.shape, ...byField }).describe('RecordCertificationDecision');
@@ -122,6 +124,7 @@ export const certificationRoutes: FastifyPluginCallbackZod = (app, _options, don
 
   const cycle = workflowRoutes(app, {
     tag: 'certification',
+    read: 'certification.read',
     type: CERTIFICATION_WORKFLOW,
     params: paramsSchema,
     key: 'certificateId',
@@ -136,6 +139,7 @@ export const certificationRoutes: FastifyPluginCallbackZod = (app, _options, don
   app.post(
     '/certifications',
     {
+      preValidation: requirePermission('certification.start'),
       schema: cycle.schema({
         summary: "Start a certificate's cycle",
         description:
@@ -150,7 +154,7 @@ export const certificationRoutes: FastifyPluginCallbackZod = (app, _options, don
       const organization = app.deps.organization?.();
       if (!organization) throw new HttpError(503, 'The organization file is not loaded: certification cycles cannot be started.');
       try {
-        const { handle, warnings } = await startCertificationCycle(temporal(), taskQueue, request.body, { organization });
+        const { handle, warnings } = await startCertificationCycle(temporal(), taskQueue, { ...request.body, startedBy: actingPerson(request) }, { organization });
         request.log.info({ workflowId: handle.workflowId }, 'certification cycle started');
         return reply.code(201).send({ certificateId: request.body.certificateId, workflowId: handle.workflowId, warnings, links: linksFor(request.body.certificateId) });
       } catch (err) {
@@ -175,6 +179,7 @@ export const certificationRoutes: FastifyPluginCallbackZod = (app, _options, don
   /** POST .../`path`: the body (with who acts) is the update's argument. */
   const cycleUpdate = <B extends { by?: string | undefined }>(
     path: string,
+    permission: Permission,
     summary: string,
     what: string,
     body: z.ZodType<B>,
@@ -182,7 +187,8 @@ export const certificationRoutes: FastifyPluginCallbackZod = (app, _options, don
   ) =>
     cycle.update(`/certifications/:certificateId/${path}`, {
       summary,
-      description: 'A refusal by the cycle (a broken rule, the wrong audit, not the AIMS manager) is a 409 with the reason.',
+      description: 'Recorded as whoever is authenticated. A refusal by the cycle (a broken rule, the wrong audit, not the AIMS manager) is a 409 with the reason.',
+      permission,
       body,
       update,
       arg: ({ body: input, by }) => ({ ...input, by }),
@@ -190,10 +196,10 @@ export const certificationRoutes: FastifyPluginCallbackZod = (app, _options, don
       log: { message: 'certification cycle updated', fields: ({ params }) => ({ certificateId: params.certificateId, action: path }) },
     });
 
-  cycleUpdate('dates', 'Move audit dates (checked against the certification rules again)', 'moved', moveBodySchema, moveAuditDatesUpdate);
-  cycleUpdate('outcomes', "Record an audit's outcome and the body's findings", 'recorded', outcomeBodySchema, recordAuditOutcomeUpdate);
-  cycleUpdate('decisions', "Record the certification body's decision", 'recorded', decisionBodySchema, recordDecisionUpdate);
-  cycleUpdate('end', 'End the certification cycle', 'ended', endBodySchema, endCycleUpdate);
+  cycleUpdate('dates', 'certification.plan', 'Move audit dates (checked against the certification rules again)', 'moved', moveBodySchema, moveAuditDatesUpdate);
+  cycleUpdate('outcomes', 'certification.decide', "Record an audit's outcome and the body's findings", 'recorded', outcomeBodySchema, recordAuditOutcomeUpdate);
+  cycleUpdate('decisions', 'certification.decide', "Record the certification body's decision", 'recorded', decisionBodySchema, recordDecisionUpdate);
+  cycleUpdate('end', 'certification.cancel', 'End the certification cycle', 'ended', endBodySchema, endCycleUpdate);
 
   done();
 };

@@ -7,12 +7,15 @@ import { z } from 'zod';
 export const cliEnvSchema = z.object({
   /** Where the API listens, e.g. `http://127.0.0.1:3000`. */
   AIMSFLOW_API_URL: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).default('http://127.0.0.1:3000'),
-  /** One of the API's ADMIN_API_KEYS. */
-  AIMSFLOW_ADMIN_KEY: z.string({ error: 'is required: one of the API\'s ADMIN_API_KEYS' }).min(16, 'must be at least 16 characters'),
+  /** An API key of the API's API_KEYS: the CLI acts as the key's person or service. */
+  AIMSFLOW_ADMIN_KEY: z.string({ error: 'is required: an API key listed (by hash) in the API\'s API_KEYS' }).min(16, 'must be at least 16 characters'),
   /** Seconds to wait for each API call. */
   AIMSFLOW_API_TIMEOUT: z.coerce.number().int().min(1).max(600).default(30),
 });
 export type CliEnv = z.output<typeof cliEnvSchema>;
+
+/** Help of the `--by` options: the API records whoever holds the key, and refuses any other name. */
+export const BY_HELP = "your person id, if given (it must be the key's person: the API records whoever holds the key)";
 
 /** A failure the CLI prints as one line (or a few, one per bad field) and exits 1 with. */
 export class CliError extends Error {

@@ -13,6 +13,8 @@ export interface CliContext {
   print(value: unknown, text?: string): void;
   /** Reads a YAML or JSON file (`-` for standard input); a parse error names the file and line. */
   readInput(file: string): Promise<unknown>;
+  /** Reads a file as text (`-` for standard input). */
+  readText(file: string): Promise<string>;
 }
 
 export function createCliContext(options: {
@@ -22,6 +24,13 @@ export function createCliContext(options: {
   stdin?: () => Promise<string>;
 }): CliContext {
   let api: AdminApi | undefined;
+  const readText = async (file: string): Promise<string> => {
+    try {
+      return file === '-' ? await (options.stdin ?? readStdin)() : await readFile(file, 'utf8');
+    } catch (err) {
+      throw new CliError(`cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
   return {
     api() {
       api ??= createAdminApi(parseCliEnv(options.env));
@@ -30,13 +39,9 @@ export function createCliContext(options: {
     print(value, text) {
       options.out(options.json() || text === undefined ? JSON.stringify(value, null, 2) : text);
     },
+    readText,
     async readInput(file) {
-      let content: string;
-      try {
-        content = file === '-' ? await (options.stdin ?? readStdin)() : await readFile(file, 'utf8');
-      } catch (err) {
-        throw new CliError(`cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`);
-      }
+      const content = await readText(file);
       try {
         return parseYaml(content) as unknown;
       } catch (err) {

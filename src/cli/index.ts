@@ -16,6 +16,7 @@ import { registerNonconformityCommands } from '../corrective-action/cli.js';
 import { registerScheduleCommands } from '../schedules/cli.js';
 import { registerPeopleCommands } from '../people/cli.js';
 import { registerRecordsCommands } from '../records/cli.js';
+import { registerKeyCommands } from '../auth/cli.js';
 
 /** An area's commands, added to the program. */
 export type RegisterCommands = (program: Command, ctx: CliContext) => void;
@@ -30,6 +31,7 @@ const areas: RegisterCommands[] = [
   registerInternalAuditCommands,
   registerPeopleCommands,
   registerRecordsCommands,
+  registerKeyCommands,
 ];
 
 export function buildProgram(

@@ -10,8 +10,14 @@ import { escalationStepSchema } from '../organization/schema.js';
 
 export const personIdSchema = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be a person id');
 
-/** An actor: a person id, or `system` for a parent workflow or the admin API acting as the system. */
-export const actorSchema = z.union([personIdSchema, z.literal('system')]);
+/** A service acting through its API key (schedules, the organization file, syncs): `service:<name>`. */
+export const serviceActorSchema = z.string().regex(/^service:[a-z0-9][a-z0-9._-]{0,63}$/, 'must be service:<name>');
+
+/**
+ * An actor: a person id, `system` for a workflow's own automatic steps, or `service:<name>`
+ * for a service's API key. The admin API records its principal, never a name from the body.
+ */
+export const actorSchema = z.union([personIdSchema, z.literal('system'), serviceActorSchema]);
 
 export const clauseRef = z
   .string()

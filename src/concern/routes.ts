@@ -11,7 +11,8 @@ import { TASK_WORKFLOW, completeTaskUpdate } from '../task/contract.js';
 import { errorResponseSchema, HttpError } from '../api/errors.js';
 import { WorkflowGateway } from '../api/gateway.js';
 import { answerUpdate, guardTemporalRoutes, temporalClient } from '../api/plugins/temporal-routes.js';
-import { actingPerson, adminSchema, asAimsManager } from '../api/plugins/workflow-routes.js';
+import { requirePermission } from '../api/plugins/admin-auth.js';
+import { actingPerson, adminSchema } from '../api/plugins/workflow-routes.js';
 import { CONCERN_WORKFLOW } from './contract.js';
 import '../api/deps.js';
 
@@ -25,7 +26,7 @@ const concernParamsSchema = z.strictObject({
 
 const triageBodySchema = z
   .strictObject({
-    by: personIdSchema.optional().describe("Who triages: the triage task's assignee or delegate; defaults to the AIMS manager"),
+    by: personIdSchema.optional().describe('If given, must name whoever is authenticated: the triage is recorded as them'),
     triage: triageSchema,
   })
   .describe('ConcernTriage');
@@ -44,10 +45,11 @@ export const concernRoutes: FastifyPluginCallbackZod = (app, _options, done) => 
   app.post(
     '/concerns/:year/:ref/triage',
     {
+      preValidation: requirePermission('concern.triage'),
       schema: adminSchema('nonconformities', {
         summary: 'Triage a reported concern',
         description:
-          "Completes the open triage task of `concern/<year>/<ref>` as the AIMS manager (or `by`, the task's assignee or delegate): " +
+          "Completes the open triage task of `concern/<year>/<ref>` as whoever is authenticated (the task's assignee or delegate, by default the AIMS manager): " +
           'accept raises a nonconformity, reject tells the reporter the note, merge attaches the concern to an open NC.',
         params: concernParamsSchema,
         body: triageBodySchema,
@@ -58,7 +60,7 @@ export const concernRoutes: FastifyPluginCallbackZod = (app, _options, done) => 
       const concernId = `concern/${request.params.year}/${request.params.ref}`;
       const gateway = new WorkflowGateway(temporalClient(app));
       const data = request.body.triage;
-      const by = actingPerson(request, asAimsManager);
+      const by = actingPerson(request);
       // Triage rounds are `<concern>/triage-1`, `-2`, ...; the open one is the last that runs.
       let open;
       for (let round = 1; round <= MAX_TRIAGE_ROUNDS; round += 1) {

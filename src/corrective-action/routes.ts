@@ -23,7 +23,8 @@ import { checkNonconformityPeople, startCorrectiveAction } from './start.js';
 import { errorResponseSchema } from '../api/errors.js';
 import { booleanParam, limitParam, periodParams } from '../api/query-params.js';
 import { guardTemporalRoutes, temporalClient } from '../api/plugins/temporal-routes.js';
-import { startRefused, workflowRoutes } from '../api/plugins/workflow-routes.js';
+import { requirePermission } from '../api/plugins/admin-auth.js';
+import { actingPerson, startRefused, workflowRoutes } from '../api/plugins/workflow-routes.js';
 import '../api/deps.js';
 
 const ncStates = [...openNcStates, 'closed', 'cancelled'] as const;
@@ -105,12 +106,12 @@ const detailSchema = z
 
 const commentBodySchema = z.strictObject({
   text: z.string().trim().min(1, 'is required').max(5000, 'must be at most 5000 characters'),
-  by: actorSchema.optional().describe("The owner's or the AIMS manager's person id; default `system`"),
+  by: actorSchema.optional().describe('If given, must name whoever is authenticated: the update is recorded as them'),
 });
 
 const cancelBodySchema = z.strictObject({
   reason: z.string().trim().min(1, 'a reason is required').max(2000, 'must be at most 2000 characters'),
-  by: actorSchema.optional().describe("The AIMS manager's person id; default `system`"),
+  by: actorSchema.optional().describe('If given, must name whoever is authenticated: the cancel is recorded as them'),
 });
 
 const ackSchema = z.object({ ncId: z.string(), ok: z.literal(true), state: z.string(), message: z.string() });
@@ -171,6 +172,7 @@ export const nonconformityRoutes: FastifyPluginCallbackZod = (app, _options, don
 
   const nc = workflowRoutes(app, {
     tag: 'nonconformities',
+    read: 'corrective-action.read',
     type: CORRECTIVE_ACTION_WORKFLOW,
     params: ncParamsSchema,
     key: 'ncId',
@@ -185,6 +187,7 @@ export const nonconformityRoutes: FastifyPluginCallbackZod = (app, _options, don
   app.post(
     '/nonconformities',
     {
+      preValidation: requirePermission('corrective-action.raise'),
       schema: nc.schema({
         summary: 'Raise a nonconformity',
         description:
@@ -197,7 +200,8 @@ export const nonconformityRoutes: FastifyPluginCallbackZod = (app, _options, don
     },
     async (request, reply) => {
       const client = temporal();
-      const input = request.body;
+      // Raised by whoever is authenticated (a body naming someone else was refused before).
+      const input = { ...request.body, raisedBy: actingPerson(request) };
       const org = app.deps.organization?.();
       try {
         if (org) checkNonconformityPeople(org, input);
@@ -233,6 +237,7 @@ export const nonconformityRoutes: FastifyPluginCallbackZod = (app, _options, don
   app.get(
     '/nonconformities/summary',
     {
+      preValidation: requirePermission('corrective-action.read'),
       schema: nc.schema({
         summary: 'Nonconformities and corrective actions for management review (9.3.2 d)',
         description:
@@ -250,7 +255,8 @@ export const nonconformityRoutes: FastifyPluginCallbackZod = (app, _options, don
 
   nc.update('/nonconformities/:ncId/comments', {
     summary: 'Post an update on a nonconformity',
-    description: 'Goes to its timeline and the ledger. `by` must be the owner or the AIMS manager (or `system`).',
+    description: 'Goes to its timeline and the ledger, as whoever is authenticated: the owner or the AIMS manager.',
+    permission: 'corrective-action.comment',
     body: commentBodySchema,
     update: commentUpdate,
     arg: ({ body, by }) => ({ by, text: body.text }),
@@ -263,7 +269,8 @@ export const nonconformityRoutes: FastifyPluginCallbackZod = (app, _options, don
     description:
       'A minor NC from any source but the certification body is cancelled at once: its running step stops and the reason goes to the ledger. ' +
       'A major NC, or one from `certification-audit`, needs top management’s approval: the request starts an approval ' +
-      '(`.../cancel-approval-<n>`) and the NC is cancelled only once it is approved. `by` is the AIMS manager (or `system`).',
+      '(`.../cancel-approval-<n>`) and the NC is cancelled only once it is approved. Requested by whoever is authenticated: the AIMS manager.',
+    permission: 'corrective-action.cancel',
     body: cancelBodySchema,
     update: cancelUpdate,
     arg: ({ body, by }) => ({ by, reason: body.reason }),

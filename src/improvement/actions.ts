@@ -54,12 +54,12 @@ const describeClosure = (item: ImprovementItem) => {
   return `turned into an action (${what}) by ${c.by} on ${c.at.slice(0, 10)}`;
 };
 
-/** The open item `id`, checked for `by` (the AIMS manager or `system`); refuses otherwise. */
+/** The open item `id`, checked for `by` (the AIMS manager's person id); refuses otherwise. */
 async function openItem(deps: ImprovementDeps, id: string, by: string, what: string): Promise<ImprovementItem> {
   const item = await findImprovementItem(deps.records, id);
   if (!item) throw new ImprovementRefusal('not-found', `No improvement item ${id}.`);
   const aimsManager = deps.organization?.roles.aimsManager;
-  if (by !== 'system' && aimsManager !== undefined && by !== aimsManager) throw new ImprovementRefusal('refused', `only the AIMS manager can ${what}`);
+  if (aimsManager !== undefined && by !== aimsManager) throw new ImprovementRefusal('refused', `only the AIMS manager can ${what}`);
   if (item.closure) throw new ImprovementRefusal('refused', `${id} is already closed: ${describeClosure(item)}`);
   return item;
 }

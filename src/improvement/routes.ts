@@ -10,7 +10,7 @@ import { ServiceError } from '@temporalio/client';
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { errorResponses, errorResponseSchema, HttpError } from '../api/errors.js';
-import { adminSecurity } from '../api/plugins/admin-auth.js';
+import { adminSecurity, requirePermission } from '../api/plugins/admin-auth.js';
 import { temporalClient } from '../api/plugins/temporal-routes.js';
 import { StartInputError } from '../temporal/start.js';
 import { actionImprovement, dismissImprovement, ImprovementRefusal, type ImprovementDeps } from './actions.js';
@@ -74,7 +74,8 @@ const itemSchema = z
 
 const responses = {
   ...errorResponses,
-  401: errorResponseSchema.describe('Missing or wrong API key'),
+  401: errorResponseSchema.describe('Not signed in, or a missing or wrong API key'),
+  403: errorResponseSchema.describe('The principal may not do this; the message names the permission and the principal'),
   404: errorResponseSchema.describe('No such improvement item'),
   409: errorResponseSchema.describe('The item is closed, or the person may not act on it'),
   503: errorResponseSchema.describe('Temporal is not configured or not reachable'),
@@ -104,6 +105,7 @@ export const improvementRoutes: FastifyPluginCallbackZod = (app, _options, done)
   app.get(
     '/improvements',
     {
+      preValidation: requirePermission('improvement.read'),
       schema: {
         tags: ['improvement'],
         summary: 'Improvement items (10.1): open ones by default',
@@ -126,6 +128,7 @@ export const improvementRoutes: FastifyPluginCallbackZod = (app, _options, done)
   app.get(
     '/improvements/:id',
     {
+      preValidation: requirePermission('improvement.read'),
       schema: { tags: ['improvement'], summary: 'One improvement item with its state', security: adminSecurity, params, response: { 200: itemSchema, ...responses } },
     },
     async (request) => {
@@ -138,13 +141,14 @@ export const improvementRoutes: FastifyPluginCallbackZod = (app, _options, done)
   app.post(
     '/improvements/:id/action',
     {
+      preValidation: requirePermission('improvement.triage'),
       schema: {
         tags: ['improvement'],
         summary: 'Turn an improvement item into an action',
         description:
           '`as: task` starts a human task for `assignee`, due `dueAt` (in the future), that outlives the request ' +
           '(`improvement/<id>/action`); `as: corrective-action` raises a nonconformity with a reason when the item is one after all. ' +
-          'Only the AIMS manager (or `system`) acts; the item is then closed (`improvement.actioned`).',
+          'Only the AIMS manager acts (whoever is authenticated is recorded); the item is then closed (`improvement.actioned`).',
         security: adminSecurity,
         params,
         body: improvementActionRequestSchema,
@@ -162,6 +166,7 @@ export const improvementRoutes: FastifyPluginCallbackZod = (app, _options, done)
   app.post(
     '/improvements/:id/dismiss',
     {
+      preValidation: requirePermission('improvement.triage'),
       schema: {
         tags: ['improvement'],
         summary: 'Dismiss an improvement item with a reason',

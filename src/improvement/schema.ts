@@ -89,7 +89,7 @@ export interface ImprovementDismissedContent {
 // ---------------------------------------------------------------------------------------------
 // Requests
 
-const byField = actorSchema.optional().describe("The AIMS manager's person id; default `system` (the admin acting for the organization)");
+const byField = actorSchema.optional().describe('If given, must name whoever is authenticated (the AIMS manager): the action is recorded as them');
 const reasonField = z.string().trim().min(1, 'a reason is required').max(2000, 'must be at most 2000 characters');
 
 export const improvementActionRequestSchema = z.discriminatedUnion('as', [

@@ -16,7 +16,7 @@
  * scope (clauses, controls, processes, aiSystems), window (start, end), leadAuditor, auditee.
  */
 import type { Command } from 'commander';
-import { CliError } from '../cli/client.js';
+import { BY_HELP, CliError } from '../cli/client.js';
 import type { CliContext } from '../cli/context.js';
 
 interface Ack {
@@ -58,7 +58,7 @@ export function registerInternalAuditCommands(program: Command, ctx: CliContext)
     .argument('<year>', 'the programme year, e.g. 2027')
     .description("start a year's programme; without --file the AIMS manager is asked for the plan")
     .option('-f, --file <path>', 'the plan (YAML or JSON): a list of audits, or { audits, policy }')
-    .option('--by <person>', 'who requests it (default: system)')
+    .option('--by <person>', BY_HELP)
     .action(async (yearText: string, o: { file?: string; by?: string }) => {
       const year = yearArg(yearText);
       const input = o.file ? await ctx.readInput(o.file) : undefined;
@@ -73,7 +73,7 @@ export function registerInternalAuditCommands(program: Command, ctx: CliContext)
     .argument('<year>')
     .description('submit the plan of a programme waiting for one')
     .requiredOption('-f, --file <path>', 'the plan (YAML or JSON): a list of audits, or { audits }')
-    .option('--by <person>', 'who prepared it: the AIMS manager or an internal auditor (default: system)')
+    .option('--by <person>', BY_HELP)
     .option('--note <text>', 'a note for the approver')
     .action(async (yearText: string, o: { file: string; by?: string; note?: string }) => {
       const year = yearArg(yearText);
@@ -122,7 +122,7 @@ export function registerInternalAuditCommands(program: Command, ctx: CliContext)
     .requiredOption('-f, --file <path>', 'the audit (YAML or JSON)')
     .option('--reason <text>', 'why it is added')
     .option('--already-held', 'the audit already took place (its window may lie in the past; a reason is required)')
-    .option('--by <person>', "the AIMS manager's person id (default: system)")
+    .option('--by <person>', BY_HELP)
     .action(async (yearText: string, o: { file: string; reason?: string; alreadyHeld?: boolean; by?: string }) => {
       const year = yearArg(yearText);
       const body = {
@@ -144,7 +144,7 @@ export function registerInternalAuditCommands(program: Command, ctx: CliContext)
     .requiredOption('--end <date>', 'last day (YYYY-MM-DD) or instant')
     .requiredOption('--reason <text>', 'why it moves')
     .option('--already-held', 'the audit already took place in this window (it may lie in the past)')
-    .option('--by <person>', "the AIMS manager's person id (default: system)")
+    .option('--by <person>', BY_HELP)
     .action(async (yearText: string, auditId: string, o: { start: string; end: string; reason: string; alreadyHeld?: boolean; by?: string }) => {
       const year = yearArg(yearText);
       const ack = await ctx.api().request<Ack>('POST', path(year, `/audits/${encodeURIComponent(auditId)}/reschedule`), {
@@ -163,7 +163,7 @@ export function registerInternalAuditCommands(program: Command, ctx: CliContext)
     .argument('<person>', 'the new lead auditor')
     .description('give an audit another lead auditor (impartiality is checked again)')
     .requiredOption('--reason <text>', 'why')
-    .option('--by <person>', "the AIMS manager's person id (default: system)")
+    .option('--by <person>', BY_HELP)
     .action(async (yearText: string, auditId: string, person: string, o: { reason: string; by?: string }) => {
       const year = yearArg(yearText);
       const ack = await ctx.api().request<Ack>('POST', path(year, `/audits/${encodeURIComponent(auditId)}/auditor`), {
@@ -180,7 +180,7 @@ export function registerInternalAuditCommands(program: Command, ctx: CliContext)
     .argument('<auditId>')
     .description('cancel an audit (a cancelled invitation is sent)')
     .requiredOption('--reason <text>', 'why')
-    .option('--by <person>', "the AIMS manager's person id (default: system)")
+    .option('--by <person>', BY_HELP)
     .action(async (yearText: string, auditId: string, o: { reason: string; by?: string }) => {
       const year = yearArg(yearText);
       const ack = await ctx.api().request<Ack>('POST', path(year, `/audits/${encodeURIComponent(auditId)}/cancel`), { reason: o.reason, ...(o.by ? { by: o.by } : {}) });
@@ -192,7 +192,7 @@ export function registerInternalAuditCommands(program: Command, ctx: CliContext)
     .argument('<year>')
     .description('write the year-end report now (audits not started are cancelled)')
     .requiredOption('--reason <text>', 'why now')
-    .option('--by <person>', "the AIMS manager's person id (default: system)")
+    .option('--by <person>', BY_HELP)
     .action(async (yearText: string, o: { reason: string; by?: string }) => {
       const year = yearArg(yearText);
       const ack = await ctx.api().request<Ack>('POST', path(year, '/close-year'), { reason: o.reason, ...(o.by ? { by: o.by } : {}) });

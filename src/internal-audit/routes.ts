@@ -40,7 +40,8 @@ import { errorResponseSchema, HttpError } from '../api/errors.js';
 import type { FoundWorkflow } from '../api/gateway.js';
 import { periodParams } from '../api/query-params.js';
 import { guardTemporalRoutes, temporalClient } from '../api/plugins/temporal-routes.js';
-import { startRefused, workflowRoutes } from '../api/plugins/workflow-routes.js';
+import { requirePermission } from '../api/plugins/admin-auth.js';
+import { actingPerson, startRefused, workflowRoutes } from '../api/plugins/workflow-routes.js';
 import '../api/deps.js';
 
 // Schemas
@@ -48,14 +49,14 @@ import '../api/deps.js';
 const yearParams = z.strictObject({ year: z.coerce.number().pipe(auditYearSchema) });
 const auditParams = z.strictObject({ year: z.coerce.number().pipe(auditYearSchema), auditId: auditIdSchema });
 
-const byField = actorSchema.optional().describe("The AIMS manager's person id; default `system` (the admin acting for the organization)");
+const byField = actorSchema.optional().describe('If given, must name whoever is authenticated: the change is recorded as them');
 const reasonField = z.string().trim().min(1, 'a reason is required').max(2000, 'must be at most 2000 characters');
 
 const startBodySchema = z
   .strictObject({
     year: auditYearSchema,
     audits: auditListSchema.optional().describe('The planned audits; without them the AIMS manager is asked for the plan'),
-    requestedBy: actorSchema.optional(),
+    requestedBy: actorSchema.optional().describe('If given, must name whoever is authenticated: the programme is started as them'),
     policy: internalAuditPolicySchema.optional(),
   })
   .describe('StartInternalAuditProgramme');
@@ -63,7 +64,7 @@ const startBodySchema = z
 const planBodySchema = z
   .strictObject({
     audits: auditListSchema,
-    by: actorSchema.optional().describe('Who prepared the plan: the AIMS manager or an internal auditor; default `system`'),
+    by: actorSchema.optional().describe('If given, must name whoever is authenticated (the AIMS manager or an internal auditor, who prepared the plan)'),
     note: z.string().trim().max(5000).optional(),
   })
   .describe('InternalAuditPlan');
@@ -155,6 +156,7 @@ export const internalAuditRoutes: FastifyPluginCallbackZod = (app, _options, don
 
   const programme = workflowRoutes(app, {
     tag: 'internal-audit',
+    read: 'internal-audit.read',
     type: INTERNAL_AUDIT_PROGRAMME_WORKFLOW,
     params: yearParams,
     key: 'year',
@@ -172,6 +174,7 @@ export const internalAuditRoutes: FastifyPluginCallbackZod = (app, _options, don
   app.post(
     '/internal-audit-programmes',
     {
+      preValidation: requirePermission('internal-audit.start'),
       schema: programme.schema({
         summary: 'Start the internal audit programme of a year',
         description:
@@ -189,7 +192,7 @@ export const internalAuditRoutes: FastifyPluginCallbackZod = (app, _options, don
         started = await startInternalAuditProgramme(
           temporal(),
           taskQueue,
-          { year: body.year, trigger: 'admin', requestedBy: body.requestedBy ?? 'system', ...(body.audits ? { audits: body.audits } : {}), ...(body.policy ? { policy: body.policy } : {}) },
+          { year: body.year, trigger: 'admin', requestedBy: actingPerson(request), ...(body.audits ? { audits: body.audits } : {}), ...(body.policy ? { policy: body.policy } : {}) },
           planDeps(),
         );
       } catch (err) {
@@ -203,6 +206,7 @@ export const internalAuditRoutes: FastifyPluginCallbackZod = (app, _options, don
   app.get(
     '/internal-audit-programmes',
     {
+      preValidation: requirePermission('internal-audit.read'),
       schema: programme.schema({
         summary: 'List internal audit programmes',
         description: 'From Temporal visibility (eventually consistent), newest first: each programme with its state and its audits\' states.',
@@ -236,6 +240,7 @@ export const internalAuditRoutes: FastifyPluginCallbackZod = (app, _options, don
     method: 'PUT',
     summary: 'Submit the plan of a programme waiting for one',
     description: 'Checked like a plan given at start; then it goes for approval. Coverage gaps come back as warnings.',
+    permission: 'internal-audit.plan',
     body: planBodySchema,
     update: submitPlanUpdate,
     arg: async ({ params: { year }, body, by }) => {
@@ -247,6 +252,7 @@ export const internalAuditRoutes: FastifyPluginCallbackZod = (app, _options, don
 
   programme.update('/internal-audit-programmes/:year/audits', {
     summary: 'Add an unplanned audit to a running programme',
+    permission: 'internal-audit.plan',
     body: addBodySchema,
     update: addAuditUpdate,
     arg: async ({ params: { year }, body, by, workflow }) => {
@@ -268,6 +274,7 @@ export const internalAuditRoutes: FastifyPluginCallbackZod = (app, _options, don
       'The auditor and auditee get the updated calendar invitation (same event, higher sequence). A window that starts in the past ' +
       'is refused unless `alreadyHeld` records an audit that already took place.',
     params: auditParams,
+    permission: 'internal-audit.plan',
     body: rescheduleBodySchema,
     update: rescheduleAuditUpdate,
     arg: ({ params: { auditId }, body, by }) => ({ by, auditId, window: body.window, reason: body.reason, ...(body.alreadyHeld ? { alreadyHeld: true } : {}) }),
@@ -278,6 +285,7 @@ export const internalAuditRoutes: FastifyPluginCallbackZod = (app, _options, don
     summary: 'Give an audit another lead auditor',
     description: 'Impartiality is checked again; a running auditor task moves to the new auditor.',
     params: auditParams,
+    permission: 'internal-audit.plan',
     body: auditorBodySchema,
     update: changeAuditorUpdate,
     arg: async ({ params: { year, auditId }, body, by, workflow }) => {
@@ -298,6 +306,7 @@ export const internalAuditRoutes: FastifyPluginCallbackZod = (app, _options, don
     summary: 'Cancel an audit with a reason',
     description: 'The auditor and auditee get a cancelled calendar invitation.',
     params: auditParams,
+    permission: 'internal-audit.cancel',
     body: reasonBodySchema.describe('CancelInternalAudit'),
     update: cancelAuditUpdate,
     arg: ({ params: { auditId }, body, by }) => ({ by, auditId, reason: body.reason }),
@@ -310,6 +319,7 @@ export const internalAuditRoutes: FastifyPluginCallbackZod = (app, _options, don
       'Writes the programme report (coverage achieved, findings by type, NCs and their state) to the ledger before the end of the ' +
       'year, e.g. ahead of an external audit. Audits not started are cancelled. While audits are under way an interim report ' +
       'is written, and the final report, which supersedes it, once they have finished.',
+    permission: 'internal-audit.close',
     body: reasonBodySchema.describe('CloseInternalAuditYear'),
     update: closeYearUpdate,
     arg: ({ body, by }) => ({ by, reason: body.reason }),
@@ -319,6 +329,7 @@ export const internalAuditRoutes: FastifyPluginCallbackZod = (app, _options, don
   app.get(
     '/internal-audits/summary',
     {
+      preValidation: requirePermission('internal-audit.read'),
       schema: programme.schema({
         summary: 'Internal audit results of a period (9.3.2 d, certification readiness)',
         description:

@@ -10,7 +10,7 @@
  * The yearly schedule that starts reviews is managed with `aimsflow schedules`.
  */
 import type { Command } from 'commander';
-import { CliError } from '../cli/client.js';
+import { BY_HELP, CliError } from '../cli/client.js';
 import type { CliContext } from '../cli/context.js';
 
 interface ReviewListItem {
@@ -49,7 +49,7 @@ export function registerManagementReviewCommands(program: Command, ctx: CliConte
     .command('start')
     .argument('<reviewId>', 'e.g. 2027 or 2027-H1')
     .requiredOption('--meeting <date>', 'the meeting date, YYYY-MM-DD')
-    .option('--by <person>', 'who starts it (default system)')
+    .option('--by <person>', BY_HELP)
     .option('--period-from <date>', 'start of the period the performance figures cover')
     .description('start a management review: input tasks to their owners, the invitation to the attendees')
     .action(async (reviewId: string, o: { meeting: string; by?: string; periodFrom?: string }) => {
@@ -108,7 +108,7 @@ export function registerManagementReviewCommands(program: Command, ctx: CliConte
     .command('cancel')
     .argument('<reviewId>', 'e.g. 2027')
     .requiredOption('--reason <text>', 'why (goes to the ledger)')
-    .option('--by <person>', "the AIMS manager's person id (default system)")
+    .option('--by <person>', BY_HELP)
     .description('cancel a review that is not approved yet')
     .action(async (reviewId: string, o: { reason: string; by?: string }) => {
       const ack = await ctx.api().request<{ message: string }>('POST', `/admin/management-reviews/${encodeURIComponent(reviewId)}/cancel`, {

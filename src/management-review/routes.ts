@@ -22,7 +22,8 @@ import { visibilityLiteral } from '../temporal/visibility.js';
 import { errorResponseSchema, HttpError } from '../api/errors.js';
 import { limitParam } from '../api/query-params.js';
 import { guardTemporalRoutes, temporalClient } from '../api/plugins/temporal-routes.js';
-import { asAimsManager, startRefused, workflowRoutes } from '../api/plugins/workflow-routes.js';
+import { requirePermission } from '../api/plugins/admin-auth.js';
+import { actingPerson, startRefused, workflowRoutes } from '../api/plugins/workflow-routes.js';
 import '../api/deps.js';
 
 const DEFAULT_LIMIT = 50;
@@ -32,7 +33,7 @@ const startBodySchema = z
   .strictObject({
     reviewId: reviewIdSchema.describe('e.g. `2027` or `2027-H1`; the workflow id is `management-review/<reviewId>`'),
     meetingDate: calendarDate.describe('The day of the review meeting (YYYY-MM-DD)'),
-    requestedBy: actorSchema.default('system').describe('Person id of whoever starts it; default `system`'),
+    requestedBy: actorSchema.optional().describe('If given, must name whoever is authenticated: the review is started as them'),
     trigger: z.enum(['admin', 'schedule', 'certification'], { message: 'must be "admin", "schedule" or "certification"' }).default('admin'),
     triggerRef: z.string().trim().min(1).max(300).optional(),
     periodFrom: calendarDate.optional().describe('Start of the period the performance figures cover; default the previous review, or one year'),
@@ -60,12 +61,12 @@ const detailSchema = z
   .describe('ManagementReviewDetail');
 
 const minutesBodySchema = reviewMinutesSchema
-  .extend({ by: actorSchema.optional().describe("The AIMS manager's person id; default the organization's AIMS manager") })
+  .extend({ by: actorSchema.optional().describe('If given, must name whoever is authenticated (the AIMS manager): the minutes are recorded as them') })
   .describe('ManagementReviewMinutes');
 
 const cancelBodySchema = z.strictObject({
   reason: z.string().trim().min(1, 'a reason is required').max(2000, 'must be at most 2000 characters'),
-  by: actorSchema.optional().describe("The AIMS manager's person id; default `system`"),
+  by: actorSchema.optional().describe('If given, must name whoever is authenticated: the cancel is recorded as them'),
 });
 
 const ackSchema = z.object({ reviewId: z.string(), ok: z.literal(true), state: z.string(), message: z.string() });
@@ -117,6 +118,7 @@ export const managementReviewRoutes: FastifyPluginCallbackZod = (app, _options, 
     type: MANAGEMENT_REVIEW_WORKFLOW,
     params: paramsSchema,
     key: 'reviewId',
+    read: 'management-review.read',
     workflowId: managementReviewWorkflowId,
     query: managementReviewStatusQuery,
     ack: ackSchema,
@@ -128,6 +130,7 @@ export const managementReviewRoutes: FastifyPluginCallbackZod = (app, _options, 
   app.post(
     '/management-reviews',
     {
+      preValidation: requirePermission('management-review.start'),
       schema: review.schema({
         summary: 'Start a management review',
         description:
@@ -139,7 +142,8 @@ export const managementReviewRoutes: FastifyPluginCallbackZod = (app, _options, 
     },
     async (request, reply) => {
       const org = app.deps.organization?.();
-      const { policy, ...rest } = request.body;
+      const { policy, ...given } = request.body;
+      const rest = { ...given, requestedBy: actingPerson(request) };
       try {
         await startManagementReview(temporal(), taskQueue, { ...rest, ...(policy ? { policy } : {}) }, org ? { organization: org } : {});
       } catch (err) {
@@ -154,6 +158,7 @@ export const managementReviewRoutes: FastifyPluginCallbackZod = (app, _options, 
   app.get(
     '/management-reviews',
     {
+      preValidation: requirePermission('management-review.read'),
       schema: review.schema({
         summary: 'List management reviews with their decisions and action status',
         description:
@@ -213,6 +218,7 @@ export const managementReviewRoutes: FastifyPluginCallbackZod = (app, _options, 
   app.get(
     '/management-reviews/:reviewId/pack',
     {
+      preValidation: requirePermission('management-review.read'),
       schema: review.schema({
         summary: 'The review pack as a printable HTML document (with the minutes once recorded)',
         params: paramsSchema,
@@ -243,9 +249,9 @@ export const managementReviewRoutes: FastifyPluginCallbackZod = (app, _options, 
       'meeting has started; actions may not be due in the past. Sent to top management for ' +
       'approval, bound to the hash of pack + minutes; sent again while the approval runs, earlier decisions are void and ' +
       'top management is asked again.',
+    permission: 'management-review.minutes',
     body: minutesBodySchema,
     update: recordMinutesUpdate,
-    actor: (org) => asAimsManager(org) ?? 'system',
     arg: ({ body, by }) => ({ ...body, by }),
     what: 'recorded',
     log: { message: 'management review minutes recorded' },
@@ -254,6 +260,7 @@ export const managementReviewRoutes: FastifyPluginCallbackZod = (app, _options, 
   review.update('/management-reviews/:reviewId/cancel', {
     summary: 'Cancel a management review with a reason',
     description: 'Cancels open input tasks and a running approval; the reason goes to the ledger. Not possible once the results are approved.',
+    permission: 'management-review.cancel',
     body: cancelBodySchema,
     update: cancelReviewUpdate,
     arg: ({ body, by }) => ({ by, reason: body.reason }),

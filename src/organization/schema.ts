@@ -84,6 +84,10 @@ export const organizationSchema = z
       aiGovernance: z.array(id).default([]),
       /** Owner per process, e.g. `corrective-action: alice`. */
       processOwners: z.record(id, id).default({}),
+      /** People of the certification body (or any outside auditor) who read status, the ledger and the audit pack. */
+      externalAuditors: z.array(id).default([]),
+      /** People who keep the system running: schedules, the organization file, syncs (services get this role from their key). */
+      operationsAdmins: z.array(id).default([]),
     }),
     aiSystems: z.array(aiSystemSchema).default([]),
     certification: z
@@ -275,6 +279,8 @@ export const organizationSchema = z
     known(['roles', 'aimsManager'], org.roles.aimsManager);
     org.roles.internalAuditors.forEach((p, i) => known(['roles', 'internalAuditors', i], p));
     org.roles.aiGovernance.forEach((p, i) => known(['roles', 'aiGovernance', i], p));
+    org.roles.externalAuditors.forEach((p, i) => known(['roles', 'externalAuditors', i], p));
+    org.roles.operationsAdmins.forEach((p, i) => known(['roles', 'operationsAdmins', i], p));
     for (const [process, owner] of Object.entries(org.roles.processOwners)) {
       known(['roles', 'processOwners', process], owner);
     }

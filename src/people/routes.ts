@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { personIdSchema } from '../common/schemas.js';
 import { errorResponseSchema, HttpError } from '../api/errors.js';
 import { guardTemporalRoutes, temporalClient } from '../api/plugins/temporal-routes.js';
+import { requirePermission } from '../api/plugins/admin-auth.js';
 import { actingPerson, adminSchema } from '../api/plugins/workflow-routes.js';
 import { loadOrganization, OrganizationFileError } from '../organization/load.js';
 import { applyOrganization, startOrganizationChange } from './change.js';
@@ -38,14 +39,14 @@ const handoverBody = z
   .strictObject({
     to: personIdSchema.describe('Who takes over (each workflow may name someone else where its own rules say so)'),
     reason: z.string().trim().min(1, 'a reason is required').max(2000),
-    by: personIdSchema.optional().describe('Who hands over; default `system`'),
+    by: personIdSchema.optional().describe('If given, must name whoever is authenticated: the handover is recorded as them'),
   })
   .describe('PersonHandover');
 
 const reloadBody = z
   .strictObject({
     reason: z.string().trim().min(1).max(2000).optional(),
-    by: personIdSchema.optional(),
+    by: personIdSchema.optional().describe('If given, must name whoever is authenticated: the reload is recorded as them'),
   })
   .describe('OrganizationReload');
 
@@ -61,6 +62,7 @@ export const peopleRoutes: FastifyPluginCallbackZod = (app, _options, done) => {
   app.get(
     '/people/:id/work',
     {
+      preValidation: requirePermission('people.read'),
       schema: adminSchema(TAG, {
         summary: "A person's running work: what they own and what waits for them",
         params: personParams,
@@ -77,6 +79,7 @@ export const peopleRoutes: FastifyPluginCallbackZod = (app, _options, done) => {
   app.post(
     '/people/:id/handover',
     {
+      preValidation: requirePermission('people.handover'),
       schema: adminSchema(TAG, {
         summary: "Hand over all of a person's running work",
         description:
@@ -115,6 +118,7 @@ export const peopleRoutes: FastifyPluginCallbackZod = (app, _options, done) => {
   app.post(
     '/organization/reload',
     {
+      preValidation: requirePermission('organization.reload'),
       schema: adminSchema(TAG, {
         summary: 'Put the organization file into force',
         description:

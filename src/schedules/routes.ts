@@ -18,6 +18,7 @@ import {
 } from './manage.js';
 import { errorResponseSchema, HttpError } from '../api/errors.js';
 import { guardTemporalRoutes, temporalClient } from '../api/plugins/temporal-routes.js';
+import { requirePermission } from '../api/plugins/admin-auth.js';
 import { adminSchema, startRefused } from '../api/plugins/workflow-routes.js';
 import '../api/deps.js';
 
@@ -56,6 +57,7 @@ export const scheduleRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
   app.get(
     '/schedules',
     {
+      preValidation: requirePermission('schedules.read'),
       schema: adminSchema('schedules', {
         summary: 'The yearly schedules of the recurring cycles',
         response: { 200: z.object({ items: z.array(scheduleSchema) }) },
@@ -70,6 +72,7 @@ export const scheduleRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
   app.get(
     '/schedules/:kind',
     {
+      preValidation: requirePermission('schedules.read'),
       schema: adminSchema('schedules', {
         summary: 'One yearly schedule: its settings, next runs and what it started recently',
         params: paramsSchema,
@@ -86,6 +89,7 @@ export const scheduleRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
   app.put(
     '/schedules/:kind',
     {
+      preValidation: requirePermission('schedules.manage'),
       schema: adminSchema('schedules', {
         summary: 'Create or update the yearly schedule of a cycle',
         description:
@@ -116,6 +120,7 @@ export const scheduleRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
     app.post(
       `/schedules/:kind/${action}`,
       {
+        preValidation: requirePermission('schedules.manage'),
         schema: adminSchema('schedules', {
           summary: paused ? 'Pause a yearly schedule (it keeps its settings)' : 'Resume a paused yearly schedule',
           params: paramsSchema,
@@ -134,6 +139,7 @@ export const scheduleRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
   app.post(
     '/schedules/:kind/run',
     {
+      preValidation: requirePermission('schedules.manage'),
       schema: adminSchema('schedules', {
         summary: 'Run a yearly schedule now',
         description: "As if it fired now: this year's cycle is started unless it already was.",
@@ -150,6 +156,7 @@ export const scheduleRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
   app.delete(
     '/schedules/:kind',
     {
+      preValidation: requirePermission('schedules.manage'),
       schema: adminSchema('schedules', {
         summary: 'Delete a yearly schedule (cycles it started keep running)',
         params: paramsSchema,

@@ -24,7 +24,8 @@ import { errorResponseSchema, HttpError } from '../api/errors.js';
 import type { FoundWorkflow } from '../api/gateway.js';
 import { booleanParam, limitParam } from '../api/query-params.js';
 import { guardTemporalRoutes, temporalClient } from '../api/plugins/temporal-routes.js';
-import { startRefused, workflowRoutes } from '../api/plugins/workflow-routes.js';
+import { requirePermission } from '../api/plugins/admin-auth.js';
+import { actingPerson, startRefused, workflowRoutes } from '../api/plugins/workflow-routes.js';
 import '../api/deps.js';
 
 // Schemas
@@ -92,7 +93,7 @@ const detailSchema = z
 
 const cancelBodySchema = z.strictObject({
   reason: z.string().trim().min(1, 'a reason is required').max(2000),
-  by: actorSchema.optional().describe("The AIMS manager's person id; default `system`"),
+  by: actorSchema.optional().describe('If given, must name whoever is authenticated: the cancel is recorded as them'),
 });
 
 const ackSchema = z.object({ id: z.string(), ok: z.literal(true), state: z.string(), message: z.string() });
@@ -115,6 +116,7 @@ export const workRoutes: FastifyPluginCallbackZod = (app, _options, done) => {
 
   const work = workflowRoutes(app, {
     tag: 'work',
+    read: 'tasks.read',
     type: [TASK_WORKFLOW, APPROVAL_WORKFLOW],
     params: idParamsSchema,
     key: 'id',
@@ -140,6 +142,7 @@ export const workRoutes: FastifyPluginCallbackZod = (app, _options, done) => {
   app.post(
     '/tasks',
     {
+      preValidation: requirePermission('tasks.start'),
       schema: work.schema({
         summary: 'Start a standalone human task',
         description:
@@ -148,12 +151,13 @@ export const workRoutes: FastifyPluginCallbackZod = (app, _options, done) => {
         response: startedResponses,
       }),
     },
-    async (request, reply) => started(request, reply, 'task', await startHumanTask(temporal(), taskQueue, request.body, startOptions()).catch(startError)),
+    async (request, reply) => started(request, reply, 'task', await startHumanTask(temporal(), taskQueue, { ...request.body, requestedBy: actingPerson(request) }, startOptions()).catch(startError)),
   );
 
   app.post(
     '/approvals',
     {
+      preValidation: requirePermission('tasks.start'),
       schema: work.schema({
         summary: 'Start a standalone approval',
         description: 'The approvers get an e-mail with a signed link to the approval page. The id is `approval/adhoc/<year>/<random>`.',
@@ -181,7 +185,8 @@ export const workRoutes: FastifyPluginCallbackZod = (app, _options, done) => {
   work.update('/work/:id/cancel', {
     summary: 'Cancel a task or approval with a reason',
     description:
-      'Closes it as cancelled; the people involved are told. `by` is the AIMS manager (or `system`); the workflow checks who may cancel.',
+      'Closes it as cancelled; the people involved are told. Recorded as whoever is authenticated; the workflow checks who may cancel (the AIMS manager, or the assignee\'s manager).',
+    permission: 'tasks.cancel',
     body: cancelBodySchema,
     update: cancelUpdate,
     arg: ({ body, by, workflow }) => {

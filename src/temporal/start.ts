@@ -82,9 +82,9 @@ export class StartCheck {
     return this;
   }
 
-  /** An actor: a person, or `system`. */
+  /** An actor: a person, `system`, or a service (`service:<name>`). */
   actor(path: string, id: string, suffix = ''): this {
-    return id === 'system' ? this : this.person(path, id, suffix);
+    return id === 'system' || id.startsWith('service:') ? this : this.person(path, id, suffix);
   }
 
   /** An AI system of the inventory, when one is named. */

@@ -1,27 +1,32 @@
 /**
  * The real API for tests: `buildTestApp()` builds it on a real records store (PGlite in
- * memory unless one is passed), with test secrets and a Temporal readiness probe that
+ * memory unless one is passed), the example organization (unless one is passed), test
+ * secrets and keys (./keys.ts), and a Temporal readiness probe that
  * answers ok (pass `readiness` to change it). Drive it with `app.inject`; call `close()`.
  *
  * `captureLogs()` gives a pino logger (configured like the process logger) whose JSON lines
  * are kept in memory, for asserting what is and is not logged.
  */
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { buildApp, type ApiInstance, type AppDeps } from '../../src/api/app.js';
 import { parseConfig, type Config } from '../../src/config.js';
 import { loggerOptions, type Logger } from '../../src/logger.js';
+import { loadOrganization } from '../../src/organization/load.js';
 import { IN_MEMORY, openRecordsStore } from '../../src/records/store.js';
 import type { RecordsStore } from '../../src/records/types.js';
 
-export const TEST_ADMIN_KEY = 'test-admin-key-0123456789abcdef';
+import { TEST_ADMIN_KEY, TEST_API_KEYS } from './keys.js';
+
+export { headersOf, keyOf, TEST_ADMIN_KEY, TEST_ADMIN_PERSON } from './keys.js';
 export const TEST_LINK_SECRET = 'test-link-secret-0123456789abcdef0123456789';
 
 /** A valid configuration for tests; `env` overrides single variables. */
 export function testConfig(env: Record<string, string> = {}): Config {
   return parseConfig({
     LINK_SECRET: TEST_LINK_SECRET,
-    ADMIN_API_KEYS: TEST_ADMIN_KEY,
+    API_KEYS: TEST_API_KEYS,
     LOG_LEVEL: 'silent',
     DATA_DIR: IN_MEMORY,
     PUBLIC_BASE_URL: 'http://localhost:3000',
@@ -38,7 +43,7 @@ export interface TestApp {
   app: ApiInstance;
   records: RecordsStore;
   config: Config;
-  /** Headers carrying a valid admin API key. */
+  /** Headers carrying the API key of the example organization's AIMS manager. */
   adminHeaders: { authorization: string };
   /** Closes the app and the store it opened (a passed-in store is left open). */
   close(): Promise<void>;
@@ -48,10 +53,13 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
   const { env, records: givenRecords, ...rest } = options;
   const config = testConfig(env);
   const records = givenRecords ?? (await openRecordsStore({ dataDir: IN_MEMORY }));
+  // The example organization, whose people hold the roles the test keys are checked against.
+  const organization = await loadOrganization(path.resolve(import.meta.dirname, '../../config/organization.example.yaml'));
   const app = await buildApp({
     config,
     logger: false,
     readiness: { temporal: () => Promise.resolve() },
+    organization: () => organization,
     ...rest,
     records,
   });

@@ -14,11 +14,13 @@ import type { Config } from '../../src/config.js';
 import type { Organization } from '../../src/organization/schema.js';
 import type { ParsedMail } from './smtp.js';
 import type { TestStack } from './temporal.js';
+import { TEST_ADMIN_KEY } from './keys.js';
 
 
 export { CHROMIUM_PATH };
 
-export const TEST_ADMIN_HEADERS = { authorization: 'Bearer test-admin-key-0123456789abcdef' } as const;
+/** Headers with the API key of the example organization's AIMS manager (priya.raman). */
+export const TEST_ADMIN_HEADERS = { authorization: `Bearer ${TEST_ADMIN_KEY}` } as const;
 
 /** The API on the stack: pages and admin routes act on the stack's workflows. Silent unless given a logger. */
 export async function buildStackApp(

@@ -3,6 +3,7 @@
  * setup), a unique task queue, real activities over an in-memory PGlite records store, a real
  * in-process SMTP server and a real link signer.
  */
+import { TEST_API_KEYS } from './keys.js';
 import { randomInt, randomUUID } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
 import { readFile } from 'node:fs/promises';
@@ -93,7 +94,7 @@ export async function startTestStack(
     MAIL_FROM: 'aimsflow <aimsflow@northwind.example>',
     PUBLIC_BASE_URL: opts.publicBaseUrl ?? 'http://127.0.0.1:3999',
     LINK_SECRET: 'test-link-secret-0123456789abcdef0123456789',
-    ADMIN_API_KEYS: 'test-admin-key-0123456789abcdef',
+    API_KEYS: TEST_API_KEYS,
     DATA_DIR: 'memory://',
     LOG_LEVEL: 'warn',
   });

@@ -8,7 +8,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import type { Config } from '../../config.js';
-import { BEARER_SCHEME } from './admin-auth.js';
+import { BEARER_SCHEME, SESSION_COOKIE, SESSION_SCHEME } from './admin-auth.js';
 
 export const API_VERSION = '0.1.0';
 export const DOCS_PREFIX = '/docs';
@@ -37,7 +37,7 @@ export async function registerOpenApi(app: FastifyInstance, config: Config): Pro
       info: {
         title: 'aimsflow API',
         description:
-          'ISO/IEC 42001 AI management system workflows. Admin routes need an API key: `Authorization: Bearer <key>`.',
+          'ISO/IEC 42001 AI management system workflows. Admin routes need a signed-in session or an API key (`Authorization: Bearer <key>`); 401 without, 403 when the principal lacks the permission the route names.',
         version: API_VERSION,
       },
       servers: [{ url: config.PUBLIC_BASE_URL }],
@@ -50,7 +50,13 @@ export async function registerOpenApi(app: FastifyInstance, config: Config): Pro
           [BEARER_SCHEME]: {
             type: 'http',
             scheme: 'bearer',
-            description: 'An admin API key, one of ADMIN_API_KEYS',
+            description: 'An API key of a person or a service, one of API_KEYS (configured by SHA-256)',
+          },
+          [SESSION_SCHEME]: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: SESSION_COOKIE,
+            description: 'The session cookie set by signing in (OpenID Connect)',
           },
         },
       },

@@ -29,7 +29,8 @@ export function guardTemporalRoutes(app: FastifyInstance, what: string): void {
 /** Responses every admin route working through Temporal can give besides its own. */
 export const temporalRouteResponses = {
   ...errorResponses,
-  401: errorResponseSchema.describe('Missing or wrong API key'),
+  401: errorResponseSchema.describe('Not signed in, or a missing or wrong API key'),
+  403: errorResponseSchema.describe('The principal may not do this; the message names the permission and the principal'),
   503: errorResponseSchema.describe('Temporal is not configured or not reachable'),
 } as const;
 

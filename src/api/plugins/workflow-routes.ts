@@ -14,37 +14,22 @@ import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/c
 import type { QueryDefinition, UpdateDefinition } from '@temporalio/common';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { Organization } from '../../organization/schema.js';
 import { StartInputError } from '../../temporal/start.js';
 import { executionFacts } from '../../temporal/visibility.js';
 import { errorResponseSchema, HttpError } from '../errors.js';
 import type { FoundWorkflow } from '../gateway.js';
-import { adminSecurity } from './admin-auth.js';
+import type { Permission } from '../../auth/permissions.js';
+import { adminSecurity, requestActor, requirePermission } from './admin-auth.js';
 import { findWorkflow, temporalClient, temporalRouteResponses, updateRunning } from './temporal-routes.js';
 import '../deps.js';
 
-/** Who acts when a request names nobody, given the organization file (when the API has one). */
-export type Fallback = (organization: Organization | undefined) => string | undefined;
-
-/** The admin acting for the organization. */
-export const asSystem: Fallback = () => 'system';
-
-/** The organization's AIMS manager (nobody without an organization file). */
-export const asAimsManager: Fallback = (organization) => organization?.roles.aimsManager;
-
 /**
- * Who acts in an admin request: the person its body names in `by`, else whom `fallback` names
- * (by default `system`, the admin acting for the organization). When the fallback knows
- * nobody (the AIMS manager, without an organization file) the request must name someone: 400.
+ * Who acts in an admin request: its principal (the signed-in person, or the key's person or
+ * service). The admin scope has already refused (403) a body naming someone else in an actor
+ * field such as `by` or `requestedBy`; see `requestActor`.
  */
-export function actingPerson(request: FastifyRequest, fallback: Fallback = asSystem): string {
-  const named = (request.body as { by?: string } | null | undefined)?.by;
-  if (named !== undefined) return named;
-  const by = fallback(request.server.deps.organization?.());
-  if (by === undefined) {
-    throw new HttpError(400, 'by: is required when the API has no organization file', { issues: [{ path: 'by', message: 'is required' }] });
-  }
-  return by;
+export function actingPerson(request: FastifyRequest): string {
+  return requestActor(request);
 }
 
 /**
@@ -62,8 +47,8 @@ export function startRefused(err: unknown, alreadyStarted?: (workflowId: string)
 export type ResponseSchema = z.ZodType | { description?: string; content: Record<string, { schema: z.ZodType }> };
 
 /**
- * An admin route's schema: `schema` with the process's tag, the API key, and besides the
- * route's own responses those of every route working through Temporal (400, 401, 500, 503).
+ * An admin route's schema: `schema` with the process's tag, the security schemes, and besides
+ * the route's own responses those of every route working through Temporal (400, 401, 403, 500, 503).
  */
 export function adminSchema<const S extends { summary: string; response: Record<number, ResponseSchema> }>(tag: string, schema: S) {
   return { tags: [tag], security: adminSecurity, ...schema, response: { ...schema.response, ...temporalRouteResponses } };
@@ -73,6 +58,8 @@ export function adminSchema<const S extends { summary: string; response: Record<
 export interface WorkflowRoutesOptions<P, K extends keyof P, S> {
   /** The OpenAPI tag of the process's routes. */
   tag: string;
+  /** The permission of its list and detail routes (e.g. `corrective-action.read`). */
+  read: Permission;
   /** The workflow type the routes serve (or the types); a workflow of another type is not found. */
   type: string | readonly string[];
   /** The path parameters that name one workflow... */
@@ -96,7 +83,7 @@ export interface WorkflowRoutesOptions<P, K extends keyof P, S> {
 export interface UpdateRequest<P, B> {
   params: P;
   body: B;
-  /** Who acts (see `actingPerson`). */
+  /** Who acts: the principal (see `actingPerson`). */
   by: string;
 }
 
@@ -113,8 +100,8 @@ export interface UpdateRoute<Q, B, A, R> {
   arg: (request: UpdateRequest<Q, B> & { workflow: FoundWorkflow }) => NoInfer<A> | Promise<NoInfer<A>>;
   /** What the update does, as in `Not <what>: <why not>.` */
   what: string;
-  /** Who acts when the body names nobody; default `system`. */
-  actor?: Fallback;
+  /** The permission the route needs. */
+  permission: Permission;
   /** Checks of the request before the workflow is looked up (so a bad request is a 400 before a 404). */
   check?: (request: UpdateRequest<Q, B>) => void;
   /** Logged once the workflow accepted it: `message` with `fields` (default: the key and `by`). */
@@ -163,6 +150,7 @@ export function workflowRoutes<P, K extends keyof P, S>(app: FastifyInstance, op
       app.get(
         path,
         {
+          preValidation: requirePermission(options.read),
           schema: adminSchema(tag, {
             summary: route.summary,
             description: route.description,
@@ -182,6 +170,7 @@ export function workflowRoutes<P, K extends keyof P, S>(app: FastifyInstance, op
       app.get(
         path,
         {
+          preValidation: requirePermission(options.read),
           schema: adminSchema(tag, {
             summary: route.summary,
             description: route.description,
@@ -212,6 +201,7 @@ export function workflowRoutes<P, K extends keyof P, S>(app: FastifyInstance, op
       app.route({
         method: route.method ?? 'POST',
         url: path,
+        preValidation: requirePermission(route.permission),
         schema: adminSchema(tag, {
           summary: route.summary,
           description: route.description,
@@ -221,7 +211,7 @@ export function workflowRoutes<P, K extends keyof P, S>(app: FastifyInstance, op
         }),
         handler: async (request) => {
           const params = request.params as Q;
-          const input = { params, body: request.body as B, by: actingPerson(request, route.actor) };
+          const input = { params, body: request.body as B, by: actingPerson(request) };
           route.check?.(input);
           const workflow = await find(params);
           const arg = await route.arg({ ...input, workflow });

@@ -12,7 +12,7 @@ import { MAX_REPORTED_BREAKS } from '../../records/verify.js';
 import type { RecordFilter } from '../../records/types.js';
 import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, recordFilterSchema } from '../../records/validation.js';
 import { errorResponses, errorResponseSchema, HttpError } from '../errors.js';
-import { adminSecurity } from '../plugins/admin-auth.js';
+import { adminSecurity, requirePermission } from '../plugins/admin-auth.js';
 import '../deps.js';
 
 /** A query-string integer: digits only, then range-checked. */
@@ -139,7 +139,8 @@ export const verifyResultSchema = z
 
 const authResponses = {
   ...errorResponses,
-  401: errorResponseSchema.describe('Missing or wrong API key'),
+  401: errorResponseSchema.describe('Not signed in, or a missing or wrong API key'),
+  403: errorResponseSchema.describe('The principal may not do this; the message names the permission and the principal'),
 } as const;
 
 function asBadRequest(err: unknown): never {
@@ -164,6 +165,7 @@ export const recordsRoutes: FastifyPluginCallbackZod = (app, _options, done) => 
   app.get(
     '/records',
     {
+      preValidation: requirePermission('records.read'),
       schema: {
         tags: ['records'],
         summary: 'List evidence records',
@@ -188,6 +190,7 @@ export const recordsRoutes: FastifyPluginCallbackZod = (app, _options, done) => 
   app.get(
     '/records/verify',
     {
+      preValidation: requirePermission('records.verify'),
       schema: {
         tags: ['records'],
         summary: 'Verify the hash chain',
@@ -213,6 +216,7 @@ export const recordsRoutes: FastifyPluginCallbackZod = (app, _options, done) => 
   app.get(
     '/records/export',
     {
+      preValidation: requirePermission('records.export'),
       schema: {
         tags: ['records'],
         summary: 'Download the audit pack (NDJSON)',
