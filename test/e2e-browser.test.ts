@@ -107,5 +107,7 @@ describe.skipIf(!chromium.here)('task page in a real browser', () => {
     expect(others).toEqual([]);
     expect(record).toMatchObject({ actor: 'sofia.lind', clauses: ['9.1', 'A.6.2.6'] });
     expect((record?.content as { data: unknown }).data).toEqual({ summary, links: [evidence] });
+    // The ledger says how the person was authenticated: from the e-mailed link.
+    expect((record?.content as { via?: string }).via).toBe('link');
   });
 });

@@ -376,7 +376,8 @@ describe('approval page', () => {
     const twice = await post(hannahLink, [['csrf', csrfOf(page.body)], ['contentHash', v1], ['decision', 'approve'], ['comment', '']]);
     expect(twice.statusCode).toBe(409);
     expect(twice.body).toContain('You have already decided');
-    expect((await handle.query(approvalStatusQuery)).decisions).toHaveLength(1);
+    // One decision, made from the e-mailed link, and recorded so.
+    expect((await handle.query(approvalStatusQuery)).decisions).toMatchObject([{ by: 'hannah.okafor', decision: 'approve', via: 'link' }]);
     const hannahAgain = await get(hannahLink);
     expect(hannahAgain.body).toContain('You approved this version');
     expect(hannahAgain.body).not.toContain('<form');

@@ -309,6 +309,7 @@ export function submitApproval(ctx: PageContext) {
       decision: decision as 'approve' | 'reject',
       contentHash: shownHash,
       ...(comment.trim() ? { comment: comment.trim() } : {}),
+      via: 'link' as const,
     };
     let outcome;
     try {

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { SINGLE_LINE } from '../common/text.js';
 import { assigneeRefSchema } from '../organization/schema.js';
 import { conflictsSchema } from '../people/duties.js';
-import { actorSchema, personIdSchema, processSchema, timingPolicySchema, type PersonRef } from '../common/schemas.js';
+import { actorSchema, personIdSchema, processSchema, timingPolicySchema, viaSchema, type PersonRef, type Via } from '../common/schemas.js';
 import { durationString } from '../common/duration.js';
 
 export const contentHashSchema = z.string().regex(/^[a-f0-9]{64}$/, 'must be a sha256 hex digest (64 hex characters)');
@@ -50,6 +50,8 @@ export interface Decision {
   contentHash: string;
   /** True once a later content version made it void. */
   voided: boolean;
+  /** How the approver was authenticated (`link`: from the e-mailed link). */
+  via?: Via;
 }
 
 export interface ApprovalEvent {
@@ -110,6 +112,7 @@ export const decideSchema = z
     comment: z.string().trim().max(5000).optional(),
     /** The hash of the content the approver saw. */
     contentHash: contentHashSchema,
+    via: viaSchema.optional(),
   })
   .superRefine((d, ctx) => {
     if (d.decision === 'reject' && !d.comment) {

@@ -19,6 +19,13 @@ export const serviceActorSchema = z.string().regex(/^service:[a-z0-9][a-z0-9._-]
  */
 export const actorSchema = z.union([personIdSchema, z.literal('system'), serviceActorSchema]);
 
+/**
+ * How the person acting was authenticated, recorded beside the actor in the ledger: `link`, from
+ * an e-mailed link (the signed link is the credential).
+ */
+export const viaSchema = z.enum(['link']);
+export type Via = z.infer<typeof viaSchema>;
+
 export const clauseRef = z
   .string()
   .regex(CLAUSE_OR_CONTROL, 'must be a clause (e.g. 9.2) or an Annex A control (e.g. A.5.4)');

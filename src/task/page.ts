@@ -294,7 +294,7 @@ export function submitTask(ctx: PageContext) {
     // The workflow decides whether this person may complete it now; the page explains its answer.
     let outcome;
     try {
-      outcome = await gateway.update(work, completeTaskUpdate, { by: claims.person, data: form.data });
+      outcome = await gateway.update(work, completeTaskUpdate, { by: claims.person, data: form.data, via: 'link' });
     } catch (err) {
       if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return notSaved(true);
       throw err;

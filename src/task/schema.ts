@@ -6,7 +6,7 @@ import { SINGLE_LINE } from '../common/text.js';
 import { formKeySchema, type FormKey } from '../forms/index.js';
 import { assigneeRefSchema } from '../organization/schema.js';
 import { conflictsSchema } from '../people/duties.js';
-import { actorSchema, clauseRef, personIdSchema, processSchema, timingPolicySchema, type PersonRef } from '../common/schemas.js';
+import { actorSchema, clauseRef, personIdSchema, processSchema, timingPolicySchema, viaSchema, type PersonRef, type Via } from '../common/schemas.js';
 
 export const humanTaskInputSchema = z
   .object({
@@ -80,7 +80,7 @@ export interface TaskStatus {
   dueAt: string;
   createdAt: string;
   escalationLevel: number;
-  completion?: { by: string; at: string; data: Record<string, unknown> };
+  completion?: { by: string; at: string; data: Record<string, unknown>; via?: Via };
   cancellation?: { by: string; at: string; reason: string };
   history: TaskEvent[];
 }
@@ -97,7 +97,7 @@ export interface HumanTaskResult {
 
 // Update arguments (validated again inside the workflow's validators).
 
-export const completeTaskSchema = z.object({ by: personIdSchema, data: z.record(z.string(), z.unknown()) });
+export const completeTaskSchema = z.object({ by: personIdSchema, data: z.record(z.string(), z.unknown()), via: viaSchema.optional() });
 export type CompleteTask = z.infer<typeof completeTaskSchema>;
 
 export const reassignTaskSchema = z.object({

@@ -38,6 +38,7 @@ export function registerApprovalHandlers(approval: Approval): void {
         at: new Date().toISOString(),
         contentHash: approval.contentHash,
         voided: false,
+        ...(input.via ? { via: input.via } : {}),
       });
       const verb = input.decision === 'approve' ? 'approved' : 'rejected';
       approval.event('decided', input.by, `${approval.nameOf(input.by)} ${verb} version ${approval.version}${input.comment ? `: ${input.comment}` : ''}`);

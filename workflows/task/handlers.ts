@@ -36,7 +36,7 @@ export function registerTaskHandlers(task: Task): void {
     },
     apply: (input) => {
       const form = validateForm(task.spec.form, input.data, task.spec.choices ?? []);
-      task.completion = { by: input.by, at: new Date().toISOString(), data: form.ok ? form.data : input.data };
+      task.completion = { by: input.by, at: new Date().toISOString(), data: form.ok ? form.data : input.data, ...(input.via ? { via: input.via } : {}) };
       task.state = 'completed';
       task.record('completed', input.by, 'completed the task', task.completion.data);
       return ack('Thank you: the task is complete.');

@@ -203,6 +203,7 @@ export class Task {
           ...(this.delegate ? { delegate: this.delegate.id } : {}),
           dueAt: this.dueIso(),
           history: this.history,
+          ...(c.via ? { via: c.via } : {}),
         },
         'completed',
         c.at,
