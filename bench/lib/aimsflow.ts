@@ -2,7 +2,9 @@
  * aimsflow as `npm start` runs it without DATABASE_URL: one process (workers/local.ts) hosting
  * the worker with the real activities, the API listening on a port, and the embedded records
  * store (PGlite on disk), started from a workflow bundle written once per bench. Its mail goes
- * to the bench's SMTP server, its links point at its own API.
+ * to the bench's SMTP server, its links point at its own API. It inherits the bench's
+ * environment for everything the bench does not set, so e.g. `WORKER_MAX_CACHED_WORKFLOWS=2000
+ * npm run bench -- link-decision` measures with a larger workflow cache.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -77,6 +79,8 @@ export async function startAimsflow(options: AimsflowOptions): Promise<AimsflowP
       API_PORT: String(port),
       LINK_SECRET: BENCH_LINK_SECRET,
       ADMIN_API_KEYS: BENCH_ADMIN_KEY,
+      // The embedded records store, as npm start has it without a database (workers/local.ts).
+      DATABASE_URL: '',
       DATA_DIR: options.dataDir,
       ORG_FILE: options.orgFile ?? EXAMPLE_ORG_FILE,
       WORKFLOW_BUNDLE: options.workflowBundle,

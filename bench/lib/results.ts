@@ -75,7 +75,8 @@ export function benchFigures(bench: string) {
       const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
       const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
       const load = os.loadavg().map((l) => l.toFixed(1)).join(', ');
-      return [`${bench}  (load average ${load} on ${os.cpus().length} cores)`, line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+      const from = process.env.BENCH_AIMSFLOW_ROOT ? `, aimsflow from ${process.env.BENCH_AIMSFLOW_ROOT}` : '';
+      return [`${bench}  (load average ${load} on ${os.cpus().length} cores${from})`, line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
     },
     print(): void {
       console.log(`\n${this.table()}\n`);
@@ -88,7 +89,9 @@ export function benchFigures(bench: string) {
       const host = machine();
       // The machine may be shared: how busy it was when the figures were taken (1, 5, 15 minutes).
       const loadAverage = os.loadavg().map((l) => Math.round(l * 100) / 100);
-      const lines = figures.map((f) => JSON.stringify({ bench, at, ...f, ratio: ratioOf(f), machine: host, loadAverage }));
+      // Figures of aimsflow run from another checkout (BENCH_AIMSFLOW_ROOT) say so.
+      const from = process.env.BENCH_AIMSFLOW_ROOT ? { aimsflowRoot: process.env.BENCH_AIMSFLOW_ROOT } : {};
+      const lines = figures.map((f) => JSON.stringify({ bench, at, ...f, ratio: ratioOf(f), machine: host, loadAverage, ...from }));
       await appendFile(path.join(RESULTS_DIR, `${bench}.jsonl`), lines.map((l) => `${l}\n`).join(''));
     },
   };
