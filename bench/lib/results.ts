@@ -44,7 +44,7 @@ export function ratioOf(f: Figure): number | undefined {
 }
 
 function fmt(n: number): string {
-  if (!Number.isFinite(n)) return String(n);
+  if (!Number.isFinite(n) || Number.isInteger(n)) return String(n);
   const abs = Math.abs(n);
   return abs >= 100 ? n.toFixed(0) : abs >= 10 ? n.toFixed(1) : n.toFixed(abs >= 1 ? 2 : 3);
 }
@@ -74,7 +74,9 @@ export function benchFigures(bench: string) {
       const head = ['figure', 'value', 'baseline', 'ratio', 'goal'];
       const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
       const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
-      return [`${bench}`, line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+      const load = os.loadavg().map((l) => l.toFixed(1)).join(', ');
+      const from = process.env.BENCH_AIMSFLOW_ROOT ? `, aimsflow from ${process.env.BENCH_AIMSFLOW_ROOT}` : '';
+      return [`${bench}  (load average ${load} on ${os.cpus().length} cores${from})`, line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
     },
     print(): void {
       console.log(`\n${this.table()}\n`);
@@ -85,7 +87,11 @@ export function benchFigures(bench: string) {
       await mkdir(RESULTS_DIR, { recursive: true });
       const at = new Date().toISOString();
       const host = machine();
-      const lines = figures.map((f) => JSON.stringify({ bench, at, ...f, ratio: ratioOf(f), machine: host }));
+      // The machine may be shared: how busy it was when the figures were taken (1, 5, 15 minutes).
+      const loadAverage = os.loadavg().map((l) => Math.round(l * 100) / 100);
+      // Figures of aimsflow run from another checkout (BENCH_AIMSFLOW_ROOT) say so.
+      const from = process.env.BENCH_AIMSFLOW_ROOT ? { aimsflowRoot: process.env.BENCH_AIMSFLOW_ROOT } : {};
+      const lines = figures.map((f) => JSON.stringify({ bench, at, ...f, ratio: ratioOf(f), machine: host, loadAverage, ...from }));
       await appendFile(path.join(RESULTS_DIR, `${bench}.jsonl`), lines.map((l) => `${l}\n`).join(''));
     },
   };

@@ -29,7 +29,12 @@ export interface TestSmtpServer {
   restart(): Promise<void>;
 }
 
-export async function startSmtpServer(): Promise<TestSmtpServer> {
+export interface SmtpServerOptions {
+  /** Called with every message as it is kept, and the time its DATA began (ms since the epoch). */
+  onMessage?: (message: ParsedMail, receivedAt: number) => void;
+}
+
+export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<TestSmtpServer> {
   const messages: ParsedMail[] = [];
   const arrivals = new EventEmitter();
   arrivals.setMaxListeners(100);
@@ -57,9 +62,11 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
         callback();
       },
       onData(stream, _session, callback) {
+        const receivedAt = Date.now();
         simpleParser(stream)
           .then((parsed) => {
             messages.push(parsed);
+            options.onMessage?.(parsed, receivedAt);
             arrivals.emit('message', parsed);
             callback();
           })

@@ -2,7 +2,7 @@
  * Activity stubs for workflow code, with timeouts and retry policies set once here, and the
  * one way a workflow sends mail it can do without.
  */
-import { ActivityFailure, isCancellation, log, proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, isCancellation, log, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../../activities/index.js';
 import type { NotifyInput } from '../../activities/notifications.js';
 import { MAIL_ACTIVITY_START_TO_CLOSE_MS, MAIL_RETRY_MAX_INTERVAL_MS } from '../../src/common/mail-timing.js';
@@ -12,6 +12,23 @@ const nonRetryableErrorTypes = ['InvalidInput', 'OrganizationLookupError', 'Reco
 /** Look-ups and ledger writes: quick, retried for a while, then the failure surfaces. */
 export const acts = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    maximumAttempts: 30,
+    nonRetryableErrorTypes,
+  },
+});
+
+/**
+ * Directory look-ups that only read the organization the worker holds in memory, run as local
+ * activities: inside the workflow task that needs them, without a round trip through the server
+ * (an activity task scheduled, polled and completed, then another workflow task), so the mail
+ * that follows a look-up is scheduled with the same workflow task's commands.
+ */
+export const directory = proxyLocalActivities<Pick<Activities, 'resolveTaskPeople'>>({
+  startToCloseTimeout: '10 seconds',
   retry: {
     initialInterval: '1 second',
     backoffCoefficient: 2,

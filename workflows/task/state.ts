@@ -2,18 +2,21 @@
  * A human task's state: who holds it, its due date ladder, how it ended, and what it
  * publishes (status query, search attributes, memo, summary line) and records.
  */
-import { workflowInfo } from '@temporalio/workflow';
+import { patched, workflowInfo } from '@temporalio/workflow';
 import type { ResolvedTaskPeople } from '../../activities/directory.js';
 import type { NotificationKind } from '../../activities/notifications.js';
 import type { PersonRef } from '../../src/common/schemas.js';
 import { conflictOf, conflictText, taskHolderRefusal } from '../../src/people/duties.js';
 import type { HumanTaskResult, HumanTaskSpec, TaskEventType, TaskState, TaskStatus } from '../../src/task/schema.js';
 import { searchAttributes } from '../../src/temporal/search-attributes.js';
-import { acts } from '../lib/activities.js';
+import { acts, directory } from '../lib/activities.js';
 import { DueTimeline } from '../lib/ladder.js';
 import { ref } from '../lib/people.js';
 import { Recorder } from '../lib/recorder.js';
 import { formatDay, reject } from '../lib/util.js';
+
+/** The look-up before a reminder or an escalation runs as a local activity. */
+const LOCAL_REROUTE_PATCH = 'task-reroute-resolves-locally';
 
 export class Task {
   readonly taskId = workflowInfo().workflowId;
@@ -113,7 +116,9 @@ export class Task {
    */
   async rerouteIfGone(): Promise<boolean> {
     const { assignee, managerId } = this;
-    const found = await acts.resolveTaskPeople({ assignee: { person: assignee.id }, policy: this.spec.policy, ...(managerId ? { managerId } : {}) });
+    const who = { assignee: { person: assignee.id }, policy: this.spec.policy, ...(managerId ? { managerId } : {}) };
+    // Looked up in the workflow task the reminder or escalation runs in, so its mail is not held back by a round trip.
+    const found = await (patched(LOCAL_REROUTE_PATCH) ? directory : acts).resolveTaskPeople(who);
     if (!found.rerouted || this.isClosed() || this.assignee.id !== assignee.id) return false;
     this.assignee = ref(found.assignee);
     this.managerId = found.managerId;

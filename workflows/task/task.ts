@@ -5,7 +5,7 @@
  */
 import { isCancellation, patched } from '@temporalio/workflow';
 import { humanTaskInputSchema, type HumanTaskInput, type HumanTaskResult } from '../../src/task/schema.js';
-import { acts } from '../lib/activities.js';
+import { acts, directory } from '../lib/activities.js';
 import { walkLadder } from '../lib/ladder.js';
 import { closing } from '../lib/lifecycle.js';
 import { formatDay, parseOrThrow } from '../lib/util.js';
@@ -14,6 +14,8 @@ import { Task } from './state.js';
 
 /** An assignee who left the organization hands the task to the fallback at the next reminder or escalation (issue #21). */
 const REROUTE_PATCH = 'task-reroutes-unknown-assignee';
+/** The assignee is looked up in the first workflow task (a local activity), so the assignment mail is scheduled with it. */
+const LOCAL_SETUP_PATCH = 'task-resolves-people-locally';
 
 export async function humanTask(rawInput: HumanTaskInput): Promise<HumanTaskResult> {
   const task = new Task(parseOrThrow(humanTaskInputSchema, rawInput, 'task input'));
@@ -21,8 +23,13 @@ export async function humanTask(rawInput: HumanTaskInput): Promise<HumanTaskResu
 
   // Resolve the assignee and the organization's timing.
   task.record('created', task.spec.requestedBy, `task created, due ${formatDay(task.timeline.dueAt)}`);
-  task.publish();
-  task.setUp(await acts.resolveTaskPeople({ assignee: task.spec.assignee, policy: task.spec.policy }));
+  const who = { assignee: task.spec.assignee, policy: task.spec.policy };
+  if (patched(LOCAL_SETUP_PATCH)) {
+    task.setUp(await directory.resolveTaskPeople(who));
+  } else {
+    task.publish();
+    task.setUp(await acts.resolveTaskPeople(who));
+  }
   task.publish();
 
   let cancelledBy: Error | undefined;
