@@ -85,8 +85,14 @@ describe('aimsflow nc', () => {
       (r) => r.code === 0 && (JSON.parse(r.out) as { ncId: string }[]).some((i) => i.ncId === ncId),
     );
     expect((JSON.parse(listed.out) as { ncId: string; state: string }[]).find((i) => i.ncId === ncId)?.state).toBe('containment');
-    const text = await cli('nc', 'list', '--state', 'containment', '--owner', 'sofia.lind');
-    expect(text.out).toMatch(new RegExp(`^${ncId}\\s+major\\s+containment\\s+sofia\\.lind\\s+Credit scoring`, 'm'));
+    // Until the NC has read its timing (its first activity), its published due date is the
+    // moment it was raised, so a list in that instant may mark it OVERDUE; it settles within seconds.
+    const line = new RegExp(`^${ncId}\\s+major\\s+containment\\s+sofia\\.lind\\s+Credit scoring`, 'm');
+    const text = await eventually(
+      () => cli('nc', 'list', '--state', 'containment', '--owner', 'sofia.lind'),
+      (r) => line.test(r.out),
+    );
+    expect(text.out).toMatch(line);
   });
 
   it('names the bad field and the bad file', async () => {

@@ -63,7 +63,12 @@ describe('organization file', () => {
     expect(problems.some((p) => p.startsWith('aiSystems[0].impactTier:'))).toBe(true);
     expect(problems).toContain('defaults.reminderOffsets[0]: must be a duration such as "7d", "12h", "30m" or "10s"');
     // Cross-reference checks run once every field is well-formed.
-    expect(await problemsOf((d) => d.people.push({ ...d.people[1]! }))).toEqual(['people[9].id: duplicate person id "david.chen"']);
+    let index = 0;
+    expect(
+      await problemsOf((d) => {
+        index = d.people.push({ ...d.people[1]! }) - 1;
+      }),
+    ).toEqual([`people[${index}].id: duplicate person id "david.chen"`]);
   });
 
   it('reports YAML syntax errors and missing files clearly', async () => {
