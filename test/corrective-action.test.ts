@@ -248,7 +248,7 @@ describe('corrective action', () => {
     expect(cancelled?.content).toMatchObject({ reason: 'Duplicate of NC-2027-001, same model', approvedBy: 'david.chen' });
   });
 
-  it('refuses an action plan with an action due in the past, naming the field and the rule, and asks the owner for the plan again', async () => {
+  it('refuses an action plan with an action due in the past, naming the field and the rule, and asks the owner for the plan again', { timeout: 150_000 }, async () => {
     const nc = await raise({ severity: 'minor', source: 'incident' });
     await complete(nc, 'containment', 'sofia.lind', evidence('Contained.'));
     await complete(nc, 'root-cause-1', 'sofia.lind', rootCause('No owner for model alerts'));
