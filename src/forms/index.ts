@@ -14,6 +14,7 @@ import type { FieldContext, FieldModel, FormProblem, Values } from './fields.js'
 import { impactAssessmentForm } from './impact-assessment.js';
 import { impactScopingForm } from './impact-scoping.js';
 import type { FormKey } from './keys.js';
+import { riskAnalysisForm, riskIdentificationForm, riskTreatmentForm } from './risk.js';
 import { rootCauseForm } from './root-cause.js';
 import { textForm } from './text.js';
 import { triageForm } from './triage.js';
@@ -25,6 +26,7 @@ export { MAX_PLAN_ACTIONS, planActionSchema, type PlanAction } from './action-pl
 export { auditFindingRowSchema, auditFindingTypes, MAX_AUDIT_FINDINGS, type AuditFindingRow } from './audit-findings.js';
 export { impactAreas, impactRowSchema, impactScaleChoices, impactScalesOf, MAX_IMPACTS, type ImpactArea, type ImpactRow } from './impact-assessment.js';
 export { rootCauseMethods } from './root-cause.js';
+export { MAX_STEP_RISKS, riskStepChoices, type ComparisonRow, type NewRiskRow, type TreatmentPlanRow, type TreatmentRow } from './risk.js';
 export { triageDecisions, triageSchema, type TriageDecision } from './triage.js';
 
 export const forms: Record<FormKey, FormDefinition> = {
@@ -39,6 +41,9 @@ export const forms: Record<FormKey, FormDefinition> = {
   'impact-scoping': impactScopingForm,
   'impact-assessment': impactAssessmentForm,
   'audit-findings': auditFindingsForm,
+  'risk-identification': riskIdentificationForm,
+  'risk-analysis': riskAnalysisForm,
+  'risk-treatment': riskTreatmentForm,
 };
 
 /** Validates a completion against a form; returns the cleaned data or the problems, field by field. */

@@ -1,0 +1,69 @@
+/**
+ * Activities of the risk assessment: the organization's risk criteria and who assesses a
+ * scope, the register's open risks of a scope, risk ids from the records store's sequence,
+ * and writes of risk versions and SoA changes to the ledger. Every write has a record id
+ * chosen by the workflow, so a retried activity appends once; reads are safe to retry.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import { durationMs } from '../src/common/duration.js';
+import type { Organization } from '../src/organization/schema.js';
+import type { RecordsStore } from '../src/records/types.js';
+import { riskAssessmentSequence } from '../src/risk/contract.js';
+import { appendRisk, readRegister, type RiskRecord } from '../src/risk/register.js';
+import { aimsScope, riskIdOf, type RegisterEntry, type RiskAssessmentSettings } from '../src/risk/schema.js';
+import type { SoaEdit } from '../src/soa/schema.js';
+import { appendSoaChange } from '../src/soa/store.js';
+
+export interface RiskActivityDeps {
+  organization: () => Organization;
+  records: Pick<RecordsStore, 'list' | 'append' | 'get' | 'allocateSequence'>;
+}
+
+export function createRiskActivities({ organization, records }: RiskActivityDeps) {
+  return {
+    /** The risk criteria, who assesses `scope` (the system owner; for the AIMS the owner of `ai-risk-management`, else the AIMS manager) and step durations. */
+    async riskAssessmentSettings(scope: string): Promise<RiskAssessmentSettings> {
+      const org = organization();
+      const c = org.riskCriteria;
+      const system = scope === aimsScope ? undefined : org.aiSystems.find((s) => s.id === scope);
+      if (scope !== aimsScope && !system) throw ApplicationFailure.nonRetryable(`unknown AI system "${scope}" (not in the inventory of the organization file)`, 'OrganizationLookupError');
+      const stepDueMs = Object.fromEntries(Object.entries(c.stepDue).map(([k, v]) => [k, durationMs(v)])) as RiskAssessmentSettings['stepDueMs'];
+      return {
+        criteria: structuredClone(c),
+        assessor: system?.owner ?? org.roles.processOwners['ai-risk-management'] ?? org.roles.aimsManager,
+        ...(system ? { systemName: system.name } : {}),
+        aimsManagerId: org.roles.aimsManager,
+        stepDueMs,
+      };
+    },
+
+    /** The open risks of a scope (an AI system's, or the AIMS-wide ones). */
+    async scopeRisks(scope: string): Promise<RegisterEntry[]> {
+      return readRegister(records, { scope });
+    },
+
+    /** A risk id per key (`R-001`, ...); the same key always gets the same id. */
+    async allocateRiskIds(keys: string[]): Promise<string[]> {
+      const ids: string[] = [];
+      for (const key of keys) ids.push(riskIdOf(await records.allocateSequence('risk', key)));
+      return ids;
+    },
+
+    /** The next assessment number of a scope in a year, for `key` (the same key, the same number). */
+    async allocateRiskAssessmentNumber(input: { scope: string; year: number; key: string }): Promise<number> {
+      return records.allocateSequence(riskAssessmentSequence(input.scope, input.year), input.key);
+    },
+
+    /** Appends versions of risks, in order. */
+    async recordRisks(versions: RiskRecord[]): Promise<string[]> {
+      const ids: string[] = [];
+      for (const v of versions) ids.push((await appendRisk(records, v)).id);
+      return ids;
+    },
+
+    /** Records a change of the Statement of Applicability (a new version); returns the version. */
+    async recordSoaChange(input: { id: string; actor: string; changes: SoaEdit[]; reason: string; source?: string }): Promise<{ recordId: string; version: number }> {
+      return appendSoaChange(records, organization(), input);
+    },
+  };
+}
