@@ -22,10 +22,10 @@ export interface RiskActivityDeps {
 export function createRiskActivities({ organization, records }: RiskActivityDeps) {
   return {
     /** The risk criteria, who assesses `scope` (the system owner; for the AIMS the owner of `ai-risk-management`, else the AIMS manager) and step durations. */
-    async riskAssessmentSettings(scope: string): Promise<RiskAssessmentSettings> {
+    async riskAssessmentSettings(scope: string, registered?: { name: string; owner: string }): Promise<RiskAssessmentSettings> {
       const org = organization();
       const c = org.riskCriteria;
-      const system = scope === aimsScope ? undefined : org.aiSystems.find((s) => s.id === scope);
+      const system = scope === aimsScope ? undefined : (registered ?? org.aiSystems.find((s) => s.id === scope));
       if (scope !== aimsScope && !system) throw ApplicationFailure.nonRetryable(`unknown AI system "${scope}" (not in the inventory of the organization file)`, 'OrganizationLookupError');
       const stepDueMs = Object.fromEntries(Object.entries(c.stepDue).map(([k, v]) => [k, durationMs(v)])) as RiskAssessmentSettings['stepDueMs'];
       return {

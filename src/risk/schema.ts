@@ -174,6 +174,8 @@ export const riskAssessmentInputSchema = z.object({
   /** Why it runs (the changes announced, the impact assessment that led to it). */
   reason: z.string().trim().max(5000).default(''),
   startedBy: actorSchema.default('system'),
+  /** The AI system's name and owner, for a system that is not in the organization file's inventory. */
+  system: z.object({ name: z.string().min(1).max(200), owner: personIdSchema }).optional(),
   policy: riskAssessmentPolicySchema,
 });
 export type RiskAssessmentInput = z.input<typeof riskAssessmentInputSchema>;

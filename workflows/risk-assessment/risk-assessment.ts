@@ -26,7 +26,7 @@ export async function riskAssessment(rawInput: RiskAssessmentInput): Promise<Ris
   registerRiskAssessmentHandlers(r);
 
   // Started: the organization's risk criteria, the assessor and the step durations.
-  r.setUp(await acts.riskAssessmentSettings(r.spec.scope));
+  r.setUp(await acts.riskAssessmentSettings(r.spec.scope, r.spec.system));
   r.event('started', r.spec.startedBy, `started (${r.spec.trigger})${r.spec.reason ? `: ${r.spec.reason}` : ''}`);
   r.publish();
   await r.recorder.append('risk-assessment.started', r.spec.startedBy, { trigger: r.spec.trigger, reason: r.spec.reason, assessor: r.settings.assessor, criteria: r.criteria }, 'started');
