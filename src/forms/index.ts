@@ -16,6 +16,7 @@ import { impactScopingForm } from './impact-scoping.js';
 import type { FormKey } from './keys.js';
 import { riskAnalysisForm, riskIdentificationForm, riskTreatmentForm } from './risk.js';
 import { rootCauseForm } from './root-cause.js';
+import { systemChangeForm } from './system-change.js';
 import { textForm } from './text.js';
 import { triageForm } from './triage.js';
 import { yesNoForm } from './yes-no.js';
@@ -44,6 +45,7 @@ export const forms: Record<FormKey, FormDefinition> = {
   'risk-identification': riskIdentificationForm,
   'risk-analysis': riskAnalysisForm,
   'risk-treatment': riskTreatmentForm,
+  'system-change': systemChangeForm,
 };
 
 /** Validates a completion against a form; returns the cleaned data or the problems, field by field. */
