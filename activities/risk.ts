@@ -12,7 +12,8 @@ import { riskAssessmentSequence } from '../src/risk/contract.js';
 import { appendRisk, readRegister, type RiskRecord } from '../src/risk/register.js';
 import { aimsScope, riskIdOf, type RegisterEntry, type RiskAssessmentSettings } from '../src/risk/schema.js';
 import type { SoaEdit } from '../src/soa/schema.js';
-import { appendSoaChange } from '../src/soa/store.js';
+import { appendSoaChange, readSoa } from '../src/soa/store.js';
+import { SOA_APPROVED, SOA_CLAUSES, SOA_SUBJECT } from '../src/soa/schema.js';
 
 export interface RiskActivityDeps {
   organization: () => Organization;
@@ -59,6 +60,32 @@ export function createRiskActivities({ organization, records }: RiskActivityDeps
       const ids: string[] = [];
       for (const v of versions) ids.push((await appendRisk(records, v)).id);
       return ids;
+    },
+
+    /** Who reviews the SoA. */
+    async soaReviewSettings(): Promise<{ aimsManagerId: string }> {
+      return { aimsManagerId: organization().roles.aimsManager };
+    },
+
+    /** The SoA version in force: its number, hash and the text an approver reads. */
+    async currentSoa(): Promise<{ version: number; hash: string; text: string }> {
+      const soa = (await readSoa(records, organization()))!;
+      const lines = soa.controls.map((c) => `${c.control} ${c.title}: ${c.included ? `included, ${c.implementation}` : 'excluded'}; ${c.justification}${c.owner ? `; owner ${c.owner}` : ''}${c.risks.length ? `; risks ${c.risks.join(', ')}` : ''}`);
+      return { version: soa.version, hash: soa.hash, text: `Statement of Applicability, version ${soa.version} (sha256 ${soa.hash}):\n${lines.join('\n')}` };
+    },
+
+    /** Records top management's approval of a SoA version, bound to its hash. */
+    async recordSoaApproval(input: { id: string; version: number; hash: string; approvalId: string; approvedBy: string; review: string; at: string }): Promise<string> {
+      const stored = await records.append({
+        id: input.id,
+        kind: SOA_APPROVED,
+        subject: SOA_SUBJECT,
+        clauses: [...SOA_CLAUSES],
+        actor: input.approvedBy,
+        occurredAt: input.at,
+        content: { version: input.version, hash: input.hash, approvalId: input.approvalId, approvedBy: input.approvedBy, review: input.review },
+      });
+      return stored.id;
     },
 
     /** Records a change of the Statement of Applicability (a new version); returns the version. */

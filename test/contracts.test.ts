@@ -21,6 +21,7 @@ import { SCHEDULED_CYCLE_WORKFLOW, type ScheduledCycleWorkflow } from '../src/sc
 import { TASK_WORKFLOW, type HumanTaskWorkflow } from '../src/task/contract.js';
 import { ORGANIZATION_CHANGE_WORKFLOW, type OrganizationChangeWorkflow } from '../src/people/contract.js';
 import { RISK_ASSESSMENT_WORKFLOW, type RiskAssessmentWorkflow } from '../src/risk/contract.js';
+import { SOA_REVIEW_WORKFLOW, type SoaReviewWorkflow } from '../src/soa/contract.js';
 
 /** Each contract's name with the workflow it names, typed by the contract's signature. */
 const byContract: Record<string, unknown> = {
@@ -37,6 +38,7 @@ const byContract: Record<string, unknown> = {
   [INTERNAL_AUDIT_WORKFLOW]: workflows.internalAudit satisfies InternalAuditWorkflow,
   [ORGANIZATION_CHANGE_WORKFLOW]: workflows.organizationChange satisfies OrganizationChangeWorkflow,
   [RISK_ASSESSMENT_WORKFLOW]: workflows.riskAssessment satisfies RiskAssessmentWorkflow,
+  [SOA_REVIEW_WORKFLOW]: workflows.soaReview satisfies SoaReviewWorkflow,
 };
 
 describe('workflow contracts', () => {

@@ -12,3 +12,4 @@ export { internalAuditProgramme } from './internal-audit/programme.js';
 export { internalAudit } from './internal-audit/audit.js';
 export { organizationChange } from './people/organization-change.js';
 export { riskAssessment } from './risk-assessment/risk-assessment.js';
+export { soaReview } from './soa/soa-review.js';

@@ -37,6 +37,8 @@ import { aiSystemRoutes } from '../ai-system/routes.js';
 import { healthRoutes } from './routes/health.js';
 import { internalAuditRoutes } from '../internal-audit/routes.js';
 import { improvementRoutes } from '../improvement/routes.js';
+import { riskRoutes } from '../risk/routes.js';
+import { soaRoutes } from '../soa/routes.js';
 import { managementReviewRoutes } from '../management-review/routes.js';
 import { certificationRoutes } from '../certification/routes.js';
 import { nonconformityRoutes } from '../corrective-action/routes.js';
@@ -120,7 +122,7 @@ export async function buildApp(deps: AppDeps): Promise<ApiInstance> {
   await app.register(pageRoutes);
   const permissions = new Map<string, Permission>();
   app.decorate('adminPermissions', permissions);
-  await app.register(adminScope([recordsRoutes, workRoutes, nonconformityRoutes, concernRoutes, peopleRoutes, scheduleRoutes, aiSystemRoutes, certificationRoutes, managementReviewRoutes, internalAuditRoutes, improvementRoutes], permissions), { prefix: '/admin' });
+  await app.register(adminScope([recordsRoutes, workRoutes, nonconformityRoutes, concernRoutes, peopleRoutes, scheduleRoutes, aiSystemRoutes, certificationRoutes, managementReviewRoutes, internalAuditRoutes, improvementRoutes, riskRoutes, soaRoutes], permissions), { prefix: '/admin' });
   await registerDocsRoutes(app);
 
   return app.withTypeProvider<ZodTypeProvider>();

@@ -69,6 +69,12 @@ export const PERMISSIONS = {
   'internal-audit.plan': 'plan, add, reschedule or reassign internal audits',
   'internal-audit.cancel': 'cancel an internal audit',
   'internal-audit.close': 'close an internal audit year',
+  'risk.read': 'read the AI risk register and risk assessments',
+  'risk.manage': 'add a risk to the register or change one outside an assessment',
+  'risk.accept': 'accept a residual risk (top management only, never the risk owner)',
+  'risk-assessment.start': 'start a risk assessment of an AI system or the AIMS',
+  'soa.read': 'read the Statement of Applicability, its versions, diff and exports',
+  'soa.edit': 'change the Statement of Applicability or start its review',
 } as const;
 export type Permission = keyof typeof PERMISSIONS;
 
@@ -82,7 +88,7 @@ export const POLICY: Readonly<Record<Role, readonly Permission[]>> = {
   // Runs the AIMS: plans, starts cycles, records minutes and the certification body's decisions, triages.
   'aims-manager': ALL,
   // Reads everything and the evidence; decides through approval links, not the admin API.
-  'top-management': [...READS, ...EVIDENCE],
+  'top-management': [...READS, ...EVIDENCE, 'risk.accept'],
   'internal-auditor': [
     'internal-audit.read',
     'internal-audit.plan',
@@ -92,10 +98,12 @@ export const POLICY: Readonly<Record<Role, readonly Permission[]>> = {
     'tasks.read',
     'records.read',
     'ai-system.read',
+    'risk.read',
+    'soa.read',
   ],
-  'ai-governance': ['ai-system.read', 'ai-system.register', 'ai-system.change', 'corrective-action.read', 'tasks.read', 'records.read'],
-  'process-owner': ['tasks.read', 'corrective-action.read', 'corrective-action.raise', 'corrective-action.comment', 'improvement.read', 'records.read'],
-  'system-owner': ['ai-system.read', 'ai-system.change', 'tasks.read', 'corrective-action.read', 'corrective-action.raise', 'corrective-action.comment', 'records.read'],
+  'ai-governance': ['ai-system.read', 'ai-system.register', 'ai-system.change', 'corrective-action.read', 'tasks.read', 'records.read', 'risk.read', 'risk.manage', 'soa.read'],
+  'process-owner': ['tasks.read', 'corrective-action.read', 'corrective-action.raise', 'corrective-action.comment', 'improvement.read', 'records.read', 'risk.read', 'soa.read'],
+  'system-owner': ['ai-system.read', 'ai-system.change', 'tasks.read', 'corrective-action.read', 'corrective-action.raise', 'corrective-action.comment', 'records.read', 'risk.read', 'risk-assessment.start'],
   // Read-only: status, ledger, export, verify; never starts or decides.
   'external-auditor': [...READS, ...EVIDENCE],
   // Keeps the system running: schedules, the organization file, syncs; reads everything.

@@ -10,6 +10,7 @@ import { setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@tempor
 import { INTERNAL_AUDIT_PROGRAMME_WORKFLOW, internalAuditProgrammeWorkflowId } from '../../src/internal-audit/contract.js';
 import { MANAGEMENT_REVIEW_WORKFLOW, managementReviewWorkflowId } from '../../src/management-review/contract.js';
 import { durationMs } from '../../src/common/duration.js';
+import { SOA_REVIEW_WORKFLOW, soaReviewWorkflowId } from '../../src/soa/contract.js';
 import { scheduledCycleInputSchema, type ScheduledCycleInput, type ScheduledCycleResult } from '../../src/schedules/schema.js';
 import { searchAttributes } from '../../src/temporal/search-attributes.js';
 import { startDetached } from '../lib/children.js';
@@ -41,6 +42,12 @@ export async function scheduledCycle(rawInput: ScheduledCycleInput): Promise<Sch
     workflowType = INTERNAL_AUDIT_PROGRAMME_WORKFLOW;
     args = [{ year, requestedBy: 'system', trigger: 'schedule' }];
     summary = `Internal audit programme ${year}`;
+  } else if (spec.kind === 'soa-review') {
+    const year = at.getUTCFullYear();
+    workflowId = soaReviewWorkflowId(year);
+    workflowType = SOA_REVIEW_WORKFLOW;
+    args = [{ year, requestedBy: 'system', trigger: 'schedule' }];
+    summary = `Statement of Applicability review ${year}`;
   } else {
     const reviewId = String(at.getUTCFullYear());
     const meetingDate = new Date(at.getTime() + durationMs(spec.meetingAfter)).toISOString().slice(0, 10);
