@@ -77,6 +77,10 @@ Content hash (sha256): <code>{{pack.contentHash}}</code></p>
 <p class="source">Source: the internal audit programme (evidence ledger), collected {{../collectedText}}.</p>
 <table><tbody>{{#each ../audits.rows}}<tr><th>{{label}}</th><td>{{value}}</td></tr>{{/each}}</tbody></table>
 {{else}}<p class="unavailable">Not available: {{../audits.reason}}</p>{{/if}}
+{{#if ../risks}}<h3>AI risks</h3>
+{{#if ../risks.available}}<p class="source">Source: the AI risk register (evidence ledger), collected {{../collectedText}}.</p>
+<table><tbody>{{#each ../risks.rows}}<tr><th>{{label}}</th><td>{{value}}</td></tr>{{/each}}</tbody></table>
+{{else}}<p class="unavailable">Not available: {{../risks.reason}}</p>{{/if}}{{/if}}
 {{/if}}
 {{#if (eq key "e")}}{{#if ../improvements}}
 <h3>Improvement items still open (10.1)</h3>
@@ -169,6 +173,7 @@ function automaticView(automatic: AutomaticInputs) {
     nonconformities: nc.available ? { available: true, rows: summaryRows(nc.summary) } : nc,
     audits: audits.available ? { available: true, rows: summaryRows(audits.summary) } : audits,
     improvements: automatic.improvements,
+    risks: automatic.risks && (automatic.risks.available ? { available: true, rows: summaryRows(automatic.risks.figures) } : automatic.risks),
   };
 }
 

@@ -187,6 +187,11 @@ export interface AutomaticInputs {
    * for improvement. Absent in packs built before improvement items existed.
    */
   improvements?: SourceResult<{ items: ImprovementSummary[] }>;
+  /**
+   * Input (d): the AI risk register's figures (open risks by level, overdue treatments,
+   * accepted residual risks). Absent in packs built before the register existed.
+   */
+  risks?: SourceResult<{ figures: Record<string, unknown> }>;
 }
 
 /** One open improvement item as management review input (e) shows it. */
