@@ -3,6 +3,7 @@
  * Statement of Applicability's versions and diff, on an in-memory records store.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cycleCoverage } from '../src/internal-audit/coverage.js';
 import { OrganizationFileError, parseOrganization } from '../src/organization/load.js';
 import type { Organization } from '../src/organization/schema.js';
 import { openRecordsStore, IN_MEMORY, type RecordsStore } from '../src/records/index.js';
@@ -153,6 +154,15 @@ describe('Statement of Applicability', () => {
     ]);
     expect(soaDiff(versions[1]!.controls, versions[2]!.controls).map((d) => `${d.control}.${d.field}`)).toEqual(['A.8.3.included', 'A.8.3.justification', 'A.8.3.implementation']);
     expect(versions[2]!.hash).not.toBe(versions[1]!.hash);
+  });
+
+  it('gives internal audit planning the controls the SoA includes as the scope to cover', async () => {
+    // The version in force (from the test above) excludes A.8.3, which the organization file lists as applicable.
+    const result = await cycleCoverage(org, records, 2027, []);
+    expect(org.aims.annexA.applicable).toContain('A.8.3');
+    expect(result.required).not.toContain('A.8.3');
+    expect(result.required).toContain('A.7.4');
+    expect(result.required).not.toContain('A.10.4');
   });
 
   it('refuses an unknown control and an exclusion without justification, naming the field', () => {
