@@ -55,6 +55,18 @@ export function createRiskActivities({ organization, records }: RiskActivityDeps
       return records.allocateSequence(riskAssessmentSequence(input.scope, input.year), input.key);
     },
 
+    /** The planned assessments of a year: the AIMS-wide one and one per AI system of the inventory, numbered once per year. */
+    async plannedRiskAssessments(input: { year: number }): Promise<Array<{ scope: string; assessmentRef: string; system?: { name: string; owner: string } }>> {
+      const systems = organization().aiSystems.filter((s) => s.lifecycle !== 'retired');
+      const scopes = [{ scope: aimsScope }, ...systems.map((s) => ({ scope: s.id, system: { name: s.name, owner: s.owner } }))];
+      const out: Array<{ scope: string; assessmentRef: string; system?: { name: string; owner: string } }> = [];
+      for (const s of scopes) {
+        const n = await records.allocateSequence(riskAssessmentSequence(s.scope, input.year), `planned/${input.year}`);
+        out.push({ ...s, assessmentRef: `${input.year}-${n}` });
+      }
+      return out;
+    },
+
     /** Appends versions of risks, in order. */
     async recordRisks(versions: RiskRecord[]): Promise<string[]> {
       const ids: string[] = [];

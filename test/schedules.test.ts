@@ -94,7 +94,7 @@ describe('yearly schedules through the admin API', () => {
     const wrongKind = await put('management-review', { month: 3, day: 1, yearOffset: 1 });
     expect(wrongKind.statusCode).toBe(400);
     expect(wrongKind.json<{ issues: { path: string }[] }>().issues[0]?.path).toBe('yearOffset');
-    const unknown = await put('risk-assessment', { month: 3, day: 1 });
+    const unknown = await put('policy-review', { month: 3, day: 1 });
     expect(unknown.statusCode).toBe(400);
     expect(unknown.body).toContain('kind');
     expect((await get('/admin/schedules/management-review')).statusCode).toBe(404);
@@ -204,7 +204,7 @@ describe('yearly schedules through the admin API', () => {
     expect(result).toMatchObject({ workflowId: `internal-audit-programme/${year}`, started: true });
     startedCycles.push(result.workflowId);
     expect(await firstInput(stack.client.workflow.getHandle(result.workflowId))).toEqual({ year, requestedBy: 'system', trigger: 'schedule' });
-    expect((await post('/admin/schedules/risk-assessment/run')).statusCode).toBe(400);
+    expect((await post('/admin/schedules/policy-review/run')).statusCode).toBe(400);
   });
 });
 

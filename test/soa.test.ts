@@ -141,6 +141,29 @@ describe('Statement of Applicability', () => {
   });
 });
 
+describe('planned risk assessments', () => {
+  it('the yearly schedule starts the AIMS-wide assessment and one per AI system, once a year', { timeout: 60_000 }, async () => {
+    expect((await call('PUT', '/admin/schedules/risk-assessment', { month: 1, day: 15, hour: 6, timezone: 'UTC' })).statusCode).toBe(201);
+    const handle = stack.client.schedule.getHandle(cycleScheduleId('risk-assessment', stack.taskQueue));
+    const fire = async () => {
+      await handle.backfill({ start: new Date('2013-01-15T00:00:00Z'), end: new Date('2013-01-15T23:59:59Z') });
+      const d = await eventually(() => handle.describe(), (x) => x.info.recentActions.some((a) => a.scheduledAt.toISOString().startsWith('2013-01-15')));
+      const run = d.info.recentActions.filter((a) => a.scheduledAt.toISOString().startsWith('2013-01-15')).at(-1)!;
+      return (await stack.client.workflow.getHandle(run.action.workflow.workflowId).result()) as ScheduledCycleResult;
+    };
+    expect(await fire()).toMatchObject({ kind: 'risk-assessment', workflowId: 'risk-assessment/aims/2013-1', started: true });
+    const ids = ['aims', 'credit-scoring', 'fraud-detection', 'support-assistant'].map((scope) => `risk-assessment/${scope}/2013-1`);
+    for (const id of ids) expect((await stack.client.workflow.getHandle(id).describe()).type).toBe('riskAssessment');
+    const identify = stack.client.workflow.getHandle('risk-assessment/fraud-detection/2013-1/identify');
+    const t = await eventually(() => identify.query(taskStatusQuery).catch(() => undefined), (x) => x?.state === 'open' && x.assignee.id !== '');
+    expect(t!.assignee.id).toBe('sofia.lind');
+    // Fired again for the same year: the same ids, nothing started twice.
+    expect(await fire()).toMatchObject({ workflowId: 'risk-assessment/aims/2013-1', started: false });
+    for (const id of ids) await stack.client.workflow.getHandle(id).terminate('end of test');
+    await stack.client.schedule.getHandle(cycleScheduleId('risk-assessment', stack.taskQueue)).delete();
+  });
+});
+
 describe('risk register through the admin API', () => {
   it('adds, lists, changes and accepts risks, refusing bad input naming the field or the rule', async () => {
     const offScale = await call('POST', '/admin/risks', { title: 'Drift', description: 'The model drifts.', categories: ['robustness'], owner: 'marco.rossi', aiSystems: ['credit-scoring'], inherent: { likelihood: 'often', consequence: 'major' } });

@@ -45,8 +45,6 @@ export const riskCriteriaSchema = z
     treatmentFrom: levelName.default('medium'),
     /** Residual levels at or above this one are accepted by top management (below it, by the risk owner with the plan). */
     topManagementAcceptanceFrom: levelName.default('high'),
-    /** The AIMS-wide risk assessment and each AI system's run again this long after the last one was recorded. */
-    reassessEvery: durationString.default('365d'),
     /** How long each step of a risk assessment has after it starts. */
     stepDue: z
       .object({
@@ -154,5 +152,5 @@ export function needsTopManagementAcceptance(c: RiskCriteria, level: string): bo
 
 /** How often a risk at `level` is reviewed (the duration string). */
 export function reviewInterval(c: RiskCriteria, level: string): string {
-  return c.levels.find((l) => l.name === level)?.reviewEvery ?? c.reassessEvery;
+  return c.levels.find((l) => l.name === level)?.reviewEvery ?? '365d';
 }
