@@ -13,6 +13,7 @@ import { cycleScheduleId } from '../src/schedules/manage.js';
 import type { ScheduledCycleResult } from '../src/schedules/schema.js';
 import { soaReviewStatusQuery, type SoaReviewResult } from '../src/soa/contract.js';
 import { completeTaskUpdate, taskStatusQuery } from '../src/task/contract.js';
+import { runCli } from '../src/cli/index.js';
 import { buildStackApp, TEST_ADMIN_HEADERS } from './helpers/browser.js';
 import { recordHistory } from './helpers/histories.js';
 import { headersOf } from './helpers/keys.js';
@@ -21,9 +22,11 @@ import { eventually, startTestStack, type TestStack } from './helpers/temporal.j
 
 let stack: TestStack;
 let app: ApiInstance;
+let apiUrl: string;
 beforeAll(async () => {
   stack = await startTestStack();
   app = await buildStackApp(stack);
+  apiUrl = await app.listen({ host: '127.0.0.1', port: 0 });
 });
 afterAll(async () => {
   await stack?.client.schedule.getHandle(cycleScheduleId('soa-review', stack.taskQueue)).delete().catch(() => undefined);
@@ -226,5 +229,36 @@ describe('risk register through the admin API', () => {
     // The owner of ai-risk-management assesses the AIMS-wide risks.
     expect(t!.assignee.id).toBe('david.chen');
     await stack.client.workflow.getHandle(aims.json<Body>().workflowId).terminate('end of test');
+  });
+});
+
+describe('the admin CLI for risks and the SoA', () => {
+  const cli = async (...argv: string[]) => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runCli(argv, { env: { AIMSFLOW_API_URL: apiUrl, AIMSFLOW_ADMIN_KEY: 'test-admin-key-0123456789abcdef' }, out: (l) => out.push(l), err: (l) => err.push(l), stdin: async () => input });
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  };
+  let input = '';
+
+  it('adds and lists risks, shows and diffs the SoA, and prints refusals naming the field', async () => {
+    input = JSON.stringify({ title: 'Prompt injection in support drafts', description: 'Customer e-mails steer the drafted replies.', categories: ['security'], owner: 'tom.baker', aiSystems: ['support-assistant'] });
+    const added = await cli('risks', 'add', '--file', '-');
+    expect(added.code, added.err).toBe(0);
+    const riskId = /^(R-\d+) added/.exec(added.out)?.[1];
+    expect(riskId).toBeDefined();
+    const listed = await cli('risks', 'list', '--scope', 'support-assistant');
+    expect(listed.out).toContain(`${riskId}  identified`);
+    expect((await cli('risks', 'show', riskId!)).out).toContain('risk.identified');
+    input = JSON.stringify({ changes: [{ control: 'A.99.9', included: true }], reason: 'typo' });
+    const refused = await cli('soa', 'edit', '--file', '-');
+    expect(refused.code).toBe(1);
+    expect(refused.err).toContain('changes.0.control');
+    const shown = await cli('soa', 'show');
+    expect(shown.code).toBe(0);
+    expect(shown.out).toMatch(/^version \d+ /);
+    expect(shown.out).toContain('A.10.4   excluded');
+    const diff = await cli('soa', 'diff', '--from', '0', '--to', '0');
+    expect(diff.out).toBe('No change.');
   });
 });
