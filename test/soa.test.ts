@@ -228,6 +228,11 @@ describe('risk register through the admin API', () => {
     const t = await eventually(() => identify.query(taskStatusQuery).catch(() => undefined), (x) => x?.state === 'open' && x.assignee.id !== '');
     // The owner of ai-risk-management assesses the AIMS-wide risks.
     expect(t!.assignee.id).toBe('david.chen');
+    const shown = await call('GET', `/admin/${aims.json<Body>().workflowId.replace('risk-assessment/', 'risk-assessments/')}`);
+    expect(shown.statusCode).toBe(200);
+    expect(shown.json<{ status: { state: string }; records: Array<{ kind: string }> }>()).toMatchObject({ status: { state: 'identify' }, records: [{ kind: 'risk-assessment.started' }] });
+    expect((await call('GET', '/admin/risk-assessments/aims/1999-1')).statusCode).toBe(404);
+    expect((await call('GET', '/admin/risk-assessments/aims/latest')).statusCode).toBe(400);
     await stack.client.workflow.getHandle(aims.json<Body>().workflowId).terminate('end of test');
   });
 });

@@ -21,7 +21,7 @@ import { searchAttributes } from '../temporal/search-attributes.js';
 import { aiSystemWorkflowId } from '../ai-system/contract.js';
 import { durationMs } from '../common/duration.js';
 import { needsTopManagementAcceptance, ratingProblems, reviewInterval, scoreRisk } from './criteria.js';
-import { RISK_ASSESSMENT_WORKFLOW, riskAssessmentSequence, riskAssessmentWorkflowId } from './contract.js';
+import { RISK_ASSESSMENT_WORKFLOW, riskAssessmentSequence, riskAssessmentStatusQuery, riskAssessmentWorkflowId } from './contract.js';
 import { appendRisk, readRegister, readRisk } from './register.js';
 import { aimsScope, newRiskSchema, riskAcceptanceSchema, riskCategories, riskIdOf, riskIdSchema, riskStates, riskUpdateSchema, type Risk, type ScoredRating } from './schema.js';
 import '../api/deps.js';
@@ -229,6 +229,30 @@ export const riskRoutes: FastifyPluginCallbackZod = (app, _options, done) => {
       const level = needsTopManagementAcceptance(o.riskCriteria, rating.level) ? `residual ${rating.level}` : `residual ${rating.level} (below the criterion)`;
       await save(risk, 'risk.accepted', by, `${level} accepted by ${by}: ${request.body.comment}`);
       return { risk: risk as unknown as Record<string, unknown>, contentHash };
+    },
+  );
+
+  app.get(
+    '/risk-assessments/:scope/:ref',
+    {
+      preValidation: requirePermission('risk.read'),
+      schema: {
+        tags: ['risk'],
+        summary: 'A risk assessment: its live status (when it runs) and its ledger records',
+        security: adminSecurity,
+        params: z.strictObject({ scope: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be an AI system id or "aims"'), ref: z.string().regex(/^\d{4}-\d{1,4}$/, 'must be <year>-<n>, e.g. 2027-1') }),
+        response: { 200: z.object({ workflowId: z.string(), status: riskView.nullable(), records: z.array(riskView) }), ...responses },
+      },
+    },
+    async (request) => {
+      const workflowId = riskAssessmentWorkflowId(request.params.scope, request.params.ref);
+      const records = await app.deps.records.list({ subject: workflowId, limit: 1000 });
+      const status = await temporalClient(app)
+        .workflow.getHandle(workflowId)
+        .query(riskAssessmentStatusQuery)
+        .catch(() => null);
+      if (!status && records.length === 0) throw new HttpError(404, `No risk assessment ${workflowId}.`);
+      return { workflowId, status: status as unknown as Record<string, unknown> | null, records: records as unknown as Array<Record<string, unknown>> };
     },
   );
 
