@@ -15,6 +15,7 @@ import type { RiskAssessmentInput, RiskAssessmentResult } from '../src/risk/sche
 import { ANNEX_A } from '../src/soa/annex-a.js';
 import { soaDiff } from '../src/soa/schema.js';
 import { soaVersions } from '../src/soa/store.js';
+import { handoverUpdate } from '../src/common/messages.js';
 import { completeTaskUpdate, taskStatusQuery } from '../src/task/contract.js';
 import { recordHistory } from './helpers/histories.js';
 import { isNotification } from './helpers/smtp.js';
@@ -184,5 +185,23 @@ describe('risk assessment', () => {
     expect(versions[1]!.source).toBe(workflowId);
 
     await recordHistory('risk-assessment', workflowId);
+  });
+
+  it('hands the assessor over: the next steps go to the new assessor, and a second handover moves nothing', async () => {
+    const ref = `${year}-${randomInt(1000, 9999)}`;
+    const workflowId = riskAssessmentWorkflowId('aims', ref);
+    const input: RiskAssessmentInput = { scope: 'aims', assessmentRef: ref, trigger: 'admin', startedBy: 'priya.raman', policy: { tasks: quiet } };
+    const h = await stack.start<[RiskAssessmentInput], RiskAssessmentResult>(RISK_ASSESSMENT_WORKFLOW, [input], { workflowId });
+    // The owner of ai-risk-management (david.chen) assesses the AIMS-wide risks.
+    await complete(`${workflowId}/identify`, 'david.chen', { existing: [], risks: [{ title: 'AIMS roles unclear after reorganisation', description: 'Nobody owns the AI policy review.', categories: ['accountability'] }] });
+    const handover = { by: 'system', from: 'david.chen', to: 'priya.raman', reason: 'david.chen moved to another role', ref: `test-${ref}` };
+    const ack = await h.executeUpdate(handoverUpdate, { args: [handover] });
+    expect(ack).toMatchObject({ moved: true });
+    const again = await h.executeUpdate(handoverUpdate, { args: [handover] });
+    expect(again).toMatchObject({ moved: false });
+    const analyse = await openTask(`${workflowId}/analyse`);
+    expect((await analyse.query(taskStatusQuery)).assignee.id).toBe('priya.raman');
+    expect((await h.query(riskAssessmentStatusQuery)).timeline.some((e) => e.type === 'handover')).toBe(true);
+    await h.terminate('end of test');
   });
 });

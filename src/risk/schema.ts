@@ -217,7 +217,8 @@ export interface RiskAssessmentEvent {
     | 'verified'
     | 'not-effective'
     | 'recorded'
-    | 'cancelled';
+    | 'cancelled'
+    | 'handover';
   by: string;
   detail: string;
   workflowId?: string;
