@@ -213,7 +213,7 @@ export class RiskAssessment {
         { key: searchAttributes.owner, value: owner },
         { key: searchAttributes.clauses, value: this.clauses },
       ],
-      memo: { kind: 'risk-assessment', assessmentId: this.assessmentId, scope: spec.scope, state, risks: this.risks.length },
+      memo: { kind: 'risk-assessment', title: `Risk assessment ${this.assessmentId}`, assessmentId: this.assessmentId, scope: spec.scope, state, risks: this.risks.length },
       details: [`**Risk assessment ${this.assessmentId}** · ${stateText[state]}`, `trigger ${spec.trigger}`, `${this.risks.length} risk(s)`, ...(this.round > 1 ? [`treatment round ${this.round}`] : [])].join(' · '),
     };
   }
