@@ -15,8 +15,18 @@ export const workflowsPath = fileURLToPath(new URL(`../workflows/index${ext}`, i
 /** Workflow interceptors bundled with every workflow (the failure alert). */
 export const workflowInterceptorModules = [fileURLToPath(new URL(`../workflows/lib/interceptors${ext}`, import.meta.url))];
 
-/** The project's ESM sources import `./x.js`; let the bundler find `./x.ts`. */
+/**
+ * Modules the SDK evaluates once per worker, before any workflow, into the module cache every
+ * workflow shares (zod and the workflow-safe modules under src/; see workflows/lib/shared-modules.ts).
+ */
+export const preloadModules = [fileURLToPath(new URL(`../workflows/lib/shared-modules${ext}`, import.meta.url))];
+
+/**
+ * How every bundle of the workflows is built (workers, tests, the replayer): the shared modules
+ * preloaded, and the project's ESM sources, which import `./x.js`, found as `./x.ts`.
+ */
 export const bundlerOptions = {
+  preloadModules,
   webpackConfigHook: (config: Parameters<NonNullable<NonNullable<Parameters<typeof bundleWorkflowCode>[0]['webpackConfigHook']>>>[0]) => {
     config.resolve = {
       ...config.resolve,
