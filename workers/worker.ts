@@ -23,7 +23,10 @@ export const preloadModules = [fileURLToPath(new URL(`../workflows/lib/shared-mo
 
 /**
  * How every bundle of the workflows is built (workers, tests, the replayer): the shared modules
- * preloaded, and the project's ESM sources, which import `./x.js`, found as `./x.ts`.
+ * preloaded; the project's ESM sources, which import `./x.js`, found as `./x.ts`; and an inline
+ * source map without the sources. The SDK needs an inline map and keeps it parsed in every
+ * worker, to map workflow stack traces back to files and lines; the sources themselves (more
+ * than half of the bundle) only serve its `showStackTraceSources` option, which stays off.
  */
 export const bundlerOptions = {
   preloadModules,
@@ -32,6 +35,7 @@ export const bundlerOptions = {
       ...config.resolve,
       extensionAlias: { '.js': ['.ts', '.js'] },
     };
+    config.devtool = 'inline-nosources-source-map';
     return config;
   },
 };
