@@ -325,6 +325,9 @@ async function main(): Promise<void> {
       API_HOST: settings.API_HOST,
       API_PORT: String(settings.API_PORT),
       WORKFLOW_BUNDLE: workflowBundle,
+      // Two glibc malloc arenas, as the Docker image sets: native threads otherwise each keep
+      // an arena of freed memory (about 60 MB more RSS after a burst of work).
+      MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX || '2',
     };
     await bundled;
     const tsxLoader = pathToFileURL(require.resolve('tsx')).href;
