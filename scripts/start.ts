@@ -32,6 +32,7 @@ import { DEFAULT_RESTART_POLICY, Supervisor, type ChildSpec, type RestartPolicy,
 import { connectWhenReady, ensureSearchAttributes } from './lib/temporal-admin.js';
 import { isPortFree, waitFor, waitForHttp } from './lib/wait.js';
 import { ensureTemporalCli } from './temporal-cli.js';
+import { WORKER_NODE_OPTIONS, WORKER_PROCESS_ENV } from '../workers/process-settings.js';
 
 const run = promisify(execFile);
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -325,29 +326,29 @@ async function main(): Promise<void> {
       API_HOST: settings.API_HOST,
       API_PORT: String(settings.API_PORT),
       WORKFLOW_BUNDLE: workflowBundle,
-      // Two glibc malloc arenas, as the Docker image sets: native threads otherwise each keep
-      // an arena of freed memory (about 60 MB more RSS after a burst of work).
-      MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX || '2',
     };
+    // Processes that run the worker run as the Docker image runs it (workers/process-settings.ts),
+    // unless the environment says otherwise.
+    const workerEnv: NodeJS.ProcessEnv = { ...WORKER_PROCESS_ENV, ...appEnv };
     await bundled;
     const tsxLoader = pathToFileURL(require.resolve('tsx')).href;
 
-    const launch = (name: string, entry: string) => {
+    const launch = (name: string, entry: string, runsWorker: boolean) => {
       const child = supervise({
         name,
         command: process.execPath,
-        args: ['--import', tsxLoader, entry],
-        env: appEnv,
+        args: [...(runsWorker ? WORKER_NODE_OPTIONS : []), '--import', tsxLoader, entry],
+        env: runsWorker ? workerEnv : appEnv,
         cwd: repoRoot,
       });
       started(child);
       return child;
     };
     if (separate) {
-      launch('worker', workerEntry);
-      launch('api', apiEntry);
+      launch('worker', workerEntry, true);
+      launch('api', apiEntry, false);
     } else {
-      launch('aimsflow', localEntry);
+      launch('aimsflow', localEntry, true);
     }
 
     const tq = connection;
