@@ -35,6 +35,7 @@ import { DEFAULT_RESTART_POLICY, Supervisor, type ChildSpec, type RestartPolicy,
 import { connectWhenReady, ensureSearchAttributes } from './lib/temporal-admin.js';
 import { isPortFree, waitFor, waitForHttp } from './lib/wait.js';
 import { ensureTemporalCli } from './temporal-cli.js';
+import { WORKER_NODE_OPTIONS, WORKER_PROCESS_ENV } from '../workers/process-settings.js';
 
 const run = promisify(execFile);
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -377,24 +378,27 @@ async function main(): Promise<void> {
       API_PORT: String(settings.API_PORT),
       WORKFLOW_BUNDLE: workflowBundle,
     };
+    // Processes that run the worker run as the Docker image runs it (workers/process-settings.ts),
+    // unless the environment says otherwise.
+    const workerEnv: NodeJS.ProcessEnv = { ...WORKER_PROCESS_ENV, ...appEnv };
     await bundled;
 
-    const launch = (name: string, entry: string) => {
+    const launch = (name: string, entry: string, runsWorker: boolean) => {
       const child = supervise({
         name,
         command: process.execPath,
-        args: ['--import', tsxLoader, entry],
-        env: appEnv,
+        args: [...(runsWorker ? WORKER_NODE_OPTIONS : []), '--import', tsxLoader, entry],
+        env: runsWorker ? workerEnv : appEnv,
         cwd: repoRoot,
       });
       started(child);
       return child;
     };
     if (separate) {
-      launch('worker', workerEntry);
-      launch('api', apiEntry);
+      launch('worker', workerEntry, true);
+      launch('api', apiEntry, false);
     } else {
-      launch('aimsflow', localEntry);
+      launch('aimsflow', localEntry, true);
     }
 
     const tq = connection;

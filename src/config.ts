@@ -77,6 +77,9 @@ function isLoopbackUrl(value: string): boolean {
 const optional = <T extends z.ZodType>(schema: T) =>
   z.preprocess((value) => (typeof value === 'string' && value.trim() === '' ? undefined : value), schema.optional());
 
+/** The worker's workflow cache budget by default (MB): about 128 cached workflows. */
+export const WORKER_CACHE_MEMORY_MB_DEFAULT = 64;
+
 const url = (protocols: string[]) =>
   z.url({ protocol: new RegExp(`^(${protocols.join('|')})$`) });
 
@@ -147,7 +150,23 @@ export const configSchema = z.object({
     .min(1)
     .transform((p) => path.resolve(p))
     .optional(),
-  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(10).max(100_000).default(500),
+  /**
+   * Memory (MB) the worker's workflow cache may take: its bound is this over what one cached
+   * workflow costs (workers/worker.ts CACHED_WORKFLOW_MB), unless WORKER_MAX_CACHED_WORKFLOWS
+   * sets the bound itself. A workflow not in the cache is replayed from its history when it next
+   * has work (a timer, an update, a page's query): milliseconds for a task or an approval.
+   */
+  WORKER_CACHE_MEMORY_MB: z.coerce
+    .number()
+    .int()
+    .min(8, 'must be at least 8')
+    .max(65_536, 'must be at most 65536')
+    .default(WORKER_CACHE_MEMORY_MB_DEFAULT),
+  /** The worker's workflow cache bound; unset: derived from WORKER_CACHE_MEMORY_MB. */
+  WORKER_MAX_CACHED_WORKFLOWS: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.coerce.number().int().min(10, 'must be at least 10').max(100_000, 'must be at most 100000').optional(),
+  ),
   /** How long a page waits for a workflow's live status before it shows the last published state. */
   PAGE_QUERY_TIMEOUT_MS: z.coerce.number().int().min(100, 'must be at least 100').max(60_000, 'must be at most 60000').default(2500),
   /** How long a page's form waits for the workflow to take the answer before giving the form back, not saved. */

@@ -16,6 +16,7 @@ import { optionalPart } from '../scripts/lib/parts.js';
 import { TEMPORAL_CONFIG, TEMPORAL_SETUP_SCRIPTS } from '../scripts/lib/topology.js';
 import { findOnPath } from '../scripts/temporal-cli.js';
 import { searchAttributeRegistrations } from '../src/temporal/search-attributes.js';
+import { WORKER_NODE_OPTIONS, WORKER_PROCESS_ENV } from '../workers/process-settings.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '..');
 const composeFile = path.join(repoRoot, 'docker-compose.yml');
@@ -215,6 +216,14 @@ describe.skipIf(!compose.here)('docker-compose.yml', () => {
       });
     }
     expect(existsSync(path.join(repoRoot, 'Dockerfile'))).toBe(true);
+  });
+
+  it('runs the worker as workers/process-settings.ts says: two malloc arenas (the image), a small young generation', async () => {
+    const services = await renderedServices();
+    expect(services.worker?.environment?.NODE_OPTIONS?.split(/\s+/)).toEqual([...WORKER_NODE_OPTIONS]);
+    const dockerfile = await readFile(path.join(repoRoot, 'Dockerfile'), 'utf8');
+    const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+    for (const [name, value] of Object.entries(WORKER_PROCESS_ENV)) expect(runtime).toMatch(new RegExp(`^ENV ${name}=${value}$`, 'm'));
   });
 
   it('has healthchecks, start-up ordering and the documented ports', async () => {

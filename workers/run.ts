@@ -3,7 +3,6 @@
  * organization and records store (the worker entry point, or the single local process that
  * also serves the API when the records store is the embedded one).
  */
-import { readFile } from 'node:fs/promises';
 import type { Client } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
@@ -35,7 +34,8 @@ export async function startWorker(deps: ServiceDeps): Promise<RunningWorker> {
   const { config, logger } = deps;
   const transport = createMailTransport({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, logger });
   const links = createLinkSigner({ secret: config.LINK_SECRET, ttlHours: config.LINK_TTL_HOURS, baseUrl: config.PUBLIC_BASE_URL });
-  const workflowBundle = config.WORKFLOW_BUNDLE ? { code: await readFile(config.WORKFLOW_BUNDLE, 'utf8') } : undefined;
+  // By path: the SDK reads it and, with the file's own name, uses its source map as it is.
+  const workflowBundle = config.WORKFLOW_BUNDLE ? { codePath: config.WORKFLOW_BUNDLE } : undefined;
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const temporal = await createTemporalClient(config);
   let worker: Worker;
@@ -45,6 +45,7 @@ export async function startWorker(deps: ServiceDeps): Promise<RunningWorker> {
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
+      cacheMemoryMb: config.WORKER_CACHE_MEMORY_MB,
       ...(workflowBundle ? { workflowBundle } : {}),
       logger,
       activities: createActivities({
@@ -70,6 +71,7 @@ export async function startWorker(deps: ServiceDeps): Promise<RunningWorker> {
       namespace: config.TEMPORAL_NAMESPACE,
       address: config.TEMPORAL_ADDRESS,
       workflowBundle: config.WORKFLOW_BUNDLE ?? 'bundled at start',
+      maxCachedWorkflows: worker.options.maxCachedWorkflows,
     },
     'worker started',
   );
