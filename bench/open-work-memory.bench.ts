@@ -37,6 +37,7 @@ import { waitForPollers } from '../scripts/lib/topology.js';
 import { freePort, waitFor, waitForHttp } from '../scripts/lib/wait.js';
 import { startHumanTask } from '../src/task/start.js';
 import { WORKER_NODE_OPTIONS, WORKER_PROCESS_ENV } from '../workers/process-settings.js';
+import { BENCH_SECRETS_ENV } from './lib/aimsflow.js';
 import { startDevServer } from './lib/dev-server.js';
 import { benchFigures } from './lib/results.js';
 import { startSmtpSink } from './lib/smtp-sink.js';
@@ -261,8 +262,7 @@ async function main(): Promise<void> {
       TEMPORAL_NAMESPACE: server.namespace,
       TEMPORAL_TASK_QUEUE: taskQueue,
       SMTP_URL: sink.url,
-      LINK_SECRET: 'bench-link-secret-0123456789abcdefghijklmnop',
-      ADMIN_API_KEYS: 'bench-admin-key-0123456789abcdef',
+      ...BENCH_SECRETS_ENV,
       ORG_FILE: orgFile,
       WORKFLOW_BUNDLE: bundle,
       LOG_LEVEL: 'warn',

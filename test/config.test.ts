@@ -167,13 +167,7 @@ describe('config', () => {
       ['WORKER_MAX_CACHED_WORKFLOWS', '5', 'WORKER_MAX_CACHED_WORKFLOWS: must be at least 10'],
       ['WORKER_MAX_CACHED_WORKFLOWS', 'lots', 'WORKER_MAX_CACHED_WORKFLOWS: Invalid input: expected number, received NaN'],
     ] as const) {
-      let problems: string[] = [];
-      try {
-        parseConfig({ ...secrets, [name]: value });
-      } catch (err) {
-        problems = (err as ConfigError).problems;
-      }
-      expect(problems).toEqual([problem]);
+      expect(problemsOf({ ...secrets, [name]: value })).toEqual([problem]);
     }
   });
 
@@ -186,13 +180,7 @@ describe('config', () => {
       ['PAGE_UPDATE_TIMEOUT_MS', '120000', 'PAGE_UPDATE_TIMEOUT_MS: must be at most 60000'],
       ['SMTP_CHECK_TIMEOUT_MS', 'soon', 'SMTP_CHECK_TIMEOUT_MS: Invalid input: expected number, received NaN'],
     ] as const) {
-      let problems: string[] = [];
-      try {
-        parseConfig({ ...secrets, [name]: value });
-      } catch (err) {
-        problems = (err as ConfigError).problems;
-      }
-      expect(problems).toEqual([problem]);
+      expect(problemsOf({ ...secrets, [name]: value })).toEqual([problem]);
     }
   });
 

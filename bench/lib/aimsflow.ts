@@ -6,6 +6,7 @@
  * environment for everything the bench does not set, so e.g. `WORKER_MAX_CACHED_WORKFLOWS=2000
  * npm run bench -- link-decision` measures with a larger workflow cache.
  */
+import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { readFileSync } from 'node:fs';
@@ -25,6 +26,15 @@ export const aimsflowRoot = process.env.BENCH_AIMSFLOW_ROOT ? path.resolve(proce
 
 export const BENCH_ADMIN_KEY = 'bench-admin-key-0123456789abcdef';
 export const BENCH_LINK_SECRET = 'bench-link-secret-0123456789abcdef0123456789';
+
+/**
+ * The secrets of a bench's aimsflow process: its link secret and one API key, the AIMS manager's
+ * (`BENCH_ADMIN_KEY`, by its SHA-256 as API_KEYS lists keys), who starts the bench's tasks.
+ */
+export const BENCH_SECRETS_ENV: Readonly<Record<string, string>> = {
+  LINK_SECRET: BENCH_LINK_SECRET,
+  API_KEYS: JSON.stringify([{ name: 'bench', sha256: createHash('sha256').update(BENCH_ADMIN_KEY).digest('hex'), person: 'priya.raman' }]),
+};
 
 export interface AimsflowProcess {
   apiUrl: string;
@@ -77,8 +87,7 @@ export async function startAimsflow(options: AimsflowOptions): Promise<AimsflowP
       PUBLIC_BASE_URL: apiUrl,
       API_HOST: '127.0.0.1',
       API_PORT: String(port),
-      LINK_SECRET: BENCH_LINK_SECRET,
-      ADMIN_API_KEYS: BENCH_ADMIN_KEY,
+      ...BENCH_SECRETS_ENV,
       // The embedded records store, as npm start has it without a database (workers/local.ts).
       DATABASE_URL: '',
       DATA_DIR: options.dataDir,
