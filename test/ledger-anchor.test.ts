@@ -23,6 +23,7 @@ import { contentHashOf, recordHashOf } from '../src/records/hash.js';
 import { openRecordsStore } from '../src/records/store.js';
 import type { AnchorRef, LedgerAnchor, RecordsStore, VerifyResult } from '../src/records/types.js';
 import { buildTestApp, TEST_ADMIN_KEY } from './helpers/api.js';
+import { recordHistory } from './helpers/histories.js';
 import { postgresAvailable, startPostgres, type TestPostgres } from './helpers/postgres.js';
 import { sample, type RawSql } from './helpers/records-suite.js';
 import { startTestStack, type TestStack } from './helpers/temporal.js';
@@ -420,12 +421,16 @@ describe('the daily anchor workflow', () => {
     // The Message-ID derives from the anchor and the recipient, so a resent mail is recognised as the same.
     expect(new Set(mails.map((m) => m.messageId)).size).toBe(2);
 
-    await expect.poll(async () => (await records.anchors.get(head.seq))?.publishedAt, { timeout: 30_000 }).toEqual(expect.any(String));
-    expect((await records.anchors.get(head.seq))?.recipients).toEqual(people);
+    const [run] = (await stack.client.schedule.getHandle(ledgerAnchorScheduleId(stack.taskQueue)).describe()).info.recentActions;
+    const published = stack.client.workflow.getHandle<(input?: unknown) => Promise<LedgerAnchorResult>>(run!.action.workflow.workflowId);
+    expect(await published.result()).toEqual({ status: 'published', seq: head.seq, hash: head.hash, at: expect.any(String) as unknown, recipients: people, skipped: [] });
+    expect(await records.anchors.get(head.seq)).toMatchObject({ publishedAt: expect.any(String) as unknown, recipients: people });
+    await recordHistory('ledger-anchor', published.workflowId);
 
     // A run with nothing appended since does not mail again.
     const again = await stack.start<[], LedgerAnchorResult>(LEDGER_ANCHOR_WORKFLOW, []);
     expect(await again.result()).toMatchObject({ status: 'already-published', seq: head.seq, hash: head.hash });
+    await recordHistory('ledger-anchor-unchanged', again.workflowId);
     expect(smtp.messages.filter((m) => m.headers.get('x-aimsflow-kind') === 'ledger.anchor')).toHaveLength(2);
 
     // The audit pack carries the head and the anchor.

@@ -209,9 +209,10 @@ class SqlRecordsStore implements RecordsStore {
   private async checkAnchors(anchors: AnchorRef[]) {
     const db = this.db();
     const head = await this.head();
-    const stored = await this.anchors.list({ withRecordHashes: true });
+    const stored = await this.anchors.list();
     const confirmed = Math.max(0, ...stored.filter((s) => anchors.some((a) => a.seq === s.seq && a.hash === s.hash)).map((s) => s.seq));
-    const check = new AnchorCheck(anchors, anchoredChain(stored.filter((s) => s.seq <= confirmed)));
+    const witness = confirmed > 0 ? await this.anchors.list({ throughSeq: confirmed, withRecordHashes: true }) : [];
+    const check = new AnchorCheck(anchors, anchoredChain(witness));
     const bound = Math.min(check.lastSeq, head.seq);
     for (let last = 0; last < bound; ) {
       const page = await db.query(`SELECT ${COLUMNS} FROM evidence_records WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT 500`, [last, bound]);
