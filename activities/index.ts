@@ -18,6 +18,7 @@ import { createOperationsActivities } from './operations.js';
 import { createPeopleActivities } from './people.js';
 import { createNotificationActivities, createNotifyActivities } from './notifications.js';
 import { createRecordActivities } from './records.js';
+import { createLedgerAnchorActivities } from './ledger-anchor.js';
 
 export interface ActivityDeps {
   organization: () => Organization;
@@ -64,6 +65,11 @@ export function createActivities(deps: ActivityDeps) {
       temporal: deps.temporal,
       sendNotification: (input) => notifications.sendNotification(input),
       links: deps.links,
+    }),
+    ...createLedgerAnchorActivities({
+      organization: deps.organization,
+      records: deps.records,
+      sendNotification: (input) => notifications.sendNotification(input),
     }),
     ...createNotifyActivities({
       sendNotification: (input) => notifications.sendNotification(input),

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { apiKeysSchema, readApiKeysSource } from './auth/api-keys.js';
 import { DEFAULT_TASK_QUEUE } from './temporal/search-attributes.js';
+import { parseDuration } from './common/duration.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -175,6 +176,16 @@ export const configSchema = z.object({
   SMTP_CHECK_TIMEOUT_MS: z.coerce.number().int().min(100, 'must be at least 100').max(60_000, 'must be at most 60000').default(5000),
   /** Where operations are told about a workflow that failed (none: it is logged only). */
   ALERT_EMAIL: z.email().optional(),
+  /**
+   * How often the ledger head is captured and mailed outside the database (the `daily/ledger-anchor`
+   * Temporal Schedule a worker creates at start); `off`: no schedule is created or changed.
+   */
+  LEDGER_ANCHOR_EVERY: z
+    .string()
+    .trim()
+    .default('1d')
+    .refine((v) => v === 'off' || (parseDuration(v) ?? 0) >= 60_000, 'must be a duration of at least 1m, such as "1d" or "12h", or "off"')
+    .refine((v) => v === 'off' || (parseDuration(v) ?? 0) <= 366 * 86_400_000, 'must be at most 366d'),
   /**
    * The worker's Prometheus endpoint (the Temporal SDK's own exporter: its `temporal_*` metrics
    * and the activities' counters at `/metrics`); empty turns it off.

@@ -20,6 +20,7 @@ import { MANAGEMENT_REVIEW_WORKFLOW, type ManagementReviewWorkflow } from '../sr
 import { SCHEDULED_CYCLE_WORKFLOW, type ScheduledCycleWorkflow } from '../src/schedules/contract.js';
 import { TASK_WORKFLOW, type HumanTaskWorkflow } from '../src/task/contract.js';
 import { ORGANIZATION_CHANGE_WORKFLOW, type OrganizationChangeWorkflow } from '../src/people/contract.js';
+import { LEDGER_ANCHOR_WORKFLOW, type LedgerAnchorWorkflow } from '../src/ledger-anchor/contract.js';
 
 /** Each contract's name with the workflow it names, typed by the contract's signature. */
 const byContract: Record<string, unknown> = {
@@ -35,6 +36,7 @@ const byContract: Record<string, unknown> = {
   [INTERNAL_AUDIT_PROGRAMME_WORKFLOW]: workflows.internalAuditProgramme satisfies InternalAuditProgrammeWorkflow,
   [INTERNAL_AUDIT_WORKFLOW]: workflows.internalAudit satisfies InternalAuditWorkflow,
   [ORGANIZATION_CHANGE_WORKFLOW]: workflows.organizationChange satisfies OrganizationChangeWorkflow,
+  [LEDGER_ANCHOR_WORKFLOW]: workflows.ledgerAnchor satisfies LedgerAnchorWorkflow,
 };
 
 describe('workflow contracts', () => {

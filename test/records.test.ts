@@ -132,7 +132,7 @@ describe('migrations', () => {
     const db = await freshPglite();
     try {
       const driver = pgliteDriver(db, { owned: false });
-      expect(await migrate(driver)).toEqual([1, 2, 3, 4]);
+      expect(await migrate(driver)).toEqual([1, 2, 3, 4, 5]);
       expect(await migrate(driver)).toEqual([]);
       const changed = migrations.map((m) => (m.version === 2 ? { ...m, sql: `${m.sql}\n-- edited` } : m));
       await expect(migrate(driver, undefined, changed)).rejects.toThrow(MigrationError);

@@ -19,6 +19,7 @@ import type { RecordsStore } from '../src/records/types.js';
 import { openRecordsStore } from '../src/records/store.js';
 import { createAimsWorker } from './worker.js';
 import { syncAiSystems } from '../src/ai-system/start.js';
+import { ensureLedgerAnchorSchedule } from '../src/ledger-anchor/schedule.js';
 
 export interface RunningWorker {
   worker: Worker;
@@ -115,16 +116,19 @@ export async function startWorkerParts(
     await worker.done;
   });
   whenEnded('worker', worker.done);
-  void afterStart(worker.client, config.TEMPORAL_TASK_QUEUE, file, { records, holder, logger });
+  void afterStart(worker.client, config.TEMPORAL_TASK_QUEUE, file, { records, holder, logger, anchorEvery: config.LEDGER_ANCHOR_EVERY });
   return shared;
 }
 
-/** The organization file put into force, then every AI system of the inventory in force ensured. */
+/**
+ * The organization file put into force, then every AI system of the inventory in force ensured,
+ * then the ledger anchor's schedule.
+ */
 async function afterStart(
   client: Client,
   taskQueue: string,
   file: Organization | undefined,
-  { records, holder, logger }: { records: RecordsStore; holder: OrganizationHolder; logger: Logger },
+  { records, holder, logger, anchorEvery }: { records: RecordsStore; holder: OrganizationHolder; logger: Logger; anchorEvery: string },
 ): Promise<void> {
   if (file) {
     try {
@@ -141,4 +145,11 @@ async function afterStart(
     (r) => (r.failed.length ? logger.warn(r, 'some AI systems could not be ensured; retry with POST /admin/ai-systems/sync') : logger.info(r, 'AI systems ensured')),
     (err: unknown) => logger.warn({ err }, 'AI systems not ensured; retry with POST /admin/ai-systems/sync'),
   );
+  // The ledger head goes outside the database on a schedule; ensuring it again changes nothing.
+  if (anchorEvery !== 'off') {
+    await ensureLedgerAnchorSchedule({ client, taskQueue }, anchorEvery).then(
+      (outcome) => logger.info({ every: anchorEvery, outcome }, 'ledger anchor schedule ensured'),
+      (err: unknown) => logger.warn({ err }, 'ledger anchor schedule not ensured; it is ensured again at the next worker start'),
+    );
+  }
 }

@@ -11,3 +11,4 @@ export { impactAssessment } from './ai-system/impact-assessment.js';
 export { internalAuditProgramme } from './internal-audit/programme.js';
 export { internalAudit } from './internal-audit/audit.js';
 export { organizationChange } from './people/organization-change.js';
+export { ledgerAnchor } from './ledger-anchor/ledger-anchor.js';

@@ -187,6 +187,19 @@ export interface AutomaticInputs {
    * for improvement. Absent in packs built before improvement items existed.
    */
   improvements?: SourceResult<{ items: ImprovementSummary[] }>;
+  /**
+   * The evidence ledger's head when the pack was built, and the last head published outside the
+   * database (an anchor), so the pack pins the ledger it was built from. Absent in packs built
+   * before anchors existed.
+   */
+  ledger?: SourceResult<{ head: PackLedgerHead; anchor: (PackLedgerHead & { publishedAt: string }) | null }>;
+}
+
+/** A ledger head as a pack shows it: record seq and hash, and when it was read. */
+export interface PackLedgerHead {
+  seq: number;
+  hash: string;
+  at: string;
 }
 
 /** One open improvement item as management review input (e) shows it. */
