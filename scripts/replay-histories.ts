@@ -3,13 +3,15 @@
  * `temporal workflow show --output json`; a bare history is replayed under its file name)
  * against the current workflow code, to catch non-deterministic changes before they reach
  * running workflows. Usage: `npx tsx scripts/replay-histories.ts [dir-or-files...]`
- * (default test/histories). Prints one line per history and exits 1 if any fails.
+ * (default test/histories). Prints one line per history and exits 1 if any fails. Encrypted
+ * histories are decoded with `PAYLOAD_KEYS` (unset: the development key); plain ones pass through.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { bundlerOptions, workflowInterceptorModules, workflowsPath } from '../workers/worker.js';
+import { aimsDataConverter, payloadKeysFromEnv } from '../src/temporal/codec.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -45,7 +47,8 @@ async function main(): Promise<number> {
   const quiet = { ...bundlerOptions, logger: new DefaultLogger('WARN') };
   const inputs = histories.map(({ workflowId, history }) => ({ workflowId, history }));
   const interceptors = { workflowModules: workflowInterceptorModules };
-  for await (const result of Worker.runReplayHistories({ workflowsPath, bundlerOptions: quiet, interceptors }, inputs)) {
+  const dataConverter = aimsDataConverter(payloadKeysFromEnv());
+  for await (const result of Worker.runReplayHistories({ workflowsPath, bundlerOptions: quiet, interceptors, dataConverter }, inputs)) {
     if (result.error) {
       failed += 1;
       console.log(`FAIL ${fileOf.get(result.workflowId) ?? result.workflowId}: ${result.error.message}`);

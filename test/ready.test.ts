@@ -46,7 +46,7 @@ async function apiWith(opts: { address?: string; taskQueue?: string; smtpUrl?: s
     SMTP_URL: opts.smtpUrl ?? stack.smtp.url,
     SMTP_CHECK_TIMEOUT_MS: '5000',
   };
-  const temporal = await createTemporalClient({ TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE: env.TEMPORAL_NAMESPACE });
+  const temporal = await createTemporalClient({ TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE: env.TEMPORAL_NAMESPACE, PAYLOAD_KEYS: stack.config.PAYLOAD_KEYS });
   const transport: MailTransport = createMailTransport({ smtpUrl: env.SMTP_URL, from: stack.config.MAIL_FROM, logger });
   const t = await buildTestApp({
     env,

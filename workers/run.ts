@@ -10,6 +10,7 @@ import { createActivities } from '../activities/index.js';
 import { createLinkSigner } from '../src/links/signer.js';
 import { createMailTransport } from '../src/mail/transport.js';
 import { createTemporalClient } from '../src/temporal/client.js';
+import { aimsDataConverter } from '../src/temporal/codec.js';
 import type { ServiceDeps } from '../src/shutdown.js';
 import type { Logger } from '../src/logger.js';
 import { organizationInForce } from '../src/organization/in-force.js';
@@ -44,6 +45,7 @@ export async function startWorker(deps: ServiceDeps): Promise<RunningWorker> {
       connection,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
+      dataConverter: aimsDataConverter(config),
       maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
       ...(workflowBundle ? { workflowBundle } : {}),
       logger,

@@ -4,7 +4,8 @@
  */
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
-import type { Duration, LogLevel, LogMetadata, Logger as TemporalLogger } from '@temporalio/common';
+import type { DataConverter, Duration, LogLevel, LogMetadata, Logger as TemporalLogger } from '@temporalio/common';
+import { failureConverterPath } from '../src/temporal/codec.js';
 import type { Logger } from '../src/logger.js';
 import type { Activities } from '../activities/index.js';
 
@@ -31,7 +32,7 @@ export const bundlerOptions = {
  * progress report goes to debug; its warnings and errors stay visible.
  */
 export function bundleWorkflows(logger?: Logger): Promise<WorkflowBundle> {
-  return bundleWorkflowCode({ workflowsPath, workflowInterceptorModules, ...bundlerOptions, logger: bundlerLogger(logger) });
+  return bundleWorkflowCode({ workflowsPath, workflowInterceptorModules, failureConverterPath, ...bundlerOptions, logger: bundlerLogger(logger) });
 }
 
 function bundlerLogger(logger?: Logger): TemporalLogger {
@@ -82,6 +83,8 @@ export interface AimsWorkerOptions {
   namespace: string;
   taskQueue: string;
   activities: Activities;
+  /** The project's data converter (payload encryption, encoded failures): `aimsDataConverter(config)`. */
+  dataConverter: DataConverter;
   maxCachedWorkflows?: number;
   /** A prebuilt bundle; bundled from workflows/ when absent. */
   workflowBundle?: WorkflowBundle;
@@ -96,6 +99,7 @@ export async function createAimsWorker(options: AimsWorkerOptions): Promise<Work
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities: options.activities,
+    dataConverter: options.dataConverter,
     workflowBundle: options.workflowBundle ?? (await bundleWorkflows(options.logger)),
     maxCachedWorkflows: options.maxCachedWorkflows ?? 500,
     shutdownGraceTime: options.shutdownGraceTime ?? '20s',

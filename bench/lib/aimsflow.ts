@@ -13,6 +13,7 @@ import path from 'node:path';
 import { freePort, waitFor } from '../../scripts/lib/wait.js';
 import { DEFAULT_TASK_QUEUE } from '../../src/temporal/search-attributes.js';
 import { spawnLogged, type Spawned } from './process.js';
+import { newPayloadKeyEntry } from '../../src/temporal/codec.js';
 
 export const repoRoot = path.resolve(import.meta.dirname, '..', '..');
 export const EXAMPLE_ORG_FILE = path.join(repoRoot, 'config', 'organization.example.yaml');
@@ -25,6 +26,8 @@ export const aimsflowRoot = process.env.BENCH_AIMSFLOW_ROOT ? path.resolve(proce
 
 export const BENCH_ADMIN_KEY = 'bench-admin-key-0123456789abcdef';
 export const BENCH_LINK_SECRET = 'bench-link-secret-0123456789abcdef0123456789';
+/** The payload keys of the bench's aimsflow (it runs with NODE_ENV=production, which requires them); the bench's client has them too. */
+export const BENCH_PAYLOAD_KEYS = newPayloadKeyEntry('bench-1');
 
 export interface AimsflowProcess {
   apiUrl: string;
@@ -78,6 +81,7 @@ export async function startAimsflow(options: AimsflowOptions): Promise<AimsflowP
       API_HOST: '127.0.0.1',
       API_PORT: String(port),
       LINK_SECRET: BENCH_LINK_SECRET,
+      PAYLOAD_KEYS: BENCH_PAYLOAD_KEYS,
       ADMIN_API_KEYS: BENCH_ADMIN_KEY,
       // The embedded records store, as npm start has it without a database (workers/local.ts).
       DATABASE_URL: '',

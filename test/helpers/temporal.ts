@@ -27,6 +27,7 @@ import { ensureSearchAttributes, listCustomSearchAttributes } from '../../script
 import { waitFor } from '../../scripts/lib/wait.js';
 import { searchAttributeRegistrations } from '../../src/temporal/search-attributes.js';
 import { startSmtpServer } from './smtp.js';
+import { aimsDataConverter } from '../../src/temporal/codec.js';
 
 export const exampleOrgFile = path.resolve(import.meta.dirname, '../../config/organization.example.yaml');
 
@@ -80,6 +81,8 @@ export async function startTestStack(
     organizationSource?: () => Organization;
     /** ALERT_EMAIL of the worker: where a failed workflow is reported. */
     alertEmail?: string;
+    /** PAYLOAD_KEYS of the worker and the client (default: unset, the development key). */
+    payloadKeys?: string;
   } = {},
 ): Promise<TestStack> {
   const address = inject('temporalAddress');
@@ -97,6 +100,7 @@ export async function startTestStack(
     API_KEYS: TEST_API_KEYS,
     DATA_DIR: 'memory://',
     LOG_LEVEL: 'warn',
+    ...(opts.payloadKeys ? { PAYLOAD_KEYS: opts.payloadKeys } : {}),
   });
   const organization = opts.organization ?? (await exampleOrganization());
   const logger = pino({ level: 'warn' });
@@ -105,11 +109,12 @@ export async function startTestStack(
   const links = createLinkSigner({ secret: config.LINK_SECRET, ttlHours: 24, baseUrl: config.PUBLIC_BASE_URL });
   const nativeConnection = await NativeConnection.connect({ address });
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace });
+  const client = new Client({ connection, namespace, dataConverter: aimsDataConverter(config) });
   const worker = await createAimsWorker({
     connection: nativeConnection,
     namespace,
     taskQueue,
+    dataConverter: aimsDataConverter(config),
     workflowBundle: await workflowBundle(),
     activities: createActivities({
       organization: opts.organizationSource ?? (() => organization),
