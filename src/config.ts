@@ -175,6 +175,11 @@ export const configSchema = z.object({
     .min(24, 'must be at least 24 characters (or unset: /metrics open)')
     .optional()
     .or(z.literal('').transform(() => undefined)),
+  /**
+   * Where operations open the Temporal Web UI: its origin is the one the codec endpoint
+   * (/codec/decode, /codec/encode) answers cross-origin, with credentials.
+   */
+  TEMPORAL_UI_URL: url(['http', 'https']).default('http://localhost:8233'),
   /** `production` makes PAYLOAD_KEYS required (the Dockerfile and docker-compose.yml set it). */
   NODE_ENV: optional(z.string().trim()),
   /**

@@ -102,12 +102,12 @@ export class AesGcmPayloadCodec implements PayloadCodec {
     return this.current.id;
   }
 
-  encode(payloads: Payload[]): Promise<Payload[]> {
-    return Promise.resolve(payloads.map((p) => this.encrypt(p)));
+  async encode(payloads: Payload[]): Promise<Payload[]> {
+    return payloads.map((p) => this.encrypt(p));
   }
 
-  decode(payloads: Payload[]): Promise<Payload[]> {
-    return Promise.resolve(payloads.map((p) => this.decrypt(p)));
+  async decode(payloads: Payload[]): Promise<Payload[]> {
+    return payloads.map((p) => this.decrypt(p));
   }
 
   encrypt(payload: Payload): Payload {

@@ -83,11 +83,13 @@ export async function startTestStack(
     alertEmail?: string;
     /** PAYLOAD_KEYS of the worker and the client (default: unset, the development key). */
     payloadKeys?: string;
+    /** The task queue (default: a new one), e.g. to take over the workflows of a stopped stack. */
+    taskQueue?: string;
   } = {},
 ): Promise<TestStack> {
   const address = inject('temporalAddress');
   const namespace = opts.namespace ?? inject('temporalNamespace');
-  const taskQueue = `test-${randomUUID()}`;
+  const taskQueue = opts.taskQueue ?? `test-${randomUUID()}`;
   const smtp = await startSmtpServer();
   const config = parseConfig({
     TEMPORAL_ADDRESS: address,
