@@ -85,10 +85,12 @@ export async function startTestStack(
     payloadKeys?: string;
     /** The task queue (default: a new one), e.g. to take over the workflows of a stopped stack. */
     taskQueue?: string;
+    /** Another Temporal server than the run's shared dev server (its namespace `default` unless `namespace`). */
+    address?: string;
   } = {},
 ): Promise<TestStack> {
-  const address = inject('temporalAddress');
-  const namespace = opts.namespace ?? inject('temporalNamespace');
+  const address = opts.address ?? inject('temporalAddress');
+  const namespace = opts.namespace ?? (opts.address ? 'default' : inject('temporalNamespace'));
   const taskQueue = opts.taskQueue ?? `test-${randomUUID()}`;
   const smtp = await startSmtpServer();
   const config = parseConfig({
