@@ -10,7 +10,7 @@ import { createActivities } from '../activities/index.js';
 import { createLinkSigner } from '../src/links/signer.js';
 import { createMailTransport } from '../src/mail/transport.js';
 import { createTemporalClient } from '../src/temporal/client.js';
-import { aimsDataConverter } from '../src/temporal/codec.js';
+import { aimsDataConverter, developmentKeyWarning } from '../src/temporal/codec.js';
 import type { ServiceDeps } from '../src/shutdown.js';
 import type { Logger } from '../src/logger.js';
 import { organizationInForce } from '../src/organization/in-force.js';
@@ -72,9 +72,12 @@ export async function startWorker(deps: ServiceDeps): Promise<RunningWorker> {
       namespace: config.TEMPORAL_NAMESPACE,
       address: config.TEMPORAL_ADDRESS,
       workflowBundle: config.WORKFLOW_BUNDLE ?? 'bundled at start',
+      payloadKey: config.PAYLOAD_KEYS[0]?.id,
     },
     'worker started',
   );
+  const warning = developmentKeyWarning(config);
+  if (warning) logger.warn(warning);
   const done = worker.run().finally(async () => {
     transport.close();
     await temporal.connection.close();

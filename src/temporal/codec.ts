@@ -161,6 +161,13 @@ export function aimsDataConverter(config: { readonly PAYLOAD_KEYS: readonly Payl
   return { payloadCodecs: [new AesGcmPayloadCodec(config.PAYLOAD_KEYS)], failureConverterPath };
 }
 
+/** A warning to log when payloads are encrypted under the public development key, else undefined. */
+export function developmentKeyWarning(config: { readonly PAYLOAD_KEYS: readonly PayloadKey[] }): string | undefined {
+  return config.PAYLOAD_KEYS[0]?.id === DEVELOPMENT_KEY_ID
+    ? 'PAYLOAD_KEYS is unset: workflow payloads are encrypted under the public development key, which protects nothing; set PAYLOAD_KEYS (id:base64 of 32 random bytes)'
+    : undefined;
+}
+
 /**
  * The payload keys of an environment that is not parsed as a whole (test helpers, scripts):
  * `PAYLOAD_KEYS`, or the public development key when it is unset.
