@@ -17,6 +17,8 @@ import { createTemporalClient, type TemporalHandle } from '../src/temporal/clien
 import { buildTestApp } from './helpers/api.js';
 import { isNotification, startSmtpServer } from './helpers/smtp.js';
 import { eventually, inMs, startTestStack, type TestStack } from './helpers/temporal.js';
+import type { Payload } from '@temporalio/common';
+import { AesGcmPayloadCodec } from '../src/temporal/codec.js';
 
 interface ReadyBody {
   status: 'ready' | 'degraded' | 'unavailable';
@@ -161,7 +163,10 @@ describe('a mail activity while the SMTP server is down', () => {
       (f) => f !== undefined,
       { timeoutMs: 30_000, intervalMs: 250 },
     );
-    expect(failure?.message).toBe(
+    // Temporal holds the message encrypted (encoded failures); the payload keys read it.
+    expect(failure?.message).toBe('Encoded failure');
+    const [attributes] = await new AesGcmPayloadCodec(stack.config.PAYLOAD_KEYS).decode([failure!.encodedAttributes as Payload]);
+    expect((JSON.parse(Buffer.from(attributes!.data!).toString()) as { message: string }).message).toBe(
       `SMTP send via 127.0.0.1:${port} failed: connect ECONNREFUSED 127.0.0.1:${port} (ESOCKET, command CONN)`,
     );
     expect(failure?.applicationFailureInfo?.type).toBe('MailTransportError');
