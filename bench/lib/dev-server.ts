@@ -24,6 +24,8 @@ export interface DevServer {
   /** A connection and client of the bench process (for the baseline's starts and for reading histories). */
   connection: Connection;
   client: Client;
+  /** A client without the payload codec, for the bare baseline's workflows (their worker has none). */
+  bareClient: Client;
   process: Spawned;
   stop(): Promise<void>;
 }
@@ -63,6 +65,7 @@ export async function startDevServer(logDir: string): Promise<DevServer> {
       namespace: BENCH_NAMESPACE,
       connection,
       client,
+      bareClient: new Client({ connection, namespace: BENCH_NAMESPACE }),
       process: server,
       async stop() {
         await connection.close().catch(() => undefined);
