@@ -19,6 +19,7 @@ import { createPeopleActivities } from './people.js';
 import { createNotificationActivities, createNotifyActivities } from './notifications.js';
 import { createRecordActivities } from './records.js';
 import { createRiskActivities } from './risk.js';
+import { createLedgerAnchorActivities } from './ledger-anchor.js';
 
 export interface ActivityDeps {
   organization: () => Organization;
@@ -66,6 +67,11 @@ export function createActivities(deps: ActivityDeps) {
       temporal: deps.temporal,
       sendNotification: (input) => notifications.sendNotification(input),
       links: deps.links,
+    }),
+    ...createLedgerAnchorActivities({
+      organization: deps.organization,
+      records: deps.records,
+      sendNotification: (input) => notifications.sendNotification(input),
     }),
     ...createNotifyActivities({
       sendNotification: (input) => notifications.sendNotification(input),

@@ -35,7 +35,7 @@ import { openImprovementItems } from '../src/improvement/items.js';
 
 export interface ManagementReviewActivityDeps {
   organization: () => Organization;
-  records: Pick<RecordsStore, 'list'>;
+  records: Pick<RecordsStore, 'list' | 'head' | 'anchors'>;
   temporal: { client: Client; taskQueue: string };
   sendNotification: NotificationActivities['sendNotification'];
   links: LinkSigner;
@@ -201,7 +201,18 @@ export function createManagementReviewActivities(deps: ManagementReviewActivityD
         (entries) => ({ available: true as const, figures: registerFigures(entries) as unknown as Record<string, unknown> }),
         (err: unknown) => ({ available: false as const, reason: `risk register: ${reasonOf(err)}` }),
       );
-      return { collectedAt: new Date().toISOString(), period, previousActions, nonconformities, audits, improvements, risks };
+      const ledger: AutomaticInputs['ledger'] = await (async () => {
+        try {
+          const head = await deps.records.head();
+          const published = await deps.records.anchors.list({ throughSeq: head.seq, publishedOnly: true });
+          const last = published.at(-1);
+          const anchor = last?.publishedAt ? { seq: last.seq, hash: last.hash, at: last.at, publishedAt: last.publishedAt } : null;
+          return { available: true as const, head, anchor };
+        } catch (err) {
+          return { available: false as const, reason: `evidence ledger head: ${reasonOf(err)}` };
+        }
+      })();
+      return { collectedAt: new Date().toISOString(), period, previousActions, nonconformities, audits, improvements, risks, ledger };
     },
 
     /**

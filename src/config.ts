@@ -2,13 +2,16 @@
  * Process configuration: one zod schema over the environment, parsed once and frozen.
  *
  * Secrets (LINK_SECRET, SESSION_SECRET) and the API keys (API_KEYS, by hash) have no defaults. `npm start` generates development
- * secrets once and keeps them in the data directory (see scripts/dev-secrets.ts).
+ * secrets once and keeps them in the data directory (see scripts/dev-secrets.ts). The payload keys
+ * (PAYLOAD_KEYS) are required in production; elsewhere, unset, the public development key stands in.
  */
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { apiKeysSchema, readApiKeysSource } from './auth/api-keys.js';
 import { DEFAULT_TASK_QUEUE } from './temporal/search-attributes.js';
+import { parseDuration } from './common/duration.js';
+import { DEVELOPMENT_KEY_ID, DEVELOPMENT_PAYLOAD_KEYS, parsePayloadKeys } from './temporal/codec.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -76,6 +79,9 @@ function isLoopbackUrl(value: string): boolean {
 /** An optional variable: empty counts as unset. */
 const optional = <T extends z.ZodType>(schema: T) =>
   z.preprocess((value) => (typeof value === 'string' && value.trim() === '' ? undefined : value), schema.optional());
+
+/** The worker's workflow cache budget by default (MB): about 128 cached workflows. */
+export const WORKER_CACHE_MEMORY_MB_DEFAULT = 64;
 
 const url = (protocols: string[]) =>
   z.url({ protocol: new RegExp(`^(${protocols.join('|')})$`) });
@@ -147,7 +153,23 @@ export const configSchema = z.object({
     .min(1)
     .transform((p) => path.resolve(p))
     .optional(),
-  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(10).max(100_000).default(500),
+  /**
+   * Memory (MB) the worker's workflow cache may take: its bound is this over what one cached
+   * workflow costs (workers/worker.ts CACHED_WORKFLOW_MB), unless WORKER_MAX_CACHED_WORKFLOWS
+   * sets the bound itself. A workflow not in the cache is replayed from its history when it next
+   * has work (a timer, an update, a page's query): milliseconds for a task or an approval.
+   */
+  WORKER_CACHE_MEMORY_MB: z.coerce
+    .number()
+    .int()
+    .min(8, 'must be at least 8')
+    .max(65_536, 'must be at most 65536')
+    .default(WORKER_CACHE_MEMORY_MB_DEFAULT),
+  /** The worker's workflow cache bound; unset: derived from WORKER_CACHE_MEMORY_MB. */
+  WORKER_MAX_CACHED_WORKFLOWS: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.coerce.number().int().min(10, 'must be at least 10').max(100_000, 'must be at most 100000').optional(),
+  ),
   /** How long a page waits for a workflow's live status before it shows the last published state. */
   PAGE_QUERY_TIMEOUT_MS: z.coerce.number().int().min(100, 'must be at least 100').max(60_000, 'must be at most 60000').default(2500),
   /** How long a page's form waits for the workflow to take the answer before giving the form back, not saved. */
@@ -156,6 +178,16 @@ export const configSchema = z.object({
   SMTP_CHECK_TIMEOUT_MS: z.coerce.number().int().min(100, 'must be at least 100').max(60_000, 'must be at most 60000').default(5000),
   /** Where operations are told about a workflow that failed (none: it is logged only). */
   ALERT_EMAIL: z.email().optional(),
+  /**
+   * How often the ledger head is captured and mailed outside the database (the `daily/ledger-anchor`
+   * Temporal Schedule a worker creates at start); `off`: no schedule is created or changed.
+   */
+  LEDGER_ANCHOR_EVERY: z
+    .string()
+    .trim()
+    .default('1d')
+    .refine((v) => v === 'off' || (parseDuration(v) ?? 0) >= 60_000, 'must be a duration of at least 1m, such as "1d" or "12h", or "off"')
+    .refine((v) => v === 'off' || (parseDuration(v) ?? 0) <= 366 * 86_400_000, 'must be at most 366d'),
   /**
    * The worker's Prometheus endpoint (the Temporal SDK's own exporter: its `temporal_*` metrics
    * and the activities' counters at `/metrics`); empty turns it off.
@@ -173,6 +205,26 @@ export const configSchema = z.object({
     .min(24, 'must be at least 24 characters (or unset: /metrics open)')
     .optional()
     .or(z.literal('').transform(() => undefined)),
+  /**
+   * Where operations open the Temporal Web UI: its origin is the one the codec endpoint
+   * (/codec/decode, /codec/encode) answers cross-origin, with credentials.
+   */
+  TEMPORAL_UI_URL: url(['http', 'https']).default('http://localhost:8233'),
+  /** `production` makes PAYLOAD_KEYS required (the Dockerfile and docker-compose.yml set it). */
+  NODE_ENV: optional(z.string().trim()),
+  /**
+   * The keys that encrypt workflow payloads (src/temporal/codec.ts): `id:base64key,...`, each key
+   * 32 bytes, the current one first; older ones after it still decrypt. Required when NODE_ENV is
+   * production; unset elsewhere, the public development key (which protects nothing) is used.
+   */
+  PAYLOAD_KEYS: optional(z.string()).transform((value, ctx) => {
+    try {
+      return Object.freeze(parsePayloadKeys(value ?? DEVELOPMENT_PAYLOAD_KEYS));
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  }),
   /**
    * Sign-in for people (OpenID Connect, authorization code with PKCE; src/auth/). Unset: sign-in
    * is off, /login says so, and the admin API takes keys only. https, or http on a loopback host.
@@ -202,6 +254,13 @@ export const configSchema = z.object({
   /** A session ends this many hours after sign-in, however active. */
   SESSION_MAX_HOURS: z.coerce.number().int().min(1, 'must be at least 1').max(24 * 30, 'must be at most 720').default(12),
 }).superRefine((c, ctx) => {
+  if (c.NODE_ENV === 'production' && c.PAYLOAD_KEYS.some((k) => k.id === DEVELOPMENT_KEY_ID)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['PAYLOAD_KEYS'],
+      message: 'is required in production (NODE_ENV=production), without the public development key: id:base64key of 32 random bytes, e.g. k1:$(openssl rand -base64 32)',
+    });
+  }
   if (c.OIDC_ISSUER === undefined) return;
   // Sign-in needs its client and a session key; name each missing variable.
   if (c.OIDC_CLIENT_ID === undefined) ctx.addIssue({ code: 'custom', path: ['OIDC_CLIENT_ID'], message: 'is required with OIDC_ISSUER (the client id registered at the provider)' });

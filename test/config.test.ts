@@ -5,6 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { hashKey } from '../src/auth/api-keys.js';
 import { ConfigError, parseConfig } from '../src/config.js';
+import { cachedWorkflowsFor } from '../workers/worker.js';
 
 const KEYS = [{ name: 'priya-laptop', sha256: hashKey('k'.repeat(24)), person: 'priya.raman' }];
 const secrets = {
@@ -153,6 +154,23 @@ describe('config', () => {
     expect(() => parseConfig({ ...secrets, METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN: must be at least 24 characters/);
   });
 
+  it('bounds the workflow cache by a memory budget (64 MB: 128 workflows) unless a bound is given', () => {
+    const defaults = parseConfig(secrets);
+    expect([defaults.WORKER_CACHE_MEMORY_MB, defaults.WORKER_MAX_CACHED_WORKFLOWS]).toEqual([64, undefined]);
+    expect(cachedWorkflowsFor(defaults.WORKER_CACHE_MEMORY_MB)).toBe(128);
+    expect(cachedWorkflowsFor(parseConfig({ ...secrets, WORKER_CACHE_MEMORY_MB: '256' }).WORKER_CACHE_MEMORY_MB)).toBe(512);
+    expect(cachedWorkflowsFor(parseConfig({ ...secrets, WORKER_CACHE_MEMORY_MB: '8' }).WORKER_CACHE_MEMORY_MB)).toBe(16);
+    expect(parseConfig({ ...secrets, WORKER_MAX_CACHED_WORKFLOWS: '300' }).WORKER_MAX_CACHED_WORKFLOWS).toBe(300);
+    expect(parseConfig({ ...secrets, WORKER_MAX_CACHED_WORKFLOWS: '' }).WORKER_MAX_CACHED_WORKFLOWS).toBeUndefined();
+    for (const [name, value, problem] of [
+      ['WORKER_CACHE_MEMORY_MB', '4', 'WORKER_CACHE_MEMORY_MB: must be at least 8'],
+      ['WORKER_MAX_CACHED_WORKFLOWS', '5', 'WORKER_MAX_CACHED_WORKFLOWS: must be at least 10'],
+      ['WORKER_MAX_CACHED_WORKFLOWS', 'lots', 'WORKER_MAX_CACHED_WORKFLOWS: Invalid input: expected number, received NaN'],
+    ] as const) {
+      expect(problemsOf({ ...secrets, [name]: value })).toEqual([problem]);
+    }
+  });
+
   it('gives pages 2.5 s for a status query and 5 s for an update, and /readyz 5 s for SMTP, each within bounds', () => {
     const defaults = parseConfig(secrets);
     expect([defaults.PAGE_QUERY_TIMEOUT_MS, defaults.PAGE_UPDATE_TIMEOUT_MS, defaults.SMTP_CHECK_TIMEOUT_MS]).toEqual([2500, 5000, 5000]);
@@ -162,13 +180,7 @@ describe('config', () => {
       ['PAGE_UPDATE_TIMEOUT_MS', '120000', 'PAGE_UPDATE_TIMEOUT_MS: must be at most 60000'],
       ['SMTP_CHECK_TIMEOUT_MS', 'soon', 'SMTP_CHECK_TIMEOUT_MS: Invalid input: expected number, received NaN'],
     ] as const) {
-      let problems: string[] = [];
-      try {
-        parseConfig({ ...secrets, [name]: value });
-      } catch (err) {
-        problems = (err as ConfigError).problems;
-      }
-      expect(problems).toEqual([problem]);
+      expect(problemsOf({ ...secrets, [name]: value })).toEqual([problem]);
     }
   });
 

@@ -22,6 +22,7 @@ import { TASK_WORKFLOW, type HumanTaskWorkflow } from '../src/task/contract.js';
 import { ORGANIZATION_CHANGE_WORKFLOW, type OrganizationChangeWorkflow } from '../src/people/contract.js';
 import { RISK_ASSESSMENT_WORKFLOW, type RiskAssessmentWorkflow } from '../src/risk/contract.js';
 import { SOA_REVIEW_WORKFLOW, type SoaReviewWorkflow } from '../src/soa/contract.js';
+import { LEDGER_ANCHOR_WORKFLOW, type LedgerAnchorWorkflow } from '../src/ledger-anchor/contract.js';
 
 /** Each contract's name with the workflow it names, typed by the contract's signature. */
 const byContract: Record<string, unknown> = {
@@ -39,6 +40,7 @@ const byContract: Record<string, unknown> = {
   [ORGANIZATION_CHANGE_WORKFLOW]: workflows.organizationChange satisfies OrganizationChangeWorkflow,
   [RISK_ASSESSMENT_WORKFLOW]: workflows.riskAssessment satisfies RiskAssessmentWorkflow,
   [SOA_REVIEW_WORKFLOW]: workflows.soaReview satisfies SoaReviewWorkflow,
+  [LEDGER_ANCHOR_WORKFLOW]: workflows.ledgerAnchor satisfies LedgerAnchorWorkflow,
 };
 
 describe('workflow contracts', () => {

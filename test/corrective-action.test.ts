@@ -17,6 +17,7 @@ import { readRisk } from '../src/risk/register.js';
 import { isNotification } from './helpers/smtp.js';
 import { recordHistory } from './helpers/histories.js';
 import { eventually, exampleOrganization, startTestStack, updateRejection, type TestStack } from './helpers/temporal.js';
+import { aimsDataConverter, failureConverterPath, payloadKeysFromEnv } from '../src/temporal/codec.js';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -358,7 +359,7 @@ describe('corrective action', () => {
   });
 
   it('an NC raised by a parent workflow (parent close policy abandon) survives the parent’s completion', { timeout: 120_000 }, async () => {
-    const { code } = await bundleWorkflowCode({ workflowsPath: path.resolve(import.meta.dirname, 'workflows/index.ts'), workflowInterceptorModules, ...bundlerOptions });
+    const { code } = await bundleWorkflowCode({ workflowsPath: path.resolve(import.meta.dirname, 'workflows/index.ts'), workflowInterceptorModules, failureConverterPath, ...bundlerOptions });
     const taskQueue = `test-parent-${randomUUID()}`;
     const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
     const logger = pino({ level: 'warn' });
@@ -366,6 +367,7 @@ describe('corrective action', () => {
       connection,
       namespace: inject('temporalNamespace'),
       taskQueue,
+      dataConverter: aimsDataConverter(payloadKeysFromEnv({})),
       workflowBundle: { code },
       activities: createActivities({
         organization: () => stack.organization,

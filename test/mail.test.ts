@@ -335,13 +335,15 @@ describe('notification templates', () => {
     'management-review.pack': { ...common, meetingText: 'Mon 15 Mar 2027, 10:00 to 12:00 UTC', suppliedInputs: 4, missingInputs: 1, packHash: 'a'.repeat(64) },
     'impact-assessment.not-completed': { ...common, dueDate: '2027-03-01', nextStartAt: '2027-03-31T09:00:00Z', reason: 'the sign-off was cancelled' },
     'work.handed-over': { ...common, part: 'the owner of NC-2027-004', fromName: 'Sofia Lind', toName: 'Marco Rossi', reason: 'Sofia left the company' },
+    'ledger.anchor': { ...common, seq: 42, hash: 'a'.repeat(64), anchoredAt: '2027-01-24T02:00:00Z', anchorText: `42:${'a'.repeat(64)}` },
     'link.renewed': { ...common, expiresAt: '2027-01-24T09:00:00Z' },
   };
 
   it.each(notificationKinds)('renders %s as text and HTML with the shared layout', (kind) => {
     const rendered = renderNotification(kind, samples[kind]);
     // External-audit mails name the audit and the certificate instead of the title.
-    const identity = kind.startsWith('certification.') ? 'CERT-2027-01' : 'Management review 2027';
+    // The ledger anchor names the record it anchors.
+    const identity = kind.startsWith('certification.') ? 'CERT-2027-01' : kind === 'ledger.anchor' ? 'record 42' : 'Management review 2027';
     expect(rendered.subject).toContain(identity);
     expect(rendered.subject).not.toMatch(/\n/);
     for (const part of [rendered.text, rendered.html]) {

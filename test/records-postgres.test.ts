@@ -64,7 +64,7 @@ describe.skipIf(!available)('PostgreSQL', () => {
         const client = await rawClient(url);
         try {
           const { rows } = await client.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
-          expect(rows.map((r) => r.version)).toEqual([1, 2, 3, 4]);
+          expect(rows.map((r) => r.version)).toEqual([1, 2, 3, 4, 5]);
         } finally {
           await client.end();
         }

@@ -88,6 +88,18 @@ describe('records store on PGlite (on disk)', () => {
     }
   }, 60_000);
 
+  it('keeps the embedded database to 16 MB of shared buffers (PostgreSQL’s 128 MB would be resident in the process)', async () => {
+    const dataDir = await tempDir();
+    await (await openRecordsStore({ dataDir })).close();
+    // The setting lives in the data directory's postgresql.conf, which a plain open reads.
+    const db = await PGlite.create(path.join(dataDir, 'records'));
+    try {
+      expect((await db.query<{ shared_buffers: string }>('SHOW shared_buffers')).rows).toEqual([{ shared_buffers: '16MB' }]);
+    } finally {
+      await db.close();
+    }
+  }, 60_000);
+
   it('refuses a second open of the same directory while the first is open', async () => {
     const dataDir = await tempDir();
     const store = await openRecordsStore({ dataDir });
@@ -120,7 +132,7 @@ describe('migrations', () => {
     const db = await freshPglite();
     try {
       const driver = pgliteDriver(db, { owned: false });
-      expect(await migrate(driver)).toEqual([1, 2, 3, 4]);
+      expect(await migrate(driver)).toEqual([1, 2, 3, 4, 5]);
       expect(await migrate(driver)).toEqual([]);
       const changed = migrations.map((m) => (m.version === 2 ? { ...m, sql: `${m.sql}\n-- edited` } : m));
       await expect(migrate(driver, undefined, changed)).rejects.toThrow(MigrationError);

@@ -3,13 +3,13 @@
  * organization and records store (the worker entry point, or the single local process that
  * also serves the API when the records store is the embedded one).
  */
-import { readFile } from 'node:fs/promises';
 import type { Client } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import { createLinkSigner } from '../src/links/signer.js';
 import { createMailTransport } from '../src/mail/transport.js';
 import { createTemporalClient } from '../src/temporal/client.js';
+import { aimsDataConverter, developmentKeyWarning } from '../src/temporal/codec.js';
 import type { ServiceDeps } from '../src/shutdown.js';
 import type { Logger } from '../src/logger.js';
 import { organizationInForce } from '../src/organization/in-force.js';
@@ -20,6 +20,7 @@ import type { RecordsStore } from '../src/records/types.js';
 import { openRecordsStore } from '../src/records/store.js';
 import { createAimsWorker } from './worker.js';
 import { syncAiSystems } from '../src/ai-system/start.js';
+import { ensureLedgerAnchorSchedule } from '../src/ledger-anchor/schedule.js';
 
 export interface RunningWorker {
   worker: Worker;
@@ -35,7 +36,8 @@ export async function startWorker(deps: ServiceDeps): Promise<RunningWorker> {
   const { config, logger } = deps;
   const transport = createMailTransport({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, logger });
   const links = createLinkSigner({ secret: config.LINK_SECRET, ttlHours: config.LINK_TTL_HOURS, baseUrl: config.PUBLIC_BASE_URL });
-  const workflowBundle = config.WORKFLOW_BUNDLE ? { code: await readFile(config.WORKFLOW_BUNDLE, 'utf8') } : undefined;
+  // By path: the SDK reads it and, with the file's own name, uses its source map as it is.
+  const workflowBundle = config.WORKFLOW_BUNDLE ? { codePath: config.WORKFLOW_BUNDLE } : undefined;
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const temporal = await createTemporalClient(config);
   let worker: Worker;
@@ -44,7 +46,9 @@ export async function startWorker(deps: ServiceDeps): Promise<RunningWorker> {
       connection,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
+      dataConverter: aimsDataConverter(config),
       maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
+      cacheMemoryMb: config.WORKER_CACHE_MEMORY_MB,
       ...(workflowBundle ? { workflowBundle } : {}),
       logger,
       activities: createActivities({
@@ -70,9 +74,13 @@ export async function startWorker(deps: ServiceDeps): Promise<RunningWorker> {
       namespace: config.TEMPORAL_NAMESPACE,
       address: config.TEMPORAL_ADDRESS,
       workflowBundle: config.WORKFLOW_BUNDLE ?? 'bundled at start',
+      maxCachedWorkflows: worker.options.maxCachedWorkflows,
+      payloadKey: config.PAYLOAD_KEYS[0]?.id,
     },
     'worker started',
   );
+  const warning = developmentKeyWarning(config);
+  if (warning) logger.warn(warning);
   const done = worker.run().finally(async () => {
     transport.close();
     await temporal.connection.close();
@@ -113,16 +121,19 @@ export async function startWorkerParts(
     await worker.done;
   });
   whenEnded('worker', worker.done);
-  void afterStart(worker.client, config.TEMPORAL_TASK_QUEUE, file, { records, holder, logger });
+  void afterStart(worker.client, config.TEMPORAL_TASK_QUEUE, file, { records, holder, logger, anchorEvery: config.LEDGER_ANCHOR_EVERY });
   return shared;
 }
 
-/** The organization file put into force, then every AI system of the inventory in force ensured. */
+/**
+ * The organization file put into force, then every AI system of the inventory in force ensured,
+ * then the ledger anchor's schedule.
+ */
 async function afterStart(
   client: Client,
   taskQueue: string,
   file: Organization | undefined,
-  { records, holder, logger }: { records: RecordsStore; holder: OrganizationHolder; logger: Logger },
+  { records, holder, logger, anchorEvery }: { records: RecordsStore; holder: OrganizationHolder; logger: Logger; anchorEvery: string },
 ): Promise<void> {
   if (file) {
     try {
@@ -139,4 +150,11 @@ async function afterStart(
     (r) => (r.failed.length ? logger.warn(r, 'some AI systems could not be ensured; retry with POST /admin/ai-systems/sync') : logger.info(r, 'AI systems ensured')),
     (err: unknown) => logger.warn({ err }, 'AI systems not ensured; retry with POST /admin/ai-systems/sync'),
   );
+  // The ledger head goes outside the database on a schedule; ensuring it again changes nothing.
+  if (anchorEvery !== 'off') {
+    await ensureLedgerAnchorSchedule({ client, taskQueue }, anchorEvery).then(
+      (outcome) => logger.info({ every: anchorEvery, outcome }, 'ledger anchor schedule ensured'),
+      (err: unknown) => logger.warn({ err }, 'ledger anchor schedule not ensured; it is ensured again at the next worker start'),
+    );
+  }
 }

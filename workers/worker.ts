@@ -3,8 +3,10 @@
  * Used by the worker entry point and by tests (with their own connection and task queue).
  */
 import { fileURLToPath } from 'node:url';
-import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
-import type { Duration, LogLevel, LogMetadata, Logger as TemporalLogger } from '@temporalio/common';
+import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundle, type WorkflowBundleOption } from '@temporalio/worker';
+import type { DataConverter, Duration, LogLevel, LogMetadata, Logger as TemporalLogger } from '@temporalio/common';
+import { WORKER_CACHE_MEMORY_MB_DEFAULT } from '../src/config.js';
+import { failureConverterPath } from '../src/temporal/codec.js';
 import type { Logger } from '../src/logger.js';
 import type { Activities } from '../activities/index.js';
 
@@ -15,13 +17,27 @@ export const workflowsPath = fileURLToPath(new URL(`../workflows/index${ext}`, i
 /** Workflow interceptors bundled with every workflow (the failure alert). */
 export const workflowInterceptorModules = [fileURLToPath(new URL(`../workflows/lib/interceptors${ext}`, import.meta.url))];
 
-/** The project's ESM sources import `./x.js`; let the bundler find `./x.ts`. */
+/**
+ * Modules the SDK evaluates once per worker, before any workflow, into the module cache every
+ * workflow shares (zod and the workflow-safe modules under src/; see workflows/lib/shared-modules.ts).
+ */
+export const preloadModules = [fileURLToPath(new URL(`../workflows/lib/shared-modules${ext}`, import.meta.url))];
+
+/**
+ * How every bundle of the workflows is built (workers, tests, the replayer): the shared modules
+ * preloaded; the project's ESM sources, which import `./x.js`, found as `./x.ts`; and an inline
+ * source map without the sources. The SDK needs an inline map and keeps it parsed in every
+ * worker, to map workflow stack traces back to files and lines; the sources themselves (more
+ * than half of the bundle) only serve its `showStackTraceSources` option, which stays off.
+ */
 export const bundlerOptions = {
+  preloadModules,
   webpackConfigHook: (config: Parameters<NonNullable<NonNullable<Parameters<typeof bundleWorkflowCode>[0]['webpackConfigHook']>>>[0]) => {
     config.resolve = {
       ...config.resolve,
       extensionAlias: { '.js': ['.ts', '.js'] },
     };
+    config.devtool = 'inline-nosources-source-map';
     return config;
   },
 };
@@ -31,7 +47,7 @@ export const bundlerOptions = {
  * progress report goes to debug; its warnings and errors stay visible.
  */
 export function bundleWorkflows(logger?: Logger): Promise<WorkflowBundle> {
-  return bundleWorkflowCode({ workflowsPath, workflowInterceptorModules, ...bundlerOptions, logger: bundlerLogger(logger) });
+  return bundleWorkflowCode({ workflowsPath, workflowInterceptorModules, failureConverterPath, ...bundlerOptions, logger: bundlerLogger(logger) });
 }
 
 function bundlerLogger(logger?: Logger): TemporalLogger {
@@ -77,14 +93,31 @@ export function temporalLogger(logger: Logger): TemporalLogger {
  */
 export const STICKY_QUEUE_SCHEDULE_TO_START_TIMEOUT: Duration = '3s';
 
+/**
+ * What one cached workflow costs the worker process (MB of RSS), measured by
+ * bench/open-work-memory.bench.ts: about 0.5 MB once memory settles, with zod and the schemas
+ * shared (workflows/lib/shared-modules.ts); it was about 5 MB when each workflow evaluated them.
+ */
+export const CACHED_WORKFLOW_MB = 0.5;
+
+/** The workflow cache bound a memory budget (MB) buys, at least 10. */
+export function cachedWorkflowsFor(budgetMb: number): number {
+  return Math.max(10, Math.floor(budgetMb / CACHED_WORKFLOW_MB));
+}
+
 export interface AimsWorkerOptions {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
   activities: Activities;
-  maxCachedWorkflows?: number;
-  /** A prebuilt bundle; bundled from workflows/ when absent. */
-  workflowBundle?: WorkflowBundle;
+  /** The project's data converter (payload encryption, encoded failures): `aimsDataConverter(config)`. */
+  dataConverter: DataConverter;
+  /** The workflow cache bound; default: what `cacheMemoryMb` buys. */
+  maxCachedWorkflows?: number | undefined;
+  /** Memory (MB) the workflow cache may take; default WORKER_CACHE_MEMORY_MB's. */
+  cacheMemoryMb?: number | undefined;
+  /** A prebuilt bundle (its code, or the path of its file); bundled from workflows/ when absent. */
+  workflowBundle?: WorkflowBundleOption;
   /** Receives the bundler's warnings and errors. */
   logger?: Logger;
   shutdownGraceTime?: Duration;
@@ -96,8 +129,9 @@ export async function createAimsWorker(options: AimsWorkerOptions): Promise<Work
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities: options.activities,
+    dataConverter: options.dataConverter,
     workflowBundle: options.workflowBundle ?? (await bundleWorkflows(options.logger)),
-    maxCachedWorkflows: options.maxCachedWorkflows ?? 500,
+    maxCachedWorkflows: options.maxCachedWorkflows ?? cachedWorkflowsFor(options.cacheMemoryMb ?? WORKER_CACHE_MEMORY_MB_DEFAULT),
     shutdownGraceTime: options.shutdownGraceTime ?? '20s',
     stickyQueueScheduleToStartTimeout: STICKY_QUEUE_SCHEDULE_TO_START_TIMEOUT,
   });

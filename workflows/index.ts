@@ -13,3 +13,4 @@ export { internalAudit } from './internal-audit/audit.js';
 export { organizationChange } from './people/organization-change.js';
 export { riskAssessment } from './risk-assessment/risk-assessment.js';
 export { soaReview } from './soa/soa-review.js';
+export { ledgerAnchor } from './ledger-anchor/ledger-anchor.js';

@@ -43,6 +43,7 @@ import { managementReviewRoutes } from '../management-review/routes.js';
 import { certificationRoutes } from '../certification/routes.js';
 import { nonconformityRoutes } from '../corrective-action/routes.js';
 import { recordsRoutes } from './routes/records.js';
+import { registerCodecRoutes } from './routes/codec.js';
 import { scheduleRoutes } from '../schedules/routes.js';
 import { workRoutes } from '../task/routes.js';
 import { signInSettings } from '../auth/oidc.js';
@@ -122,6 +123,7 @@ export async function buildApp(deps: AppDeps): Promise<ApiInstance> {
   await app.register(pageRoutes);
   const permissions = new Map<string, Permission>();
   app.decorate('adminPermissions', permissions);
+  await registerCodecRoutes(app);
   await app.register(adminScope([recordsRoutes, workRoutes, nonconformityRoutes, concernRoutes, peopleRoutes, scheduleRoutes, aiSystemRoutes, certificationRoutes, managementReviewRoutes, internalAuditRoutes, improvementRoutes, riskRoutes, soaRoutes], permissions), { prefix: '/admin' });
   await registerDocsRoutes(app);
 

@@ -272,6 +272,22 @@ export const notificationDataSchemas = {
     /** What the workflow's rules did about it, e.g. who decides instead. */
     note: optionalText(2000),
   }),
+  /**
+   * The evidence ledger's head, mailed outside the database to the AIMS manager and the
+   * external auditors (the anchor file attached), so a chain rebuilt later fails verification.
+   * Sent to people who may not use aimsflow's pages, so there is no "my tasks" link.
+   */
+  'ledger.anchor': report.extend({
+    myTasksUrl: httpUrl.optional(),
+    seq: z.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1'),
+    hash: z.string({ error: 'must be text' }).regex(/^[0-9a-f]{64}$/, 'must be a sha256 hex digest'),
+    /** When the head was captured. */
+    anchoredAt: isoInstant,
+    /** `<seq>:<hash>`, as verify takes it. */
+    anchorText: singleLine(100),
+    /** Set when the ledger's own check found a break: what it found. */
+    problem: optionalText(2000),
+  }),
   /** A fresh link after an expired one. */
   'link.renewed': base.extend({
     /** When the new link stops working. */

@@ -165,6 +165,19 @@ const templates = {
     body: 'The workflow "{{title}}" (run {{runId}}) failed: {{failure}}\n\nIts work stopped. Look at it in the Temporal UI, fix the cause, and reset or restart it; `GET /admin/work?state=failed` lists every failed workflow.',
     button: 'Open',
   },
+  'ledger.anchor': {
+    subject: 'Evidence ledger anchor: record {{seq}} ({{anchoredAtText}})',
+    heading: 'The evidence ledger head, for safekeeping',
+    body:
+      'On {{anchoredAtText}} the evidence ledger of {{organizationName}} ended at record {{seq}}, whose hash is\n\n{{hash}}\n\n' +
+      'Keep this mail and its attachment (ledger-anchor-{{seq}}.json) outside aimsflow. They let you check later that no record up to {{seq}} was changed, ' +
+      'even by someone who can rewrite the database and recompute the hash chain: verify with the anchor {{anchorText}}\n\n' +
+      'Online: aimsflow records verify --anchor {{anchorText}} (or GET /admin/records/verify?anchor={{anchorText}}). ' +
+      'Offline, on an exported audit pack: aimsflow records verify-pack <pack> --anchor-file ledger-anchor-{{seq}}.json. ' +
+      'A changed record is named: the attachment holds the hash of every record since the previous anchor.' +
+      '{{#if problem}}\n\nWarning: the ledger\'s own check found a break when this head was captured: {{problem}}{{/if}}',
+    button: 'Open',
+  },
   'certification.escalated': {
     subject: 'Certification at risk: {{auditName}} of {{certificateId}}',
     heading: 'The certificate needs your attention',
@@ -371,7 +384,7 @@ export function formatDateTime(iso: string): string {
   return `${formatDate(iso)}, ${hh}:${mm} UTC`;
 }
 
-const DATE_TIME_FIELDS = ['completedAt', 'decidedAt', 'expiresAt', 'previousDueDate', 'targetDate', 'closedAt', 'reportedAt', 'inputsDueDate', 'nextStartAt'] as const;
+const DATE_TIME_FIELDS = ['anchoredAt', 'completedAt', 'decidedAt', 'expiresAt', 'previousDueDate', 'targetDate', 'closedAt', 'reportedAt', 'inputsDueDate', 'nextStartAt'] as const;
 
 const HTML_ATTRIBUTE_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 

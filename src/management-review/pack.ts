@@ -42,6 +42,17 @@ Workflow: <code>{{pack.workflowId}}</code><br>
 Pack built: {{builtText}}<br>
 Content hash (sha256): <code>{{pack.contentHash}}</code></p>
 <p class="meta">Performance figures cover {{periodText}}. Inputs: {{supplied}} supplied, {{missing}} missing.</p>
+{{#if ledger}}
+<section id="evidence-ledger">
+<h3>Evidence ledger</h3>
+{{#if ledger.available}}
+<p>Ledger head when the pack was built: record {{ledger.head.seq}}, hash <code>{{ledger.head.hash}}</code>, as of {{ledgerHeadText}}.<br>
+{{#if ledger.anchor}}Last head published outside the database (anchor): record {{ledger.anchor.seq}}, hash <code>{{ledger.anchor.hash}}</code>, captured {{anchorAtText}}, mailed {{anchorPublishedText}}.
+{{else}}No ledger head has been published outside the database yet.{{/if}}</p>
+<p class="source">Check the ledger against them with <code>aimsflow records verify --anchor {{ledger.head.seq}}:{{ledger.head.hash}}</code>.</p>
+{{else}}<p class="unavailable">Not available: {{ledger.reason}}</p>{{/if}}
+</section>
+{{/if}}
 </header>
 
 <h2>Inputs (9.3.2)</h2>
@@ -174,6 +185,10 @@ function automaticView(automatic: AutomaticInputs) {
     audits: audits.available ? { available: true, rows: summaryRows(audits.summary) } : audits,
     improvements: automatic.improvements,
     risks: automatic.risks && (automatic.risks.available ? { available: true, rows: summaryRows(automatic.risks.figures) } : automatic.risks),
+    ledger: automatic.ledger,
+    ledgerHeadText: automatic.ledger?.available ? formatInstant(automatic.ledger.head.at) : '',
+    anchorAtText: automatic.ledger?.available && automatic.ledger.anchor ? formatInstant(automatic.ledger.anchor.at) : '',
+    anchorPublishedText: automatic.ledger?.available && automatic.ledger.anchor ? formatInstant(automatic.ledger.anchor.publishedAt) : '',
   };
 }
 

@@ -192,6 +192,19 @@ export interface AutomaticInputs {
    * accepted residual risks). Absent in packs built before the register existed.
    */
   risks?: SourceResult<{ figures: Record<string, unknown> }>;
+  /**
+   * The evidence ledger's head when the pack was built, and the last head published outside the
+   * database (an anchor), so the pack pins the ledger it was built from. Absent in packs built
+   * before anchors existed.
+   */
+  ledger?: SourceResult<{ head: PackLedgerHead; anchor: (PackLedgerHead & { publishedAt: string }) | null }>;
+}
+
+/** A ledger head as a pack shows it: record seq and hash, and when it was read. */
+export interface PackLedgerHead {
+  seq: number;
+  hash: string;
+  at: string;
 }
 
 /** One open improvement item as management review input (e) shows it. */

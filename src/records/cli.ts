@@ -2,15 +2,24 @@
  * `aimsflow records ...`: read and check the evidence ledger through the admin API.
  *
  *   aimsflow records list [--subject S] [--subject-prefix P] [--kind K] [--clause C] [--from T] [--to T] [--after-seq N] [--limit N]
- *   aimsflow records verify
+ *   aimsflow records verify [--anchor <seq>:<hash>]...
+ *   aimsflow records anchors
+ *   aimsflow records verify-pack <pack.ndjson> [--anchor <seq>:<hash>]... [--anchor-file <ledger-anchor-N.json>]...
  *
  * Both mark what the hash chain does not vouch for: `list` flags each unverified record and ends
- * with a note, `verify` lists every broken record and exits 1 when there is any.
+ * with a note, `verify` lists every broken record and exits 1 when there is any. With anchors
+ * (ledger heads kept outside the database), `verify` also checks that the chain recomputed from
+ * the first record reaches each of them. `verify-pack` works offline, on an exported audit pack
+ * and the anchor files from the anchor mails, without the API.
  */
-import type { Command } from 'commander';
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { InvalidArgumentError, type Command } from 'commander';
+import { parseAnchor, parseAnchorFile, type AnchorFile } from './anchors.js';
+import { verifyAuditPack, type AuditPackCheck } from './export.js';
 import { CliError } from '../cli/client.js';
 import type { CliContext } from '../cli/context.js';
-import type { CheckedRecord, LedgerBreak, LedgerStatus, VerifyResult } from './types.js';
+import type { AnchorRef, AnchorVerdict, CheckedRecord, LedgerAnchor, LedgerBreak, LedgerStatus, VerifyResult } from './types.js';
 
 /** One line per break: seq, id, kinds, then the reason without its `record N:` prefix. */
 export function breakLine(b: LedgerBreak): string {
@@ -18,8 +27,21 @@ export function breakLine(b: LedgerBreak): string {
   return `  seq ${b.seq}  ${b.id ?? '(no record)'}  ${b.kinds.join('+')}: ${reason}`;
 }
 
+function anchorLines(verdicts: AnchorVerdict[] | undefined): string[] {
+  return (verdicts ?? []).map((v) =>
+    v.status === 'match'
+      ? `  anchor ${v.seq}:${v.hash.slice(0, 16)}…  matches the recomputed chain`
+      : v.status === 'mismatch'
+        ? `  anchor ${v.seq}:${v.hash.slice(0, 16)}…  DOES NOT MATCH (recomputed ${v.recomputed?.slice(0, 16) ?? ''}…)`
+        : `  anchor ${v.seq}:${v.hash.slice(0, 16)}…  BEYOND THE LEDGER HEAD`,
+  );
+}
+
 export function verifyText(result: VerifyResult): string {
-  if (result.ok) return `ledger intact: ${result.records} records`;
+  if (result.ok) {
+    const n = result.anchors?.length ?? 0;
+    return [`ledger intact: ${result.records} records${n ? `, and the chain reaches ${n === 1 ? 'the anchor' : `all ${n} anchors`}` : ''}`, ...anchorLines(result.anchors)].join('\n');
+  }
   const lines = [
     `ledger broken: ${result.breakCount} broken record${result.breakCount === 1 ? '' : 's'} among ${result.records} read; ` +
       `verified through record ${result.verifiedThrough}, records from seq ${result.verifiedThrough + 1} on are unverified`,
@@ -27,7 +49,44 @@ export function verifyText(result: VerifyResult): string {
   ];
   const more = result.breakCount - result.breaks.length;
   if (more > 0) lines.push(`  ... and ${more} more (only the first ${result.breaks.length} are listed)`);
+  lines.push(...anchorLines(result.anchors));
   return lines.join('\n');
+}
+
+export function packCheckText(check: AuditPackCheck): string {
+  const lines = check.ok
+    ? [`audit pack intact: ${check.records} records, head ${check.head}`]
+    : [`audit pack FAILED verification (line ${check.line}): ${check.reason}`];
+  if (!check.ok && check.firstDifference) {
+    lines.push(`  first record that differs from the anchored chain: seq ${check.firstDifference.seq}${check.firstDifference.id ? ` (${check.firstDifference.id})` : ''}`);
+  }
+  lines.push(...anchorLines(check.anchors));
+  return lines.join('\n');
+}
+
+function anchorOption(value: string, previous: string[] = []): string[] {
+  for (const part of value.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const parsed = parseAnchor(part);
+    if (typeof parsed === 'string') throw new InvalidArgumentError(parsed);
+  }
+  return [...previous, value];
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+async function* fileLines(file: string, stdin: () => Promise<string>): AsyncGenerator<string> {
+  if (file === '-') {
+    yield* (await stdin()).split('\n');
+    return;
+  }
+  const stream = createReadStream(file, { encoding: 'utf8' });
+  try {
+    yield* createInterface({ input: stream, crlfDelay: Infinity });
+  } finally {
+    stream.destroy();
+  }
 }
 
 export function listText(records: CheckedRecord[], ledger: LedgerStatus, nextAfterSeq: number | null): string {
@@ -71,11 +130,49 @@ export function registerRecordsCommands(program: Command, ctx: CliContext): void
   records
     .command('verify')
     .description('check the hash chain of every record; lists every broken record and exits 1 if there is any')
-    .action(async () => {
-      const result = await ctx.api().request<VerifyResult>('GET', '/admin/records/verify');
+    .option('--anchor <seq:hash>', 'a ledger head kept outside the database (from an anchor mail); repeatable or comma-separated', anchorOption)
+    .action(async (o: { anchor?: string[] }) => {
+      const query = new URLSearchParams();
+      for (const a of o.anchor ?? []) query.append('anchor', a);
+      const result = await ctx.api().request<VerifyResult>('GET', `/admin/records/verify${query.size ? `?${query.toString()}` : ''}`);
       ctx.print(result, verifyText(result));
       if (!result.ok) {
         throw new CliError(`the evidence ledger failed verification: ${result.breakCount} broken record${result.breakCount === 1 ? '' : 's'}, first at seq ${result.brokenAt}`);
       }
+    });
+
+  records
+    .command('anchors')
+    .description('list the ledger heads captured and mailed outside the database')
+    .action(async () => {
+      const { items } = await ctx.api().request<{ items: Array<Omit<LedgerAnchor, 'recordHashes'> & { anchor: string }> }>('GET', '/admin/records/anchors');
+      const text = items.length
+        ? items.map((a) => `${a.anchor}  captured ${a.at}  ${a.publishedAt ? `mailed ${a.publishedAt} to ${a.recipients.join(', ')}` : 'NOT MAILED YET'}`).join('\n')
+        : 'No anchors yet: the daily anchor run captures and mails the ledger head.';
+      ctx.print(items, text);
+    });
+
+  records
+    .command('verify-pack')
+    .argument('<file>', 'an audit pack exported with GET /admin/records/export (unfiltered), or - for standard input')
+    .description('check an exported audit pack offline: its hash chain from record 1 and its anchors; exits 1 on any problem')
+    .option('--anchor <seq:hash>', 'a ledger head kept outside the database; repeatable or comma-separated', anchorOption)
+    .option('--anchor-file <file>', 'an anchor file from an anchor mail (ledger-anchor-<seq>.json); repeatable', collect)
+    .action(async (file: string, o: { anchor?: string[]; anchorFile?: string[] }) => {
+      const anchors: AnchorRef[] = (o.anchor ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean).map((v) => parseAnchor(v) as AnchorRef);
+      const anchorFiles: AnchorFile[] = [];
+      for (const f of o.anchorFile ?? []) {
+        const parsed = parseAnchorFile(await ctx.readText(f));
+        if (typeof parsed === 'string') throw new CliError(`${f}: ${parsed}`);
+        anchorFiles.push(parsed);
+      }
+      let check: AuditPackCheck;
+      try {
+        check = await verifyAuditPack(fileLines(file, () => ctx.readText('-')), { anchors, anchorFiles });
+      } catch (err) {
+        throw new CliError(`cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      ctx.print(check, packCheckText(check));
+      if (!check.ok) throw new CliError(`the audit pack failed verification: ${check.reason}`);
     });
 }

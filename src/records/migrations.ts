@@ -132,6 +132,43 @@ CREATE TABLE organization_versions (
 );
 `,
   },
+  {
+    version: 5,
+    name: 'ledger anchors',
+    sql: `
+-- Ledger heads captured to be published outside the database (mailed to the AIMS manager and
+-- the external auditors), each with the hash of every record since the anchor before it: the
+-- anchored chain that verify compares a recomputed chain against. Rows are never deleted and
+-- never change, except that publishing fills published_at and recipients.
+CREATE TABLE ledger_anchors (
+  seq           bigint      PRIMARY KEY CHECK (seq > 0),
+  hash          text        NOT NULL CHECK (hash ~ '^[0-9a-f]{64}$'),
+  anchored_at   timestamptz NOT NULL DEFAULT now(),
+  previous_seq  bigint      NOT NULL CHECK (previous_seq >= 0 AND previous_seq < seq),
+  record_hashes jsonb       NOT NULL,
+  published_at  timestamptz,
+  recipients    text[]      NOT NULL DEFAULT '{}'
+);
+
+CREATE FUNCTION ledger_anchors_guard() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  IF TG_OP <> 'UPDATE'
+     OR NEW.seq IS DISTINCT FROM OLD.seq OR NEW.hash IS DISTINCT FROM OLD.hash
+     OR NEW.anchored_at IS DISTINCT FROM OLD.anchored_at OR NEW.previous_seq IS DISTINCT FROM OLD.previous_seq
+     OR NEW.record_hashes IS DISTINCT FROM OLD.record_hashes THEN
+    RAISE EXCEPTION 'ledger_anchors keeps every anchor as captured: % refused', TG_OP;
+  END IF;
+  RETURN NEW;
+END
+$fn$;
+CREATE TRIGGER ledger_anchors_keep
+  BEFORE UPDATE OR DELETE ON ledger_anchors
+  FOR EACH ROW EXECUTE FUNCTION ledger_anchors_guard();
+CREATE TRIGGER ledger_anchors_no_truncate
+  BEFORE TRUNCATE ON ledger_anchors
+  FOR EACH STATEMENT EXECUTE FUNCTION ledger_anchors_guard();
+`,
+  },
 ];
 
 export class MigrationError extends Error {

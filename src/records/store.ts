@@ -14,14 +14,19 @@ import { contentHashOf, recordHashOf } from './hash.js';
 import { acquireLock } from './lockfile.js';
 import { migrate } from './migrations.js';
 import { COLUMNS, isoOf, toRecord } from './rows.js';
+import { AnchorCheck, anchoredChain, MAX_ANCHOR_RECORD_HASHES, withAnchors } from './anchors.js';
 import type {
   AcceptedOrganization,
+  AnchorRef,
   EvidenceRecord,
+  LedgerAnchor,
+  LedgerHead,
   NewRecord,
   RecordFilter,
   RecordsRead,
   RecordsStore,
   SentNotification,
+  VerifyOptions,
   VerifyResult,
 } from './types.js';
 import { parseNewRecord, parseRecordFilter, parseSentNotification } from './validation.js';
@@ -29,6 +34,13 @@ import { LedgerWatch } from './verify.js';
 
 /** `dataDir` value that keeps an embedded store in memory only (tests, benchmarks). */
 export const IN_MEMORY = 'memory://';
+
+/**
+ * The embedded database's settings. PostgreSQL's default 128 MB of shared buffers becomes memory
+ * of the single process `npm start` runs (with the worker and the API), resident once written;
+ * 16 MB hold the ledger's working set and keep that process about 120 MB smaller.
+ */
+const PGLITE_OPTIONS = { postgresqlconf: 'shared_buffers = 16MB' };
 
 export interface OpenRecordsStoreOptions {
   /** postgres:// URL; when set the store uses PostgreSQL, otherwise embedded PGlite. */
@@ -51,13 +63,13 @@ export async function openRecordsStore(opts: OpenRecordsStoreOptions): Promise<R
   } else if (opts.databaseUrl) {
     driver = postgresDriver(opts.databaseUrl, { ...opts.postgres, logger });
   } else if (opts.dataDir === IN_MEMORY) {
-    driver = pgliteDriver(await PGlite.create(IN_MEMORY), { owned: true });
+    driver = pgliteDriver(await PGlite.create(IN_MEMORY, PGLITE_OPTIONS), { owned: true });
   } else {
     const dir = path.resolve(opts.dataDir, 'records');
     await mkdir(opts.dataDir, { recursive: true });
     release = await acquireLock(`${dir}.lock`);
     try {
-      driver = pgliteDriver(await PGlite.create(dir), { owned: true });
+      driver = pgliteDriver(await PGlite.create(dir, PGLITE_OPTIONS), { owned: true });
     } catch (err) {
       await release();
       throw err;
@@ -190,9 +202,98 @@ class SqlRecordsStore implements RecordsStore {
     return { records: records.map((r) => ({ ...r, verified: r.seq <= ledger.verifiedThrough })), ledger };
   }
 
-  verify(): Promise<VerifyResult> {
-    return this.watch.verify();
+  async verify(options: VerifyOptions = {}): Promise<VerifyResult> {
+    const result = await this.watch.verify();
+    if (!options.anchors?.length) return result;
+    return withAnchors(result, await this.checkAnchors(options.anchors));
   }
+
+  /**
+   * Recomputes the chain from the first record up to the last anchor and compares it with the
+   * anchors, and with the anchored chain the database keeps: the record hashes of the anchors it
+   * captured, as far as an anchor given agrees with the database's anchor at the same seq.
+   */
+  private async checkAnchors(anchors: AnchorRef[]) {
+    const db = this.db();
+    const head = await this.head();
+    const stored = await this.anchors.list();
+    const confirmed = Math.max(0, ...stored.filter((s) => anchors.some((a) => a.seq === s.seq && a.hash === s.hash)).map((s) => s.seq));
+    const witness = confirmed > 0 ? await this.anchors.list({ throughSeq: confirmed, withRecordHashes: true }) : [];
+    const check = new AnchorCheck(anchors, anchoredChain(witness));
+    const bound = Math.min(check.lastSeq, head.seq);
+    for (let last = 0; last < bound; ) {
+      const page = await db.query(`SELECT ${COLUMNS} FROM evidence_records WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT 500`, [last, bound]);
+      for (const row of page) check.feed(toRecord(row));
+      const lastRow = page.at(-1);
+      if (!lastRow) break;
+      last = Number(lastRow.seq);
+    }
+    return check.finish(head.seq);
+  }
+
+  async head(): Promise<LedgerHead> {
+    const [row] = await this.db().query<{ seq: number | string; hash: string; at: unknown }>('SELECT seq, hash, now() AS at FROM ledger_head');
+    if (!row) throw new Error('records store: the ledger head row is missing (the ledger was tampered with)');
+    return { seq: Number(row.seq), hash: row.hash, at: isoOf(row.at) };
+  }
+
+  readonly anchors = {
+    capture: async (): Promise<LedgerAnchor | undefined> => {
+      return this.db().transaction(async (tx) => {
+        // One capture at a time, so two runs at once agree on the anchor before this one.
+        await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['ledger_anchors']);
+        const [head] = await tx.query<{ seq: number | string; hash: string }>('SELECT seq, hash FROM ledger_head');
+        if (!head) throw new Error('records store: the ledger head row is missing (the ledger was tampered with)');
+        const seq = Number(head.seq);
+        if (seq === 0) return undefined;
+        const [existing] = await tx.query(`SELECT ${ANCHOR_COLUMNS}, record_hashes FROM ledger_anchors WHERE seq = $1`, [seq]);
+        if (existing) return anchorOf(existing);
+        // The records since the last anchor that left the database: an anchor captured but never
+        // mailed leaves its records to the next one.
+        const [previous] = await tx.query<{ seq: number | string }>('SELECT max(seq) AS seq FROM ledger_anchors WHERE published_at IS NOT NULL');
+        const previousSeq = Number(previous?.seq ?? 0);
+        const from = Math.max(previousSeq, seq - MAX_ANCHOR_RECORD_HASHES);
+        const rows = await tx.query<{ seq: number | string; hash: string }>('SELECT seq, hash FROM evidence_records WHERE seq > $1 AND seq <= $2 ORDER BY seq', [from, seq]);
+        const recordHashes = rows.map((r) => [Number(r.seq), r.hash] as [number, string]);
+        const [row] = await tx.query(
+          `INSERT INTO ledger_anchors (seq, hash, previous_seq, record_hashes) VALUES ($1, $2, $3, $4::text::jsonb)
+           RETURNING ${ANCHOR_COLUMNS}, record_hashes`,
+          [seq, head.hash, previousSeq, JSON.stringify(recordHashes)],
+        );
+        return anchorOf(row as Record<string, unknown>);
+      });
+    },
+    get: async (seq: number): Promise<LedgerAnchor | undefined> => {
+      if (!Number.isSafeInteger(seq)) return undefined;
+      const [row] = await this.db().query(`SELECT ${ANCHOR_COLUMNS}, record_hashes FROM ledger_anchors WHERE seq = $1`, [seq]);
+      return row ? anchorOf(row) : undefined;
+    },
+    published: async (seq: number, recipients: string[]): Promise<LedgerAnchor | undefined> => {
+      const [row] = await this.db().query(
+        `UPDATE ledger_anchors SET published_at = coalesce(published_at, now()),
+                recipients = CASE WHEN published_at IS NULL THEN $2::text[] ELSE recipients END
+          WHERE seq = $1 RETURNING ${ANCHOR_COLUMNS}, record_hashes`,
+        [seq, recipients],
+      );
+      return row ? anchorOf(row) : undefined;
+    },
+    list: async (options: { throughSeq?: number; publishedOnly?: boolean; withRecordHashes?: boolean } = {}): Promise<LedgerAnchor[]> => {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      if (options.throughSeq !== undefined) {
+        params.push(options.throughSeq);
+        where.push(`seq <= $${params.length}`);
+      }
+      if (options.publishedOnly) where.push('published_at IS NOT NULL');
+      const rows = await this.db().query(
+        `SELECT ${ANCHOR_COLUMNS}${options.withRecordHashes ? ', record_hashes' : ''} FROM ledger_anchors` +
+          (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
+          ' ORDER BY seq',
+        params,
+      );
+      return rows.map(anchorOf);
+    },
+  };
 
   readonly notifications = {
     find: async (notificationId: string): Promise<SentNotification | undefined> => {
@@ -275,6 +376,21 @@ class SqlRecordsStore implements RecordsStore {
       await this.release?.();
     }
   }
+}
+
+const ANCHOR_COLUMNS = 'seq, hash, anchored_at, previous_seq, published_at, recipients';
+
+function anchorOf(row: Record<string, unknown>): LedgerAnchor {
+  const hashes = typeof row.record_hashes === 'string' ? (JSON.parse(row.record_hashes) as unknown) : row.record_hashes;
+  return {
+    seq: Number(row.seq),
+    hash: String(row.hash),
+    at: isoOf(row.anchored_at),
+    previousSeq: Number(row.previous_seq),
+    recordHashes: Array.isArray(hashes) ? (hashes as Array<[number, string]>).map(([seq, hash]) => [Number(seq), String(hash)]) : [],
+    publishedAt: row.published_at === null || row.published_at === undefined ? null : isoOf(row.published_at),
+    recipients: (row.recipients as string[] | null) ?? [],
+  };
 }
 
 function acceptedOf(row: Record<string, unknown>): AcceptedOrganization {

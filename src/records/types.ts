@@ -71,7 +71,15 @@ export type BreakKind =
   /** The ledger head row was deleted, so the last record cannot be confirmed (`id` is null). */
   | 'head-missing'
   /** A record past the ledger head: inserted outside the store. */
-  | 'beyond-head';
+  | 'beyond-head'
+  /**
+   * Against a known head (an anchor): the chain recomputed from the first record does not reach
+   * the anchored hash; `seq` is the first record that differs from the anchored chain (or the
+   * first of the records one of which does, when the anchored record hashes are not at hand).
+   */
+  | 'anchor-mismatch'
+  /** An anchor names a record past the ledger head: records were removed with the head, or the anchor is from another ledger. */
+  | 'anchor-beyond-head';
 
 /** One broken record, by seq and id, with what is wrong. */
 export interface LedgerBreak {
@@ -100,6 +108,22 @@ interface VerifyFacts {
   breaks: LedgerBreak[];
   /** How many breaks were found, including any left out of `breaks`. */
   breakCount: number;
+  /** With anchors given: what was found for each, in the order given. */
+  anchors?: AnchorVerdict[];
+}
+
+/** A known ledger head: the record at `seq` had `hash` (e.g. a head published outside the database). */
+export interface AnchorRef {
+  seq: number;
+  hash: string;
+}
+
+/** What verification found for one anchor. */
+export interface AnchorVerdict extends AnchorRef {
+  /** `match`: the chain recomputed from the first record has `hash` at `seq`. */
+  status: 'match' | 'mismatch' | 'beyond-head';
+  /** The recomputed hash at `seq` (absent beyond the head). */
+  recomputed?: string;
 }
 
 export type VerifyResult =
@@ -153,6 +177,37 @@ export interface AcceptedOrganization {
   acceptedAt: string;
 }
 
+/** The ledger head: the last record's seq and hash, and when the head was read. */
+export interface LedgerHead {
+  /** 0 for an empty ledger. */
+  seq: number;
+  /** 64 zeros for an empty ledger. */
+  hash: string;
+  /** When the ledger was seen at this head (ISO-8601). */
+  at: string;
+}
+
+/**
+ * A ledger head captured to be published outside the database, with the hash of every record
+ * since the previous anchor (the anchored chain), so a later rebuild of the chain can be pinned
+ * to the first record that differs.
+ */
+export interface LedgerAnchor extends LedgerHead {
+  /** Seq of the last anchor published before this one was captured (0 for none). */
+  previousSeq: number;
+  /** `[seq, hash]` of the records after `previousSeq` up to `seq` (the last MAX_ANCHOR_RECORD_HASHES of them). */
+  recordHashes: Array<[number, string]>;
+  /** When it was mailed outside the database; null until then. */
+  publishedAt: string | null;
+  /** Who it was mailed to (person ids). */
+  recipients: string[];
+}
+
+export interface VerifyOptions {
+  /** Known heads to check the chain against (see AnchorRef). */
+  anchors?: AnchorRef[];
+}
+
 export interface RecordsStore {
   append(record: NewRecord): Promise<EvidenceRecord>;
   get(id: string): Promise<EvidenceRecord | undefined>;
@@ -166,8 +221,28 @@ export interface RecordsStore {
   read(filter?: RecordFilter): Promise<RecordsRead>;
   /** Marks records obtained from `list()` (or `get()`) the way `read()` does. */
   check(records: readonly EvidenceRecord[]): Promise<RecordsRead>;
-  /** Checks the whole chain in one streaming pass and reports every broken record. */
-  verify(): Promise<VerifyResult>;
+  /**
+   * Checks the whole chain in one streaming pass and reports every broken record; with
+   * `anchors`, also that the chain recomputed from the first record reaches each anchored hash,
+   * naming the first record that differs from an anchored chain.
+   */
+  verify(options?: VerifyOptions): Promise<VerifyResult>;
+  /** The ledger head as it is now. */
+  head(): Promise<LedgerHead>;
+  /** Ledger heads captured for publishing outside the database. */
+  anchors: {
+    /**
+     * Captures the current head as an anchor (the same head twice gives the same anchor);
+     * undefined for an empty ledger.
+     */
+    capture(): Promise<LedgerAnchor | undefined>;
+    /** The anchor at `seq`, with its record hashes. */
+    get(seq: number): Promise<LedgerAnchor | undefined>;
+    /** Notes that the anchor at `seq` was mailed to `recipients`; the first time counts. */
+    published(seq: number, recipients: string[]): Promise<LedgerAnchor | undefined>;
+    /** Anchors up to `throughSeq` (default all), oldest first; `publishedOnly` leaves out those never mailed. */
+    list(options?: { throughSeq?: number; publishedOnly?: boolean; withRecordHashes?: boolean }): Promise<LedgerAnchor[]>;
+  };
   /** The send-once log used by the mail activity. */
   notifications: {
     find(notificationId: string): Promise<SentNotification | undefined>;

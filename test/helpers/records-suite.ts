@@ -540,7 +540,7 @@ export function recordsStoreSuite(backend: Backend): void {
         extra.push(again);
         expect(await again.get(first.id)).toEqual(first);
         const versions = await t.sql('SELECT version FROM schema_migrations ORDER BY version');
-        expect(versions.map((r) => Number(r.version))).toEqual([1, 2, 3, 4]);
+        expect(versions.map((r) => Number(r.version))).toEqual([1, 2, 3, 4, 5]);
         expect((await again.append(sample())).seq).toBe(2);
       });
     });
@@ -626,10 +626,11 @@ export function recordsStoreSuite(backend: Backend): void {
         const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
         expect(parsed[0]).toEqual({
           type: 'audit-pack',
-          format: 1,
+          format: 2,
           exportedAt: '2027-06-01T00:00:00.000Z',
           filter: {},
           verification: { ok: true, records: 5, head: records.at(-1)?.hash, verifiedThrough: 5, breaks: [], breakCount: 0 },
+          ledgerHead: { seq: 5, hash: records.at(-1)?.hash, at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/) as unknown },
         });
         expect(parsed.slice(1, -1)).toEqual(
           records.map((r) => ({ type: 'record', ...(JSON.parse(JSON.stringify(r)) as Record<string, unknown>), verified: true })),

@@ -6,6 +6,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { anchorText, MAX_ANCHORS, parseAnchors } from '../../records/anchors.js';
 import { RecordValidationError } from '../../records/errors.js';
 import { exportRecords } from '../../records/export.js';
 import { MAX_REPORTED_BREAKS } from '../../records/verify.js';
@@ -104,11 +105,27 @@ export const ledgerBreakSchema = z
     seq: z.number().int().describe('Seq of the broken record; for `missing` and `head-missing`, the first seq that is not there'),
     id: z.string().nullable().describe('Id of the broken record; null when no record is at that seq'),
     kinds: z
-      .array(z.enum(['content-hash', 'record-hash', 'prev-link', 'seq-gap', 'seq-order', 'missing', 'head-mismatch', 'head-missing', 'beyond-head']))
+      .array(
+        z.enum([
+          'content-hash',
+          'record-hash',
+          'prev-link',
+          'seq-gap',
+          'seq-order',
+          'missing',
+          'head-mismatch',
+          'head-missing',
+          'beyond-head',
+          'anchor-mismatch',
+          'anchor-beyond-head',
+        ]),
+      )
       .describe(
         'What is wrong: `content-hash` content edited; `record-hash` a hashed field edited; `prev-link` the link to the previous record broken ' +
           '(that record rewritten, or this link edited); `seq-gap` records before it missing; `missing` records up to the ledger head missing; ' +
-          '`head-mismatch` the last record rewritten; `head-missing` the ledger head deleted; `beyond-head` inserted past the ledger head',
+          '`head-mismatch` the last record rewritten; `head-missing` the ledger head deleted; `beyond-head` inserted past the ledger head; ' +
+          '`anchor-mismatch` the first record that differs from an anchored chain (the chain was changed and rebuilt); ' +
+          '`anchor-beyond-head` an anchor past the ledger head',
       ),
     reason: z.string().describe('The same in words'),
   })
@@ -123,7 +140,48 @@ const verifyFacts = {
     .describe('Records with a seq up to this one are verified: they and every record before them check out, and the next record or the ledger head confirms them'),
   breaks: z.array(ledgerBreakSchema).describe(`Every broken record in seq order (at most ${MAX_REPORTED_BREAKS})`),
   breakCount: z.number().int().describe('Breaks found, including any beyond the listed ones'),
+  anchors: z
+    .array(
+      z.object({
+        seq: z.number().int(),
+        hash: z.string(),
+        status: z.enum(['match', 'mismatch', 'beyond-head']),
+        recomputed: z.string().optional().describe('The hash the chain recomputed from the first record has at seq'),
+      }),
+    )
+    .optional()
+    .describe('With `anchor` given: the verdict on each anchor, in the order given'),
 };
+
+/** `anchor=<seq>:<hash>`, repeatable or comma-separated. */
+const anchorParam = z
+  .union([z.string(), z.array(z.string())], { error: 'must be <seq>:<hash>' })
+  .transform((value, ctx) => {
+    const { anchors, problems } = parseAnchors(Array.isArray(value) ? value : [value]);
+    for (const message of problems) ctx.addIssue({ code: 'custom', message });
+    return anchors;
+  });
+
+export const verifyQuerySchema = z.strictObject({
+  anchor: anchorParam
+    .optional()
+    .describe(
+      `A known ledger head, \`<seq>:<hash>\` (e.g. from the anchor mail); repeat it or separate several with commas (at most ${MAX_ANCHORS}). ` +
+        'The chain recomputed from the first record must have that hash at that seq.',
+    ),
+});
+
+export const ledgerAnchorSchema = z
+  .object({
+    seq: z.number().int().describe('The anchored head: seq of the last record'),
+    hash: z.string().describe('Its hash'),
+    at: z.string().describe('When the head was captured'),
+    previousSeq: z.number().int().describe('Seq of the anchor before it (0 for the first)'),
+    publishedAt: z.string().nullable().describe('When it was mailed outside the database (null: not yet)'),
+    recipients: z.array(z.string()).describe('Who it was mailed to (person ids)'),
+    anchor: z.string().describe('`<seq>:<hash>`, as verify takes it'),
+  })
+  .describe('LedgerAnchor');
 
 export const verifyResultSchema = z
   .discriminatedUnion('ok', [
@@ -196,13 +254,17 @@ export const recordsRoutes: FastifyPluginCallbackZod = (app, _options, done) => 
         summary: 'Verify the hash chain',
         description:
           'Recomputes every hash in one pass over the whole chain and checks the ledger head; `ok: false` lists every broken record ' +
-          'by seq and id with what is wrong (`breaks`), and `verifiedThrough` says up to which record the chain vouches for the records.',
+          'by seq and id with what is wrong (`breaks`), and `verifiedThrough` says up to which record the chain vouches for the records. ' +
+          'Without an anchor this cannot show a chain rebuilt after a change (every later hash and the head recomputed); with `anchor`, ' +
+          'the recomputed chain must reach each anchored hash, and a mismatch names the first record that differs from the anchored chain.',
         security: adminSecurity,
+        querystring: verifyQuerySchema,
         response: { 200: verifyResultSchema, ...authResponses },
       },
     },
     async (request) => {
-      const result = await app.deps.records.verify();
+      const anchors = request.query.anchor ?? [];
+      const result = await app.deps.records.verify(anchors.length ? { anchors } : {});
       if (!result.ok) {
         request.log.error(
           { breakCount: result.breakCount, verifiedThrough: result.verifiedThrough, breaks: result.breaks.slice(0, 20) },
@@ -210,6 +272,26 @@ export const recordsRoutes: FastifyPluginCallbackZod = (app, _options, done) => 
         );
       }
       return result;
+    },
+  );
+
+  app.get(
+    '/records/anchors',
+    {
+      preValidation: requirePermission('records.read'),
+      schema: {
+        tags: ['records'],
+        summary: 'Ledger heads captured and published outside the database',
+        description:
+          'Every anchor captured by the daily anchor run, oldest first: the head (seq, hash, time), and when and to whom it was mailed. ' +
+          'Pass one you received by mail as `anchor` to `/admin/records/verify`.',
+        security: adminSecurity,
+        response: { 200: z.object({ items: z.array(ledgerAnchorSchema) }), ...authResponses },
+      },
+    },
+    async () => {
+      const anchors = await app.deps.records.anchors.list();
+      return { items: anchors.map(({ recordHashes: _hashes, ...a }) => ({ ...a, anchor: anchorText(a) })) };
     },
   );
 
