@@ -241,3 +241,15 @@ export async function updateRejection(promise: Promise<unknown>): Promise<string
   }
   throw new Error('expected the update to be rejected');
 }
+
+/**
+ * The first argument a workflow was started with, read from its history and decoded with the
+ * client's data converter (payloads are encrypted in Temporal).
+ */
+export async function startInputOf(client: Client, handle: WorkflowHandle): Promise<unknown> {
+  const history = await handle.fetchHistory();
+  let payloads = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? [];
+  const { payloadCodecs, payloadConverter } = client.options.loadedDataConverter;
+  for (const codec of [...payloadCodecs].reverse()) payloads = await codec.decode(payloads);
+  return payloads[0] ? payloadConverter.fromPayload(payloads[0]) : undefined;
+}
