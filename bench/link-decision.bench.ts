@@ -107,7 +107,7 @@ await runBench('link-decision', { orgFile }, async ({ aimsflow, mail, logDir }) 
       figures.add({ name: `link decision p50 at ${rate}/s`, value: a50, unit: 'ms', baseline: b50, detail });
       const p99 = { name: `link decision p99 at ${rate}/s`, value: a99, unit: 'ms', baseline: b99, detail };
       figures.add(rate === GOAL_RATE ? { ...p99, goal: `< ${GOAL_P99_MS} ms`, met: a99 < GOAL_P99_MS } : p99);
-      figures.add({ name: `link requests answered 5xx at ${rate}/s`, value: a.failed, unit: '', baseline: b.failed, goal: '= 0', met: a.failed === 0, detail: { answers: a.answers } });
+      figures.add({ name: `link requests answered 5xx at ${rate}/s`, value: a.failed, unit: '', baseline: b.failed, goal: '= 0', met: a.failed === 0, detail: { answers: a.answers, decisionsAfterPageWithoutForm: a.withoutForm } });
       await quietMail(mail, 2_000, 300_000);
     }
     await figures.write();
@@ -124,6 +124,8 @@ interface Load {
   held: number;
   /** Requests answered with a 5xx. */
   failed: number;
+  /** Decisions posted after a page answered without its form (503), so refused 403. */
+  withoutForm: number;
   /** Status codes and their counts, e.g. `200: 1990, 503: 10`. */
   answers: string;
 }
@@ -144,6 +146,9 @@ async function decisionLoad(target: URL, nextLink: () => string, rate: number, s
   const corrected: number[] = [];
   const statuses = new Map<number, number>();
   let errors = 0;
+  // Decisions posted after a page that came without its form (a 503): refused 403 for the
+  // missing CSRF field, as a person's browser would never send them. Counted, not a bench error.
+  let withoutForm = 0;
   const started = Date.now();
   const options: autocannon.Options = {
     url: target.origin,
@@ -166,6 +171,7 @@ async function decisionLoad(target: URL, nextLink: () => string, rate: number, s
       {
         method: 'POST',
         setupRequest: (request, context: DecisionContext) => {
+          if (!context.csrf) withoutForm += 1;
           const form = new URLSearchParams({ csrf: context.csrf ?? '', summary: 'Reviewed; the card matches the policy.', links: 'https://wiki.northwind.example/model-cards/42' });
           return { ...request, path: context.link!, headers: { 'content-type': 'application/x-www-form-urlencoded', origin: target.origin }, body: form.toString() };
         },
@@ -192,7 +198,7 @@ async function decisionLoad(target: URL, nextLink: () => string, rate: number, s
   const expected = rate * seconds;
   const answers = () => [...statuses].map(([code, count]) => `${code}: ${count}`).join(', ') || 'none';
   // A 4xx is the bench's own mistake (a link or form it got wrong) or a rate limit: no figure holds then.
-  const refused = [...statuses].filter(([code]) => code >= 400 && code < 500);
+  const refused = [...statuses].filter(([code, count]) => code >= 400 && code < 500 && !(code === 403 && count <= withoutForm));
   if (errors || refused.length || latenciesMs.length < expected) {
     throw new Error(
       `${target.origin}: ${latenciesMs.length} of ${expected} requests answered, ${errors} errors, answers ${answers()}` +
@@ -201,7 +207,7 @@ async function decisionLoad(target: URL, nextLink: () => string, rate: number, s
   }
   // A 5xx (e.g. 503 "not saved yet" when no worker answered in time) is the system's answer under this load: counted.
   const failed = [...statuses].filter(([code]) => code >= 500).reduce((n, [, count]) => n + count, 0);
-  return { latenciesMs: [...latenciesMs, ...corrected], held: latenciesMs.length / elapsed, failed, answers: answers() };
+  return { latenciesMs: [...latenciesMs, ...corrected], held: latenciesMs.length / elapsed, failed, withoutForm, answers: answers() };
 }
 
 /** The largest divisor of `n` that is at most `max`. */
