@@ -12,3 +12,4 @@ export { internalAuditProgramme } from './internal-audit/programme.js';
 export { internalAudit } from './internal-audit/audit.js';
 export { organizationChange } from './people/organization-change.js';
 export { ledgerAnchor } from './ledger-anchor/ledger-anchor.js';
+export { objectiveMeasurement } from './objectives/objective.js';

@@ -13,6 +13,8 @@ import { evidenceForm } from './evidence.js';
 import type { FieldContext, FieldModel, FormProblem, Values } from './fields.js';
 import { impactAssessmentForm } from './impact-assessment.js';
 import { impactScopingForm } from './impact-scoping.js';
+import { measurementForm } from './measurement.js';
+import { acknowledgementForm } from './acknowledgement.js';
 import type { FormKey } from './keys.js';
 import { rootCauseForm } from './root-cause.js';
 import { textForm } from './text.js';
@@ -39,6 +41,8 @@ export const forms: Record<FormKey, FormDefinition> = {
   'impact-scoping': impactScopingForm,
   'impact-assessment': impactAssessmentForm,
   'audit-findings': auditFindingsForm,
+  measurement: measurementForm,
+  acknowledgement: acknowledgementForm,
 };
 
 /** Validates a completion against a form; returns the cleaned data or the problems, field by field. */

@@ -9,6 +9,7 @@ import { ANNEX_A_CONTROL, CLAUSE_NUMBER, CLAUSE_OR_CONTROL } from '../common/cla
 import { SINGLE_LINE } from '../common/text.js';
 import { calendarDate, timeZoneName } from '../common/dates.js';
 import { durationString } from '../common/duration.js';
+import { objectiveDefinitionSchema } from '../objectives/definition.js';
 
 const id = z
   .string()
@@ -90,6 +91,8 @@ export const organizationSchema = z
       operationsAdmins: z.array(id).default([]),
     }),
     aiSystems: z.array(aiSystemSchema).default([]),
+    /** AI objectives (6.2), each measured by its own long-lived workflow (9.1). */
+    objectives: z.array(objectiveDefinitionSchema).default([]),
     certification: z
       .object({
         body: z.object({ name: z.string().min(1).max(200).regex(...SINGLE_LINE), contactEmail: z.email().optional() }),
@@ -296,6 +299,13 @@ export const organizationSchema = z
       }
       systems.add(system.id);
       known(['aiSystems', i, 'owner'], system.owner);
+    });
+    const objectives = new Set<string>();
+    org.objectives.forEach((objective, i) => {
+      if (objectives.has(objective.id)) ctx.addIssue({ code: 'custom', path: ['objectives', i, 'id'], message: `duplicate objective id "${objective.id}"` });
+      objectives.add(objective.id);
+      known(['objectives', i, 'owner'], objective.owner);
+      known(['objectives', i, 'measurement', 'by'], objective.measurement.by);
     });
     for (const [key, ref] of Object.entries(org.managementReview.inputOwners)) {
       if ('person' in ref) {
