@@ -31,6 +31,7 @@ import { reviseUpdate } from '../src/approval/contract.js';
 import { managementReviewWorkflowId } from '../src/management-review/contract.js';
 import type { NotificationActivities } from './notifications.js';
 import { openImprovementItems } from '../src/improvement/items.js';
+import { awarenessFigure, objectiveFigures } from '../src/objectives/figures.js';
 
 export interface ManagementReviewActivityDeps {
   organization: () => Organization;
@@ -196,6 +197,14 @@ export function createManagementReviewActivities(deps: ManagementReviewActivityD
         }),
         (err: unknown) => ({ available: false as const, reason: `improvement items: ${reasonOf(err)}` }),
       );
+      const objectives: AutomaticInputs['objectives'] = await objectiveFigures(deps.records, period).then(
+        (list) => ({ available: true as const, objectives: list }),
+        (err: unknown) => ({ available: false as const, reason: `objectives: ${reasonOf(err)}` }),
+      );
+      const awareness: AutomaticInputs['awareness'] = await awarenessFigure(deps.records, period).then(
+        (figure) => ({ available: true as const, figure }),
+        (err: unknown) => ({ available: false as const, reason: `policy acknowledgements: ${reasonOf(err)}` }),
+      );
       const ledger: AutomaticInputs['ledger'] = await (async () => {
         try {
           const head = await deps.records.head();
@@ -207,7 +216,7 @@ export function createManagementReviewActivities(deps: ManagementReviewActivityD
           return { available: false as const, reason: `evidence ledger head: ${reasonOf(err)}` };
         }
       })();
-      return { collectedAt: new Date().toISOString(), period, previousActions, nonconformities, audits, improvements, ledger };
+      return { collectedAt: new Date().toISOString(), period, previousActions, nonconformities, audits, improvements, objectives, awareness, ledger };
     },
 
     /**

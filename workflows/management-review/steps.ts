@@ -14,7 +14,7 @@ import { acts, bestEffort, mail } from '../lib/activities.js';
 import { childWorkflowId, raiseNonconformity, runApproval, runTask, startDetachedTask, type Reask } from '../lib/children.js';
 import { formatDay, StepFailed } from '../lib/util.js';
 import { CLAUSES, type Review } from './state.js';
-import { improvementItemsText, previousActionsText } from './texts.js';
+import { improvementItemsText, objectiveFiguresText, previousActionsText } from './texts.js';
 
 /** A step's task or approval failed: the timeline and the ledger say why; `onNext` is told the fresh child asked next. */
 function stepFailed(review: Review, what: string, onNext: (workflowId: string) => void): Reask {
@@ -124,6 +124,8 @@ async function requestInput(review: Review, input: ReviewInputStatus, automatic:
     ...(input.key === 'a' ? [previousActionsText(automatic)] : []),
     // So is input (e)'s: the improvement items still open.
     ...(input.key === 'e' ? improvementItemsText(automatic) : []),
+    // And input (d)'s: the objectives' figures.
+    ...(input.key === 'd' ? objectiveFiguresText(automatic) : []),
     `Management review ${review.spec.reviewId}, meeting ${review.meetingText()}.`,
   ].join('\n\n');
   review.event('input-requested', 'system', `input (${input.key}) requested from ${input.owner}`, input.taskWorkflowId);

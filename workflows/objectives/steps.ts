@@ -108,7 +108,7 @@ export async function evaluate(s: Objective, n: number, step: CompletedStep): Pr
   await s.recorder.append(
     'objective.measured',
     step.by,
-    { ...measurement, metric: { name: metric.name, unit: metric.unit, direction: metric.direction } },
+    { ...measurement, statement: s.definition.statement, metric: { name: metric.name, unit: metric.unit, direction: metric.direction } },
     `measured-${n}`,
   );
   if (evaluation !== 'on-target') await atRiskNotice(s, measurement);
