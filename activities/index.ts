@@ -19,6 +19,7 @@ import { createPeopleActivities } from './people.js';
 import { createNotificationActivities, createNotifyActivities } from './notifications.js';
 import { createRecordActivities } from './records.js';
 import { createLedgerAnchorActivities } from './ledger-anchor.js';
+import { createPolicyActivities } from './policy.js';
 
 export interface ActivityDeps {
   organization: () => Organization;
@@ -66,6 +67,7 @@ export function createActivities(deps: ActivityDeps) {
       sendNotification: (input) => notifications.sendNotification(input),
       links: deps.links,
     }),
+    ...createPolicyActivities({ organization: deps.organization, records: deps.records }),
     ...createLedgerAnchorActivities({
       organization: deps.organization,
       records: deps.records,

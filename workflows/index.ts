@@ -13,3 +13,4 @@ export { internalAudit } from './internal-audit/audit.js';
 export { organizationChange } from './people/organization-change.js';
 export { ledgerAnchor } from './ledger-anchor/ledger-anchor.js';
 export { objectiveMeasurement } from './objectives/objective.js';
+export { policyReview } from './policy/policy-review.js';

@@ -204,6 +204,23 @@ export const organizationSchema = z
         escalation: z.array(escalationStepSchema).optional(),
       })
       .prefault({}),
+    /** The AI policy as a controlled document (5.2, A.2.2-A.2.4): its owner, its review cycle and who acknowledges each version (7.3). */
+    aiPolicy: z
+      .object({
+        /** Who reviews and revises it; the AIMS manager when left out. */
+        owner: id.optional(),
+        /** The planned interval of its review (the `yearly/policy-review` schedule fires once a year). */
+        reviewEvery: durationString.default('365d'),
+        /** How long the owner has for the review, and for a new version's text. */
+        reviewDue: durationString.default('30d'),
+        /** How long top management has to approve a new version. */
+        approvalDue: durationString.default('14d'),
+        /** Who acknowledges each approved version: everyone holding a role in `roles` (the default), or the people listed. */
+        acknowledgedBy: z.union([z.literal('everyone-with-a-role'), z.array(id).min(1)]).default('everyone-with-a-role'),
+        /** How long each person has to acknowledge a new version. */
+        acknowledgementDue: durationString.default('14d'),
+      })
+      .prefault({}),
     /** AI system impact assessment (6.1.4, 8.4, Annex A.5): intervals, scales, thresholds and step due dates. */
     impactAssessment: z
       .object({
@@ -320,6 +337,9 @@ export const organizationSchema = z
       }
     }
     org.managementReview.attendees.forEach((p, i) => known(['managementReview', 'attendees', i], p));
+    known(['aiPolicy', 'owner'], org.aiPolicy.owner);
+    if (Array.isArray(org.aiPolicy.acknowledgedBy)) org.aiPolicy.acknowledgedBy.forEach((p, i) => known(['aiPolicy', 'acknowledgedBy', i], p));
+
     const cert = org.certification?.certificate;
     if (cert && cert.expiresOn <= cert.decisionDate) {
       ctx.addIssue({
