@@ -20,6 +20,7 @@ import { createNotificationActivities, createNotifyActivities } from './notifica
 import { createRecordActivities } from './records.js';
 import { createLedgerAnchorActivities } from './ledger-anchor.js';
 import { createPolicyActivities } from './policy.js';
+import { createCompetenceActivities } from './competence.js';
 
 export interface ActivityDeps {
   organization: () => Organization;
@@ -68,6 +69,7 @@ export function createActivities(deps: ActivityDeps) {
       links: deps.links,
     }),
     ...createPolicyActivities({ organization: deps.organization, records: deps.records }),
+    ...createCompetenceActivities({ organization: deps.organization }),
     ...createLedgerAnchorActivities({
       organization: deps.organization,
       records: deps.records,

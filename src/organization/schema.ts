@@ -23,6 +23,19 @@ export const personSchema = z.object({
   email: z.email(),
   manager: id.optional(),
   title: z.string().optional(),
+  /** Evidence of the person's competences (7.2), each with the date it stops being valid. */
+  competences: z
+    .array(
+      z
+        .object({
+          competence: id,
+          /** What shows it: a certificate, a course, a link. */
+          evidence: z.string().trim().min(1).max(2000),
+          expiresOn: isoDate.optional(),
+        })
+        .strict(),
+    )
+    .default([]),
 });
 
 export const impactTiers = ['low', 'medium', 'high', 'critical'] as const;
@@ -202,6 +215,28 @@ export const organizationSchema = z
         /** Reminders and escalation of the input tasks; the organization defaults when left out. */
         reminderOffsets: z.array(durationString).optional(),
         escalation: z.array(escalationStepSchema).optional(),
+      })
+      .prefault({}),
+    /** Competence (7.2): what each role requires, what a lead auditor must hold, and when renewals are asked. */
+    competence: z
+      .object({
+        /** Competences each role requires, e.g. `internalAuditors: [internal-audit]`. */
+        required: z
+          .object({
+            topManagement: z.array(id).default([]),
+            aimsManager: z.array(id).default([]),
+            internalAuditors: z.array(id).default([]),
+            aiGovernance: z.array(id).default([]),
+            processOwners: z.array(id).default([]),
+            systemOwners: z.array(id).default([]),
+          })
+          .prefault({}),
+        /** The competence a lead auditor must hold, valid through the audit window; unset: not checked. */
+        leadAuditor: id.optional(),
+        /** A person gets a renewal task this long before a competence's evidence expires. */
+        renewBefore: durationString.default('30d'),
+        /** How often the renewals are looked for (the `daily/competence-renewals` schedule). */
+        checkEvery: durationString.default('1d'),
       })
       .prefault({}),
     /** The AI policy as a controlled document (5.2, A.2.2-A.2.4): its owner, its review cycle and who acknowledges each version (7.3). */
