@@ -14,6 +14,7 @@ import { startInternalAuditProgramme } from '../src/internal-audit/start.js';
 import type { Organization } from '../src/organization/schema.js';
 import { completeTaskUpdate, taskStatusQuery } from '../src/task/contract.js';
 import { StartInputError } from '../src/temporal/start.js';
+import { recordHistory } from './helpers/histories.js';
 import { isNotification } from './helpers/smtp.js';
 import { eventually, exampleOrganization, startTestStack, updateRejection, type TestStack } from './helpers/temporal.js';
 
@@ -95,7 +96,9 @@ describe('competence', () => {
       stack.start<[CompetenceRenewalsInput], CompetenceRenewalsResult>(COMPETENCE_RENEWALS_WORKFLOW, [{ renewBefore: '30d', tasks: { reminderOffsets: [], escalation: [] } }], {
         workflowId: `competence-renewals-${suffix}-${randomUUID().slice(0, 8)}`,
       });
-    const first = await (await run('a')).result();
+    const firstRun = await run('a');
+    const first = await firstRun.result();
+    await recordHistory('competence-renewals', firstRun.workflowId);
     const taskId = `competence-renewal/liam.walsh/internal-audit/${soon}`;
     terminateLater.push(taskId);
     expect(first).toEqual({ requested: [{ person: 'liam.walsh', competence: 'internal-audit', evidence: 'Internal auditor course, 2024', expiresOn: soon, taskId }], alreadyRequested: [] });

@@ -21,6 +21,9 @@ import { SCHEDULED_CYCLE_WORKFLOW, type ScheduledCycleWorkflow } from '../src/sc
 import { TASK_WORKFLOW, type HumanTaskWorkflow } from '../src/task/contract.js';
 import { ORGANIZATION_CHANGE_WORKFLOW, type OrganizationChangeWorkflow } from '../src/people/contract.js';
 import { LEDGER_ANCHOR_WORKFLOW, type LedgerAnchorWorkflow } from '../src/ledger-anchor/contract.js';
+import { OBJECTIVE_WORKFLOW, type ObjectiveWorkflow } from '../src/objectives/contract.js';
+import { POLICY_REVIEW_WORKFLOW, type PolicyReviewWorkflow } from '../src/policy/contract.js';
+import { COMPETENCE_RENEWALS_WORKFLOW, type CompetenceRenewalsWorkflow } from '../src/competence/contract.js';
 
 /** Each contract's name with the workflow it names, typed by the contract's signature. */
 const byContract: Record<string, unknown> = {
@@ -37,6 +40,9 @@ const byContract: Record<string, unknown> = {
   [INTERNAL_AUDIT_WORKFLOW]: workflows.internalAudit satisfies InternalAuditWorkflow,
   [ORGANIZATION_CHANGE_WORKFLOW]: workflows.organizationChange satisfies OrganizationChangeWorkflow,
   [LEDGER_ANCHOR_WORKFLOW]: workflows.ledgerAnchor satisfies LedgerAnchorWorkflow,
+  [OBJECTIVE_WORKFLOW]: workflows.objectiveMeasurement satisfies ObjectiveWorkflow,
+  [POLICY_REVIEW_WORKFLOW]: workflows.policyReview satisfies PolicyReviewWorkflow,
+  [COMPETENCE_RENEWALS_WORKFLOW]: workflows.competenceRenewals satisfies CompetenceRenewalsWorkflow,
 };
 
 describe('workflow contracts', () => {

@@ -69,6 +69,11 @@ export const PERMISSIONS = {
   'internal-audit.plan': 'plan, add, reschedule or reassign internal audits',
   'internal-audit.cancel': 'cancel an internal audit',
   'internal-audit.close': 'close an internal audit year',
+  'objective.read': 'list AI objectives and their measurements',
+  'objective.manage': 'register, change or retire an AI objective',
+  'policy.read': 'read the AI policy versions and acknowledgements',
+  'policy.review': 'start a review of the AI policy',
+  'competence.read': 'read competence gaps and renewals',
 } as const;
 export type Permission = keyof typeof PERMISSIONS;
 
