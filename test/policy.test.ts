@@ -17,6 +17,7 @@ import { objectiveStatusQuery } from '../src/objectives/contract.js';
 import { ensureObjective } from '../src/objectives/start.js';
 import { POLICY_REVIEW_WORKFLOW, policyReviewStatusQuery, policyReviewWorkflowId, type PolicyReviewWorkflow } from '../src/policy/contract.js';
 import { acknowledgementsOf, policyDiff, policyVersions } from '../src/policy/versions.js';
+import { competenceRenewalsScheduleId, ensurePolicyAndCompetenceSchedules, policyReviewScheduleId } from '../src/policy/schedule.js';
 import { completeTaskUpdate, taskStatusQuery } from '../src/task/contract.js';
 import { recordHistory } from './helpers/histories.js';
 import { isNotification } from './helpers/smtp.js';
@@ -180,5 +181,33 @@ describe('AI policy review and awareness', () => {
     expect(chart).toContain('3.1 pp (off target)');
     expect(html).toContain('Awareness of the AI policy (7.3)');
     expect(html).toMatch(/<tr><th>Acknowledged<\/th><td>3 of 3 \(100 %\)<\/td><\/tr>/);
+  });
+
+  it('reviews the policy at its planned interval from a schedule every worker ensures, and asks for competence renewals daily', async () => {
+    const deps = { client: stack.client, taskQueue: stack.taskQueue };
+    expect(await ensurePolicyAndCompetenceSchedules(deps, stack.organization)).toEqual({ policyReview: 'created', competenceRenewals: 'created' });
+    expect(await ensurePolicyAndCompetenceSchedules(deps, stack.organization)).toEqual({ policyReview: 'unchanged', competenceRenewals: 'unchanged' });
+    const schedule = stack.client.schedule.getHandle(policyReviewScheduleId(stack.taskQueue));
+    try {
+      const described = await schedule.describe();
+      expect(described.spec.intervals?.[0]?.every).toBe(365 * 86_400_000);
+      await schedule.trigger();
+      const run = await eventually(() => schedule.describe(), (d) => d.info.recentActions.length > 0, { timeoutMs: 30_000 });
+      const workflowId = run.info.recentActions[0]!.action.workflow.workflowId;
+      expect(workflowId).toMatch(new RegExp(`^policy-review/scheduled@${stack.taskQueue}-`));
+      const review = await eventually(
+        () => stack.client.workflow.getHandle(`${workflowId}/review`).query(taskStatusQuery).catch(() => undefined),
+        (t) => t?.state === 'open',
+        { timeoutMs: 30_000 },
+      );
+      expect(review).toMatchObject({ title: 'Review the AI policy (version 1)', assignee: { id: 'priya.raman' } });
+      await complete(`${workflowId}/review`, 'priya.raman', { choice: 'no change' });
+      expect(await stack.client.workflow.getHandle(workflowId).result()).toMatchObject({ outcome: 'no change', version: 1 });
+      const started = await stack.records.list({ kind: 'policy.review-started', subject: workflowId });
+      expect(started[0]!.content).toMatchObject({ trigger: 'schedule' });
+    } finally {
+      await schedule.delete().catch(() => undefined);
+      await stack.client.schedule.getHandle(competenceRenewalsScheduleId(stack.taskQueue)).delete().catch(() => undefined);
+    }
   });
 });

@@ -16,7 +16,7 @@ export const policyReviewTriggers = ['schedule', 'management-review', 'admin'] a
 export const REVIEW_CHOICES = ['no change', 'new version'] as const;
 
 export const policyReviewInputSchema = z.object({
-  /** `2027`, or `mr-2027` for one a management review decided. */
+  /** `2027`, or `mr-2027` for one a management review decided; the schedule's runs take theirs from the workflow id. */
   reviewRef: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be lowercase letters, digits, ".", "_" or "-" (max 64)'),
   trigger: z.enum(policyReviewTriggers).default('admin'),
   /** What started it, e.g. the management review's decision. */
@@ -34,7 +34,17 @@ export const policyReviewInputSchema = z.object({
     })
     .prefault({}),
 });
-export type PolicyReviewInput = z.input<typeof policyReviewInputSchema>;
+export type PolicyReviewInput = Omit<z.input<typeof policyReviewInputSchema>, 'reviewRef'> & { reviewRef?: string };
+
+/** The review's ref from its workflow id (`policy-review/scheduled-2027-01-05T00:00:00Z` → `scheduled-2027-01-05t00-00-00z`). */
+export function reviewRefOf(workflowId: string): string {
+  return workflowId
+    .replace(/^policy-review\//, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, '-')
+    .replace(/^[^a-z0-9]+/, '')
+    .slice(0, 64) || 'review';
+}
 export type PolicyReviewSpec = z.output<typeof policyReviewInputSchema>;
 
 /** An approved version of the policy, as its ledger record holds it. */

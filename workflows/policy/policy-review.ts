@@ -5,16 +5,16 @@
  * written, approved by top management bound to its hash and recorded; then everyone in scope
  * acknowledges it (7.3), each acknowledgement recorded as it comes.
  */
-import { setHandler } from '@temporalio/workflow';
+import { setHandler, workflowInfo } from '@temporalio/workflow';
 import { policyReviewStatusQuery } from '../../src/policy/contract.js';
-import { policyReviewInputSchema, type PolicyReviewInput, type PolicyReviewResult } from '../../src/policy/schema.js';
+import { policyReviewInputSchema, reviewRefOf, type PolicyReviewInput, type PolicyReviewResult } from '../../src/policy/schema.js';
 import { acts } from '../lib/activities.js';
 import { parseOrThrow, StepCancelled } from '../lib/util.js';
 import { PolicyReview } from './state.js';
 import { acknowledge, review, reviseAndApprove } from './steps.js';
 
 export async function policyReview(rawInput: PolicyReviewInput): Promise<PolicyReviewResult> {
-  const r = new PolicyReview(parseOrThrow(policyReviewInputSchema, rawInput, 'policy review input'));
+  const r = new PolicyReview(parseOrThrow(policyReviewInputSchema, { reviewRef: reviewRefOf(workflowInfo().workflowId), ...rawInput }, 'policy review input'));
   setHandler(policyReviewStatusQuery, () => r.status());
   const { spec } = r;
   r.publish();
