@@ -131,6 +131,8 @@ export const reviewMinutesSchema = z
     /** One decision for each input the pack marks missing (9.3.2): accepted with a reason, or an action to supply it. */
     missingInputs: z.array(missingInputDecisionSchema).max(reviewInputKeys.length).default([]),
     notes: z.string().trim().max(20000).optional(),
+    /** A decision to review the AI policy (5.2, A.2.4), with why: starts `policy-review/mr-<review id>` once the minutes are approved. */
+    reviewPolicy: z.string().trim().min(1, 'must say why the policy is to be reviewed').max(2000).optional(),
   })
   .strict();
 export type ReviewMinutesInput = z.input<typeof reviewMinutesSchema>;

@@ -4,14 +4,16 @@
  * approval rounds of the minutes, and the actions the approved results raise.
  */
 import { WorkflowIdReusePolicy } from '@temporalio/common';
-import { CancellationScope, condition, isCancellation } from '@temporalio/workflow';
+import { CancellationScope, condition, isCancellation, patched } from '@temporalio/workflow';
+import { POLICY_REVIEW_WORKFLOW, policyReviewWorkflowId } from '../../src/policy/contract.js';
+import { POLICY_PROCESS, type PolicyReviewInput } from '../../src/policy/schema.js';
 import type { ApprovalResult } from '../../src/approval/schema.js';
 import { MANAGEMENT_REVIEW_PROCESS, reviewInputInstructions, reviewInputTitles, type AutomaticInputs, type ReviewInputStatus, type ReviewPack } from '../../src/management-review/schema.js';
 import { minutesActions } from '../../src/management-review/rules.js';
 import type { HumanTaskResult } from '../../src/task/schema.js';
 import { searchAttributes } from '../../src/temporal/search-attributes.js';
 import { acts, bestEffort, mail } from '../lib/activities.js';
-import { childWorkflowId, raiseNonconformity, runApproval, runTask, startDetachedTask, type Reask } from '../lib/children.js';
+import { childWorkflowId, raiseNonconformity, runApproval, runTask, startDetached, startDetachedTask, type Reask } from '../lib/children.js';
 import { formatDay, StepFailed } from '../lib/util.js';
 import { CLAUSES, type Review } from './state.js';
 import { improvementItemsText, objectiveFiguresText, previousActionsText } from './texts.js';
@@ -321,4 +323,26 @@ export async function raiseActions(review: Review, by: string): Promise<void> {
     review.actions.push({ ...a, n, kind: 'task', workflowId: taskId });
     review.event('action-created', 'system', `action ${n} assigned to ${a.owner}: ${a.title}`, taskId);
   }
+  // A decision to review the AI policy starts its review, which outlives this one.
+  if (review.minutes?.reviewPolicy && patched(POLICY_REVIEW_PATCH)) await startPolicyReview(review, review.minutes.reviewPolicy, by);
+}
+
+/** Minutes that decide a review of the AI policy start it once approved (issue #19). */
+const POLICY_REVIEW_PATCH = 'management-review-policy-review';
+
+async function startPolicyReview(review: Review, reason: string, by: string): Promise<void> {
+  const reviewRef = `mr-${review.spec.reviewId}`.toLowerCase();
+  const workflowId = policyReviewWorkflowId(reviewRef);
+  const input: PolicyReviewInput = { reviewRef, trigger: 'management-review', reason: `decided in management review ${review.spec.reviewId}: ${reason}`.slice(0, 2000), requestedBy: by };
+  await startDetached(POLICY_REVIEW_WORKFLOW, {
+    workflowId,
+    args: [input],
+    workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+    staticSummary: `AI policy review ${reviewRef}`,
+    typedSearchAttributes: [
+      { key: searchAttributes.process, value: POLICY_PROCESS },
+      { key: searchAttributes.ref, value: reviewRef },
+    ],
+  });
+  review.event('action-created', 'system', `review of the AI policy started: ${reason}`, workflowId);
 }

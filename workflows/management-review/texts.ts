@@ -71,6 +71,7 @@ export function minutesText(minutes: ReviewMinutes): string {
       ),
     )}`,
     ...(minutes.missingInputs.length ? [`Decisions on inputs missing from the pack:\n${missingInputsText(minutes)}`] : []),
+    ...(minutes.reviewPolicy ? [`Decision to review the AI policy: ${minutes.reviewPolicy}`] : []),
     ...(minutes.notes ? [`Notes:\n${minutes.notes}`] : []),
   ].join('\n\n');
 }
