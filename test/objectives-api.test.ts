@@ -8,15 +8,25 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiInstance } from '../src/api/app.js';
 import { buildStackApp, TEST_ADMIN_HEADERS } from './helpers/browser.js';
-import { headersOf } from './helpers/keys.js';
+import { runCli } from '../src/cli/index.js';
+import { headersOf, TEST_ADMIN_KEY } from './helpers/keys.js';
 import { eventually, startTestStack, type TestStack } from './helpers/temporal.js';
 
 let stack: TestStack;
 let app: ApiInstance;
+let env: Record<string, string>;
 beforeAll(async () => {
   stack = await startTestStack();
   app = await buildStackApp(stack);
+  env = { AIMSFLOW_API_URL: await app.listen({ host: '127.0.0.1', port: 0 }), AIMSFLOW_ADMIN_KEY: TEST_ADMIN_KEY };
 });
+
+async function cli(argv: string[], stdin?: string) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli(argv, { env, out: (l) => out.push(l), err: (l) => err.push(l), ...(stdin !== undefined ? { stdin: () => Promise.resolve(stdin) } : {}) });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
 afterAll(async () => {
   await app?.close();
   await stack?.stop();
@@ -112,5 +122,23 @@ describe('objectives API', () => {
     const competence = await get('/admin/competence');
     expect(competence.statusCode).toBe(200);
     expect(competence.json()).toEqual({ gaps: [], renewals: [] });
+  });
+
+  it('drives objectives, the policy and competence from the CLI', async () => {
+    const id = `cli-${randomBytes(3).toString('hex')}`;
+    const registered = await cli(['objectives', 'register', '--file', '-'], JSON.stringify({ definition: definition(id) }));
+    expect(registered).toMatchObject({ code: 0, out: `${id} registered (objective/${id})` });
+    const refused = await cli(['objectives', 'register', '--file', '-'], JSON.stringify({ definition: { ...definition(`${id}-2`), owner: 'nobody.here' } }));
+    expect(refused.code).toBe(1);
+    expect(refused.err).toContain('definition.owner');
+    expect((await eventually(() => cli(['objectives', 'list']), (r) => r.out.includes(id))).code).toBe(0);
+    expect((await cli(['objectives', 'show', id])).out).toContain(`${id}: Answer customer concerns`);
+    expect((await cli(['objectives', 'series', id])).out).toBe('no measurements');
+    expect((await cli(['objectives', 'retire', id, '--reason', 'test over'])).code).toBe(0);
+    expect((await cli(['policy', 'versions'])).out).toBe('no approved version');
+    const noVersion = await cli(['policy', 'diff', '3']);
+    expect(noVersion.code).toBe(1);
+    expect(noVersion.err).toContain('No approved version 3 of the AI policy.');
+    expect((await cli(['competence'])).out).toBe('gaps: none\nto renew: none');
   });
 });

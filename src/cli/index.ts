@@ -17,6 +17,7 @@ import { registerScheduleCommands } from '../schedules/cli.js';
 import { registerPeopleCommands } from '../people/cli.js';
 import { registerRecordsCommands } from '../records/cli.js';
 import { registerKeyCommands } from '../auth/cli.js';
+import { registerObjectiveCommands } from '../objectives/cli.js';
 
 /** An area's commands, added to the program. */
 export type RegisterCommands = (program: Command, ctx: CliContext) => void;
@@ -32,6 +33,7 @@ const areas: RegisterCommands[] = [
   registerPeopleCommands,
   registerRecordsCommands,
   registerKeyCommands,
+  registerObjectiveCommands,
 ];
 
 export function buildProgram(
