@@ -19,6 +19,7 @@ import { POLICY_REVIEW_WORKFLOW, policyReviewStatusQuery, policyReviewWorkflowId
 import { acknowledgementsOf, policyDiff, policyVersions } from '../src/policy/versions.js';
 import { competenceRenewalsScheduleId, ensurePolicyAndCompetenceSchedules, policyReviewScheduleId } from '../src/policy/schedule.js';
 import { completeTaskUpdate, taskStatusQuery } from '../src/task/contract.js';
+import { buildStackApp, TEST_ADMIN_HEADERS } from './helpers/browser.js';
 import { recordHistory } from './helpers/histories.js';
 import { isNotification } from './helpers/smtp.js';
 import { eventually, exampleOrganization, startTestStack, type TestStack } from './helpers/temporal.js';
@@ -181,6 +182,32 @@ describe('AI policy review and awareness', () => {
     expect(chart).toContain('3.1 pp (off target)');
     expect(html).toContain('Awareness of the AI policy (7.3)');
     expect(html).toMatch(/<tr><th>Acknowledged<\/th><td>3 of 3 \(100 %\)<\/td><\/tr>/);
+
+    // The console pages: the register, the objective with its chart and series, the policy's versions and acknowledgements.
+    const app = await buildStackApp(stack);
+    try {
+      const get = (url: string) => app.inject({ method: 'GET', url, headers: TEST_ADMIN_HEADERS });
+      const register = await get('/admin/console/objectives');
+      expect(register.statusCode).toBe(200);
+      expect(register.headers['content-type']).toContain('text/html');
+      expect(register.body).toContain(`<a href="/admin/console/objectives/${objectiveId}">${objectiveId}</a>`);
+      const page = await get(`/admin/console/objectives/${objectiveId}`);
+      expect(page.statusCode).toBe(200);
+      expect(page.body).toContain('Approval-rate gap: target 2 pp, at risk past 4 pp (lower is better)');
+      expect(page.body.match(/<circle /g)).toHaveLength(2);
+      expect(page.body).toMatch(/<td>2<\/td><td>[\d-]+<\/td><td>1.8<\/td><td>on target<\/td>/);
+      expect((await get('/admin/console/objectives/no-such-objective')).statusCode).toBe(404);
+      const versions = await get('/admin/console/policy');
+      expect(versions.body).toContain('<a href="/admin/console/policy/1">1</a>');
+      const v1 = await get('/admin/console/policy/1');
+      expect(v1.body).toContain('2. AI systems perform as intended and are monitored.');
+      expect(v1.body).toContain('3 of 3 acknowledged (100 %)');
+      expect(v1.body).toContain('<td>liam.walsh</td>');
+      expect((await get('/admin/console/policy/9')).statusCode).toBe(404);
+      expect((await get('/admin/console/policy/nine')).statusCode).toBe(400);
+    } finally {
+      await app.close();
+    }
   });
 
   it('reviews the policy at its planned interval from a schedule every worker ensures, and asks for competence renewals daily', async () => {

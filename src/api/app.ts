@@ -36,6 +36,7 @@ import { trustProxyOption } from './trust-proxy.js';
 import { aiSystemRoutes } from '../ai-system/routes.js';
 import { objectiveRoutes } from '../objectives/routes.js';
 import { policyRoutes } from '../policy/routes.js';
+import { consolePages } from '../objectives/pages.js';
 import { healthRoutes } from './routes/health.js';
 import { internalAuditRoutes } from '../internal-audit/routes.js';
 import { improvementRoutes } from '../improvement/routes.js';
@@ -122,7 +123,7 @@ export async function buildApp(deps: AppDeps): Promise<ApiInstance> {
   await app.register(pageRoutes);
   const permissions = new Map<string, Permission>();
   app.decorate('adminPermissions', permissions);
-  await app.register(adminScope([recordsRoutes, workRoutes, nonconformityRoutes, concernRoutes, peopleRoutes, scheduleRoutes, aiSystemRoutes, certificationRoutes, managementReviewRoutes, internalAuditRoutes, improvementRoutes, objectiveRoutes, policyRoutes], permissions), { prefix: '/admin' });
+  await app.register(adminScope([recordsRoutes, workRoutes, nonconformityRoutes, concernRoutes, peopleRoutes, scheduleRoutes, aiSystemRoutes, certificationRoutes, managementReviewRoutes, internalAuditRoutes, improvementRoutes, objectiveRoutes, policyRoutes, consolePages], permissions), { prefix: '/admin' });
   await registerDocsRoutes(app);
 
   return app.withTypeProvider<ZodTypeProvider>();
