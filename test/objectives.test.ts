@@ -69,7 +69,7 @@ describe('objective measurement', () => {
 
     // 1: off target (92 < 95, above the threshold 90): the AIMS manager is told.
     const task1 = stack.client.workflow.getHandle(`${id}/measurement-1`);
-    await eventually(() => task1.query(taskStatusQuery).catch(() => undefined), (s) => s?.state === 'open', { timeoutMs: 30_000 });
+    await eventually(() => task1.query(taskStatusQuery).catch(() => undefined), (s) => s?.state === 'open' && s.assignee.id !== '', { timeoutMs: 30_000 });
     const t1 = await task1.query(taskStatusQuery);
     expect(t1).toMatchObject({ form: 'measurement', assignee: { id: 'sofia.lind' }, clauses: ['6.2', '9.1'] });
     expect(t1.instructions).toContain('target 95, at risk past 90');
@@ -99,7 +99,7 @@ describe('objective measurement', () => {
     await expect(stack.client.workflow.getHandle(`${id}/nc-offer-1`).describe()).rejects.toThrow();
     const atRisk = await stack.smtp.waitFor((m) => isNotification(m, id, 'objective.at-risk') && m.text?.includes('88 %') === true);
     expect(atRisk.subject).toContain('Objective at risk');
-    const offer = await eventually(() => offerTask.query(taskStatusQuery).catch(() => undefined), (s) => s?.state === 'open', { timeoutMs: 30_000 });
+    const offer = await eventually(() => offerTask.query(taskStatusQuery).catch(() => undefined), (s) => s?.state === 'open' && s.assignee.id !== '', { timeoutMs: 30_000 });
     expect(offer).toMatchObject({ form: 'yes-no', assignee: { id: 'priya.raman' } });
     await complete(`${id}/nc-offer-4`, 'priya.raman', { answer: 'yes', justification: 'Two misses: find the cause of the drift.' });
     const raised = await eventually(() => status(h), (s) => s.ncs.length === 1, { timeoutMs: 30_000 });

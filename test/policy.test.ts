@@ -71,7 +71,7 @@ describe('AI policy review and awareness', () => {
     // Everyone in scope gets an acknowledgement task with the policy.
     const ackTask = await eventually(
       () => stack.client.workflow.getHandle(`${id}/acknowledgement-tom.baker`).query(taskStatusQuery).catch(() => undefined),
-      (t) => t?.state === 'open',
+      (t) => t?.state === 'open' && t.assignee.id !== '',
       { timeoutMs: 30_000 },
     );
     expect(ackTask).toMatchObject({ form: 'acknowledgement', clauses: ['7.3', '5.2'] });
@@ -102,7 +102,7 @@ describe('AI policy review and awareness', () => {
     const again = await startReview(`${ref}-2`, { trigger: 'management-review', reason: 'decided by management review 2027' });
     const reviewTask = await eventually(
       () => stack.client.workflow.getHandle(`${again.workflowId}/review`).query(taskStatusQuery).catch(() => undefined),
-      (t) => t?.state === 'open',
+      (t) => t?.state === 'open' && t.assignee.id !== '',
       { timeoutMs: 30_000 },
     );
     expect(reviewTask).toMatchObject({ form: 'choice', choices: ['no change', 'new version'], assignee: { id: 'priya.raman' } });
@@ -224,7 +224,7 @@ describe('AI policy review and awareness', () => {
       expect(workflowId).toMatch(new RegExp(`^policy-review/scheduled@${stack.taskQueue}-`));
       const review = await eventually(
         () => stack.client.workflow.getHandle(`${workflowId}/review`).query(taskStatusQuery).catch(() => undefined),
-        (t) => t?.state === 'open',
+        (t) => t?.state === 'open' && t.assignee.id !== '',
         { timeoutMs: 30_000 },
       );
       expect(review).toMatchObject({ title: 'Review the AI policy (version 1)', assignee: { id: 'priya.raman' } });
