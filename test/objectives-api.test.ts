@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiInstance } from '../src/api/app.js';
 import { buildStackApp, TEST_ADMIN_HEADERS } from './helpers/browser.js';
 import { runCli } from '../src/cli/index.js';
+import { syncObjectives } from '../src/objectives/start.js';
 import { headersOf, TEST_ADMIN_KEY } from './helpers/keys.js';
 import { eventually, startTestStack, type TestStack } from './helpers/temporal.js';
 
@@ -140,5 +141,21 @@ describe('objectives API', () => {
     expect(noVersion.code).toBe(1);
     expect(noVersion.err).toContain('No approved version 3 of the AI policy.');
     expect((await cli(['competence'])).out).toBe('gaps: none\nto renew: none');
+  });
+
+  it("ensures the organization file's objectives once, and a running one follows a change of the file, recorded", async () => {
+    const ids = stack.organization.objectives.map((o) => o.id);
+    const first = await post('/admin/objectives/sync', {});
+    expect(first.statusCode, first.body).toBe(200);
+    expect(first.json()).toEqual({ started: ids, running: [], updated: [], failed: [] });
+    expect((await cli(['objectives', 'sync'])).out).toBe(`started: none\nalready running: ${ids.join(', ')}`);
+    const [accuracy] = stack.organization.objectives;
+    const edited = { ...stack.organization, objectives: [{ ...accuracy!, metric: { ...accuracy!.metric, target: 96 } }] };
+    expect(await syncObjectives(stack.client, stack.taskQueue, edited)).toEqual({ started: [], running: [accuracy!.id], updated: [accuracy!.id], failed: [] });
+    const changed = await stack.records.list({ kind: 'objective.changed', subject: `objective/${accuracy!.id}` });
+    expect(changed[0]).toMatchObject({ actor: 'system', content: { reason: 'changed in the organization file', changes: { metric: { target: 96 } }, after: { every: '30d', metric: { target: 96 } } } });
+    expect(Object.keys((changed[0]!.content as { changes: object }).changes)).toEqual(['metric']);
+    expect(await syncObjectives(stack.client, stack.taskQueue, edited)).toMatchObject({ updated: [] });
+    for (const id of ids) await stack.client.workflow.getHandle(`objective/${id}`).terminate('test finished').catch(() => undefined);
   });
 });

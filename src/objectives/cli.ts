@@ -103,8 +103,8 @@ export function registerObjectiveCommands(program: Command, ctx: CliContext): vo
     .command('sync')
     .description("start the workflow of every objective in the organization file that does not run yet")
     .action(async () => {
-      const r = await ctx.api().request<{ started: string[]; running: string[]; failed: Array<{ objectiveId: string; reason: string }> }>('POST', '/admin/objectives/sync');
-      ctx.print(r, [`started: ${r.started.join(', ') || 'none'}`, `already running: ${r.running.join(', ') || 'none'}`, ...r.failed.map((f) => `FAILED ${f.objectiveId}: ${f.reason}`)].join('\n'));
+      const r = await ctx.api().request<{ started: string[]; running: string[]; updated: string[]; failed: Array<{ objectiveId: string; reason: string }> }>('POST', '/admin/objectives/sync');
+      ctx.print(r, [`started: ${r.started.join(', ') || 'none'}`, `already running: ${r.running.join(', ') || 'none'}`, ...(r.updated.length ? [`updated from the file: ${r.updated.join(', ')}`] : []), ...r.failed.map((f) => `FAILED ${f.objectiveId}: ${f.reason}`)].join('\n'));
       if (r.failed.length) throw new CliError(`${r.failed.length} objective(s) could not be started`);
     });
 

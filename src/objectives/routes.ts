@@ -66,7 +66,7 @@ const seriesSchema = z
   })
   .describe('ObjectiveSeries');
 
-const syncResultSchema = z.object({ started: z.array(z.string()), running: z.array(z.string()), failed: z.array(z.object({ objectiveId: z.string(), reason: z.string() })) });
+const syncResultSchema = z.object({ started: z.array(z.string()), running: z.array(z.string()), updated: z.array(z.string()).describe('Running objectives whose definition followed a change in the file'), failed: z.array(z.object({ objectiveId: z.string(), reason: z.string() })) });
 
 const listItem = (info: WorkflowExecutionInfo) => {
   const memo = info.memo ?? {};

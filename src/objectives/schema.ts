@@ -79,7 +79,12 @@ export const changeObjectiveSchema = z
   .object({
     by: actorSchema,
     reason: z.string().trim().min(1, 'a reason is required').max(2000),
-    changes: objectiveDefinitionSchema.omit({ id: true }).partial().strict(),
+    // Without the definition's defaults: a change names only what it changes.
+    changes: objectiveDefinitionSchema
+      .omit({ id: true, every: true, dueIn: true })
+      .partial()
+      .extend({ every: durationString.optional(), dueIn: durationString.optional() })
+      .strict(),
   })
   .strict();
 export type ChangeObjective = z.infer<typeof changeObjectiveSchema>;

@@ -9,7 +9,7 @@ import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/com
 import type { Organization } from '../organization/schema.js';
 import { searchAttributes } from '../temporal/search-attributes.js';
 import { parseStartInput, StartCheck } from '../temporal/start.js';
-import { OBJECTIVE_WORKFLOW, objectiveWorkflowId, type ObjectiveWorkflow } from './contract.js';
+import { changeObjectiveUpdate, OBJECTIVE_WORKFLOW, objectiveStatusQuery, objectiveWorkflowId, type ObjectiveWorkflow } from './contract.js';
 import { OBJECTIVE_CLAUSES, objectiveInputSchema, objectivePeople, type ObjectiveInput } from './schema.js';
 
 export interface EnsureObjectiveResult {
@@ -55,13 +55,34 @@ export async function ensureObjective(client: Client, taskQueue: string, input: 
   return { objectiveId: spec.objectiveId, workflowId, runId: handle.firstExecutionRunId, created: true };
 }
 
-/** Ensures the workflow of every objective in the organization file. */
-export async function syncObjectives(client: Client, taskQueue: string, org: Organization): Promise<{ started: string[]; running: string[]; failed: Array<{ objectiveId: string; reason: string }> }> {
-  const result = { started: [] as string[], running: [] as string[], failed: [] as Array<{ objectiveId: string; reason: string }> };
+/** JSON with object keys sorted, to compare definitions whatever order their fields came in. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v));
+}
+
+/**
+ * Ensures the workflow of every objective in the organization file; a running objective whose
+ * definition differs from the file's follows the file (a recorded change, reason "changed in the
+ * organization file").
+ */
+export async function syncObjectives(
+  client: Client,
+  taskQueue: string,
+  org: Organization,
+): Promise<{ started: string[]; running: string[]; updated: string[]; failed: Array<{ objectiveId: string; reason: string }> }> {
+  const result = { started: [] as string[], running: [] as string[], updated: [] as string[], failed: [] as Array<{ objectiveId: string; reason: string }> };
   for (const definition of org.objectives) {
     try {
       const ensured = await ensureObjective(client, taskQueue, { objectiveId: definition.id, definition, source: 'organization-file' }, { organization: org });
       (ensured.created ? result.started : result.running).push(definition.id);
+      if (ensured.created) continue;
+      const handle = client.workflow.getHandle(ensured.workflowId);
+      const current = (await handle.query(objectiveStatusQuery)).definition;
+      const { id: _id, ...fields } = definition;
+      const changes = Object.fromEntries(Object.entries(fields).filter(([k, v]) => canonical(current[k as keyof typeof current]) !== canonical(v)));
+      if (Object.keys(changes).length === 0) continue;
+      await handle.executeUpdate(changeObjectiveUpdate, { args: [{ by: 'system', reason: 'changed in the organization file', changes }] });
+      result.updated.push(definition.id);
     } catch (err) {
       result.failed.push({ objectiveId: definition.id, reason: err instanceof Error ? err.message : String(err) });
     }
