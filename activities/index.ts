@@ -18,6 +18,7 @@ import { createOperationsActivities } from './operations.js';
 import { createPeopleActivities } from './people.js';
 import { createNotificationActivities, createNotifyActivities } from './notifications.js';
 import { createRecordActivities } from './records.js';
+import { createRiskActivities } from './risk.js';
 import { createLedgerAnchorActivities } from './ledger-anchor.js';
 import { createPolicyActivities } from './policy.js';
 import { createCompetenceActivities } from './competence.js';
@@ -49,6 +50,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createCorrectiveActionActivities({ organization: deps.organization, records: deps.records }),
     ...createInternalAuditActivities({ organization: deps.organization, records: deps.records, temporal: deps.temporal }),
     ...createAiSystemActivities({ organization: deps.organization, records: deps.records }),
+    ...createRiskActivities({ organization: deps.organization, records: deps.records }),
     ...createCertificationActivities({ organization: deps.organization, records: deps.records, temporal: deps.temporal }),
     ...notifications,
     ...createOperationsActivities({

@@ -20,6 +20,7 @@ import {
 import { findPerson, resolveAssignees, OrganizationLookupError, type Organization } from '../src/organization/schema.js';
 import type { PersonRef } from '../src/common/schemas.js';
 import { summarizeInternalAudits } from '../src/internal-audit/summary.js';
+import { readRegister, registerFigures } from '../src/risk/register.js';
 import { linkPaths } from '../src/links/paths.js';
 import type { LinkSigner } from '../src/links/signer.js';
 import { calendarAttachment } from '../src/mail/calendar.js';
@@ -205,6 +206,10 @@ export function createManagementReviewActivities(deps: ManagementReviewActivityD
         (figure) => ({ available: true as const, figure }),
         (err: unknown) => ({ available: false as const, reason: `policy acknowledgements: ${reasonOf(err)}` }),
       );
+      const risks: AutomaticInputs['risks'] = await readRegister(deps.records).then(
+        (entries) => ({ available: true as const, figures: registerFigures(entries) as unknown as Record<string, unknown> }),
+        (err: unknown) => ({ available: false as const, reason: `risk register: ${reasonOf(err)}` }),
+      );
       const ledger: AutomaticInputs['ledger'] = await (async () => {
         try {
           const head = await deps.records.head();
@@ -216,7 +221,7 @@ export function createManagementReviewActivities(deps: ManagementReviewActivityD
           return { available: false as const, reason: `evidence ledger head: ${reasonOf(err)}` };
         }
       })();
-      return { collectedAt: new Date().toISOString(), period, previousActions, nonconformities, audits, improvements, objectives, awareness, ledger };
+      return { collectedAt: new Date().toISOString(), period, previousActions, nonconformities, audits, improvements, risks, objectives, awareness, ledger };
     },
 
     /**

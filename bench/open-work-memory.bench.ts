@@ -30,7 +30,7 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, stat, symlink } from 'node:fs/p
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import pg from 'pg';
 import { startPostgresCluster } from '../scripts/lib/postgres-cluster.js';
 import { waitForPollers } from '../scripts/lib/topology.js';
@@ -254,9 +254,7 @@ async function main(): Promise<void> {
     const orgFile = path.join(dir, 'organization.yaml');
     await copyFile(path.join(repoRoot, 'config/organization.example.yaml'), orgFile);
 
-    const connection = await Connection.connect({ address: server.address });
-    cleanup.push(() => connection.close());
-    const client = new Client({ connection, namespace: server.namespace });
+    const client = server.client;
     const baseEnv = (taskQueue: string): Record<string, string> => ({
       TEMPORAL_ADDRESS: server.address,
       TEMPORAL_NAMESPACE: server.namespace,

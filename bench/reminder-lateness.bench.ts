@@ -62,7 +62,7 @@ await runBench('reminder-lateness', {}, async ({ aimsflow, temporal, mail }) => 
   say(`starting ${reminders} bare timers firing at ${new Date(fireAt).toISOString()} (in ${Math.round(bareLeadMs / 1000)} s)`);
   const handles = new Array<string>();
   await closedLoop(concurrency, reminders, async () => {
-    const handle = await temporal.client.workflow.start('benchTimer', { taskQueue: BARE_TASK_QUEUE, workflowId: `bench/timer/${randomUUID()}`, args: [fireAt] });
+    const handle = await temporal.bareClient.workflow.start('benchTimer', { taskQueue: BARE_TASK_QUEUE, workflowId: `bench/timer/${randomUUID()}`, args: [fireAt] });
     handles.push(handle.workflowId);
   });
   if (Date.now() > fireAt - 1_000) throw new Error('the bare timers were not all started a second before their instant');

@@ -4,6 +4,9 @@
  * API keys and sign-in sessions stay valid across restarts. Values set in the environment win.
  * A file written before a secret existed gets the missing ones added.
  *
+ * The payload keys (PAYLOAD_KEYS) are generated too: a data directory's workflows stay readable
+ * across restarts, and the public development key is never what `npm start` runs with.
+ *
  * Two dev keys: `ADMIN_API_KEY` belongs to the organization's AIMS manager (a person, who gets
  * their roles from the organization file) and `OPERATIONS_API_KEY` to the service `operations`
  * (role operations-admin). The API is configured with their hashes only (API_KEYS).
@@ -11,6 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { hashKey } from '../src/auth/api-keys.js';
+import { newPayloadKeyEntry } from '../src/temporal/codec.js';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -26,6 +30,8 @@ const laterSecrets = {
   OIDC_PROVIDER_COOKIE_SECRET: () => randomBytes(48).toString('base64url'),
   /** The dev key of the service `operations`. */
   OPERATIONS_API_KEY: () => `aims_ops_${randomBytes(24).toString('base64url')}`,
+  /** The key that encrypts workflow payloads (PAYLOAD_KEYS), named by the day it was made. */
+  PAYLOAD_KEYS: () => newPayloadKeyEntry(`dev-${new Date().toISOString().slice(0, 10).replaceAll('-', '')}`),
 } as const;
 
 const devSecretsSchema = z.object({
@@ -36,10 +42,11 @@ const devSecretsSchema = z.object({
   OIDC_CLIENT_SECRET: z.string().min(24),
   OIDC_PROVIDER_COOKIE_SECRET: z.string().min(32),
   OPERATIONS_API_KEY: z.string().min(24),
+  PAYLOAD_KEYS: z.string().min(40),
   createdAt: z.string(),
 });
 
-const storedSchema = devSecretsSchema.partial({ SESSION_SECRET: true, OIDC_CLIENT_SECRET: true, OIDC_PROVIDER_COOKIE_SECRET: true, OPERATIONS_API_KEY: true });
+const storedSchema = devSecretsSchema.partial({ SESSION_SECRET: true, OIDC_CLIENT_SECRET: true, OIDC_PROVIDER_COOKIE_SECRET: true, OPERATIONS_API_KEY: true, PAYLOAD_KEYS: true });
 
 export type DevSecrets = z.infer<typeof devSecretsSchema>;
 
@@ -65,6 +72,7 @@ export function generateDevSecrets(now = new Date()): DevSecrets {
     OIDC_CLIENT_SECRET: laterSecrets.OIDC_CLIENT_SECRET(),
     OIDC_PROVIDER_COOKIE_SECRET: laterSecrets.OIDC_PROVIDER_COOKIE_SECRET(),
     OPERATIONS_API_KEY: laterSecrets.OPERATIONS_API_KEY(),
+    PAYLOAD_KEYS: laterSecrets.PAYLOAD_KEYS(),
     createdAt: now.toISOString(),
   };
 }
@@ -131,6 +139,8 @@ export function devKeyPrincipals(aimsManager: string): { ADMIN_API_KEY: string; 
   return { ADMIN_API_KEY: `person ${aimsManager} (the AIMS manager)`, OPERATIONS_API_KEY: 'service operations (role operations-admin)' };
 }
 
+type FromFile = 'LINK_SECRET' | 'API_KEYS' | 'SESSION_SECRET' | 'PAYLOAD_KEYS';
+
 /**
  * The secret variables for the worker and the API: the user's environment first, then the
  * dev secrets (API_KEYS lists the dev keys by hash: the AIMS manager `aimsManager` and the
@@ -140,8 +150,8 @@ export function secretEnv(
   secrets: DevSecrets,
   env: NodeJS.ProcessEnv,
   aimsManager: string,
-): { LINK_SECRET: string; API_KEYS: string; SESSION_SECRET: string; fromFile: ('LINK_SECRET' | 'API_KEYS' | 'SESSION_SECRET')[] } {
-  const fromFile: ('LINK_SECRET' | 'API_KEYS' | 'SESSION_SECRET')[] = [];
+): { LINK_SECRET: string; API_KEYS: string; SESSION_SECRET: string; PAYLOAD_KEYS: string; fromFile: FromFile[] } {
+  const fromFile: FromFile[] = [];
   let linkSecret = env.LINK_SECRET?.trim();
   if (!linkSecret) {
     linkSecret = secrets.LINK_SECRET;
@@ -161,5 +171,10 @@ export function secretEnv(
     sessionSecret = secrets.SESSION_SECRET;
     fromFile.push('SESSION_SECRET');
   }
-  return { LINK_SECRET: linkSecret, API_KEYS: apiKeys, SESSION_SECRET: sessionSecret, fromFile };
+  let payloadKeys = env.PAYLOAD_KEYS?.trim();
+  if (!payloadKeys) {
+    payloadKeys = secrets.PAYLOAD_KEYS;
+    fromFile.push('PAYLOAD_KEYS');
+  }
+  return { LINK_SECRET: linkSecret, API_KEYS: apiKeys, SESSION_SECRET: sessionSecret, PAYLOAD_KEYS: payloadKeys, fromFile };
 }

@@ -3,13 +3,15 @@
  * `temporal workflow show --output json`; a bare history is replayed under its file name)
  * against the current workflow code, to catch non-deterministic changes before they reach
  * running workflows. Usage: `npx tsx scripts/replay-histories.ts [dir-or-files...]`
- * (default test/histories). Prints one line per history and exits 1 if any fails.
+ * (default test/histories). Prints one line per history and exits 1 if any fails. Encrypted
+ * histories are decoded with `PAYLOAD_KEYS` (unset: the development key); plain ones pass through.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { bundlerOptions, workflowInterceptorModules, workflowsPath } from '../workers/worker.js';
+import { aimsDataConverter, KEY_ID_METADATA, payloadKeysFromEnv } from '../src/temporal/codec.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -24,6 +26,16 @@ async function historyFiles(args: string[]): Promise<string[]> {
     }
   }
   return files;
+}
+
+/** The key ids the encrypted payloads of a history (JSON as the CLI writes it: bytes in base64) name. */
+function keyIdsIn(value: unknown, found = new Set<string>()): Set<string> {
+  if (!value || typeof value !== 'object') return found;
+  const metadata = (value as { metadata?: Record<string, unknown> }).metadata;
+  const id = metadata && typeof metadata === 'object' ? metadata[KEY_ID_METADATA] : undefined;
+  if (typeof id === 'string') found.add(Buffer.from(id, 'base64').toString('utf8'));
+  for (const child of Object.values(value)) keyIdsIn(child, found);
+  return found;
 }
 
 async function main(): Promise<number> {
@@ -42,10 +54,21 @@ async function main(): Promise<number> {
   );
   const fileOf = new Map(histories.map((h) => [h.workflowId, h.file]));
   let failed = 0;
+  // A history encrypted under a key the replayer lacks cannot replay; say which key, up front.
+  const keys = payloadKeysFromEnv();
+  const known = new Set(keys.PAYLOAD_KEYS.map((k) => k.id));
+  const readable = histories.filter(({ file, history }) => {
+    const missing = [...keyIdsIn(history)].filter((id) => !known.has(id));
+    if (missing.length === 0) return true;
+    failed += 1;
+    console.log(`FAIL ${file}: payloads encrypted under key ${missing.map((id) => `"${id}"`).join(', ')}, which is not in PAYLOAD_KEYS`);
+    return false;
+  });
   const quiet = { ...bundlerOptions, logger: new DefaultLogger('WARN') };
-  const inputs = histories.map(({ workflowId, history }) => ({ workflowId, history }));
+  const inputs = readable.map(({ workflowId, history }) => ({ workflowId, history }));
   const interceptors = { workflowModules: workflowInterceptorModules };
-  for await (const result of Worker.runReplayHistories({ workflowsPath, bundlerOptions: quiet, interceptors }, inputs)) {
+  const dataConverter = aimsDataConverter(keys);
+  for await (const result of Worker.runReplayHistories({ workflowsPath, bundlerOptions: quiet, interceptors, dataConverter }, inputs)) {
     if (result.error) {
       failed += 1;
       console.log(`FAIL ${fileOf.get(result.workflowId) ?? result.workflowId}: ${result.error.message}`);

@@ -17,7 +17,9 @@
  *
  * Ports and paths come from the environment (see `settingsSchema`); the worker and the API get
  * the project configuration (src/config.ts) in theirs. Development secrets are generated once
- * into <data>/dev-secrets.json; LINK_SECRET / API_KEYS / SESSION_SECRET set by the user win.
+ * into <data>/dev-secrets.json; LINK_SECRET / API_KEYS / SESSION_SECRET / PAYLOAD_KEYS set by the
+ * user win. The Temporal Web UI decodes payloads through the API's codec endpoint
+ * (`--ui-codec-endpoint <PUBLIC_BASE_URL>/codec`; the API answers the UI's origin, TEMPORAL_UI_URL).
  */
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -208,6 +210,9 @@ async function main(): Promise<void> {
   const apiPublicUrl = `http://localhost:${settings.API_PORT}`;
   const publicBaseUrl = process.env.PUBLIC_BASE_URL || apiPublicUrl;
   const localIssuer = ownProvider(process.env) ? undefined : `http://${BIND}:${settings.OIDC_PROVIDER_PORT}`;
+  const uiUrl = `http://localhost:${settings.TEMPORAL_UI_PORT}`;
+  // The UI calls the codec from the browser: at the API's public address, with the session cookie.
+  const codecEndpoint = `${publicBaseUrl}/codec`;
   const tsxLoader = pathToFileURL(require.resolve('tsx')).href;
 
   const restartPolicy: RestartPolicy = {
@@ -287,6 +292,8 @@ async function main(): Promise<void> {
         String(settings.TEMPORAL_PORT),
         '--ui-port',
         String(settings.TEMPORAL_UI_PORT),
+        '--ui-codec-endpoint',
+        codecEndpoint,
         '--log-level',
         'warn',
         ...(settings.TEMPORAL_NAMESPACE === 'default' ? [] : ['--namespace', settings.TEMPORAL_NAMESPACE]),
@@ -372,6 +379,8 @@ async function main(): Promise<void> {
       LINK_SECRET: secretVars.LINK_SECRET,
       API_KEYS: secretVars.API_KEYS,
       SESSION_SECRET: secretVars.SESSION_SECRET,
+      PAYLOAD_KEYS: secretVars.PAYLOAD_KEYS,
+      TEMPORAL_UI_URL: process.env.TEMPORAL_UI_URL || uiUrl,
       ...signIn,
       DATA_DIR: dataDir,
       API_HOST: settings.API_HOST,
@@ -439,7 +448,7 @@ async function main(): Promise<void> {
       '',
       'aimsflow is running. Press Ctrl-C to stop.',
       `  Temporal gRPC     ${temporalAddress}  (namespace ${settings.TEMPORAL_NAMESPACE})`,
-      `  Temporal Web UI   http://localhost:${settings.TEMPORAL_UI_PORT}`,
+      `  Temporal Web UI   ${uiUrl}  (payloads decoded by ${codecEndpoint} for a signed-in operations admin; in the UI's codec settings, include cross-origin credentials)`,
       `  API               ${apiPublicUrl}`,
       `  API docs          ${apiPublicUrl}/docs`,
       `  Mail inbox        http://localhost:${settings.MAIL_WEB_PORT}  (SMTP ${BIND}:${settings.MAIL_SMTP_PORT})`,
@@ -448,6 +457,7 @@ async function main(): Promise<void> {
         : `  Sign in           ${publicBaseUrl}/login  (OpenID provider ${process.env.OIDC_ISSUER?.trim() ?? ''})`,
       `  Data directory    ${dataDir}`,
       `  API keys          ${adminKeyNote}`,
+      `  Payload keys      ${secretVars.fromFile.includes('PAYLOAD_KEYS') ? `PAYLOAD_KEYS in ${secretsFile}` : 'from PAYLOAD_KEYS in your environment'}`,
       `  Restarts          ${restartRule(restartPolicy)}`,
       '',
     ].join('\n'),

@@ -2,7 +2,8 @@
  * Process configuration: one zod schema over the environment, parsed once and frozen.
  *
  * Secrets (LINK_SECRET, SESSION_SECRET) and the API keys (API_KEYS, by hash) have no defaults. `npm start` generates development
- * secrets once and keeps them in the data directory (see scripts/dev-secrets.ts).
+ * secrets once and keeps them in the data directory (see scripts/dev-secrets.ts). The payload keys
+ * (PAYLOAD_KEYS) are required in production; elsewhere, unset, the public development key stands in.
  */
 import { isIP } from 'node:net';
 import path from 'node:path';
@@ -10,6 +11,7 @@ import { z } from 'zod';
 import { apiKeysSchema, readApiKeysSource } from './auth/api-keys.js';
 import { DEFAULT_TASK_QUEUE } from './temporal/search-attributes.js';
 import { parseDuration } from './common/duration.js';
+import { DEVELOPMENT_KEY_ID, DEVELOPMENT_PAYLOAD_KEYS, parsePayloadKeys } from './temporal/codec.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -204,6 +206,26 @@ export const configSchema = z.object({
     .optional()
     .or(z.literal('').transform(() => undefined)),
   /**
+   * Where operations open the Temporal Web UI: its origin is the one the codec endpoint
+   * (/codec/decode, /codec/encode) answers cross-origin, with credentials.
+   */
+  TEMPORAL_UI_URL: url(['http', 'https']).default('http://localhost:8233'),
+  /** `production` makes PAYLOAD_KEYS required (the Dockerfile and docker-compose.yml set it). */
+  NODE_ENV: optional(z.string().trim()),
+  /**
+   * The keys that encrypt workflow payloads (src/temporal/codec.ts): `id:base64key,...`, each key
+   * 32 bytes, the current one first; older ones after it still decrypt. Required when NODE_ENV is
+   * production; unset elsewhere, the public development key (which protects nothing) is used.
+   */
+  PAYLOAD_KEYS: optional(z.string()).transform((value, ctx) => {
+    try {
+      return Object.freeze(parsePayloadKeys(value ?? DEVELOPMENT_PAYLOAD_KEYS));
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  }),
+  /**
    * Sign-in for people (OpenID Connect, authorization code with PKCE; src/auth/). Unset: sign-in
    * is off, /login says so, and the admin API takes keys only. https, or http on a loopback host.
    */
@@ -232,6 +254,13 @@ export const configSchema = z.object({
   /** A session ends this many hours after sign-in, however active. */
   SESSION_MAX_HOURS: z.coerce.number().int().min(1, 'must be at least 1').max(24 * 30, 'must be at most 720').default(12),
 }).superRefine((c, ctx) => {
+  if (c.NODE_ENV === 'production' && c.PAYLOAD_KEYS.some((k) => k.id === DEVELOPMENT_KEY_ID)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['PAYLOAD_KEYS'],
+      message: 'is required in production (NODE_ENV=production), without the public development key: id:base64key of 32 random bytes, e.g. k1:$(openssl rand -base64 32)',
+    });
+  }
   if (c.OIDC_ISSUER === undefined) return;
   // Sign-in needs its client and a session key; name each missing variable.
   if (c.OIDC_CLIENT_ID === undefined) ctx.addIssue({ code: 'custom', path: ['OIDC_CLIENT_ID'], message: 'is required with OIDC_ISSUER (the client id registered at the provider)' });

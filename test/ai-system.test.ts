@@ -16,6 +16,7 @@ import { approvalStatusQuery, decideUpdate } from '../src/approval/contract.js';
 import { completeTaskUpdate, taskStatusQuery } from '../src/task/contract.js';
 import { handoverUpdate } from '../src/common/messages.js';
 import { ensureAiSystem } from '../src/ai-system/start.js';
+import { readRisk } from '../src/risk/register.js';
 import type { aiSystem } from '../workflows/ai-system/ai-system.js';
 import type { impactAssessment } from '../workflows/ai-system/impact-assessment.js';
 import { recordHistory } from './helpers/histories.js';
@@ -200,7 +201,7 @@ describe('AI system impact assessment', () => {
     }
   }, 180_000);
 
-  it('starts one reassessment for changes within the debounce window, attaches a change during it, routes a high level to top management and opens risk treatment', async () => {
+  it('starts one reassessment for changes within the debounce window, attaches a change during it, routes a high level to top management, registers the high residual impact as a risk and starts a reassessment of the risks', async () => {
     const system = registration({ impactTier: 'high', owner: 'marco.rossi' });
     const h = await register(system, { firstAssessmentIn: '1h', changeDebounce: '3s', assessment: { tasks: quiet } });
     const idle = await eventually(() => status(h), (s) => s.history.some((e) => e.type === 'registered'));
@@ -243,12 +244,28 @@ describe('AI system impact assessment', () => {
       ['jurisdiction', false],
       ['deployment-context', true],
     ]);
-    // Impact 1 stays at level 16 (at or above the risk-treatment threshold 10), impact 2 at 4.
-    expect(content.riskTreatments).toEqual([{ workflowId: `${first}/risk-treatment-1`, impact: 1, residualLevel: 16 }]);
-    const treatment = stack.client.workflow.getHandle(`${first}/risk-treatment-1`);
-    const task = await eventually(() => treatment.query(taskStatusQuery).catch(() => undefined), (t) => t?.state === 'open' && t.assignee.id !== '');
-    expect(task!.assignee.id).toBe('marco.rossi');
-    await stack.smtp.waitFor((m) => isNotification(m, `${first}/risk-treatment-1`, 'task.assigned', 'marco.rossi@northwind.example'), 20_000);
+    // Impact 1 stays at level 16 (at or above the risk-treatment threshold 10), impact 2 at 4: impact 1 is now a
+    // risk of the register (no free-standing task), and the change starts a reassessment of the system's risks.
+    expect(content.riskTreatments).toEqual([]);
+    const registered = await eventually(
+      () => stack.records.list({ subject: first, kind: 'impact-assessment.risks-registered' }),
+      (rs) => rs.length === 1,
+    );
+    const [risk] = (registered[0]!.content as { risks: Array<{ riskId: string; impact: number; residualLevel: number; created: boolean }> }).risks;
+    expect(risk).toMatchObject({ impact: 1, residualLevel: 16, created: true });
+    const inRegister = await readRisk(stack.records, risk!.riskId);
+    expect(inRegister?.risk).toMatchObject({ aiSystems: [system.id], owner: 'marco.rossi', state: 'identified', source: { type: 'impact-assessment', ref: `${system.id}/${year}-1` } });
+    const noTask = await stack.client.workflow.getHandle(`${first}/risk-treatment-1`).describe().catch(() => undefined);
+    expect(noTask).toBeUndefined();
+    const riskAssessment = `risk-assessment/${system.id}/${year}-1`;
+    await eventually(() => status(h), (s) => s.history.some((e) => e.type === 'risk-assessment-started' && e.workflowId === riskAssessment));
+    // The reassessment's identification lists the risk the impact assessment put in the register.
+    const identify = stack.client.workflow.getHandle(`${riskAssessment}/identify`);
+    const identifyTask = await eventually(() => identify.query(taskStatusQuery).catch(() => undefined), (t) => t?.state === 'open' && t.assignee.id !== '');
+    expect(identifyTask!.assignee.id).toBe('marco.rossi');
+    expect(identifyTask!.instructions).toContain(risk!.riskId);
+    await stack.smtp.waitFor((m) => isNotification(m, `${riskAssessment}/identify`, 'task.assigned', 'marco.rossi@northwind.example'), 20_000);
+    await stack.client.workflow.getHandle(riskAssessment).terminate('end of test');
     // Only one assessment ran for the four changes.
     const noSecond = await stack.client.workflow.getHandle(assessmentId(system, 2)).describe().catch(() => undefined);
     expect(noSecond).toBeUndefined();

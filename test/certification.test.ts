@@ -27,7 +27,7 @@ import { startCertificationCycle } from '../src/certification/start.js';
 import { completeTaskUpdate, taskStatusQuery } from '../src/task/contract.js';
 import { recordHistory } from './helpers/histories.js';
 import { isNotification, recipients } from './helpers/smtp.js';
-import { eventually, startTestStack, updateRejection, type TestStack } from './helpers/temporal.js';
+import { eventually, startInputOf, startTestStack, updateRejection, type TestStack } from './helpers/temporal.js';
 
 let stack: TestStack;
 const openNcs: string[] = [];
@@ -489,9 +489,7 @@ describe('certification cycle', () => {
       const review = stack.client.workflow.getHandle(report.reviewStarted!.workflowId);
       const described = await review.describe();
       expect(described.type).toBe(MANAGEMENT_REVIEW_WORKFLOW);
-      const history = await review.fetchHistory();
-      const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]?.data;
-      const reviewInput = JSON.parse(Buffer.from(payload!).toString('utf8')) as Record<string, unknown>;
+      const reviewInput = (await startInputOf(stack.client, review)) as Record<string, unknown>;
       expect(reviewInput).toMatchObject({ reviewId: report.reviewStarted!.reviewId, requestedBy: 'system', trigger: 'certification', triggerRef: cycle.workflowId });
       expect(reviewInput.meetingDate).toMatch(/^\d{4}-\d{2}-\d{2}$/);
       // The audit is moments away: the meeting is two days ahead, so its inputs can still be asked for.

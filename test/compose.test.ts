@@ -22,11 +22,12 @@ const repoRoot = path.resolve(import.meta.dirname, '..');
 const composeFile = path.join(repoRoot, 'docker-compose.yml');
 const docker = findOnPath('docker');
 
-const REQUIRED_SECRETS = ['POSTGRES_PASSWORD', 'LINK_SECRET', 'API_KEYS'] as const;
+const REQUIRED_SECRETS = ['POSTGRES_PASSWORD', 'LINK_SECRET', 'API_KEYS', 'PAYLOAD_KEYS'] as const;
 const SECRETS: Record<(typeof REQUIRED_SECRETS)[number], string> = {
   POSTGRES_PASSWORD: 'compose-test-db-password-0123456789',
   LINK_SECRET: 'compose-test-link-secret-0123456789abcdef',
   API_KEYS: '[{"name":"compose-ops","sha256":"' + '0'.repeat(64) + '","service":"operations","roles":["operations-admin"]}]',
+  PAYLOAD_KEYS: `compose-1:${Buffer.alloc(32, 7).toString('base64')}`,
 };
 
 /** Custom search attribute columns per type in Temporal's SQL (PostgreSQL) visibility schema. */
@@ -166,12 +167,24 @@ describe.skipIf(!compose.here)('docker-compose.yml', () => {
       const env = services[name]?.environment ?? {};
       expect(env.LINK_SECRET).toBe(SECRETS.LINK_SECRET);
       expect(env.API_KEYS).toBe(SECRETS.API_KEYS);
+      expect(env.PAYLOAD_KEYS).toBe(SECRETS.PAYLOAD_KEYS);
+      expect(env.NODE_ENV).toBe('production');
+      expect(env.TEMPORAL_UI_URL).toBe('http://localhost:8233');
       expect(env.DATABASE_URL).toBe(`postgres://aimsflow:${SECRETS.POSTGRES_PASSWORD}@postgresql:5432/aimsflow`);
       expect(env.TEMPORAL_ADDRESS).toBe('temporal:7233');
       expect(env.SMTP_URL).toBe('smtp://mailpit:1025');
     }
     expect(services.postgresql?.environment?.POSTGRES_PASSWORD).toBe(SECRETS.POSTGRES_PASSWORD);
     expect(services.temporal?.environment?.POSTGRES_PASSWORD).toBe(SECRETS.POSTGRES_PASSWORD);
+  });
+
+  it('points the Temporal UI at the API codec endpoint, with credentials, and the API answers the UI origin', async () => {
+    const services = await renderedServices();
+    const ui = services['temporal-ui']?.environment ?? {};
+    expect(ui.TEMPORAL_CODEC_ENDPOINT).toBe('http://localhost:3000/codec');
+    expect(ui.TEMPORAL_CODEC_INCLUDE_CREDENTIALS).toBe('true');
+    const published = (services['temporal-ui']?.ports ?? []).map((p) => `http://localhost:${p.published}`);
+    expect(published).toContain(services.api?.environment?.TEMPORAL_UI_URL);
   });
 
   it('registers exactly the search attributes defined in src/temporal/shared.ts', async () => {

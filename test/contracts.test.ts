@@ -20,6 +20,8 @@ import { MANAGEMENT_REVIEW_WORKFLOW, type ManagementReviewWorkflow } from '../sr
 import { SCHEDULED_CYCLE_WORKFLOW, type ScheduledCycleWorkflow } from '../src/schedules/contract.js';
 import { TASK_WORKFLOW, type HumanTaskWorkflow } from '../src/task/contract.js';
 import { ORGANIZATION_CHANGE_WORKFLOW, type OrganizationChangeWorkflow } from '../src/people/contract.js';
+import { RISK_ASSESSMENT_WORKFLOW, type RiskAssessmentWorkflow } from '../src/risk/contract.js';
+import { SOA_REVIEW_WORKFLOW, type SoaReviewWorkflow } from '../src/soa/contract.js';
 import { LEDGER_ANCHOR_WORKFLOW, type LedgerAnchorWorkflow } from '../src/ledger-anchor/contract.js';
 import { OBJECTIVE_WORKFLOW, type ObjectiveWorkflow } from '../src/objectives/contract.js';
 import { POLICY_REVIEW_WORKFLOW, type PolicyReviewWorkflow } from '../src/policy/contract.js';
@@ -39,6 +41,8 @@ const byContract: Record<string, unknown> = {
   [INTERNAL_AUDIT_PROGRAMME_WORKFLOW]: workflows.internalAuditProgramme satisfies InternalAuditProgrammeWorkflow,
   [INTERNAL_AUDIT_WORKFLOW]: workflows.internalAudit satisfies InternalAuditWorkflow,
   [ORGANIZATION_CHANGE_WORKFLOW]: workflows.organizationChange satisfies OrganizationChangeWorkflow,
+  [RISK_ASSESSMENT_WORKFLOW]: workflows.riskAssessment satisfies RiskAssessmentWorkflow,
+  [SOA_REVIEW_WORKFLOW]: workflows.soaReview satisfies SoaReviewWorkflow,
   [LEDGER_ANCHOR_WORKFLOW]: workflows.ledgerAnchor satisfies LedgerAnchorWorkflow,
   [OBJECTIVE_WORKFLOW]: workflows.objectiveMeasurement satisfies ObjectiveWorkflow,
   [POLICY_REVIEW_WORKFLOW]: workflows.policyReview satisfies PolicyReviewWorkflow,

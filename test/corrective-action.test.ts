@@ -13,9 +13,11 @@ import type { Organization } from '../src/organization/schema.js';
 import { mergeConcernUpdate, ncStatusQuery } from '../src/corrective-action/contract.js';
 import { approvalStatusQuery, decideUpdate } from '../src/approval/contract.js';
 import { completeTaskUpdate, taskStatusQuery } from '../src/task/contract.js';
+import { readRisk } from '../src/risk/register.js';
 import { isNotification } from './helpers/smtp.js';
 import { recordHistory } from './helpers/histories.js';
 import { eventually, exampleOrganization, startTestStack, updateRejection, type TestStack } from './helpers/temporal.js';
+import { aimsDataConverter, failureConverterPath, payloadKeysFromEnv } from '../src/temporal/codec.js';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -48,6 +50,16 @@ function raise(overrides: Partial<CorrectiveActionInput> = {}, on: TestStack = s
   return on.start<[CorrectiveActionInput], CorrectiveActionResult>('correctiveAction', [input], {
     workflowId: `corrective-action/${input.ncId}`,
   });
+}
+
+/** The step's child task once it is set up. */
+async function openTask(nc: NcHandle, key: string, on: TestStack = stack) {
+  const task = on.client.workflow.getHandle(`${nc.workflowId}/${key}`);
+  await eventually(
+    () => task.query(taskStatusQuery).catch(() => undefined),
+    (s) => s?.state === 'open' && s.assignee.id !== '',
+  );
+  return task;
 }
 
 /** Waits for the step's child task to be set up, then completes it as `by`. */
@@ -150,7 +162,7 @@ describe('corrective action', () => {
     expect(final.searchAttributes.AimsState).toEqual(['closed']);
   });
 
-  it('sends a not-effective action back to root cause analysis, counts it, and asks for a system change task', async () => {
+  it('sends a not-effective action back to root cause analysis, counts it, asks for a system change task, and links the NC to the risk register', async () => {
     const nc = await raise({ severity: 'minor', source: 'incident' });
     await complete(nc, 'containment', 'sofia.lind', evidence('Contained.'));
     await complete(nc, 'root-cause-1', 'sofia.lind', rootCause('Alert threshold too loose'));
@@ -170,7 +182,10 @@ describe('corrective action', () => {
     await decide(nc, 'plan-approval-2-1', 'priya.raman', 'approve');
     await complete(nc, 'action-2-1', 'tom.baker', evidence('Refresh scheduled.'));
     await complete(nc, 'effectiveness-2', 'sofia.lind', { answer: 'yes', justification: 'No drift for 60 days.' });
-    await complete(nc, 'system-change-2', 'sofia.lind', { answer: 'yes', justification: 'Data refresh must be a documented control.' });
+    const risk = 'A missed monthly refresh lets the fraud model drift unnoticed.';
+    const decision = await openTask(nc, 'system-change-2');
+    expect(await updateRejection(decision.executeUpdate(completeTaskUpdate, { args: [{ by: 'sofia.lind', data: { answer: 'yes', justification: 'x', updateRisks: 'yes' } }] }))).toContain('risk');
+    await complete(nc, 'system-change-2', 'sofia.lind', { answer: 'yes', justification: 'Data refresh must be a documented control.', updateRisks: 'yes', risk });
     await complete(nc, 'system-change', 'sofia.lind', evidence('Procedure DM-04 updated.'));
 
     const result = await nc.result();
@@ -179,7 +194,13 @@ describe('corrective action', () => {
     expect(s.rootCauses.map((r) => r.cycle)).toEqual([1, 2]);
     expect(s.effectiveness.map((e) => e.effective)).toEqual([false, true]);
     expect(s.systemChange).toMatchObject({ required: true });
+    // "Update risks: yes" put a risk in the register, linked to the NC (10.2 e).
+    const [riskId] = s.systemChange!.riskIds!;
+    const inRegister = await readRisk(stack.records, riskId!);
+    expect(inRegister?.risk).toMatchObject({ description: risk, source: { type: 'nonconformity', ref: s.ncId }, links: [{ kind: 'nonconformity', ref: s.ncId }], state: 'identified', owner: 'sofia.lind' });
+    expect(s.timeline.some((e) => e.type === 'risks-updated')).toBe(true);
     const kinds = (await stack.records.list({ subject: nc.workflowId })).map((r) => r.kind);
+    expect(kinds).toContain('nonconformity.risks-updated');
     expect(kinds.filter((k) => k === 'nonconformity.effectiveness')).toHaveLength(2);
     expect(kinds).toContain('nonconformity.system-change');
   });
@@ -338,7 +359,7 @@ describe('corrective action', () => {
   });
 
   it('an NC raised by a parent workflow (parent close policy abandon) survives the parent’s completion', { timeout: 120_000 }, async () => {
-    const { code } = await bundleWorkflowCode({ workflowsPath: path.resolve(import.meta.dirname, 'workflows/index.ts'), workflowInterceptorModules, ...bundlerOptions });
+    const { code } = await bundleWorkflowCode({ workflowsPath: path.resolve(import.meta.dirname, 'workflows/index.ts'), workflowInterceptorModules, failureConverterPath, ...bundlerOptions });
     const taskQueue = `test-parent-${randomUUID()}`;
     const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
     const logger = pino({ level: 'warn' });
@@ -346,6 +367,7 @@ describe('corrective action', () => {
       connection,
       namespace: inject('temporalNamespace'),
       taskQueue,
+      dataConverter: aimsDataConverter(payloadKeysFromEnv({})),
       workflowBundle: { code },
       activities: createActivities({
         organization: () => stack.organization,

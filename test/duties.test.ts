@@ -19,6 +19,9 @@ import {
   taskHolderRefusal,
   type DutyFacts,
   type DutyScope,
+  residualAcceptanceConflicts,
+  residualAcceptanceRefusal,
+  treatmentPlanApproval,
 } from '../src/people/duties.js';
 import { auditProblems, describeIssues, plannedAuditSchema } from '../src/internal-audit/schema.js';
 import { organizationSchema, type Organization } from '../src/organization/schema.js';
@@ -179,9 +182,25 @@ describe('reviews, triage and tasks', () => {
   });
 });
 
+describe('risk treatment and residual acceptance', () => {
+  it('the plan goes to the risk owners but not its preparer; residual risks go to top management, never the owner', () => {
+    expect(treatmentPlanApproval({ owners: ['marco.rossi', 'sofia.lind'], preparedBy: 'sofia.lind', aimsManager: 'priya.raman' }).approvers).toEqual([{ person: 'marco.rossi' }]);
+    expect(treatmentPlanApproval({ owners: ['sofia.lind'], preparedBy: 'sofia.lind', aimsManager: 'priya.raman' }).approvers).toEqual([{ person: 'priya.raman' }]);
+    const byManager = treatmentPlanApproval({ owners: ['priya.raman'], preparedBy: 'priya.raman', aimsManager: 'priya.raman' });
+    expect(byManager.approvers).toEqual([{ role: 'top-management' }]);
+    expect(conflictText(byManager.conflicts[0]!)).toContain('[separation of duties: plan approved by who prepared it]');
+    const acceptance = residualAcceptanceConflicts({ riskOwner: 'david.chen', preparedBy: 'marco.rossi' });
+    expect(acceptance.map((c) => c.person)).toEqual(['david.chen', 'marco.rossi']);
+    expect(conflictText(acceptance[0]!)).toBe('david.chen owns the risk [separation of duties: risk owner accepts their residual risk]');
+    expect(residualAcceptanceRefusal({ person: 'sofia.lind', topManagement: ['hannah.okafor', 'david.chen'], riskOwner: 'marco.rossi' })).toContain('[separation of duties: residual risk accepted below top management]');
+    expect(residualAcceptanceRefusal({ person: 'david.chen', topManagement: ['hannah.okafor', 'david.chen'], riskOwner: 'david.chen' })).toContain('[separation of duties: risk owner accepts their residual risk]');
+    expect(residualAcceptanceRefusal({ person: 'hannah.okafor', topManagement: ['hannah.okafor', 'david.chen'], riskOwner: 'david.chen' })).toBeUndefined();
+  });
+});
+
 describe('the rules and the organization file', () => {
   it('every rule id is covered by a case above and reads as its name', () => {
-    expect(dutyRuleIds).toHaveLength(12);
+    expect(dutyRuleIds).toHaveLength(15);
     for (const id of dutyRuleIds) expect(id).toMatch(/^(separation of duties|impartiality|competence): /);
   });
 

@@ -19,10 +19,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findTopologyTools, startTopology, TOPOLOGY_ADMIN_KEY, waitForPollers, type Part, type Topology } from '../scripts/lib/topology.js';
+import { findTopologyTools, startTopology, TOPOLOGY_ADMIN_KEY, TOPOLOGY_PAYLOAD_KEYS, waitForPollers, type Part, type Topology } from '../scripts/lib/topology.js';
 import { waitFor } from '../scripts/lib/wait.js';
 import { linkIn } from './helpers/browser.js';
 import { isNotification, notificationId, notificationKind, startSmtpServer, type TestSmtpServer } from './helpers/smtp.js';
+import { aimsDataConverter, payloadKeysFromEnv } from '../src/temporal/codec.js';
 
 const tools = findTopologyTools();
 const skipReason = 'missing' in tools ? `the production topology needs ${tools.missing}` : undefined;
@@ -56,7 +57,7 @@ describe.skipIf(skipReason !== undefined)('the production topology under faults'
     smtp = await startSmtpServer();
     topology = await startTopology({ smtpUrl: smtp.url, log });
     connection = await Connection.connect({ address: topology.temporalAddress });
-    client = new Client({ connection, namespace: topology.namespace });
+    client = new Client({ connection, namespace: topology.namespace, dataConverter: aimsDataConverter(payloadKeysFromEnv({ PAYLOAD_KEYS: TOPOLOGY_PAYLOAD_KEYS })) });
   }, 600_000);
 
   afterAll(async () => {

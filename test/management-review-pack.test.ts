@@ -89,6 +89,9 @@ describe('management review pack and sources', () => {
     // Visibility answers, the ledger does not: the source is there, with its ledger half marked unavailable.
     expect(sources.nonconformities).toMatchObject({ available: true, summary: { visibility: { available: true, total: 0 }, ledger: { available: false } } });
     expect(sources.period).toEqual({ from: '2026-03-15T00:00:00.000Z', to: '2027-03-16T00:00:00.000Z' });
+    // Input (d): the risk register cannot be read either, and says so.
+    expect(sources.risks).toMatchObject({ available: false });
+    expect(sources.risks?.available ? '' : sources.risks?.reason).toMatch(/^risk register: \S/);
 
     const done = await completedReviews(broken, { from: '2026-01-01', to: '2027-12-31' });
     expect(done).toMatchObject({ available: false });
@@ -110,6 +113,12 @@ describe('management review pack and sources', () => {
     expect(html).toContain(pack.contentHash);
     expect(html).toContain('15 Mar 2027, 10:00 UTC to 12:00 UTC');
     expect(html).not.toContain('Results (9.3.3)');
+    // Input (d) shows the risk register's figures when the pack has them.
+    const withRisks = renderPackHtml(samplePack({ automatic: { ...pack.automatic, risks: { available: true, figures: { open: 3, openByLevel: { high: 1, medium: 2 }, overdueTreatments: [], acceptedResidual: [], reviewDue: 0 } } } }));
+    expect(withRisks).toContain('<h3>AI risks</h3>');
+    expect(withRisks).toContain('<tr><th>openByLevel.high</th><td>1</td></tr>');
+    const risksDown = renderPackHtml(samplePack({ automatic: { ...pack.automatic, risks: { available: false, reason: 'risk register: offline' } } }));
+    expect(risksDown).toContain('Not available: risk register: offline');
 
     const withMinutes = renderPackHtml(pack, {
       minutes: {

@@ -15,6 +15,7 @@ import { completeTaskUpdate, taskStatusQuery } from '../src/task/contract.js';
 import { buildStackApp, TEST_ADMIN_HEADERS } from './helpers/browser.js';
 import { isNotification } from './helpers/smtp.js';
 import { eventually, startTestStack, type TestStack } from './helpers/temporal.js';
+import { aimsDataConverter } from '../src/temporal/codec.js';
 
 let stack: TestStack;
 let app: ApiInstance;
@@ -360,7 +361,7 @@ describe('summary for management review', () => {
   it('reports a source that cannot be read as unavailable with the reason, never as zero', async () => {
     const closedStore = await openRecordsStore({ dataDir: 'memory://' });
     await closedStore.close();
-    const lost = new Client({ connection: stack.connection, namespace: 'no-such-namespace' });
+    const lost = new Client({ connection: stack.connection, namespace: 'no-such-namespace', dataConverter: aimsDataConverter(stack.config) });
     const period = summaryPeriod({ from: '2027-01-01', to: '2027-12-31' });
     expect(period).toEqual({ from: '2027-01-01T00:00:00.000Z', to: '2028-01-01T00:00:00.000Z' });
 

@@ -36,6 +36,7 @@ import { linkIn } from './helpers/browser.js';
 import { isNotification, startSmtpServer, type TestSmtpServer } from './helpers/smtp.js';
 import { eventually, exampleOrganization, inMs } from './helpers/temporal.js';
 import { startWorkerProcess, type WorkerProcess } from './helpers/worker-process.js';
+import { aimsDataConverter } from '../src/temporal/codec.js';
 
 /** A person's browser gives up on a page after this long; every page must answer within it. */
 const REQUEST_DEADLINE_MS = 5_000;
@@ -69,7 +70,7 @@ beforeAll(async () => {
   organization = await exampleOrganization();
   records = await openRecordsStore({ dataDir: IN_MEMORY });
   connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
-  client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: aimsDataConverter(config) });
   app = await buildApp({
     config,
     logger: false,
@@ -244,6 +245,7 @@ describe('a new worker takes the work over', () => {
       connection: native,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
+      dataConverter: aimsDataConverter(config),
       ...(bundlePath ? { workflowBundle: { code: await readFile(bundlePath, 'utf8') } } : {}),
       activities: createActivities({
         organization: () => organization,

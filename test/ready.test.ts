@@ -17,6 +17,8 @@ import { createTemporalClient, type TemporalHandle } from '../src/temporal/clien
 import { buildTestApp } from './helpers/api.js';
 import { isNotification, startSmtpServer } from './helpers/smtp.js';
 import { eventually, inMs, startTestStack, type TestStack } from './helpers/temporal.js';
+import type { Payload } from '@temporalio/common';
+import { AesGcmPayloadCodec } from '../src/temporal/codec.js';
 
 interface ReadyBody {
   status: 'ready' | 'degraded' | 'unavailable';
@@ -46,7 +48,7 @@ async function apiWith(opts: { address?: string; taskQueue?: string; smtpUrl?: s
     SMTP_URL: opts.smtpUrl ?? stack.smtp.url,
     SMTP_CHECK_TIMEOUT_MS: '5000',
   };
-  const temporal = await createTemporalClient({ TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE: env.TEMPORAL_NAMESPACE });
+  const temporal = await createTemporalClient({ TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE: env.TEMPORAL_NAMESPACE, PAYLOAD_KEYS: stack.config.PAYLOAD_KEYS });
   const transport: MailTransport = createMailTransport({ smtpUrl: env.SMTP_URL, from: stack.config.MAIL_FROM, logger });
   const t = await buildTestApp({
     env,
@@ -161,7 +163,10 @@ describe('a mail activity while the SMTP server is down', () => {
       (f) => f !== undefined,
       { timeoutMs: 30_000, intervalMs: 250 },
     );
-    expect(failure?.message).toBe(
+    // Temporal holds the message encrypted (encoded failures); the payload keys read it.
+    expect(failure?.message).toBe('Encoded failure');
+    const [attributes] = await new AesGcmPayloadCodec(stack.config.PAYLOAD_KEYS).decode([failure!.encodedAttributes as Payload]);
+    expect((JSON.parse(Buffer.from(attributes!.data!).toString()) as { message: string }).message).toBe(
       `SMTP send via 127.0.0.1:${port} failed: connect ECONNREFUSED 127.0.0.1:${port} (ESOCKET, command CONN)`,
     );
     expect(failure?.applicationFailureInfo?.type).toBe('MailTransportError');

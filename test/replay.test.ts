@@ -3,34 +3,54 @@
  * must replay against the current workflow code. A change that breaks replay for running
  * workflows needs `patched()`; record new histories with `RECORD_HISTORIES=1 npx vitest run
  * test/replay.test.ts test/corrective-action.test.ts` once a release is out, and keep the old
- * ones.
+ * ones. Histories recorded with encryption on (`*-encrypted-*`, by test/payload-codec.test.ts)
+ * are decoded with the keys the replayer is configured with (PAYLOAD_KEYS).
  */
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import type { ApprovalInput, ApprovalResult } from '../src/approval/schema.js';
 import type { HumanTaskInput, HumanTaskResult } from '../src/task/schema.js';
 import { decideUpdate, reviseUpdate } from '../src/approval/contract.js';
 import { completeTaskUpdate, delegateTaskUpdate, extendDueUpdate } from '../src/task/contract.js';
-import { historiesDir as dir, recordHistory, recordingHistories } from './helpers/histories.js';
+import { HISTORY_PAYLOAD_KEYS, historiesDir as dir, recordHistory, recordingHistories } from './helpers/histories.js';
 import { eventually, inMs, startTestStack } from './helpers/temporal.js';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+
+const replayer = path.resolve(import.meta.dirname, '../scripts/replay-histories.ts');
+
+/** Runs the replayer in its own process (the replayer's protobuf types must not be loaded twice). */
+function replay(targets: string[], payloadKeys: string | undefined) {
+  const env = { ...process.env };
+  delete env.PAYLOAD_KEYS;
+  return spawnSync(process.execPath, ['--import', 'tsx', replayer, ...targets], {
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: payloadKeys ? { ...env, PAYLOAD_KEYS: payloadKeys } : env,
+  });
+}
 
 describe('replay of recorded histories', () => {
   it('replays every recorded history against the current workflow code', async () => {
     const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
     expect(files.length).toBeGreaterThanOrEqual(2);
-    // In its own process: the replayer's protobuf types must not be loaded twice.
-    const run = spawnSync(process.execPath, ['--import', 'tsx', path.resolve(import.meta.dirname, '../scripts/replay-histories.ts'), dir], {
-      encoding: 'utf8',
-      timeout: 120_000,
-    });
+    expect(files.filter((f) => f.includes('-encrypted-')).length).toBeGreaterThanOrEqual(1);
+    // The keys of the encrypted histories after a current key of their own: rotation, as configured in production.
+    const run = replay([dir], `current-2:${randomBytes(32).toString('base64')},${HISTORY_PAYLOAD_KEYS}`);
     expect(run.stdout.trim().split('\n').slice(0, -1)).toEqual(files.map((f) => `ok   test/histories/${f}`));
     expect(run.stdout).toContain(`${files.length} replayed, 0 failed`);
     expect(run.status).toBe(0);
+  });
+
+  it('cannot replay an encrypted history without its key, and says which key is missing', async () => {
+    const encrypted = (await readdir(dir)).filter((f) => f.includes('-encrypted-')).sort();
+    const run = replay([path.join(dir, encrypted[0]!)], undefined);
+    expect(run.stdout).toContain(`FAIL test/histories/${encrypted[0]}`);
+    expect(run.stdout).toContain('encrypted under key "history-1", which is not in PAYLOAD_KEYS');
+    expect(run.status).toBe(1);
   });
 
   it.runIf(recordingHistories)('records fresh histories of a full task and approval', async () => {

@@ -4,14 +4,14 @@
  * Past years are reached with the scheduler's backfill, so the cycles' ids cannot collide
  * with other test files.
  */
-import { ScheduleNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import { ScheduleNotFoundError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiInstance } from '../src/api/app.js';
 import { runCli } from '../src/cli/index.js';
 import type { ScheduledCycleResult } from '../src/schedules/schema.js';
 import { cycleScheduleId, type CycleScheduleView } from '../src/schedules/manage.js';
 import { buildStackApp, TEST_ADMIN_HEADERS } from './helpers/browser.js';
-import { eventually, startTestStack, type TestStack } from './helpers/temporal.js';
+import { eventually, startInputOf, startTestStack, type TestStack } from './helpers/temporal.js';
 
 let stack: TestStack;
 let app: ApiInstance;
@@ -52,12 +52,6 @@ async function backfill(kind: string, day: string): Promise<ScheduledCycleResult
   return stack.client.workflow.getHandle(run!.action.workflow.workflowId).result() as Promise<ScheduledCycleResult>;
 }
 
-async function firstInput(handle: WorkflowHandle): Promise<unknown> {
-  const history = await handle.fetchHistory();
-  const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
-  const payload = started?.input?.payloads?.[0]?.data;
-  return payload ? JSON.parse(Buffer.from(payload).toString('utf8')) : undefined;
-}
 
 describe('yearly schedules through the admin API', () => {
   it('creates a schedule once: the same settings again change nothing, new settings update it', async () => {
@@ -94,7 +88,7 @@ describe('yearly schedules through the admin API', () => {
     const wrongKind = await put('management-review', { month: 3, day: 1, yearOffset: 1 });
     expect(wrongKind.statusCode).toBe(400);
     expect(wrongKind.json<{ issues: { path: string }[] }>().issues[0]?.path).toBe('yearOffset');
-    const unknown = await put('risk-assessment', { month: 3, day: 1 });
+    const unknown = await put('policy-review', { month: 3, day: 1 });
     expect(unknown.statusCode).toBe(400);
     expect(unknown.body).toContain('kind');
     expect((await get('/admin/schedules/management-review')).statusCode).toBe(404);
@@ -173,7 +167,7 @@ describe('yearly schedules through the admin API', () => {
     const described = await programme.describe();
     expect(described.type).toBe('internalAuditProgramme');
     expect(described.taskQueue).toBe(stack.taskQueue);
-    expect(await firstInput(programme)).toEqual({ year: 2009, requestedBy: 'system', trigger: 'schedule' });
+    expect(await startInputOf(stack.client, programme)).toEqual({ year: 2009, requestedBy: 'system', trigger: 'schedule' });
 
     const rerun = await backfill('internal-audit-programme', '2009-01-05');
     expect(rerun).toMatchObject({ workflowId: 'internal-audit-programme/2009', started: false });
@@ -188,7 +182,7 @@ describe('yearly schedules through the admin API', () => {
     startedCycles.push(result.workflowId);
     const review = stack.client.workflow.getHandle(result.workflowId);
     expect((await review.describe()).type).toBe('managementReview');
-    expect(await firstInput(review)).toEqual({ reviewId: '2011', meetingDate: '2011-04-15', requestedBy: 'system', trigger: 'schedule' });
+    expect(await startInputOf(stack.client, review)).toEqual({ reviewId: '2011', meetingDate: '2011-04-15', requestedBy: 'system', trigger: 'schedule' });
   });
 
   it("runs now on request: the launcher starts this year's programme", { timeout: 60_000 }, async () => {
@@ -203,8 +197,8 @@ describe('yearly schedules through the admin API', () => {
     const year = new Date().getUTCFullYear();
     expect(result).toMatchObject({ workflowId: `internal-audit-programme/${year}`, started: true });
     startedCycles.push(result.workflowId);
-    expect(await firstInput(stack.client.workflow.getHandle(result.workflowId))).toEqual({ year, requestedBy: 'system', trigger: 'schedule' });
-    expect((await post('/admin/schedules/risk-assessment/run')).statusCode).toBe(400);
+    expect(await startInputOf(stack.client, stack.client.workflow.getHandle(result.workflowId))).toEqual({ year, requestedBy: 'system', trigger: 'schedule' });
+    expect((await post('/admin/schedules/no-such-cycle/run')).statusCode).toBe(400);
   });
 });
 

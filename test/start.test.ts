@@ -26,6 +26,7 @@ import { DEV_SECRETS_FILE } from '../scripts/dev-secrets.js';
 import { signInOverHttp, whoIsSignedIn } from './helpers/oidc.js';
 import { searchAttributes } from '../src/temporal/search-attributes.js';
 import { startPostgres, type TestPostgres } from './helpers/postgres.js';
+import { aimsDataConverter, payloadKeysFromEnv } from '../src/temporal/codec.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '..');
 const require = createRequire(import.meta.url);
@@ -142,7 +143,7 @@ async function stackSetup(prefix: string): Promise<{ dataDir: string; ports: Por
     NO_COLOR: '1',
   };
   // The stack must generate its own secrets and choose its own URLs; no database unless a test sets one.
-  for (const name of ['LINK_SECRET', 'API_KEYS', 'ADMIN_API_KEYS', 'SESSION_SECRET', 'PUBLIC_BASE_URL', 'TEMPORAL_ADDRESS', 'SMTP_URL', 'DATABASE_URL', 'START_CRASH_CHILD', 'OIDC_ISSUER', 'OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET', 'OIDC_REDIRECT_URL']) {
+  for (const name of ['LINK_SECRET', 'API_KEYS', 'ADMIN_API_KEYS', 'SESSION_SECRET', 'PUBLIC_BASE_URL', 'TEMPORAL_ADDRESS', 'SMTP_URL', 'DATABASE_URL', 'START_CRASH_CHILD', 'OIDC_ISSUER', 'OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET', 'OIDC_REDIRECT_URL', 'PAYLOAD_KEYS', 'TEMPORAL_UI_URL']) {
     delete env[name];
   }
   return { dataDir, ports, env };
@@ -213,7 +214,8 @@ describe('npm start', () => {
       const secretsPath = path.join(dataDir, DEV_SECRETS_FILE);
       const secretsBefore = await readFile(secretsPath, 'utf8');
       expect((await stat(secretsPath)).mode & 0o777).toBe(0o600);
-      const secrets = JSON.parse(secretsBefore) as { LINK_SECRET: string; ADMIN_API_KEY: string; OPERATIONS_API_KEY: string; SESSION_SECRET: string; OIDC_CLIENT_SECRET: string };
+      const secrets = JSON.parse(secretsBefore) as { LINK_SECRET: string; ADMIN_API_KEY: string; OPERATIONS_API_KEY: string; SESSION_SECRET: string; OIDC_CLIENT_SECRET: string; PAYLOAD_KEYS: string };
+      expect(secrets.PAYLOAD_KEYS).toMatch(/^dev-\d{8}:[A-Za-z0-9+/]{43}=$/);
       expect(secrets.LINK_SECRET.length).toBeGreaterThanOrEqual(32);
       expect(secrets.ADMIN_API_KEY.length).toBeGreaterThanOrEqual(24);
       expect(secrets.SESSION_SECRET.length).toBeGreaterThanOrEqual(32);
@@ -224,6 +226,17 @@ describe('npm start', () => {
       const opsTask = await fetch(`${apiUrl}/admin/tasks`, { method: 'POST', headers: ops, body: '{}' });
       expect(opsTask.status).toBe(403);
       expect(await opsTask.text()).toContain('service operations (key dev-operations)');
+
+      // The Web UI is configured with the API's codec endpoint, which answers the UI's origin.
+      const uiSettings = await get(`http://127.0.0.1:${ports.ui}/api/v1/settings`);
+      expect(uiSettings.body).toContain(`http://localhost:${ports.api}/codec`);
+      const codec = await fetch(`${apiUrl}/codec/encode`, {
+        method: 'POST',
+        headers: { ...ops, origin: `http://localhost:${ports.ui}`, 'x-namespace': 'default' },
+        body: JSON.stringify({ payloads: [{ metadata: { encoding: Buffer.from('json/plain').toString('base64') }, data: Buffer.from('"x"').toString('base64') }] }),
+      });
+      expect(codec.status).toBe(200);
+      expect(codec.headers.get('access-control-allow-origin')).toBe(`http://localhost:${ports.ui}`);
 
       // Sign-in through the local provider works out of the box.
       const signedIn = await signInOverHttp(`http://localhost:${ports.api}`, 'priya.raman');
@@ -311,7 +324,7 @@ describe('npm start', () => {
       expect(detail.executionStatus).toBe('RUNNING');
       expect(detail.status).toMatchObject({ state: 'open', assignee: { id: 'priya.raman' } });
       const connection = await Connection.connect({ address: `127.0.0.1:${ports.temporal}`, connectTimeout: 10_000 });
-      const client = new Client({ connection, namespace: 'default' });
+      const client = new Client({ connection, namespace: 'default', dataConverter: aimsDataConverter(payloadKeysFromEnv({ PAYLOAD_KEYS: secrets.PAYLOAD_KEYS })) });
       const description = await client.workflow.getHandle(workflowId).describe();
       expect(description.typedSearchAttributes.get(searchAttributes.process)).toBe('ai-policy');
       await connection.close();

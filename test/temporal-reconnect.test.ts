@@ -16,6 +16,7 @@ import { findTemporalCli } from '../scripts/temporal-cli.js';
 import { freePort, waitFor } from '../scripts/lib/wait.js';
 import { checkTemporal, createTemporalClient, type TemporalHandle } from '../src/temporal/client.js';
 import { buildTestApp, type TestApp } from './helpers/api.js';
+import { payloadKeysFromEnv } from '../src/temporal/codec.js';
 
 /** Long enough for grpc-js's default backoff (1 s x1.6 per attempt) to space attempts 25 s apart. */
 const OUTAGE_MS = 60_000;
@@ -74,7 +75,7 @@ beforeAll(async () => {
   server = startServer();
   await serverAnswers(60_000);
   // As the API builds it: a lazy connection to a host name (localhost resolves through DNS).
-  temporal = await createTemporalClient({ TEMPORAL_ADDRESS: `localhost:${port}`, TEMPORAL_NAMESPACE: 'default' });
+  temporal = await createTemporalClient({ TEMPORAL_ADDRESS: `localhost:${port}`, TEMPORAL_NAMESPACE: 'default', ...payloadKeysFromEnv({}) });
   api = await buildTestApp({ readiness: { temporal: () => checkTemporal(temporal.connection) } });
 }, 90_000);
 

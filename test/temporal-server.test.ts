@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { listCustomSearchAttributes } from '../scripts/lib/temporal-admin.js';
 import { waitFor } from '../scripts/lib/wait.js';
 import { searchAttributeRegistrations, searchAttributes } from '../src/temporal/search-attributes.js';
+import { aimsDataConverter, payloadKeysFromEnv } from '../src/temporal/codec.js';
 
 describe('Temporal dev server for tests', () => {
   const address = inject('temporalAddress');
@@ -38,7 +39,7 @@ describe('Temporal dev server for tests', () => {
   });
 
   it('indexes a workflow by the custom search attributes', async () => {
-    const client = new Client({ connection, namespace });
+    const client = new Client({ connection, namespace, dataConverter: aimsDataConverter(payloadKeysFromEnv({})) });
     const marker = `probe-${randomUUID()}`;
     const due = new Date('2031-05-04T03:02:01.000Z');
     // No worker polls this queue: the workflow stays Running, which is all visibility needs.

@@ -30,6 +30,7 @@ import { metricSum } from './helpers/prometheus.js';
 import { isNotification, startSmtpServer, type TestSmtpServer } from './helpers/smtp.js';
 import { inMs } from './helpers/temporal.js';
 import { TEST_LINK_SECRET } from './helpers/api.js';
+import { aimsDataConverter, payloadKeysFromEnv } from '../src/temporal/codec.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '..');
 const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
@@ -147,7 +148,7 @@ describe('worker process: JSON logs through a server outage, and its metrics', (
     metricsUrl = `http://${HOST}:${mp}/metrics`;
     smtp = await startSmtpServer();
     connection = await startServer();
-    client = new Client({ connection, namespace: 'default' });
+    client = new Client({ connection, namespace: 'default', dataConverter: aimsDataConverter(payloadKeysFromEnv({})) });
     worker = launch(process.execPath, ['--import', tsxLoader, path.join(repoRoot, 'workers/main.ts')], {
       ...process.env,
       TEMPORAL_ADDRESS: `${HOST}:${temporalPort}`,
@@ -212,7 +213,7 @@ describe('worker process: JSON logs through a server outage, and its metrics', (
     );
 
     connection = await startServer();
-    client = new Client({ connection, namespace: 'default' });
+    client = new Client({ connection, namespace: 'default', dataConverter: aimsDataConverter(payloadKeysFromEnv({})) });
     const aisha = 'aisha.khan@northwind.example';
     const handle = await startTask('aisha.khan', 'Review the audit checklist');
     await smtp.waitFor((m) => isNotification(m, handle.workflowId, 'task.assigned', aisha), 90_000);

@@ -9,6 +9,7 @@ import { createActivities } from '../activities/index.js';
 import { createLinkSigner } from '../src/links/signer.js';
 import { createMailTransport } from '../src/mail/transport.js';
 import { createTemporalClient } from '../src/temporal/client.js';
+import { aimsDataConverter, developmentKeyWarning } from '../src/temporal/codec.js';
 import type { ServiceDeps } from '../src/shutdown.js';
 import type { Logger } from '../src/logger.js';
 import { organizationInForce } from '../src/organization/in-force.js';
@@ -47,6 +48,7 @@ export async function startWorker(deps: ServiceDeps): Promise<RunningWorker> {
       connection,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
+      dataConverter: aimsDataConverter(config),
       maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
       cacheMemoryMb: config.WORKER_CACHE_MEMORY_MB,
       ...(workflowBundle ? { workflowBundle } : {}),
@@ -75,9 +77,12 @@ export async function startWorker(deps: ServiceDeps): Promise<RunningWorker> {
       address: config.TEMPORAL_ADDRESS,
       workflowBundle: config.WORKFLOW_BUNDLE ?? 'bundled at start',
       maxCachedWorkflows: worker.options.maxCachedWorkflows,
+      payloadKey: config.PAYLOAD_KEYS[0]?.id,
     },
     'worker started',
   );
+  const warning = developmentKeyWarning(config);
+  if (warning) logger.warn(warning);
   const done = worker.run().finally(async () => {
     transport.close();
     await temporal.connection.close();

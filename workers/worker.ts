@@ -4,8 +4,9 @@
  */
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundle, type WorkflowBundleOption } from '@temporalio/worker';
-import type { Duration, LogLevel, LogMetadata, Logger as TemporalLogger } from '@temporalio/common';
+import type { DataConverter, Duration, LogLevel, LogMetadata, Logger as TemporalLogger } from '@temporalio/common';
 import { WORKER_CACHE_MEMORY_MB_DEFAULT } from '../src/config.js';
+import { failureConverterPath } from '../src/temporal/codec.js';
 import type { Logger } from '../src/logger.js';
 import type { Activities } from '../activities/index.js';
 
@@ -46,7 +47,7 @@ export const bundlerOptions = {
  * progress report goes to debug; its warnings and errors stay visible.
  */
 export function bundleWorkflows(logger?: Logger): Promise<WorkflowBundle> {
-  return bundleWorkflowCode({ workflowsPath, workflowInterceptorModules, ...bundlerOptions, logger: bundlerLogger(logger) });
+  return bundleWorkflowCode({ workflowsPath, workflowInterceptorModules, failureConverterPath, ...bundlerOptions, logger: bundlerLogger(logger) });
 }
 
 function bundlerLogger(logger?: Logger): TemporalLogger {
@@ -109,6 +110,8 @@ export interface AimsWorkerOptions {
   namespace: string;
   taskQueue: string;
   activities: Activities;
+  /** The project's data converter (payload encryption, encoded failures): `aimsDataConverter(config)`. */
+  dataConverter: DataConverter;
   /** The workflow cache bound; default: what `cacheMemoryMb` buys. */
   maxCachedWorkflows?: number | undefined;
   /** Memory (MB) the workflow cache may take; default WORKER_CACHE_MEMORY_MB's. */
@@ -126,6 +129,7 @@ export async function createAimsWorker(options: AimsWorkerOptions): Promise<Work
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities: options.activities,
+    dataConverter: options.dataConverter,
     workflowBundle: options.workflowBundle ?? (await bundleWorkflows(options.logger)),
     maxCachedWorkflows: options.maxCachedWorkflows ?? cachedWorkflowsFor(options.cacheMemoryMb ?? WORKER_CACHE_MEMORY_MB_DEFAULT),
     shutdownGraceTime: options.shutdownGraceTime ?? '20s',

@@ -11,6 +11,8 @@ export { impactAssessment } from './ai-system/impact-assessment.js';
 export { internalAuditProgramme } from './internal-audit/programme.js';
 export { internalAudit } from './internal-audit/audit.js';
 export { organizationChange } from './people/organization-change.js';
+export { riskAssessment } from './risk-assessment/risk-assessment.js';
+export { soaReview } from './soa/soa-review.js';
 export { ledgerAnchor } from './ledger-anchor/ledger-anchor.js';
 export { objectiveMeasurement } from './objectives/objective.js';
 export { policyReview } from './policy/policy-review.js';

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { freePort, waitFor } from '../../scripts/lib/wait.js';
 import { DEFAULT_TASK_QUEUE } from '../../src/temporal/search-attributes.js';
 import { spawnLogged, type Spawned } from './process.js';
+import { newPayloadKeyEntry } from '../../src/temporal/codec.js';
 
 export const repoRoot = path.resolve(import.meta.dirname, '..', '..');
 export const EXAMPLE_ORG_FILE = path.join(repoRoot, 'config', 'organization.example.yaml');
@@ -26,13 +27,17 @@ export const aimsflowRoot = process.env.BENCH_AIMSFLOW_ROOT ? path.resolve(proce
 
 export const BENCH_ADMIN_KEY = 'bench-admin-key-0123456789abcdef';
 export const BENCH_LINK_SECRET = 'bench-link-secret-0123456789abcdef0123456789';
+/** The payload keys of the bench's aimsflow (it runs with NODE_ENV=production, which requires them); the bench's client has them too. */
+export const BENCH_PAYLOAD_KEYS = newPayloadKeyEntry('bench-1');
 
 /**
- * The secrets of a bench's aimsflow process: its link secret and one API key, the AIMS manager's
- * (`BENCH_ADMIN_KEY`, by its SHA-256 as API_KEYS lists keys), who starts the bench's tasks.
+ * The secrets of a bench's aimsflow process: its link secret, its payload keys, and one API key,
+ * the AIMS manager's (`BENCH_ADMIN_KEY`, by its SHA-256 as API_KEYS lists keys), who starts the
+ * bench's tasks.
  */
 export const BENCH_SECRETS_ENV: Readonly<Record<string, string>> = {
   LINK_SECRET: BENCH_LINK_SECRET,
+  PAYLOAD_KEYS: BENCH_PAYLOAD_KEYS,
   API_KEYS: JSON.stringify([{ name: 'bench', sha256: createHash('sha256').update(BENCH_ADMIN_KEY).digest('hex'), person: 'priya.raman' }]),
 };
 

@@ -13,6 +13,8 @@ import { freePort } from '../../scripts/lib/wait.js';
 import { ensureTemporalCli } from '../../scripts/temporal-cli.js';
 import { searchAttributeRegistrations } from '../../src/temporal/search-attributes.js';
 import { spawnLogged, type Spawned } from './process.js';
+import { aimsDataConverter, payloadKeysFromEnv } from '../../src/temporal/codec.js';
+import { BENCH_PAYLOAD_KEYS } from './aimsflow.js';
 
 export const BENCH_NAMESPACE = 'default';
 
@@ -22,6 +24,8 @@ export interface DevServer {
   /** A connection and client of the bench process (for the baseline's starts and for reading histories). */
   connection: Connection;
   client: Client;
+  /** A client without the payload codec, for the bare baseline's workflows (their worker has none). */
+  bareClient: Client;
   process: Spawned;
   stop(): Promise<void>;
 }
@@ -54,12 +58,14 @@ export async function startDevServer(logDir: string): Promise<DevServer> {
   try {
     const connection = await connectWhenReady(address, BENCH_NAMESPACE, { timeoutMs: 90_000, signal: server.exitSignal });
     await ensureSearchAttributes(connection, BENCH_NAMESPACE);
-    const client = new Client({ connection, namespace: BENCH_NAMESPACE });
+    // Decodes aimsflow's encrypted payloads; the bare baseline's plain ones pass through.
+    const client = new Client({ connection, namespace: BENCH_NAMESPACE, dataConverter: aimsDataConverter(payloadKeysFromEnv({ PAYLOAD_KEYS: BENCH_PAYLOAD_KEYS })) });
     return {
       address,
       namespace: BENCH_NAMESPACE,
       connection,
       client,
+      bareClient: new Client({ connection, namespace: BENCH_NAMESPACE }),
       process: server,
       async stop() {
         await connection.close().catch(() => undefined);

@@ -23,6 +23,7 @@ import { searchAttributeRegistrations } from '../../src/temporal/search-attribut
 import { findGo, findOnPath, findTemporalCli, goBinDirectories, runGoInstall } from '../temporal-cli.js';
 import { startPostgresCluster, type PostgresCluster } from './postgres-cluster.js';
 import { freePort, isPortFree, waitFor, waitForHttp, waitForPort } from './wait.js';
+import { newPayloadKeyEntry } from '../../src/temporal/codec.js';
 
 const run = promisify(execFile);
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -47,6 +48,9 @@ const TASK_QUEUE_TYPE_WORKFLOW = 1;
 
 /** The API key of the topology's APIs (the example organization's AIMS manager, priya.raman). */
 export const TOPOLOGY_ADMIN_KEY = 'topology-admin-key-0123456789abcdef';
+
+/** The topology's payload keys (its processes run with NODE_ENV=production, which requires them). */
+export const TOPOLOGY_PAYLOAD_KEYS = newPayloadKeyEntry('topology-1');
 
 export interface TopologyTools {
   server: string;
@@ -288,6 +292,7 @@ export async function startTopology(options: TopologyOptions): Promise<Topology>
       LINK_SECRET: 'topology-link-secret-0123456789abcdefghij',
       // The example organization's AIMS manager holds the topology's key.
       API_KEYS: JSON.stringify([{ name: 'topology-aims-manager', sha256: hashKey(TOPOLOGY_ADMIN_KEY), person: 'priya.raman' }]),
+      PAYLOAD_KEYS: TOPOLOGY_PAYLOAD_KEYS,
       DATABASE_URL: databaseUrl,
       DATA_DIR: dir,
       ORG_FILE: orgFile,

@@ -187,6 +187,7 @@ export interface ImpactAssessmentEvent {
     | 'change-attached'
     | 'recorded'
     | 'risk-treatment-opened'
+    | 'risks-registered'
     | 'cancelled'
     /** A step's task or the sign-off failed; it is asked again, or the assessment gives up on it. */
     | 'step-failed'
@@ -226,6 +227,8 @@ export interface ImpactAssessmentStatus {
   signOff?: { role: 'top-management' | 'aims-manager'; by: string; at: string; contentHash: string };
   contentHash?: string;
   riskTreatments: Array<{ workflowId: string; impact: number; residualLevel: number }>;
+  /** The risks of the register its high residual impacts created or updated. */
+  risks?: Array<{ riskId: string; impact: number; residualLevel: number; created: boolean }>;
   recordedAt?: string;
   cancellation?: { by: string; at: string; reason: string };
   timeline: ImpactAssessmentEvent[];
@@ -242,6 +245,8 @@ export interface ImpactAssessmentResult {
   recordedAt?: string;
   sendBacks: number;
   riskTreatments: string[];
+  /** The risks of the register its high residual impacts created or updated. */
+  risks?: string[];
   cancellation?: { by: string; at: string; reason: string };
 }
 

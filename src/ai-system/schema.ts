@@ -74,6 +74,7 @@ export interface AiSystemEvent {
     | 'change-attached'
     | 'assessment-started'
     | 'assessment-recorded'
+    | 'risk-assessment-started'
     | 'assessment-cancelled'
     | 'continued-as-new'
     | 'retired'

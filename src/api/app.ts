@@ -40,10 +40,13 @@ import { consolePages } from '../objectives/pages.js';
 import { healthRoutes } from './routes/health.js';
 import { internalAuditRoutes } from '../internal-audit/routes.js';
 import { improvementRoutes } from '../improvement/routes.js';
+import { riskRoutes } from '../risk/routes.js';
+import { soaRoutes } from '../soa/routes.js';
 import { managementReviewRoutes } from '../management-review/routes.js';
 import { certificationRoutes } from '../certification/routes.js';
 import { nonconformityRoutes } from '../corrective-action/routes.js';
 import { recordsRoutes } from './routes/records.js';
+import { registerCodecRoutes } from './routes/codec.js';
 import { scheduleRoutes } from '../schedules/routes.js';
 import { workRoutes } from '../task/routes.js';
 import { signInSettings } from '../auth/oidc.js';
@@ -123,7 +126,8 @@ export async function buildApp(deps: AppDeps): Promise<ApiInstance> {
   await app.register(pageRoutes);
   const permissions = new Map<string, Permission>();
   app.decorate('adminPermissions', permissions);
-  await app.register(adminScope([recordsRoutes, workRoutes, nonconformityRoutes, concernRoutes, peopleRoutes, scheduleRoutes, aiSystemRoutes, certificationRoutes, managementReviewRoutes, internalAuditRoutes, improvementRoutes, objectiveRoutes, policyRoutes, consolePages], permissions), { prefix: '/admin' });
+  await registerCodecRoutes(app);
+  await app.register(adminScope([recordsRoutes, workRoutes, nonconformityRoutes, concernRoutes, peopleRoutes, scheduleRoutes, aiSystemRoutes, certificationRoutes, managementReviewRoutes, internalAuditRoutes, improvementRoutes, riskRoutes, soaRoutes, objectiveRoutes, policyRoutes, consolePages], permissions), { prefix: '/admin' });
   await registerDocsRoutes(app);
 
   return app.withTypeProvider<ZodTypeProvider>();

@@ -7,6 +7,7 @@ import { createLinkSigner } from '../links/signer.js';
 import { createNotificationSender } from '../mail/sender.js';
 import { createMailTransport } from '../mail/transport.js';
 import { createTemporalClient } from '../temporal/client.js';
+import { developmentKeyWarning } from '../temporal/codec.js';
 import type { ServiceDeps } from '../shutdown.js';
 import { buildApp } from './app.js';
 import { readinessChecks } from './routes/health.js';
@@ -43,7 +44,9 @@ export async function startApi(deps: ServiceDeps): Promise<RunningApi> {
       readiness: readinessChecks(config, temporal.connection, transport),
     });
     const address = await app.listen({ host: config.API_HOST, port: config.API_PORT });
-    logger.info({ address, docs: `${address}/docs` }, 'API listening');
+    logger.info({ address, docs: `${address}/docs`, payloadKey: config.PAYLOAD_KEYS[0]?.id }, 'API listening');
+    const warning = developmentKeyWarning(config);
+    if (warning) logger.warn(warning);
     return {
       address,
       async close() {

@@ -74,20 +74,30 @@ export const PERMISSIONS = {
   'policy.read': 'read the AI policy versions and acknowledgements',
   'policy.review': 'start a review of the AI policy',
   'competence.read': 'read competence gaps and renewals',
+  'risk.read': 'read the AI risk register and risk assessments',
+  'risk.manage': 'add a risk to the register or change one outside an assessment',
+  'risk.accept': 'accept a residual risk (top management only, never the risk owner)',
+  'risk-assessment.start': 'start a risk assessment of an AI system or the AIMS',
+  'soa.read': 'read the Statement of Applicability, its versions, diff and exports',
+  'soa.edit': 'change the Statement of Applicability or start its review',
+  'payloads.codec': 'read and write decrypted workflow payloads through the codec endpoint of the Temporal UI',
 } as const;
 export type Permission = keyof typeof PERMISSIONS;
 
-const ALL = Object.keys(PERMISSIONS) as Permission[];
+/** Held by operations only: the decrypted payloads of every workflow, as the Temporal UI shows them. */
+const OPERATIONS_ONLY: Permission[] = ['payloads.codec'];
+const ALL = (Object.keys(PERMISSIONS) as Permission[]).filter((p) => !OPERATIONS_ONLY.includes(p));
 const READS = ALL.filter((p) => p.endsWith('.read'));
 const EVIDENCE: Permission[] = ['records.read', 'records.verify', 'records.export'];
 const OPERATIONS: Permission[] = ['schedules.manage', 'organization.reload', 'ai-system.sync'];
 
 /** The policy: what each role may do. A principal may do what any of its roles may. */
 export const POLICY: Readonly<Record<Role, readonly Permission[]>> = {
-  // Runs the AIMS: plans, starts cycles, records minutes and the certification body's decisions, triages.
+  // Runs the AIMS: plans, starts cycles, records minutes and the certification body's decisions, triages
+  // (everything but the operations-only codec: they read a workflow's content through the API).
   'aims-manager': ALL,
   // Reads everything and the evidence; decides through approval links, not the admin API.
-  'top-management': [...READS, ...EVIDENCE],
+  'top-management': [...READS, ...EVIDENCE, 'risk.accept'],
   'internal-auditor': [
     'internal-audit.read',
     'internal-audit.plan',
@@ -97,14 +107,16 @@ export const POLICY: Readonly<Record<Role, readonly Permission[]>> = {
     'tasks.read',
     'records.read',
     'ai-system.read',
+    'risk.read',
+    'soa.read',
   ],
-  'ai-governance': ['ai-system.read', 'ai-system.register', 'ai-system.change', 'corrective-action.read', 'tasks.read', 'records.read'],
-  'process-owner': ['tasks.read', 'corrective-action.read', 'corrective-action.raise', 'corrective-action.comment', 'improvement.read', 'records.read'],
-  'system-owner': ['ai-system.read', 'ai-system.change', 'tasks.read', 'corrective-action.read', 'corrective-action.raise', 'corrective-action.comment', 'records.read'],
+  'ai-governance': ['ai-system.read', 'ai-system.register', 'ai-system.change', 'corrective-action.read', 'tasks.read', 'records.read', 'risk.read', 'risk.manage', 'soa.read'],
+  'process-owner': ['tasks.read', 'corrective-action.read', 'corrective-action.raise', 'corrective-action.comment', 'improvement.read', 'records.read', 'risk.read', 'soa.read'],
+  'system-owner': ['ai-system.read', 'ai-system.change', 'tasks.read', 'corrective-action.read', 'corrective-action.raise', 'corrective-action.comment', 'records.read', 'risk.read', 'risk-assessment.start'],
   // Read-only: status, ledger, export, verify; never starts or decides.
   'external-auditor': [...READS, ...EVIDENCE],
   // Keeps the system running: schedules, the organization file, syncs; reads everything.
-  'operations-admin': [...READS, ...EVIDENCE, ...OPERATIONS],
+  'operations-admin': [...READS, ...EVIDENCE, ...OPERATIONS, ...OPERATIONS_ONLY],
 };
 
 /** Whether any of `roles` permits `permission`. */

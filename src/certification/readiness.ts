@@ -1,7 +1,7 @@
 /**
  * Readiness before an external audit: the internal audits reported within the period and
  * whether together they cover the AIMS scope (the internal audit programme's coverage rule:
- * clauses 4-10 and the applicable Annex A controls), a management review completed within it,
+ * clauses 4-10 and the Annex A controls the Statement of Applicability includes), a management review completed within it,
  * and the open major nonconformities. Each source that cannot be read is reported as
  * unavailable with the reason, never as "nothing found".
  */
@@ -13,6 +13,7 @@ import { summarizeInternalAudits, type InternalAuditSummary, type Unavailable } 
 import { completedReviews } from '../management-review/summary.js';
 import type { Organization } from '../organization/schema.js';
 import type { RecordsStore } from '../records/types.js';
+import { readSoa } from '../soa/store.js';
 
 export interface ReadinessInput {
   audit: AuditKey;
@@ -27,16 +28,17 @@ export async function assessReadiness(
   deps: { records: Pick<RecordsStore, 'list'>; organization: () => Organization; temporal?: { client: Client; taskQueue: string } | undefined },
   input: ReadinessInput,
 ): Promise<ReadinessFindings> {
-  const [audits, reviews, majors] = await Promise.all([
+  const [audits, reviews, majors, included] = await Promise.all([
     summarizeInternalAudits(deps.records, input.period),
     completedReviews(deps.records, input.period),
     openMajors(deps.temporal),
+    includedControls(deps),
   ]);
   return {
     audit: input.audit,
     check: input.check,
     period: input.period,
-    internalAudit: internalAuditCoverage(deps.organization, audits),
+    internalAudit: internalAuditCoverage(deps.organization, audits, included),
     managementReview: Array.isArray(reviews)
       ? {
           available: true,
@@ -49,11 +51,12 @@ export async function assessReadiness(
 }
 
 /** The audits of the period and the items of the AIMS scope none of them covered. */
-function internalAuditCoverage(organization: () => Organization, audits: InternalAuditSummary | Unavailable): ReadinessReport['internalAudit'] {
+function internalAuditCoverage(organization: () => Organization, audits: InternalAuditSummary | Unavailable, included: string[] | Unavailable): ReadinessReport['internalAudit'] {
   if (!audits.available) return { available: false, reason: audits.reason };
+  if (!Array.isArray(included)) return { available: false, reason: included.reason };
   let required: string[];
   try {
-    required = requiredCoverage(organization());
+    required = requiredCoverage(organization(), included);
   } catch (err) {
     return { available: false, reason: `organization file: ${err instanceof Error ? err.message : String(err)}` };
   }
@@ -65,6 +68,16 @@ function internalAuditCoverage(organization: () => Organization, audits: Interna
     audits: audits.audits.map((a) => ({ auditId: a.auditId, workflowId: a.workflowId, reportedAt: a.reportedAt })),
     missing,
   };
+}
+
+/** The Annex A controls the Statement of Applicability in force includes. */
+async function includedControls(deps: { records: Pick<RecordsStore, 'list'>; organization: () => Organization }): Promise<string[] | Unavailable> {
+  try {
+    const soa = await readSoa(deps.records, deps.organization());
+    return (soa?.controls ?? []).filter((c) => c.included).map((c) => c.control);
+  } catch (err) {
+    return { available: false, reason: `Statement of Applicability: ${err instanceof Error ? err.message : String(err)}` };
+  }
 }
 
 async function openMajors(temporal: { client: Client; taskQueue: string } | undefined): Promise<ReadinessReport['openMajors']> {

@@ -18,6 +18,7 @@ import { registerPeopleCommands } from '../people/cli.js';
 import { registerRecordsCommands } from '../records/cli.js';
 import { registerKeyCommands } from '../auth/cli.js';
 import { registerObjectiveCommands } from '../objectives/cli.js';
+import { registerRiskCommands } from '../risk/cli.js';
 
 /** An area's commands, added to the program. */
 export type RegisterCommands = (program: Command, ctx: CliContext) => void;
@@ -34,6 +35,7 @@ const areas: RegisterCommands[] = [
   registerRecordsCommands,
   registerKeyCommands,
   registerObjectiveCommands,
+  registerRiskCommands,
 ];
 
 export function buildProgram(

@@ -111,6 +111,8 @@ export type NcEventType =
   | 'cancel-approved'
   | 'cancel-refused'
   | 'cancel-withdrawn'
+  /** The risks and opportunities were updated: a risk in the register, linked to the NC (10.2 e). */
+  | 'risks-updated'
   | 'closed'
   | 'cancelled';
 
@@ -160,7 +162,7 @@ export interface NcStatus {
   rootCauses: RootCause[];
   actions: Array<PlanAction & { cycle: number; workflowId: string; done: boolean }>;
   effectiveness: Array<{ cycle: number; effective: boolean; justification: string; by: string; at: string }>;
-  systemChange?: { required: boolean; justification: string };
+  systemChange?: { required: boolean; justification: string; riskIds?: string[] };
   mergedConcerns: string[];
   /** A cancellation waiting for top management's approval, and its approval's workflow id. */
   cancelRequest?: CancelRequest;

@@ -16,7 +16,9 @@ import { impactScopingForm } from './impact-scoping.js';
 import { measurementForm } from './measurement.js';
 import { acknowledgementForm } from './acknowledgement.js';
 import type { FormKey } from './keys.js';
+import { riskAnalysisForm, riskIdentificationForm, riskTreatmentForm } from './risk.js';
 import { rootCauseForm } from './root-cause.js';
+import { systemChangeForm } from './system-change.js';
 import { textForm } from './text.js';
 import { triageForm } from './triage.js';
 import { yesNoForm } from './yes-no.js';
@@ -27,6 +29,7 @@ export { MAX_PLAN_ACTIONS, planActionSchema, type PlanAction } from './action-pl
 export { auditFindingRowSchema, auditFindingTypes, MAX_AUDIT_FINDINGS, type AuditFindingRow } from './audit-findings.js';
 export { impactAreas, impactRowSchema, impactScaleChoices, impactScalesOf, MAX_IMPACTS, type ImpactArea, type ImpactRow } from './impact-assessment.js';
 export { rootCauseMethods } from './root-cause.js';
+export { MAX_STEP_RISKS, riskStepChoices, type ComparisonRow, type NewRiskRow, type TreatmentPlanRow, type TreatmentRow } from './risk.js';
 export { triageDecisions, triageSchema, type TriageDecision } from './triage.js';
 
 export const forms: Record<FormKey, FormDefinition> = {
@@ -43,6 +46,10 @@ export const forms: Record<FormKey, FormDefinition> = {
   'audit-findings': auditFindingsForm,
   measurement: measurementForm,
   acknowledgement: acknowledgementForm,
+  'risk-identification': riskIdentificationForm,
+  'risk-analysis': riskAnalysisForm,
+  'risk-treatment': riskTreatmentForm,
+  'system-change': systemChangeForm,
 };
 
 /** Validates a completion against a form; returns the cleaned data or the problems, field by field. */

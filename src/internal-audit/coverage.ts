@@ -6,6 +6,7 @@
 import { coverage, INTERNAL_AUDIT_REPORTED, type AuditScope, type CoverageResult } from './schema.js';
 import type { Organization } from '../organization/schema.js';
 import type { RecordsStore } from '../records/types.js';
+import { readSoa } from '../soa/store.js';
 
 const PAGE = 1000;
 
@@ -35,7 +36,10 @@ export async function reportedScopes(
   }
 }
 
-/** Coverage of `year`'s scopes together with the audits reported in the cycle's earlier years. */
+/**
+ * Coverage of `year`'s scopes together with the audits reported in the cycle's earlier years,
+ * against clauses 4-10 and the Annex A controls the Statement of Applicability in force includes.
+ */
 export async function cycleCoverage(
   org: Organization,
   records: Pick<RecordsStore, 'list'>,
@@ -44,5 +48,6 @@ export async function cycleCoverage(
 ): Promise<CoverageResult> {
   const cycleYears = org.internalAudit.coverageCycleYears;
   const earlier = await reportedScopes(records, year - cycleYears + 1, year);
-  return coverage(org, year, cycleYears, scopes, earlier);
+  const soa = await readSoa(records, org);
+  return coverage(org, year, cycleYears, scopes, earlier, soa?.controls.filter((c) => c.included).map((c) => c.control));
 }

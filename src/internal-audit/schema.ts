@@ -504,9 +504,12 @@ export function auditProblems(org: Organization, year: number, audit: PlannedAud
   return out;
 }
 
-/** The AIMS scope an audit cycle must cover: clauses 4-10 and the applicable Annex A controls. */
-export function requiredCoverage(org: Organization): string[] {
-  return [...org.aims.clauses, ...org.aims.annexA.applicable];
+/**
+ * The AIMS scope an audit cycle must cover: clauses 4-10 and the Annex A controls the Statement
+ * of Applicability includes (`included`), else the organization file's applicable controls.
+ */
+export function requiredCoverage(org: Organization, included?: readonly string[]): string[] {
+  return [...org.aims.clauses, ...(included ?? org.aims.annexA.applicable)];
 }
 
 /** The required items a set of scopes covers (a scope clause `9` covers `9.2`, `9.2` covers `9.2.1`). */
@@ -522,9 +525,10 @@ export function coverage(
   cycleYears: number,
   scopes: Array<Pick<AuditScope, 'clauses' | 'controls'>>,
   earlier: Array<{ year: number; scope: Pick<AuditScope, 'clauses' | 'controls'> }>,
+  included?: readonly string[],
 ): CoverageResult {
   const years = Array.from({ length: cycleYears }, (_, i) => year - cycleYears + 1 + i);
-  const required = requiredCoverage(org);
+  const required = requiredCoverage(org, included);
   const counted = [...scopes, ...earlier.filter((e) => e.year >= years[0]! && e.year < year).map((e) => e.scope)];
   const covered = coveredBy(required, counted);
   return { cycleYears, years, required, covered, uncovered: required.filter((r) => !covered.includes(r)) };

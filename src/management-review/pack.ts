@@ -112,6 +112,10 @@ Content hash (sha256): <code>{{pack.contentHash}}</code></p>
 {{else}}<p>No approved policy version has been sent for acknowledgement yet.</p>{{/if}}
 {{else}}<p class="unavailable">Not available: {{../awareness.reason}}</p>{{/if}}
 {{/if}}
+{{#if ../risks}}<h3>AI risks</h3>
+{{#if ../risks.available}}<p class="source">Source: the AI risk register (evidence ledger), collected {{../collectedText}}.</p>
+<table><tbody>{{#each ../risks.rows}}<tr><th>{{label}}</th><td>{{value}}</td></tr>{{/each}}</tbody></table>
+{{else}}<p class="unavailable">Not available: {{../risks.reason}}</p>{{/if}}{{/if}}
 {{/if}}
 {{#if (eq key "e")}}{{#if ../improvements}}
 <h3>Improvement items still open (10.1)</h3>
@@ -234,6 +238,7 @@ function automaticView(automatic: AutomaticInputs) {
     improvements: automatic.improvements,
     objectives: objectivesView(automatic.objectives),
     awareness: awarenessView(automatic.awareness),
+    risks: automatic.risks && (automatic.risks.available ? { available: true, rows: summaryRows(automatic.risks.figures) } : automatic.risks),
     ledger: automatic.ledger,
     ledgerHeadText: automatic.ledger?.available ? formatInstant(automatic.ledger.head.at) : '',
     anchorAtText: automatic.ledger?.available && automatic.ledger.anchor ? formatInstant(automatic.ledger.anchor.at) : '',

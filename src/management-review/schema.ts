@@ -198,6 +198,11 @@ export interface AutomaticInputs {
   /** Input (d): the acknowledgement rate of the latest AI policy version (7.3). Absent in packs built before. */
   awareness?: SourceResult<{ figure: AwarenessFigure }>;
   /**
+   * Input (d): the AI risk register's figures (open risks by level, overdue treatments,
+   * accepted residual risks). Absent in packs built before the register existed.
+   */
+  risks?: SourceResult<{ figures: Record<string, unknown> }>;
+  /**
    * The evidence ledger's head when the pack was built, and the last head published outside the
    * database (an anchor), so the pack pins the ledger it was built from. Absent in packs built
    * before anchors existed.

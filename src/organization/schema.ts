@@ -10,6 +10,7 @@ import { SINGLE_LINE } from '../common/text.js';
 import { calendarDate, timeZoneName } from '../common/dates.js';
 import { durationString } from '../common/duration.js';
 import { objectiveDefinitionSchema } from '../objectives/definition.js';
+import { riskCriteriaSchema } from '../risk/criteria.js';
 
 const id = z
   .string()
@@ -310,6 +311,8 @@ export const organizationSchema = z
         }
       })
       .prefault({}),
+    /** AI risk criteria (6.1.1, 6.1.2): scales, the matrix, treatment and acceptance levels, review intervals, step due dates. */
+    riskCriteria: riskCriteriaSchema.prefault({}),
   })
   .superRefine((org, ctx) => {
     const people = new Map<string, number>();

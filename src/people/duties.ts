@@ -32,6 +32,10 @@ export const dutyRules = {
   'separation of duties: NC owner approves their action plan': "The owner of a nonconformity never approves its action plan, whoever completed the plan; top management does when the AIMS manager owns the NC.",
   'separation of duties: reviewer owns the AI system': 'The AI-governance reviewer of an impact assessment is not the owner of the AI system (nor the person who assessed it).',
   'separation of duties: concern about the AIMS manager': 'A concern about the AIMS manager is triaged by top management, never by the AIMS manager.',
+  'separation of duties: risk owner accepts their residual risk':
+    'A residual risk at or above the acceptance criterion is accepted by top management, never by its risk owner nor by whoever prepared its treatment.',
+  'separation of duties: residual risk accepted below top management': 'Only top management accepts a residual risk at or above the acceptance criterion of the organization file (riskCriteria.topManagementAcceptanceFrom).',
+  'separation of duties: plan approved by who prepared it': 'A risk treatment plan is approved by the owners of its risks other than whoever prepared it; the AIMS manager (else top management) when that leaves nobody.',
   'impartiality: auditor is the auditee': 'An auditor does not audit themselves.',
   'impartiality: auditor owns a process in scope': "An auditor owns no process in the audit's scope.",
   'impartiality: auditor owns an AI system in scope': "An auditor owns no AI system in the audit's scope.",
@@ -51,6 +55,9 @@ export const TASK_HOLDER_CONFLICT: DutyRuleId = 'separation of duties: task give
 export const PLAN_APPROVER_OWNS_NC: DutyRuleId = 'separation of duties: NC owner approves their action plan';
 export const REVIEWER_OWNS_SYSTEM: DutyRuleId = 'separation of duties: reviewer owns the AI system';
 export const CONCERN_ABOUT_AIMS_MANAGER: DutyRuleId = 'separation of duties: concern about the AIMS manager';
+export const RISK_OWNER_ACCEPTS: DutyRuleId = 'separation of duties: risk owner accepts their residual risk';
+export const ACCEPTOR_NOT_TOP_MANAGEMENT: DutyRuleId = 'separation of duties: residual risk accepted below top management';
+export const PLAN_APPROVER_PREPARED: DutyRuleId = 'separation of duties: plan approved by who prepared it';
 export const AUDITOR_IS_AUDITEE: DutyRuleId = 'impartiality: auditor is the auditee';
 export const AUDITOR_OWNS_PROCESS: DutyRuleId = 'impartiality: auditor owns a process in scope';
 export const AUDITOR_OWNS_SYSTEM: DutyRuleId = 'impartiality: auditor owns an AI system in scope';
@@ -314,4 +321,30 @@ export function leadAuditorCompetenceConflict(org: Organization, auditor: string
       ? `${auditor}'s evidence of the competence "${required}" expires on ${expired}, before the audit ends on ${untilDay}`
       : `${auditor} has no evidence of the competence "${required}" in the organization file`,
   };
+}
+
+/**
+ * A risk treatment plan's approval: the owners of its risks other than the preparer; when that
+ * leaves nobody, the AIMS manager, or top management when the AIMS manager prepared it.
+ */
+export function treatmentPlanApproval(input: { owners: readonly string[]; preparedBy: string; aimsManager: string }): ApprovalRouting {
+  const conflicts = uniqueConflicts([{ person: input.preparedBy, rule: PLAN_APPROVER_PREPARED, reason: `${input.preparedBy} prepared the treatment plan` }]);
+  const owners = [...new Set(input.owners)].filter((o) => o !== input.preparedBy);
+  if (owners.length) return { approvers: owners.map((person) => ({ person })), conflicts };
+  return aimsManagerOrTop(input.aimsManager, conflicts);
+}
+
+/** Who must not accept a residual risk: its owner and whoever prepared its treatment (top management accepts). */
+export function residualAcceptanceConflicts(input: { riskOwner: string; preparedBy: string }): Conflict[] {
+  return uniqueConflicts([
+    { person: input.riskOwner, rule: RISK_OWNER_ACCEPTS, reason: `${input.riskOwner} owns the risk` },
+    ...(input.preparedBy !== 'system' ? [{ person: input.preparedBy, rule: RISK_OWNER_ACCEPTS, reason: `${input.preparedBy} prepared its treatment` }] : []),
+  ]);
+}
+
+/** Why `person` may not accept a residual risk outside a cycle, or undefined when they may. */
+export function residualAcceptanceRefusal(input: { person: string; topManagement: readonly string[]; riskOwner: string }): string | undefined {
+  if (!input.topManagement.includes(input.person)) return `${input.person} is not top management: a residual risk at or above the acceptance criterion is accepted by top management [${ACCEPTOR_NOT_TOP_MANAGEMENT}]`;
+  if (input.person === input.riskOwner) return `${input.person} owns the risk [${RISK_OWNER_ACCEPTS}]`;
+  return undefined;
 }

@@ -8,7 +8,7 @@ import { timeZoneName } from '../common/dates.js';
 import { durationString } from '../common/duration.js';
 
 /** The cycles a yearly schedule can start. */
-export const scheduledCycleKinds = ['internal-audit-programme', 'management-review'] as const;
+export const scheduledCycleKinds = ['internal-audit-programme', 'management-review', 'soa-review', 'risk-assessment'] as const;
 export type ScheduledCycleKind = (typeof scheduledCycleKinds)[number];
 export const scheduledCycleKindSchema = z.enum(scheduledCycleKinds, {
   message: `must be one of ${scheduledCycleKinds.join(', ')}`,
@@ -23,6 +23,10 @@ export const scheduledCycleInputSchema = z.discriminatedUnion(
       /** 0: the programme of the year the schedule fires in; 1: of the next year (a schedule in December). */
       yearOffset: z.number().int().min(0).max(1).default(0),
     }),
+    /** The yearly review of the Statement of Applicability (6.1.3) of the year it fires in. */
+    z.strictObject({ kind: z.literal('soa-review') }),
+    /** The planned risk assessments (6.1.2, 8.2) of the year it fires in: the AIMS-wide one and one per AI system of the inventory. */
+    z.strictObject({ kind: z.literal('risk-assessment') }),
     z.strictObject({
       kind: z.literal('management-review'),
       /** The meeting date: this long after the schedule fires (inputs are due before it). */
@@ -78,6 +82,9 @@ export function settingsProblems(kind: ScheduledCycleKind, s: ScheduleSettingsIn
   if (kind === 'internal-audit-programme' && s.meetingAfter !== undefined) {
     return [{ path: 'meetingAfter', message: 'applies to management-review schedules only' }];
   }
+  if ((kind === 'soa-review' || kind === 'risk-assessment') && (s.yearOffset !== undefined || s.meetingAfter !== undefined)) {
+    return [{ path: s.yearOffset !== undefined ? 'yearOffset' : 'meetingAfter', message: `applies to ${s.yearOffset !== undefined ? 'internal-audit-programme' : 'management-review'} schedules only` }];
+  }
   if (kind === 'management-review' && s.yearOffset !== undefined) {
     return [{ path: 'yearOffset', message: 'applies to internal-audit-programme schedules only' }];
   }
@@ -86,7 +93,6 @@ export function settingsProblems(kind: ScheduledCycleKind, s: ScheduleSettingsIn
 
 /** The launcher input a schedule of `kind` with these settings carries. */
 export function launcherInput(kind: ScheduledCycleKind, s: ScheduleSettings): ScheduledCycleSpec {
-  return kind === 'internal-audit-programme'
-    ? { kind, yearOffset: s.yearOffset ?? 0 }
-    : { kind, meetingAfter: s.meetingAfter ?? '30d' };
+  if (kind === 'soa-review' || kind === 'risk-assessment') return { kind };
+  return kind === 'internal-audit-programme' ? { kind, yearOffset: s.yearOffset ?? 0 } : { kind, meetingAfter: s.meetingAfter ?? '30d' };
 }

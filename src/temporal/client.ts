@@ -4,6 +4,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { optionalTsToMs } from '@temporalio/common';
 import type { Config } from '../config.js';
+import { aimsDataConverter } from './codec.js';
 
 /**
  * gRPC channel settings that bring the client back within about two seconds of the Temporal
@@ -29,14 +30,14 @@ export interface TemporalHandle {
  * /readyz) while Temporal is still coming up, instead of exiting.
  */
 export async function createTemporalClient(
-  config: Pick<Config, 'TEMPORAL_ADDRESS' | 'TEMPORAL_NAMESPACE'>,
+  config: Pick<Config, 'TEMPORAL_ADDRESS' | 'TEMPORAL_NAMESPACE' | 'PAYLOAD_KEYS'>,
 ): Promise<TemporalHandle> {
   const connection = Connection.lazy({
     address: config.TEMPORAL_ADDRESS,
     connectTimeout: '10s',
     channelArgs: TEMPORAL_CHANNEL_ARGS,
   });
-  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: aimsDataConverter(config) });
   return Promise.resolve({ client, connection });
 }
 

@@ -27,3 +27,9 @@ export async function recordHistory(name: string, workflowId: string): Promise<v
   const recorded = { workflowId, history: JSON.parse(shown.stdout) as unknown };
   await writeFile(path.join(historiesDir, `${name}-${new Date().toISOString().slice(0, 10)}.json`), `${JSON.stringify(recorded, null, 1)}\n`);
 }
+
+/**
+ * PAYLOAD_KEYS of the histories recorded with encryption on (`*-encrypted-*.json`): a fixed test
+ * key, so the replay test decodes them with the keys it configures.
+ */
+export const HISTORY_PAYLOAD_KEYS = 'history-1:aGlzdG9yeS10ZXN0LWtleS0wMTIzNDU2Nzg5YWJjZGU=';

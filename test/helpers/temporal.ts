@@ -27,6 +27,7 @@ import { ensureSearchAttributes, listCustomSearchAttributes } from '../../script
 import { waitFor } from '../../scripts/lib/wait.js';
 import { searchAttributeRegistrations } from '../../src/temporal/search-attributes.js';
 import { startSmtpServer } from './smtp.js';
+import { aimsDataConverter } from '../../src/temporal/codec.js';
 
 export const exampleOrgFile = path.resolve(import.meta.dirname, '../../config/organization.example.yaml');
 
@@ -80,11 +81,17 @@ export async function startTestStack(
     organizationSource?: () => Organization;
     /** ALERT_EMAIL of the worker: where a failed workflow is reported. */
     alertEmail?: string;
+    /** PAYLOAD_KEYS of the worker and the client (default: unset, the development key). */
+    payloadKeys?: string;
+    /** The task queue (default: a new one), e.g. to take over the workflows of a stopped stack. */
+    taskQueue?: string;
+    /** Another Temporal server than the run's shared dev server (its namespace `default` unless `namespace`). */
+    address?: string;
   } = {},
 ): Promise<TestStack> {
-  const address = inject('temporalAddress');
-  const namespace = opts.namespace ?? inject('temporalNamespace');
-  const taskQueue = `test-${randomUUID()}`;
+  const address = opts.address ?? inject('temporalAddress');
+  const namespace = opts.namespace ?? (opts.address ? 'default' : inject('temporalNamespace'));
+  const taskQueue = opts.taskQueue ?? `test-${randomUUID()}`;
   const smtp = await startSmtpServer();
   const config = parseConfig({
     TEMPORAL_ADDRESS: address,
@@ -97,6 +104,7 @@ export async function startTestStack(
     API_KEYS: TEST_API_KEYS,
     DATA_DIR: 'memory://',
     LOG_LEVEL: 'warn',
+    ...(opts.payloadKeys ? { PAYLOAD_KEYS: opts.payloadKeys } : {}),
   });
   const organization = opts.organization ?? (await exampleOrganization());
   const logger = pino({ level: 'warn' });
@@ -105,11 +113,12 @@ export async function startTestStack(
   const links = createLinkSigner({ secret: config.LINK_SECRET, ttlHours: 24, baseUrl: config.PUBLIC_BASE_URL });
   const nativeConnection = await NativeConnection.connect({ address });
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace });
+  const client = new Client({ connection, namespace, dataConverter: aimsDataConverter(config) });
   const worker = await createAimsWorker({
     connection: nativeConnection,
     namespace,
     taskQueue,
+    dataConverter: aimsDataConverter(config),
     workflowBundle: await workflowBundle(),
     activities: createActivities({
       organization: opts.organizationSource ?? (() => organization),
@@ -231,4 +240,16 @@ export async function updateRejection(promise: Promise<unknown>): Promise<string
     throw err;
   }
   throw new Error('expected the update to be rejected');
+}
+
+/**
+ * The first argument a workflow was started with, read from its history and decoded with the
+ * client's data converter (payloads are encrypted in Temporal).
+ */
+export async function startInputOf(client: Client, handle: WorkflowHandle): Promise<unknown> {
+  const history = await handle.fetchHistory();
+  let payloads = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? [];
+  const { payloadCodecs, payloadConverter } = client.options.loadedDataConverter;
+  for (const codec of [...payloadCodecs].reverse()) payloads = await codec.decode(payloads);
+  return payloads[0] ? payloadConverter.fromPayload(payloads[0]) : undefined;
 }

@@ -14,6 +14,7 @@ import { createMailTransport } from '../../src/mail/transport.js';
 import { parseOrganizationYaml } from '../../src/organization/load.js';
 import { openRecordsStore } from '../../src/records/store.js';
 import { createAimsWorker } from '../../workers/worker.js';
+import { aimsDataConverter, payloadKeysFromEnv } from '../../src/temporal/codec.js';
 
 function required(name: string): string {
   const value = process.env[name];
@@ -31,12 +32,14 @@ const organization = parseOrganizationYaml(await readFile(orgFile, 'utf8'), orgF
 const records = await openRecordsStore({ dataDir: 'memory://', logger });
 const transport = createMailTransport({ smtpUrl: required('SMTP_URL'), from: mailFrom, logger });
 const links = createLinkSigner({ secret: required('LINK_SECRET'), ttlHours: 24, baseUrl: required('PUBLIC_BASE_URL') });
-const client = new Client({ connection: await Connection.connect({ address }), namespace });
+const dataConverter = aimsDataConverter(payloadKeysFromEnv());
+const client = new Client({ connection: await Connection.connect({ address }), namespace, dataConverter });
 const bundlePath = process.env.WORKFLOW_BUNDLE_PATH;
 const worker = await createAimsWorker({
   connection: await NativeConnection.connect({ address }),
   namespace,
   taskQueue,
+  dataConverter,
   ...(bundlePath ? { workflowBundle: { code: await readFile(bundlePath, 'utf8') } } : {}),
   activities: createActivities({ organization: () => organization, records, transport, links, mailFrom, logger, temporal: { client, taskQueue } }),
 });

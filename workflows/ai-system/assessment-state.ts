@@ -75,6 +75,7 @@ export class ImpactAssessment {
   recordedAt: string | undefined;
   cancellation: ImpactAssessmentStatus['cancellation'];
   readonly riskTreatments: ImpactAssessmentStatus['riskTreatments'] = [];
+  readonly risks: NonNullable<ImpactAssessmentStatus['risks']> = [];
   readonly changes: ImpactAssessmentStatus['changes'];
   /** The organization's scales, thresholds and step durations, once looked up. */
   settings!: ImpactAssessmentSettings;
@@ -230,6 +231,7 @@ export class ImpactAssessment {
       signOff: this.signOff,
       contentHash: this.contentHash,
       riskTreatments: this.riskTreatments,
+      ...(this.risks.length ? { risks: this.risks } : {}),
       recordedAt: this.recordedAt,
       cancellation: this.cancellation,
       timeline: this.recorder.timeline,
@@ -276,6 +278,7 @@ export class ImpactAssessment {
       ...(this.recordedAt ? { recordedAt: this.recordedAt } : {}),
       sendBacks,
       riskTreatments: this.riskTreatments.map((r) => r.workflowId),
+      ...(this.risks.length ? { risks: this.risks.map((r) => r.riskId) } : {}),
     };
   }
 }

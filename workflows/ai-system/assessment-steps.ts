@@ -13,6 +13,7 @@ import { searchAttributes } from '../../src/temporal/search-attributes.js';
 import type { Ending } from '../lib/lifecycle.js';
 import { acts } from '../lib/activities.js';
 import { childWorkflowId, runApproval, runStep, startDetachedTask, type CompletedStep, type Reask } from '../lib/children.js';
+import type { Risk } from '../../src/risk/schema.js';
 import { StepCancelled } from '../lib/util.js';
 import type { ImpactAssessment, StepTask } from './assessment-state.js';
 
@@ -23,6 +24,9 @@ const SIGN_OFF_BY_TIER_PATCH = 'impact-assessment-sign-off-by-tier';
 
 /** The sign-off leaves out the system owner: the AIMS manager who owns it goes to top management, a top manager who owns it does not sign. */
 const SIGN_OFF_NOT_OWNER_PATCH = 'impact-assessment-sign-off-not-owner';
+
+/** High residual impacts go to the risk register instead of free-standing risk-treatment tasks (issue #18). */
+const RISK_REGISTER_PATCH = 'impact-assessment-risk-register';
 
 /** The review goes to an AI-governance member who neither owns the system nor assessed it. */
 const REVIEWER_NOT_OWNER_PATCH = 'impact-assessment-reviewer-not-owner';
@@ -208,7 +212,8 @@ export async function record(a: ImpactAssessment): Promise<Array<{ impact: Score
   const signed = a.signOff!;
   a.recordedAt = new Date().toISOString();
   const high = a.impacts.map((impact, i) => ({ impact, n: i + 1 })).filter(({ impact }) => impact.residualLevel >= settings.riskTreatmentThreshold);
-  for (const { impact, n } of high) a.riskTreatments.push({ workflowId: childWorkflowId(`risk-treatment-${n}`), impact: n, residualLevel: impact.residualLevel });
+  // High residual impacts go to the risk register (openRiskTreatments); before, each opened a task.
+  if (!patched(RISK_REGISTER_PATCH)) for (const { impact, n } of high) a.riskTreatments.push({ workflowId: childWorkflowId(`risk-treatment-${n}`), impact: n, residualLevel: impact.residualLevel });
   a.state = 'recorded';
   const level = a.level ?? 0;
   await a.recorder.append(
@@ -238,8 +243,14 @@ export async function record(a: ImpactAssessment): Promise<Array<{ impact: Score
   return high;
 }
 
-/** 6. A risk-treatment task (6.1.3, 8.3) for the system owner per high residual impact; the task outlives the assessment. */
+/**
+ * 6. Each high residual impact creates a risk in the register, or updates the open risk an
+ * earlier assessment of this system created for the same impact (issue #18); the AI system's
+ * workflow then starts a risk assessment that treats it. Assessments from before open a
+ * risk-treatment task for the system owner per high residual impact instead.
+ */
 export async function openRiskTreatments(a: ImpactAssessment, high: Array<{ impact: ScoredImpact; n: number }>): Promise<void> {
+  if (patched(RISK_REGISTER_PATCH)) return registerRisks(a, high);
   const threshold = a.settings.riskTreatmentThreshold;
   for (const { impact, n } of high) {
     const key = `risk-treatment-${n}`;
@@ -267,6 +278,47 @@ export async function openRiskTreatments(a: ImpactAssessment, high: Array<{ impa
     );
     a.event('risk-treatment-opened', 'system', `risk-treatment task for impact ${n} (residual level ${impact.residualLevel})`, childWorkflowId(key));
   }
+}
+
+/** High residual impacts as risks of the register: created, or the open risk for the same impact updated. */
+async function registerRisks(a: ImpactAssessment, high: Array<{ impact: ScoredImpact; n: number }>): Promise<void> {
+  if (!high.length) return;
+  const open = await acts.scopeRisks(a.system.id);
+  const fresh = high.filter(({ impact }) => !open.some((r) => r.source.type === 'impact-assessment' && r.description === impact.description));
+  const ids = await acts.allocateRiskIds(fresh.map(({ n }) => `${a.recorder.base}/impact-${n}`));
+  const now = new Date().toISOString();
+  const versions = high.map(({ impact, n }) => {
+    const found = open.find((r) => r.source.type === 'impact-assessment' && r.description === impact.description);
+    const link = { kind: 'impact-assessment' as const, ref: a.assessmentId };
+    const risk: Risk = found
+      ? (({ recordId: _, version: __, ...r }) => ({ ...r, state: r.state === 'review-due' ? 'assessed' : r.state, links: [...r.links, link], updatedAt: now, updatedBy: 'system' }))(found)
+      : {
+          riskId: ids[fresh.findIndex((f) => f.n === n)]!,
+          title: `${impact.area === 'society' ? 'Societal impact' : `Impact on ${impact.area}`}: ${impact.description}`.replace(/\s+/g, ' ').slice(0, 200),
+          description: impact.description,
+          aiSystems: [a.system.id],
+          source: { type: 'impact-assessment', ref: a.assessmentId },
+          categories: [impact.area === 'society' ? 'safety' : 'fairness'],
+          owner: a.system.owner,
+          state: 'identified',
+          controls: [],
+          links: [link],
+          updatedAt: now,
+          updatedBy: 'system',
+        };
+    a.risks.push({ riskId: risk.riskId, impact: n, residualLevel: impact.residualLevel, created: !found });
+    return {
+      id: `${a.recorder.base}/risk/${risk.riskId}/impact-${n}`,
+      kind: found ? ('risk.updated' as const) : ('risk.identified' as const),
+      risk,
+      actor: 'system',
+      change: `${found ? 'found again' : 'identified'} by impact assessment ${a.assessmentId}: residual impact level ${impact.residualLevel} at or above ${a.settings.riskTreatmentThreshold}`,
+      clauses: [impact.area === 'society' ? 'A.5.5' : 'A.5.4'],
+    };
+  });
+  await acts.recordRisks(versions);
+  a.event('risks-registered', 'system', `risk register: ${a.risks.map((r) => `${r.riskId} (${r.created ? 'new' : 'updated'})`).join(', ')}`);
+  await a.recorder.append('impact-assessment.risks-registered', 'system', { risks: a.risks }, 'risks-registered');
 }
 
 /** A step cancelled on its own, or the assessment cancelled: the reason goes to the ledger. */

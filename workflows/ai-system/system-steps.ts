@@ -9,7 +9,10 @@ import { attachChangeSignal, IMPACT_ASSESSMENT_WORKFLOW, impactAssessmentWorkflo
 import type { ImpactAssessmentInput, ImpactAssessmentResult, ImpactAssessmentTrigger, SignificantChange } from '../../src/ai-system/impact-assessment.js';
 import { retryStartMs, type AiSystemResult } from '../../src/ai-system/schema.js';
 import type { PersonRef } from '../../src/common/schemas.js';
+import { RISK_ASSESSMENT_WORKFLOW, riskAssessmentWorkflowId } from '../../src/risk/contract.js';
+import type { RiskAssessmentInput } from '../../src/risk/schema.js';
 import { searchAttributes } from '../../src/temporal/search-attributes.js';
+import { startDetached } from '../lib/children.js';
 import { acts } from '../lib/activities.js';
 import { formatDay } from '../lib/util.js';
 import type { impactAssessment } from './impact-assessment.js';
@@ -17,6 +20,9 @@ import type { AiSystem, RunningAssessment } from './system-state.js';
 
 /** Attempts at a free assessment number when an id is already taken. */
 const MAX_NUMBER_ATTEMPTS = 50;
+
+/** A change, or risks from the impact assessment, start a risk reassessment of the system (issue #18). */
+const RISK_REASSESSMENT_PATCH = 'ai-system-starts-risk-assessment';
 
 /** After a cancelled or failed assessment the next one is scheduled (issue #13); before, scheduled starts were held until a change. */
 const RETRY_PATCH = 'ai-system-retry-after-cancelled';
@@ -176,6 +182,7 @@ export async function recordOutcome(s: AiSystem, outcome: AssessmentOutcome): Pr
     s.nextDueAtMs = nextDueAtMs;
     s.event('assessment-recorded', 'system', `assessment ${assessmentRef} recorded (level ${last.level}); next due ${formatDay(nextDueAtMs)}`, workflowId);
     await s.recorder.append('ai-system.reassessment-scheduled', 'system', { assessmentRef, level: last.level, nextDueAt: new Date(nextDueAtMs).toISOString() });
+    if ((outcome.changes.length || result.risks?.length) && patched(RISK_REASSESSMENT_PATCH)) await startRiskAssessment(s, outcome);
     return;
   }
   const why = outcome.failure ?? result?.cancellation?.reason ?? 'cancelled';
@@ -183,6 +190,37 @@ export async function recordOutcome(s: AiSystem, outcome: AssessmentOutcome): Pr
   if (!s.retiring) s.held = true;
   s.event('assessment-cancelled', result?.cancellation?.by ?? 'system', `assessment ${assessmentRef} did not complete: ${why}`, workflowId);
   await s.recorder.append('ai-system.assessment-cancelled', 'system', { assessmentRef, reason: why });
+}
+
+/**
+ * 8.2: a significant change, or an impact assessment whose residual impacts put risks in the
+ * register, starts a reassessment of the system's risks once the impact assessment is recorded
+ * (so the risk assessment starts from what it found). It outlives this workflow.
+ */
+async function startRiskAssessment(s: AiSystem, outcome: AssessmentOutcome): Promise<void> {
+  const { assessmentRef, changes, result } = outcome;
+  const year = new Date().getUTCFullYear();
+  const n = await acts.allocateRiskAssessmentNumber({ scope: s.systemId, year, key: `${s.recorder.base}/risk-${assessmentRef}` });
+  const ref = `${year}-${n}`;
+  const workflowId = riskAssessmentWorkflowId(s.systemId, ref);
+  const trigger = changes.length ? 'change' : 'impact-assessment';
+  const reason = [
+    ...(changes.length ? [`Significant change(s): ${changes.map((c) => `${c.type} (${c.why})`).join('; ')}.`] : []),
+    `Impact assessment ${s.systemId}/${assessmentRef} recorded${result?.risks?.length ? `; its high residual impacts are in the register as ${result.risks.join(', ')}` : ''}.`,
+  ].join(' ');
+  const input: RiskAssessmentInput = { scope: s.systemId, assessmentRef: ref, trigger, reason: reason.slice(0, 5000), startedBy: 'system', system: { name: s.system.name, owner: s.system.owner }, policy: { tasks: s.spec.policy.assessment?.tasks ?? {} } };
+  await startDetached(RISK_ASSESSMENT_WORKFLOW, {
+    workflowId,
+    args: [input],
+    workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+    staticSummary: `Risk assessment ${s.systemId}/${ref}: ${s.system.name}`.slice(0, 200),
+    typedSearchAttributes: [
+      { key: searchAttributes.process, value: 'risk-assessment' },
+      { key: searchAttributes.aiSystem, value: s.systemId },
+    ],
+  });
+  s.event('risk-assessment-started', 'system', `risk assessment ${ref} started (${trigger})`, workflowId);
+  await s.recorder.append('ai-system.risk-assessment-started', 'system', { assessmentRef, riskAssessment: workflowId, trigger });
 }
 
 /**

@@ -14,3 +14,6 @@ export const CANCEL_APPROVAL_PATCH = 'ca-cancel-approval';
 
 /** The plan approver follows from the NC's owner (who never approves it), not only from who completed the plan. */
 export const PLAN_APPROVER_PATCH = 'ca-plan-approver-from-owner';
+
+/** The system-change decision asks whether the risks must be updated too; a yes puts a risk in the register, linked to the NC (issue #18). */
+export const NC_RISK_REGISTER_PATCH = 'corrective-action-risk-register';

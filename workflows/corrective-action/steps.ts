@@ -11,7 +11,8 @@ import { acts } from '../lib/activities.js';
 import { askedKey, childFailed, childWorkflowId, failureText, FAILED_CHILD_PATCH, runApproval, runStep, STEP_ATTEMPTS, type CompletedStep } from '../lib/children.js';
 import { unknownText } from '../lib/people.js';
 import { formatDay, StepCancelled, StepFailed } from '../lib/util.js';
-import { PLAN_APPROVER_PATCH, PLAN_DUE_DATES_PATCH, STEP_REASK_PATCH } from './patches.js';
+import { NC_RISK_REGISTER_PATCH, PLAN_APPROVER_PATCH, PLAN_DUE_DATES_PATCH, STEP_REASK_PATCH } from './patches.js';
+import type { Risk } from '../../src/risk/schema.js';
 import { actionPlanApproval, type ApprovalRouting } from '../../src/people/duties.js';
 import type { Nonconformity } from './state.js';
 
@@ -237,23 +238,51 @@ export async function effective(nc: Nonconformity): Promise<boolean> {
   return false;
 }
 
-/** Asks whether the management system must change, and has the change made when it must. */
+/** Asks whether the management system must change (and its risks and opportunities, 10.2 e), and has the change made when it must. */
 export async function changeSystemIfNeeded(nc: Nonconformity): Promise<void> {
   nc.state = 'system-change';
+  // The decision also asks whether the risks must be updated, and a yes puts a risk in the register (issue #18).
+  const withRisks = patched(NC_RISK_REGISTER_PATCH);
   const change = await step(
     nc,
     `system-change-${nc.cycle}`,
     'Does the management system need to change?',
-    'Must the AI management system change because of this nonconformity (a process, a policy, a control)? Answer yes or no and justify.',
-    'yes-no',
+    `Must the AI management system change because of this nonconformity (a process, a policy, a control)? Answer yes or no and justify.${withRisks ? ' Say also whether the risks and opportunities determined in planning must be updated (10.2 e); with yes, describe the risk: it goes to the risk register, linked to this nonconformity.' : ''}`,
+    withRisks ? 'system-change' : 'yes-no',
     { recordKind: 'nonconformity.system-change-decision' },
   );
   const needed = answerOf(change.data);
   nc.systemChange = { required: needed.yes, justification: needed.justification };
+  if (withRisks && change.data.updateRisks === 'yes') nc.systemChange.riskIds = [await registerRisk(nc, change.by, typeof change.data.risk === 'string' ? change.data.risk : needed.justification)];
   if (!needed.yes) return;
   await step(nc, 'system-change', 'Change the management system', `Make the change to the management system and attach the evidence. Why it is needed: ${needed.justification}`, 'evidence', {
     recordKind: 'nonconformity.system-change',
   });
+}
+
+/** 10.2 e: a risk in the register from this nonconformity (its AI system's, or AIMS-wide), owned by the NC owner. */
+async function registerRisk(nc: Nonconformity, by: string, description: string): Promise<string> {
+  const { spec } = nc;
+  const [riskId] = await acts.allocateRiskIds([`${nc.recorder.base}/risk-${nc.cycle}`]);
+  const now = new Date().toISOString();
+  const risk: Risk = {
+    riskId: riskId!,
+    title: `From ${spec.ncId}: ${spec.title}`.slice(0, 200),
+    description: description.slice(0, 5000),
+    aiSystems: spec.aiSystem ? [spec.aiSystem] : [],
+    source: { type: 'nonconformity', ref: spec.ncId },
+    categories: ['accountability'],
+    owner: nc.owner,
+    state: 'identified',
+    controls: [],
+    links: [{ kind: 'nonconformity', ref: spec.ncId }],
+    updatedAt: now,
+    updatedBy: by,
+  };
+  await acts.recordRisks([{ id: `${nc.recorder.base}/risk/${risk.riskId}`, kind: 'risk.identified', risk, actor: by, change: `identified from nonconformity ${spec.ncId} (10.2 e)`, clauses: ['10.2'] }]);
+  nc.event('risks-updated', by, `risk ${risk.riskId} added to the register (10.2 e)`);
+  await nc.recorder.append('nonconformity.risks-updated', by, { riskIds: [risk.riskId] }, `risks-updated-${nc.cycle}`);
+  return risk.riskId;
 }
 
 /** A yes/no step's answer and justification. */

@@ -13,6 +13,7 @@
  */
 import type { Client } from '@temporalio/client';
 import {
+  isGrpcServiceError,
   QueryNotRegisteredError,
   ServiceError,
   WorkflowNotFoundError,
@@ -124,6 +125,17 @@ export function sendMessage(
 }
 
 /**
+ * gRPC codes of a call to the Temporal service that went unanswered or was turned away for now
+ * (deadline exceeded, resource exhausted, unavailable, cancelled): a raw service call (such as
+ * the history read of `WorkflowGateway.startArgs`) reports these without the SDK's ServiceError.
+ */
+const UNANSWERED_GRPC_CODES = new Set([1 /* CANCELLED */, 4 /* DEADLINE_EXCEEDED */, 8 /* RESOURCE_EXHAUSTED */, 14 /* UNAVAILABLE */]);
+
+function isUnansweredCall(err: unknown): boolean {
+  return isGrpcServiceError(err) && UNANSWERED_GRPC_CODES.has(err.code);
+}
+
+/**
  * Wraps a page handler: PageErrors become their message page; Temporal being unreachable
  * becomes a 503 page; anything else is logged and becomes a 500 page quoting the request id.
  */
@@ -144,7 +156,7 @@ export function pageHandler(
         const page = notFoundPage('work item');
         return sendMessage(ctx, request, reply, page.statusCode, page.model);
       }
-      if (err instanceof ServiceError || err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
+      if (err instanceof ServiceError || err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isUnansweredCall(err)) {
         request.log.warn({ err }, 'Temporal did not answer a page request');
         reply.header('retry-after', String(RETRY_AFTER_SECONDS));
         return sendMessage(ctx, request, reply, 503, {
