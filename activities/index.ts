@@ -20,6 +20,8 @@ import { createNotificationActivities, createNotifyActivities } from './notifica
 import { createRecordActivities } from './records.js';
 import { createRiskActivities } from './risk.js';
 import { createLedgerAnchorActivities } from './ledger-anchor.js';
+import { createPolicyActivities } from './policy.js';
+import { createCompetenceActivities } from './competence.js';
 
 export interface ActivityDeps {
   organization: () => Organization;
@@ -68,6 +70,8 @@ export function createActivities(deps: ActivityDeps) {
       sendNotification: (input) => notifications.sendNotification(input),
       links: deps.links,
     }),
+    ...createPolicyActivities({ organization: deps.organization, records: deps.records }),
+    ...createCompetenceActivities({ organization: deps.organization }),
     ...createLedgerAnchorActivities({
       organization: deps.organization,
       records: deps.records,

@@ -32,6 +32,7 @@ import { reviseUpdate } from '../src/approval/contract.js';
 import { managementReviewWorkflowId } from '../src/management-review/contract.js';
 import type { NotificationActivities } from './notifications.js';
 import { openImprovementItems } from '../src/improvement/items.js';
+import { awarenessFigure, objectiveFigures } from '../src/objectives/figures.js';
 
 export interface ManagementReviewActivityDeps {
   organization: () => Organization;
@@ -197,6 +198,14 @@ export function createManagementReviewActivities(deps: ManagementReviewActivityD
         }),
         (err: unknown) => ({ available: false as const, reason: `improvement items: ${reasonOf(err)}` }),
       );
+      const objectives: AutomaticInputs['objectives'] = await objectiveFigures(deps.records, period).then(
+        (list) => ({ available: true as const, objectives: list }),
+        (err: unknown) => ({ available: false as const, reason: `objectives: ${reasonOf(err)}` }),
+      );
+      const awareness: AutomaticInputs['awareness'] = await awarenessFigure(deps.records, period).then(
+        (figure) => ({ available: true as const, figure }),
+        (err: unknown) => ({ available: false as const, reason: `policy acknowledgements: ${reasonOf(err)}` }),
+      );
       const risks: AutomaticInputs['risks'] = await readRegister(deps.records).then(
         (entries) => ({ available: true as const, figures: registerFigures(entries) as unknown as Record<string, unknown> }),
         (err: unknown) => ({ available: false as const, reason: `risk register: ${reasonOf(err)}` }),
@@ -212,7 +221,7 @@ export function createManagementReviewActivities(deps: ManagementReviewActivityD
           return { available: false as const, reason: `evidence ledger head: ${reasonOf(err)}` };
         }
       })();
-      return { collectedAt: new Date().toISOString(), period, previousActions, nonconformities, audits, improvements, risks, ledger };
+      return { collectedAt: new Date().toISOString(), period, previousActions, nonconformities, audits, improvements, risks, objectives, awareness, ledger };
     },
 
     /**

@@ -49,6 +49,9 @@ const PARAMS: Record<string, string> = {
   kind: 'management-review',
   ref: 'abcdefgh',
   id: 'sofia.lind',
+  objectiveId: 'credit-scoring-accuracy',
+  version: '1',
+  reviewRef: '2031',
 };
 
 function concrete(url: string): string {

@@ -23,6 +23,9 @@ import { ORGANIZATION_CHANGE_WORKFLOW, type OrganizationChangeWorkflow } from '.
 import { RISK_ASSESSMENT_WORKFLOW, type RiskAssessmentWorkflow } from '../src/risk/contract.js';
 import { SOA_REVIEW_WORKFLOW, type SoaReviewWorkflow } from '../src/soa/contract.js';
 import { LEDGER_ANCHOR_WORKFLOW, type LedgerAnchorWorkflow } from '../src/ledger-anchor/contract.js';
+import { OBJECTIVE_WORKFLOW, type ObjectiveWorkflow } from '../src/objectives/contract.js';
+import { POLICY_REVIEW_WORKFLOW, type PolicyReviewWorkflow } from '../src/policy/contract.js';
+import { COMPETENCE_RENEWALS_WORKFLOW, type CompetenceRenewalsWorkflow } from '../src/competence/contract.js';
 
 /** Each contract's name with the workflow it names, typed by the contract's signature. */
 const byContract: Record<string, unknown> = {
@@ -41,6 +44,9 @@ const byContract: Record<string, unknown> = {
   [RISK_ASSESSMENT_WORKFLOW]: workflows.riskAssessment satisfies RiskAssessmentWorkflow,
   [SOA_REVIEW_WORKFLOW]: workflows.soaReview satisfies SoaReviewWorkflow,
   [LEDGER_ANCHOR_WORKFLOW]: workflows.ledgerAnchor satisfies LedgerAnchorWorkflow,
+  [OBJECTIVE_WORKFLOW]: workflows.objectiveMeasurement satisfies ObjectiveWorkflow,
+  [POLICY_REVIEW_WORKFLOW]: workflows.policyReview satisfies PolicyReviewWorkflow,
+  [COMPETENCE_RENEWALS_WORKFLOW]: workflows.competenceRenewals satisfies CompetenceRenewalsWorkflow,
 };
 
 describe('workflow contracts', () => {

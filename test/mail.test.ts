@@ -334,6 +334,7 @@ describe('notification templates', () => {
     'management-review.cancelled': { ...common, meetingText: 'Mon 15 Mar 2027, 10:00 to 12:00 UTC', reason: 'Merged into the H2 review' },
     'management-review.pack': { ...common, meetingText: 'Mon 15 Mar 2027, 10:00 to 12:00 UTC', suppliedInputs: 4, missingInputs: 1, packHash: 'a'.repeat(64) },
     'impact-assessment.not-completed': { ...common, dueDate: '2027-03-01', nextStartAt: '2027-03-31T09:00:00Z', reason: 'the sign-off was cancelled' },
+    'objective.at-risk': { ...common, valueText: '92 % against a target of 95 % (at-risk threshold 90 %)', evaluationText: 'off target', missesInRow: 1 },
     'work.handed-over': { ...common, part: 'the owner of NC-2027-004', fromName: 'Sofia Lind', toName: 'Marco Rossi', reason: 'Sofia left the company' },
     'ledger.anchor': { ...common, seq: 42, hash: 'a'.repeat(64), anchoredAt: '2027-01-24T02:00:00Z', anchorText: `42:${'a'.repeat(64)}` },
     'link.renewed': { ...common, expiresAt: '2027-01-24T09:00:00Z' },

@@ -15,6 +15,7 @@ import { renderPackHtml } from '../src/management-review/pack.js';
 import { completedReviews } from '../src/management-review/summary.js';
 import { ncStatusQuery } from '../src/corrective-action/contract.js';
 import { approvalStatusQuery, decideUpdate } from '../src/approval/contract.js';
+import { policyReviewStatusQuery, policyReviewWorkflowId } from '../src/policy/contract.js';
 import { completeTaskUpdate, taskStatusQuery } from '../src/task/contract.js';
 import { handoverUpdate } from '../src/common/messages.js';
 import { recordHistory } from './helpers/histories.js';
@@ -402,6 +403,7 @@ describe('management review', () => {
           changeDecisions: ['Collect the inputs four weeks before the meeting from now on'],
           // Input (a) is answered by the first action; the others are accepted as missing.
           missingInputs: [{ input: 'a', decision: 'action', action: 0 }, ...acceptedMissing('b', 'c', 'd', 'e')],
+          reviewPolicy: 'The regulator published new guidance on automated credit decisions',
         }) as never,
       ],
     });
@@ -411,6 +413,12 @@ describe('management review', () => {
     await decide(second.approval!.workflowId, 'hannah.okafor', 'approve');
     await decide(second.approval!.workflowId, 'david.chen', 'approve');
     expect(await review.result()).toMatchObject({ status: 'completed' });
+    // The decision to review the AI policy started its review, which outlives the management review.
+    const policyReview = stack.client.workflow.getHandle(policyReviewWorkflowId(`mr-${review.workflowId.replace('management-review/', '')}`.toLowerCase()));
+    const started = await eventually(() => policyReview.query(policyReviewStatusQuery).catch(() => undefined), (st) => st !== undefined && st.owner !== '', { timeoutMs: 30_000 });
+    expect(started).toMatchObject({ trigger: 'management-review', owner: 'priya.raman' });
+    expect(started!.history[0]!.detail).toContain('The regulator published new guidance on automated credit decisions');
+    await policyReview.terminate('test finished');
   });
 
   it('is started by the yearly schedule launcher with its minimal input', async () => {

@@ -20,6 +20,8 @@ import type { RecordsStore } from '../src/records/types.js';
 import { openRecordsStore } from '../src/records/store.js';
 import { createAimsWorker } from './worker.js';
 import { syncAiSystems } from '../src/ai-system/start.js';
+import { syncObjectives } from '../src/objectives/start.js';
+import { ensurePolicyAndCompetenceSchedules } from '../src/policy/schedule.js';
 import { ensureLedgerAnchorSchedule } from '../src/ledger-anchor/schedule.js';
 
 export interface RunningWorker {
@@ -149,6 +151,15 @@ async function afterStart(
   await syncAiSystems(client, taskQueue, holder.current()).then(
     (r) => (r.failed.length ? logger.warn(r, 'some AI systems could not be ensured; retry with POST /admin/ai-systems/sync') : logger.info(r, 'AI systems ensured')),
     (err: unknown) => logger.warn({ err }, 'AI systems not ensured; retry with POST /admin/ai-systems/sync'),
+  );
+  // Every objective of the file is measured by its workflow; the policy review and competence renewals run on schedules.
+  await syncObjectives(client, taskQueue, holder.current()).then(
+    (r) => (r.failed.length ? logger.warn(r, 'some objectives could not be ensured; retry with POST /admin/objectives/sync') : logger.info(r, 'objectives ensured')),
+    (err: unknown) => logger.warn({ err }, 'objectives not ensured; retry with POST /admin/objectives/sync'),
+  );
+  await ensurePolicyAndCompetenceSchedules({ client, taskQueue }, holder.current()).then(
+    (outcome) => logger.info(outcome, 'policy review and competence renewal schedules ensured'),
+    (err: unknown) => logger.warn({ err }, 'policy review and competence renewal schedules not ensured; they are ensured again at the next worker start'),
   );
   // The ledger head goes outside the database on a schedule; ensuring it again changes nothing.
   if (anchorEvery !== 'off') {

@@ -14,3 +14,6 @@ export { organizationChange } from './people/organization-change.js';
 export { riskAssessment } from './risk-assessment/risk-assessment.js';
 export { soaReview } from './soa/soa-review.js';
 export { ledgerAnchor } from './ledger-anchor/ledger-anchor.js';
+export { objectiveMeasurement } from './objectives/objective.js';
+export { policyReview } from './policy/policy-review.js';
+export { competenceRenewals } from './competence/renewals.js';

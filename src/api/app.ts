@@ -34,6 +34,9 @@ import { peopleRoutes } from '../people/routes.js';
 import { genReqId, REQUEST_ID_HEADER } from './request-id.js';
 import { trustProxyOption } from './trust-proxy.js';
 import { aiSystemRoutes } from '../ai-system/routes.js';
+import { objectiveRoutes } from '../objectives/routes.js';
+import { policyRoutes } from '../policy/routes.js';
+import { consolePages } from '../objectives/pages.js';
 import { healthRoutes } from './routes/health.js';
 import { internalAuditRoutes } from '../internal-audit/routes.js';
 import { improvementRoutes } from '../improvement/routes.js';
@@ -124,7 +127,7 @@ export async function buildApp(deps: AppDeps): Promise<ApiInstance> {
   const permissions = new Map<string, Permission>();
   app.decorate('adminPermissions', permissions);
   await registerCodecRoutes(app);
-  await app.register(adminScope([recordsRoutes, workRoutes, nonconformityRoutes, concernRoutes, peopleRoutes, scheduleRoutes, aiSystemRoutes, certificationRoutes, managementReviewRoutes, internalAuditRoutes, improvementRoutes, riskRoutes, soaRoutes], permissions), { prefix: '/admin' });
+  await app.register(adminScope([recordsRoutes, workRoutes, nonconformityRoutes, concernRoutes, peopleRoutes, scheduleRoutes, aiSystemRoutes, certificationRoutes, managementReviewRoutes, internalAuditRoutes, improvementRoutes, riskRoutes, soaRoutes, objectiveRoutes, policyRoutes, consolePages], permissions), { prefix: '/admin' });
   await registerDocsRoutes(app);
 
   return app.withTypeProvider<ZodTypeProvider>();

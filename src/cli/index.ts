@@ -17,6 +17,7 @@ import { registerScheduleCommands } from '../schedules/cli.js';
 import { registerPeopleCommands } from '../people/cli.js';
 import { registerRecordsCommands } from '../records/cli.js';
 import { registerKeyCommands } from '../auth/cli.js';
+import { registerObjectiveCommands } from '../objectives/cli.js';
 import { registerRiskCommands } from '../risk/cli.js';
 
 /** An area's commands, added to the program. */
@@ -33,6 +34,7 @@ const areas: RegisterCommands[] = [
   registerPeopleCommands,
   registerRecordsCommands,
   registerKeyCommands,
+  registerObjectiveCommands,
   registerRiskCommands,
 ];
 

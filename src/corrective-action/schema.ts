@@ -12,7 +12,7 @@ import { actorSchema, personIdSchema, timingPolicySchema } from '../common/schem
 
 export { ncIdSchema, severities, type Severity } from './nc-id.js';
 
-export const ncSources = ['admin', 'internal-audit', 'certification-audit', 'incident', 'concern'] as const;
+export const ncSources = ['admin', 'internal-audit', 'certification-audit', 'incident', 'concern', 'objective'] as const;
 export type NcSource = (typeof ncSources)[number];
 
 const clauseRef = z

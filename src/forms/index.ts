@@ -13,6 +13,8 @@ import { evidenceForm } from './evidence.js';
 import type { FieldContext, FieldModel, FormProblem, Values } from './fields.js';
 import { impactAssessmentForm } from './impact-assessment.js';
 import { impactScopingForm } from './impact-scoping.js';
+import { measurementForm } from './measurement.js';
+import { acknowledgementForm } from './acknowledgement.js';
 import type { FormKey } from './keys.js';
 import { riskAnalysisForm, riskIdentificationForm, riskTreatmentForm } from './risk.js';
 import { rootCauseForm } from './root-cause.js';
@@ -42,6 +44,8 @@ export const forms: Record<FormKey, FormDefinition> = {
   'impact-scoping': impactScopingForm,
   'impact-assessment': impactAssessmentForm,
   'audit-findings': auditFindingsForm,
+  measurement: measurementForm,
+  acknowledgement: acknowledgementForm,
   'risk-identification': riskIdentificationForm,
   'risk-analysis': riskAnalysisForm,
   'risk-treatment': riskTreatmentForm,

@@ -1,7 +1,7 @@
 /** The forms a human task can ask for, by key. Workflow-safe. */
 import { z } from 'zod';
 
-export const formKeys = ['text', 'evidence', 'yes-no', 'date', 'choice', 'root-cause', 'action-plan', 'triage', 'impact-scoping', 'impact-assessment', 'audit-findings', 'risk-identification', 'risk-analysis', 'risk-treatment', 'system-change'] as const;
+export const formKeys = ['text', 'evidence', 'yes-no', 'date', 'choice', 'root-cause', 'action-plan', 'triage', 'impact-scoping', 'impact-assessment', 'audit-findings', 'risk-identification', 'risk-analysis', 'risk-treatment', 'system-change', 'measurement', 'acknowledgement'] as const;
 export type FormKey = (typeof formKeys)[number];
 export const formKeySchema = z.enum(formKeys);
 

@@ -10,7 +10,7 @@ import { SINGLE_LINE } from '../common/text.js';
 import { isCalendarDate } from '../common/dates.js';
 import { durationString } from '../common/duration.js';
 import type { Organization } from '../organization/schema.js';
-import { auditorConflicts, dutyFacts } from '../people/duties.js';
+import { auditorConflicts, dutyFacts, leadAuditorCompetenceConflict } from '../people/duties.js';
 import { actorSchema, personIdSchema, timingPolicySchema } from '../common/schemas.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -498,6 +498,9 @@ export function auditProblems(org: Organization, year: number, audit: PlannedAud
     out.push({ field: `${path}.window.end`, rule: 'window inside the year', message: `must be within ${year}` });
   }
   out.push(...impartialityProblems(org, audit, path));
+  const endMs = windowEndMs(audit.window);
+  const incompetent = Number.isFinite(endMs) ? leadAuditorCompetenceConflict(org, audit.leadAuditor, new Date(endMs).toISOString().slice(0, 10)) : undefined;
+  if (incompetent) out.push({ field: `${path}.leadAuditor`, rule: incompetent.rule, message: incompetent.reason });
   return out;
 }
 

@@ -288,6 +288,17 @@ export const notificationDataSchemas = {
     /** Set when the ledger's own check found a break: what it found. */
     problem: optionalText(2000),
   }),
+  /**
+   * An objective's measured value missed its target (6.2, 9.1): sent to the AIMS manager with
+   * the value, the target, the at-risk threshold and the misses in a row.
+   */
+  'objective.at-risk': report.extend({
+    /** e.g. `92 % against a target of 95 % (at-risk threshold 90 %)`. */
+    valueText: singleLine(300),
+    /** `off target` or `at risk`. */
+    evaluationText: singleLine(100),
+    missesInRow: z.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1'),
+  }),
   /** A fresh link after an expired one. */
   'link.renewed': base.extend({
     /** When the new link stops working. */

@@ -238,6 +238,12 @@ const templates = {
     body: '{{fromName}} held {{part}} in "{{title}}". It now goes to {{toName}}.{{#if note}}\n\n{{note}}{{/if}}\n\nReminders, escalations and the next steps follow the new holder; the handover is kept in the management system records.',
     button: 'Open',
   },
+  'objective.at-risk': {
+    subject: 'Objective {{evaluationText}}: {{title}}',
+    heading: 'An AI objective missed its target',
+    body: 'The latest measurement of the objective "{{title}}" is {{evaluationText}}: {{valueText}}. Misses in a row: {{missesInRow}}.{{#if comment}}\n\nThe measurer noted: {{comment}}{{/if}}\n\nISO/IEC 42001 6.2 and 9.1 ask for the objective to be monitored and acted on; after two misses in a row you will be offered a corrective action.',
+    button: 'Open',
+  },
   'link.renewed': {
     subject: 'Your new link: {{title}}',
     heading: 'Here is a fresh link',

@@ -6,6 +6,7 @@
  * so every value is escaped.
  */
 import Handlebars from 'handlebars';
+import { objectiveChartSvg } from '../objectives/chart.js';
 import { minutesActions, missingInputDecisionText, resolveMissingInputs } from './rules.js';
 import { reviewInputTitles, type AutomaticInputs, type ManagementReviewStatus, type ReviewPack } from './schema.js';
 
@@ -88,6 +89,29 @@ Content hash (sha256): <code>{{pack.contentHash}}</code></p>
 <p class="source">Source: the internal audit programme (evidence ledger), collected {{../collectedText}}.</p>
 <table><tbody>{{#each ../audits.rows}}<tr><th>{{label}}</th><td>{{value}}</td></tr>{{/each}}</tbody></table>
 {{else}}<p class="unavailable">Not available: {{../audits.reason}}</p>{{/if}}
+{{#if ../objectives}}
+<h3>AI objectives (6.2, 9.1)</h3>
+{{#if ../objectives.available}}
+<p class="source">Source: the objectives' measurement workflows (evidence ledger, <code>objective.measured</code>), collected {{../collectedText}}.</p>
+{{#if ../objectives.list.length}}
+<table><thead><tr><th>Objective</th><th>Latest</th><th>Target</th><th>At risk past</th><th>Trend</th><th>Misses</th></tr></thead><tbody>
+{{#each ../objectives.list}}<tr class="objective" id="objective-{{objectiveId}}"><td><strong>{{objectiveId}}</strong>: {{statement}}<br>{{metric.name}}</td><td>{{latestText}} ({{latestEvaluation}}, {{latestDate}})</td><td>{{target}} {{metric.unit}}</td><td>{{atRisk}} {{metric.unit}}</td><td>{{trend}} over {{measurements}} measurement(s)</td><td>{{misses}} in the period, {{missesInRow}} in a row</td></tr>
+<tr><td colspan="6" class="chart">{{{chart}}}</td></tr>
+{{/each}}</tbody></table>
+{{else}}<p>No objective was measured in the period.</p>{{/if}}
+{{else}}<p class="unavailable">Not available: {{../objectives.reason}}</p>{{/if}}
+{{/if}}
+{{#if ../awareness}}
+<h3>Awareness of the AI policy (7.3)</h3>
+{{#if ../awareness.available}}
+<p class="source">Source: the policy's acknowledgement tasks (evidence ledger), collected {{../collectedText}}.</p>
+{{#if ../awareness.figure.version}}
+<table id="awareness"><tbody><tr><th>Policy version</th><td>{{../awareness.figure.version}}, approved {{../awareness.approvedText}}</td></tr>
+<tr><th>Acknowledged</th><td>{{../awareness.figure.acknowledged}} of {{../awareness.figure.inScope}} ({{../awareness.rateText}})</td></tr>
+<tr><th>Not yet acknowledged</th><td>{{#if ../awareness.figure.pending.length}}{{join ../awareness.figure.pending}}{{else}}nobody{{/if}}</td></tr></tbody></table>
+{{else}}<p>No approved policy version has been sent for acknowledgement yet.</p>{{/if}}
+{{else}}<p class="unavailable">Not available: {{../awareness.reason}}</p>{{/if}}
+{{/if}}
 {{#if ../risks}}<h3>AI risks</h3>
 {{#if ../risks.available}}<p class="source">Source: the AI risk register (evidence ledger), collected {{../collectedText}}.</p>
 <table><tbody>{{#each ../risks.rows}}<tr><th>{{label}}</th><td>{{value}}</td></tr>{{/each}}</tbody></table>
@@ -174,6 +198,34 @@ export function summaryRows(value: unknown, prefix = ''): Row[] {
   return [{ label: prefix, value: typeof value === 'string' ? value : JSON.stringify(value) }];
 }
 
+/** Input (d)'s objectives with their text and chart (the chart is markup built from numbers and escaped text). */
+function objectivesView(source: AutomaticInputs['objectives']) {
+  if (!source) return undefined;
+  if (!source.available) return source;
+  return {
+    available: true,
+    list: source.objectives.map((o) => ({
+      ...o,
+      latestText: `${o.latest.value} ${o.metric.unit}`,
+      latestEvaluation: o.latest.evaluation.replace('-', ' '),
+      latestDate: o.latest.at.slice(0, 10),
+      chart: objectiveChartSvg({ title: o.metric.name, unit: o.metric.unit, target: o.target, atRisk: o.atRisk, points: o.series }),
+    })),
+  };
+}
+
+function awarenessView(source: AutomaticInputs['awareness']) {
+  if (!source) return undefined;
+  if (!source.available) return source;
+  const { figure } = source;
+  return {
+    available: true,
+    figure,
+    approvedText: figure.approvedAt ? formatInstant(figure.approvedAt) : '',
+    rateText: figure.rate === null ? 'nobody in scope' : `${Math.round(figure.rate * 1000) / 10} %`,
+  };
+}
+
 function automaticView(automatic: AutomaticInputs) {
   const src = <T extends { available: boolean }>(s: T) => s;
   const nc = src(automatic.nonconformities);
@@ -184,6 +236,8 @@ function automaticView(automatic: AutomaticInputs) {
     nonconformities: nc.available ? { available: true, rows: summaryRows(nc.summary) } : nc,
     audits: audits.available ? { available: true, rows: summaryRows(audits.summary) } : audits,
     improvements: automatic.improvements,
+    objectives: objectivesView(automatic.objectives),
+    awareness: awarenessView(automatic.awareness),
     risks: automatic.risks && (automatic.risks.available ? { available: true, rows: summaryRows(automatic.risks.figures) } : automatic.risks),
     ledger: automatic.ledger,
     ledgerHeadText: automatic.ledger?.available ? formatInstant(automatic.ledger.head.at) : '',

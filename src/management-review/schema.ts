@@ -2,6 +2,7 @@
  * Management review (ISO/IEC 42001 9.3): the input that starts a review cycle, the minutes the
  * AIMS manager records, the review's states and its status. Workflow-safe (zod only).
  */
+import type { AwarenessFigure, ObjectiveFigure } from '../objectives/figures.js';
 import { z } from 'zod';
 import { calendarDate } from '../common/dates.js';
 import { durationString } from '../common/duration.js';
@@ -35,7 +36,7 @@ export const reviewInputInstructions: Record<ReviewInputKey, string> = {
   a: 'Report the status of the actions decided in previous management reviews: what was done, what is late and why. The list below comes from the previous review and the live state of its tasks.',
   b: 'Describe the changes in external and internal issues relevant to the AI management system since the last review (clause 4.1): regulation, technology, organization, AI systems in scope.',
   c: 'Describe the changes in the needs and expectations of interested parties since the last review (clause 4.2): customers, regulators, affected people, staff, suppliers.',
-  d: 'Report the monitoring and measurement results against the AI objectives (clauses 6.2 and 9.1). Nonconformities, corrective actions and audit results are added to the pack automatically.',
+  d: 'Comment on the AI management system performance (clauses 6.2, 9.1, 9.3.2 d). The objectives\' measurements with a chart each, the acknowledgement rate of the AI policy, nonconformities, corrective actions and audit results are gathered into the pack automatically; add what they do not show.',
   e: 'List the opportunities for continual improvement of the AI management system (clause 10.1).',
 };
 
@@ -130,6 +131,8 @@ export const reviewMinutesSchema = z
     /** One decision for each input the pack marks missing (9.3.2): accepted with a reason, or an action to supply it. */
     missingInputs: z.array(missingInputDecisionSchema).max(reviewInputKeys.length).default([]),
     notes: z.string().trim().max(20000).optional(),
+    /** A decision to review the AI policy (5.2, A.2.4), with why: starts `policy-review/mr-<review id>` once the minutes are approved. */
+    reviewPolicy: z.string().trim().min(1, 'must say why the policy is to be reviewed').max(2000).optional(),
   })
   .strict();
 export type ReviewMinutesInput = z.input<typeof reviewMinutesSchema>;
@@ -187,6 +190,13 @@ export interface AutomaticInputs {
    * for improvement. Absent in packs built before improvement items existed.
    */
   improvements?: SourceResult<{ items: ImprovementSummary[] }>;
+  /**
+   * Input (d): each AI objective measured in the period (latest value, target, trend, misses,
+   * series; 6.2, 9.1). Absent in packs built before objectives were measured.
+   */
+  objectives?: SourceResult<{ objectives: ObjectiveFigure[] }>;
+  /** Input (d): the acknowledgement rate of the latest AI policy version (7.3). Absent in packs built before. */
+  awareness?: SourceResult<{ figure: AwarenessFigure }>;
   /**
    * Input (d): the AI risk register's figures (open risks by level, overdue treatments,
    * accepted residual risks). Absent in packs built before the register existed.

@@ -9,6 +9,7 @@ import { ANNEX_A_CONTROL, CLAUSE_NUMBER, CLAUSE_OR_CONTROL } from '../common/cla
 import { SINGLE_LINE } from '../common/text.js';
 import { calendarDate, timeZoneName } from '../common/dates.js';
 import { durationString } from '../common/duration.js';
+import { objectiveDefinitionSchema } from '../objectives/definition.js';
 import { riskCriteriaSchema } from '../risk/criteria.js';
 
 const id = z
@@ -23,6 +24,19 @@ export const personSchema = z.object({
   email: z.email(),
   manager: id.optional(),
   title: z.string().optional(),
+  /** Evidence of the person's competences (7.2), each with the date it stops being valid. */
+  competences: z
+    .array(
+      z
+        .object({
+          competence: id,
+          /** What shows it: a certificate, a course, a link. */
+          evidence: z.string().trim().min(1).max(2000),
+          expiresOn: isoDate.optional(),
+        })
+        .strict(),
+    )
+    .default([]),
 });
 
 export const impactTiers = ['low', 'medium', 'high', 'critical'] as const;
@@ -91,6 +105,8 @@ export const organizationSchema = z
       operationsAdmins: z.array(id).default([]),
     }),
     aiSystems: z.array(aiSystemSchema).default([]),
+    /** AI objectives (6.2), each measured by its own long-lived workflow (9.1). */
+    objectives: z.array(objectiveDefinitionSchema).default([]),
     certification: z
       .object({
         body: z.object({ name: z.string().min(1).max(200).regex(...SINGLE_LINE), contactEmail: z.email().optional() }),
@@ -202,6 +218,45 @@ export const organizationSchema = z
         escalation: z.array(escalationStepSchema).optional(),
       })
       .prefault({}),
+    /** Competence (7.2): what each role requires, what a lead auditor must hold, and when renewals are asked. */
+    competence: z
+      .object({
+        /** Competences each role requires, e.g. `internalAuditors: [internal-audit]`. */
+        required: z
+          .object({
+            topManagement: z.array(id).default([]),
+            aimsManager: z.array(id).default([]),
+            internalAuditors: z.array(id).default([]),
+            aiGovernance: z.array(id).default([]),
+            processOwners: z.array(id).default([]),
+            systemOwners: z.array(id).default([]),
+          })
+          .prefault({}),
+        /** The competence a lead auditor must hold, valid through the audit window; unset: not checked. */
+        leadAuditor: id.optional(),
+        /** A person gets a renewal task this long before a competence's evidence expires. */
+        renewBefore: durationString.default('30d'),
+        /** How often the renewals are looked for (the `daily/competence-renewals` schedule). */
+        checkEvery: durationString.default('1d'),
+      })
+      .prefault({}),
+    /** The AI policy as a controlled document (5.2, A.2.2-A.2.4): its owner, its review cycle and who acknowledges each version (7.3). */
+    aiPolicy: z
+      .object({
+        /** Who reviews and revises it; the AIMS manager when left out. */
+        owner: id.optional(),
+        /** The planned interval of its review (the `yearly/policy-review` schedule fires once a year). */
+        reviewEvery: durationString.default('365d'),
+        /** How long the owner has for the review, and for a new version's text. */
+        reviewDue: durationString.default('30d'),
+        /** How long top management has to approve a new version. */
+        approvalDue: durationString.default('14d'),
+        /** Who acknowledges each approved version: everyone holding a role in `roles` (the default), or the people listed. */
+        acknowledgedBy: z.union([z.literal('everyone-with-a-role'), z.array(id).min(1)]).default('everyone-with-a-role'),
+        /** How long each person has to acknowledge a new version. */
+        acknowledgementDue: durationString.default('14d'),
+      })
+      .prefault({}),
     /** AI system impact assessment (6.1.4, 8.4, Annex A.5): intervals, scales, thresholds and step due dates. */
     impactAssessment: z
       .object({
@@ -300,6 +355,13 @@ export const organizationSchema = z
       systems.add(system.id);
       known(['aiSystems', i, 'owner'], system.owner);
     });
+    const objectives = new Set<string>();
+    org.objectives.forEach((objective, i) => {
+      if (objectives.has(objective.id)) ctx.addIssue({ code: 'custom', path: ['objectives', i, 'id'], message: `duplicate objective id "${objective.id}"` });
+      objectives.add(objective.id);
+      known(['objectives', i, 'owner'], objective.owner);
+      known(['objectives', i, 'measurement', 'by'], objective.measurement.by);
+    });
     for (const [key, ref] of Object.entries(org.managementReview.inputOwners)) {
       if ('person' in ref) {
         known(['managementReview', 'inputOwners', key, 'person'], ref.person);
@@ -313,6 +375,9 @@ export const organizationSchema = z
       }
     }
     org.managementReview.attendees.forEach((p, i) => known(['managementReview', 'attendees', i], p));
+    known(['aiPolicy', 'owner'], org.aiPolicy.owner);
+    if (Array.isArray(org.aiPolicy.acknowledgedBy)) org.aiPolicy.acknowledgedBy.forEach((p, i) => known(['aiPolicy', 'acknowledgedBy', i], p));
+
     const cert = org.certification?.certificate;
     if (cert && cert.expiresOn <= cert.decisionDate) {
       ctx.addIssue({

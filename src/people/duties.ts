@@ -41,6 +41,8 @@ export const dutyRules = {
   'impartiality: auditor owns an AI system in scope': "An auditor owns no AI system in the audit's scope.",
   'impartiality: auditor owns a clause in scope': "An auditor owns no process that implements a clause or control in the audit's scope.",
   'impartiality: auditor performs the audited AIMS process': 'The AIMS manager does not audit the AIMS work they run (9.2, 9.3, 10.2).',
+  'competence: lead auditor without valid audit competence':
+    'A lead auditor holds the audit competence the organization file names (`competence.leadAuditor`), with evidence valid through the audit window (7.2).',
 } as const;
 
 export type DutyRuleId = keyof typeof dutyRules;
@@ -61,6 +63,7 @@ export const AUDITOR_OWNS_PROCESS: DutyRuleId = 'impartiality: auditor owns a pr
 export const AUDITOR_OWNS_SYSTEM: DutyRuleId = 'impartiality: auditor owns an AI system in scope';
 export const AUDITOR_OWNS_CLAUSE: DutyRuleId = 'impartiality: auditor owns a clause in scope';
 export const AUDITOR_RUNS_AIMS_PROCESS: DutyRuleId = 'impartiality: auditor performs the audited AIMS process';
+export const LEAD_AUDITOR_COMPETENCE: DutyRuleId = 'competence: lead auditor without valid audit competence';
 
 /** Someone who must not hold a piece of work, the rule and why (`reason` names the person). */
 export const conflictSchema = z.object({
@@ -297,6 +300,27 @@ export function auditorTaskConflicts(facts: DutyFacts | undefined, audit: { audi
   }
   // One reason per person is enough to keep them from the task.
   return out.filter((c, i) => out.findIndex((o) => o.person === c.person) === i);
+}
+
+/**
+ * Why `auditor` may not lead an audit ending `untilDay` (YYYY-MM-DD) for want of competence: the
+ * organization names a lead-auditor competence and the auditor has no evidence of it, or only
+ * evidence that expires before the audit ends. Undefined when competent or when no competence is
+ * required.
+ */
+export function leadAuditorCompetenceConflict(org: Organization, auditor: string, untilDay: string): Conflict | undefined {
+  const required = org.competence.leadAuditor;
+  if (!required) return undefined;
+  const held = org.people.find((p) => p.id === auditor)?.competences.filter((c) => c.competence === required) ?? [];
+  if (held.some((c) => !c.expiresOn || c.expiresOn >= untilDay)) return undefined;
+  const expired = held.map((c) => c.expiresOn).sort().at(-1);
+  return {
+    person: auditor,
+    rule: LEAD_AUDITOR_COMPETENCE,
+    reason: expired
+      ? `${auditor}'s evidence of the competence "${required}" expires on ${expired}, before the audit ends on ${untilDay}`
+      : `${auditor} has no evidence of the competence "${required}" in the organization file`,
+  };
 }
 
 /**

@@ -4,17 +4,19 @@
  * approval rounds of the minutes, and the actions the approved results raise.
  */
 import { WorkflowIdReusePolicy } from '@temporalio/common';
-import { CancellationScope, condition, isCancellation } from '@temporalio/workflow';
+import { CancellationScope, condition, isCancellation, patched } from '@temporalio/workflow';
+import { POLICY_REVIEW_WORKFLOW, policyReviewWorkflowId } from '../../src/policy/contract.js';
+import { POLICY_PROCESS, type PolicyReviewInput } from '../../src/policy/schema.js';
 import type { ApprovalResult } from '../../src/approval/schema.js';
 import { MANAGEMENT_REVIEW_PROCESS, reviewInputInstructions, reviewInputTitles, type AutomaticInputs, type ReviewInputStatus, type ReviewPack } from '../../src/management-review/schema.js';
 import { minutesActions } from '../../src/management-review/rules.js';
 import type { HumanTaskResult } from '../../src/task/schema.js';
 import { searchAttributes } from '../../src/temporal/search-attributes.js';
 import { acts, bestEffort, mail } from '../lib/activities.js';
-import { childWorkflowId, raiseNonconformity, runApproval, runTask, startDetachedTask, type Reask } from '../lib/children.js';
+import { childWorkflowId, raiseNonconformity, runApproval, runTask, startDetached, startDetachedTask, type Reask } from '../lib/children.js';
 import { formatDay, StepFailed } from '../lib/util.js';
 import { CLAUSES, type Review } from './state.js';
-import { improvementItemsText, previousActionsText } from './texts.js';
+import { improvementItemsText, objectiveFiguresText, previousActionsText } from './texts.js';
 
 /** A step's task or approval failed: the timeline and the ledger say why; `onNext` is told the fresh child asked next. */
 function stepFailed(review: Review, what: string, onNext: (workflowId: string) => void): Reask {
@@ -124,6 +126,8 @@ async function requestInput(review: Review, input: ReviewInputStatus, automatic:
     ...(input.key === 'a' ? [previousActionsText(automatic)] : []),
     // So is input (e)'s: the improvement items still open.
     ...(input.key === 'e' ? improvementItemsText(automatic) : []),
+    // And input (d)'s: the objectives' figures.
+    ...(input.key === 'd' ? objectiveFiguresText(automatic) : []),
     `Management review ${review.spec.reviewId}, meeting ${review.meetingText()}.`,
   ].join('\n\n');
   review.event('input-requested', 'system', `input (${input.key}) requested from ${input.owner}`, input.taskWorkflowId);
@@ -319,4 +323,26 @@ export async function raiseActions(review: Review, by: string): Promise<void> {
     review.actions.push({ ...a, n, kind: 'task', workflowId: taskId });
     review.event('action-created', 'system', `action ${n} assigned to ${a.owner}: ${a.title}`, taskId);
   }
+  // A decision to review the AI policy starts its review, which outlives this one.
+  if (review.minutes?.reviewPolicy && patched(POLICY_REVIEW_PATCH)) await startPolicyReview(review, review.minutes.reviewPolicy, by);
+}
+
+/** Minutes that decide a review of the AI policy start it once approved (issue #19). */
+const POLICY_REVIEW_PATCH = 'management-review-policy-review';
+
+async function startPolicyReview(review: Review, reason: string, by: string): Promise<void> {
+  const reviewRef = `mr-${review.spec.reviewId}`.toLowerCase();
+  const workflowId = policyReviewWorkflowId(reviewRef);
+  const input: PolicyReviewInput = { reviewRef, trigger: 'management-review', reason: `decided in management review ${review.spec.reviewId}: ${reason}`.slice(0, 2000), requestedBy: by };
+  await startDetached(POLICY_REVIEW_WORKFLOW, {
+    workflowId,
+    args: [input],
+    workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+    staticSummary: `AI policy review ${reviewRef}`,
+    typedSearchAttributes: [
+      { key: searchAttributes.process, value: POLICY_PROCESS },
+      { key: searchAttributes.ref, value: reviewRef },
+    ],
+  });
+  review.event('action-created', 'system', `review of the AI policy started: ${reason}`, workflowId);
 }

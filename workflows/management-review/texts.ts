@@ -44,6 +44,20 @@ export function improvementItemsText(automatic: AutomaticInputs): string[] {
   ];
 }
 
+/** Input (d)'s gathered objective figures, so its owner comments on the same numbers as the pack. */
+export function objectiveFiguresText(automatic: AutomaticInputs): string[] {
+  const found = automatic.objectives;
+  if (!found) return [];
+  if (!found.available) return [`AI objectives: not available (${found.reason}).`];
+  if (found.objectives.length === 0) return ['AI objectives: no objective was measured in the period.'];
+  return [
+    [
+      'AI objectives measured in the period (gathered into the pack):',
+      ...found.objectives.map((o) => `- ${o.objectiveId}: latest ${o.latest.value} ${o.metric.unit} (${o.latest.evaluation}), target ${o.target} ${o.metric.unit}, ${o.trend}, ${o.misses} miss(es)`),
+    ].join('\n'),
+  ];
+}
+
 /** The minutes as top management reads them before approving. */
 export function minutesText(minutes: ReviewMinutes): string {
   const list = (items: string[]) => (items.length ? items.map((d, i) => `${i + 1}. ${d}`).join('\n') : 'None.');
@@ -57,6 +71,7 @@ export function minutesText(minutes: ReviewMinutes): string {
       ),
     )}`,
     ...(minutes.missingInputs.length ? [`Decisions on inputs missing from the pack:\n${missingInputsText(minutes)}`] : []),
+    ...(minutes.reviewPolicy ? [`Decision to review the AI policy: ${minutes.reviewPolicy}`] : []),
     ...(minutes.notes ? [`Notes:\n${minutes.notes}`] : []),
   ].join('\n\n');
 }

@@ -292,3 +292,47 @@ ${ERROR_SUMMARY}
 {{#each fields}}{{> field}}{{/each}}
 <div class="actions"><button type="submit">Send the report</button></div>
 </form>`;
+
+/** The register of AI objectives (6.2): each with its owner, latest value and state. */
+export const OBJECTIVES_PAGE = `<h1>AI objectives</h1>
+{{#if items.length}}
+<table class="register"><thead><tr><th>Objective</th><th>Owner</th><th>State</th><th>Latest</th><th>Next measurement</th></tr></thead><tbody>
+{{#each items}}<tr><td><a href="{{url}}">{{objectiveId}}</a><br><span class="meta">{{statement}}</span></td><td>{{owner}}</td><td>{{state}}</td><td>{{#if last}}{{last.value}} ({{last.at}}){{else}}not measured{{/if}}</td><td>{{nextAt}}</td></tr>
+{{/each}}</tbody></table>
+{{else}}<p>No objective is registered.</p>{{/if}}`;
+
+/** One objective (6.2, 9.1): its definition, its chart and every measurement. */
+export const OBJECTIVE_PAGE = `<h1>Objective {{objectiveId}}</h1>
+<p>{{definition.statement}}</p>
+<p class="meta">Serves: {{definition.serves}} · owner {{definition.owner}} · measured every {{every}} by {{measurer}}: {{definition.measurement.method}}</p>
+<p>{{definition.metric.name}}: target {{definition.metric.target}} {{definition.metric.unit}}, at risk past {{definition.metric.atRisk}} {{definition.metric.unit}} ({{direction}}). State: <strong>{{state}}</strong>.</p>
+<figure class="chart">{{{chart}}}</figure>
+{{#if series.length}}
+<table class="register"><thead><tr><th>#</th><th>Date</th><th>Value</th><th>Evaluation</th><th>Misses in a row</th><th>By</th><th>Method</th><th>Evidence</th></tr></thead><tbody>
+{{#each series}}<tr><td>{{n}}</td><td>{{date}}</td><td>{{value}}</td><td>{{evaluation}}</td><td>{{missesInRow}}</td><td>{{by}}</td><td>{{method}}</td><td>{{#if evidence}}<a href="{{evidence}}" rel="noreferrer">link</a>{{/if}}</td></tr>
+{{/each}}</tbody></table>
+{{else}}<p>Not measured yet.</p>{{/if}}`;
+
+/** The approved versions of the AI policy (5.2, A.2.4). */
+export const POLICY_VERSIONS_PAGE = `<h1>AI policy versions</h1>
+{{#if items.length}}
+<table class="register"><thead><tr><th>Version</th><th>Approved</th><th>By</th><th>Content hash (sha256)</th></tr></thead><tbody>
+{{#each items}}<tr><td><a href="{{url}}">{{version}}</a></td><td>{{approvedAt}}</td><td>{{approvedBy}}</td><td class="hash">{{contentHash}}</td></tr>
+{{/each}}</tbody></table>
+{{else}}<p>No version of the AI policy has been approved yet.</p>{{/if}}`;
+
+/** One version of the AI policy: its text, what changed from the one before, and who has and has not acknowledged it (7.3). */
+export const POLICY_VERSION_PAGE = `<h1>AI policy, version {{version}}</h1>
+<p class="meta">Approved {{approvedAt}} by {{approvedBy}} · owner {{owner}} · sha256 <span class="hash">{{contentHash}}</span></p>
+<div class="text">{{text}}</div>
+{{#if diff}}<h2>Changes from version {{diff.from}}</h2>
+<pre class="diff">{{#each diff.lines}}<span class="diff-{{kind}}">{{op}} {{line}}</span>
+{{/each}}</pre>{{/if}}
+<h2>Acknowledgements</h2>
+{{#if acknowledgements}}
+<p>{{acknowledgements.acknowledged.length}} of {{acknowledgements.total}} acknowledged ({{acknowledgements.rateText}}).</p>
+<table class="register"><thead><tr><th>Person</th><th>Acknowledged</th></tr></thead><tbody>
+{{#each acknowledgements.acknowledged}}<tr><td>{{person}}</td><td>{{at}}</td></tr>
+{{/each}}{{#each acknowledgements.pending}}<tr><td>{{this}}</td><td><strong>not yet</strong></td></tr>
+{{/each}}</tbody></table>
+{{else}}<p>No acknowledgement was asked for this version.</p>{{/if}}`;
