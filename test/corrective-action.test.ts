@@ -81,6 +81,15 @@ async function decide(nc: NcHandle, key: string, by: string, decision: 'approve'
   return approval.executeUpdate(decideUpdate, { args: [{ by, decision, contentHash: s!.contentHash, ...(comment ? { comment } : {}) }] });
 }
 
+/** `promise`, or a failure naming `label` when it has not settled within `ms` (a hang names its step). */
+function stepWithin<T>(label: string, promise: Promise<T>, ms = 45_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${label} did not settle within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
 const evidence = (summary: string) => ({ summary, links: ['https://wiki.northwind.example/nc/evidence'] });
 const rootCause = (cause: string) => ({
   method: '5-whys',
@@ -270,23 +279,26 @@ describe('corrective action', () => {
   });
 
   it('refuses an action plan with an action due in the past, naming the field and the rule, and asks the owner for the plan again', { timeout: 150_000 }, async () => {
-    const nc = await raise({ severity: 'minor', source: 'incident' });
-    await complete(nc, 'containment', 'sofia.lind', evidence('Contained.'));
-    await complete(nc, 'root-cause-1', 'sofia.lind', rootCause('No owner for model alerts'));
-    await complete(nc, 'action-plan-1-1', 'sofia.lind', {
-      actions: [
-        { owner: 'tom.baker', dueDate: '2030-01-31', description: 'Set up an on-call rota' },
-        { owner: 'tom.baker', dueDate: '2020-01-31', description: 'Write a runbook' },
-      ],
-    });
-    const again = await eventually(() => nc.query(ncStatusQuery), (s) => s.currentStep?.key === 'action-plan-1-2');
+    const nc = await stepWithin('step 1', raise({ severity: 'minor', source: 'incident' }));
+    await stepWithin('step 2', complete(nc, 'containment', 'sofia.lind', evidence('Contained.')));
+    await stepWithin('step 3', complete(nc, 'root-cause-1', 'sofia.lind', rootCause('No owner for model alerts')));
+    await stepWithin(
+      'the first plan',
+      complete(nc, 'action-plan-1-1', 'sofia.lind', {
+        actions: [
+          { owner: 'tom.baker', dueDate: '2030-01-31', description: 'Set up an on-call rota' },
+          { owner: 'tom.baker', dueDate: '2020-01-31', description: 'Write a runbook' },
+        ],
+      }),
+    );
+    const again = await stepWithin('step 4', eventually(() => nc.query(ncStatusQuery), (s) => s.currentStep?.key === 'action-plan-1-2'));
     const refusal = 'actions.1.dueDate: 2020-01-31 is in the past';
     const refused = again.timeline.find((e) => e.type === 'plan-refused');
     expect(refused?.by).toBe('sofia.lind');
     expect(refused?.detail).toContain(refusal);
     // The owner who fills the plan reads why, in the new task and its mail.
     const secondTask = stack.client.workflow.getHandle(`${nc.workflowId}/action-plan-1-2`);
-    const second = await eventually(() => secondTask.query(taskStatusQuery).catch(() => undefined), (t) => t !== undefined);
+    const second = await stepWithin('step 5', eventually(() => secondTask.query(taskStatusQuery).catch(() => undefined), (t) => t !== undefined));
     expect(second!.instructions).toContain(`${refusal}: an action must be due today`);
     expect(second!.instructions).toContain('(rule action-due-not-in-past)');
     expect(second!.instructions).not.toContain('actions.0.dueDate');
@@ -295,16 +307,16 @@ describe('corrective action', () => {
       20_000,
     );
     // The refused plan never went to approval.
-    expect(await stack.client.workflow.getHandle(`${nc.workflowId}/plan-approval-1-1`).describe().then(() => 'started', () => 'none')).toBe('none');
+    expect(await stepWithin('describe', stack.client.workflow.getHandle(`${nc.workflowId}/plan-approval-1-1`).describe().then(() => 'started', () => 'none'))).toBe('none');
 
     // Due today is allowed.
     const today = new Date().toISOString().slice(0, 10);
-    await complete(nc, 'action-plan-1-2', 'sofia.lind', { actions: [{ owner: 'tom.baker', dueDate: today, description: 'Write a runbook today' }] });
-    await decide(nc, 'plan-approval-1-2', 'priya.raman', 'approve');
-    const implementing = await eventually(() => nc.query(ncStatusQuery), (s) => s.currentStep?.key === 'action-1-1');
+    await stepWithin('step 6', complete(nc, 'action-plan-1-2', 'sofia.lind', { actions: [{ owner: 'tom.baker', dueDate: today, description: 'Write a runbook today' }] }));
+    await stepWithin('step 7', decide(nc, 'plan-approval-1-2', 'priya.raman', 'approve'));
+    const implementing = await stepWithin('step 8', eventually(() => nc.query(ncStatusQuery), (s) => s.currentStep?.key === 'action-1-1'));
     expect(implementing.actions).toMatchObject([{ dueDate: today, owner: 'tom.baker' }]);
-    await nc.executeUpdate(cancelUpdate, { args: [{ by: 'system', reason: 'test done' }] });
-    expect((await nc.result()).status).toBe('cancelled');
+    await stepWithin('step 9', nc.executeUpdate(cancelUpdate, { args: [{ by: 'system', reason: 'test done' }] }));
+    expect((await stepWithin('the result', nc.result())).status).toBe('cancelled');
   });
 
   it('asks a step again when its own task or approval is cancelled, on the timeline, instead of cancelling the NC', async () => {

@@ -192,11 +192,12 @@ describe('people change through the admin API', () => {
     expect(refused.json<{ message: string }>().message).toContain(pid);
     expect((await stack.records.organizations.latest())!.seq).toBe(versionBefore);
 
-    // She leaves; her process and her AI system go to marco.rossi.
+    // She leaves; her process, her AI system and the objective she measures go to marco.rossi.
     await writeOrganization(
       [/^ {2}- \{ id: sofia\.lind.*\n/m, ''],
       ['data-management: sofia.lind', 'data-management: marco.rossi'],
       ['owner: sofia.lind', 'owner: marco.rossi'],
+      ['by: sofia.lind', 'by: marco.rossi'],
     );
     const accepted = await reload('Sofia Lind left Northwind');
     expect(accepted.statusCode, accepted.body).toBe(200);
