@@ -4,7 +4,7 @@
  * the organization file, one objective with its series, its series from the ledger (also after
  * retirement), change its definition (recorded) and retire it.
  */
-import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { errorResponseSchema, HttpError } from '../api/errors.js';
@@ -102,6 +102,19 @@ export const objectiveRoutes: FastifyPluginCallbackZod = (app, _options, done) =
 
   guardTemporalRoutes(app, 'objective');
 
+  /** Whether an objective workflow of this id exists (running or retired). */
+  const objectiveRuns = (workflowId: string): Promise<boolean> =>
+    temporalClient(app)
+      .workflow.getHandle(workflowId)
+      .describe()
+      .then(
+        (d) => d.type === OBJECTIVE_WORKFLOW,
+        (err: unknown) => {
+          if (err instanceof WorkflowNotFoundError) return false;
+          throw err;
+        },
+      );
+
   const objective = workflowRoutes(app, {
     tag: 'objectives',
     read: 'objective.read',
@@ -182,7 +195,10 @@ export const objectiveRoutes: FastifyPluginCallbackZod = (app, _options, done) =
       const { objectiveId } = request.params;
       const subject = objectiveWorkflowId(objectiveId);
       const measured = (await recordsOfKind(app.deps.records, 'objective.measured')).filter((r) => r.subject === subject);
-      if (measured.length === 0 && (await app.deps.records.list({ subject, kind: 'objective.registered', limit: 1 })).length === 0) throw new HttpError(404, `No objective ${objectiveId}.`);
+      // An objective just registered may not have its first record yet: its workflow says it exists.
+      if (measured.length === 0 && (await app.deps.records.list({ subject, kind: 'objective.registered', limit: 1 })).length === 0 && !(await objectiveRuns(subject))) {
+        throw new HttpError(404, `No objective ${objectiveId}.`);
+      }
       return {
         objectiveId,
         items: measured.map((r) => {
