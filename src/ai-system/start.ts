@@ -12,7 +12,7 @@ import { IMPACT_ASSESSMENT_CLAUSES, aiSystemRegistrationSchema, type AiSystemReg
 import type { Organization } from '../organization/schema.js';
 import { AI_SYSTEM_WORKFLOW, type AiSystemWorkflow, aiSystemStatusQuery, aiSystemWorkflowId, retireUpdate, updateRegistrationUpdate } from './contract.js';
 import { searchAttributes } from '../temporal/search-attributes.js';
-import { parseStartInput, StartCheck } from '../temporal/start.js';
+import { describeIfRunning, parseStartInput, StartCheck } from '../temporal/start.js';
 
 
 /** Validates a registration against the organization (throws StartInputError naming each bad field). */
@@ -43,14 +43,7 @@ export async function ensureAiSystem(
   const spec = parseStartInput(aiSystemInputSchema, input, 'AI system');
   if (spec.system) checkRegistration(opts.organization, spec.system);
   const workflowId = aiSystemWorkflowId(spec.systemId);
-  const running = await client.workflow
-    .getHandle(workflowId)
-    .describe()
-    .then((d) => (d.status.name === 'RUNNING' ? d : undefined))
-    .catch((err: unknown) => {
-      if (err instanceof WorkflowNotFoundError) return undefined;
-      throw err;
-    });
+  const running = await describeIfRunning(client, workflowId);
   if (running) return { systemId: spec.systemId, workflowId, runId: running.runId, created: false };
   const name = spec.system?.name ?? opts.organization?.aiSystems.find((s) => s.id === spec.systemId)?.name ?? spec.systemId;
   const owner = spec.system?.owner ?? opts.organization?.aiSystems.find((s) => s.id === spec.systemId)?.owner;

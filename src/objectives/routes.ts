@@ -4,7 +4,7 @@
  * the organization file, one objective with its series, its series from the ledger (also after
  * retirement), change its definition (recorded) and retire it.
  */
-import { WorkflowNotFoundError, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
+import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { errorResponseSchema, HttpError } from '../api/errors.js';
@@ -19,6 +19,7 @@ import { isoOf, memoText, workflowsOf } from '../temporal/visibility.js';
 import { changeObjectiveUpdate, OBJECTIVE_WORKFLOW, objectiveStatusQuery, objectiveWorkflowId, retireObjectiveUpdate } from './contract.js';
 import { recordsOfKind } from './figures.js';
 import { changeObjectiveSchema, objectiveDefinitionSchema, objectiveIdSchema, objectivePolicySchema } from './schema.js';
+import { describeIfExists } from '../temporal/start.js';
 import { ensureObjective, syncObjectives } from './start.js';
 import '../api/deps.js';
 
@@ -103,17 +104,7 @@ export const objectiveRoutes: FastifyPluginCallbackZod = (app, _options, done) =
   guardTemporalRoutes(app, 'objective');
 
   /** Whether an objective workflow of this id exists (running or retired). */
-  const objectiveRuns = (workflowId: string): Promise<boolean> =>
-    temporalClient(app)
-      .workflow.getHandle(workflowId)
-      .describe()
-      .then(
-        (d) => d.type === OBJECTIVE_WORKFLOW,
-        (err: unknown) => {
-          if (err instanceof WorkflowNotFoundError) return false;
-          throw err;
-        },
-      );
+  const objectiveRuns = async (workflowId: string): Promise<boolean> => (await describeIfExists(temporalClient(app), workflowId))?.type === OBJECTIVE_WORKFLOW;
 
   const objective = workflowRoutes(app, {
     tag: 'objectives',

@@ -4,11 +4,11 @@
  * workflow starts with the USE_EXISTING conflict policy, so ensuring a running objective changes
  * nothing. `syncObjectives` ensures every objective of the organization file.
  */
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Organization } from '../organization/schema.js';
 import { searchAttributes } from '../temporal/search-attributes.js';
-import { parseStartInput, StartCheck } from '../temporal/start.js';
+import { describeIfRunning, parseStartInput, StartCheck } from '../temporal/start.js';
 import { changeObjectiveUpdate, OBJECTIVE_WORKFLOW, objectiveStatusQuery, objectiveWorkflowId, type ObjectiveWorkflow } from './contract.js';
 import { OBJECTIVE_CLAUSES, objectiveInputSchema, objectivePeople, type ObjectiveInput } from './schema.js';
 
@@ -27,14 +27,7 @@ export async function ensureObjective(client: Client, taskQueue: string, input: 
   if (spec.definition.id !== spec.objectiveId) check.add('definition.id', `must be the objective id "${spec.objectiveId}"`);
   check.done();
   const workflowId = objectiveWorkflowId(spec.objectiveId);
-  const running = await client.workflow
-    .getHandle(workflowId)
-    .describe()
-    .then((d) => (d.status.name === 'RUNNING' ? d : undefined))
-    .catch((err: unknown) => {
-      if (err instanceof WorkflowNotFoundError) return undefined;
-      throw err;
-    });
+  const running = await describeIfRunning(client, workflowId);
   if (running) return { objectiveId: spec.objectiveId, workflowId, runId: running.runId, created: false };
   const handle = await client.workflow.start<ObjectiveWorkflow>(OBJECTIVE_WORKFLOW, {
     taskQueue,

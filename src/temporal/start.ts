@@ -4,6 +4,7 @@
  * with. Each process's own starter lives in its folder (e.g. src/task/start.ts).
  */
 import { randomBytes } from 'node:crypto';
+import { WorkflowNotFoundError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
 import type { z } from 'zod';
 import { OrganizationLookupError, resolveAssignees, type AssigneeRef, type Organization } from '../organization/schema.js';
@@ -136,3 +137,19 @@ export function initialAttributes(
   ];
 }
 
+/** The description of workflow `workflowId` when it exists (undefined when it does not). */
+export function describeIfExists(client: Client, workflowId: string): Promise<WorkflowExecutionDescription | undefined> {
+  return client.workflow
+    .getHandle(workflowId)
+    .describe()
+    .catch((err: unknown) => {
+      if (err instanceof WorkflowNotFoundError) return undefined;
+      throw err;
+    });
+}
+
+/** The description of workflow `workflowId` while it runs (undefined otherwise). */
+export async function describeIfRunning(client: Client, workflowId: string): Promise<WorkflowExecutionDescription | undefined> {
+  const d = await describeIfExists(client, workflowId);
+  return d?.status.name === 'RUNNING' ? d : undefined;
+}
