@@ -123,7 +123,7 @@ export async function startWorkerParts(
     await worker.done;
   });
   whenEnded('worker', worker.done);
-  void afterStart(worker.client, config.TEMPORAL_TASK_QUEUE, file, { records, holder, logger, anchorEvery: config.LEDGER_ANCHOR_EVERY });
+  void afterStart(worker.client, config.TEMPORAL_TASK_QUEUE, file, { records, holder, logger, anchorEvery: config.LEDGER_ANCHOR_EVERY, publicBaseUrl: config.PUBLIC_BASE_URL });
   return shared;
 }
 
@@ -135,7 +135,7 @@ async function afterStart(
   client: Client,
   taskQueue: string,
   file: Organization | undefined,
-  { records, holder, logger, anchorEvery }: { records: RecordsStore; holder: OrganizationHolder; logger: Logger; anchorEvery: string },
+  { records, holder, logger, anchorEvery, publicBaseUrl }: { records: RecordsStore; holder: OrganizationHolder; logger: Logger; anchorEvery: string; publicBaseUrl: string },
 ): Promise<void> {
   if (file) {
     try {
@@ -148,22 +148,22 @@ async function afterStart(
     }
   }
   // Every AI system of the inventory has its long-lived workflow; ensuring one that runs changes nothing.
-  await syncAiSystems(client, taskQueue, holder.current()).then(
+  await syncAiSystems(client, taskQueue, holder.current(), { publicBaseUrl }).then(
     (r) => (r.failed.length ? logger.warn(r, 'some AI systems could not be ensured; retry with POST /admin/ai-systems/sync') : logger.info(r, 'AI systems ensured')),
     (err: unknown) => logger.warn({ err }, 'AI systems not ensured; retry with POST /admin/ai-systems/sync'),
   );
   // Every objective of the file is measured by its workflow; the policy review and competence renewals run on schedules.
-  await syncObjectives(client, taskQueue, holder.current()).then(
+  await syncObjectives(client, taskQueue, holder.current(), { publicBaseUrl }).then(
     (r) => (r.failed.length ? logger.warn(r, 'some objectives could not be ensured; retry with POST /admin/objectives/sync') : logger.info(r, 'objectives ensured')),
     (err: unknown) => logger.warn({ err }, 'objectives not ensured; retry with POST /admin/objectives/sync'),
   );
-  await ensurePolicyAndCompetenceSchedules({ client, taskQueue }, holder.current()).then(
+  await ensurePolicyAndCompetenceSchedules({ client, taskQueue, publicBaseUrl }, holder.current()).then(
     (outcome) => logger.info(outcome, 'policy review and competence renewal schedules ensured'),
     (err: unknown) => logger.warn({ err }, 'policy review and competence renewal schedules not ensured; they are ensured again at the next worker start'),
   );
   // The ledger head goes outside the database on a schedule; ensuring it again changes nothing.
   if (anchorEvery !== 'off') {
-    await ensureLedgerAnchorSchedule({ client, taskQueue }, anchorEvery).then(
+    await ensureLedgerAnchorSchedule({ client, taskQueue, publicBaseUrl }, anchorEvery).then(
       (outcome) => logger.info({ every: anchorEvery, outcome }, 'ledger anchor schedule ensured'),
       (err: unknown) => logger.warn({ err }, 'ledger anchor schedule not ensured; it is ensured again at the next worker start'),
     );

@@ -255,7 +255,7 @@ export const aiSystemRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
           temporal(),
           taskQueue,
           { systemId: system.id, system, source: 'api', registeredBy: actingPerson(request), ...(policy ? { policy } : {}) },
-          o ? { organization: o } : {},
+          { ...(o ? { organization: o } : {}), publicBaseUrl: base },
         );
       } catch (err) {
         startRefused(err);
@@ -279,7 +279,7 @@ export const aiSystemRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
     async (request) => {
       const o = org();
       if (!o) throw new HttpError(503, 'The organization file is not loaded in this API.');
-      const result = await syncAiSystems(temporal(), taskQueue, o);
+      const result = await syncAiSystems(temporal(), taskQueue, o, { publicBaseUrl: base });
       request.log.info(result, 'AI systems synced');
       return result;
     },

@@ -12,7 +12,7 @@ import { IMPACT_ASSESSMENT_CLAUSES, aiSystemRegistrationSchema, type AiSystemReg
 import type { Organization } from '../organization/schema.js';
 import { AI_SYSTEM_WORKFLOW, type AiSystemWorkflow, aiSystemStatusQuery, aiSystemWorkflowId, retireUpdate, updateRegistrationUpdate } from './contract.js';
 import { searchAttributes } from '../temporal/search-attributes.js';
-import { describeIfRunning, parseStartInput, StartCheck } from '../temporal/start.js';
+import { consoleDetails, describeIfRunning, parseStartInput, StartCheck } from '../temporal/start.js';
 
 
 /** Validates a registration against the organization (throws StartInputError naming each bad field). */
@@ -38,7 +38,7 @@ export async function ensureAiSystem(
   client: Client,
   taskQueue: string,
   input: AiSystemInput,
-  opts: { organization?: Organization } = {},
+  opts: { organization?: Organization; publicBaseUrl?: string | undefined } = {},
 ): Promise<EnsureResult> {
   const spec = parseStartInput(aiSystemInputSchema, input, 'AI system');
   if (spec.system) checkRegistration(opts.organization, spec.system);
@@ -54,6 +54,7 @@ export async function ensureAiSystem(
     workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
     args: [spec],
     staticSummary: `AI system ${spec.systemId}: ${name}`.slice(0, 200),
+    ...consoleDetails(opts.publicBaseUrl, workflowId),
     memo: { kind: 'ai-system', systemId: spec.systemId, title: name, source: spec.source },
     typedSearchAttributes: [
       { key: searchAttributes.process, value: 'ai-system' },
@@ -88,7 +89,7 @@ export async function syncAiSystems(
   client: Client,
   taskQueue: string,
   org: Organization,
-  opts: { policy?: AiSystemInput['policy'] } = {},
+  opts: { policy?: AiSystemInput['policy']; publicBaseUrl?: string | undefined } = {},
 ): Promise<SyncResult> {
   const result: SyncResult = { started: [], running: [], updated: [], retired: [], failed: [] };
   for (const system of org.aiSystems) {
@@ -109,7 +110,7 @@ export async function syncAiSystems(
         client,
         taskQueue,
         { systemId: system.id, system, source: 'organization-file' satisfies AiSystemSource, ...(opts.policy ? { policy: opts.policy } : {}) },
-        { organization: org },
+        { organization: org, publicBaseUrl: opts.publicBaseUrl },
       );
       (ensured.created ? result.started : result.running).push(system.id);
       if (!ensured.created) {

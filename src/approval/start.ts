@@ -4,7 +4,7 @@
  * counted), and the workflow starts in state `pending`.
  */
 import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
-import { adhocWorkflowId, initialAttributes, parseStartInput, StartCheck, type StartOptions } from '../temporal/start.js';
+import { adhocWorkflowId, consoleDetails, initialAttributes, parseStartInput, StartCheck, type StartOptions } from '../temporal/start.js';
 import { APPROVAL_WORKFLOW, type ApprovalWorkflow } from './contract.js';
 import { approvalInputSchema, requiredApprovals, type ApprovalInput } from './schema.js';
 
@@ -33,9 +33,11 @@ export async function startApproval(
     }
   }
   check.done();
+  const workflowId = opts.workflowId ?? adhocWorkflowId('approval');
   return client.workflow.start<ApprovalWorkflow>(APPROVAL_WORKFLOW, {
     taskQueue,
-    workflowId: opts.workflowId ?? adhocWorkflowId('approval'),
+    workflowId,
+    ...consoleDetails(opts.publicBaseUrl, workflowId),
     args: [spec],
     staticSummary: spec.title,
     memo: { kind: 'approval', title: spec.title, dueAt: spec.dueAt },

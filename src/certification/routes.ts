@@ -154,7 +154,7 @@ export const certificationRoutes: FastifyPluginCallbackZod = (app, _options, don
       const organization = app.deps.organization?.();
       if (!organization) throw new HttpError(503, 'The organization file is not loaded: certification cycles cannot be started.');
       try {
-        const { handle, warnings } = await startCertificationCycle(temporal(), taskQueue, { ...request.body, startedBy: actingPerson(request) }, { organization });
+        const { handle, warnings } = await startCertificationCycle(temporal(), taskQueue, { ...request.body, startedBy: actingPerson(request) }, { organization, publicBaseUrl: app.deps.config.PUBLIC_BASE_URL });
         request.log.info({ workflowId: handle.workflowId }, 'certification cycle started');
         return reply.code(201).send({ certificateId: request.body.certificateId, workflowId: handle.workflowId, warnings, links: linksFor(request.body.certificateId) });
       } catch (err) {

@@ -16,7 +16,7 @@ import {
   type DateIssue,
 } from './schema.js';
 import type { Organization } from '../organization/schema.js';
-import { parseStartInput, StartCheck } from '../temporal/start.js';
+import { consoleDetails, parseStartInput, StartCheck } from '../temporal/start.js';
 import { CERTIFICATION_WORKFLOW, certificationAttributes, certificationWorkflowId, type CertificationWorkflow } from './contract.js';
 import { certificationSettingsOf } from './settings.js';
 
@@ -34,7 +34,7 @@ export async function startCertificationCycle(
   client: Client,
   taskQueue: string,
   input: CertificationInput,
-  opts: { organization: Organization; now?: Date },
+  opts: { organization: Organization; now?: Date; publicBaseUrl?: string | undefined },
 ): Promise<CertificationStarted> {
   const spec = parseStartInput(certificationInputSchema, input, 'certification cycle');
   const settings = certificationSettingsOf(opts.organization);
@@ -54,6 +54,7 @@ export async function startCertificationCycle(
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
     args: [spec],
     staticSummary: `Certification cycle of ${spec.certificateId} (ISO/IEC 42001)`,
+    ...consoleDetails(opts.publicBaseUrl, certificationWorkflowId(spec.certificateId)),
     memo: { kind: 'certification', certificateId: spec.certificateId, cycle: spec.cycle },
     typedSearchAttributes: certificationAttributes({
       certificateId: spec.certificateId,

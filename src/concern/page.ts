@@ -136,7 +136,7 @@ export function submitConcern(ctx: PageContext) {
     const client = pageGateway(ctx).client;
     let handle;
     try {
-      handle = await startConcern(client, ctx.config.TEMPORAL_TASK_QUEUE, { ...parsed.data, ...(about === ABOUT_AIMS_MANAGER ? { aboutAimsManager: true } : {}), reportedAt: new Date().toISOString() }, org ? { organization: org } : {});
+      handle = await startConcern(client, ctx.config.TEMPORAL_TASK_QUEUE, { ...parsed.data, ...(about === ABOUT_AIMS_MANAGER ? { aboutAimsManager: true } : {}), reportedAt: new Date().toISOString() }, { ...(org ? { organization: org } : {}), publicBaseUrl: ctx.config.PUBLIC_BASE_URL });
     } catch (err) {
       if (!(err instanceof StartInputError)) throw err;
       for (const issue of err.issues) problems[(issue.path in labels ? issue.path : 'description') as keyof Values] ??= issue.message;

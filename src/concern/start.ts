@@ -4,7 +4,7 @@
  */
 import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { searchAttributes } from '../temporal/search-attributes.js';
-import { parseStartInput, shortRandomId, StartCheck, type StartOptions } from '../temporal/start.js';
+import { consoleDetails, parseStartInput, shortRandomId, StartCheck, type StartOptions } from '../temporal/start.js';
 import { CONCERN_WORKFLOW, CONCERN_WORKFLOW_PREFIX, type ConcernWorkflow } from './contract.js';
 import { concernInputSchema, type ConcernInput } from './schema.js';
 
@@ -16,16 +16,18 @@ export async function startConcern(
   client: Client,
   taskQueue: string,
   input: ConcernInput,
-  opts: Pick<StartOptions, 'organization'> = {},
+  opts: Pick<StartOptions, 'organization' | 'publicBaseUrl'> = {},
 ): Promise<WorkflowHandleWithFirstExecutionRunId<ConcernWorkflow>> {
   const spec = parseStartInput(concernInputSchema, input, 'concern');
   new StartCheck('concern', opts.organization).aiSystem('aiSystem', spec.aiSystem).done();
   const reportedAt = new Date(spec.reportedAt);
+  const workflowId = `${CONCERN_WORKFLOW_PREFIX}${reportedAt.getUTCFullYear()}/${shortRandomId()}`;
   return client.workflow.start<ConcernWorkflow>(CONCERN_WORKFLOW, {
     taskQueue,
-    workflowId: `${CONCERN_WORKFLOW_PREFIX}${reportedAt.getUTCFullYear()}/${shortRandomId()}`,
+    workflowId,
     args: [spec],
     staticSummary: 'Reported concern (A.3.3)',
+    ...consoleDetails(opts.publicBaseUrl, workflowId),
     memo: { kind: 'concern' },
     typedSearchAttributes: [
       { key: searchAttributes.process, value: 'concern' },

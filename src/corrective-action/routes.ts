@@ -213,7 +213,7 @@ export const nonconformityRoutes: FastifyPluginCallbackZod = (app, _options, don
       const ncId = await allocateNcId(app.deps.records, year, key);
       const workflowId = correctiveActionWorkflowId(ncId);
       try {
-        await startCorrectiveAction(client, taskQueue, { ...input, ncId }, org ? { organization: org } : {});
+        await startCorrectiveAction(client, taskQueue, { ...input, ncId }, { ...(org ? { organization: org } : {}), publicBaseUrl: base });
       } catch (err) {
         if (err instanceof WorkflowExecutionAlreadyStartedError) {
           // This key raised the NC before (a retried request): answer with it again.

@@ -5,7 +5,7 @@
 import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Organization } from '../organization/schema.js';
-import { parseStartInput, StartCheck, type StartOptions } from '../temporal/start.js';
+import { consoleDetails, parseStartInput, StartCheck, type StartOptions } from '../temporal/start.js';
 import { CORRECTIVE_ACTION_WORKFLOW, correctiveActionWorkflowId, nonconformityAttributes, type CorrectiveActionWorkflow } from './contract.js';
 import { correctiveActionInputSchema, type CorrectiveActionInput, type CorrectiveActionSpec } from './schema.js';
 
@@ -30,7 +30,7 @@ export async function startCorrectiveAction(
   client: Client,
   taskQueue: string,
   input: CorrectiveActionInput,
-  opts: Pick<StartOptions, 'organization'> = {},
+  opts: Pick<StartOptions, 'organization' | 'publicBaseUrl'> = {},
 ): Promise<WorkflowHandleWithFirstExecutionRunId<CorrectiveActionWorkflow>> {
   const spec = parseStartInput(correctiveActionInputSchema, input, 'nonconformity');
   if (opts.organization) checkNonconformityPeople(opts.organization, spec);
@@ -40,6 +40,7 @@ export async function startCorrectiveAction(
     workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
     args: [spec],
     staticSummary: `${spec.ncId}: ${spec.title}`,
+    ...consoleDetails(opts.publicBaseUrl, correctiveActionWorkflowId(spec.ncId)),
     memo: { kind: 'nonconformity', ncId: spec.ncId, title: spec.title, severity: spec.severity, source: spec.source },
     typedSearchAttributes: nonconformityAttributes(spec),
   });

@@ -193,7 +193,7 @@ export const internalAuditRoutes: FastifyPluginCallbackZod = (app, _options, don
           temporal(),
           taskQueue,
           { year: body.year, trigger: 'admin', requestedBy: actingPerson(request), ...(body.audits ? { audits: body.audits } : {}), ...(body.policy ? { policy: body.policy } : {}) },
-          planDeps(),
+          { ...planDeps(), publicBaseUrl: base },
         );
       } catch (err) {
         return startRefused(err, () => `The ${body.year} internal audit programme has already been started (${internalAuditProgrammeWorkflowId(body.year)}).`);

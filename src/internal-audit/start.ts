@@ -20,13 +20,15 @@ import type { Organization } from '../organization/schema.js';
 import type { RecordsStore } from '../records/types.js';
 import { validatePlan } from './rules.js';
 import { searchAttributes } from '../temporal/search-attributes.js';
-import { parseStartInput, StartCheck, StartInputError, type StartIssue } from '../temporal/start.js';
+import { consoleDetails, parseStartInput, StartCheck, StartInputError, type StartIssue } from '../temporal/start.js';
 import { INTERNAL_AUDIT_PROGRAMME_WORKFLOW, internalAuditProgrammeWorkflowId, type InternalAuditProgrammeWorkflow } from './contract.js';
 
 
 export interface ProgrammeStartDeps {
   organization?: Organization;
   records?: Pick<RecordsStore, 'list'>;
+  /** The API's public base URL: the programme then links to its console page (src/temporal/start.ts `consoleDetails`). */
+  publicBaseUrl?: string | undefined;
 }
 
 /** Parses a programme input; throws StartInputError naming every bad field. */
@@ -70,6 +72,7 @@ export async function startInternalAuditProgramme(
     workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
     args: [spec],
     staticSummary: `Internal audit programme ${spec.year}`,
+    ...consoleDetails(deps.publicBaseUrl, internalAuditProgrammeWorkflowId(spec.year)),
     memo: { kind: 'internal-audit-programme', year: spec.year },
     typedSearchAttributes: [
       { key: searchAttributes.process, value: 'internal-audit-programme' },

@@ -9,6 +9,8 @@ import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, t
 import { durationMs } from '../common/duration.js';
 import { DEFAULT_TASK_QUEUE, searchAttributes } from '../temporal/search-attributes.js';
 import { LEDGER_ANCHOR_PROCESS, LEDGER_ANCHOR_WORKFLOW, type LedgerAnchorWorkflow } from './contract.js';
+import { consolePaths } from '../console/paths.js';
+import { consoleDetails } from '../temporal/start.js';
 
 const CATCHUP_WINDOW = '1 day';
 
@@ -16,7 +18,7 @@ export function ledgerAnchorScheduleId(taskQueue: string): string {
   return taskQueue === DEFAULT_TASK_QUEUE ? 'daily/ledger-anchor' : `daily/ledger-anchor@${taskQueue}`;
 }
 
-function action(taskQueue: string, every: string): ScheduleOptionsStartWorkflowAction<LedgerAnchorWorkflow> {
+function action(taskQueue: string, every: string, publicBaseUrl: string | undefined): ScheduleOptionsStartWorkflowAction<LedgerAnchorWorkflow> {
   return {
     type: 'startWorkflow',
     workflowType: LEDGER_ANCHOR_WORKFLOW,
@@ -26,6 +28,7 @@ function action(taskQueue: string, every: string): ScheduleOptionsStartWorkflowA
     args: [{ requestedBy: 'system' }],
     memo: { kind: 'schedule-run', every },
     staticSummary: 'Publish the evidence ledger head outside the database (mail to the AIMS manager and the external auditors)',
+    ...consoleDetails(publicBaseUrl, 'ledger-anchor', consolePaths.evidence),
     typedSearchAttributes: [{ key: searchAttributes.process, value: LEDGER_ANCHOR_PROCESS }],
   };
 }
@@ -34,14 +37,14 @@ function action(taskQueue: string, every: string): ScheduleOptionsStartWorkflowA
  * Creates the schedule, or brings an existing one to `every` (its paused state and note are
  * left as operations set them). Returns what it did.
  */
-export async function ensureLedgerAnchorSchedule(deps: { client: Client; taskQueue: string }, every: string): Promise<'created' | 'updated' | 'unchanged'> {
+export async function ensureLedgerAnchorSchedule(deps: { client: Client; taskQueue: string; publicBaseUrl?: string | undefined }, every: string): Promise<'created' | 'updated' | 'unchanged'> {
   const scheduleId = ledgerAnchorScheduleId(deps.taskQueue);
   const spec = { intervals: [{ every: durationMs(every) }] };
   try {
     await deps.client.schedule.create({
       scheduleId,
       spec,
-      action: action(deps.taskQueue, every),
+      action: action(deps.taskQueue, every, deps.publicBaseUrl),
       policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: CATCHUP_WINDOW },
     });
     return 'created';
@@ -51,7 +54,7 @@ export async function ensureLedgerAnchorSchedule(deps: { client: Client; taskQue
   const handle = deps.client.schedule.getHandle(scheduleId);
   const current = await handle.describe();
   if ((current.action.memo as { every?: string } | undefined)?.every === every) return 'unchanged';
-  await handle.update((previous) => ({ ...previous, spec, action: action(deps.taskQueue, every) }));
+  await handle.update((previous) => ({ ...previous, spec, action: action(deps.taskQueue, every, deps.publicBaseUrl) }));
   return 'updated';
 }
 

@@ -145,7 +145,7 @@ export const managementReviewRoutes: FastifyPluginCallbackZod = (app, _options, 
       const { policy, ...given } = request.body;
       const rest = { ...given, requestedBy: actingPerson(request) };
       try {
-        await startManagementReview(temporal(), taskQueue, { ...rest, ...(policy ? { policy } : {}) }, org ? { organization: org } : {});
+        await startManagementReview(temporal(), taskQueue, { ...rest, ...(policy ? { policy } : {}) }, { ...(org ? { organization: org } : {}), publicBaseUrl: app.deps.config.PUBLIC_BASE_URL });
       } catch (err) {
         startRefused(err, () => `Management review ${rest.reviewId} already exists; choose another review id (e.g. ${rest.reviewId.slice(0, 4)}-H2).`);
       }

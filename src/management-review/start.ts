@@ -8,7 +8,7 @@ import { MANAGEMENT_REVIEW_PROCESS, managementReviewInputSchema, type Management
 import { MANAGEMENT_REVIEW_WORKFLOW, managementReviewWorkflowId, type ManagementReviewWorkflow } from './contract.js';
 import type { Organization } from '../organization/schema.js';
 import { searchAttributes } from '../temporal/search-attributes.js';
-import { parseStartInput, StartCheck } from '../temporal/start.js';
+import { consoleDetails, parseStartInput, StartCheck } from '../temporal/start.js';
 
 /** Checks a review input; throws StartInputError naming every bad field. */
 export function checkManagementReviewInput(input: unknown, opts: { organization?: Organization; now?: Date } = {}): ManagementReviewSpec {
@@ -30,7 +30,7 @@ export async function startManagementReview(
   client: Client,
   taskQueue: string,
   input: ManagementReviewInput,
-  opts: { organization?: Organization } = {},
+  opts: { organization?: Organization; publicBaseUrl?: string | undefined } = {},
 ): Promise<WorkflowHandleWithFirstExecutionRunId<ManagementReviewWorkflow>> {
   const spec = checkManagementReviewInput(input, opts);
   return client.workflow.start<ManagementReviewWorkflow>(MANAGEMENT_REVIEW_WORKFLOW, {
@@ -39,6 +39,7 @@ export async function startManagementReview(
     workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
     args: [spec],
     staticSummary: `Management review ${spec.reviewId} (meeting ${spec.meetingDate})`,
+    ...consoleDetails(opts.publicBaseUrl, managementReviewWorkflowId(spec.reviewId)),
     memo: { kind: 'management-review', reviewId: spec.reviewId, meetingDate: spec.meetingDate, state: 'collecting-inputs' },
     typedSearchAttributes: [
       { key: searchAttributes.process, value: MANAGEMENT_REVIEW_PROCESS },

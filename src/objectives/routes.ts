@@ -147,7 +147,7 @@ export const objectiveRoutes: FastifyPluginCallbackZod = (app, _options, done) =
       }
       let ensured;
       try {
-        ensured = await ensureObjective(temporal(), taskQueue, { objectiveId: definition.id, definition, source: 'api', registeredBy: actingPerson(request), ...(policy ? { policy } : {}) }, o ? { organization: o } : {});
+        ensured = await ensureObjective(temporal(), taskQueue, { objectiveId: definition.id, definition, source: 'api', registeredBy: actingPerson(request), ...(policy ? { policy } : {}) }, { ...(o ? { organization: o } : {}), publicBaseUrl: app.deps.config.PUBLIC_BASE_URL });
       } catch (err) {
         startRefused(err);
       }
@@ -165,7 +165,7 @@ export const objectiveRoutes: FastifyPluginCallbackZod = (app, _options, done) =
     async () => {
       const o = org();
       if (!o) throw new HttpError(503, 'The organization file is not loaded in this API.');
-      return syncObjectives(temporal(), taskQueue, o);
+      return syncObjectives(temporal(), taskQueue, o, { publicBaseUrl: app.deps.config.PUBLIC_BASE_URL });
     },
   );
 

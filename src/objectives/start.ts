@@ -8,7 +8,7 @@ import type { Client } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Organization } from '../organization/schema.js';
 import { searchAttributes } from '../temporal/search-attributes.js';
-import { describeIfRunning, parseStartInput, StartCheck } from '../temporal/start.js';
+import { consoleDetails, describeIfRunning, parseStartInput, StartCheck } from '../temporal/start.js';
 import { changeObjectiveUpdate, OBJECTIVE_WORKFLOW, objectiveStatusQuery, objectiveWorkflowId, type ObjectiveWorkflow } from './contract.js';
 import { OBJECTIVE_CLAUSES, objectiveInputSchema, objectivePeople, type ObjectiveInput } from './schema.js';
 
@@ -20,7 +20,12 @@ export interface EnsureObjectiveResult {
 }
 
 /** Starts `objective/<id>` unless it runs already; throws StartInputError naming each bad field. */
-export async function ensureObjective(client: Client, taskQueue: string, input: ObjectiveInput, opts: { organization?: Organization } = {}): Promise<EnsureObjectiveResult> {
+export async function ensureObjective(
+  client: Client,
+  taskQueue: string,
+  input: ObjectiveInput,
+  opts: { organization?: Organization; publicBaseUrl?: string | undefined } = {},
+): Promise<EnsureObjectiveResult> {
   const spec = parseStartInput(objectiveInputSchema, input, 'objective');
   const check = new StartCheck('objective', opts.organization);
   for (const { field, person } of objectivePeople(spec.definition)) check.person(`definition.${field}`, person, ' (not in people)');
@@ -36,6 +41,7 @@ export async function ensureObjective(client: Client, taskQueue: string, input: 
     workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
     args: [spec],
     staticSummary: `Objective ${spec.objectiveId}: ${spec.definition.statement}`.slice(0, 200),
+    ...consoleDetails(opts.publicBaseUrl, workflowId),
     memo: { kind: 'objective', objectiveId: spec.objectiveId, title: spec.definition.statement.slice(0, 200) },
     typedSearchAttributes: [
       { key: searchAttributes.process, value: 'objective' },
@@ -62,11 +68,12 @@ export async function syncObjectives(
   client: Client,
   taskQueue: string,
   org: Organization,
+  opts: { publicBaseUrl?: string | undefined } = {},
 ): Promise<{ started: string[]; running: string[]; updated: string[]; failed: Array<{ objectiveId: string; reason: string }> }> {
   const result = { started: [] as string[], running: [] as string[], updated: [] as string[], failed: [] as Array<{ objectiveId: string; reason: string }> };
   for (const definition of org.objectives) {
     try {
-      const ensured = await ensureObjective(client, taskQueue, { objectiveId: definition.id, definition, source: 'organization-file' }, { organization: org });
+      const ensured = await ensureObjective(client, taskQueue, { objectiveId: definition.id, definition, source: 'organization-file' }, { organization: org, publicBaseUrl: opts.publicBaseUrl });
       (ensured.created ? result.started : result.running).push(definition.id);
       if (ensured.created) continue;
       const handle = client.workflow.getHandle(ensured.workflowId);

@@ -14,6 +14,8 @@ import type { Organization } from '../organization/schema.js';
 import { DEFAULT_TASK_QUEUE, searchAttributes } from '../temporal/search-attributes.js';
 import { POLICY_REVIEW_WORKFLOW } from './contract.js';
 import { POLICY_PROCESS } from './schema.js';
+import { consolePaths } from '../console/paths.js';
+import { consoleDetails } from '../temporal/start.js';
 
 const scoped = (id: string, taskQueue: string) => (taskQueue === DEFAULT_TASK_QUEUE ? id : `${id}@${taskQueue}`);
 
@@ -28,9 +30,11 @@ interface IntervalSchedule {
   args: unknown[];
   summary: string;
   process: string;
+  /** The console page its runs link to. */
+  page: string;
 }
 
-async function ensure(client: Client, taskQueue: string, s: IntervalSchedule): Promise<'created' | 'updated' | 'unchanged'> {
+async function ensure(client: Client, taskQueue: string, s: IntervalSchedule, publicBaseUrl: string | undefined): Promise<'created' | 'updated' | 'unchanged'> {
   const spec = { intervals: [{ every: durationMs(s.every) }] };
   const action = {
     type: 'startWorkflow' as const,
@@ -41,6 +45,7 @@ async function ensure(client: Client, taskQueue: string, s: IntervalSchedule): P
     args: s.args,
     memo: { kind: 'schedule-run', every: s.every },
     staticSummary: s.summary,
+    ...consoleDetails(publicBaseUrl, s.workflowId, s.page),
     typedSearchAttributes: [{ key: searchAttributes.process, value: s.process }],
   };
   try {
@@ -57,7 +62,10 @@ async function ensure(client: Client, taskQueue: string, s: IntervalSchedule): P
 }
 
 /** Ensures both schedules from the organization in force. */
-export async function ensurePolicyAndCompetenceSchedules(deps: { client: Client; taskQueue: string }, org: Organization): Promise<{ policyReview: string; competenceRenewals: string }> {
+export async function ensurePolicyAndCompetenceSchedules(
+  deps: { client: Client; taskQueue: string; publicBaseUrl?: string | undefined },
+  org: Organization,
+): Promise<{ policyReview: string; competenceRenewals: string }> {
   const { client, taskQueue } = deps;
   const policyReview = await ensure(client, taskQueue, {
     scheduleId: policyReviewScheduleId(taskQueue),
@@ -67,7 +75,8 @@ export async function ensurePolicyAndCompetenceSchedules(deps: { client: Client;
     args: [{ trigger: 'schedule', requestedBy: 'system' }],
     summary: 'Review the AI policy at its planned interval (5.2, A.2.4)',
     process: POLICY_PROCESS,
-  });
+    page: consolePaths.policy,
+  }, deps.publicBaseUrl);
   const competenceRenewals = await ensure(client, taskQueue, {
     scheduleId: competenceRenewalsScheduleId(taskQueue),
     every: org.competence.checkEvery,
@@ -76,6 +85,7 @@ export async function ensurePolicyAndCompetenceSchedules(deps: { client: Client;
     args: [{ requestedBy: 'system' }],
     summary: 'Ask for the renewal of competence evidence close to its expiry (7.2)',
     process: COMPETENCE_PROCESS,
-  });
+    page: consolePaths.evidenceUnder('competence'),
+  }, deps.publicBaseUrl);
   return { policyReview, competenceRenewals };
 }

@@ -27,7 +27,8 @@ import {
 } from './schema.js';
 import { canonicalTimeZone } from '../common/dates.js';
 import { DEFAULT_TASK_QUEUE, searchAttributes } from '../temporal/search-attributes.js';
-import { StartInputError } from '../temporal/start.js';
+import { consoleDetails, StartInputError } from '../temporal/start.js';
+import { consolePaths } from '../console/paths.js';
 import { SCHEDULED_CYCLE_WORKFLOW, type ScheduledCycleWorkflow } from './contract.js';
 
 
@@ -77,7 +78,21 @@ const MONTHS = ['JANUARY', 'FEBRUARY', 'MARCH', 'APRIL', 'MAY', 'JUNE', 'JULY', 
 const monthName = (month: number) => MONTHS[month - 1] ?? 'JANUARY';
 const pad = (n: number) => String(n).padStart(2, '0');
 
-function action(kind: ScheduledCycleKind, taskQueue: string, scheduleId: string, settings: ScheduleSettings): ScheduleOptionsStartWorkflowAction<ScheduledCycleWorkflow> {
+/** The console page of what a yearly schedule starts (its register, else the evidence of its cycles). */
+const CYCLE_PAGES: Record<ScheduledCycleKind, string> = {
+  'internal-audit-programme': consolePaths.evidenceUnder('internal-audit-programme/'),
+  'management-review': consolePaths.evidenceUnder('management-review/'),
+  'soa-review': consolePaths.soa,
+  'risk-assessment': consolePaths.risks,
+};
+
+function action(
+  kind: ScheduledCycleKind,
+  taskQueue: string,
+  scheduleId: string,
+  settings: ScheduleSettings,
+  publicBaseUrl: string | undefined,
+): ScheduleOptionsStartWorkflowAction<ScheduledCycleWorkflow> {
   return {
     type: 'startWorkflow',
     workflowType: SCHEDULED_CYCLE_WORKFLOW,
@@ -87,6 +102,7 @@ function action(kind: ScheduledCycleKind, taskQueue: string, scheduleId: string,
     args: [launcherInput(kind, settings)],
     memo: { kind: 'schedule-run', scheduleId, settings },
     staticSummary: `Yearly ${kind.replace(/-/g, ' ')}: start this year's cycle`,
+    ...consoleDetails(publicBaseUrl, scheduleId, CYCLE_PAGES[kind]),
     typedSearchAttributes: [{ key: searchAttributes.process, value: 'schedule' }],
   };
 }
@@ -126,6 +142,8 @@ export interface ScheduleDeps {
   taskQueue: string;
   /** Time zone used when the settings name none (the organization's). */
   defaultTimezone: string;
+  /** The API's public base URL: each run links to the console page of what it starts. */
+  publicBaseUrl?: string | undefined;
 }
 
 /**
@@ -144,7 +162,7 @@ export async function putCycleSchedule(
   const options = {
     scheduleId,
     spec: spec(settings),
-    action: action(kind, deps.taskQueue, scheduleId, settings),
+    action: action(kind, deps.taskQueue, scheduleId, settings, deps.publicBaseUrl),
     state: { paused: settings.paused, ...(note ? { note } : {}) },
   };
   // A schedule deleted meanwhile (by a concurrent request) is still "running" for a moment

@@ -51,6 +51,7 @@ export const scheduleRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
     client: temporalClient(app),
     taskQueue: app.deps.config.TEMPORAL_TASK_QUEUE,
     defaultTimezone: app.deps.organization?.().organization.timezone ?? 'UTC',
+    publicBaseUrl: app.deps.config.PUBLIC_BASE_URL,
   });
   const notFound = (kind: string) => new HttpError(404, `No yearly ${kind} schedule; create it with PUT /admin/schedules/${kind}.`);
 

@@ -130,7 +130,7 @@ export const workRoutes: FastifyPluginCallbackZod = (app, _options, done) => {
 
   const startOptions = () => {
     const org = organization();
-    return org ? { organization: org } : {};
+    return { ...(org ? { organization: org } : {}), publicBaseUrl: app.deps.config.PUBLIC_BASE_URL };
   };
   /** The answer to a started task or approval (`what`). */
   const started = (request: FastifyRequest, reply: FastifyReply, what: string, handle: WorkflowHandle & { firstExecutionRunId: string }) => {

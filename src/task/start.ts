@@ -5,7 +5,7 @@
  */
 import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { searchAttributes } from '../temporal/search-attributes.js';
-import { adhocWorkflowId, initialAttributes, parseStartInput, StartCheck, type StartOptions } from '../temporal/start.js';
+import { adhocWorkflowId, consoleDetails, initialAttributes, parseStartInput, StartCheck, type StartOptions } from '../temporal/start.js';
 import { TASK_WORKFLOW, type HumanTaskWorkflow } from './contract.js';
 import { humanTaskInputSchema, type HumanTaskInput } from './schema.js';
 import { conflictOf, conflictText } from '../people/duties.js';
@@ -29,9 +29,11 @@ export async function startHumanTask(
   if (conflict) check.add('assignee.person', `may not hold this task: ${conflictText(conflict)}`);
   check.actor('requestedBy', spec.requestedBy).aiSystem('aiSystem', spec.aiSystem).done();
   const person = 'person' in spec.assignee ? spec.assignee.person : undefined;
+  const workflowId = opts.workflowId ?? adhocWorkflowId('task');
   return client.workflow.start<HumanTaskWorkflow>(TASK_WORKFLOW, {
     taskQueue,
-    workflowId: opts.workflowId ?? adhocWorkflowId('task'),
+    workflowId,
+    ...consoleDetails(opts.publicBaseUrl, workflowId),
     args: [spec],
     staticSummary: spec.title,
     memo: { kind: 'task', title: spec.title, dueAt: spec.dueAt },

@@ -9,6 +9,7 @@ import type { SearchAttributePair } from '@temporalio/common';
 import type { z } from 'zod';
 import { OrganizationLookupError, resolveAssignees, type AssigneeRef, type Organization } from '../organization/schema.js';
 import { searchAttributes } from './search-attributes.js';
+import { consolePathOf, consoleUrl } from '../console/paths.js';
 
 export interface StartIssue {
   /** Dotted path of the failing field, e.g. `assignee.person` or `approvers.1`. */
@@ -35,6 +36,21 @@ export interface StartOptions {
    * workflow starts, so an unknown person is a field error rather than a failed workflow.
    */
   organization?: Organization;
+  /**
+   * The public base URL of the API (`PUBLIC_BASE_URL`): the workflow then carries a link to its
+   * console page as its static details, shown by the Temporal UI (see `consoleDetails`).
+   */
+  publicBaseUrl?: string | undefined;
+}
+
+/**
+ * The static details of a workflow started from a client: a markdown link to the console page
+ * of the item it runs (src/console/paths.ts), which the Temporal UI shows with the workflow. No
+ * details without a base URL. Spread into the start (or schedule action) options.
+ */
+export function consoleDetails(publicBaseUrl: string | undefined, workflowId: string, path = consolePathOf(workflowId)): { staticDetails?: string } {
+  if (!publicBaseUrl) return {};
+  return { staticDetails: `[Open in the AIMS console](${consoleUrl(publicBaseUrl, path)})` };
 }
 
 const ID_ALPHABET = 'abcdefghijkmnpqrstuvwxyz23456789';
