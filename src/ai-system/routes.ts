@@ -95,7 +95,7 @@ const ackSchema = z.object({
   startsAt: z.string().optional(),
 });
 
-const listQuerySchema = z.strictObject({
+export const listQuerySchema = z.strictObject({
   state: z.enum(aiSystemStates, { message: `must be one of ${aiSystemStates.join(', ')}` }).optional(),
   owner: personIdSchema.optional(),
   limit: limitParam(MAX_AI_SYSTEM_LIMIT, DEFAULT_AI_SYSTEM_LIMIT),

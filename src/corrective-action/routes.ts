@@ -56,7 +56,7 @@ const raisedSchema = z
   })
   .describe('NonconformityRaised');
 
-const listQuerySchema = z.strictObject({
+export const listQuerySchema = z.strictObject({
   state: z.enum(ncStates, { message: `must be one of ${ncStates.join(', ')}` }).optional(),
   severity: z.enum(severities, { message: 'must be "major" or "minor"' }).optional(),
   source: z.enum(ncSources, { message: `must be one of ${ncSources.join(', ')}` }).optional(),
@@ -104,12 +104,12 @@ const detailSchema = z
   })
   .describe('NonconformityDetail');
 
-const commentBodySchema = z.strictObject({
+export const commentBodySchema = z.strictObject({
   text: z.string().trim().min(1, 'is required').max(5000, 'must be at most 5000 characters'),
   by: actorSchema.optional().describe('If given, must name whoever is authenticated: the update is recorded as them'),
 });
 
-const cancelBodySchema = z.strictObject({
+export const cancelBodySchema = z.strictObject({
   reason: z.string().trim().min(1, 'a reason is required').max(2000, 'must be at most 2000 characters'),
   by: actorSchema.optional().describe('If given, must name whoever is authenticated: the cancel is recorded as them'),
 });

@@ -49,6 +49,15 @@ function rated(org: Organization, path: string, rating: { likelihood: string; co
   return { ...rating, score, level };
 }
 
+/** The register's filters (the console's register takes the same). */
+export const riskListQuerySchema = z.strictObject({
+  state: z.enum(riskStates, { message: `must be one of ${riskStates.join(', ')}` }).optional(),
+  scope: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be an AI system id or "aims"').optional(),
+  owner: z.string().max(64).optional(),
+  level: z.string().max(32).optional(),
+  category: z.enum(riskCategories, { message: `must be an Annex C category: ${riskCategories.join(', ')}` }).optional(),
+});
+
 export const riskRoutes: FastifyPluginCallbackZod = (app, _options, done) => {
   const org = () => {
     const o = app.deps.organization?.();
@@ -76,13 +85,7 @@ export const riskRoutes: FastifyPluginCallbackZod = (app, _options, done) => {
         summary: 'The AI risk register: open risks by default',
         description: 'The latest version of each risk. Filters: `state` (a closed risk shows only with state=closed), `scope` (an AI system id, or `aims` for AIMS-wide risks), `owner`, `level` (residual, else inherent), `category` (Annex C).',
         security: adminSecurity,
-        querystring: z.strictObject({
-          state: z.enum(riskStates, { message: `must be one of ${riskStates.join(', ')}` }).optional(),
-          scope: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be an AI system id or "aims"').optional(),
-          owner: z.string().max(64).optional(),
-          level: z.string().max(32).optional(),
-          category: z.enum(riskCategories, { message: `must be an Annex C category: ${riskCategories.join(', ')}` }).optional(),
-        }),
+        querystring: riskListQuerySchema,
         response: { 200: z.object({ risks: z.array(riskView) }), ...responses },
       },
     },
