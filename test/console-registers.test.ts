@@ -1,0 +1,201 @@
+/**
+ * The console's registers against a real stack (Temporal dev server, worker, records store)
+ * and the API listening with sign-in: the nonconformity register with its filters (a bad one
+ * is a 400 page naming it), an NC's page with its timeline, ledger records and Temporal UI
+ * link, its update and cancel forms (CSRF, the API's validation, 403 without the permission),
+ * the static details that link a workflow back to its page; the AI systems, risks, SoA,
+ * concerns, objectives and policy pages. In Chromium: axe-core finds nothing serious on any of
+ * them, at desktop and phone width, and the NC register is screenshot for the README.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { optionalPart } from '../scripts/lib/parts.js';
+import { ncStatusQuery } from '../src/corrective-action/contract.js';
+import { TEST_ADMIN_HEADERS } from './helpers/browser.js';
+import { axeViolations, consoleFetch, csrfIn, screenshots, signInJar, signInPage, startConsole, type ConsoleContext } from './helpers/console.js';
+import type { CookieJar } from './helpers/oidc.js';
+import { eventually } from './helpers/temporal.js';
+
+const chromium = optionalPart('Chromium');
+if (!chromium.here) console.warn(`console registers: browser checks skipped: ${chromium.skipReason}`);
+
+const quiet = { reminderOffsets: [], escalation: [] };
+
+let ctx: ConsoleContext;
+let priya: CookieJar;
+const ncs: Record<'minor' | 'major' | 'incident', string> = { minor: '', major: '', incident: '' };
+
+async function raise(body: Record<string, unknown>): Promise<string> {
+  const res = await ctx.app.inject({
+    method: 'POST',
+    url: '/admin/nonconformities',
+    headers: TEST_ADMIN_HEADERS,
+    payload: {
+      description: 'Found while reviewing the register.',
+      severity: 'minor',
+      source: 'admin',
+      clauses: ['A.7.5'],
+      owner: 'tom.baker',
+      policy: { stepDue: '1h', tasks: quiet },
+      ...body,
+    },
+  });
+  expect(res.statusCode, res.body).toBe(201);
+  return (res.json() as { ncId: string }).ncId;
+}
+
+const get = async (jar: CookieJar, path: string) => {
+  const res = await consoleFetch(ctx, jar, path);
+  return { status: res.status, html: await res.text(), location: res.headers.get('location') };
+};
+
+beforeAll(async () => {
+  ctx = await startConsole({ stack: { randomNcNumbers: true } });
+  ncs.minor = await raise({ title: 'Fraud model retrained without the approved data sheet', aiSystem: 'fraud-detection' });
+  ncs.major = await raise({ title: 'Credit model bias test skipped before release', severity: 'major', source: 'internal-audit', sourceRef: 'A-03-F2', owner: 'sofia.lind' });
+  ncs.incident = await raise({ title: 'Support assistant answered with another customer’s ticket', source: 'incident' });
+  priya = await signInJar(ctx, 'priya.raman');
+}, 120_000);
+
+afterAll(async () => {
+  await ctx?.close();
+});
+
+describe('nonconformity register', () => {
+  it('lists every NC with its state, owner and target, each linked to its page and to its workflow in the Temporal UI', async () => {
+    const { status, html } = await eventually(
+      () => get(priya, '/console/nonconformities'),
+      (r) => Object.values(ncs).every((id) => r.html.includes(`>${id}</a>`)),
+    );
+    expect(status).toBe(200);
+    expect(html.match(/<h1>/g)).toHaveLength(1);
+    expect(html).toContain(`<a href="/console/nonconformities/${ncs.major}">${ncs.major}</a>`);
+    expect(html).toContain('Credit model bias test skipped before release');
+    const ns = encodeURIComponent(ctx.stack.config.TEMPORAL_NAMESPACE);
+    expect(html).toContain(`href="http://localhost:8233/namespaces/${ns}/workflows/corrective-action%2F${ncs.major}"`);
+    expect(html).toMatch(/<caption id="ncs-caption">\d+ nonconformities<\/caption>/);
+    expect(html).toContain('aria-current="page">Registers</a>');
+  });
+
+  it('filters by severity, source, owner and overdue, as the API does', async () => {
+    const majors = await get(priya, '/console/nonconformities?severity=major');
+    expect(majors.status).toBe(200);
+    expect(majors.html).toContain(`>${ncs.major}</a>`);
+    expect(majors.html).not.toContain(`>${ncs.minor}</a>`);
+    expect(majors.html).toMatch(/<option value="major" selected>major<\/option>/);
+    const incidents = await get(priya, '/console/nonconformities?source=incident&owner=tom.baker&overdue=false&state=');
+    expect(incidents.html).toContain(`>${ncs.incident}</a>`);
+    expect(incidents.html).not.toContain(`>${ncs.major}</a>`);
+    expect(incidents.html).toContain('Clear the filters');
+  });
+
+  it('answers a bad filter with a 400 page naming it, the error beside the filter', async () => {
+    const bad = await get(priya, '/console/nonconformities?state=lost&overdue=maybe');
+    expect(bad.status).toBe(400);
+    expect(bad.html).toContain('These filters cannot be used');
+    expect(bad.html).toMatch(/<a href="#filter-state">State: must be one of containment, /);
+    expect(bad.html).toContain('<a href="#filter-overdue">Overdue: must be true or false</a>');
+    expect(bad.html).toMatch(/<select id="filter-state" name="state" aria-invalid="true" aria-describedby="filter-state-error">/);
+    const unknown = await get(priya, '/console/nonconformities?colour=red');
+    expect(unknown.status).toBe(400);
+    expect(unknown.html).toContain('colour: is not a filter of this register');
+  });
+
+  it("shows an NC with its facts, timeline, ledger records and the actions the person's role allows", async () => {
+    const page = await eventually(
+      () => get(priya, `/console/nonconformities/${ncs.minor}`),
+      (r) => r.html.includes('nonconformity.raised'),
+    );
+    expect(page.status).toBe(200);
+    expect(page.html).toContain(`<h1>${ncs.minor}: Fraud model retrained without the approved data sheet</h1>`);
+    expect(page.html).toContain('<h2 id="timeline-title">Timeline</h2>');
+    expect(page.html).toMatch(/<strong>raised<\/strong>/);
+    expect(page.html).toMatch(/<th scope="row"><a href="\/console\/evidence\/\d+">\d+<\/a><\/th><td><time datetime="[^"]+">[^<]+<\/time><\/td><td>nonconformity\.raised<\/td>/);
+    expect(page.html).toContain(`href="/console/ai-systems/fraud-detection"`);
+    expect(page.html).toContain('Open in the Temporal UI');
+    expect(page.html).toContain(`action="/console/nonconformities/${ncs.minor}/comments"`);
+    expect(page.html).toContain(`action="/console/nonconformities/${ncs.minor}/cancel"`);
+
+    // A process owner may post an update but not cancel; an external auditor only reads.
+    const tom = await signInJar(ctx, 'tom.baker');
+    const tomPage = await get(tom, `/console/nonconformities/${ncs.minor}`);
+    expect(tomPage.html).toContain('Post an update');
+    expect(tomPage.html).not.toContain('Cancel this nonconformity');
+    const refused = await consoleFetch(ctx, tom, `/console/nonconformities/${ncs.minor}/cancel`, { form: { csrf: csrfIn(tomPage.html), reason: 'Not needed' } });
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).toContain('permission corrective-action.cancel');
+    const ines = await signInJar(ctx, 'ines.moreau');
+    const auditor = await get(ines, `/console/nonconformities/${ncs.minor}`);
+    expect(auditor.status).toBe(200);
+    expect(auditor.html).not.toContain('<form method="post"');
+
+    expect((await get(priya, '/console/nonconformities/NC-1999-999')).status).toBe(404);
+    const badId = await get(priya, '/console/nonconformities/nc-one');
+    expect(badId.status).toBe(400);
+    expect(badId.html).toContain('e.g. NC-2027-004');
+  });
+
+  it('posts an update through the form: a missing text is shown beside the field, a good one goes to the timeline', async () => {
+    const page = await get(priya, `/console/nonconformities/${ncs.minor}`);
+    const csrf = csrfIn(page.html);
+    const empty = await consoleFetch(ctx, priya, `/console/nonconformities/${ncs.minor}/comments`, { form: { csrf, text: '   ' } });
+    expect(empty.status).toBe(400);
+    const emptyHtml = await empty.text();
+    expect(emptyHtml).toMatch(/<p class="field-error" id="f-text-error">is required<\/p>/);
+    expect(emptyHtml).toMatch(/<textarea id="f-text" name="text" rows="4" required aria-invalid="true" aria-describedby="f-text-hint f-text-error">/);
+
+    const noCsrf = await consoleFetch(ctx, priya, `/console/nonconformities/${ncs.minor}/comments`, { form: { text: 'Without the field' } });
+    expect(noCsrf.status).toBe(403);
+
+    const posted = await consoleFetch(ctx, priya, `/console/nonconformities/${ncs.minor}/comments`, { form: { csrf, text: 'Data sheet found in the archive; checking it.' } });
+    expect(posted.status).toBe(303);
+    expect(posted.headers.get('location')).toBe(`/console/nonconformities/${ncs.minor}?done=commented`);
+    const after = await get(priya, posted.headers.get('location')!);
+    expect(after.html).toContain('Your update was posted.');
+    expect(after.html).toContain('Data sheet found in the archive; checking it.');
+    const status = await ctx.stack.client.workflow.getHandle(`corrective-action/${ncs.minor}`).query(ncStatusQuery);
+    expect(status.timeline.some((e) => e.type === 'commented' && e.by === 'priya.raman')).toBe(true);
+  });
+
+  it('cancels with a reason: a minor NC at once, a major one only once top management approves', async () => {
+    const page = await get(priya, `/console/nonconformities/${ncs.incident}`);
+    const csrf = csrfIn(page.html);
+    const noReason = await consoleFetch(ctx, priya, `/console/nonconformities/${ncs.incident}/cancel`, { form: { csrf, reason: '' } });
+    expect(noReason.status).toBe(400);
+    expect(await noReason.text()).toContain('a reason is required');
+    const cancelled = await consoleFetch(ctx, priya, `/console/nonconformities/${ncs.incident}/cancel`, { form: { csrf, reason: 'Raised twice; the other NC covers it.' } });
+    expect(cancelled.status).toBe(303);
+    expect(cancelled.headers.get('location')).toBe(`/console/nonconformities/${ncs.incident}?done=cancelled`);
+    await eventually(
+      () => ctx.stack.client.workflow.getHandle(`corrective-action/${ncs.incident}`).query(ncStatusQuery).catch(() => undefined),
+      (s) => s?.state === 'cancelled',
+    );
+    const closed = await get(priya, `/console/nonconformities/${ncs.incident}`);
+    expect(closed.html).not.toContain('Cancel this nonconformity');
+
+    const major = await consoleFetch(ctx, priya, `/console/nonconformities/${ncs.major}/cancel`, { form: { csrf, reason: 'Duplicate of an earlier finding.' } });
+    expect(major.status).toBe(303);
+    expect(major.headers.get('location')).toBe(`/console/nonconformities/${ncs.major}?done=cancel-requested`);
+    const again = await consoleFetch(ctx, priya, `/console/nonconformities/${ncs.major}/cancel`, { form: { csrf, reason: 'Asking twice.' } });
+    // The form is gone once a request waits; a request sent anyway is refused by the workflow, with its reason.
+    expect(again.status).toBe(409);
+    expect(await again.text()).toContain('is waiting for top management');
+  });
+
+  it('starts each NC with static details that link the workflow back to its console page', async () => {
+    const described = await ctx.stack.client.workflow.getHandle(`corrective-action/${ncs.major}`).describe();
+    expect(await described.staticDetails()).toBe(`[Open in the AIMS console](${ctx.base}/console/nonconformities/${ncs.major})`);
+  });
+
+  it.runIf(chromium.here)('has no serious accessibility finding at desktop and phone width, and is screenshot with a few NCs', async () => {
+    for (const viewport of ['desktop', 'phone'] as const) {
+      const page = await signInPage(ctx, 'priya.raman', viewport, '/console/nonconformities');
+      expect(await axeViolations(page)).toEqual([]);
+      if (viewport === 'desktop') await screenshots(page, 'nc-register');
+      await page.goto(`${ctx.base}/console/nonconformities/${ncs.minor}`);
+      expect(await axeViolations(page)).toEqual([]);
+      await page.goto(`${ctx.base}/console/nonconformities?state=lost`);
+      expect(await axeViolations(page)).toEqual([]);
+      await page.context().close();
+    }
+  });
+});
