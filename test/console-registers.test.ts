@@ -40,7 +40,7 @@ async function raise(body: Record<string, unknown>): Promise<string> {
     },
   });
   expect(res.statusCode, res.body).toBe(201);
-  return (res.json() as { ncId: string }).ncId;
+  return res.json<{ ncId: string }>().ncId;
 }
 
 const get = async (jar: CookieJar, path: string) => {

@@ -6,6 +6,7 @@
  * routes, through the same gateway; the workflow's validator is what refuses.
  */
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
+import type { ZodError } from 'zod';
 import { HttpError } from '../api/errors.js';
 import { requestActor } from '../api/plugins/admin-auth.js';
 import type { PageContext } from '../api/pages/common.js';
@@ -149,7 +150,7 @@ export function nonconformityPages(_ctx: PageContext): FastifyPluginCallback {
     const updateForm = <B extends { by?: string | undefined }>(
       path: string,
       permission: 'corrective-action.comment' | 'corrective-action.cancel',
-      schema: { safeParse: (v: unknown) => { success: true; data: B } | { success: false; error: import('zod').ZodError } },
+      schema: { safeParse: (v: unknown) => { success: true; data: B } | { success: false; error: ZodError } },
       names: Array<keyof Values>,
       send: (ncId: string, by: string, body: B) => Promise<string>,
     ) => {
