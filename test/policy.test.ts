@@ -187,24 +187,26 @@ describe('AI policy review and awareness', () => {
     const app = await buildStackApp(stack);
     try {
       const get = (url: string) => app.inject({ method: 'GET', url, headers: TEST_ADMIN_HEADERS });
-      const register = await get('/admin/console/objectives');
+      const register = await get('/console/objectives');
       expect(register.statusCode).toBe(200);
       expect(register.headers['content-type']).toContain('text/html');
-      expect(register.body).toContain(`<a href="/admin/console/objectives/${objectiveId}">${objectiveId}</a>`);
-      const page = await get(`/admin/console/objectives/${objectiveId}`);
+      expect(register.body).toContain(`<a href="/console/objectives/${objectiveId}">${objectiveId}</a>`);
+      const page = await get(`/console/objectives/${objectiveId}`);
       expect(page.statusCode).toBe(200);
       expect(page.body).toContain('Approval-rate gap: target 2 pp, at risk past 4 pp (lower is better)');
       expect(page.body.match(/<circle /g)).toHaveLength(2);
       expect(page.body).toMatch(/<td>2<\/td><td>[\d-]+<\/td><td>1.8<\/td><td>on target<\/td>/);
-      expect((await get('/admin/console/objectives/no-such-objective')).statusCode).toBe(404);
-      const versions = await get('/admin/console/policy');
-      expect(versions.body).toContain('<a href="/admin/console/policy/1">1</a>');
-      const v1 = await get('/admin/console/policy/1');
+      expect((await get('/console/objectives/no-such-objective')).statusCode).toBe(404);
+      const versions = await get('/console/policy');
+      expect(versions.body).toContain('<a href="/console/policy/1">1</a>');
+      const v1 = await get('/console/policy/1');
       expect(v1.body).toContain('2. AI systems perform as intended and are monitored.');
       expect(v1.body).toContain('3 of 3 acknowledged (100 %)');
       expect(v1.body).toContain('<td>liam.walsh</td>');
-      expect((await get('/admin/console/policy/9')).statusCode).toBe(404);
-      expect((await get('/admin/console/policy/nine')).statusCode).toBe(400);
+      expect((await get('/console/policy/9')).statusCode).toBe(404);
+      expect((await get('/console/policy/nine')).statusCode).toBe(400);
+      // The pages moved into the console; the admin API no longer serves them.
+      expect((await get('/admin/console/objectives')).statusCode).toBe(404);
     } finally {
       await app.close();
     }

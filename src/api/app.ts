@@ -37,7 +37,6 @@ import { trustProxyOption } from './trust-proxy.js';
 import { aiSystemRoutes } from '../ai-system/routes.js';
 import { objectiveRoutes } from '../objectives/routes.js';
 import { policyRoutes } from '../policy/routes.js';
-import { consolePages } from '../objectives/pages.js';
 import { consoleRoutes } from '../console/index.js';
 import { healthRoutes } from './routes/health.js';
 import { internalAuditRoutes } from '../internal-audit/routes.js';
@@ -131,7 +130,7 @@ export async function buildApp(deps: AppDeps): Promise<ApiInstance> {
   const permissions = new Map<string, Permission>();
   app.decorate('adminPermissions', permissions);
   await registerCodecRoutes(app);
-  await app.register(adminScope([recordsRoutes, workRoutes, nonconformityRoutes, concernRoutes, peopleRoutes, scheduleRoutes, aiSystemRoutes, certificationRoutes, managementReviewRoutes, internalAuditRoutes, improvementRoutes, riskRoutes, soaRoutes, objectiveRoutes, policyRoutes, consolePages], permissions), { prefix: '/admin' });
+  await app.register(adminScope([recordsRoutes, workRoutes, nonconformityRoutes, concernRoutes, peopleRoutes, scheduleRoutes, aiSystemRoutes, certificationRoutes, managementReviewRoutes, internalAuditRoutes, improvementRoutes, riskRoutes, soaRoutes, objectiveRoutes, policyRoutes], permissions), { prefix: '/admin' });
   await app.register(consoleRoutes, { prefix: '/console' });
   await registerDocsRoutes(app);
 

@@ -14,10 +14,11 @@ import { pageContext, type PageContext } from '../api/pages/common.js';
 import { homePages } from './home.js';
 import { nonconformityPages } from '../corrective-action/console.js';
 import { evidencePages } from './evidence.js';
+import { objectivePages } from '../objectives/console.js';
 import '../api/deps.js';
 
 /** The console's areas, each given the page context. */
-const AREAS: ReadonlyArray<(ctx: PageContext) => FastifyPluginCallback> = [homePages, nonconformityPages, evidencePages];
+const AREAS: ReadonlyArray<(ctx: PageContext) => FastifyPluginCallback> = [homePages, nonconformityPages, evidencePages, objectivePages];
 
 const htmxSource = readFileSync(createRequire(import.meta.url).resolve('htmx.org/dist/htmx.min.js'));
 

@@ -3,7 +3,7 @@
  * escaping for every value.
  */
 import Handlebars from 'handlebars';
-import { APPROVAL_PAGE, CONCERN_PAGE, FIELD, LAYOUT, MESSAGE_PAGE, MY_TASKS_PAGE, OBJECTIVE_PAGE, OBJECTIVES_PAGE, POLICY_VERSION_PAGE, POLICY_VERSIONS_PAGE, STYLES, TASK_PAGE } from './templates.js';
+import { APPROVAL_PAGE, CONCERN_PAGE, FIELD, LAYOUT, MESSAGE_PAGE, MY_TASKS_PAGE, STYLES, TASK_PAGE } from './templates.js';
 
 const hbs = Handlebars.create();
 hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b);
@@ -17,10 +17,6 @@ const pages = {
   myTasks: compile(MY_TASKS_PAGE),
   message: compile(MESSAGE_PAGE),
   concern: compile(CONCERN_PAGE),
-  objectives: compile(OBJECTIVES_PAGE),
-  objective: compile(OBJECTIVE_PAGE),
-  policyVersions: compile(POLICY_VERSIONS_PAGE),
-  policyVersion: compile(POLICY_VERSION_PAGE),
 } as const;
 
 export type PageName = keyof typeof pages;
