@@ -8,7 +8,7 @@
  *
  * Registered inside the admin scope (API key required); every route needs the Temporal client.
  */
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import {
@@ -16,13 +16,11 @@ import {
   aiSystemStatusQuery,
   aiSystemWorkflowId,
   announceChangeUpdate,
-  impactAssessmentsOf,
-  impactAssessmentStatusQuery,
-  impactAssessmentWorkflowId,
   retireUpdate,
   updateRegistrationUpdate,
 } from './contract.js';
 import { DEFAULT_AI_SYSTEM_LIMIT, listAiSystems, MAX_AI_SYSTEM_LIMIT } from './visibility.js';
+import { assessmentDetail, assessmentsOf } from './assessments.js';
 import { aiSystemPolicySchema, aiSystemStates, registrationChangesSchema } from './schema.js';
 import {
   aiSystemIdSchema,
@@ -33,7 +31,6 @@ import {
 import type { Organization } from '../organization/schema.js';
 import { actorSchema, personIdSchema } from '../common/schemas.js';
 import { checkRegistration, ensureAiSystem, syncAiSystems } from './start.js';
-import { executionFacts } from '../temporal/visibility.js';
 import { errorResponseSchema, HttpError } from '../api/errors.js';
 import { guardTemporalRoutes, temporalClient } from '../api/plugins/temporal-routes.js';
 import { requirePermission } from '../api/plugins/admin-auth.js';
@@ -345,34 +342,8 @@ export const aiSystemRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
       }),
     },
     async (request) => {
-      const { systemId } = request.params;
-      const records = app.deps.records;
-      const started = await records.list({ subject: aiSystemWorkflowId(systemId), kind: 'ai-system.assessment-started', limit: 1000 });
-      if (started.length === 0) {
-        const registered = await records.list({ subject: aiSystemWorkflowId(systemId), kind: 'ai-system.registered', limit: 1 });
-        if (registered.length === 0) throw new HttpError(404, `No AI system ${systemId}.`);
-      }
-      const prefix = impactAssessmentsOf(systemId);
-      const ends = [
-        ...(await records.list({ subjectPrefix: prefix, kind: 'impact-assessment.recorded', limit: 1000 })),
-        ...(await records.list({ subjectPrefix: prefix, kind: 'impact-assessment.cancelled', limit: 1000 })),
-      ];
-      const items = started.map((r) => {
-        const c = r.content as { assessmentRef: string; workflowId: string; trigger: string; changes?: unknown[] };
-        const end = ends.find((e) => e.subject === c.workflowId);
-        const recorded = end?.kind === 'impact-assessment.recorded' ? (end.content as { level?: number; signOff?: { by?: string }; recordedAt?: string }) : undefined;
-        return {
-          assessmentRef: c.assessmentRef,
-          workflowId: c.workflowId,
-          trigger: c.trigger,
-          startedAt: r.occurredAt,
-          changes: c.changes?.length ?? 0,
-          outcome: recorded ? ('recorded' as const) : end ? ('cancelled' as const) : ('open' as const),
-          ...(recorded?.level !== undefined ? { level: recorded.level } : {}),
-          ...(recorded?.signOff?.by ? { signedOffBy: recorded.signOff.by } : {}),
-          ...(recorded?.recordedAt ? { recordedAt: recorded.recordedAt } : {}),
-        };
-      });
+      const items = await assessmentsOf(app.deps.records, request.params.systemId);
+      if (!items) throw new HttpError(404, `No AI system ${request.params.systemId}.`);
       return { items };
     },
   );
@@ -390,29 +361,9 @@ export const aiSystemRoutes: FastifyPluginCallbackZod = (app, _options, done) =>
     },
     async (request) => {
       const { systemId, assessmentRef } = request.params;
-      const workflowId = impactAssessmentWorkflowId(systemId, assessmentRef);
-      const handle = temporal().workflow.getHandle(workflowId);
-      const description = await handle.describe().catch((err: unknown) => {
-        if (err instanceof WorkflowNotFoundError) return undefined;
-        throw err;
-      });
-      const { records } = await app.deps.records.check(
-        [
-          ...(await app.deps.records.list({ subject: workflowId, limit: 1000 })),
-          ...(await app.deps.records.list({ subjectPrefix: `${workflowId}/`, limit: 1000 })),
-        ].sort((a, b) => a.seq - b.seq),
-      );
-      if (!description && records.length === 0) throw new HttpError(404, `No impact assessment ${systemId}/${assessmentRef}.`);
-      const status = description ? await handle.query(impactAssessmentStatusQuery).catch(() => undefined) : undefined;
-      const recorded = records.find((r) => r.kind === 'impact-assessment.recorded' && r.subject === workflowId);
-      return {
-        assessmentId: `${systemId}/${assessmentRef}`,
-        workflowId,
-        ...(description ? { execution: executionFacts(description) } : {}),
-        ...(status ? { status: status as unknown as z.input<typeof assessmentSchema>['status'] } : {}),
-        ...(recorded ? { recorded: recorded.content } : {}),
-        records: records.map((r) => ({ ...r, clauses: r.clauses })),
-      };
+      const detail = await assessmentDetail(temporal(), app.deps.records, systemId, assessmentRef);
+      if (!detail) throw new HttpError(404, `No impact assessment ${systemId}/${assessmentRef}.`);
+      return { ...detail, records: detail.records.map((r) => ({ ...r })) };
     },
   );
 

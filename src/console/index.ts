@@ -14,11 +14,16 @@ import { pageContext, type PageContext } from '../api/pages/common.js';
 import { homePages } from './home.js';
 import { nonconformityPages } from '../corrective-action/console.js';
 import { evidencePages } from './evidence.js';
+import { registerIndexPages } from './register.js';
 import { objectivePages } from '../objectives/console.js';
+import { aiSystemPages } from '../ai-system/console.js';
+import { riskPages } from '../risk/console.js';
+import { soaPages } from '../soa/console.js';
+import { concernPages } from '../concern/console.js';
 import '../api/deps.js';
 
 /** The console's areas, each given the page context. */
-const AREAS: ReadonlyArray<(ctx: PageContext) => FastifyPluginCallback> = [homePages, nonconformityPages, evidencePages, objectivePages];
+const AREAS: ReadonlyArray<(ctx: PageContext) => FastifyPluginCallback> = [homePages, registerIndexPages, nonconformityPages, evidencePages, objectivePages, aiSystemPages, riskPages, soaPages, concernPages];
 
 const htmxSource = readFileSync(createRequire(import.meta.url).resolve('htmx.org/dist/htmx.min.js'));
 

@@ -12,6 +12,7 @@ const seg = (value: string) => encodeURIComponent(value);
 export const consolePaths = {
   nonconformities: '/console/nonconformities',
   nonconformity: (ncId: string) => `/console/nonconformities/${seg(ncId)}`,
+  concerns: '/console/concerns',
   concern: (year: string, ref: string) => `/console/concerns/${seg(year)}/${seg(ref)}`,
   aiSystems: '/console/ai-systems',
   aiSystem: (systemId: string) => `/console/ai-systems/${seg(systemId)}`,

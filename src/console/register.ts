@@ -6,11 +6,16 @@
  * the workflow in the Temporal UI. Templates are strings composed into each register's page
  * (`consoleView(LIST_HEAD + ...)`), so every page keeps its one `<h1>`.
  */
-import type { FastifyRequest } from 'fastify';
+import type { FastifyPluginCallback, FastifyRequest } from 'fastify';
+import type { PageContext } from '../api/pages/common.js';
+import type { Permission } from '../auth/permissions.js';
 import type { z } from 'zod';
 import { formatDateTime } from '../mail/templates.js';
 import type { CheckedRecord, RecordsStore } from '../records/types.js';
+import { consoleGet } from './guard.js';
+import { consoleHandler } from './handler.js';
 import { consolePaths } from './paths.js';
+import { can, consoleView, sendConsole } from './render.js';
 import { temporalWorkflowUrl } from './temporal-link.js';
 import '../api/deps.js';
 
@@ -177,4 +182,30 @@ export function peopleOptions(request: FastifyRequest): Array<{ value: string; l
 export function doneNotice(request: FastifyRequest, texts: Record<string, string>): { kind: 'done'; text: string } | undefined {
   const done = (request.query as Record<string, unknown> | undefined)?.done;
   return typeof done === 'string' && Object.hasOwn(texts, done) ? { kind: 'done', text: texts[done]! } : undefined;
+}
+
+/** The registers, each shown to those who may read it. */
+const REGISTERS: ReadonlyArray<{ href: string; title: string; text: string; permission: Permission }> = [
+  { href: consolePaths.nonconformities, title: 'Nonconformities and corrective actions', text: 'Every NC with its step, owner and target; post an update or cancel one (10.2).', permission: 'corrective-action.read' },
+  { href: consolePaths.concerns, title: 'Reported concerns', text: 'Concerns reported about the AI systems, and their triage (A.3.3).', permission: 'concern.read' },
+  { href: consolePaths.aiSystems, title: 'AI systems', text: 'The inventory and each system’s impact assessments (6.1.4, 8.4).', permission: 'ai-system.read' },
+  { href: consolePaths.risks, title: 'AI risk register', text: 'Risks by level, owner and AI system, with their treatment and acceptance (6.1.2, 8.2).', permission: 'risk.read' },
+  { href: consolePaths.soa, title: 'Statement of Applicability', text: 'Every Annex A control, its versions and exports (6.1.3).', permission: 'soa.read' },
+  { href: consolePaths.objectives, title: 'AI objectives', text: 'Objectives with their measurements and charts (6.2, 9.1).', permission: 'objective.read' },
+  { href: consolePaths.policy, title: 'AI policy', text: 'Approved versions and who has acknowledged them (5.2, 7.3).', permission: 'policy.read' },
+];
+
+const INDEX = consoleView(`<h1>Registers</h1>
+<p>The registers of the AI management system you may read.</p>
+<ul class="cards plain">{{#each registers}}<li class="card"><h2><a href="{{href}}">{{title}}</a></h2><p>{{text}}</p></li>
+{{/each}}</ul>`);
+
+/** `/console/registers`: the registers the person may read. */
+export function registerIndexPages(ctx: PageContext): FastifyPluginCallback {
+  return (app, _options, done) => {
+    app.get('/registers', consoleGet('corrective-action.read'), consoleHandler(ctx, async (request, reply) =>
+      sendConsole(request, reply, INDEX, { registers: REGISTERS.filter((r) => can(request, r.permission)) }, { title: 'Registers', section: 'registers' }),
+    ));
+    done();
+  };
 }

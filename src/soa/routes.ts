@@ -19,7 +19,7 @@ import { soaDiff, soaEditsSchema } from './schema.js';
 import { appendSoaChange, soaVersions, type SoaVersion } from './store.js';
 import '../api/deps.js';
 
-const versionParam = z.coerce.number({ error: 'must be a version number' }).int('must be a whole number').min(0, 'must be 0 or more');
+export const versionParam = z.coerce.number({ error: 'must be a version number' }).int('must be a whole number').min(0, 'must be 0 or more');
 
 const controlSchema = z.object({
   control: z.string(),
