@@ -9,6 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { optionalPart } from '../scripts/lib/parts.js';
+import { startConcern } from '../src/concern/start.js';
 import { ncStatusQuery } from '../src/corrective-action/contract.js';
 import { TEST_ADMIN_HEADERS } from './helpers/browser.js';
 import { axeViolations, consoleFetch, csrfIn, screenshots, signInJar, signInPage, startConsole, type ConsoleContext } from './helpers/console.js';
@@ -43,9 +44,10 @@ async function raise(body: Record<string, unknown>): Promise<string> {
   return res.json<{ ncId: string }>().ncId;
 }
 
+/** The page, with the entity handlebars writes for `=` in links turned back. */
 const get = async (jar: CookieJar, path: string) => {
   const res = await consoleFetch(ctx, jar, path);
-  return { status: res.status, html: await res.text(), location: res.headers.get('location') };
+  return { status: res.status, html: (await res.text()).replace(/&#x3D;/g, '=').replace(/&amp;/g, '&'), location: res.headers.get('location') };
 };
 
 beforeAll(async () => {
@@ -195,6 +197,150 @@ describe('nonconformity register', () => {
       expect(await axeViolations(page)).toEqual([]);
       await page.goto(`${ctx.base}/console/nonconformities?state=lost`);
       expect(await axeViolations(page)).toEqual([]);
+      await page.context().close();
+    }
+  });
+});
+
+describe('AI systems, risks, SoA, concerns, objectives and policy', () => {
+  const systemId = 'console-chatbot';
+  let concernId = '';
+  let riskId = '';
+
+  beforeAll(async () => {
+    const post = (url: string, payload: object, method: 'POST' | 'PUT' = 'POST') => ctx.app.inject({ method, url, headers: TEST_ADMIN_HEADERS, payload });
+    const system = await post('/admin/ai-systems', { id: systemId, name: 'Console chatbot', owner: 'marco.rossi', purpose: 'Answers questions about loans.', impactTier: 'medium', policy: { firstAssessmentIn: '1s' } });
+    expect(system.statusCode, system.body).toBe(201);
+    const risk = await post('/admin/risks', { title: 'Chatbot gives wrong loan terms', description: 'Hallucinated interest rates.', aiSystems: ['credit-scoring'], categories: ['robustness', 'transparency'], owner: 'marco.rossi', inherent: { likelihood: 'likely', consequence: 'major' } });
+    expect(risk.statusCode, risk.body).toBe(201);
+    riskId = risk.json<{ risk: { riskId: string } }>().risk.riskId;
+    const soa = await post('/admin/soa', { changes: [{ control: 'A.6.2.7', implementation: 'partial', addRisks: [riskId] }], reason: 'Model cards are being written.' }, 'PUT');
+    expect(soa.statusCode, soa.body).toBe(200);
+    const handle = await startConcern(ctx.stack.client, ctx.stack.taskQueue, { description: 'The chatbot quoted a rate of 0.1 % to me.', reporterName: 'Jane Roe', reporterEmail: 'jane.roe@example.org', aiSystem: 'credit-scoring', reportedAt: new Date().toISOString() }, { organization: ctx.stack.organization, publicBaseUrl: ctx.base });
+    concernId = handle.workflowId;
+    const objectives = await ctx.app.inject({ method: 'POST', url: '/admin/objectives/sync', headers: TEST_ADMIN_HEADERS });
+    expect(objectives.statusCode, objectives.body).toBe(200);
+  }, 60_000);
+
+  it('lists the registers a person may read', async () => {
+    const index = await get(priya, '/console/registers');
+    expect(index.status).toBe(200);
+    for (const href of ['/console/nonconformities', '/console/concerns', '/console/ai-systems', '/console/risks', '/console/soa', '/console/objectives', '/console/policy']) expect(index.html).toContain(`href="${href}"`);
+    const tom = await signInJar(ctx, 'tom.baker');
+    const tomIndex = await get(tom, '/console/registers');
+    expect(tomIndex.html).toContain('href="/console/risks"');
+    expect(tomIndex.html).not.toContain('href="/console/concerns"');
+    expect((await get(tom, '/console/concerns')).status).toBe(403);
+  });
+
+  it('shows the AI systems, one system with its assessments and history, and an assessment with its timeline and records', async () => {
+    const list = await eventually(() => get(priya, '/console/ai-systems?owner=marco.rossi'), (r) => r.html.includes(`>${systemId}</a>`));
+    expect(list.status).toBe(200);
+    expect((await get(priya, '/console/ai-systems?state=sleeping')).status).toBe(400);
+    const page = await eventually(() => get(priya, `/console/ai-systems/${systemId}`), (r) => r.html.includes('/assessments/'));
+    expect(page.html).toContain('<h1>Console chatbot (console-chatbot)</h1>');
+    expect(page.html).toContain('<strong>registered</strong>');
+    expect(page.html).toContain('ai-system.registered');
+    const assessment = /href="(\/console\/ai-systems\/console-chatbot\/assessments\/\d{4}-1)"/.exec(page.html)?.[1];
+    expect(assessment).toBeDefined();
+    const detail = await eventually(() => get(priya, assessment!), (r) => r.html.includes('<strong>started</strong>'));
+    expect(detail.html).toMatch(/<h1>Impact assessment \d{4}-1 of console-chatbot<\/h1>/);
+    expect(detail.html).toContain('Open in the Temporal UI');
+    expect((await get(priya, `/console/ai-systems/${systemId}/assessments/first`)).status).toBe(400);
+    expect((await get(priya, '/console/ai-systems/no-such-system')).status).toBe(404);
+    const described = await ctx.stack.client.workflow.getHandle(`ai-system/${systemId}`).describe();
+    expect(await described.staticDetails()).toBe(`[Open in the AIMS console](${ctx.base}/console/ai-systems/${systemId})`);
+  });
+
+  it('filters the risk register by level, owner and AI system, and shows a risk with its versions and records', async () => {
+    const list = await get(priya, '/console/risks?scope=credit-scoring&owner=marco.rossi');
+    expect(list.html).toContain(`>${riskId}</a>`);
+    const other = await get(priya, '/console/risks?scope=fraud-detection');
+    expect(other.html).not.toContain(`>${riskId}</a>`);
+    const bad = await get(priya, '/console/risks?category=luck');
+    expect(bad.status).toBe(400);
+    expect(bad.html).toContain('Category: must be an Annex C category');
+    const page = await get(priya, `/console/risks/${riskId}`);
+    expect(page.html).toContain(`<h1>${riskId}: Chatbot gives wrong loan terms</h1>`);
+    expect(page.html).toContain('likely × major');
+    expect(page.html).toContain('<strong>identified</strong>');
+    expect(page.html).toContain('risk.identified');
+    expect((await get(priya, '/console/risks/R-99999')).status).toBe(404);
+  });
+
+  it('shows the SoA in force, its versions, a diff and the export links', async () => {
+    const soa = await get(priya, '/console/soa');
+    expect(soa.html).toContain('<h1>Statement of Applicability, version 1</h1>');
+    expect(soa.html).toContain('href="/admin/soa/export.csv?version=1"');
+    expect(soa.html).toContain('href="/console/soa/diff?from=0&to=1"');
+    expect(soa.html).toContain(`<a href="/console/risks/${riskId}">${riskId}</a>`);
+    const v0 = await get(priya, '/console/soa?version=0');
+    expect(v0.html).toContain('An earlier version');
+    const diff = await get(priya, '/console/soa/diff?from=0&to=1');
+    expect(diff.html).toMatch(/<th scope="row">A\.6\.2\.7<\/th><td>implementation<\/td>/);
+    expect((await get(priya, '/console/soa?version=7')).status).toBe(404);
+    expect((await get(priya, '/console/soa?version=latest')).status).toBe(400);
+    const csv = await consoleFetch(ctx, priya, '/admin/soa/export.csv?version=1');
+    expect(csv.status).toBe(200);
+    expect(await csv.text()).toContain('A.6.2.7');
+  });
+
+  it('triages a concern through the task form: a bad answer beside its field, then a rejection', async () => {
+    const list = await eventually(() => get(priya, '/console/concerns?state=triage'), (r) => r.html.includes(`>${concernId}</a>`));
+    expect(list.html).toContain('The chatbot quoted a rate of 0.1 % to me.');
+    // Who reported it is never shown.
+    expect(list.html).not.toContain('Jane Roe');
+    const page = await eventually(() => get(priya, `/console/${concernId.replace('concern/', 'concerns/')}`), (r) => r.html.includes('Record the triage'));
+    expect(page.html).toContain('concern.reported');
+    expect(page.html).not.toContain('Jane Roe');
+    expect(page.html).not.toContain('jane.roe@example.org');
+    const csrf = csrfIn(page.html);
+    const action = `/console/${concernId.replace('concern/', 'concerns/')}/triage`;
+    const bad = await consoleFetch(ctx, priya, action, { form: { csrf, decision: 'reject' } });
+    expect(bad.status).toBe(400);
+    const badHtml = await bad.text();
+    expect(badHtml).toContain('Please check your answer');
+    expect(badHtml).toMatch(/<p class="field-error" id="f-note-error">The note is required to reject/);
+    const done = await consoleFetch(ctx, priya, action, { form: { csrf, decision: 'reject', note: 'The quoted rate is the promotional one for students.' } });
+    expect(done.status).toBe(303);
+    const after = await eventually(() => get(priya, done.headers.get('location')!), (r) => r.html.includes('concern.triaged'));
+    expect(after.html).toContain('The triage was recorded.');
+    expect(after.html).not.toContain('Record the triage');
+  });
+
+  it('shows the objectives and the policy in the console', async () => {
+    const list = await eventually(() => get(priya, '/console/objectives'), (r) => r.html.includes('>credit-scoring-accuracy</a>'));
+    expect(list.html).toContain('<a href="/console/objectives/credit-scoring-accuracy">credit-scoring-accuracy</a>');
+    const page = await get(priya, '/console/objectives/credit-scoring-accuracy');
+    expect(page.html).toContain('<h1>Objective credit-scoring-accuracy</h1>');
+    expect(page.html).toContain('<svg');
+    const policy = await get(priya, '/console/policy');
+    expect(policy.html).toContain('<h1>AI policy versions</h1>');
+  });
+
+  it.runIf(chromium.here)('has no serious accessibility finding on any of these pages, at desktop and phone width', async () => {
+    const assessment = /href="(\/console\/ai-systems\/console-chatbot\/assessments\/\d{4}-1)"/.exec((await get(priya, `/console/ai-systems/${systemId}`)).html)?.[1];
+    const pages = [
+      '/console/registers',
+      '/console/ai-systems',
+      `/console/ai-systems/${systemId}`,
+      ...(assessment ? [assessment] : []),
+      '/console/risks',
+      `/console/risks/${riskId}`,
+      '/console/soa',
+      '/console/soa/diff?from=0&to=1',
+      '/console/concerns',
+      `/console/${concernId.replace('concern/', 'concerns/')}`,
+      '/console/objectives',
+      '/console/objectives/credit-scoring-accuracy',
+      '/console/policy',
+    ];
+    for (const viewport of ['desktop', 'phone'] as const) {
+      const page = await signInPage(ctx, 'priya.raman', viewport, '/console/registers');
+      for (const path of pages) {
+        await page.goto(`${ctx.base}${path}`);
+        expect({ path, violations: await axeViolations(page) }).toEqual({ path, violations: [] });
+      }
       await page.context().close();
     }
   });
