@@ -5,6 +5,7 @@
  * with and without anchors, the audit pack download, the management-review packs, who may
  * do what, and axe-core in Chromium at desktop and phone width.
  */
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { optionalPart } from '../scripts/lib/parts.js';
 import { TEST_ADMIN_HEADERS } from './helpers/browser.js';
@@ -13,6 +14,13 @@ import type { CookieJar } from './helpers/oidc.js';
 import { eventually } from './helpers/temporal.js';
 
 const chromium = optionalPart('Chromium');
+
+/** Whether the page fits its viewport's width (tables scroll inside their own region, the page never sideways). */
+const fitsWidth = (page: Page) =>
+  page.evaluate(() => {
+    const g = globalThis as unknown as { innerWidth: number; document: { documentElement: { scrollWidth: number } } };
+    return g.document.documentElement.scrollWidth <= g.innerWidth;
+  });
 if (!chromium.here) console.warn(`console evidence: browser checks skipped: ${chromium.skipReason}`);
 
 let ctx: ConsoleContext;
@@ -170,8 +178,10 @@ describe('evidence pages', () => {
     for (const viewport of ['desktop', 'phone'] as const) {
       const page = await signInPage(ctx, 'priya.raman', viewport, '/console/evidence');
       expect(await axeViolations(page)).toEqual([]);
+      expect(await fitsWidth(page)).toBe(true);
       await page.goto(`${ctx.base}/console/evidence/2`);
       expect(await axeViolations(page)).toEqual([]);
+      expect(await fitsWidth(page)).toBe(true);
       await page.goto(`${ctx.base}/console/evidence?from=yesterday`);
       expect(await axeViolations(page)).toEqual([]);
       await page.goto(`${ctx.base}/console/evidence`);

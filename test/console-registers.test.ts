@@ -7,9 +7,12 @@
  * concerns, objectives and policy pages. In Chromium: axe-core finds nothing serious on any of
  * them, at desktop and phone width, and the NC register is screenshot for the README.
  */
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { optionalPart } from '../scripts/lib/parts.js';
 import { startConcern } from '../src/concern/start.js';
+import { consolePathOf } from '../src/console/paths.js';
+import { consoleDetails } from '../src/temporal/start.js';
 import { ncStatusQuery } from '../src/corrective-action/contract.js';
 import { TEST_ADMIN_HEADERS } from './helpers/browser.js';
 import { axeViolations, consoleFetch, csrfIn, screenshots, signInJar, signInPage, startConsole, type ConsoleContext } from './helpers/console.js';
@@ -17,6 +20,13 @@ import type { CookieJar } from './helpers/oidc.js';
 import { eventually } from './helpers/temporal.js';
 
 const chromium = optionalPart('Chromium');
+
+/** Whether the page fits its viewport's width (tables scroll inside their own region, the page never sideways). */
+const fitsWidth = (page: Page) =>
+  page.evaluate(() => {
+    const g = globalThis as unknown as { innerWidth: number; document: { documentElement: { scrollWidth: number } } };
+    return g.document.documentElement.scrollWidth <= g.innerWidth;
+  });
 if (!chromium.here) console.warn(`console registers: browser checks skipped: ${chromium.skipReason}`);
 
 const quiet = { reminderOffsets: [], escalation: [] };
@@ -192,6 +202,7 @@ describe('nonconformity register', () => {
     for (const viewport of ['desktop', 'phone'] as const) {
       const page = await signInPage(ctx, 'priya.raman', viewport, '/console/nonconformities');
       expect(await axeViolations(page)).toEqual([]);
+      expect(await fitsWidth(page)).toBe(true);
       if (viewport === 'desktop') await screenshots(page, 'nc-register');
       await page.goto(`${ctx.base}/console/nonconformities/${ncs.minor}`);
       expect(await axeViolations(page)).toEqual([]);
@@ -339,9 +350,39 @@ describe('AI systems, risks, SoA, concerns, objectives and policy', () => {
       const page = await signInPage(ctx, 'priya.raman', viewport, '/console/registers');
       for (const path of pages) {
         await page.goto(`${ctx.base}${path}`);
-        expect({ path, violations: await axeViolations(page) }).toEqual({ path, violations: [] });
+        expect({ path, violations: await axeViolations(page), fits: await fitsWidth(page) }).toEqual({ path, violations: [], fits: true });
       }
       await page.context().close();
+    }
+  });
+});
+
+describe('links back from the Temporal UI', () => {
+  it('maps each workflow to its console page, and the evidence of its records when it has none', () => {
+    expect(consolePathOf('corrective-action/NC-2027-004')).toBe('/console/nonconformities/NC-2027-004');
+    expect(consolePathOf('concern/2027/k3m9x2qa')).toBe('/console/concerns/2027/k3m9x2qa');
+    expect(consolePathOf('ai-system/credit-scoring')).toBe('/console/ai-systems/credit-scoring');
+    expect(consolePathOf('impact-assessment/credit-scoring/2027-2')).toBe('/console/ai-systems/credit-scoring/assessments/2027-2');
+    expect(consolePathOf('objective/credit-scoring-accuracy')).toBe('/console/objectives/credit-scoring-accuracy');
+    expect(consolePathOf('risk/R-007')).toBe('/console/risks/R-007');
+    expect(consolePathOf('soa-review/2027')).toBe('/console/soa');
+    expect(consolePathOf('policy-review/2027')).toBe('/console/policy');
+    expect(consolePathOf('corrective-action/NC-2027-004/root-cause-1')).toBe('/console/evidence?subject=corrective-action%2FNC-2027-004%2Froot-cause-1');
+    expect(consoleDetails(undefined, 'corrective-action/NC-2027-004')).toEqual({});
+    expect(consoleDetails('https://aims.example/', 'ai-system/credit-scoring')).toEqual({ staticDetails: '[Open in the AIMS console](https://aims.example/console/ai-systems/credit-scoring)' });
+  });
+
+  it('gives the runs of a yearly schedule a link to the register they feed', async () => {
+    const put = await ctx.app.inject({ method: 'PUT', url: '/admin/schedules/soa-review', headers: TEST_ADMIN_HEADERS, payload: { month: 1, day: 5, hour: 8, minute: 0, paused: true } });
+    expect(put.statusCode, put.body).toBeLessThan(300);
+    const { scheduleId } = put.json<{ scheduleId: string }>();
+    const handle = ctx.stack.client.schedule.getHandle(scheduleId);
+    try {
+      const described = await handle.describe();
+      expect(described.action.type).toBe('startWorkflow');
+      expect((described.action as { staticDetails?: string }).staticDetails).toBe(`[Open in the AIMS console](${ctx.base}/console/soa)`);
+    } finally {
+      await handle.delete().catch(() => undefined);
     }
   });
 });

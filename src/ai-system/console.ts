@@ -27,7 +27,7 @@ const LIST = consoleView(`<h1>AI systems</h1>
 ${FILTERS}
 {{#if items.length}}${tableOpen('systems', '{{countText}}')}
 <thead><tr><th scope="col">System</th><th scope="col">Name</th><th scope="col">Owner</th><th scope="col">Impact tier</th><th scope="col">Assessment</th><th scope="col">Next due</th><th scope="col">Last level</th><th scope="col">Operations</th></tr></thead><tbody>
-{{#each items}}<tr><th scope="row"><a href="{{url}}">{{systemId}}</a></th><td>{{name}}</td><td>{{owner}}</td><td>{{impactTier}}</td><td>{{state}}</td><td>{{nextDue}}</td><td>{{#if lastAssessment}}{{lastAssessment.level}}{{/if}}</td><td>{{#if temporalUrl}}<a href="{{temporalUrl}}" rel="noreferrer">Workflow<span class="visually-hidden"> of {{systemId}}</span></a>{{/if}}</td></tr>
+{{#each items}}<tr><th scope="row"><a href="{{url}}">{{systemId}}</a></th><td>{{name}}</td><td>{{owner}}</td><td>{{impactTier}}</td><td>{{state}}</td><td>{{nextDue}}</td><td>{{#if lastAssessment}}{{lastAssessment.level}}{{/if}}</td><td>{{#if temporalUrl}}<a href="{{temporalUrl}}" rel="noreferrer" aria-label="Workflow of {{systemId}} in the Temporal UI">Workflow</a>{{/if}}</td></tr>
 {{/each}}</tbody></table></div>
 {{else}}<p>{{#if filtered}}No AI system matches these filters.{{else}}No AI system is registered.{{/if}}</p>{{/if}}
 <p><a href="${consolePaths.risks}">The risk register</a> · <a href="${consolePaths.soa}">The Statement of Applicability</a></p>`);

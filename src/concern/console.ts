@@ -37,7 +37,7 @@ const LIST = consoleView(`<h1>Reported concerns</h1>
 ${FILTERS}
 {{#if items.length}}${tableOpen('concerns', '{{countText}}')}
 <thead><tr><th scope="col">Concern</th><th scope="col">Summary</th><th scope="col">State</th><th scope="col">AI system</th><th scope="col">Reported</th><th scope="col">Operations</th></tr></thead><tbody>
-{{#each items}}<tr><th scope="row"><a href="{{url}}">{{concernId}}</a></th><td>{{summary}}</td><td>{{state}}</td><td>{{aiSystem}}</td><td>{{reported}}</td><td>{{#if temporalUrl}}<a href="{{temporalUrl}}" rel="noreferrer">Workflow<span class="visually-hidden"> of {{concernId}}</span></a>{{/if}}</td></tr>
+{{#each items}}<tr><th scope="row"><a href="{{url}}">{{concernId}}</a></th><td>{{summary}}</td><td>{{state}}</td><td>{{aiSystem}}</td><td>{{reported}}</td><td>{{#if temporalUrl}}<a href="{{temporalUrl}}" rel="noreferrer" aria-label="Workflow of {{concernId}} in the Temporal UI">Workflow</a>{{/if}}</td></tr>
 {{/each}}</tbody></table></div>
 {{else}}<p>{{#if filtered}}No concern matches this filter.{{else}}No concern has been reported.{{/if}}</p>{{/if}}`);
 

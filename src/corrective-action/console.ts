@@ -29,7 +29,7 @@ const LIST = consoleView(`<h1>Nonconformities and corrective actions</h1>
 ${FILTERS}
 {{#if items.length}}${tableOpen('ncs', '{{countText}}')}
 <thead><tr><th scope="col">NC</th><th scope="col">Title</th><th scope="col">Severity</th><th scope="col">State</th><th scope="col">Owner</th><th scope="col">Source</th><th scope="col">Target</th><th scope="col">Operations</th></tr></thead><tbody>
-{{#each items}}<tr><th scope="row"><a href="{{url}}">{{ncId}}</a></th><td>{{title}}</td><td>{{severity}}</td><td>{{state}}{{#if overdue}} <span class="badge badge-overdue">Overdue</span>{{/if}}</td><td>{{owner}}</td><td>{{source}}</td><td>{{targetDay}}</td><td>{{#if temporalUrl}}<a href="{{temporalUrl}}" rel="noreferrer">Workflow<span class="visually-hidden"> of {{ncId}}</span></a>{{/if}}</td></tr>
+{{#each items}}<tr><th scope="row"><a href="{{url}}">{{ncId}}</a></th><td>{{title}}</td><td>{{severity}}</td><td>{{state}}{{#if overdue}} <span class="badge badge-overdue">Overdue</span>{{/if}}</td><td>{{owner}}</td><td>{{source}}</td><td>{{targetDay}}</td><td>{{#if temporalUrl}}<a href="{{temporalUrl}}" rel="noreferrer" aria-label="Workflow of {{ncId}} in the Temporal UI">Workflow</a>{{/if}}</td></tr>
 {{/each}}</tbody></table></div>
 {{else}}<p>{{#if filtered}}No nonconformity matches these filters.{{else}}No nonconformity has been raised.{{/if}}</p>{{/if}}`);
 

@@ -27,7 +27,7 @@ const OBJECTIVES = consoleView(`<h1>AI objectives</h1>
 <p>Each objective with its owner, its latest measurement and its state (ISO/IEC 42001 6.2, 9.1).</p>
 {{#if items.length}}${tableOpen('objectives', '{{items.length}} objectives')}
 <thead><tr><th scope="col">Objective</th><th scope="col">Owner</th><th scope="col">State</th><th scope="col">Latest</th><th scope="col">Next measurement</th><th scope="col">Operations</th></tr></thead><tbody>
-{{#each items}}<tr><th scope="row"><a href="{{url}}">{{objectiveId}}</a><br><span class="meta">{{statement}}</span></th><td>{{owner}}</td><td>{{state}}</td><td>{{#if last}}{{last.value}} ({{last.at}}){{else}}not measured{{/if}}</td><td>{{nextAt}}</td><td>{{#if temporalUrl}}<a href="{{temporalUrl}}" rel="noreferrer">Workflow<span class="visually-hidden"> of {{objectiveId}}</span></a>{{/if}}</td></tr>
+{{#each items}}<tr><th scope="row"><a href="{{url}}">{{objectiveId}}</a><br><span class="meta">{{statement}}</span></th><td>{{owner}}</td><td>{{state}}</td><td>{{#if last}}{{last.value}} ({{last.at}}){{else}}not measured{{/if}}</td><td>{{nextAt}}</td><td>{{#if temporalUrl}}<a href="{{temporalUrl}}" rel="noreferrer" aria-label="Workflow of {{objectiveId}} in the Temporal UI">Workflow</a>{{/if}}</td></tr>
 {{/each}}</tbody></table></div>
 {{else}}<p>No objective is registered.</p>{{/if}}
 <p><a href="${consolePaths.policy}">The AI policy</a></p>`);
@@ -40,7 +40,7 @@ ${OPERATIONS}
 <figure class="chart">{{{chart}}}</figure>
 {{#if series.length}}${tableOpen('series', 'Measurements, oldest first')}
 <thead><tr><th scope="col">#</th><th scope="col">Date</th><th scope="col">Value</th><th scope="col">Evaluation</th><th scope="col">Misses in a row</th><th scope="col">By</th><th scope="col">Method</th><th scope="col">Evidence</th></tr></thead><tbody>
-{{#each series}}<tr><td>{{n}}</td><td>{{date}}</td><td>{{value}}</td><td>{{evaluation}}</td><td>{{missesInRow}}</td><td>{{by}}</td><td>{{method}}</td><td>{{#if evidence}}<a href="{{evidence}}" rel="noreferrer">link<span class="visually-hidden"> to the evidence of measurement {{n}}</span></a>{{/if}}</td></tr>
+{{#each series}}<tr><td>{{n}}</td><td>{{date}}</td><td>{{value}}</td><td>{{evaluation}}</td><td>{{missesInRow}}</td><td>{{by}}</td><td>{{method}}</td><td>{{#if evidence}}<a href="{{evidence}}" rel="noreferrer" aria-label="link to the evidence of measurement {{n}}">link</a>{{/if}}</td></tr>
 {{/each}}</tbody></table></div>
 {{else}}<p>Not measured yet.</p>{{/if}}
 ${LEDGER}
@@ -121,7 +121,8 @@ export function objectivePages(ctx: PageContext): FastifyPluginCallback {
         every: d.every,
         measurer: d.measurement.by ?? d.owner,
         direction: d.metric.direction === 'higher-is-better' ? 'higher is better' : 'lower is better',
-        chart: objectiveChartSvg({ title: d.metric.name, unit: d.metric.unit, target: d.metric.target, atRisk: d.metric.atRisk, points: status.series }),
+        // Scaled down to a phone's width (the printable pack keeps its fixed size).
+        chart: objectiveChartSvg({ title: d.metric.name, unit: d.metric.unit, target: d.metric.target, atRisk: d.metric.atRisk, points: status.series }).replace(/^<svg /, '<svg style="max-width:100%;height:auto" '),
         series: status.series.map((m) => ({ ...m, date: dayOf(m.at), evaluation: m.evaluation.replace('-', ' ') })),
         ledger: await ledgerOf(app.deps.records, workflowId, { children: true }),
       };

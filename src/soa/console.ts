@@ -28,7 +28,7 @@ ${tableOpen('controls', '{{includedCount}} of {{soa.controls.length}} Annex A co
 <section aria-labelledby="versions-title"><h2 id="versions-title">Versions</h2>
 ${tableOpen('versions', 'Every version, oldest first')}
 <thead><tr><th scope="col">Version</th><th scope="col">Changed</th><th scope="col">By</th><th scope="col">Why</th><th scope="col">Approved</th><th scope="col">Changes</th></tr></thead><tbody>
-{{#each versions}}<tr><th scope="row"><a href="{{url}}">{{version}}</a></th><td>{{atText}}</td><td>{{by}}</td><td>{{reason}}</td><td>{{#if approved}}{{approved.by}}{{else}}no{{/if}}</td><td>{{#if diffUrl}}<a href="{{diffUrl}}">from {{previous}}<span class="visually-hidden"> to {{version}}</span></a>{{/if}}</td></tr>
+{{#each versions}}<tr><th scope="row"><a href="{{url}}">{{version}}</a></th><td>{{atText}}</td><td>{{by}}</td><td>{{reason}}</td><td>{{#if approved}}{{approved.by}}{{else}}no{{/if}}</td><td>{{#if diffUrl}}<a href="{{diffUrl}}" aria-label="from {{previous}} to {{version}}">from {{previous}}</a>{{/if}}</td></tr>
 {{/each}}</tbody></table></div></section>
 ${LEDGER}`);
 
