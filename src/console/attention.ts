@@ -76,13 +76,25 @@ export interface Attention {
   cut: boolean;
 }
 
+/** What a workflow without a title of its own is called, by type. */
+const typeNames: Record<string, string> = {
+  managementReview: 'Management review',
+  certificationCycle: 'Certification cycle',
+  internalAuditProgramme: 'Internal audit programme',
+  aiSystem: 'AI system',
+  riskAssessment: 'Risk assessment',
+  objectiveMeasurement: 'Objective',
+};
+
 function attentionItem(info: WorkflowExecutionInfo, nowMs: number): AttentionItem {
   const sa = info.typedSearchAttributes;
   const memo = info.memo ?? {};
   const dueAt = isoOf(sa.get(searchAttributes.dueDate));
   const state = sa.get(searchAttributes.state) ?? 'unknown';
   const ref = sa.get(searchAttributes.ref);
-  const title = typeof memo.title === 'string' ? (ref && !memo.title.includes(ref) ? `${ref}: ${memo.title}` : memo.title) : (ref ?? info.workflowId);
+  const named = typeNames[info.type];
+  const title =
+    typeof memo.title === 'string' ? (ref && !memo.title.includes(ref) ? `${ref}: ${memo.title}` : memo.title) : ref ? (named ? `${named} ${ref}` : ref) : info.workflowId;
   return {
     workflowId: info.workflowId,
     type: info.type,
