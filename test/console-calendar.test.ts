@@ -22,6 +22,15 @@ import { processQuery } from '../src/calendar/sources.js';
 import { redactUrl } from '../src/api/logging.js';
 import { IN_MEMORY, openRecordsStore } from '../src/records/store.js';
 import type { RecordsStore } from '../src/records/types.js';
+import { optionalPart } from '../scripts/lib/parts.js';
+import { startCertificationCycle } from '../src/certification/start.js';
+import { TEST_ADMIN_HEADERS } from './helpers/browser.js';
+import { axeViolations, consoleFetch, csrfIn, screenshots, signInJar, signInPage, startConsole, type ConsoleContext } from './helpers/console.js';
+import { eventually } from './helpers/temporal.js';
+import { headersOf } from './helpers/keys.js';
+
+const chromium = optionalPart('Chromium');
+if (!chromium.here) console.warn(`console calendar: browser checks skipped: ${chromium.skipReason}`);
 
 const ALL = new Set(calendarKinds);
 
@@ -240,5 +249,188 @@ describe('calendar feed parts', () => {
     expect(task.component.getFirstPropertyValue('dtstamp')?.toString()).toBe('2027-03-10T12:00:00Z');
     expect(String(task.component.getFirstPropertyValue('url'))).toContain('https://aims.example.com/console/calendar?uid=');
     expect(task.description).toContain('(overdue)');
+  });
+});
+
+describe('console calendar and feed', () => {
+  let ctx: ConsoleContext;
+  const DAY = 86_400_000;
+  const now = Date.now();
+  const meeting = new Date(now + 10 * DAY).toISOString().slice(0, 10);
+  const meetingMonth = meeting.slice(0, 7);
+  // iCalendar times are whole seconds.
+  const taskDue = new Date(Math.floor((now + 12 * DAY) / 1000) * 1000);
+  const reviewId = `2099-extra-${Math.floor(Math.random() * 1e6)}`;
+  const cert = `CERT-C${Math.floor(Math.random() * 1e6)}`;
+  const quiet = { reminderOffsets: [], escalation: [] };
+
+  beforeAll(async () => {
+    ctx = await startConsole({ config: { LINK_FAILURE_LIMIT_PER_ADDRESS: 12 } });
+    const review = await ctx.app.inject({
+      method: 'POST',
+      url: '/admin/management-reviews',
+      headers: TEST_ADMIN_HEADERS,
+      payload: { reviewId, meetingDate: meeting, policy: { tasks: quiet } },
+    });
+    expect(review.statusCode, review.body).toBe(201);
+    const task = await ctx.app.inject({
+      method: 'POST',
+      url: '/admin/tasks',
+      headers: TEST_ADMIN_HEADERS,
+      payload: { title: 'Prepare the audit evidence folder', instructions: 'Collect the links.', clauses: ['9.2'], process: 'internal-audit', assignee: { person: 'priya.raman' }, dueAt: taskDue.toISOString(), form: 'evidence', policy: quiet },
+    });
+    expect(task.statusCode, task.body).toBe(201);
+    await startCertificationCycle(
+      ctx.stack.client,
+      ctx.stack.taskQueue,
+      {
+        certificateId: cert,
+        plan: { surveillance1: meeting, surveillance2: new Date(now + 300 * DAY).toISOString().slice(0, 10), recertification: new Date(now + 700 * DAY).toISOString().slice(0, 10) },
+        certificate: { decisionDate: new Date(now - 60 * DAY).toISOString().slice(0, 10), expiresOn: new Date(now + 1000 * DAY).toISOString().slice(0, 10) },
+        policy: { reminderOffsets: [], readinessChecks: [], auditWindow: '30d' },
+        startedBy: 'priya.raman',
+      },
+      { organization: ctx.stack.organization },
+    );
+  });
+  afterAll(async () => {
+    if (ctx) {
+      for await (const info of ctx.stack.client.workflow.list({ query: `ExecutionStatus = 'Running' AND TaskQueue = '${ctx.stack.taskQueue}'` })) {
+        await ctx.stack.client.workflow.getHandle(info.workflowId).terminate('test finished').catch(() => undefined);
+      }
+    }
+    await ctx?.close();
+  });
+
+  const plain = (html: string) => html.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
+
+  it('shows the month with the review meeting, the external audit and the person’s task, linked to their workflows', async () => {
+    const jar = await signInJar(ctx, 'priya.raman');
+    const html = await eventually(
+      async () => (await consoleFetch(ctx, jar, `/console/calendar?month=${meetingMonth}`)).text(),
+      (body) => body.includes(`Management review ${reviewId} meeting`) && body.includes('Prepare the audit evidence folder'),
+      { timeoutMs: 30_000 },
+    );
+    expect(html).toContain('<h1>Calendar</h1>');
+    expect(html).toContain(`${cert}: Surveillance audit 1`);
+    expect(html).toContain(`href="http://localhost:8233/namespaces/default/workflows/management-review%2F${encodeURIComponent(reviewId)}"`);
+    expect(html).toContain('aria-current="page">Calendar</a>');
+    // The list view of the same month, and links to the months around it.
+    const list = (await (await consoleFetch(ctx, jar, `/console/calendar?month=${meetingMonth}&view=list`)).text()).replaceAll("&#x3D;", "=");
+    expect(plain(list)).toMatch(new RegExp(`Management review ${reviewId} meeting Management review`));
+    expect(list).toContain('<caption>');
+    expect(list).toMatch(/Task due: Prepare the audit evidence folder/);
+    const next = shiftMonth(parseMonth(meetingMonth)!, 1);
+    expect(list).toContain(`href="/console/calendar?month=${next.year}-${String(next.month).padStart(2, '0')}&amp;view=list"`);
+  });
+
+  it('shows a process owner only their own work, and refuses a bad month or view with 400 naming the parameter', async () => {
+    const jar = await signInJar(ctx, 'tom.baker');
+    const html = await (await consoleFetch(ctx, jar, `/console/calendar?month=${meetingMonth}`)).text();
+    expect(html).not.toContain(`Management review ${reviewId} meeting`);
+    expect(html).not.toContain(cert);
+    for (const [query, named] of [['month=2027-13', 'month'], ['month=March', 'month'], ['view=grid', 'view'], ['month=2027-01&month=2027-02', 'month']] as const) {
+      const res = await consoleFetch(ctx, jar, `/console/calendar?${query}`);
+      expect(res.status, query).toBe(400);
+      expect(await res.text(), query).toContain(`The parameter ${named} `);
+    }
+  });
+
+  it('issues a feed only by POST with the CSRF field; the feed parses as iCalendar; revoked, its address answers 410; forged, 404', async () => {
+    const jar = await signInJar(ctx, 'priya.raman');
+    const before = await ctx.stack.records.head();
+    const page = await consoleFetch(ctx, jar, '/console/calendar/feed');
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('No address yet');
+    expect((await ctx.stack.records.head()).seq).toBe(before.seq);
+    // Without the CSRF field: refused, nothing recorded.
+    const refused = await consoleFetch(ctx, jar, '/console/calendar/feed', { form: { action: 'issue' } });
+    expect(refused.status).toBe(403);
+    expect((await ctx.stack.records.head()).seq).toBe(before.seq);
+    const issued = await consoleFetch(ctx, jar, '/console/calendar/feed', { form: { action: 'issue', csrf: csrfIn(html) } });
+    expect(issued.status).toBe(303);
+    expect(issued.headers.get('location')).toBe('/console/calendar/feed?done=issued');
+    const shown = await (await consoleFetch(ctx, jar, '/console/calendar/feed?done=issued')).text();
+    const url = /value="(http:\/\/127\.0\.0\.1:\d+\/calendar\/[^"]+\.ics)"/.exec(shown)?.[1];
+    expect(url, shown).toBeDefined();
+    expect(shown).toContain('webcal://127.0.0.1');
+    // The same address on every read (nothing stored but the ledger record).
+    expect(await (await consoleFetch(ctx, jar, '/console/calendar/feed')).text()).toContain(url!);
+    const [record] = await ctx.stack.records.list({ subject: 'calendar-feed/priya.raman' });
+    expect(record).toMatchObject({ kind: 'calendar-feed.issued', actor: 'priya.raman', clauses: ['7.4'] });
+
+    const feed = await eventually(
+      () => fetch(url!).then(async (r) => ({ status: r.status, type: r.headers.get('content-type'), text: await r.text() })),
+      (r) => r.status === 200 && r.text.includes('Prepare the audit evidence folder'),
+      { timeoutMs: 20_000 },
+    );
+    expect(feed.type).toBe('text/calendar; charset=utf-8');
+    const events = parseEvents(feed.text);
+    const meetingEvent = events.find((e) => e.summary === `Management review ${reviewId} meeting`);
+    expect(meetingEvent?.startDate.toString()).toBe(meeting);
+    expect(meetingEvent?.startDate.isDate).toBe(true);
+    expect(meetingEvent?.uid).toBe(`management-review/${reviewId}/meeting@127.0.0.1`);
+    const taskEvent = events.find((e) => e.summary === 'Task due: Prepare the audit evidence folder');
+    expect(taskEvent?.startDate.toJSDate().toISOString()).toBe(taskDue.toISOString());
+    expect(events.some((e) => e.summary === `${cert}: certificate expires`)).toBe(true);
+    expect(String(meetingEvent?.component.getFirstPropertyValue('url'))).toContain('/workflows/management-review%2F');
+    // A forged token (another person's name under the same signature), and a cut address.
+    const token = /\/calendar\/([^/]+)\.ics$/.exec(url!)![1]!;
+    const [h, , sig] = token.split('.');
+    const forged = `${h}.${Buffer.from(JSON.stringify({ fid: 'A'.repeat(22), iss: 'aimsflow', aud: 'calendar.feed', sub: 'hannah.okafor' })).toString('base64url')}.${sig}`;
+    for (const bad of [`${ctx.base}/calendar/${forged}.ics`, `${ctx.base}/calendar/${token.slice(0, -3)}.ics`, `${ctx.base}/calendar/${token}`]) {
+      const res = await fetch(bad);
+      expect(res.status, bad).toBe(404);
+      expect(await res.text()).toContain('There is no calendar feed at this address');
+    }
+
+    // Revoked: the old address answers 410, saying so, on this API and after a restart (the ledger holds it).
+    const csrf = csrfIn(shown);
+    const revoked = await consoleFetch(ctx, jar, '/console/calendar/feed', { form: { action: 'revoke', csrf } });
+    expect(revoked.status).toBe(303);
+    const gone = await fetch(url!);
+    expect(gone.status).toBe(410);
+    expect(await gone.text()).toMatch(/This calendar feed was revoked on \d{4}-\d{2}-\d{2} by priya\.raman and no longer works/);
+    const again = await consoleFetch(ctx, jar, '/console/calendar/feed', { form: { action: 'revoke', csrf } });
+    expect(again.status).toBe(409);
+    // A new address works; the revoked one stays gone.
+    await consoleFetch(ctx, jar, '/console/calendar/feed', { form: { action: 'issue', csrf } });
+    const newUrl = /value="(http:\/\/127\.0\.0\.1:\d+\/calendar\/[^"]+\.ics)"/.exec(await (await consoleFetch(ctx, jar, '/console/calendar/feed')).text())?.[1];
+    expect(newUrl).toBeDefined();
+    expect(newUrl).not.toBe(url);
+    expect((await fetch(newUrl!)).status).toBe(200);
+    expect((await fetch(url!)).status).toBe(410);
+    expect((await ctx.stack.records.list({ subject: 'calendar-feed/priya.raman' })).map((r) => r.kind)).toEqual(['calendar-feed.issued', 'calendar-feed.revoked', 'calendar-feed.issued']);
+    // A service key has no feed.
+    const service = await fetch(`${ctx.base}/console/calendar/feed`, { headers: headersOf('operations') });
+    expect(service.status).toBe(403);
+  });
+
+  it.skipIf(!chromium.here)('has no serious or critical accessibility finding on the calendar and the feed page, and gives the calendar screenshots', async () => {
+    for (const viewport of ['desktop', 'phone'] as const) {
+      const page = await signInPage(ctx, 'priya.raman', viewport, '/console/calendar');
+      await page.goto(`${ctx.base}/console/calendar?month=${meetingMonth}`);
+      expect(await page.getByRole('heading', { level: 1 }).allTextContents()).toEqual(['Calendar']);
+      // On a phone the grid gives way to a list of the days that have dates.
+      const grid = page.locator('table.month');
+      expect(await grid.isVisible()).toBe(viewport === 'desktop');
+      expect(await page.locator('.month-list').isVisible()).toBe(viewport === 'phone');
+      expect(await axeViolations(page)).toEqual([]);
+      if (viewport === 'desktop') await screenshots(page, 'calendar');
+      await page.goto(`${ctx.base}/console/calendar?month=${meetingMonth}&view=list`);
+      expect(await axeViolations(page)).toEqual([]);
+      await page.goto(`${ctx.base}/console/calendar/feed`);
+      expect(await page.getByRole('heading', { level: 1 }).allTextContents()).toEqual(['Calendar subscription']);
+      expect(await axeViolations(page)).toEqual([]);
+      await page.context().close();
+    }
+  });
+
+  it('limits the feed route like the link pages: forged addresses from one client get 429 once over the limit', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 14; i++) statuses.push((await fetch(`${ctx.base}/calendar/eyJhbGciOiJIUzI1NiJ9.e30.${'x'.repeat(10 + i)}.ics`)).status);
+    expect(statuses).toContain(404);
+    expect(statuses.at(-1)).toBe(429);
   });
 });
