@@ -44,8 +44,8 @@ export const kindLabels: Record<CalendarKind, string> = {
   approval: 'My approval',
 };
 
-/** Where an item's link points: a console page, or a workflow (shown in the Temporal UI). */
-export type CalendarTarget = { console: string } | { workflowId: string };
+/** Where an item's link points: a console page, a workflow (shown in the Temporal UI), or nowhere of its own (the calendar's month). */
+export type CalendarTarget = { console: string } | { workflowId: string } | { none: true };
 
 export interface CalendarItem {
   /** Stable across reads and changes of the same date (the feed's UID). */
@@ -348,7 +348,8 @@ export function calendarItems(sources: CalendarSources, options: CalendarOptions
         workflowId: `risk/${r.riskId}`,
         detail: `${r.state}; owner ${r.owner}`,
         overdue: pastDue(r.reviewDueAt),
-        target: { console: `/admin/risks/${encodeURIComponent(r.riskId)}` },
+        // The risk register has no page of its own yet: the feed links to the calendar's month.
+        target: { none: true },
       });
     }
   }

@@ -1,21 +1,14 @@
 /**
- * Where a calendar item links to: its console page, or its workflow in the Temporal UI, or else
- * the console's calendar.
+ * Where a calendar item links to from the feed: its console page, or its workflow in the
+ * Temporal UI, or else the console calendar's month.
  */
 import type { Config } from '../config.js';
+import { temporalWorkflowUrl } from '../console/temporal-link.js';
 import type { CalendarItem } from './items.js';
 
-export const CONSOLE_READ_TIMEOUT_MS = (config: Config): number => config.CONSOLE_LIST_TIMEOUT_MS;
-
-/** The Temporal UI page of a workflow. */
-export function workflowUiUrl(config: Config, workflowId: string): string | undefined {
-  if (!config.TEMPORAL_UI_URL) return undefined;
-  return `${config.TEMPORAL_UI_URL.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(config.TEMPORAL_NAMESPACE)}/workflows/${encodeURIComponent(workflowId)}`;
-}
-
-/** An item's link, absolute (for the feed). */
+/** An item's link, absolute (for calendar applications). */
 export function calendarItemUrl(config: Config, item: CalendarItem): string {
   const base = config.PUBLIC_BASE_URL.replace(/\/+$/, '');
   if ('console' in item.target) return `${base}${item.target.console}`;
-  return workflowUiUrl(config, item.target.workflowId) ?? `${base}/console/calendar?month=${item.start.slice(0, 7)}`;
+  return ('workflowId' in item.target ? temporalWorkflowUrl(config, item.target.workflowId) : undefined) ?? `${base}/console/calendar?month=${item.start.slice(0, 7)}`;
 }

@@ -15,7 +15,7 @@ import { permits, personRoles } from '../auth/permissions.js';
 import { calendarItems, visibleKinds } from './items.js';
 import { feedCalendar, feedTokens, readFeedState, tokenOfFile, FEED_PATH_PREFIX } from './feed.js';
 import { readCalendar, VisibilityTimeout } from './sources.js';
-import { calendarItemUrl, CONSOLE_READ_TIMEOUT_MS } from './links.js';
+import { calendarItemUrl } from './links.js';
 import '../api/deps.js';
 
 const NOT_A_FEED = 'There is no calendar feed at this address. Open the address exactly as the console showed it, or issue a new one at /console/calendar/feed.';
@@ -54,7 +54,7 @@ export const calendarFeedRoutes: FastifyPluginCallback = (app, _options, done) =
     let read;
     try {
       read = await readCalendar(
-        { client, taskQueue: config.TEMPORAL_TASK_QUEUE, records: app.deps.records, listTimeoutMs: CONSOLE_READ_TIMEOUT_MS(config), queryTimeoutMs: config.PAGE_QUERY_TIMEOUT_MS },
+        { client, taskQueue: config.TEMPORAL_TASK_QUEUE, records: app.deps.records, listTimeoutMs: config.CONSOLE_LIST_TIMEOUT_MS, queryTimeoutMs: config.PAGE_QUERY_TIMEOUT_MS },
         claims.person,
         kinds,
       );

@@ -6,7 +6,7 @@
  * so), and the risk register's review dates from the ledger. The lists have a deadline; when
  * Temporal does not answer in time, `VisibilityTimeout` is thrown and the page answers 503.
  */
-import { ServiceError, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
+import { isGrpcServiceError, ServiceError, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
 import type { QueryDefinition } from '@temporalio/common';
 import { certificationStatusQuery } from '../certification/contract.js';
 import type { CertificationStatus } from '../certification/schema.js';
@@ -85,11 +85,12 @@ export function processQuery(taskQueue: string, kinds: ReadonlySet<CalendarKind>
   return `ExecutionStatus = 'Running' AND TaskQueue = ${literal(taskQueue)} AND (${types.join(' OR ')})`;
 }
 
-async function within<R>(client: Client, ms: number, what: string, call: () => Promise<R>): Promise<R> {
+/** Runs a visibility read with a deadline; Temporal not answering (in time) becomes VisibilityTimeout. */
+export async function listWithin<R>(client: Client, ms: number, what: string, call: () => Promise<R>): Promise<R> {
   try {
     return await client.connection.withDeadline(Date.now() + ms, call);
   } catch (err) {
-    if (err instanceof ServiceError || (err instanceof Error && /deadline|unavailable|connect/i.test(err.message))) throw new VisibilityTimeout(what, err);
+    if (err instanceof ServiceError || isGrpcServiceError(err) || (err instanceof Error && /deadline|unavailable|connect/i.test(err.message))) throw new VisibilityTimeout(what, err);
     throw err;
   }
 }
@@ -107,7 +108,7 @@ export async function readCalendar(deps: CalendarReadDeps, person: string | unde
   const query = processQuery(deps.taskQueue, kinds);
   const [workflows, own] = await Promise.all([
     query
-      ? within(deps.client, deps.listTimeoutMs, 'the running processes', async () => {
+      ? listWithin(deps.client, deps.listTimeoutMs, 'the running processes', async () => {
           const out: ListedWorkflow[] = [];
           for await (const info of deps.client.workflow.list({ query, pageSize: 1000 })) {
             out.push(listed(info));
@@ -116,7 +117,7 @@ export async function readCalendar(deps: CalendarReadDeps, person: string | unde
           return out;
         })
       : Promise.resolve([]),
-    person ? within(deps.client, deps.listTimeoutMs, 'your open work', () => listWork(deps.client, deps.taskQueue, { assignee: person }, MAX_OWN)) : Promise.resolve([]),
+    person ? listWithin(deps.client, deps.listTimeoutMs, 'your open work', () => listWork(deps.client, deps.taskQueue, { assignee: person }, MAX_OWN)) : Promise.resolve([]),
   ]);
 
   const gaps: string[] = [];

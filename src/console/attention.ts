@@ -12,7 +12,7 @@
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { CERTIFICATION_WORKFLOW, certificationStatusQuery } from '../certification/contract.js';
 import { auditNames, readinessLines, type AuditKey, type CertificationStatus } from '../certification/schema.js';
-import { VisibilityTimeout } from '../calendar/sources.js';
+import { listWithin } from '../calendar/sources.js';
 import { dayIn } from '../calendar/items.js';
 import { listWork, type WorkItem } from '../task/work.js';
 import { searchAttributes } from '../temporal/search-attributes.js';
@@ -187,13 +187,7 @@ export interface AttentionDeps {
   readinessChecks: string[];
 }
 
-async function within<R>(deps: AttentionDeps, what: string, call: () => Promise<R>): Promise<R> {
-  try {
-    return await deps.client.connection.withDeadline(Date.now() + deps.listTimeoutMs, call);
-  } catch (err) {
-    throw new VisibilityTimeout(what, err);
-  }
-}
+const within = <R>(deps: AttentionDeps, what: string, call: () => Promise<R>): Promise<R> => listWithin(deps.client, deps.listTimeoutMs, what, call);
 
 /** Reads what needs attention; throws VisibilityTimeout when a list does not answer in time. */
 export async function readAttention(deps: AttentionDeps, now = new Date()): Promise<Attention> {

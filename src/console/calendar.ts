@@ -212,7 +212,7 @@ export function calendarPages(ctx: PageContext): FastifyPluginCallback {
         kindLabel: kindLabels[item.kind],
         overdue: item.overdue,
         detail: item.detail,
-        url: 'console' in item.target ? item.target.console : temporalWorkflowUrl(config, item.target.workflowId),
+        url: 'console' in item.target ? item.target.console : 'workflowId' in item.target ? temporalWorkflowUrl(config, item.target.workflowId) : undefined,
         when: item.allDay ? (item.end !== item.start ? `${formatDate(item.start)} to ${formatDate(item.end)}` : '') : `due ${formatDateTime(item.start)}`,
       });
       const link = (m: { year: number; month: number }, v = view) => `/console/calendar?month=${monthText(m)}${v === 'list' ? '&view=list' : ''}`;

@@ -10,7 +10,7 @@
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import { openWorkOf } from '../api/pages/my-tasks.js';
 import { PageError, type PageContext } from '../api/pages/common.js';
-import { VisibilityTimeout } from '../calendar/sources.js';
+import { listWithin, VisibilityTimeout } from '../calendar/sources.js';
 import { formatDate, formatDateTime } from '../mail/templates.js';
 import type { Organization } from '../organization/schema.js';
 import { readAttention, type Attention, type AttentionItem } from './attention.js';
@@ -209,12 +209,11 @@ export function homePages(ctx: PageContext): FastifyPluginCallback {
       const timeZone = organization?.organization.timezone ?? 'UTC';
       const showAttention = can(request, 'console.attention') && client !== undefined;
       try {
-        const deadline = <R>(call: () => Promise<R>) => (client ? client.connection.withDeadline(Date.now() + config.CONSOLE_LIST_TIMEOUT_MS, call) : call());
         const [work, attention] = await Promise.all([
           principal?.kind === 'person'
-            ? deadline(() => openWorkOf(ctx, principal.id)).catch((err: unknown) => {
-                throw new VisibilityTimeout('your open work', err);
-              })
+            ? client
+              ? listWithin(client, config.CONSOLE_LIST_TIMEOUT_MS, 'your open work', () => openWorkOf(ctx, principal.id))
+              : openWorkOf(ctx, principal.id)
             : Promise.resolve({ items: [], countText: '' }),
           showAttention
             ? readAttention(
