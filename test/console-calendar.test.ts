@@ -24,7 +24,7 @@ import { IN_MEMORY, openRecordsStore } from '../src/records/store.js';
 import type { RecordsStore } from '../src/records/types.js';
 import { optionalPart } from '../scripts/lib/parts.js';
 import { startCertificationCycle } from '../src/certification/start.js';
-import { TEST_ADMIN_HEADERS } from './helpers/browser.js';
+import { buildStackApp, TEST_ADMIN_HEADERS } from './helpers/browser.js';
 import { axeViolations, consoleFetch, csrfIn, screenshots, signInJar, signInPage, startConsole, type ConsoleContext } from './helpers/console.js';
 import { eventually } from './helpers/temporal.js';
 import { headersOf } from './helpers/keys.js';
@@ -392,6 +392,14 @@ describe('console calendar and feed', () => {
     const gone = await fetch(url!);
     expect(gone.status).toBe(410);
     expect(await gone.text()).toMatch(/This calendar feed was revoked on \d{4}-\d{2}-\d{2} by priya\.raman and no longer works/);
+    // Another API replica on the same records store (or this one after a restart) refuses it too.
+    const replica = await buildStackApp(ctx.stack, { config: { PUBLIC_BASE_URL: ctx.base } });
+    try {
+      const elsewhere = await replica.inject({ method: 'GET', url: new URL(url!).pathname });
+      expect(elsewhere.statusCode).toBe(410);
+    } finally {
+      await replica.close();
+    }
     const again = await consoleFetch(ctx, jar, '/console/calendar/feed', { form: { action: 'revoke', csrf } });
     expect(again.status).toBe(409);
     // A new address works; the revoked one stays gone.

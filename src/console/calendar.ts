@@ -11,7 +11,7 @@
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import { PageError, type PageContext } from '../api/pages/common.js';
 import { permits } from '../auth/permissions.js';
-import { rolesOf } from '../api/plugins/admin-auth.js';
+import { requestActor, rolesOf } from '../api/plugins/admin-auth.js';
 import { feedTokens, issueFeed, readFeedState, revokeFeed, FEED_PATH_PREFIX } from '../calendar/feed.js';
 import {
   calendarItems,
@@ -281,7 +281,7 @@ export function calendarPages(ctx: PageContext): FastifyPluginCallback {
     app.post('/calendar/feed', consolePost(null), consoleHandler(ctx, async (request, reply) => {
       const person = personOf(request);
       const action = field(formBody(request), 'action');
-      const actor = person;
+      const actor = requestActor(request);
       if (action === 'issue') {
         await issueFeed(app.deps.records, person, actor);
         request.log.info('calendar feed issued');
