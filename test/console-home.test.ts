@@ -48,6 +48,7 @@ describe('attention, the parts', () => {
         item('d', 'objective', '2027-03-20T00:00:00Z', false),
         item('e', 'objective', '2027-04-02T00:00:00Z', false),
         item('f', 'objective', '2027-03-11T00:00:00Z', false),
+        { ...item('g', 'management-review', '2027-03-12T00:00:00Z', false), type: 'approval' },
       ],
       now,
       end,

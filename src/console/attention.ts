@@ -10,6 +10,7 @@
  * that does not answer in time shows as "not available", the rest of the page still shows.
  */
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
+import { APPROVAL_WORKFLOW } from '../approval/contract.js';
 import { CERTIFICATION_WORKFLOW, certificationStatusQuery } from '../certification/contract.js';
 import { auditNames, readinessLines, type AuditKey, type CertificationStatus } from '../certification/schema.js';
 import { listWithin } from '../calendar/sources.js';
@@ -142,7 +143,10 @@ export function sortAttention(items: readonly AttentionItem[], nowMs: number, mo
   const overdue = [...groups.entries()]
     .map(([process, list]) => ({ process, items: list.sort(byDue) }))
     .sort((a, b) => b.items.length - a.items.length || a.process.localeCompare(b.process));
-  const dueThisMonth = items.filter((i) => !i.overdue && i.dueAt !== undefined && Date.parse(i.dueAt) >= nowMs && Date.parse(i.dueAt) < monthEndMs).sort(byDue);
+  // Approvals have a list of their own (who must decide, since when).
+  const dueThisMonth = items
+    .filter((i) => !i.overdue && i.type !== APPROVAL_WORKFLOW && i.dueAt !== undefined && Date.parse(i.dueAt) >= nowMs && Date.parse(i.dueAt) < monthEndMs)
+    .sort(byDue);
   return { overdue, dueThisMonth };
 }
 
