@@ -51,6 +51,7 @@ table.month td.today{outline:3px solid #0b5cad;outline-offset:-3px}
 .cal-items li{margin:.2rem 0;padding:.1rem .3rem;border-left:4px solid #0b5cad;background:#ddf4ff;overflow-wrap:anywhere}
 .cal-items li.overdue{border-color:#b3261e;background:#ffebe9}
 .cal-items .kind{display:block;font-size:.75rem;color:#424a53}
+.list-table{min-width:36rem}
 .month-list{display:none}
 .month-list h3{font-size:1rem;margin:1rem 0 .25rem}
 @media (max-width:48rem){.month-grid{display:none}.month-list{display:block}}
@@ -75,7 +76,7 @@ const CALENDAR = consoleView(`${STYLE}
 {{#if list}}
 {{#if days.length}}
 <div class="table-wrap" role="region" aria-labelledby="month-title" tabindex="0">
-<table>
+<table class="list-table">
 <caption>{{count}} date{{#unless (eq count 1)}}s{{/unless}} in {{monthLabel}}, by day</caption>
 <thead><tr><th scope="col">Day</th><th scope="col">What</th><th scope="col">Kind</th><th scope="col">Details</th></tr></thead>
 <tbody>

@@ -41,6 +41,7 @@ const HOME = consoleView(`<h1>Home</h1>
 {{/if}}
 </section>
 {{#if attention}}
+<style>.attention-table{min-width:40rem}</style>
 <section aria-labelledby="attention">
 <h2 id="attention">Needs attention</h2>
 {{#if attention.cut}}<div class="notice notice-warn" role="note"><p>There is more open work than this page lists ({{attention.limit}} per list); filter the registers or the Temporal UI for the rest.</p></div>{{/if}}
@@ -67,7 +68,7 @@ const HOME = consoleView(`<h1>Home</h1>
 <h3 id="due">Due by the end of {{attention.monthName}}</h3>
 {{#if attention.due.length}}
 <div class="table-wrap" role="region" aria-labelledby="due" tabindex="0">
-<table>
+<table class="attention-table">
 <caption>{{attention.due.length}} item{{#unless (eq attention.due.length 1)}}s{{/unless}} due by the end of {{attention.monthName}}, soonest first</caption>
 <thead><tr><th scope="col">Due</th><th scope="col">What</th><th scope="col">Process</th><th scope="col">Who</th></tr></thead>
 <tbody>
@@ -83,7 +84,7 @@ const HOME = consoleView(`<h1>Home</h1>
 <h3 id="approvals">Approvals waiting</h3>
 {{#if attention.approvals.length}}
 <div class="table-wrap" role="region" aria-labelledby="approvals" tabindex="0">
-<table>
+<table class="attention-table">
 <caption>{{attention.approvals.length}} approval{{#unless (eq attention.approvals.length 1)}}s{{/unless}} waiting for a decision, longest waiting first</caption>
 <thead><tr><th scope="col">Approval</th><th scope="col">Waiting for</th><th scope="col">Asked by</th><th scope="col">Since</th><th scope="col">Due</th></tr></thead>
 <tbody>
