@@ -37,12 +37,12 @@ export const calendarFeedRoutes: FastifyPluginCallback = (app, _options, done) =
     const claims = proven.get(request);
     if (!claims) throw new HttpError(404, NOT_A_FEED);
     const state = await readFeedState(app.deps.records, claims.person);
-    const console = `${config.PUBLIC_BASE_URL}/console/calendar/feed`;
+    const feedPage = `${config.PUBLIC_BASE_URL.replace(/\/+$/, '')}/console/calendar/feed`;
     if (state.active?.feedId !== claims.feedId) {
       const ended = state.history.get(claims.feedId)?.ended;
       if (!ended) throw new HttpError(404, NOT_A_FEED);
       const how = ended.how === 'revoked' ? `was revoked on ${ended.at.slice(0, 10)} by ${ended.by}` : `was replaced by a newer address on ${ended.at.slice(0, 10)}`;
-      throw new HttpError(410, `This calendar feed ${how} and no longer works. Its owner can issue a new address at ${console}.`);
+      throw new HttpError(410, `This calendar feed ${how} and no longer works. Its owner can issue a new address at ${feedPage}.`);
     }
     const organization = app.deps.organization?.();
     const person = organization?.people.find((p) => p.id === claims.person);
