@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import type { FastifyPluginAsync, FastifyPluginCallback } from 'fastify';
 import { pageContext, type PageContext } from '../api/pages/common.js';
 import { homePages } from './home.js';
+import { calendarPages } from './calendar.js';
 import { nonconformityPages } from '../corrective-action/console.js';
 import { evidencePages } from './evidence.js';
 import { registerIndexPages } from './register.js';
@@ -23,7 +24,18 @@ import { concernPages } from '../concern/console.js';
 import '../api/deps.js';
 
 /** The console's areas, each given the page context. */
-const AREAS: ReadonlyArray<(ctx: PageContext) => FastifyPluginCallback> = [homePages, registerIndexPages, nonconformityPages, evidencePages, objectivePages, aiSystemPages, riskPages, soaPages, concernPages];
+const AREAS: ReadonlyArray<(ctx: PageContext) => FastifyPluginCallback> = [
+  homePages,
+  calendarPages,
+  registerIndexPages,
+  nonconformityPages,
+  evidencePages,
+  objectivePages,
+  aiSystemPages,
+  riskPages,
+  soaPages,
+  concernPages,
+];
 
 const htmxSource = readFileSync(createRequire(import.meta.url).resolve('htmx.org/dist/htmx.min.js'));
 
