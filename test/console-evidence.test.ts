@@ -5,6 +5,7 @@
  * with and without anchors, the audit pack download, the management-review packs, who may
  * do what, and axe-core in Chromium at desktop and phone width.
  */
+import { randomInt } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { optionalPart } from '../scripts/lib/parts.js';
@@ -26,6 +27,8 @@ if (!chromium.here) console.warn(`console evidence: browser checks skipped: ${ch
 let ctx: ConsoleContext;
 let priya: CookieJar;
 let ncId = '';
+/** A review id no other test file on the shared dev server uses (workflow ids are namespace-wide). */
+const reviewId = `2099-extra-${randomInt(1, 1_000_000)}`;
 
 /** The page, with the entities handlebars writes for `=` and `&` in links turned back. */
 const get = async (jar: CookieJar, path: string) => {
@@ -47,6 +50,13 @@ beforeAll(async () => {
   for (let i = 1; i <= 3; i++) {
     await ctx.stack.records.append({ id: `console-evidence/${i}`, kind: 'test.note', subject: `console-evidence/item-${i}`, clauses: ['9.1'], actor: 'priya.raman', occurredAt: new Date().toISOString(), content: { n: i, text: `note ${i}` } });
   }
+  const review = await ctx.app.inject({
+    method: 'POST',
+    url: '/admin/management-reviews',
+    headers: TEST_ADMIN_HEADERS,
+    payload: { reviewId, meetingDate: new Date(Date.now() + 60 * 86_400_000).toISOString().slice(0, 10), policy: { tasks: { reminderOffsets: [], escalation: [] } } },
+  });
+  expect(review.statusCode, review.body).toBe(201);
   priya = await signInJar(ctx, 'priya.raman');
 }, 120_000);
 
@@ -112,6 +122,9 @@ describe('evidence pages', () => {
     expect(notePage.html).toContain('&quot;text&quot;: &quot;note 2&quot;');
     expect(notePage.html).toContain(`<dd class="hash">${note.hash}</dd>`);
     expect(notePage.html).toContain(`Previous record (${note.seq - 1})`);
+    const raised = (await ctx.stack.records.list({ kind: 'nonconformity.raised', limit: 1 }))[0]!;
+    const raisedPage = await get(priya, `/console/evidence/${raised.seq}`);
+    expect(raisedPage.html).toContain(`<a href="/console/nonconformities/${ncId}">corrective-action/${ncId}</a> · <a href="http://localhost:8233/namespaces/`);
     expect((await get(priya, '/console/evidence/0')).status).toBe(400);
     expect((await get(priya, '/console/evidence/one')).status).toBe(400);
     expect((await get(priya, '/console/evidence/999999')).status).toBe(404);
@@ -154,6 +167,8 @@ describe('evidence pages', () => {
     const page = await get(priya, '/console/evidence?kind=test.note');
     expect(page.html).toContain('<a href="/admin/records/export?kind=test.note" download>download the audit pack</a>');
     expect(page.html).toContain('Management-review packs');
+    const withReview = await eventually(() => get(priya, '/console/evidence'), (r) => r.html.includes(`${reviewId}/pack`));
+    expect(withReview.html).toContain(`<a href="/admin/management-reviews/${reviewId}/pack">Pack of management review ${reviewId}</a>`);
     const pack = await consoleFetch(ctx, priya, '/admin/records/export?kind=test.note');
     expect(pack.status).toBe(200);
     const lines = (await pack.text()).trim().split('\n').map((l) => JSON.parse(l) as { type?: string });

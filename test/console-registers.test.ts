@@ -7,6 +7,7 @@
  * concerns, objectives and policy pages. In Chromium: axe-core finds nothing serious on any of
  * them, at desktop and phone width, and the NC register is screenshot for the README.
  */
+import { randomInt } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { optionalPart } from '../scripts/lib/parts.js';
@@ -89,12 +90,13 @@ describe('nonconformity register', () => {
   });
 
   it('filters by severity, source, owner and overdue, as the API does', async () => {
-    const majors = await get(priya, '/console/nonconformities?severity=major');
+    // Visibility is eventually consistent: each filtered list is read until the NC it should hold shows.
+    const majors = await eventually(() => get(priya, '/console/nonconformities?severity=major'), (r) => r.html.includes(`>${ncs.major}</a>`));
     expect(majors.status).toBe(200);
     expect(majors.html).toContain(`>${ncs.major}</a>`);
     expect(majors.html).not.toContain(`>${ncs.minor}</a>`);
     expect(majors.html).toMatch(/<option value="major" selected>major<\/option>/);
-    const incidents = await get(priya, '/console/nonconformities?source=incident&owner=tom.baker&overdue=false&state=');
+    const incidents = await eventually(() => get(priya, '/console/nonconformities?source=incident&owner=tom.baker&overdue=false&state='), (r) => r.html.includes(`>${ncs.incident}</a>`));
     expect(incidents.html).toContain(`>${ncs.incident}</a>`);
     expect(incidents.html).not.toContain(`>${ncs.major}</a>`);
     expect(incidents.html).toContain('Clear the filters');
@@ -214,7 +216,8 @@ describe('nonconformity register', () => {
 });
 
 describe('AI systems, risks, SoA, concerns, objectives and policy', () => {
-  const systemId = 'console-chatbot';
+  /** Unique on the shared dev server, where workflow ids are namespace-wide. */
+  const systemId = `console-chatbot-${randomInt(1, 1_000_000)}`;
   let concernId = '';
   let riskId = '';
 
@@ -249,13 +252,13 @@ describe('AI systems, risks, SoA, concerns, objectives and policy', () => {
     expect(list.status).toBe(200);
     expect((await get(priya, '/console/ai-systems?state=sleeping')).status).toBe(400);
     const page = await eventually(() => get(priya, `/console/ai-systems/${systemId}`), (r) => r.html.includes('/assessments/'));
-    expect(page.html).toContain('<h1>Console chatbot (console-chatbot)</h1>');
+    expect(page.html).toContain(`<h1>Console chatbot (${systemId})</h1>`);
     expect(page.html).toContain('<strong>registered</strong>');
     expect(page.html).toContain('ai-system.registered');
-    const assessment = /href="(\/console\/ai-systems\/console-chatbot\/assessments\/\d{4}-1)"/.exec(page.html)?.[1];
+    const assessment = new RegExp(`href="(/console/ai-systems/${systemId}/assessments/\\d{4}-1)"`).exec(page.html)?.[1];
     expect(assessment).toBeDefined();
     const detail = await eventually(() => get(priya, assessment!), (r) => r.html.includes('<strong>started</strong>'));
-    expect(detail.html).toMatch(/<h1>Impact assessment \d{4}-1 of console-chatbot<\/h1>/);
+    expect(detail.html).toMatch(new RegExp(`<h1>Impact assessment \\d{4}-1 of ${systemId}</h1>`));
     expect(detail.html).toContain('Open in the Temporal UI');
     expect((await get(priya, `/console/ai-systems/${systemId}/assessments/first`)).status).toBe(400);
     expect((await get(priya, '/console/ai-systems/no-such-system')).status).toBe(404);
@@ -330,7 +333,7 @@ describe('AI systems, risks, SoA, concerns, objectives and policy', () => {
   });
 
   it.runIf(chromium.here)('has no serious accessibility finding on any of these pages, at desktop and phone width', async () => {
-    const assessment = /href="(\/console\/ai-systems\/console-chatbot\/assessments\/\d{4}-1)"/.exec((await get(priya, `/console/ai-systems/${systemId}`)).html)?.[1];
+    const assessment = new RegExp(`href="(/console/ai-systems/${systemId}/assessments/\\d{4}-1)"`).exec((await get(priya, `/console/ai-systems/${systemId}`)).html)?.[1];
     const pages = [
       '/console/registers',
       '/console/ai-systems',

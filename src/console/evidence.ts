@@ -21,7 +21,7 @@ import { consoleGet, consolePost } from './guard.js';
 import { consoleHandler } from './handler.js';
 import { fieldErrors, formBody, field } from './forms.js';
 import { consolePathOf, consolePaths } from './paths.js';
-import { FILTERS, parseFilters, tableOpen, timeText, type FilterSpec } from './register.js';
+import { FILTERS, parseFilters, tableOpen, temporalUrlOf, timeText, type FilterSpec } from './register.js';
 import { can, consoleView, sendConsole } from './render.js';
 import '../api/deps.js';
 
@@ -70,7 +70,7 @@ const RECORD = consoleView(`<h1>Record {{record.seq}}: {{record.kind}}</h1>
 <p class="status">{{#if record.verified}}<span class="badge badge-done">Verified</span>{{else}}<span class="badge badge-overdue">Not verified</span>{{/if}}</p>
 <p>Record {{record.seq}} of {{head.seq}} in the chain. {{#if record.verified}}It and every record before it check out, and the next link (or the ledger head) confirms its hash.{{else}}{{ledger.note}}{{/if}}</p>
 <dl class="facts">
-<dt>Subject</dt><dd><a href="{{subjectUrl}}">{{record.subject}}</a></dd>
+<dt>Subject</dt><dd><a href="{{subjectUrl}}">{{record.subject}}</a>{{#if temporalUrl}} · <a href="{{temporalUrl}}" rel="noreferrer">its workflow in the Temporal UI</a>{{/if}}</dd>
 <dt>Kind</dt><dd>{{record.kind}}</dd>
 <dt>Occurred</dt><dd><time datetime="{{record.occurredAt}}">{{occurredText}}</time></dd>
 <dt>Recorded</dt><dd><time datetime="{{record.recordedAt}}">{{recordedText}}</time></dd>
@@ -186,6 +186,8 @@ export function evidencePages(ctx: PageContext): FastifyPluginCallback {
         head,
         ledger: read.ledger,
         subjectUrl: consolePathOf(record.subject),
+        // Subjects are workflow ids, except the ledger-only registers (a risk, the SoA).
+        temporalUrl: /^(risk\/|soa$)/.test(record.subject) ? undefined : temporalUrlOf(request, record.subject),
         subjectRecordsUrl: consolePaths.evidenceOf(record.subject),
         occurredText: timeText(record.occurredAt),
         recordedText: timeText(record.recordedAt),
