@@ -12,7 +12,7 @@ import { findWorkflow, temporalClient } from '../api/plugins/temporal-routes.js'
 import { consoleGet } from '../console/guard.js';
 import { consoleHandler } from '../console/handler.js';
 import { consolePaths } from '../console/paths.js';
-import { FILTERS, LEDGER, OPERATIONS, TIMELINE, dayOf, ledgerOf, parseFilters, peopleOptions, tableOpen, temporalUrlOf, timeText, type FilterSpec } from '../console/register.js';
+import { FILTERS, LEDGER, listed, queried, OPERATIONS, TIMELINE, dayOf, ledgerOf, parseFilters, peopleOptions, tableOpen, temporalUrlOf, timeText, type FilterSpec } from '../console/register.js';
 import { consoleView, sendConsole } from '../console/render.js';
 import { assessmentDetail, assessmentsOf } from './assessments.js';
 import { AI_SYSTEM_WORKFLOW, aiSystemStatusQuery, aiSystemWorkflowId } from './contract.js';
@@ -87,7 +87,7 @@ export function aiSystemPages(ctx: PageContext): FastifyPluginCallback {
       const filters = parseFilters(listQuerySchema, request.query, consolePaths.aiSystems, FILTER_SPECS.map((s) => (s.name === 'owner' ? { ...s, options: peopleOptions(request) } : s)));
       if (!filters.ok) return sendConsole(request, reply, LIST, { filters: filters.model, items: [] }, { title: 'AI systems', section: 'registers', status: 400 });
       const { limit, ...filter } = filters.filter;
-      const items = (await listAiSystems(temporalClient(app), taskQueue, filter, limit)).map((s) => ({
+      const items = (await listed(request, reply, 'the AI systems', () => listAiSystems(temporalClient(app), taskQueue, filter, limit))).map((s) => ({
         ...s,
         url: consolePaths.aiSystem(s.systemId),
         nextDue: dayOf(s.nextDueAt),
@@ -100,7 +100,7 @@ export function aiSystemPages(ctx: PageContext): FastifyPluginCallback {
     app.get('/ai-systems/:systemId', consoleGet('ai-system.read'), consoleHandler(ctx, async (request, reply) => {
       const systemId = param(request, 'systemId', aiSystemIdSchema, 'AI system id');
       const workflow = await findWorkflow(temporalClient(app), aiSystemWorkflowId(systemId), AI_SYSTEM_WORKFLOW, `No AI system ${systemId}.`);
-      const status = await workflow.handle.query(aiSystemStatusQuery);
+      const status = await queried(request, () => workflow.handle.query(aiSystemStatusQuery));
       const assessments = (await assessmentsOf(app.deps.records, systemId)) ?? [];
       const model = {
         status,

@@ -16,7 +16,7 @@ import { consoleGet, consolePost } from '../console/guard.js';
 import { consoleHandler } from '../console/handler.js';
 import { formBody } from '../console/forms.js';
 import { consolePathOf, consolePaths } from '../console/paths.js';
-import { FILTERS, LEDGER, NOTICE, OPERATIONS, dayOf, doneNotice, ledgerOf, parseFilters, tableOpen, temporalUrlOf, timeText, type FilterSpec } from '../console/register.js';
+import { FILTERS, LEDGER, listed, NOTICE, OPERATIONS, dayOf, doneNotice, ledgerOf, parseFilters, tableOpen, temporalUrlOf, timeText, type FilterSpec } from '../console/register.js';
 import { can, consoleView, sendConsole } from '../console/render.js';
 import { errorSummary, formFields, validateForm } from '../forms/index.js';
 import { triageDecisions, triageForm, triageSchema } from '../forms/triage.js';
@@ -102,20 +102,23 @@ export function concernPages(ctx: PageContext): FastifyPluginCallback {
       const filters = parseFilters(listQuerySchema, request.query, consolePaths.concerns, FILTER_SPECS);
       if (!filters.ok) return sendConsole(request, reply, LIST, { filters: filters.model, items: [] }, { title: 'Reported concerns', section: 'registers', status: 400 });
       const query = [...workflowsOf(taskQueue, CONCERN_WORKFLOW), ...(filters.filter.state ? [`${searchAttributes.state.name} = ${visibilityLiteral(filters.filter.state)}`] : [])].join(' AND ');
-      const items = [];
-      for await (const info of temporalClient(app).workflow.list({ query })) {
-        const concernId = info.workflowId;
-        items.push({
-          concernId,
-          url: consolePathOf(concernId),
-          summary: memoText(info.memo?.title) ?? '',
-          state: memoText(info.memo?.state) ?? info.status.name.toLowerCase(),
-          aiSystem: info.typedSearchAttributes.get(searchAttributes.aiSystem) ?? '',
-          reported: dayOf(info.startTime.toISOString()),
-          temporalUrl: temporalUrlOf(request, concernId),
-        });
-        if (items.length >= 200) break;
-      }
+      const items = await listed(request, reply, 'the concerns', async () => {
+        const found = [];
+        for await (const info of temporalClient(app).workflow.list({ query })) {
+          const concernId = info.workflowId;
+          found.push({
+            concernId,
+            url: consolePathOf(concernId),
+            summary: memoText(info.memo?.title) ?? '',
+            state: memoText(info.memo?.state) ?? info.status.name.toLowerCase(),
+            aiSystem: info.typedSearchAttributes.get(searchAttributes.aiSystem) ?? '',
+            reported: dayOf(info.startTime.toISOString()),
+            temporalUrl: temporalUrlOf(request, concernId),
+          });
+          if (found.length >= 200) break;
+        }
+        return found;
+      });
       const countText = `${items.length} concern${items.length === 1 ? '' : 's'}${filters.model.active ? ' matching the filter' : ''}`;
       return sendConsole(request, reply, LIST, { filters: filters.model, filtered: filters.model.active, items, countText }, { title: 'Reported concerns', section: 'registers' });
     }));

@@ -21,7 +21,7 @@ import { consoleGet, consolePost } from './guard.js';
 import { consoleHandler } from './handler.js';
 import { fieldErrors, formBody, field } from './forms.js';
 import { consolePathOf, consolePaths } from './paths.js';
-import { FILTERS, parseFilters, tableOpen, temporalUrlOf, timeText, type FilterSpec } from './register.js';
+import { FILTERS, listed, parseFilters, tableOpen, temporalUrlOf, timeText, type FilterSpec } from './register.js';
 import { can, consoleView, sendConsole } from './render.js';
 import '../api/deps.js';
 
@@ -145,7 +145,7 @@ export function evidencePages(ctx: PageContext): FastifyPluginCallback {
         verifyAllowed: can(request, 'records.verify'),
         anchors: can(request, 'records.verify') ? await anchorsModel() : [],
         verify: {},
-        ...(can(request, 'management-review.read') ? { reviewsAllowed: true, reviews: await reviews() } : {}),
+        ...(can(request, 'management-review.read') ? { reviewsAllowed: true, reviews: await listed(request, reply, 'the management reviews', reviews) } : {}),
       };
       if (!filters.ok) return sendConsole(request, reply, BROWSE, { filters: filters.model, records: [], ...side }, { title: 'Evidence', section: 'evidence', status: 400 });
       const { afterSeq, limit, ...filter } = filters.filter;

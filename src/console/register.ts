@@ -6,13 +6,15 @@
  * the workflow in the Temporal UI. Templates are strings composed into each register's page
  * (`consoleView(LIST_HEAD + ...)`), so every page keeps its one `<h1>`.
  */
-import type { FastifyPluginCallback, FastifyRequest } from 'fastify';
+import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import type { PageContext } from '../api/pages/common.js';
 import type { Permission } from '../auth/permissions.js';
 import type { z } from 'zod';
 import { formatDateTime } from '../mail/templates.js';
 import type { CheckedRecord, RecordsStore } from '../records/types.js';
+import { listWithin, VisibilityTimeout } from '../calendar/sources.js';
 import { consoleGet } from './guard.js';
+import { notListedInTime } from './home.js';
 import { consoleHandler } from './handler.js';
 import { consolePaths } from './paths.js';
 import { can, consoleView, sendConsole } from './render.js';
@@ -208,4 +210,25 @@ export function registerIndexPages(ctx: PageContext): FastifyPluginCallback {
     ));
     done();
   };
+}
+
+/**
+ * A visibility list within `CONSOLE_LIST_TIMEOUT_MS`: a Temporal that does not list in time is
+ * the console's 503 page (try again in a minute), never a page that hangs.
+ */
+export async function listed<R>(request: FastifyRequest, reply: FastifyReply, what: string, call: () => Promise<R>): Promise<R> {
+  const { temporal, config } = request.server.deps;
+  if (!temporal) return call();
+  try {
+    return await listWithin(temporal, config.CONSOLE_LIST_TIMEOUT_MS, what, call);
+  } catch (err) {
+    if (err instanceof VisibilityTimeout) throw notListedInTime(reply, err);
+    throw err;
+  }
+}
+
+/** A status query within `PAGE_QUERY_TIMEOUT_MS` (no worker answering in time is the 503 page of a call left unanswered). */
+export function queried<R>(request: FastifyRequest, call: () => Promise<R>): Promise<R> {
+  const { temporal, config } = request.server.deps;
+  return temporal ? temporal.connection.withDeadline(Date.now() + config.PAGE_QUERY_TIMEOUT_MS, call) : call();
 }

@@ -16,7 +16,7 @@ import { consoleGet, consolePost } from '../console/guard.js';
 import { consoleHandler } from '../console/handler.js';
 import { fieldErrors, formBody, field } from '../console/forms.js';
 import { consolePaths } from '../console/paths.js';
-import { FILTERS, LEDGER, NOTICE, OPERATIONS, TIMELINE, dayOf, doneNotice, ledgerOf, parseFilters, peopleOptions, tableOpen, temporalUrlOf, timeText, type FilterSpec } from '../console/register.js';
+import { FILTERS, LEDGER, listed, queried, NOTICE, OPERATIONS, TIMELINE, dayOf, doneNotice, ledgerOf, parseFilters, peopleOptions, tableOpen, temporalUrlOf, timeText, type FilterSpec } from '../console/register.js';
 import { can, consoleView, sendConsole } from '../console/render.js';
 import { CORRECTIVE_ACTION_WORKFLOW, correctiveActionWorkflowId, ncStatusQuery } from './contract.js';
 import { cancelBodySchema, commentBodySchema, listQuerySchema } from './routes.js';
@@ -102,7 +102,7 @@ export function nonconformityPages(_ctx: PageContext): FastifyPluginCallback {
     /** The detail page, with a form's values and errors when it was refused. */
     const detail = async (request: FastifyRequest, reply: FastifyReply, ncId: string, form: { values?: Values; errors?: Record<string, string>; notice?: { kind: 'error'; text: string }; status?: number } = {}) => {
       const workflow = await find(ncId);
-      const nc: NcStatus = await workflow.handle.query(ncStatusQuery);
+      const nc: NcStatus = await queried(request, () => workflow.handle.query(ncStatusQuery));
       const open = workflow.running && !closedStates.has(nc.state);
       const base = consolePaths.nonconformity(ncId);
       const model = {
@@ -134,7 +134,7 @@ export function nonconformityPages(_ctx: PageContext): FastifyPluginCallback {
       const filters = parseFilters(listQuerySchema, request.query, consolePaths.nonconformities, FILTER_SPECS.map((s) => (s.name === 'owner' ? { ...s, options: peopleOptions(request) } : s)));
       if (!filters.ok) return sendConsole(request, reply, LIST, { filters: filters.model, items: [] }, { title: 'Nonconformities', section: 'registers', status: 400 });
       const { limit, ...filter } = filters.filter;
-      const items = (await listNonconformities(temporalClient(app), taskQueue, filter, limit)).map((nc) => ({
+      const items = (await listed(request, reply, 'the nonconformities', () => listNonconformities(temporalClient(app), taskQueue, filter, limit))).map((nc) => ({
         ...nc,
         url: consolePaths.nonconformity(nc.ncId),
         targetDay: dayOf(nc.targetAt),

@@ -13,7 +13,7 @@ import { temporalClient } from '../api/plugins/temporal-routes.js';
 import { consoleGet } from '../console/guard.js';
 import { consoleHandler } from '../console/handler.js';
 import { consolePaths } from '../console/paths.js';
-import { LEDGER, OPERATIONS, dayOf, ledgerOf, tableOpen, temporalUrlOf } from '../console/register.js';
+import { LEDGER, OPERATIONS, dayOf, ledgerOf, listed, queried, tableOpen, temporalUrlOf } from '../console/register.js';
 import { consoleView, sendConsole } from '../console/render.js';
 import { acknowledgementsOf, policyDiff, policyVersions } from '../policy/versions.js';
 import { searchAttributes } from '../temporal/search-attributes.js';
@@ -77,24 +77,27 @@ export function objectivePages(ctx: PageContext): FastifyPluginCallback {
     const taskQueue = app.deps.config.TEMPORAL_TASK_QUEUE;
 
     app.get('/objectives', consoleGet('objective.read'), consoleHandler(ctx, async (request, reply) => {
-      const items = [];
-      for await (const info of temporalClient(app).workflow.list({ query: workflowsOf(taskQueue, OBJECTIVE_WORKFLOW).join(' AND ') })) {
-        const sa = info.typedSearchAttributes;
-        const id = sa.get(searchAttributes.ref) ?? info.workflowId.replace(/^objective\//, '');
-        const last = info.memo?.last as { value: number; at: string } | null | undefined;
-        const running = info.status.name === 'RUNNING';
-        items.push({
-          objectiveId: id,
-          url: consolePaths.objective(id),
-          statement: memoText(info.memo?.title) ?? '',
-          owner: sa.get(searchAttributes.owner) ?? '',
-          state: running ? (sa.get(searchAttributes.state) ?? 'not-measured') : 'retired',
-          ...(last ? { last: { value: last.value, at: dayOf(last.at) } } : {}),
-          nextAt: running ? dayOf(isoOf(sa.get(searchAttributes.dueDate))) : '',
-          temporalUrl: temporalUrlOf(request, info.workflowId),
-        });
-        if (items.length >= 1000) break;
-      }
+      const items = await listed(request, reply, 'the objectives', async () => {
+        const found = [];
+        for await (const info of temporalClient(app).workflow.list({ query: workflowsOf(taskQueue, OBJECTIVE_WORKFLOW).join(' AND ') })) {
+          const sa = info.typedSearchAttributes;
+          const id = sa.get(searchAttributes.ref) ?? info.workflowId.replace(/^objective\//, '');
+          const last = info.memo?.last as { value: number; at: string } | null | undefined;
+          const running = info.status.name === 'RUNNING';
+          found.push({
+            objectiveId: id,
+            url: consolePaths.objective(id),
+            statement: memoText(info.memo?.title) ?? '',
+            owner: sa.get(searchAttributes.owner) ?? '',
+            state: running ? (sa.get(searchAttributes.state) ?? 'not-measured') : 'retired',
+            ...(last ? { last: { value: last.value, at: dayOf(last.at) } } : {}),
+            nextAt: running ? dayOf(isoOf(sa.get(searchAttributes.dueDate))) : '',
+            temporalUrl: temporalUrlOf(request, info.workflowId),
+          });
+          if (found.length >= 1000) break;
+        }
+        return found;
+      });
       items.sort((a, b) => a.objectiveId.localeCompare(b.objectiveId));
       return sendConsole(request, reply, OBJECTIVES, { items }, { title: 'AI objectives', section: 'registers' });
     }));
@@ -104,10 +107,7 @@ export function objectivePages(ctx: PageContext): FastifyPluginCallback {
       if (!parsed.success) throw new HttpError(400, `The objective id ${parsed.error.issues[0]?.message ?? 'is not valid'}.`);
       const objectiveId = parsed.data;
       const workflowId = objectiveWorkflowId(objectiveId);
-      const status = await temporalClient(app)
-        .workflow.getHandle(workflowId)
-        .query(objectiveStatusQuery)
-        .catch((err: unknown) => {
+      const status = await queried(request, () => temporalClient(app).workflow.getHandle(workflowId).query(objectiveStatusQuery)).catch((err: unknown) => {
           if (err instanceof WorkflowNotFoundError) throw new HttpError(404, `No objective ${objectiveId}.`);
           throw err;
         });
