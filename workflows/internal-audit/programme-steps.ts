@@ -118,7 +118,7 @@ export async function approvePlan(p: Programme): Promise<PendingPlan> {
       summary: [
         `Internal audit programme ${p.year}: ${plan.audits.length} audit(s).`,
         ...plan.audits.map(
-          (a) => `${a.auditId} · ${a.title} · ${windowText(a.window)} · lead auditor ${a.leadAuditor} · auditee ${a.auditee} · scope: ${[...a.scope.clauses, ...a.scope.controls, ...a.scope.processes, ...a.scope.aiSystems].join(', ')}`,
+          (a) => `${a.auditId} · ${a.title} · ${windowText(a.window)} · lead auditor ${a.leadAuditor}${a.team?.length ? ` · team ${a.team.join(', ')}` : ''} · auditee ${a.auditee} · scope: ${[...a.scope.clauses, ...a.scope.controls, ...a.scope.processes, ...a.scope.aiSystems].join(', ')}`,
         ),
         plan.warnings.length ? `Warnings:\n${plan.warnings.map((w) => `- ${w.message}`).join('\n')}` : 'Coverage: the AIMS scope is covered within the audit cycle.',
       ].join('\n\n'),
