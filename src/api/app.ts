@@ -18,6 +18,7 @@ import Fastify, {
   type RawServerDefault,
 } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { keyRing } from '../auth/api-keys.js';
 import type { Permission } from '../auth/permissions.js';
 import type { AppDeps } from './deps.js';
 import { errorHandler, frameworkErrorHandler, notFoundHandler } from './errors.js';
@@ -37,6 +38,7 @@ import { aiSystemRoutes } from '../ai-system/routes.js';
 import { objectiveRoutes } from '../objectives/routes.js';
 import { policyRoutes } from '../policy/routes.js';
 import { consolePages } from '../objectives/pages.js';
+import { consoleRoutes } from '../console/index.js';
 import { healthRoutes } from './routes/health.js';
 import { internalAuditRoutes } from '../internal-audit/routes.js';
 import { improvementRoutes } from '../improvement/routes.js';
@@ -101,6 +103,8 @@ export async function buildApp(deps: AppDeps): Promise<ApiInstance> {
   const metrics = createApiMetrics();
   app.decorate('metrics', metrics);
   app.decorate('deps', metrics.instrument(deps));
+  // One key ring for every scope that takes API keys (admin routes, codec, console).
+  app.decorate('adminKeys', keyRing(config.API_KEYS));
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);
@@ -128,6 +132,7 @@ export async function buildApp(deps: AppDeps): Promise<ApiInstance> {
   app.decorate('adminPermissions', permissions);
   await registerCodecRoutes(app);
   await app.register(adminScope([recordsRoutes, workRoutes, nonconformityRoutes, concernRoutes, peopleRoutes, scheduleRoutes, aiSystemRoutes, certificationRoutes, managementReviewRoutes, internalAuditRoutes, improvementRoutes, riskRoutes, soaRoutes, objectiveRoutes, policyRoutes, consolePages], permissions), { prefix: '/admin' });
+  await app.register(consoleRoutes, { prefix: '/console' });
   await registerDocsRoutes(app);
 
   return app.withTypeProvider<ZodTypeProvider>();

@@ -15,7 +15,7 @@ import { HttpError } from '../api/errors.js';
 import { pageContext, sendMessage, type MessageModel, type PageContext } from '../api/pages/common.js';
 import { publicRateLimit } from '../api/plugins/rate-limit.js';
 import { helmetOptions, pageCspDirectives } from '../api/plugins/security.js';
-import type { Organization, Person } from '../organization/schema.js';
+import { aimsManagerName, type Organization, type Person } from '../organization/schema.js';
 import { CALLBACK_PATH, ProviderUnavailable, RelyingParty, SignInRefused, signInSettings, type SignInSettings } from './oidc.js';
 import { needsSameSite, sameSiteRequest, sessionLimits } from './session.js';
 import '../api/deps.js';
@@ -79,11 +79,6 @@ function organizationOf(ctx: PageContext): Organization | undefined {
   }
 }
 
-function aimsManagerName(org: Organization | undefined): string {
-  const id = org?.roles.aimsManager;
-  const person = id ? org?.people.find((p) => p.id === id) : undefined;
-  return person ? `the AIMS manager (${person.name})` : 'the AIMS manager';
-}
 
 const signInAgain = { url: LOGIN_PATH, label: 'Sign in again' };
 

@@ -413,6 +413,13 @@ export class OrganizationLookupError extends Error {
   }
 }
 
+/** "the AIMS manager (Name)", for telling someone who to ask. */
+export function aimsManagerName(org: Organization | undefined): string {
+  const id = org?.roles.aimsManager;
+  const person = id ? org?.people.find((p) => p.id === id) : undefined;
+  return person ? `the AIMS manager (${person.name})` : 'the AIMS manager';
+}
+
 export function findPerson(org: Organization, personId: string): Person {
   const person = org.people.find((p) => p.id === personId);
   if (!person) throw new OrganizationLookupError(`unknown person "${personId}"`);

@@ -29,6 +29,7 @@ import { createLinkSigner, LinkError, type LinkAction, type LinkClaims, type Lin
 import { formatDate, formatDateTime } from '../../mail/templates.js';
 import { checkFormPost, csrfToken } from '../csrf.js';
 import type { AppDeps } from '../deps.js';
+import { HttpError, statusText } from '../errors.js';
 import { WorkflowGateway, type FoundWorkflow } from '../gateway.js';
 import { renderPage, type LayoutModel, type PageName } from '../views/render.js';
 
@@ -139,17 +140,34 @@ function isUnansweredCall(err: unknown): boolean {
  * Wraps a page handler: PageErrors become their message page; Temporal being unreachable
  * becomes a 503 page; anything else is logged and becomes a 500 page quoting the request id.
  */
+export type MessageSender = (
+  ctx: PageContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  statusCode: number,
+  model: MessageModel,
+  frame?: { pageTitle?: string | undefined; myTasksUrl?: string | undefined },
+) => FastifyReply;
+
 export function pageHandler(
   ctx: PageContext,
   handler: (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>,
+  send: MessageSender = sendMessage,
 ): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply> {
   return async (request, reply) => {
+    const sendMessage = send;
     try {
       return await handler(request, reply);
     } catch (err) {
       if (err instanceof PageError) {
         request.log.info({ statusCode: err.statusCode, reason: err.message }, 'page refused');
         return sendMessage(ctx, request, reply, err.statusCode, err.model, err.frame);
+      }
+      // A refusal of the shared route functions (not found, conflict, bad input) is a page with its reason.
+      if (err instanceof HttpError && err.statusCode < 500) {
+        request.log.info({ statusCode: err.statusCode, reason: err.message }, 'page refused');
+        for (const [name, value] of Object.entries(err.headers)) reply.header(name, value);
+        return sendMessage(ctx, request, reply, err.statusCode, { heading: statusText(err.statusCode), paragraphs: [err.message] });
       }
       if (err instanceof WorkflowNotFoundError || err instanceof QueryNotRegisteredError) {
         request.log.info({ reason: err.message }, 'page for unknown work');

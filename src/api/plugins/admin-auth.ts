@@ -20,7 +20,7 @@ import type {
   preValidationHookHandler,
 } from 'fastify';
 import { keyRing, type KeyRing } from '../../auth/api-keys.js';
-import { actorOf, describePrincipal, PERMISSIONS, permits, principalRoles, type Permission } from '../../auth/permissions.js';
+import { actorOf, describePrincipal, PERMISSIONS, permits, principalRoles, type Permission, type Role } from '../../auth/permissions.js';
 import type { Principal } from '../../auth/principal.js';
 import { HttpError } from '../errors.js';
 import '../deps.js';
@@ -82,6 +82,23 @@ export function createAdminAuth(ring: KeyRing): AdminAuthHook {
   };
 }
 
+/** The roles `principal` (by default the request's) holds: from the organization file, or from its key entry. */
+export function rolesOf(request: FastifyRequest, principal: Principal | undefined = request.principal): readonly Role[] {
+  if (!principal) return [];
+  return principalRoles(principal, { organization: request.server.deps.organization?.(), serviceRoles: (name) => request.server.adminKeys.serviceRoles(name) });
+}
+
+/** Whether the request's principal may do what `permission` allows (false when nobody is authenticated). */
+export function requestPermits(request: FastifyRequest, permission: Permission): boolean {
+  return request.principal !== undefined && permits(rolesOf(request), permission);
+}
+
+/** Why `principal` holding `roles` is refused `permission`, as a sentence without its full stop. */
+export function refusal(principal: Principal, roles: readonly Role[], permission: Permission): string {
+  const held = roles.length > 0 ? `holds the roles ${roles.join(', ')}` : principal.kind === 'person' ? 'holds no role in the organization file' : 'holds no role';
+  return `${describePrincipal(principal)} ${held}, none of which may ${PERMISSIONS[permission]} (permission ${permission})`;
+}
+
 const PERMISSION = Symbol('aimsflow.permission');
 type PermissionHook = preValidationHookHandler & { [PERMISSION]?: Permission };
 
@@ -97,13 +114,12 @@ export function requirePermission(permission: Permission): preValidationHookHand
       done(unauthorized('Sign in, or send an API key: Authorization: Bearer <key>.', false));
       return;
     }
-    const roles = principalRoles(principal, { organization: request.server.deps.organization?.(), serviceRoles: (name) => request.server.adminKeys.serviceRoles(name) });
+    const roles = rolesOf(request, principal);
     if (permits(roles, permission)) {
       done();
       return;
     }
-    const held = roles.length > 0 ? `holds the roles ${roles.join(', ')}` : principal.kind === 'person' ? 'holds no role in the organization file' : 'holds no role';
-    done(new HttpError(403, `Forbidden: ${describePrincipal(principal)} ${held}, none of which may ${PERMISSIONS[permission]} (permission ${permission}).`));
+    done(new HttpError(403, `Forbidden: ${refusal(principal, roles, permission)}.`));
   };
   hook[PERMISSION] = permission;
   return hook;
