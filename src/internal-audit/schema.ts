@@ -328,6 +328,8 @@ export interface ProgrammeStatus {
   aimsManager?: string;
   planTask?: { workflowId: string };
   approval?: { workflowId: string; round: number };
+  /** The plan waiting for approval (while validating or in approval), and who prepared it. */
+  plan?: { audits: PlannedAudit[]; by: string };
   approvedAt?: string;
   audits: TrackedAudit[];
   warnings: PlanIssue[];
