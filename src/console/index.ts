@@ -12,10 +12,16 @@ import { createRequire } from 'node:module';
 import type { FastifyPluginAsync, FastifyPluginCallback } from 'fastify';
 import { pageContext, type PageContext } from '../api/pages/common.js';
 import { homePages } from './home.js';
+import { planIndex } from './plan.js';
+import { internalAuditConsole } from '../internal-audit/console.js';
 import '../api/deps.js';
 
 /** The console's areas, each given the page context. */
-const AREAS: ReadonlyArray<(ctx: PageContext) => FastifyPluginCallback> = [homePages];
+const AREAS: ReadonlyArray<(ctx: PageContext) => FastifyPluginCallback> = [
+  homePages,
+  planIndex,
+  internalAuditConsole,
+];
 
 const htmxSource = readFileSync(createRequire(import.meta.url).resolve('htmx.org/dist/htmx.min.js'));
 

@@ -59,7 +59,7 @@ export async function awaitPlan(p: Programme, round: number, why: string): Promi
     const task = scope.run(() =>
       runTask(taskKey, {
         title: `Plan the ${p.year} internal audit programme`,
-        instructions: `${why}\n\nFor each audit give its scope (clauses, Annex A controls, processes, AI systems), a window within ${p.year}, a lead auditor who does not audit their own work, and the auditee (the process owner). Over ${p.coverageCycleYears} year(s) the audits must cover clauses 4-10 and every applicable Annex A control.\n\nSubmit the plan through the admin API (PUT /admin/internal-audit-programmes/${p.year}/plan) or the admin CLI (aimsflow internal-audit plan ${p.year} --file plan.yaml). This task closes by itself once the plan is submitted; completing it here only records a note.`,
+        instructions: `${why}\n\nFor each audit give its scope (clauses, Annex A controls, processes, AI systems), a window within ${p.year}, a lead auditor who does not audit their own work, and the auditee (the process owner). Over ${p.coverageCycleYears} year(s) the audits must cover clauses 4-10 and every applicable Annex A control.\n\nPlan it in the console's audit planner (/console/plan/audit-programme/${p.year}), which checks impartiality and coverage as you type; or submit it through the admin API (PUT /admin/internal-audit-programmes/${p.year}/plan) or the admin CLI (aimsflow internal-audit plan ${p.year} --file plan.yaml). This task closes by itself once the plan is submitted; completing it here only records a note.`,
         clauses: p.clauses,
         process: 'internal-audit-programme',
         assignee: { person: p.aimsManager },
