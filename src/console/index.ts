@@ -14,6 +14,7 @@ import { pageContext, type PageContext } from '../api/pages/common.js';
 import { homePages } from './home.js';
 import { planIndex } from './plan.js';
 import { internalAuditConsole } from '../internal-audit/console.js';
+import { managementReviewConsole } from '../management-review/console.js';
 import '../api/deps.js';
 
 /** The console's areas, each given the page context. */
@@ -21,6 +22,7 @@ const AREAS: ReadonlyArray<(ctx: PageContext) => FastifyPluginCallback> = [
   homePages,
   planIndex,
   internalAuditConsole,
+  managementReviewConsole,
 ];
 
 const htmxSource = readFileSync(createRequire(import.meta.url).resolve('htmx.org/dist/htmx.min.js'));
