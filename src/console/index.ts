@@ -15,6 +15,9 @@ import { homePages } from './home.js';
 import { planIndex } from './plan.js';
 import { internalAuditConsole } from '../internal-audit/console.js';
 import { managementReviewConsole } from '../management-review/console.js';
+import { certificationConsole } from '../certification/console.js';
+import { aiSystemChangeForm } from '../ai-system/change-form.js';
+import { schedulesConsole } from '../schedules/console.js';
 import '../api/deps.js';
 
 /** The console's areas, each given the page context. */
@@ -23,6 +26,9 @@ const AREAS: ReadonlyArray<(ctx: PageContext) => FastifyPluginCallback> = [
   planIndex,
   internalAuditConsole,
   managementReviewConsole,
+  certificationConsole,
+  aiSystemChangeForm,
+  schedulesConsole,
 ];
 
 const htmxSource = readFileSync(createRequire(import.meta.url).resolve('htmx.org/dist/htmx.min.js'));
