@@ -71,6 +71,7 @@ const systemView = consoleView(`
 <h1>{{name}}: changes</h1>
 <section class="notice notice-done" aria-labelledby="system-state-title">
 <h2 id="system-state-title">What happens next</h2>
+{{#if announced}}<p id="announced">{{announced}}</p>{{/if}}
 {{#if current}}<p>An assessment is running ({{current}}); changes announced now are added to it.</p>{{/if}}
 {{#if nextStartAt}}<p>A reassessment starts {{nextStartAt}}, for {{pendingCount}} change(s) announced.</p>{{/if}}
 {{#unless current}}{{#unless nextStartAt}}<p>State: {{state}}.</p>{{/unless}}{{/unless}}
@@ -126,6 +127,7 @@ export const aiSystemChangeForm = (ctx: PageContext): FastifyPluginCallback => (
     if (!checked.body || !checked.systemId) return render(request, reply, v, checked.errors, 400, true);
     const by = requestActor(request);
     const { body, systemId } = checked;
+    let disposition: 'pending' | 'attached' | undefined;
     try {
       const found = await new WorkflowGateway(temporalClient(app)).find(aiSystemWorkflowId(systemId), AI_SYSTEM_WORKFLOW);
       if (!found) throw new HttpError(404, `No AI system ${systemId} is registered.`);
@@ -136,11 +138,12 @@ export const aiSystemChangeForm = (ctx: PageContext): FastifyPluginCallback => (
         (handle) => handle.executeUpdate(announceChangeUpdate, { args: [{ type: body.type, why: body.why, by }] }),
       );
       request.log.info({ systemId, type: body.type, disposition: ack.disposition, by }, 'significant change announced from the console');
+      disposition = ack.disposition;
     } catch (err) {
       if (err instanceof HttpError && err.statusCode < 500) return render(request, reply, v, { fields: {}, form: [err.message] }, err.statusCode, true);
       throw err;
     }
-    return reply.redirect(`/console/plan/ai-system-change/${systemId}`, 303);
+    return reply.redirect(`/console/plan/ai-system-change/${systemId}?announced=${disposition ?? 'pending'}`, 303);
   });
 
   app.get('/plan/ai-system-change/:systemId', consoleGet('ai-system.read'), async (request, reply) => {
@@ -150,7 +153,14 @@ export const aiSystemChangeForm = (ctx: PageContext): FastifyPluginCallback => (
       return sendConsole(request, reply, consoleView('<h1>No such AI system</h1><p><a href="/console/plan/ai-system-change">Announce a significant change</a></p>'), {}, { title: 'Not found', section: 'plan', status: 404 });
     }
     const s = found.status;
+    const announced = (request.query as { announced?: unknown }).announced;
     const model = {
+      announced:
+        announced === 'attached'
+          ? `Your change was added to the assessment under way${s.current ? ` (${s.current.assessmentRef})` : ''}.`
+          : announced === 'pending'
+            ? 'Your change was announced: it waits for the reassessment, which starts once no further change follows for a few days.'
+            : undefined,
       systemId: s.systemId,
       name: s.system.name,
       state: s.state,

@@ -9,7 +9,7 @@
  */
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
-import { auditNames, certificateIdSchema, type DateIssue } from './schema.js';
+import { auditKeys, auditNames, certificateIdSchema, type DateIssue } from './schema.js';
 import { CERTIFICATION_WORKFLOW, certificationStatusQuery, certificationWorkflowId } from './contract.js';
 import { checkCertificationInput, startCertificationCycle } from './start.js';
 import { startBodySchema } from './routes.js';
@@ -102,7 +102,7 @@ const cycleView = consoleView(`
 <h1>Certification cycle of {{certificateId}}</h1>
 <section class="notice notice-done" aria-labelledby="cycle-state-title">
 <h2 id="cycle-state-title">Where the cycle is</h2>
-<p>Cycle {{cycle}} with {{body}}: {{state}}{{#if current}}; next: {{current}}{{/if}}.</p>
+<p>Cycle {{cycle}}{{#if body}} with {{body}}{{/if}}: {{state}}{{#if current}}; next: {{current}}{{/if}}.</p>
 {{#if temporalUrl}}<p><a href="{{temporalUrl}}">The workflow in the Temporal UI</a></p>{{/if}}
 </section>
 {{#if warnings.length}}<div class="notice notice-warn"><h2>Risky dates (accepted)</h2><ul>{{#each warnings}}<li>{{this}}</li>{{/each}}</ul></div>{{/if}}
@@ -180,12 +180,17 @@ export const certificationConsole = (ctx: PageContext): FastifyPluginCallback =>
     const model = {
       certificateId: s.certificateId,
       cycle: s.cycle,
-      body: s.body.name,
+      body: s.body.name === '(not set)' ? undefined : s.body.name,
       state: s.state,
       current: s.current === 'decision' ? 'the certification decision' : s.current ? auditNames[s.current] : undefined,
       temporalUrl: temporalWorkflowUrl(app.deps.config, s.workflowId),
       warnings: s.warnings.map((w) => `${LABELS[w.path as Field]?.label ?? w.path}: ${w.message}`),
-      audits: s.audits.map((a) => ({ name: a.name, planned: a.planned.slice(0, 10), outcome: a.completedOn ? `${a.result ?? 'held'} (${a.completedOn})` : a.missed ? 'window missed' : 'not yet held' })),
+      audits: auditKeys.flatMap((key) => {
+        const planned = s.plan[key];
+        if (planned === undefined) return [];
+        const a = s.audits.find((x) => x.audit === key);
+        return [{ name: auditNames[key], planned: a?.planned ?? planned, outcome: a?.completedOn ? `${a.result ?? 'held'} (${a.completedOn})` : a?.missed ? 'window missed' : 'not yet held' }];
+      }),
       timeline: s.timeline.slice(-8).reverse(),
     };
     return sendConsole(request, reply, cycleView, model, { title: `Certification cycle of ${s.certificateId}`, section: 'plan' });

@@ -264,7 +264,7 @@ export const internalAuditConsole = (ctx: PageContext): FastifyPluginCallback =>
   async function render(request: FastifyRequest, reply: FastifyReply, year: number, state: PageState | undefined) {
     const found = await load(year);
     const status = found?.status;
-    const editable = !found || !found.running || status?.state === 'planning';
+    const editable = (!found || !found.running || status?.state === 'planning') && can(request, 'internal-audit.plan');
     const org = app.deps.organization?.();
     const rows = state?.rows ?? (editable && status?.audits.length ? status.audits.map((a, i) => rowOf(i, a)) : [blankRow(0)]);
     const note = state?.note ?? '';

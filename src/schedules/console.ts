@@ -68,11 +68,11 @@ const listView = consoleView(`
 <p><a href="/console/plan/schedules/{{kind}}">{{#if schedule}}Change the {{title}} schedule{{else}}Schedule the {{title}}{{/if}}</a></p>
 {{#if schedule}}
 <form method="post" action="/console/plan/schedules/{{kind}}/{{#if schedule.paused}}resume{{else}}pause{{/if}}">
-<input type="hidden" name="csrf" value="{{../../csrf}}">
+<input type="hidden" name="csrf" value="{{@root.csrf}}">
 <button type="submit" class="button-secondary">{{#if schedule.paused}}Resume{{else}}Pause{{/if}} the {{title}} schedule</button>
 </form>
 <form method="post" action="/console/plan/schedules/{{kind}}/run">
-<input type="hidden" name="csrf" value="{{../../csrf}}">
+<input type="hidden" name="csrf" value="{{@root.csrf}}">
 <button type="submit" class="button-secondary">Run the {{title}} schedule now</button>
 </form>
 {{/if}}
