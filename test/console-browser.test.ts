@@ -192,6 +192,49 @@ describe.skipIf(!chromium.here)('the console forms in a real browser', () => {
     expect(pageErrors).toEqual([]);
   }, 300_000);
 
+  it('every plan form passes axe, at desktop and phone width, before and after a refusal', async () => {
+    for (const viewport of ['desktop', 'phone'] as const) {
+      const page = await signInPage(ctx, 'priya.raman', viewport, '/console/plan');
+      watch(page);
+      const check = async (what: string) => {
+        expect(await page.locator('h1').count(), `${what}: one h1`).toBe(1);
+        expect(await axeViolations(page), `${what} (${viewport})`).toEqual([]);
+        if (viewport === 'phone') expect(await page.evaluate<number>('document.documentElement.scrollWidth'), `${what} fits 390 px`).toBeLessThanOrEqual(390);
+      };
+      await check('plan index');
+      await page.goto(`${ctx.base}/console/plan/certification`);
+      await check('certification form');
+      await page.locator('#f-certificateId').fill('CERT-AXE-01');
+      await page.locator('#f-plan-stage1').fill(`${YEAR}-03-01`);
+      await page.locator('#f-plan-stage2').fill(`${YEAR}-02-01`);
+      await page.locator('#f-plan-surveillance1').fill(`${YEAR + 1}-02-01`);
+      await page.locator('#f-plan-surveillance2').fill(`${YEAR + 2}-02-01`);
+      await page.locator('#f-plan-recertification').fill(`${YEAR + 2}-12-01`);
+      await waitForText(page, '#f-plan-stage2-error', 'rule stage2-after-stage1');
+      await waitForAttribute(page, '#f-plan-stage2', 'aria-invalid', 'true');
+      await check('certification form with a broken date rule');
+      await page.getByRole('button', { name: 'Start the cycle' }).click();
+      await page.waitForLoadState();
+      expect(await textOf(page, '#f-plan-stage2-error')).toContain('rule stage2-after-stage1');
+      await check('certification form refused');
+      await page.goto(`${ctx.base}/console/plan/ai-system-change`);
+      await check('significant change form');
+      await page.getByRole('button', { name: 'Announce the change' }).click();
+      await page.waitForLoadState();
+      expect(await textOf(page, '#f-systemId-error')).toContain('choose the AI system');
+      await check('significant change refused');
+      await page.goto(`${ctx.base}/console/plan/schedules`);
+      await check('schedules');
+      await page.goto(`${ctx.base}/console/plan/schedules/management-review`);
+      await check('schedule form');
+      await page.locator('#f-meetingAfter').fill('soon');
+      await waitForText(page, '#f-meetingAfter-error', 'must be a duration');
+      await check('schedule form with an error');
+      await page.context().close();
+    }
+    expect(pageErrors).toEqual([]);
+  }, 240_000);
+
   it('works at phone width: the planner fits 390 px and refuses the same way without a wide table', async () => {
     const page = await signInPage(ctx, 'priya.raman', 'phone', `/console/plan/audit-programme/${YEAR + 1}`);
     watch(page);
