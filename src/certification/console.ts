@@ -88,8 +88,8 @@ const startView = consoleView(`
 <form method="post" action="/console/plan/certification" hx-post="/console/plan/certification/check" hx-trigger="input delay:300ms" hx-target="#cert-check" hx-swap="innerHTML" novalidate>
 <input type="hidden" name="csrf" value="{{csrf}}">
 {{> consoleField fields.certificateId}}{{> consoleField fields.body}}
-<fieldset><legend>Existing certificate (optional)</legend>{{> consoleField fields.decisionDate}}{{> consoleField fields.expiresOn}}</fieldset>
-<fieldset><legend>Audit dates</legend>{{> consoleField fields.stage1}}{{> consoleField fields.stage2}}{{> consoleField fields.decision}}{{> consoleField fields.surveillance1}}{{> consoleField fields.surveillance2}}{{> consoleField fields.recertification}}</fieldset>
+<fieldset class="plan-group"><legend>Existing certificate (optional)</legend><div class="plan-fields">{{> consoleField fields.decisionDate}}{{> consoleField fields.expiresOn}}</div></fieldset>
+<fieldset class="plan-group"><legend>Audit dates</legend><div class="plan-fields">{{> consoleField fields.stage1}}{{> consoleField fields.stage2}}{{> consoleField fields.decision}}{{> consoleField fields.surveillance1}}{{> consoleField fields.surveillance2}}{{> consoleField fields.recertification}}</div></fieldset>
 <div id="cert-check" role="status" aria-live="polite">{{#if summary}}<p>{{summary}}</p>{{/if}}</div>
 {{warnings}}
 <div class="actions"><button type="submit">Start the cycle</button></div>

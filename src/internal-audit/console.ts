@@ -193,9 +193,11 @@ const plannerView = consoleView(`
 <form method="post" action="/console/plan/audit-programme/{{year}}" hx-post="/console/plan/audit-programme/{{year}}/check" hx-trigger="input delay:300ms" hx-target="#plan-check" hx-swap="innerHTML" novalidate>
 <input type="hidden" name="csrf" value="{{csrf}}">
 {{#each rows}}
-<fieldset class="audit" id="audit-{{index}}">
+<fieldset class="plan-group" id="audit-{{index}}">
 <legend>Audit {{n}}</legend>
+<div class="plan-fields">
 {{> consoleField fields.auditId}}{{> consoleField fields.title}}{{> consoleField fields.clauses}}{{> consoleField fields.controls}}{{> consoleField fields.processes}}{{> consoleField fields.aiSystems}}{{> consoleField fields.start}}{{> consoleField fields.end}}{{> consoleField fields.leadAuditor}}{{> consoleField fields.team}}{{> consoleField fields.auditee}}
+</div>
 </fieldset>
 {{/each}}
 {{> consoleField note}}

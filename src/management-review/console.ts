@@ -227,15 +227,15 @@ const reviewView = consoleView(`
 </fieldset>
 {{> consoleField fields.improvementDecisions}}{{> consoleField fields.changeDecisions}}
 {{#each missing}}
-<fieldset class="audit">
+<fieldset class="plan-group">
 <legend>Input ({{key}}) {{title}}: missing from the pack</legend>
-{{> consoleField decision}}{{> consoleField reason}}
+<div class="plan-fields">{{> consoleField decision}}{{> consoleField reason}}</div>
 </fieldset>
 {{/each}}
 {{#each actions}}
-<fieldset class="audit">
+<fieldset class="plan-group">
 <legend>Action {{n}}</legend>
-{{> consoleField title}}{{> consoleField owner}}{{> consoleField dueDate}}{{> consoleField input}}
+<div class="plan-fields">{{> consoleField title}}{{> consoleField owner}}{{> consoleField dueDate}}{{> consoleField input}}</div>
 <div class="option"><input type="checkbox" id="{{ncId}}" name="{{ncName}}" value="yes"{{#if nc}} checked{{/if}}><label for="{{ncId}}">It addresses a nonconformity (a corrective action is raised)</label></div>
 </fieldset>
 {{/each}}
