@@ -240,6 +240,19 @@ describe.skipIf(!chromium.here)('console plan forms', () => {
     });
     expect(errorBeside(checked.html, 'f-actions-0-dueDate')).toContain('is in the past (rule action-due-not-in-the-past)');
     expect(errorBeside(checked.html, 'f-missing-c-decision')).toContain('actions.0 answers input (b), not (c) (rule action-answers-the-input)');
+    // "Action 2 supplies it" names the second group of the form, also when the first is left empty.
+    const secondGroup = await post('priya.raman', reviewPage, `${reviewPage}/minutes/check`, {
+      attendees: 'priya.raman',
+      'actions.0.title': '',
+      'actions.1.title': 'Survey the interested parties',
+      'actions.1.owner': 'tom.baker',
+      'actions.1.dueDate': inDays(30),
+      'actions.1.input': 'c',
+      'missing.c.decision': '1',
+    });
+    expect(errorBeside(secondGroup.html, 'f-missing-c-decision')).toBe('');
+    expect(errorBeside(secondGroup.html, 'f-actions-1-title')).toBe('');
+    expect(errorBeside(secondGroup.html, 'f-missing-a-decision')).toContain('has no decision');
     const noReason = await post('priya.raman', reviewPage, `${reviewPage}/minutes/check`, { attendees: 'priya.raman', 'missing.a.decision': 'accepted', 'missing.a.reason': '' });
     expect(errorBeside(noReason.html, 'f-missing-a-reason')).toContain('must say why the review accepts the input as missing');
     const checked2 = await post('priya.raman', reviewPage, `${reviewPage}/minutes/check`, { attendees: 'priya.raman' });

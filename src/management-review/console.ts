@@ -155,7 +155,11 @@ function minutesInput(form: MinutesForm, missing: readonly ReviewInputKey[]) {
     })),
     missingInputs: decided.map((k) => {
       const d = form.missing[k]!;
-      return d.decision === 'accepted' ? { input: k, decision: 'accepted' as const, reason: d.reason } : { input: k, decision: 'action' as const, action: Number(d.decision) };
+      if (d.decision === 'accepted') return { input: k, decision: 'accepted' as const, reason: d.reason };
+      // "Action n" names a group of the form; the minutes number only the actions given.
+      const row = form.actions[Number(d.decision)];
+      const index = row ? given.indexOf(row) : -1;
+      return { input: k, decision: 'action' as const, action: index >= 0 ? index : given.length + Number(d.decision) };
     }),
     ...(form.notes ? { notes: form.notes } : {}),
     ...(form.reviewPolicy ? { reviewPolicy: form.reviewPolicy } : {}),
