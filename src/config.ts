@@ -174,6 +174,8 @@ export const configSchema = z.object({
   PAGE_QUERY_TIMEOUT_MS: z.coerce.number().int().min(100, 'must be at least 100').max(60_000, 'must be at most 60000').default(2500),
   /** How long a page's form waits for the workflow to take the answer before giving the form back, not saved. */
   PAGE_UPDATE_TIMEOUT_MS: z.coerce.number().int().min(500, 'must be at least 500').max(60_000, 'must be at most 60000').default(5000),
+  /** Deadline of each Temporal visibility list behind the console's home, its calendar and the calendar feeds; past it the page answers 503. */
+  CONSOLE_LIST_TIMEOUT_MS: z.coerce.number().int().min(100, 'must be at least 100').max(60_000, 'must be at most 60000').default(5000),
   /** Deadline of the SMTP check in /readyz (connect, greeting, EHLO). */
   SMTP_CHECK_TIMEOUT_MS: z.coerce.number().int().min(100, 'must be at least 100').max(60_000, 'must be at most 60000').default(5000),
   /** Where operations are told about a workflow that failed (none: it is logged only). */

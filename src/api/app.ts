@@ -30,6 +30,7 @@ import { registerInputGuard } from './plugins/input-guard.js';
 import { NOT_FOUND_RATE_LIMIT, registerRateLimit } from './plugins/rate-limit.js';
 import { registerSecurityHeaders } from './plugins/security.js';
 import { pageRoutes } from './pages/index.js';
+import { calendarFeedRoutes } from '../calendar/routes.js';
 import { concernRoutes } from '../concern/routes.js';
 import { peopleRoutes } from '../people/routes.js';
 import { genReqId, REQUEST_ID_HEADER } from './request-id.js';
@@ -128,6 +129,7 @@ export async function buildApp(deps: AppDeps): Promise<ApiInstance> {
   await app.register(healthRoutes);
   await app.register(authRoutes);
   await app.register(pageRoutes);
+  await app.register(calendarFeedRoutes);
   const permissions = new Map<string, Permission>();
   app.decorate('adminPermissions', permissions);
   await registerCodecRoutes(app);

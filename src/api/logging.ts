@@ -1,6 +1,6 @@
 /**
  * Request logging for the API: the process logger with a request serializer that never
- * writes a link token (path segments after `/t/`, `/a/`, `/me/`, `/renew/`, anything shaped
+ * writes a link token (path segments after `/t/`, `/a/`, `/me/`, `/renew/`, `/calendar/` (feeds), anything shaped
  * like a JWT, and token-like query parameters) nor any request header.
  */
 import type { FastifyRequest } from 'fastify';
@@ -10,7 +10,7 @@ import { loggerOptions } from '../logger.js';
 export const REDACTED = '[redacted]';
 
 /** Path segments whose following segment is a signed link token. */
-const TOKEN_PATH_SEGMENTS = new Set(['t', 'a', 'me', 'renew']);
+const TOKEN_PATH_SEGMENTS = new Set(['t', 'a', 'me', 'renew', 'calendar']);
 
 /**
  * Query parameters whose values are credentials (with `code` and `state`, the OpenID Connect

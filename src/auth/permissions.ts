@@ -80,6 +80,7 @@ export const PERMISSIONS = {
   'risk-assessment.start': 'start a risk assessment of an AI system or the AIMS',
   'soa.read': 'read the Statement of Applicability, its versions, diff and exports',
   'soa.edit': 'change the Statement of Applicability or start its review',
+  'console.attention': 'see what needs attention across processes on the console home: overdue work, approvals waiting, the next external audit\'s readiness',
   'payloads.codec': 'read and write decrypted workflow payloads through the codec endpoint of the Temporal UI',
 } as const;
 export type Permission = keyof typeof PERMISSIONS;
@@ -97,7 +98,7 @@ export const POLICY: Readonly<Record<Role, readonly Permission[]>> = {
   // (everything but the operations-only codec: they read a workflow's content through the API).
   'aims-manager': ALL,
   // Reads everything and the evidence; decides through approval links, not the admin API.
-  'top-management': [...READS, ...EVIDENCE, 'risk.accept'],
+  'top-management': [...READS, ...EVIDENCE, 'risk.accept', 'console.attention'],
   'internal-auditor': [
     'internal-audit.read',
     'internal-audit.plan',

@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import type { FastifyPluginAsync, FastifyPluginCallback } from 'fastify';
 import { pageContext, type PageContext } from '../api/pages/common.js';
 import { homePages } from './home.js';
+import { calendarPages } from './calendar.js';
 import { planIndex } from './plan.js';
 import { internalAuditConsole } from '../internal-audit/console.js';
 import { managementReviewConsole } from '../management-review/console.js';
@@ -23,6 +24,7 @@ import '../api/deps.js';
 /** The console's areas, each given the page context. */
 const AREAS: ReadonlyArray<(ctx: PageContext) => FastifyPluginCallback> = [
   homePages,
+  calendarPages,
   planIndex,
   internalAuditConsole,
   managementReviewConsole,
