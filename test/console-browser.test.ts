@@ -187,7 +187,7 @@ describe.skipIf(!chromium.here)('the console forms in a real browser', () => {
     // --- Top management sees the approval in "my open work".
     const top = await signInPage(ctx, 'hannah.okafor');
     watch(top);
-    await reloadUntil(top, '.work', `Management review ${REVIEW_ID}: results`);
+    await reloadUntil(top, 'section[aria-labelledby="my-work"] .work', `Management review ${REVIEW_ID}: results`);
     expect(await axeViolations(top)).toEqual([]);
     expect(pageErrors).toEqual([]);
   }, 300_000);
