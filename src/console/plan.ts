@@ -132,7 +132,7 @@ export const safe = (html: string): Handlebars.SafeString => new hbs.SafeString(
 export interface ConsoleFieldModel {
   name: string;
   label: string;
-  type: 'text' | 'date' | 'textarea' | 'select' | 'email';
+  type: 'text' | 'date' | 'textarea' | 'select';
   value: string;
   error: string;
   hint?: string;
@@ -156,7 +156,7 @@ export function labelled(f: FieldValue, label: string, type: ConsoleFieldModel['
   return { ...f, label, type, ...(extra.options ? { options: options(extra.options, f.value) } : {}) };
 }
 
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const escapeHtml = (s: string): string => Handlebars.Utils.escapeExpression(s);
 
 /**
  * The answer of a `/check` route: `summary` for the form's status region, then every field's
