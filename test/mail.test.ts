@@ -358,6 +358,13 @@ describe('notification templates', () => {
     expect(rendered.html).toContain('<h1');
   });
 
+  it('turns a console page named in the instructions into an address on the site of the mail', () => {
+    const site = new URL(urls.actionUrl).origin;
+    const rendered = renderNotification('task.assigned', { ...common, instructions: "Plan it in the console's audit planner (/console/plan/audit-programme/2027), or through PUT /admin/internal-audit-programmes/2027/plan." });
+    expect(rendered.text).toContain(`audit planner (${site}/console/plan/audit-programme/2027), or through PUT /admin/internal-audit-programmes/2027/plan.`);
+    expect(rendered.html).toContain(`${site}/console/plan/audit-programme/2027`);
+  });
+
   it('fills each kind with its own facts', () => {
     expect(renderNotification('task.escalated', samples['task.escalated']).text).toContain(
       'assigned to Bob Stone, was due on Tue 15 Dec 2026 and is still open. It has been escalated to you (escalation level 1).',

@@ -69,7 +69,7 @@ const updateBodySchema = z
   })
   .describe('UpdateAiSystem');
 
-const changeBodySchema = z
+export const changeBodySchema = z
   .strictObject({
     type: z.enum(changeTypes, { message: `must be one of ${changeTypes.join(', ')}` }),
     why: z.string().trim().min(3, 'must say what changed (at least 3 characters)').max(5000),

@@ -43,7 +43,7 @@ import '../api/deps.js';
 
 // The cycle number and history are carried by the workflow itself; the start function checks the rest again.
 const { cycle: _cycle, history: _history, ...startFields } = certificationInputSchema.shape;
-const startBodySchema = z.strictObject(startFields).describe('StartCertificationCycle');
+export const startBodySchema = z.strictObject(startFields).describe('StartCertificationCycle');
 
 const issueSchema = z.object({ path: z.string(), rule: z.string(), message: z.string() });
 

@@ -12,6 +12,7 @@ import {
   cycleDatesOf,
   dateMs,
   type CertificationInput,
+  type CertificationSpec,
   type CycleDates,
   type DateIssue,
 } from './schema.js';
@@ -26,6 +27,25 @@ export interface CertificationStarted {
 }
 
 /**
+ * Checks a cycle's input without starting anything: the schema (every bad field named), the
+ * certification body, who starts it, and the dates against the certification rules (an
+ * impossible date throws StartInputError naming the field and the rule; risky ones are returned
+ * as warnings).
+ */
+export function checkCertificationInput(input: CertificationInput, opts: { organization: Organization; now?: Date }): { spec: CertificationSpec; warnings: DateIssue[] } {
+  const spec = parseStartInput(certificationInputSchema, input, 'certification cycle');
+  const settings = certificationSettingsOf(opts.organization);
+  const check = new StartCheck('certification cycle', opts.organization).actor('startedBy', spec.startedBy);
+  if (!spec.body && !settings.body) check.add('body', 'is required: the organization file has no certification.body');
+  const future = (['stage1', 'stage2', 'surveillance1', 'surveillance2', 'recertification'] as const).filter((k) => spec.plan[k] !== undefined);
+  const dates: CycleDates = cycleDatesOf(spec);
+  const checked = checkCycleDates(dates, { risky: settings.risky, nowMs: (opts.now ?? new Date()).getTime(), future: [...future] });
+  for (const e of checked.errors) check.add(e.path, `${e.message} (rule ${e.rule})`);
+  check.done();
+  return { spec, warnings: checked.warnings };
+}
+
+/**
  * Validates `input` (throws StartInputError naming each bad field, date rules included) and
  * starts the cycle. Throws WorkflowExecutionAlreadyStartedError while a cycle of that
  * certificate runs.
@@ -36,16 +56,8 @@ export async function startCertificationCycle(
   input: CertificationInput,
   opts: { organization: Organization; now?: Date; publicBaseUrl?: string | undefined },
 ): Promise<CertificationStarted> {
-  const spec = parseStartInput(certificationInputSchema, input, 'certification cycle');
+  const { spec, warnings } = checkCertificationInput(input, opts);
   const settings = certificationSettingsOf(opts.organization);
-  const check = new StartCheck('certification cycle', opts.organization).actor('startedBy', spec.startedBy);
-  if (!spec.body && !settings.body) check.add('body', 'is required: the organization file has no certification.body');
-  const future = (['stage1', 'stage2', 'surveillance1', 'surveillance2', 'recertification'] as const).filter((k) => spec.plan[k] !== undefined);
-  const dates: CycleDates = cycleDatesOf(spec);
-  const checked = checkCycleDates(dates, { risky: settings.risky, nowMs: (opts.now ?? new Date()).getTime(), future: [...future] });
-  for (const e of checked.errors) check.add(e.path, `${e.message} (rule ${e.rule})`);
-  check.done();
-
   const next = spec.certificate ? spec.plan.surveillance1 : (spec.plan.stage1 ?? spec.plan.surveillance1);
   const handle = await client.workflow.start<CertificationWorkflow>(CERTIFICATION_WORKFLOW, {
     taskQueue,
@@ -63,5 +75,5 @@ export async function startCertificationCycle(
       dueAt: new Date(dateMs(next)),
     }),
   });
-  return { handle, warnings: checked.warnings };
+  return { handle, warnings };
 }

@@ -13,6 +13,12 @@ import type { FastifyPluginAsync, FastifyPluginCallback } from 'fastify';
 import { pageContext, type PageContext } from '../api/pages/common.js';
 import { homePages } from './home.js';
 import { calendarPages } from './calendar.js';
+import { planIndex } from './plan.js';
+import { internalAuditConsole } from '../internal-audit/console.js';
+import { managementReviewConsole } from '../management-review/console.js';
+import { certificationConsole } from '../certification/console.js';
+import { aiSystemChangeForm } from '../ai-system/change-form.js';
+import { schedulesConsole } from '../schedules/console.js';
 import { nonconformityPages } from '../corrective-action/console.js';
 import { evidencePages } from './evidence.js';
 import { registerIndexPages } from './register.js';
@@ -27,6 +33,12 @@ import '../api/deps.js';
 const AREAS: ReadonlyArray<(ctx: PageContext) => FastifyPluginCallback> = [
   homePages,
   calendarPages,
+  planIndex,
+  internalAuditConsole,
+  managementReviewConsole,
+  certificationConsole,
+  aiSystemChangeForm,
+  schedulesConsole,
   registerIndexPages,
   nonconformityPages,
   evidencePages,

@@ -35,6 +35,9 @@ thead th{background:#f6f8fa;border-top:0;white-space:nowrap}
 .pager{display:flex;gap:1rem;margin:1rem 0}
 .htmx-request.htmx-indicator,.htmx-request .htmx-indicator{opacity:1}
 .htmx-indicator{opacity:0}
+.plan-group{border:1px solid #d0d7de;border-radius:8px;padding:0 1rem 1rem;margin:1.25rem 0}
+.plan-group legend{font-size:1.1rem;padding:0 .35rem;margin:0}
+@media (min-width:48rem){.plan-fields{display:grid;grid-template-columns:repeat(2,minmax(0,1fr));gap:0 1.5rem}}
 `;
 
 export const CONSOLE_LAYOUT = `<!doctype html>

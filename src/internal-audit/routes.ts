@@ -61,7 +61,7 @@ const startBodySchema = z
   })
   .describe('StartInternalAuditProgramme');
 
-const planBodySchema = z
+export const planBodySchema = z
   .strictObject({
     audits: auditListSchema,
     by: actorSchema.optional().describe('If given, must name whoever is authenticated (the AIMS manager or an internal auditor, who prepared the plan)'),

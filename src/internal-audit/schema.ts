@@ -90,6 +90,8 @@ export const plannedAuditSchema = z
     scope: auditScopeSchema,
     window: auditWindowSchema,
     leadAuditor: personIdSchema,
+    /** Further auditors with the lead auditor; each is held to the same impartiality rules. */
+    team: z.array(personIdSchema).max(10, 'at most 10 team members').optional(),
     /** The process owner being audited. */
     auditee: personIdSchema,
   })
@@ -326,6 +328,8 @@ export interface ProgrammeStatus {
   aimsManager?: string;
   planTask?: { workflowId: string };
   approval?: { workflowId: string; round: number };
+  /** The plan waiting for approval (while validating or in approval), and who prepared it. */
+  plan?: { audits: PlannedAudit[]; by: string };
   approvedAt?: string;
   audits: TrackedAudit[];
   warnings: PlanIssue[];
@@ -467,12 +471,18 @@ export interface ProgrammeReportContent {
 // Validation rules
 
 /**
- * Impartiality of one audit's lead auditor (the rules live in src/people/duties.ts); each problem
+ * Impartiality of one audit's lead auditor and team (the rules live in src/people/duties.ts); each problem
  * names its rule. An auditor must not be the auditee, own a process, an AI system or a clause in
  * scope, or audit AIMS work they run themselves.
  */
 export function impartialityProblems(org: Organization, audit: PlannedAudit, path: string): PlanIssue[] {
-  return auditorConflicts(dutyFacts(org), audit).map((c) => ({ field: `${path}.leadAuditor`, rule: c.rule, message: c.reason }));
+  const facts = dutyFacts(org);
+  return [
+    ...auditorConflicts(facts, audit).map((c) => ({ field: `${path}.leadAuditor`, rule: c.rule, message: c.reason })),
+    ...(audit.team ?? []).flatMap((member, i) =>
+      auditorConflicts(facts, { ...audit, leadAuditor: member }).map((c) => ({ field: `${path}.team.${i}`, rule: c.rule, message: c.reason })),
+    ),
+  ];
 }
 
 /** Problems of one audit against the organization and the year; errors only. */
@@ -481,6 +491,9 @@ export function auditProblems(org: Organization, year: number, audit: PlannedAud
   const people = new Set(org.people.map((p) => p.id));
   if (!people.has(audit.leadAuditor)) out.push({ field: `${path}.leadAuditor`, rule: 'known person', message: `unknown person "${audit.leadAuditor}"` });
   if (!people.has(audit.auditee)) out.push({ field: `${path}.auditee`, rule: 'known person', message: `unknown person "${audit.auditee}"` });
+  (audit.team ?? []).forEach((member, i) => {
+    if (!people.has(member)) out.push({ field: `${path}.team.${i}`, rule: 'known person', message: `unknown person "${member}"` });
+  });
   audit.scope.processes.forEach((p, i) => {
     if (!(p in org.roles.processOwners)) {
       out.push({ field: `${path}.scope.processes.${i}`, rule: 'known process', message: `unknown process "${p}" (not in roles.processOwners)` });

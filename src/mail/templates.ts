@@ -443,6 +443,11 @@ export function renderNotification(kind: NotificationKind | (string & {}), data:
   Object.assign(view, parsed.data);
   view.senderName ??= 'the AIMS team';
   view.actionUrl ??= null;
+  // A console page the instructions name (`/console/...`) becomes an address on the site the mail's own link points to.
+  const site = typeof view.actionUrl === 'string' && URL.canParse(view.actionUrl) ? new URL(view.actionUrl).origin : undefined;
+  if (site && typeof view.instructions === 'string') {
+    view.instructions = view.instructions.replace(/(^|[\s(])(\/console\/[\w./-]*[\w/-])/g, (_m, before: string, path: string) => `${before}${site}${path}`);
+  }
   const dueDateText = typeof view.dueDate === 'string' ? formatDate(view.dueDate) : null;
   view.dueDateText = dueDateText;
   for (const field of DATE_TIME_FIELDS) {

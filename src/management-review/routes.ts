@@ -29,7 +29,7 @@ import '../api/deps.js';
 const DEFAULT_LIMIT = 50;
 const MAX_LIMIT = 500;
 
-const startBodySchema = z
+export const startBodySchema = z
   .strictObject({
     reviewId: reviewIdSchema.describe('e.g. `2027` or `2027-H1`; the workflow id is `management-review/<reviewId>`'),
     meetingDate: calendarDate.describe('The day of the review meeting (YYYY-MM-DD)'),
@@ -60,7 +60,7 @@ const detailSchema = z
   })
   .describe('ManagementReviewDetail');
 
-const minutesBodySchema = reviewMinutesSchema
+export const minutesBodySchema = reviewMinutesSchema
   .extend({ by: actorSchema.optional().describe('If given, must name whoever is authenticated (the AIMS manager): the minutes are recorded as them') })
   .describe('ManagementReviewMinutes');
 

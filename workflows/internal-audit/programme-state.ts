@@ -320,6 +320,7 @@ export class Programme {
       ...(this.aimsManagerId ? { aimsManager: this.aimsManagerId } : {}),
       planTask: this.planTask,
       approval: this.approval,
+      ...(this.pendingPlan && (this.state === 'validating' || this.state === 'approval') ? { plan: { audits: this.pendingPlan.audits, by: this.pendingPlan.by } } : {}),
       approvedAt: this.approvedAt,
       audits: this.audits,
       warnings: this.warnings,

@@ -59,7 +59,7 @@ export async function awaitPlan(p: Programme, round: number, why: string): Promi
     const task = scope.run(() =>
       runTask(taskKey, {
         title: `Plan the ${p.year} internal audit programme`,
-        instructions: `${why}\n\nFor each audit give its scope (clauses, Annex A controls, processes, AI systems), a window within ${p.year}, a lead auditor who does not audit their own work, and the auditee (the process owner). Over ${p.coverageCycleYears} year(s) the audits must cover clauses 4-10 and every applicable Annex A control.\n\nSubmit the plan through the admin API (PUT /admin/internal-audit-programmes/${p.year}/plan) or the admin CLI (aimsflow internal-audit plan ${p.year} --file plan.yaml). This task closes by itself once the plan is submitted; completing it here only records a note.`,
+        instructions: `${why}\n\nFor each audit give its scope (clauses, Annex A controls, processes, AI systems), a window within ${p.year}, a lead auditor who does not audit their own work, and the auditee (the process owner). Over ${p.coverageCycleYears} year(s) the audits must cover clauses 4-10 and every applicable Annex A control.\n\nPlan it in the console's audit planner (/console/plan/audit-programme/${p.year}), which checks impartiality and coverage as you type; or submit it through the admin API (PUT /admin/internal-audit-programmes/${p.year}/plan) or the admin CLI (aimsflow internal-audit plan ${p.year} --file plan.yaml). This task closes by itself once the plan is submitted; completing it here only records a note.`,
         clauses: p.clauses,
         process: 'internal-audit-programme',
         assignee: { person: p.aimsManager },
@@ -118,7 +118,7 @@ export async function approvePlan(p: Programme): Promise<PendingPlan> {
       summary: [
         `Internal audit programme ${p.year}: ${plan.audits.length} audit(s).`,
         ...plan.audits.map(
-          (a) => `${a.auditId} · ${a.title} · ${windowText(a.window)} · lead auditor ${a.leadAuditor} · auditee ${a.auditee} · scope: ${[...a.scope.clauses, ...a.scope.controls, ...a.scope.processes, ...a.scope.aiSystems].join(', ')}`,
+          (a) => `${a.auditId} · ${a.title} · ${windowText(a.window)} · lead auditor ${a.leadAuditor}${a.team?.length ? ` · team ${a.team.join(', ')}` : ''} · auditee ${a.auditee} · scope: ${[...a.scope.clauses, ...a.scope.controls, ...a.scope.processes, ...a.scope.aiSystems].join(', ')}`,
         ),
         plan.warnings.length ? `Warnings:\n${plan.warnings.map((w) => `- ${w.message}`).join('\n')}` : 'Coverage: the AIMS scope is covered within the audit cycle.',
       ].join('\n\n'),

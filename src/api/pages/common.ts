@@ -163,8 +163,8 @@ export function pageHandler(
         request.log.info({ statusCode: err.statusCode, reason: err.message }, 'page refused');
         return sendMessage(ctx, request, reply, err.statusCode, err.model, err.frame);
       }
-      // A refusal of the shared route functions (not found, conflict, bad input) is a page with its reason.
-      if (err instanceof HttpError && err.statusCode < 500) {
+      // A refusal of the shared route functions (not found, conflict, bad input, Temporal not configured) is a page with its reason.
+      if (err instanceof HttpError && (err.statusCode < 500 || err.statusCode === 503)) {
         request.log.info({ statusCode: err.statusCode, reason: err.message }, 'page refused');
         for (const [name, value] of Object.entries(err.headers)) reply.header(name, value);
         return sendMessage(ctx, request, reply, err.statusCode, { heading: statusText(err.statusCode), paragraphs: [err.message] });
