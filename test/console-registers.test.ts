@@ -370,12 +370,15 @@ describe('links back from the Temporal UI', () => {
     expect(consolePathOf('risk/R-007')).toBe('/console/risks/R-007');
     expect(consolePathOf('soa-review/2027')).toBe('/console/soa');
     expect(consolePathOf('policy-review/2027')).toBe('/console/policy');
+    expect(consolePathOf('internal-audit-programme/2027')).toBe('/console/plan/audit-programme/2027');
+    expect(consolePathOf('management-review/2027-H1')).toBe('/console/plan/management-review/2027-H1');
+    expect(consolePathOf('certification/iso42001/CERT-2027-01')).toBe('/console/plan/certification/CERT-2027-01');
     expect(consolePathOf('corrective-action/NC-2027-004/root-cause-1')).toBe('/console/evidence?subject=corrective-action%2FNC-2027-004%2Froot-cause-1');
     expect(consoleDetails(undefined, 'corrective-action/NC-2027-004')).toEqual({});
     expect(consoleDetails('https://aims.example/', 'ai-system/credit-scoring')).toEqual({ staticDetails: '[Open in the AIMS console](https://aims.example/console/ai-systems/credit-scoring)' });
   });
 
-  it('gives the runs of a yearly schedule a link to the register they feed', async () => {
+  it("gives the runs of a yearly schedule a link to the schedule's console page", async () => {
     const put = await ctx.app.inject({ method: 'PUT', url: '/admin/schedules/soa-review', headers: TEST_ADMIN_HEADERS, payload: { month: 1, day: 5, hour: 8, minute: 0, paused: true } });
     expect(put.statusCode, put.body).toBeLessThan(300);
     const { scheduleId } = put.json<{ scheduleId: string }>();
@@ -383,7 +386,7 @@ describe('links back from the Temporal UI', () => {
     try {
       const described = await handle.describe();
       expect(described.action.type).toBe('startWorkflow');
-      expect((described.action as { staticDetails?: string }).staticDetails).toBe(`[Open in the AIMS console](${ctx.base}/console/soa)`);
+      expect((described.action as { staticDetails?: string }).staticDetails).toBe(`[Open in the AIMS console](${ctx.base}/console/plan/schedules/soa-review)`);
     } finally {
       await handle.delete().catch(() => undefined);
     }

@@ -30,6 +30,11 @@ export const consolePaths = {
   /** The evidence page of every subject under a prefix (e.g. `management-review/`). */
   evidenceUnder: (prefix: string) => `/console/evidence?subjectPrefix=${encodeURIComponent(prefix)}`,
   record: (seq: number) => `/console/evidence/${seq}`,
+  /** The plan-and-start pages of the cycles (src/<process>/console.ts of each). */
+  auditProgramme: (year: string) => `/console/plan/audit-programme/${seg(year)}`,
+  managementReview: (reviewId: string) => `/console/plan/management-review/${seg(reviewId)}`,
+  certification: (certificateId: string) => `/console/plan/certification/${seg(certificateId)}`,
+  schedule: (kind: string) => `/console/plan/schedules/${seg(kind)}`,
 } as const;
 
 /** Workflow ids with a console page of their own, and the page. */
@@ -41,6 +46,9 @@ const PAGES: Array<[RegExp, (m: RegExpExecArray) => string]> = [
   [/^objective\/([^/]+)$/, (m) => consolePaths.objective(m[1]!)],
   [/^risk\/(R-\d+)$/, (m) => consolePaths.risk(m[1]!)],
   [/^soa(-review\/.*)?$/, () => consolePaths.soa],
+  [/^internal-audit-programme\/(\d{4})$/, (m) => consolePaths.auditProgramme(m[1]!)],
+  [/^management-review\/([^/]+)$/, (m) => consolePaths.managementReview(m[1]!)],
+  [/^certification\/iso42001\/([^/]+)$/, (m) => consolePaths.certification(m[1]!)],
   [/^policy(-review\/.*)?$/, () => consolePaths.policy],
 ];
 

@@ -78,14 +78,6 @@ const MONTHS = ['JANUARY', 'FEBRUARY', 'MARCH', 'APRIL', 'MAY', 'JUNE', 'JULY', 
 const monthName = (month: number) => MONTHS[month - 1] ?? 'JANUARY';
 const pad = (n: number) => String(n).padStart(2, '0');
 
-/** The console page of what a yearly schedule starts (its register, else the evidence of its cycles). */
-const CYCLE_PAGES: Record<ScheduledCycleKind, string> = {
-  'internal-audit-programme': consolePaths.evidenceUnder('internal-audit-programme/'),
-  'management-review': consolePaths.evidenceUnder('management-review/'),
-  'soa-review': consolePaths.soa,
-  'risk-assessment': consolePaths.risks,
-};
-
 function action(
   kind: ScheduledCycleKind,
   taskQueue: string,
@@ -102,7 +94,7 @@ function action(
     args: [launcherInput(kind, settings)],
     memo: { kind: 'schedule-run', scheduleId, settings },
     staticSummary: `Yearly ${kind.replace(/-/g, ' ')}: start this year's cycle`,
-    ...consoleDetails(publicBaseUrl, scheduleId, CYCLE_PAGES[kind]),
+    ...consoleDetails(publicBaseUrl, scheduleId, consolePaths.schedule(kind)),
     typedSearchAttributes: [{ key: searchAttributes.process, value: 'schedule' }],
   };
 }
