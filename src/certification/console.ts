@@ -158,7 +158,7 @@ export const certificationConsole = (ctx: PageContext): FastifyPluginCallback =>
     if (!checked.ok) return renderStart(request, reply, v, checked, 400);
     const input = startBodySchema.parse(inputOf(v));
     try {
-      const { handle } = await startCertificationCycle(temporalClient(app), app.deps.config.TEMPORAL_TASK_QUEUE, { ...input, startedBy: by }, { organization: app.deps.organization!() });
+      const { handle } = await startCertificationCycle(temporalClient(app), app.deps.config.TEMPORAL_TASK_QUEUE, { ...input, startedBy: by }, { organization: app.deps.organization!(), publicBaseUrl: app.deps.config.PUBLIC_BASE_URL });
       request.log.info({ workflowId: handle.workflowId, by }, 'certification cycle started from the console');
     } catch (err) {
       if (err instanceof StartInputError) return renderStart(request, reply, v, { errors: foldErrors(err.issues, FIELDS), warnings: [], ok: false }, 400);

@@ -384,7 +384,7 @@ export const internalAuditConsole = (ctx: PageContext): FastifyPluginCallback =>
         if (!can(request, 'internal-audit.start')) {
           return again({ fields: {}, form: [`The ${year.data} programme has not been started, and your roles may not start an internal audit programme (permission internal-audit.start): ask the AIMS manager.`] }, 403, evaluation);
         }
-        const started = await startInternalAuditProgramme(temporalClient(app), app.deps.config.TEMPORAL_TASK_QUEUE, { year: year.data, trigger: 'admin', requestedBy: by, audits: plan.audits }, planDeps());
+        const started = await startInternalAuditProgramme(temporalClient(app), app.deps.config.TEMPORAL_TASK_QUEUE, { year: year.data, trigger: 'admin', requestedBy: by, audits: plan.audits }, { ...planDeps(), publicBaseUrl: app.deps.config.PUBLIC_BASE_URL });
         request.log.info({ workflowId: started.handle.workflowId, by }, 'internal audit programme started from the console');
       }
     } catch (err) {

@@ -333,7 +333,7 @@ export const managementReviewConsole = (ctx: PageContext): FastifyPluginCallback
     const org = app.deps.organization?.();
     const { policy, ...given } = parsed;
     try {
-      await startManagementReview(temporalClient(app), app.deps.config.TEMPORAL_TASK_QUEUE, { ...given, requestedBy: by, ...(policy ? { policy } : {}) }, org ? { organization: org } : {});
+      await startManagementReview(temporalClient(app), app.deps.config.TEMPORAL_TASK_QUEUE, { ...given, requestedBy: by, ...(policy ? { policy } : {}) }, { ...(org ? { organization: org } : {}), publicBaseUrl: app.deps.config.PUBLIC_BASE_URL });
     } catch (err) {
       if (err instanceof StartInputError) return renderStart(request, reply, input, foldErrors(err.issues, START_FIELDS), 400, true);
       if (err instanceof WorkflowExecutionAlreadyStartedError) {

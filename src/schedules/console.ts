@@ -104,6 +104,7 @@ export const schedulesConsole = (ctx: PageContext): FastifyPluginCallback => (ap
     client: temporalClient(a),
     taskQueue: a.deps.config.TEMPORAL_TASK_QUEUE,
     defaultTimezone: a.deps.organization?.().organization.timezone ?? 'UTC',
+    publicBaseUrl: a.deps.config.PUBLIC_BASE_URL,
   });
   const kindOf = (request: FastifyRequest) => scheduledCycleKindSchema.safeParse((request.params as { kind?: string }).kind);
   const notFound = (request: FastifyRequest, reply: FastifyReply) =>
