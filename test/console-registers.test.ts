@@ -282,6 +282,31 @@ describe('AI systems, risks, SoA, concerns, objectives and policy', () => {
     expect((await get(priya, '/console/risks/R-99999')).status).toBe(404);
   });
 
+  it('lets top management accept a residual risk from its page, and refuses anyone else by the same rule as the API', async () => {
+    // The AIMS manager holds the permission but is not top management: the rule refuses, on the page.
+    const priyaPage = await get(priya, `/console/risks/${riskId}`);
+    expect(priyaPage.html).toContain('Accept the residual risk');
+    const refused = await consoleFetch(ctx, priya, `/console/risks/${riskId}/accept`, { form: { csrf: csrfIn(priyaPage.html), comment: 'Fine by me.' } });
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).toContain('separation of duties: residual risk accepted below top management');
+
+    const hannah = await signInJar(ctx, 'hannah.okafor');
+    const page = await get(hannah, `/console/risks/${riskId}`);
+    const csrf = csrfIn(page.html);
+    const empty = await consoleFetch(ctx, hannah, `/console/risks/${riskId}/accept`, { form: { csrf, comment: '' } });
+    expect(empty.status).toBe(400);
+    expect(await empty.text()).toMatch(/<p class="field-error" id="f-comment-error">[^<]+<\/p>/);
+    const accepted = await consoleFetch(ctx, hannah, `/console/risks/${riskId}/accept`, { form: { csrf, comment: 'Within appetite while the rate check is added.' } });
+    expect(accepted.status).toBe(303);
+    const after = await get(hannah, accepted.headers.get('location')!);
+    expect(after.html).toContain('The residual risk was accepted.');
+    expect(after.html).toContain('<span class="badge badge-done">accepted</span>');
+    expect(after.html).toContain('accepted by hannah.okafor: Within appetite while the rate check is added.');
+
+    const tom = await signInJar(ctx, 'tom.baker');
+    expect((await get(tom, `/console/risks/${riskId}`)).html).not.toContain('Accept the residual risk');
+  });
+
   it('shows the SoA in force, its versions, a diff and the export links', async () => {
     const soa = await get(priya, '/console/soa');
     expect(soa.html).toContain('<h1>Statement of Applicability, version 1</h1>');

@@ -2,20 +2,24 @@
  * The console's AI risk register (6.1.2, 6.1.3, 8.2, 8.3): the register with the admin API's
  * filters (level, owner, AI system, state, Annex C category), read from the ledger as the API
  * reads it, and one risk with its ratings, controls, treatment and acceptance, every version of
- * it as its timeline, and its ledger records. Risks are ledger records, not workflows: each
- * links to the work that touched it (assessments, nonconformities) instead.
+ * it as its timeline, and its ledger records; top management accepts a residual risk there, as
+ * through `POST /admin/risks/<id>/accept` (the same function and rules). Risks are ledger
+ * records, not workflows: each links to the work that touched it (assessments, NCs) instead.
  */
-import type { FastifyPluginCallback, FastifyRequest } from 'fastify';
+import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError } from '../api/errors.js';
 import type { PageContext } from '../api/pages/common.js';
-import { consoleGet } from '../console/guard.js';
+import { requestActor } from '../api/plugins/admin-auth.js';
+import { consoleGet, consolePost } from '../console/guard.js';
+import { fieldErrors, formBody, field } from '../console/forms.js';
 import { consoleHandler } from '../console/handler.js';
 import { consolePathOf, consolePaths } from '../console/paths.js';
-import { FILTERS, LEDGER, TIMELINE, dayOf, ledgerOf, parseFilters, peopleOptions, tableOpen, temporalUrlOf, timeText, type FilterSpec } from '../console/register.js';
-import { consoleView, sendConsole } from '../console/render.js';
+import { FILTERS, LEDGER, NOTICE, TIMELINE, doneNotice, dayOf, ledgerOf, parseFilters, peopleOptions, tableOpen, temporalUrlOf, timeText, type FilterSpec } from '../console/register.js';
+import { can, consoleView, sendConsole } from '../console/render.js';
 import { readRegister, readRisk } from './register.js';
 import { riskListQuerySchema } from './routes.js';
-import { riskCategories, riskIdSchema, riskStates, riskSubject, type RegisterEntry } from './schema.js';
+import { riskAcceptanceSchema, riskCategories, riskIdSchema, riskStates, riskSubject, type RegisterEntry } from './schema.js';
+import { acceptRisk } from './accept.js';
 import '../api/deps.js';
 
 const LIST = consoleView(`<h1>AI risk register</h1>
@@ -30,6 +34,7 @@ ${FILTERS}
 
 const RISK = consoleView(`<h1>{{risk.riskId}}: {{risk.title}}</h1>
 <p class="status"><span class="badge badge-{{stateClass}}">{{risk.state}}</span></p>
+${NOTICE}
 <dl class="facts">
 <dt>Scope</dt><dd>{{#if systems.length}}{{#each systems}}<a href="{{url}}">{{id}}</a> {{/each}}{{else}}AIMS-wide{{/if}}</dd>
 <dt>Owner</dt><dd>{{risk.owner}}</dd>
@@ -47,6 +52,14 @@ const RISK = consoleView(`<h1>{{risk.riskId}}: {{risk.title}}</h1>
 <p class="prose">{{risk.description}}</p>
 {{#if links.length}}<h2>Work that touched it</h2>
 <ul class="plain">{{#each links}}<li>{{kind}}: <a href="{{url}}">{{ref}}</a>{{#if temporalUrl}} · <a href="{{temporalUrl}}" rel="noreferrer">workflow<span class="visually-hidden"> {{ref}}</span> in the Temporal UI</a>{{/if}}</li>{{/each}}</ul>{{/if}}
+{{#if accept}}<section aria-labelledby="accept-title">
+<h2 id="accept-title">Accept the residual risk</h2>
+<p>You accept {{risk.riskId}} at its {{#if risk.residual}}residual{{else}}inherent{{/if}} level as it stands now; the acceptance is bound to this content and recorded in your name.</p>
+<form method="post" action="{{accept}}">
+<input type="hidden" name="csrf" value="{{csrf}}">
+{{> consoleField name="comment" label="Why the risk is acceptable" type="textarea" value=values.comment error=errors.comment required=true}}
+<div class="inline-actions"><button type="submit">Accept the risk</button></div>
+</form></section>{{/if}}
 ${TIMELINE}
 ${LEDGER}
 <p><a href="${consolePaths.risks}">The whole register</a></p>`);
@@ -92,12 +105,17 @@ export function riskPages(ctx: PageContext): FastifyPluginCallback {
       return sendConsole(request, reply, LIST, { filters: filters.model, filtered: filters.model.active, items, countText }, { title: 'AI risk register', section: 'registers' });
     }));
 
-    app.get('/risks/:riskId', consoleGet('risk.read'), consoleHandler(ctx, async (request, reply) => {
+    const riskIdOf = (request: FastifyRequest) => {
       const parsed = riskIdSchema.safeParse((request.params as { riskId: string }).riskId);
       if (!parsed.success) throw new HttpError(400, `The risk id ${parsed.error.issues[0]?.message ?? 'is not valid'}.`);
-      const found = await readRisk(app.deps.records, parsed.data);
-      if (!found) throw new HttpError(404, `No risk ${parsed.data}.`);
+      return parsed.data;
+    };
+
+    const detail = async (request: FastifyRequest, reply: FastifyReply, riskId: string, form: { values?: { comment?: string }; errors?: Record<string, string>; notice?: { kind: 'error'; text: string }; status?: number } = {}) => {
+      const found = await readRisk(app.deps.records, riskId);
+      if (!found) throw new HttpError(404, `No risk ${riskId}.`);
       const { risk, history } = found;
+      const acceptable = risk.state !== 'closed' && (risk.residual ?? risk.inherent) !== undefined;
       const model = {
         risk,
         stateClass: risk.state === 'closed' ? 'closed' : risk.state === 'review-due' ? 'overdue' : risk.state === 'accepted' || risk.state === 'treated' ? 'done' : 'open',
@@ -110,8 +128,31 @@ export function riskPages(ctx: PageContext): FastifyPluginCallback {
         links: risk.links.map((l) => ({ ...l, url: consolePathOf(l.ref), temporalUrl: l.ref.includes('/') ? temporalUrlOf(request, l.ref) : undefined })),
         timeline: history.map((h) => ({ at: h.occurredAt, atText: timeText(h.occurredAt), type: h.kind.replace(/^risk\./, ''), detail: h.change, by: h.actor })),
         ledger: await ledgerOf(app.deps.records, riskSubject(risk.riskId)),
+        ...(acceptable && can(request, 'risk.accept') ? { accept: `${consolePaths.risk(risk.riskId)}/accept` } : {}),
+        values: form.values ?? {},
+        errors: form.errors ?? {},
+        notice: form.notice ?? doneNotice(request, { accepted: 'The residual risk was accepted.' }),
       };
-      return sendConsole(request, reply, RISK, model, { title: `${risk.riskId}: ${risk.title}`, section: 'registers' });
+      return sendConsole(request, reply, RISK, model, { title: `${risk.riskId}: ${risk.title}`, section: 'registers', status: form.status });
+    };
+
+    app.get('/risks/:riskId', consoleGet('risk.read'), consoleHandler(ctx, async (request, reply) => detail(request, reply, riskIdOf(request))));
+
+    // Accepting: the admin route's body schema and the same function; who may accept is its rule (403 page naming it).
+    app.post('/risks/:riskId/accept', consolePost('risk.accept'), consoleHandler(ctx, async (request, reply) => {
+      const riskId = riskIdOf(request);
+      const values = { comment: field(formBody(request), 'comment') };
+      const parsed = riskAcceptanceSchema.safeParse(values);
+      if (!parsed.success) return detail(request, reply, riskId, { values, errors: fieldErrors(parsed.error), status: 400 });
+      const organization = app.deps.organization?.();
+      if (!organization) throw new HttpError(503, 'The organization file is not loaded.');
+      try {
+        await acceptRisk({ records: app.deps.records, organization }, { riskId, by: requestActor(request), comment: parsed.data.comment, approvalId: `console:${request.id}` });
+      } catch (err) {
+        if (err instanceof HttpError && (err.statusCode === 403 || err.statusCode === 409)) return detail(request, reply, riskId, { values, notice: { kind: 'error', text: err.message }, status: err.statusCode });
+        throw err;
+      }
+      return reply.redirect(`${consolePaths.risk(riskId)}?done=accepted`, 303);
     }));
 
     done();

@@ -13,16 +13,14 @@ import { errorResponses, errorResponseSchema, HttpError, type ValidationIssue } 
 import { adminSecurity, requirePermission } from '../api/plugins/admin-auth.js';
 import { temporalClient } from '../api/plugins/temporal-routes.js';
 import { actingPerson } from '../api/plugins/workflow-routes.js';
-import { contentHashOf } from '../records/hash.js';
 import type { Organization } from '../organization/schema.js';
-import { residualAcceptanceRefusal } from '../people/duties.js';
 import { isAnnexAControl } from '../soa/annex-a.js';
 import { searchAttributes } from '../temporal/search-attributes.js';
 import { aiSystemWorkflowId } from '../ai-system/contract.js';
-import { durationMs } from '../common/duration.js';
-import { needsTopManagementAcceptance, ratingProblems, reviewInterval, scoreRisk } from './criteria.js';
+import { ratingProblems, scoreRisk } from './criteria.js';
 import { RISK_ASSESSMENT_WORKFLOW, riskAssessmentSequence, riskAssessmentStatusQuery, riskAssessmentWorkflowId } from './contract.js';
 import { appendRisk, readRegister, readRisk } from './register.js';
+import { acceptRisk } from './accept.js';
 import { aimsScope, newRiskSchema, riskAcceptanceSchema, riskCategories, riskIdOf, riskIdSchema, riskStates, riskUpdateSchema, type Risk, type ScoredRating } from './schema.js';
 import '../api/deps.js';
 
@@ -209,28 +207,10 @@ export const riskRoutes: FastifyPluginCallbackZod = (app, _options, done) => {
       },
     },
     async (request) => {
-      const o = org();
-      const { risk: found } = await current(request.params.riskId);
-      const by = actingPerson(request);
-      const refusal = residualAcceptanceRefusal({ person: by, topManagement: o.roles.topManagement, riskOwner: found.owner });
-      if (refusal) throw new HttpError(403, `Not accepted: ${refusal}.`);
-      if (found.state === 'closed') throw new HttpError(409, `${found.riskId} is closed.`);
-      const rating = found.residual ?? found.inherent;
-      if (!rating) throw new HttpError(409, `${found.riskId} is not rated yet: nothing to accept.`);
-      const { recordId: _, version: __, acceptance: ___, ...base } = found;
-      const contentHash = contentHashOf({ riskId: base.riskId, title: base.title, description: base.description, owner: base.owner, inherent: base.inherent, residual: base.residual, controls: base.controls, treatment: base.treatment });
-      const now = new Date().toISOString();
-      const risk: Risk = {
-        ...base,
-        state: 'accepted',
-        residual: rating,
-        acceptance: { by, at: now, approvalId: `api:${request.id}`, contentHash, role: 'top-management' },
-        reviewDueAt: new Date(Date.now() + durationMs(reviewInterval(o.riskCriteria, rating.level))).toISOString(),
-        updatedAt: now,
-        updatedBy: by,
-      };
-      const level = needsTopManagementAcceptance(o.riskCriteria, rating.level) ? `residual ${rating.level}` : `residual ${rating.level} (below the criterion)`;
-      await save(risk, 'risk.accepted', by, `${level} accepted by ${by}: ${request.body.comment}`);
+      const { risk, contentHash } = await acceptRisk(
+        { records: app.deps.records, organization: org() },
+        { riskId: request.params.riskId, by: actingPerson(request), comment: request.body.comment, approvalId: `api:${request.id}` },
+      );
       return { risk: risk as unknown as Record<string, unknown>, contentHash };
     },
   );
