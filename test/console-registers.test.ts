@@ -403,6 +403,18 @@ describe('links back from the Temporal UI', () => {
     expect(consoleDetails('https://aims.example/', 'ai-system/credit-scoring')).toEqual({ staticDetails: '[Open in the AIMS console](https://aims.example/console/ai-systems/credit-scoring)' });
   });
 
+  it('links a SoA review started through the API back to the SoA page', async () => {
+    const year = randomInt(2150, 2200);
+    const started = await ctx.app.inject({ method: 'POST', url: '/admin/soa/reviews', headers: TEST_ADMIN_HEADERS, payload: { year } });
+    expect(started.statusCode, started.body).toBe(201);
+    const handle = ctx.stack.client.workflow.getHandle(`soa-review/${year}`);
+    try {
+      expect(await (await handle.describe()).staticDetails()).toBe(`[Open in the AIMS console](${ctx.base}/console/soa)`);
+    } finally {
+      await handle.terminate('test done').catch(() => undefined);
+    }
+  });
+
   it("gives the runs of a yearly schedule a link to the schedule's console page", async () => {
     const put = await ctx.app.inject({ method: 'PUT', url: '/admin/schedules/soa-review', headers: TEST_ADMIN_HEADERS, payload: { month: 1, day: 5, hour: 8, minute: 0, paused: true } });
     expect(put.statusCode, put.body).toBeLessThan(300);

@@ -18,6 +18,7 @@ import { searchAttributes } from '../temporal/search-attributes.js';
 import { POLICY_REVIEW_WORKFLOW, policyReviewStatusQuery, policyReviewWorkflowId, type PolicyReviewWorkflow } from './contract.js';
 import { POLICY_CLAUSES, policyReviewInputSchema } from './schema.js';
 import { acknowledgementsOf, policyDiff, policyVersions } from './versions.js';
+import { consoleDetails } from '../temporal/start.js';
 import '../api/deps.js';
 
 const versionParams = z.strictObject({ version: z.coerce.number({ error: 'must be a version number' }).int('must be a whole number').min(1, 'must be at least 1') });
@@ -115,6 +116,7 @@ export const policyRoutes: FastifyPluginCallbackZod = (app, _options, done) => {
           workflowId: policyReviewWorkflowId(reviewRef),
           args: [spec],
           staticSummary: `AI policy review ${reviewRef}`,
+          ...consoleDetails(app.deps.config.PUBLIC_BASE_URL, policyReviewWorkflowId(reviewRef)),
           typedSearchAttributes: [
             { key: searchAttributes.process, value: 'ai-policy' },
             { key: searchAttributes.ref, value: reviewRef },

@@ -22,6 +22,7 @@ import { RISK_ASSESSMENT_WORKFLOW, riskAssessmentSequence, riskAssessmentStatusQ
 import { appendRisk, readRegister, readRisk } from './register.js';
 import { acceptRisk } from './accept.js';
 import { aimsScope, newRiskSchema, riskAcceptanceSchema, riskCategories, riskIdOf, riskIdSchema, riskStates, riskUpdateSchema, type Risk, type ScoredRating } from './schema.js';
+import { consoleDetails } from '../temporal/start.js';
 import '../api/deps.js';
 
 const riskView = z.record(z.string(), z.unknown()).describe('Risk');
@@ -274,6 +275,7 @@ export const riskRoutes: FastifyPluginCallbackZod = (app, _options, done) => {
         workflowId,
         args: [{ scope, assessmentRef, trigger: 'admin', reason: reason ?? '', startedBy: actingPerson(request), ...(system ? { system: { name: system.name, owner: system.owner } } : {}) }],
         typedSearchAttributes: [{ key: searchAttributes.process, value: 'risk-assessment' }],
+        ...consoleDetails(app.deps.config.PUBLIC_BASE_URL, workflowId),
       });
       return reply.code(201).send({ workflowId, assessmentRef });
     },

@@ -17,6 +17,7 @@ import { SOA_REVIEW_WORKFLOW, soaReviewWorkflowId } from './contract.js';
 import { soaCsv, soaHtml } from './export.js';
 import { soaDiff, soaEditsSchema } from './schema.js';
 import { appendSoaChange, soaVersions, type SoaVersion } from './store.js';
+import { consoleDetails } from '../temporal/start.js';
 import '../api/deps.js';
 
 export const versionParam = z.coerce.number({ error: 'must be a version number' }).int('must be a whole number').min(0, 'must be 0 or more');
@@ -187,6 +188,7 @@ export const soaRoutes: FastifyPluginCallbackZod = (app, _options, done) => {
           workflowId,
           args: [{ year: request.body.year, requestedBy: actingPerson(request), trigger: 'admin' }],
           typedSearchAttributes: [{ key: searchAttributes.process, value: 'soa-review' }],
+          ...consoleDetails(app.deps.config.PUBLIC_BASE_URL, workflowId),
           workflowIdReusePolicy: 'REJECT_DUPLICATE',
         });
       } catch (err) {
