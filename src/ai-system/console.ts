@@ -13,7 +13,7 @@ import { consoleGet } from '../console/guard.js';
 import { consoleHandler } from '../console/handler.js';
 import { consolePaths } from '../console/paths.js';
 import { FILTERS, LEDGER, listed, queried, OPERATIONS, TIMELINE, dayOf, ledgerOf, parseFilters, peopleOptions, tableOpen, temporalUrlOf, timeText, type FilterSpec } from '../console/register.js';
-import { consoleView, sendConsole } from '../console/render.js';
+import { consoleView, organizationOf, sendConsole } from '../console/render.js';
 import { assessmentDetail, assessmentsOf } from './assessments.js';
 import { AI_SYSTEM_WORKFLOW, aiSystemStatusQuery, aiSystemWorkflowId } from './contract.js';
 import { aiSystemIdSchema, assessmentRefSchema } from './impact-assessment.js';
@@ -99,7 +99,11 @@ export function aiSystemPages(ctx: PageContext): FastifyPluginCallback {
 
     app.get('/ai-systems/:systemId', consoleGet('ai-system.read'), consoleHandler(ctx, async (request, reply) => {
       const systemId = param(request, 'systemId', aiSystemIdSchema, 'AI system id');
-      const workflow = await findWorkflow(temporalClient(app), aiSystemWorkflowId(systemId), AI_SYSTEM_WORKFLOW, `No AI system ${systemId}.`);
+      const inFile = organizationOf(request)?.aiSystems.some((s) => s.id === systemId);
+      const missing = inFile
+        ? `${systemId} is in the organization file's inventory but not registered yet: an operations admin registers it with the AI-system sync (POST /admin/ai-systems/sync, or aimsflow ai-systems sync).`
+        : `No AI system ${systemId}.`;
+      const workflow = await findWorkflow(temporalClient(app), aiSystemWorkflowId(systemId), AI_SYSTEM_WORKFLOW, missing);
       const status = await queried(request, () => workflow.handle.query(aiSystemStatusQuery));
       const assessments = (await assessmentsOf(app.deps.records, systemId)) ?? [];
       const model = {

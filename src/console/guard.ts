@@ -15,20 +15,13 @@ import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'f
 import { permits, type Permission } from '../auth/permissions.js';
 import { refusal, rolesOf } from '../api/plugins/admin-auth.js';
 import { consoleCsrfRefusal } from './csrf.js';
-import { consoleView, sendConsole } from './render.js';
+import { consoleView, organizationOf, sendConsole } from './render.js';
 import { CONSOLE_MESSAGE } from './templates.js';
 import { aimsManagerName } from '../organization/schema.js';
 import '../api/deps.js';
 
 const message = consoleView(CONSOLE_MESSAGE);
 
-function organizationOf(request: FastifyRequest) {
-  try {
-    return request.server.deps.organization?.();
-  } catch {
-    return undefined;
-  }
-}
 
 export interface ConsoleMessage {
   heading: string;

@@ -7,6 +7,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import Handlebars from 'handlebars';
 import type { Permission } from '../auth/permissions.js';
+import type { Organization } from '../organization/schema.js';
 import { actorOf } from '../auth/permissions.js';
 import { requestPermits } from '../api/plugins/admin-auth.js';
 import { FIELD, STYLES } from '../api/views/templates.js';
@@ -51,23 +52,22 @@ export function principalName(request: FastifyRequest): string {
   const principal = request.principal;
   if (!principal) return '';
   if (principal.kind === 'person') {
-    try {
-      const person = request.server.deps.organization?.().people.find((p) => p.id === principal.id);
-      if (person) return person.name;
-    } catch {
-      // The organization file cannot be read right now: the id will do.
-    }
+    const person = organizationOf(request)?.people.find((p) => p.id === principal.id);
+    if (person) return person.name;
   }
   return actorOf(principal);
 }
 
-function siteName(request: FastifyRequest): string {
+/** The organization in force, or undefined when the API has none or it cannot be read right now. */
+export function organizationOf(request: FastifyRequest): Organization | undefined {
   try {
-    return request.server.deps.organization?.().organization.name ?? 'aimsflow';
+    return request.server.deps.organization?.();
   } catch {
-    return 'aimsflow';
+    return undefined;
   }
 }
+
+const siteName = (request: FastifyRequest): string => organizationOf(request)?.organization.name ?? 'aimsflow';
 
 const layout = hbs.compile(CONSOLE_LAYOUT, { preventIndent: true });
 const styles = new hbs.SafeString(`${STYLES}${CONSOLE_STYLES}`);

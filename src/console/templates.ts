@@ -18,7 +18,8 @@ export const CONSOLE_STYLES = `
 .site-user{font-size:.925rem}
 .site-user a{color:#fff}
 .site :focus-visible{outline:3px solid #fff;outline-offset:2px}
-.table-wrap{overflow-x:auto;margin:1rem 0;border:1px solid #d0d7de;border-radius:8px}
+pre{white-space:pre-wrap;overflow-wrap:anywhere;max-width:100%}
+.table-wrap{position:relative;overflow-x:auto;margin:1rem 0;border:1px solid #d0d7de;border-radius:8px}
 table{border-collapse:collapse;width:100%;font-size:.95rem}
 caption{text-align:left;font-weight:600;padding:.5rem .75rem;color:#424a53}
 th,td{text-align:left;vertical-align:top;padding:.5rem .75rem;border-top:1px solid #d0d7de}
