@@ -56,7 +56,7 @@ const formView = consoleView(`
 <nav aria-label="Breadcrumb"><p><a href="/console/plan">Plan and start</a> › Significant change</p></nav>
 <h1>Announce a significant change to an AI system</h1>
 <p>A significant change leads to a reassessment of the system's impact: changes announced within a few days of each other start one reassessment together; a change while an assessment runs is added to it.</p>
-{{#if refused}}<div class="notice notice-error" role="alert" id="form-refused"><h2>The change was not announced</h2>{{#if fieldErrorCount}}<p>{{fieldErrorCount}} field(s) need a change: each says why beside it.</p>{{/if}}{{#if formErrors.length}}<ul>{{#each formErrors}}<li>{{this}}</li>{{/each}}</ul>{{/if}}</div>{{/if}}
+{{> formRefused heading="The change was not announced"}}
 <form method="post" action="/console/plan/ai-system-change" hx-post="/console/plan/ai-system-change/check" hx-trigger="input delay:300ms" hx-target="#change-check" hx-swap="innerHTML" novalidate>
 <input type="hidden" name="csrf" value="{{csrf}}">
 {{> consoleField fields.systemId}}{{> consoleField fields.type}}{{> consoleField fields.why}}

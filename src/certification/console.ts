@@ -84,7 +84,7 @@ const startView = consoleView(`
 <nav aria-label="Breadcrumb"><p><a href="/console/plan">Plan and start</a> › Certification cycle</p></nav>
 <h1>Start a certification cycle</h1>
 <p>For an initial certification give Stage 1 and Stage 2; for a certificate already granted give its decision and expiry instead. The dates are checked against the certification rules as you type.</p>
-{{#if refused}}<div class="notice notice-error" role="alert" id="form-refused"><h2>The cycle was not started</h2>{{#if fieldErrorCount}}<p>{{fieldErrorCount}} field(s) need a change: each says why beside it.</p>{{/if}}{{#if formErrors.length}}<ul>{{#each formErrors}}<li>{{this}}</li>{{/each}}</ul>{{/if}}</div>{{/if}}
+{{> formRefused heading="The cycle was not started"}}
 <form method="post" action="/console/plan/certification" hx-post="/console/plan/certification/check" hx-trigger="input delay:300ms" hx-target="#cert-check" hx-swap="innerHTML" novalidate>
 <input type="hidden" name="csrf" value="{{csrf}}">
 {{> consoleField fields.certificateId}}{{> consoleField fields.body}}

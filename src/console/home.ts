@@ -18,6 +18,7 @@ import { consoleGet } from './guard.js';
 import { consoleHandler } from './handler.js';
 import { can, consoleView, principalName, sendConsole } from './render.js';
 import { temporalWorkflowUrl } from './temporal-link.js';
+import { WORK_LIST } from '../api/views/templates.js';
 
 /** How many items of one process the overdue list shows before "and N more". */
 const SHOWN_PER_PROCESS = 8;
@@ -28,14 +29,7 @@ const HOME = consoleView(`<h1>Home</h1>
 <h2 id="my-work">My open work</h2>
 {{#if work.items.length}}
 <p>{{work.countText}}, overdue first, then by due date.</p>
-<ul class="work">
-{{#each work.items}}<li>
-<a href="{{url}}">{{title}}</a>
-<span class="meta">{{kindLabel}} · due <time datetime="{{dueAt}}">{{dueText}}</time>{{#if process}} · {{process}}{{/if}}</span>
-{{#if overdue}}<span class="badge badge-overdue">Overdue</span>{{/if}}
-</li>
-{{/each}}
-</ul>
+{{#with work}}${WORK_LIST}{{/with}}
 {{else}}
 <div class="notice notice-done" role="status"><p>Nothing is waiting for you right now.</p></div>
 {{/if}}

@@ -12,7 +12,7 @@ import { actorOf } from '../auth/permissions.js';
 import { requestPermits } from '../api/plugins/admin-auth.js';
 import { FIELD, STYLES } from '../api/views/templates.js';
 import { csrfField } from './csrf.js';
-import { CONSOLE_FIELD, CONSOLE_LAYOUT, CONSOLE_STYLES } from './templates.js';
+import { CONSOLE_FIELD, CONSOLE_LAYOUT, CONSOLE_STYLES, FORM_REFUSED } from './templates.js';
 import '../api/deps.js';
 
 const hbs = Handlebars.create();
@@ -23,6 +23,7 @@ export const fieldId = (name: string, id?: unknown) => (typeof id === 'string' &
 hbs.registerHelper('fieldId', (name: unknown, id: unknown) => fieldId(String(name), id));
 hbs.registerPartial('field', FIELD);
 hbs.registerPartial('consoleField', CONSOLE_FIELD);
+hbs.registerPartial('formRefused', FORM_REFUSED);
 
 export type ConsoleView = Handlebars.TemplateDelegate;
 

@@ -95,3 +95,6 @@ export const CONSOLE_FIELD = `<div class="field">
 export const CONSOLE_MESSAGE = `<h1>{{heading}}</h1>
 {{#each paragraphs}}<p>{{this}}</p>{{/each}}
 {{#if link}}<p><a href="{{link.url}}">{{link.label}}</a></p>{{/if}}`;
+
+/** Why a form was refused, above it: the count of fields to change (each says why beside it) and refusals of the whole form. Parameter: heading. */
+export const FORM_REFUSED = `{{#if refused}}<div class="notice notice-error" role="alert" id="form-refused"><h2>{{heading}}</h2>{{#if fieldErrorCount}}<p>{{fieldErrorCount}} field(s) need a change: each says why beside it.</p>{{/if}}{{#if formErrors.length}}<ul>{{#each formErrors}}<li>{{this}}</li>{{/each}}</ul>{{/if}}</div>{{/if}}`;

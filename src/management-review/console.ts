@@ -72,7 +72,7 @@ const startView = consoleView(`
 <nav aria-label="Breadcrumb"><p><a href="/console/plan">Plan and start</a> › Management review</p></nav>
 <h1>Start a management review</h1>
 <p>The input owners get their tasks (9.3.2 a–e) due before the meeting, and the attendees the meeting invitation. After the meeting you record the minutes here, and top management approves them.</p>
-{{#if refused}}<div class="notice notice-error" role="alert" id="form-refused"><h2>The review was not started</h2>{{#if fieldErrorCount}}<p>{{fieldErrorCount}} field(s) need a change: each says why beside it.</p>{{/if}}{{#if formErrors.length}}<ul>{{#each formErrors}}<li>{{this}}</li>{{/each}}</ul>{{/if}}</div>{{/if}}
+{{> formRefused heading="The review was not started"}}
 {{#if canStart}}
 <form method="post" action="/console/plan/management-review" hx-post="/console/plan/management-review/check" hx-trigger="input delay:300ms" hx-target="#start-check" hx-swap="innerHTML" novalidate>
 <input type="hidden" name="csrf" value="{{csrf}}">
@@ -219,7 +219,7 @@ const reviewView = consoleView(`
 <tbody>{{#each inputs}}<tr><th scope="row">({{key}}) {{title}}</th><td>{{owner}}</td><td>{{state}}</td></tr>{{/each}}</tbody>
 </table>
 </div>
-{{#if refused}}<div class="notice notice-error" role="alert" id="form-refused"><h2>The minutes were not recorded</h2>{{#if fieldErrorCount}}<p>{{fieldErrorCount}} field(s) need a change: each says why beside it.</p>{{/if}}{{#if formErrors.length}}<ul>{{#each formErrors}}<li>{{this}}</li>{{/each}}</ul>{{/if}}</div>{{/if}}
+{{> formRefused heading="The minutes were not recorded"}}
 {{#if minutesOpen}}
 <h2 id="minutes-title">{{#if editing}}Edit the minutes (top management is asked again){{else}}Record the minutes{{/if}}</h2>
 <form method="post" action="/console/plan/management-review/{{reviewId}}/minutes" hx-post="/console/plan/management-review/{{reviewId}}/minutes/check" hx-trigger="input delay:300ms" hx-target="#minutes-check" hx-swap="innerHTML" aria-labelledby="minutes-title" novalidate>

@@ -84,7 +84,7 @@ const listView = consoleView(`
 const editView = consoleView(`
 <nav aria-label="Breadcrumb"><p><a href="/console/plan">Plan and start</a> › <a href="/console/plan/schedules">Yearly schedules</a> › {{title}}</p></nav>
 <h1>Schedule: {{title}}</h1>
-{{#if refused}}<div class="notice notice-error" role="alert" id="form-refused"><h2>The schedule was not saved</h2>{{#if fieldErrorCount}}<p>{{fieldErrorCount}} field(s) need a change: each says why beside it.</p>{{/if}}{{#if formErrors.length}}<ul>{{#each formErrors}}<li>{{this}}</li>{{/each}}</ul>{{/if}}</div>{{/if}}
+{{> formRefused heading="The schedule was not saved"}}
 <form method="post" action="/console/plan/schedules/{{kind}}" hx-post="/console/plan/schedules/{{kind}}/check" hx-trigger="input delay:300ms" hx-target="#schedule-check" hx-swap="innerHTML" novalidate>
 <input type="hidden" name="csrf" value="{{csrf}}">
 {{> consoleField fields.month}}{{> consoleField fields.day}}{{> consoleField fields.hour}}{{> consoleField fields.minute}}{{> consoleField fields.timezone}}{{#if fields.yearOffset}}{{> consoleField fields.yearOffset}}{{/if}}{{#if fields.meetingAfter}}{{> consoleField fields.meetingAfter}}{{/if}}{{> consoleField fields.note}}

@@ -247,18 +247,21 @@ ${ERROR_SUMMARY.replace(/errorSummary/g, 'form.errorSummary')}
 {{/if}}
 ${HISTORY}`;
 
-export const MY_TASKS_PAGE = `<h1>Your open tasks</h1>
-<p>{{greeting}}</p>
-{{#if items.length}}
-<p>{{countText}}, overdue first, then by due date.</p>
-<ul class="work">
+/** A person's open tasks and approvals (`items`), each with its link, kind, due date and process. */
+export const WORK_LIST = `<ul class="work">
 {{#each items}}<li>
 <a href="{{url}}">{{title}}</a>
 <span class="meta">{{kindLabel}} · due <time datetime="{{dueAt}}">{{dueText}}</time>{{#if process}} · {{process}}{{/if}}</span>
 {{#if overdue}}<span class="badge badge-overdue">Overdue</span>{{/if}}
 </li>
 {{/each}}
-</ul>
+</ul>`;
+
+export const MY_TASKS_PAGE = `<h1>Your open tasks</h1>
+<p>{{greeting}}</p>
+{{#if items.length}}
+<p>{{countText}}, overdue first, then by due date.</p>
+${WORK_LIST}
 {{else}}
 <div class="notice notice-done" role="status"><p>Nothing is waiting for you right now.</p></div>
 {{/if}}
