@@ -82,6 +82,17 @@ async function decide(nc: NcHandle, key: string, by: string, decision: 'approve'
 }
 
 /** `promise`, or a failure naming `label` when it has not settled within `ms` (a hang names its step). */
+/**
+ * Waits until the NC's child for `key` has started. A cancel that reaches the NC after it asked
+ * for the child but before the server started it is lost: the SDK's request to cancel the child
+ * fails (it does not exist yet), and the NC then waits for a child that never hears of it. The
+ * tests cancel only once the step's child runs.
+ */
+async function childStarted(on: { client: TestStack['client'] }, nc: { workflowId: string }, key: string): Promise<void> {
+  const child = on.client.workflow.getHandle(`${nc.workflowId}/${key}`);
+  await eventually(() => child.describe().then(() => true, () => false), (started) => started);
+}
+
 function stepWithin<T>(label: string, promise: Promise<T>, ms = 45_000): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
@@ -315,6 +326,7 @@ describe('corrective action', () => {
     await stepWithin('step 7', decide(nc, 'plan-approval-1-2', 'priya.raman', 'approve'));
     const implementing = await stepWithin('step 8', eventually(() => nc.query(ncStatusQuery), (s) => s.currentStep?.key === 'action-1-1'));
     expect(implementing.actions).toMatchObject([{ dueDate: today, owner: 'tom.baker' }]);
+    await stepWithin('the action started', childStarted(stack, nc, 'action-1-1'));
     await stepWithin('step 9', nc.executeUpdate(cancelUpdate, { args: [{ by: 'system', reason: 'test done' }] }));
     expect((await stepWithin('the result', nc.result())).status).toBe('cancelled');
   });
@@ -466,6 +478,7 @@ describe('corrective action when people change or steps fail', () => {
       { step: 'containment', reason: 'it was terminated', failures: 1, askedAgain: true },
       { step: 'plan-approval-1-1', reason: 'it was terminated', failures: 1, askedAgain: true },
     ]);
+    await childStarted(people, nc, 'action-1-1');
     await nc.executeUpdate(cancelUpdate, { args: [{ by: 'system', reason: 'test done' }] });
     expect((await nc.result()).status).toBe('cancelled');
     await recordHistory('corrective-action-step-failed', nc.workflowId);
