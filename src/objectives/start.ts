@@ -4,7 +4,7 @@
  * workflow starts with the USE_EXISTING conflict policy, so ensuring a running objective changes
  * nothing. `syncObjectives` ensures every objective of the organization file.
  */
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Organization } from '../organization/schema.js';
 import { searchAttributes } from '../temporal/search-attributes.js';
@@ -54,6 +54,21 @@ export async function ensureObjective(
   return { objectiveId: spec.objectiveId, workflowId, runId: handle.firstExecutionRunId, created: true };
 }
 
+/** Query attempts of a sync: a workflow just started, or a busy worker, may not answer the first one. */
+const QUERY_ATTEMPTS = 3;
+
+/** `query()`, asked again after 1 s and 2 s when it fails (a workflow that does not exist fails every time). */
+async function queryWithRetry<T>(query: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await query();
+    } catch (err) {
+      if (attempt >= QUERY_ATTEMPTS || err instanceof WorkflowNotFoundError) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 1000 * attempt));
+    }
+  }
+}
+
 /** JSON with object keys sorted, to compare definitions whatever order their fields came in. */
 function canonical(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v));
@@ -77,7 +92,7 @@ export async function syncObjectives(
       (ensured.created ? result.started : result.running).push(definition.id);
       if (ensured.created) continue;
       const handle = client.workflow.getHandle(ensured.workflowId);
-      const current = (await handle.query(objectiveStatusQuery)).definition;
+      const current = (await queryWithRetry(() => handle.query(objectiveStatusQuery))).definition;
       const { id: _id, ...fields } = definition;
       const changes = Object.fromEntries(Object.entries(fields).filter(([k, v]) => canonical(current[k as keyof typeof current]) !== canonical(v)));
       if (Object.keys(changes).length === 0) continue;
