@@ -43,7 +43,7 @@ describe.skipIf(!chromium.here)('every console page', () => {
   const workflowCount = async () => (await ctx.stack.client.workflow.count(`TaskQueue = "${ctx.stack.config.TEMPORAL_TASK_QUEUE}"`)).count;
 
   beforeAll(async () => {
-    ctx = await startConsole();
+    ctx = await startConsole({ stack: { randomNcNumbers: true } });
     // Some content: the AI systems of the organization file, an open task for the AIMS manager and a nonconformity.
     const synced = await ctx.app.inject({ method: 'POST', url: '/admin/ai-systems/sync', headers: TEST_ADMIN_HEADERS, payload: {} });
     expect(synced.statusCode, synced.body).toBe(200);
@@ -62,6 +62,7 @@ describe.skipIf(!chromium.here)('every console page', () => {
       payload: { title: 'Fraud model retrained without the approved data sheet', description: 'The March retraining used an extract without an approved data sheet (A.7.5).', severity: 'minor', source: 'admin', clauses: ['A.7.5'], aiSystem: 'fraud-detection', owner: 'sofia.lind', policy: { stepDue: '1h', tasks: quiet } },
     });
     expect(nc.statusCode, nc.body).toBe(201);
+    expect(nc.json<{ created: boolean }>().created).toBe(true);
     const { workflowId } = nc.json<{ workflowId: string }>();
     // Wait until what they start has settled: three AI systems and their assessments, the task, the NC and its first step's task.
     await eventually(() => ctx.stack.records.list({ subject: workflowId }), (records) => records.length >= 1);
