@@ -18,7 +18,7 @@ import { ncStatusQuery } from '../src/corrective-action/contract.js';
 import { TEST_ADMIN_HEADERS } from './helpers/browser.js';
 import { axeViolations, consoleFetch, csrfIn, screenshots, signInJar, signInPage, startConsole, type ConsoleContext } from './helpers/console.js';
 import type { CookieJar } from './helpers/oidc.js';
-import { eventually } from './helpers/temporal.js';
+import { createTestNamespace, eventually } from './helpers/temporal.js';
 
 const chromium = optionalPart('Chromium');
 
@@ -62,7 +62,8 @@ const get = async (jar: CookieJar, path: string) => {
 };
 
 beforeAll(async () => {
-  ctx = await startConsole({ stack: { randomNcNumbers: true } });
+  // Its own namespace: it syncs the organization file's objectives, whose workflow ids are fixed.
+  ctx = await startConsole({ stack: { randomNcNumbers: true, namespace: await createTestNamespace('console-registers') } });
   ncs.minor = await raise({ title: 'Fraud model retrained without the approved data sheet', aiSystem: 'fraud-detection' });
   ncs.major = await raise({ title: 'Credit model bias test skipped before release', severity: 'major', source: 'internal-audit', sourceRef: 'A-03-F2', owner: 'sofia.lind' });
   ncs.incident = await raise({ title: 'Support assistant answered with another customer’s ticket', source: 'incident' });

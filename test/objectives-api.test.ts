@@ -11,13 +11,14 @@ import { buildStackApp, TEST_ADMIN_HEADERS } from './helpers/browser.js';
 import { runCli } from '../src/cli/index.js';
 import { syncObjectives } from '../src/objectives/start.js';
 import { headersOf, TEST_ADMIN_KEY } from './helpers/keys.js';
-import { eventually, startTestStack, type TestStack } from './helpers/temporal.js';
+import { createTestNamespace, eventually, startTestStack, type TestStack } from './helpers/temporal.js';
 
 let stack: TestStack;
 let app: ApiInstance;
 let env: Record<string, string>;
 beforeAll(async () => {
-  stack = await startTestStack();
+  // Its own namespace: the organization file's objectives have fixed workflow ids, which other test files start too.
+  stack = await startTestStack({ namespace: await createTestNamespace('objectives-api') });
   app = await buildStackApp(stack);
   env = { AIMSFLOW_API_URL: await app.listen({ host: '127.0.0.1', port: 0 }), AIMSFLOW_ADMIN_KEY: TEST_ADMIN_KEY };
 });
