@@ -9,10 +9,14 @@ import { errorHandler, errorResponses, errorResponseSchema, HttpError, sendError
 import '../deps.js';
 import { sendToRunning, WorkflowGateway, type FoundWorkflow, type UpdateOutcome } from '../gateway.js';
 
+/** Seconds a caller is asked to wait when Temporal did not answer. */
+const TEMPORAL_RETRY_AFTER_SECONDS = 5;
+
 export function guardTemporalRoutes(app: FastifyInstance, what: string): void {
   app.setErrorHandler((error, request, reply) => {
     if (error instanceof ServiceError) {
       request.log.warn({ err: error }, 'Temporal did not answer');
+      reply.header('retry-after', String(TEMPORAL_RETRY_AFTER_SECONDS));
       return sendError(request, reply, 503, 'Temporal is not reachable right now; try again shortly.');
     }
     return errorHandler(error as FastifyError, request, reply);
