@@ -37,6 +37,7 @@ import { can, consoleView, sendConsole } from '../console/render.js';
 import { fieldErrors, formBody } from '../console/forms.js';
 import { temporalWorkflowUrl } from '../console/temporal-link.js';
 import type { PageContext } from '../api/pages/common.js';
+import { peopleOptions } from '../console/register.js';
 import {
   checkFragment,
   consoleErrors,
@@ -256,7 +257,6 @@ export const internalAuditConsole = (ctx: PageContext): FastifyPluginCallback =>
   const gateway = () => new WorkflowGateway(temporalClient(app));
   const yearOf = (request: FastifyRequest) => z.coerce.number().pipe(auditYearSchema).safeParse((request.params as { year?: string }).year);
 
-  const people = () => (app.deps.organization?.().people ?? []).map((p) => ({ value: p.id, label: `${p.name} (${p.id})` }));
   const choose = [{ value: '', label: 'Choose a person' }];
 
   async function load(year: number) {
@@ -274,7 +274,7 @@ export const internalAuditConsole = (ctx: PageContext): FastifyPluginCallback =>
     const evaluation = state?.evaluation ?? (await evaluate(app, year, [], ''));
     const processHint = org ? `Process keys, e.g. ${Object.keys(org.roles.processOwners).slice(0, 3).join(', ')}` : 'Process keys';
     const systemHint = org ? `AI system ids, e.g. ${org.aiSystems.slice(0, 3).map((s) => s.id).join(', ')}` : 'AI system ids';
-    const personOptions = [...choose, ...people()];
+    const personOptions = [...choose, ...peopleOptions(request)];
     const model = {
       year,
       otherYears: [year - 1, year + 1],

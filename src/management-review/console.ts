@@ -24,6 +24,7 @@ import { can, consoleView, sendConsole } from '../console/render.js';
 import { fieldErrors, formBody } from '../console/forms.js';
 import { temporalWorkflowUrl } from '../console/temporal-link.js';
 import type { PageContext } from '../api/pages/common.js';
+import { peopleOptions } from '../console/register.js';
 import {
   refusal,
   checkFragment,
@@ -275,7 +276,6 @@ const STATE_TEXT: Record<ManagementReviewStatus['state'], string> = {
 export const managementReviewConsole = (ctx: PageContext): FastifyPluginCallback => (app, _options, done) => {
   consoleErrors(app, ctx);
   const gateway = () => new WorkflowGateway(temporalClient(app));
-  const people = () => (app.deps.organization?.().people ?? []).map((p) => ({ value: p.id, label: `${p.name} (${p.id})` }));
   const reviewIdOf = (request: FastifyRequest) => reviewIdSchema.safeParse((request.params as { reviewId?: string }).reviewId);
   const notFound = (request: FastifyRequest, reply: FastifyReply, what: string) =>
     sendConsole(request, reply, consoleView('<h1>No such management review</h1><p>{{what}}</p><p><a href="/console/plan/management-review">Management reviews</a></p>'), { what }, { title: 'Not found', section: 'plan', status: 404 });
@@ -370,7 +370,7 @@ export const managementReviewConsole = (ctx: PageContext): FastifyPluginCallback
       reviewPolicy: minutes?.reviewPolicy ?? '',
     };
     const errors = state?.errors ?? noErrors();
-    const personOptions = [{ value: '', label: 'Choose a person' }, ...people()];
+    const personOptions = [{ value: '', label: 'Choose a person' }, ...peopleOptions(request)];
     const inputOptions = [{ value: '', label: 'Choose the input' }, ...reviewInputKeys.map((k) => ({ value: k, label: `(${k}) ${reviewInputTitles[k]}` }))];
     const actionOptions = [
       { value: '', label: 'Choose a decision' },
@@ -394,7 +394,7 @@ export const managementReviewConsole = (ctx: PageContext): FastifyPluginCallback
       attendees: {
         id: 'f-attendees',
         error: attendeeError,
-        options: people().map((p) => ({ ...p, selected: form.attendees.includes(p.value) })),
+        options: peopleOptions(request).map((p) => ({ ...p, selected: form.attendees.includes(p.value) })),
       },
       fields: {
         improvementDecisions: labelled(field('improvementDecisions', form.improvementDecisions, errors, 'One decision per line'), 'Decisions on opportunities for continual improvement', 'textarea'),
